@@ -1,0 +1,416 @@
+"""Numba stock-and-flow kernel: every member, province, sector and year of DESIGN §4.
+
+The equations, array shapes and units are specified in ``kernels/SPEC.md``; this module implements
+them and nothing else. A plain NumPy reading of the same specification lives in
+``tests/reference.py`` and the test suite checks the two agree to rtol 1e-9.
+
+Public entry points:
+
+- :func:`simulate` — allocate outputs and run all members of a :class:`KernelInputs`.
+- :func:`simulate_into` — run into caller-provided :class:`KernelOutputs` (no allocation).
+
+Members run in parallel (``prange``); inside a member everything is sequential. ``fastmath`` is off
+(:data:`FASTMATH`): mass balance must hold to rounding, and the measured gain did not justify it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from kernels.arrays import KernelInputs, KernelOutputs
+
+FASTMATH = False
+"""Whether the kernel is compiled with ``fastmath``; a test checks mass balance with it as set."""
+
+_NC = 7  # carriers
+_COAL, _OIL, _GAS, _ELEC, _HEAT, _H2 = 0, 1, 2, 3, 4, 5
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _age_chain(stock, f, phi, out_tmp):
+    """Advance one aging chain by a year in place; return the amount leaving the last stage.
+
+    stock : (K,) amounts by stage [any unit]; f : stage outflow fraction K/lifetime, ≤ 1 [yr-1];
+    phi : extra fraction of the last stage removed (phase-out) [yr-1].
+    """
+    K = stock.shape[0]
+    frac = f + phi
+    if frac > 1.0:
+        frac = 1.0
+    ret = frac * stock[K - 1]
+    if K == 1:
+        stock[0] -= ret
+        return ret
+    for k in range(K - 1):
+        out_tmp[k] = f * stock[k]
+    stock[0] -= out_tmp[0]
+    for k in range(1, K - 1):
+        stock[k] += out_tmp[k - 1] - out_tmp[k]
+    stock[K - 1] += out_tmp[K - 2] - ret
+    return ret
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _split_investment(I, Cs, w, floor, sub, inv):
+    """Route split of new capacity (SPEC step 4); writes ``inv`` (R,) [activity yr-1]."""
+    R = Cs.shape[0]
+    wsub = 0.0
+    for r in range(R):
+        if sub[r] != 0:
+            wsub += w[r]
+    if wsub <= 0.0:
+        for r in range(R):
+            inv[r] = I * w[r]
+        return
+    for r in range(R):
+        if sub[r] == 0:
+            inv[r] = I * w[r]
+    I_sub = I * wsub
+    C_new = I_sub
+    for r in range(R):
+        if sub[r] != 0:
+            C_new += Cs[r]
+    need_A = 0.0
+    n_A = 0
+    w_rest = 0.0
+    # need_r and membership of A, kept in inv temporarily as negative markers is unclear: use locals
+    need0 = 0.0
+    need1 = 0.0
+    need2 = 0.0
+    inA0 = False
+    inA1 = False
+    inA2 = False
+    for r in range(R):
+        if sub[r] == 0:
+            continue
+        need = floor[r] * C_new - Cs[r]
+        if need < 0.0:
+            need = 0.0
+        in_a = need > I_sub * (w[r] / wsub)
+        if r == 0:
+            need0, inA0 = need, in_a
+        elif r == 1:
+            need1, inA1 = need, in_a
+        else:
+            need2, inA2 = need, in_a
+        if in_a:
+            need_A += need
+            n_A += 1
+        else:
+            w_rest += w[r] / wsub
+    if n_A == 0:
+        for r in range(R):
+            if sub[r] != 0:
+                inv[r] = I_sub * (w[r] / wsub)
+        return
+    for r in range(R):
+        if sub[r] == 0:
+            continue
+        if r == 0:
+            need, in_a = need0, inA0
+        elif r == 1:
+            need, in_a = need1, inA1
+        else:
+            need, in_a = need2, inA2
+        if need_A >= I_sub:
+            inv[r] = I_sub * need / need_A if in_a else 0.0
+        else:
+            rem = I_sub - need_A
+            if in_a:
+                inv[r] = need
+                if w_rest <= 0.0:
+                    inv[r] += rem * need / need_A
+            else:
+                inv[r] = rem * (w[r] / wsub) / w_rest if w_rest > 0.0 else 0.0
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _member(
+    m, cap0, util, base_share, int0, new_int0, va_per_unit, ef, process_ef, substitutable,
+    heat_ef, h2_power, stock0, metal_sector, metal_route, scrap_per_unit, prompt_scrap,
+    inflow_ratio, share_floor, phase_out, replacement_ratio, retrofit, coal_to_gas, hydrogen,
+    electrification, green_power, capture, scrap_market, growth, lifetime, aeei, grid_ef,
+    collection, stock_lifetime, elec_ratio, demand, production, capacity, investment, retirement,
+    final_energy, value_added, co2_direct, co2_process, co2_indirect, co2_captured, scrap_supply,
+    scrap_use, inuse_stock,
+):
+    P, S, R, K = cap0.shape
+    C = int0.shape[3]
+    N = stock0.shape[1]
+    T = growth.shape[3]
+
+    cap = cap0.copy()
+    inten = int0.copy()
+    stock = stock0.copy()
+    D = np.empty((P, S))
+    prod = np.zeros((P, S, R))
+    prev_total = np.zeros((P, N))
+    out_tmp = np.empty(max(K - 1, 1))
+    Cs = np.empty(R)
+    ret = np.empty(R)
+    inv = np.empty(R)
+    w = np.empty(R)
+    E = np.empty(C)
+    supply = np.empty(P)
+    need = np.empty(P)
+    er = elec_ratio[m]
+
+    for t in range(T):
+        # --- steps 1–6: demand, aging, investment, route split, intensity, production ---------
+        for p in range(P):
+            for s in range(S):
+                if t == 0:
+                    tot = 0.0
+                    for r in range(R):
+                        for k in range(K):
+                            tot += cap[p, s, r, k]
+                    D[p, s] = util[p, s] * tot
+                    for r in range(R):
+                        inv[r] = 0.0
+                        ret[r] = 0.0
+                else:
+                    d = D[p, s] * (1.0 + growth[m, p, s, t])
+                    D[p, s] = d if d > 0.0 else 0.0
+                    f = K / lifetime[m, s]
+                    if f > 1.0:
+                        f = 1.0
+                    phi = phase_out[p, s, t]
+                    cs_tot = 0.0
+                    ret_tot = 0.0
+                    for r in range(R):
+                        ret[r] = _age_chain(cap[p, s, r], f, phi, out_tmp)
+                        c_r = 0.0
+                        for k in range(K):
+                            c_r += cap[p, s, r, k]
+                        Cs[r] = c_r
+                        cs_tot += c_r
+                        ret_tot += ret[r]
+                    I = D[p, s] / util[p, s] - cs_tot
+                    if I < 0.0:
+                        I = 0.0
+                    ratio = replacement_ratio[p, s, t]
+                    if np.isfinite(ratio):
+                        cap_I = ratio * ret_tot
+                        if I > cap_I:
+                            I = cap_I
+                    for r in range(R):
+                        w[r] = Cs[r] / cs_tot if cs_tot > 0.0 else base_share[p, s, r]
+                    _split_investment(I, Cs, w, share_floor[p, s, :, t], substitutable[s], inv)
+                    decay = (1.0 - aeei[m, s]) ** t
+                    rho = retrofit[p, s, t]
+                    for r in range(R):
+                        cap[p, s, r, 0] += inv[r]
+                        denom = Cs[r] + inv[r]
+                        for c in range(C):
+                            bat = new_int0[p, s, r, c] * decay
+                            x = inten[p, s, r, c]
+                            if denom > 0.0:
+                                x = (Cs[r] * x + inv[r] * bat) / denom
+                            gap = x - bat
+                            if gap > 0.0:
+                                x -= rho * gap
+                            inten[p, s, r, c] = x
+                # step 6: production pro rata capacity
+                cap_tot = 0.0
+                for r in range(R):
+                    c_r = 0.0
+                    for k in range(K):
+                        c_r += cap[p, s, r, k]
+                    Cs[r] = c_r
+                    cap_tot += c_r
+                ptot = D[p, s] if D[p, s] < cap_tot else cap_tot
+                for r in range(R):
+                    prod[p, s, r] = ptot * Cs[r] / cap_tot if cap_tot > 0.0 else 0.0
+                    capacity[m, p, s, r, t] = Cs[r]
+                    investment[m, p, s, r, t] = inv[r]
+                    retirement[m, p, s, r, t] = ret[r]
+                demand[m, p, s, t] = D[p, s]
+
+        # --- step 7: scrap-limited feedstock routes and in-use metal stocks -------------------
+        for n in range(N):
+            sg = metal_sector[n]
+            rh = metal_route[n]
+            spu = scrap_per_unit[n, rh]
+            fs = K / stock_lifetime[m, n]
+            if fs > 1.0:
+                fs = 1.0
+            if t == 0:
+                for p in range(P):
+                    tot = 0.0
+                    for r in range(R):
+                        tot += prod[p, sg, r]
+                    prev_total[p, n] = tot
+            sum_supply = 0.0
+            sum_need = 0.0
+            for p in range(P):
+                obsolete = fs * stock[p, n, K - 1]
+                supply[p] = collection[m, n, t] * obsolete + prompt_scrap[n] * prev_total[p, n]
+                need[p] = prod[p, sg, rh] * spu
+                sum_supply += supply[p]
+                sum_need += need[p]
+            mu = scrap_market[t]
+            for p in range(P):
+                if sum_need > 0.0:
+                    avail = (1.0 - mu) * supply[p] + mu * sum_supply * need[p] / sum_need
+                else:
+                    avail = supply[p]
+                if spu > 0.0 and need[p] > avail:
+                    feed = avail / spu
+                    short = prod[p, sg, rh] - feed
+                    prod[p, sg, rh] = feed
+                    spare_tot = 0.0
+                    for r in range(R):
+                        if r != rh and substitutable[sg, r] != 0:
+                            c_r = 0.0
+                            for k in range(K):
+                                c_r += cap[p, sg, r, k]
+                            sp = c_r - prod[p, sg, r]
+                            Cs[r] = sp if sp > 0.0 else 0.0
+                            spare_tot += Cs[r]
+                        else:
+                            Cs[r] = 0.0
+                    if spare_tot > 0.0:
+                        moved = short if short < spare_tot else spare_tot
+                        for r in range(R):
+                            prod[p, sg, r] += moved * Cs[r] / spare_tot
+                feed_use = prod[p, sg, rh] * spu
+                other = 0.0
+                for r in range(R):
+                    if r != rh:
+                        other += prod[p, sg, r] * scrap_per_unit[n, r]
+                left = avail - feed_use
+                if left < 0.0:
+                    left = 0.0
+                scrap_use[m, p, n, t] = feed_use + (other if other < left else left)
+                scrap_supply[m, p, n, t] = supply[p]
+                st = 0.0
+                for k in range(K):
+                    st += stock[p, n, k]
+                inuse_stock[m, p, n, t] = st
+                # the stock moves on to t+1
+                _age_chain(stock[p, n], fs, 0.0, out_tmp)
+                tot = 0.0
+                for r in range(R):
+                    tot += prod[p, sg, r]
+                stock[p, n, 0] += inflow_ratio[n] * tot
+                prev_total[p, n] = tot
+
+        # --- steps 8–10: energy, emissions, value added ----------------------------------------
+        for p in range(P):
+            gef = grid_ef[m, p, t]
+            for s in range(S):
+                g = coal_to_gas[p, s, t]
+                h = hydrogen[p, s, t]
+                el = electrification[p, s, t]
+                green = green_power[p, s, t]
+                for c in range(C):
+                    final_energy[m, p, s, c, t] = 0.0
+                direct = 0.0
+                process = 0.0
+                captured = 0.0
+                va = 0.0
+                for r in range(R):
+                    q = prod[p, s, r]
+                    for c in range(C):
+                        E[c] = q * inten[p, s, r, c]
+                    x = g * E[_COAL]
+                    E[_COAL] -= x
+                    E[_GAS] += x
+                    y = 0.0
+                    for c in range(3):
+                        yc = h * E[c]
+                        E[c] -= yc
+                        y += yc
+                    E[_H2] += y
+                    z = 0.0
+                    for c in range(3):
+                        zc = el * E[c]
+                        E[c] -= zc
+                        z += zc
+                    E[_ELEC] += er * z
+                    d_r = 0.0
+                    for c in range(3):
+                        d_r += E[c] * ef[p, s, c]
+                    p_r = q * process_ef[p, s, r]
+                    direct += d_r
+                    process += p_r
+                    captured += capture[p, s, r, t] * (d_r + p_r)
+                    va += q * va_per_unit[p, s]
+                    for c in range(C):
+                        final_energy[m, p, s, c, t] += E[c]
+                    production[m, p, s, r, t] = q
+                fe = final_energy[m, p, s]
+                co2_direct[m, p, s, t] = direct
+                co2_process[m, p, s, t] = process
+                co2_captured[m, p, s, t] = captured
+                co2_indirect[m, p, s, t] = (
+                    (fe[_ELEC, t] + h2_power * fe[_H2, t]) * gef * (1.0 - green)
+                    + fe[_HEAT, t] * heat_ef
+                )
+                value_added[m, p, s, t] = va
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def _simulate_all(
+    cap0, util, base_share, int0, new_int0, va_per_unit, ef, process_ef, substitutable,
+    heat_ef, h2_power, stock0, metal_sector, metal_route, scrap_per_unit, prompt_scrap,
+    inflow_ratio, share_floor, phase_out, replacement_ratio, retrofit, coal_to_gas, hydrogen,
+    electrification, green_power, capture, scrap_market, growth, lifetime, aeei, grid_ef,
+    collection, stock_lifetime, elec_ratio, demand, production, capacity, investment, retirement,
+    final_energy, value_added, co2_direct, co2_process, co2_indirect, co2_captured, scrap_supply,
+    scrap_use, inuse_stock,
+):
+    for m in prange(growth.shape[0]):
+        _member(
+            m, cap0, util, base_share, int0, new_int0, va_per_unit, ef, process_ef,
+            substitutable, heat_ef, h2_power, stock0, metal_sector, metal_route, scrap_per_unit,
+            prompt_scrap, inflow_ratio, share_floor, phase_out, replacement_ratio, retrofit,
+            coal_to_gas, hydrogen, electrification, green_power, capture, scrap_market, growth,
+            lifetime, aeei, grid_ef, collection, stock_lifetime, elec_ratio, demand, production,
+            capacity, investment, retirement, final_energy, value_added, co2_direct, co2_process,
+            co2_indirect, co2_captured, scrap_supply, scrap_use, inuse_stock,
+        )
+
+
+_INPUT_ORDER = (
+    "cap0", "util", "base_share", "int0", "new_int0", "va_per_unit", "ef", "process_ef",
+    "substitutable", "heat_ef", "h2_power", "stock0", "metal_sector", "metal_route",
+    "scrap_per_unit", "prompt_scrap", "inflow_ratio", "share_floor", "phase_out",
+    "replacement_ratio", "retrofit", "coal_to_gas", "hydrogen", "electrification", "green_power",
+    "capture", "scrap_market", "growth", "lifetime", "aeei", "grid_ef", "collection",
+    "stock_lifetime", "elec_ratio",
+)
+_OUTPUT_ORDER = (
+    "demand", "production", "capacity", "investment", "retirement", "final_energy",
+    "value_added", "co2_direct", "co2_process", "co2_indirect", "co2_captured", "scrap_supply",
+    "scrap_use", "inuse_stock",
+)
+_INT_INPUTS = {"substitutable", "metal_sector", "metal_route"}
+_SCALAR_INPUTS = {"heat_ef", "h2_power"}
+
+
+def _as_kernel_arg(name: str, value):
+    if name in _SCALAR_INPUTS:
+        return float(value)
+    dtype = np.int64 if name in _INT_INPUTS else np.float64
+    return np.ascontiguousarray(value, dtype=dtype)
+
+
+def simulate_into(inp: KernelInputs, out: KernelOutputs) -> KernelOutputs:
+    """Run every member of ``inp`` into the pre-allocated ``out`` (see SPEC.md); returns ``out``."""
+    args = [_as_kernel_arg(name, getattr(inp, name)) for name in _INPUT_ORDER]
+    outs = [getattr(out, name) for name in _OUTPUT_ORDER]
+    for name, arr in zip(_OUTPUT_ORDER, outs):
+        if arr.dtype != np.float64 or not arr.flags.c_contiguous:
+            raise ValueError(f"output {name} must be a C-contiguous float64 array")
+    _simulate_all(*args, *outs)
+    return out
+
+
+def simulate(inp: KernelInputs) -> KernelOutputs:
+    """Run every member of ``inp`` and return freshly allocated :class:`KernelOutputs`."""
+    shp = inp.shape
+    out = KernelOutputs.allocate(shp["M"], shp["P"], shp["S"], shp["R"], shp["C"], shp["N"],
+                                 shp["T"])
+    return simulate_into(inp, out)
