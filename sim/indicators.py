@@ -1,0 +1,175 @@
+"""Indicators of DESIGN §4.8 computed from one chunk of kernel outputs.
+
+Every indicator is a (member, year) series for a set of provinces (one province, a group, or
+all simulated provinces). Units are in :data:`sim.indicators_registry.INDICATORS`.
+
+Scope: the model's industry is the nine sectors of ``sim.axes.SECTORS`` (no energy extraction,
+power or heat supply), and CO2 is CEADs' combustion + cement-process CO2 (no non-energy use).
+Official indicators cover more; every target carries a ``scope_note`` saying so, and the report
+never presents a modelled-scope figure as the official statistic.
+
+Trend indicators (solid-waste utilisation, green-factory share, water and pollutant intensity)
+are not physical outputs of the stock-and-flow model: they are exogenous trajectories from a
+documented base value moved by an uncertain annual rate (``sim.uncertainty``), so their
+attainment probability reflects the spread of that rate, nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import axes
+from kernels.arrays import KernelOutputs
+
+GJ_PER_TCE = 29.3076
+"""Calorific value of standard coal [GJ tce-1] (GB/T 2589)."""
+KWH_PER_PJ = 1e15 / 3.6e6
+"""[kWh PJ-1]."""
+
+_S = {name: i for i, name in enumerate(axes.SECTORS)}
+_C = {name: i for i, name in enumerate(axes.CARRIERS)}
+_STEEL = _S["iron_steel"]
+_EAF = axes.route_index("iron_steel", "scrap_eaf")
+_NONFERROUS = _S["nonferrous"]
+_PETROLEUM = _S["petroleum_coking"]
+
+# Trend-indicator base values: (year, value, source). Rates come from sim.uncertainty.
+TREND_BASE: dict[str, tuple[int, float, str]] = {
+    "solid_waste_utilisation": (
+        2019, 0.55,
+        "NDRC et al., 发改环资〔2021〕381号: 2019年大宗固废综合利用率达到55% (all bulk solid waste, "
+        "used as the industrial rate: an approximation)",
+    ),
+    "green_factory_share": (
+        2023, 0.17,
+        "MIIT press statements (2024): output of green factories above 17 % of manufacturing output "
+        "(not in the seeds; approximate)",
+    ),
+    "water_intensity": (2020, 1.0, "index, 2020 = 1 (targets are relative to 2020)"),
+    "pollutant_intensity": (2020, 1.0, "index, 2020 = 1 (targets are relative to 2020)"),
+}
+TREND_RATE_PARAMETER: dict[str, str] = {
+    "solid_waste_utilisation": "solid_waste_gain",  # percentage points of utilisation per year
+    "green_factory_share": "green_factory_gain",  # percentage points of share per year
+    "water_intensity": "water_intensity_rate",  # relative decline per year
+    "pollutant_intensity": "pollutant_intensity_rate",  # relative decline per year
+}
+
+RECYCLED_2020_MT = 380.0
+"""Ten main renewable resources recycled in 2020 [Mt] (seed 002: 十种主要品种再生资源回收利用量达到3.8亿吨)."""
+
+REFINING_CAPACITY_2019_MT = 860.0
+"""Crude-oil primary processing capacity of China in 2019 [Mt yr-1]: about 8.6 ×10^8 t/yr
+(CNPC Economics & Technology Research Institute, annual report on the domestic and overseas oil
+and gas industry 2019). Assumption used to scale the model's petroleum_coking capacity index."""
+
+
+@dataclass
+class ChunkContext:
+    """What indicators need beyond the kernel outputs (all for the simulated provinces)."""
+
+    years: np.ndarray  # (T,) calendar years
+    grid_ef: np.ndarray  # (M,P,T) t CO2 / MWh
+    grid_renewable_share: np.ndarray  # (M,P,T)
+    green_power: np.ndarray  # (P,S,T)
+    electricity_kgce_per_kwh: float
+    samples: dict[str, np.ndarray]  # uncertain parameters, each (M,)
+
+
+class Indicators:
+    """Indicator series of one chunk of members; ``series(name, provinces, accounting)``."""
+
+    def __init__(self, out: KernelOutputs, ctx: ChunkContext):
+        self.out = out
+        self.ctx = ctx
+
+    def _year(self, year: int) -> int:
+        return int(np.searchsorted(self.ctx.years, year))
+
+    def co2(self, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+        """Industrial CO2 [Mt yr-1]: direct + process − captured (+ indirect for 'scope1+2')."""
+        o = self.out
+        x = (o.co2_direct[:, prov] + o.co2_process[:, prov] - o.co2_captured[:, prov]).sum(axis=(1, 2))
+        if accounting == "scope1+2":
+            x = x + o.co2_indirect[:, prov].sum(axis=(1, 2))
+        elif accounting != "scope1":
+            raise ValueError(f"unknown CO2 accounting {accounting!r}; allowed: scope1, scope1+2")
+        return x
+
+    def energy_kgce(self, prov: np.ndarray) -> np.ndarray:
+        """Final energy of the modelled sectors [kgce yr-1], electricity at the scenario's conversion."""
+        fe = self.out.final_energy[:, prov].sum(axis=(1, 2))  # (M,C,T) PJ
+        elec = fe[:, _C["electricity"]]
+        other = fe.sum(axis=1) - elec
+        return other * 1e15 / (GJ_PER_TCE * 1e9) * 1e3 + elec * KWH_PER_PJ * self.ctx.electricity_kgce_per_kwh
+
+    def value_added(self, prov: np.ndarray) -> np.ndarray:
+        """[1e9 CNY yr-1]."""
+        return self.out.value_added[:, prov].sum(axis=(1, 2))
+
+    def series(self, name: str, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+        """(member, year) series of indicator ``name`` over provinces ``prov`` (integer positions)."""
+        o = self.out
+        if name == "industrial_co2":
+            return self.co2(prov, accounting)
+        if name == "co2_intensity":  # Mt / 1e9 CNY = kg CNY-1
+            return _ratio(self.co2(prov, accounting), self.value_added(prov))
+        if name == "energy_intensity":  # kgce CNY-1
+            return _ratio(self.energy_kgce(prov), self.value_added(prov) * 1e9)
+        if name == "eaf_share":
+            steel = o.production[:, prov, _STEEL]  # (M,p,R,T)
+            return _ratio(steel[:, :, _EAF].sum(axis=1), steel.sum(axis=(1, 2)))
+        if name == "electricity_share":
+            fe = o.final_energy[:, prov].sum(axis=(1, 2))
+            return _ratio(fe[:, _C["electricity"]], fe.sum(axis=1))
+        if name == "coal_consumption":
+            return o.final_energy[:, prov, :, _C["coal"]].sum(axis=(1, 2))
+        if name == "al_renewable_share":
+            elec = o.final_energy[:, prov, _NONFERROUS, _C["electricity"]]  # (M,p,T)
+            green = self.ctx.green_power[prov, _NONFERROUS][None]  # (1,p,T)
+            rs = self.ctx.grid_renewable_share[:, prov]
+            renewable = green + (1.0 - green) * rs
+            return _ratio((elec * renewable).sum(axis=1), elec.sum(axis=1))
+        if name == "refining_capacity":
+            cap = o.capacity[:, prov, _PETROLEUM].sum(axis=(1, 2))  # (M,T) activity units
+            return REFINING_CAPACITY_2019_MT * _ratio(cap, cap[:, :1])
+        if name == "recycled_resources":
+            metals = o.scrap_use[:, prov].sum(axis=(1, 2))  # (M,T) Mt
+            t20 = self._year(2020)
+            g = self.ctx.samples["other_recycling_growth"][:, None]
+            other0 = np.maximum(RECYCLED_2020_MT - metals[:, t20:t20 + 1], 0.0)
+            return metals + other0 * (1.0 + g) ** (self.ctx.years[None, :] - 2020)
+        if name in TREND_BASE:
+            return self.trend(name)
+        raise KeyError(f"unknown indicator {name!r}")
+
+    def trend(self, name: str) -> np.ndarray:
+        """Exogenous trend indicator (member, year); see the module docstring."""
+        y0, v0, _ = TREND_BASE[name]
+        rate = self.ctx.samples[TREND_RATE_PARAMETER[name]][:, None]
+        dt = self.ctx.years[None, :] - y0
+        if name in ("water_intensity", "pollutant_intensity"):
+            return v0 * (1.0 - rate) ** dt
+        return np.clip(v0 + rate * dt, 0.0, 1.0)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b with NaN where b is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)
+
+
+def peak_years(series: np.ndarray, years: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Peak year and plateau start of (member, year) series.
+
+    The peak is the year of the maximum (the first one if tied). The plateau starts in the first
+    year whose value is within ``tolerance`` (relative) of the maximum, so a flat top is visible
+    instead of being hidden in an argmax. Returns two int arrays (member,).
+    """
+    peak = years[np.argmax(series, axis=1)]
+    top = series.max(axis=1, keepdims=True)
+    within = series >= top * (1.0 - tolerance)
+    plateau = years[np.argmax(within, axis=1)]
+    return peak.astype(np.int32), plateau.astype(np.int32)
