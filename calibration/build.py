@@ -1,0 +1,791 @@
+"""Build the 2019 base state (calibration/base_2019/*.csv) from the raw data in ../shared/data.
+
+Usage: python -m calibration.build [--data ../shared/data]
+
+Methods are documented in calibration/README.md; technology parameters in calibration/assumptions.toml.
+Only this script reads the raw data; the model reads calibration/base_2019 at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import axes
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "base_2019"
+YEAR = axes.BASE_YEAR
+PROV = list(axes.PROVINCES)
+SECT = list(axes.SECTORS)
+CARR = list(axes.CARRIERS)
+P, S, R, C, K = len(PROV), len(SECT), 3, len(CARR), axes.N_AGE_STAGES
+iS = {s: i for i, s in enumerate(SECT)}
+iP = {p: i for i, p in enumerate(PROV)}
+iC = {c: i for i, c in enumerate(CARR)}
+VA_SECTORS = [s for s in SECT if s not in axes.MATERIAL_SECTORS]
+FOSSIL = [iC[c] for c in axes.FOSSIL_CARRIERS]
+ELEC = iC["electricity"]
+PJ_PER_TWH = 3.6
+
+PROVENANCE: list[dict] = []
+
+
+def prov(quantity, unit, file, source, method, assumption="", value=""):
+    PROVENANCE.append(dict(quantity=quantity, unit=unit, file=file, source=source,
+                           method=method, assumption=assumption, value=value))
+
+
+def norm(name: str) -> str:
+    return name.lower().replace(" ", "")
+
+
+# ------------------------------------------------------------------------------------------------
+def load_ceads(data: Path, A: dict):
+    """CO2 by province x sector x carrier (direct) and process CO2, Mt; Tibet estimated."""
+    raw = pd.read_csv(data / "ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz")
+    raw = raw[raw.year == YEAR]
+    mp = pd.read_csv(data / "ceads_sector_to_sim_sector.csv")
+    mp["sim"] = mp.sim_sector.str.split(" ").str[0]
+    mp = mp[mp.sim.isin(SECT)]
+    smap = dict(zip(mp.ceads_sector, mp.sim))
+    d = raw[raw.sector.isin(smap)].copy()
+    d["s"] = d.sector.map(smap)
+    raw_scope1 = float(d.loc[d.fuel == "Scope_1_Total", "mt_co2"].sum())
+    fuels = A["fuels"]
+    unknown = set(d.fuel) - set(fuels) - {"Process", "Scope_1_Total", "Scope_2_Heat", "Scope_2_Electricity"}
+    assert not unknown, unknown
+    co2 = np.zeros((P, S, C))      # Mt CO2 by fossil carrier
+    pj = np.zeros((P, S, C))       # PJ back-calculated
+    proc = np.zeros((P, S))
+    for row in d.itertuples():
+        p, s = iP[row.province], iS[row.s]
+        if row.fuel == "Process":
+            proc[p, s] += row.mt_co2
+        elif row.fuel in fuels:
+            f = fuels[row.fuel]
+            c = iC[f["carrier"]]
+            co2[p, s, c] += row.mt_co2
+            pj[p, s, c] += row.mt_co2 / (f["ef_t_per_tj"] / 1000.0)
+    fuel_sum = co2.sum() + proc.sum()
+    assert abs(fuel_sum - raw_scope1) / raw_scope1 < 1e-6, (fuel_sum, raw_scope1)
+    prov("ceads_raw_in_scope_scope1_total", "Mt CO2", "ceads_2019_sector_totals.csv",
+         "ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz: year=2019, fuel=Scope_1_Total, sectors mapped to the 9 sim sectors",
+         f"sum = {raw_scope1:.6f} Mt (30 provinces, Tibet excluded); sum of fuels + Process = {fuel_sum:.6f}",
+         "the raw file is not available at run time; this total is checked by tests", value=f"{raw_scope1:.6f}")
+    return co2, pj, proc, raw_scope1
+
+
+def load_outputs(data: Path, A: dict):
+    nb = pd.read_csv(data / "nbs/nbs_province_industrial_output_annual.csv")
+    nb = nb[nb.year == YEAR]
+    tab = nb.pivot_table(index="province", columns="product", values="annual").reindex(PROV)
+    mt = (tab * 0.01).fillna(0.0)  # 10000 t -> Mt
+    return mt
+
+
+def tibet_estimate(A, co2, pj, proc, out_mt, iva):
+    """Fill Tibet rows by scaling the analogue province (Qinghai) by sector activity."""
+    a = iP[A["tibet"]["analogue"]]
+    t = iP["Tibet"]
+    ratio = np.zeros(S)
+    ratio[iS["nonmetallic_minerals"]] = out_mt.loc["Tibet", "Cement"] / out_mt.loc["Qinghai", "Cement"]
+    ratio[iS["nonferrous"]] = (out_mt.loc["Tibet", "Ten Kinds of Non-ferrous Metals"]
+                               / out_mt.loc["Qinghai", "Ten Kinds of Non-ferrous Metals"])
+    ratio[iS["iron_steel"]] = 0.0
+    for s in VA_SECTORS:
+        ratio[iS[s]] = iva[t] / iva[a]
+    co2[t] = co2[a] * ratio[:, None]
+    pj[t] = pj[a] * ratio[:, None]
+    proc[t] = proc[a] * ratio
+    prov("tibet_co2_and_fossil_energy", "Mt CO2; PJ", "ceads_2019_sector_totals.csv",
+         "analogue province Qinghai (CEADs 2019) and NBS 2019 Tibet activity",
+         "Tibet(s) = Qinghai(s) x activity ratio; ratios: " +
+         "; ".join(f"{SECT[i]}={ratio[i]:.4f}" for i in range(S)), A["tibet"]["reasoning"])
+    return ratio
+
+
+# ------------------------------------------------------------------------------------------------
+def provincial_gdp(data: Path):
+    h = pd.read_csv(data / "drivers/historical_gdp.csv", comment="#")
+    h["key"] = h.region.map(norm)
+    h = h.set_index("key")
+    gdp = np.array([h.loc[norm(p), str(YEAR)] for p in PROV], dtype=float)  # 1e8 CNY
+    cum = np.array([h.loc[norm(p), [str(y) for y in range(2005, YEAR + 1)]].sum() for p in PROV])
+    return gdp, cum
+
+
+def industrial_va(data: Path, gdp: np.ndarray):
+    g = pd.read_csv(data / "nbs/nbs_province_gdp_by_sector_annual.csv")
+    g = g[(g.year == YEAR) & (g.component == "Secondary Industry: Industry")].set_index("province")
+    have = np.array([p in g.index and g.loc[p, "value_cny_100mn"] > 0 for p in PROV])
+    iva = np.zeros(P)
+    for i, p in enumerate(PROV):
+        if have[i]:
+            iva[i] = g.loc[p, "value_cny_100mn"]
+    ratio = iva[have].sum() / gdp[have].sum()
+    iva[~have] = gdp[~have] * ratio
+    prov("industrial_value_added_province", "1e8 CNY (2019 current)", "value_added.csv",
+         "nbs/nbs_province_gdp_by_sector_annual.csv component='Secondary Industry: Industry' 2019 "
+         f"({have.sum()} provinces); drivers/historical_gdp.csv 2019 for the rest",
+         f"missing provinces: GDP x {ratio:.4f} (GDP-weighted industry/GDP ratio of the {have.sum()} reporting provinces)",
+         "missing: " + ", ".join(p for p, h in zip(PROV, have) if not h))
+    return iva, have, ratio
+
+
+# ------------------------------------------------------------------------------------------------
+def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray):
+    St = A["steel"]
+    crude_prov = out_mt["Crude Steel"].to_numpy().copy()
+    nat_nbs = St["nbs_national_crude_steel"]["value"]
+    crude_nbs = crude_prov * nat_nbs / crude_prov.sum()
+    prov("crude_steel_scaling", "1", "province_activity.csv",
+         "nbs_province_industrial_output_annual.csv 'Crude Steel' 2019; national NBS 996.3 Mt",
+         f"provincial values x {nat_nbs / crude_prov.sum():.5f} so they sum to the revised national total (provincial sum {crude_prov.sum():.2f} Mt)",
+         "provincial monthly series are not revised (data README); the 1 % gap is spread proportionally")
+    cs = pd.read_csv(data / "gem_gist/gem_gist_china_plant_capacity_status.csv")
+    cs = cs[cs.Status.isin(St["gem_statuses"])].copy()
+    cs["start"] = pd.to_numeric(cs["Start date"].astype(str).str[:4], errors="coerce")
+    cs = cs[(cs.start.isna()) | (cs.start <= YEAR)]
+    for col in ["Nominal BOF steel capacity (ttpa)", "Nominal EAF steel capacity (ttpa)",
+                "Nominal crude steel capacity (ttpa)", "Nominal OHF steel capacity (ttpa)",
+                "Other/unspecified steel capacity (ttpa)"]:
+        cs[col] = pd.to_numeric(cs[col], errors="coerce").fillna(0.0) / 1000.0  # Mt
+    cs["eaf"] = cs["Nominal EAF steel capacity (ttpa)"]
+    cs["bof"] = np.maximum(cs["Nominal crude steel capacity (ttpa)"] - cs.eaf, cs["Nominal BOF steel capacity (ttpa)"])
+    cs = cs[cs["Subnational unit (province/state)"].isin(PROV)]
+    cap_eaf = cs.groupby("Subnational unit (province/state)").eaf.sum().reindex(PROV).fillna(0).to_numpy()
+    cap_tot = cs.groupby("Subnational unit (province/state)").apply(lambda x: (x.eaf + x.bof).sum()).reindex(PROV).fillna(0).to_numpy()
+
+    # nominal output where CEADs has steel CO2 but NBS has no crude steel (Beijing, Hainan)
+    crude = crude_nbs.copy()
+    pos = (crude > 0) & (co2_steel > 0)
+    co2_per_t = co2_steel[pos].sum() / crude[pos].sum()
+    nominal = (crude <= 0) & (co2_steel > 0)
+    crude[nominal] = co2_steel[nominal] / co2_per_t
+    prov("crude_steel_nominal_output", "Mt", "production.csv",
+         "CEADs 2019 steel CO2 / national CO2 per t", "provinces with CEADs steel CO2 but no NBS crude steel get a nominal "
+         f"equivalent output CO2/({co2_per_t:.3f} t CO2/t): " + ", ".join(f"{PROV[i]}={crude[i]:.4f} Mt" for i in np.where(nominal)[0]),
+         "these are rolling/processing plants without steelmaking; the nominal tonnage (< 0.1 % of national) only carries their energy")
+
+    target = St["eaf_share_target"]["value"] * crude.sum()
+
+    def eaf_out(u):
+        return np.minimum(u * cap_eaf, crude)
+
+    lo, hi = 0.0, 1.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if eaf_out(mid).sum() < target:
+            lo = mid
+        else:
+            hi = mid
+    u_eaf = 0.5 * (lo + hi)
+    eaf = eaf_out(u_eaf)
+    bof = crude - eaf
+    prov("eaf_production", "Mt", "production.csv",
+         "gem_gist_china_plant_capacity_status.csv: status in " + str(St["gem_statuses"]) + ", start <= 2019; national_reference_points.csv eaf share 0.104",
+         f"EAF_p = min(u x GEM EAF capacity_p, crude_p), common u = {u_eaf:.4f} so national EAF share = {eaf.sum() / crude.sum():.4f}",
+         "GEM covers plants >= 0.5 Mtpa only; small EAF mills missing")
+
+    # utilisation
+    lo_u, hi_u = St["util_range"]
+    ratio = np.divide(crude, cap_tot, out=np.full(P, np.nan), where=cap_tot > 0)
+    util = np.where((ratio >= lo_u) & (ratio <= hi_u), ratio, St["default_util"]["value"])
+    prov("steel_utilisation", "1", "utilisation.csv", "NBS crude steel / GEM capacity (BOF+EAF) 2019",
+         f"used where in [{lo_u}, {hi_u}], else default {St['default_util']['value']}",
+         "default used for: " + ", ".join(p for p, r in zip(PROV, ratio) if not (lo_u <= r <= hi_u)))
+
+    # age shares per province and route from GEM start years
+    L = A["sectors"]["lifetime"]["iron_steel"]
+    edges = np.array([L * k / K for k in range(1, K)])
+
+    def stage(start):
+        age = YEAR - start
+        return int(np.searchsorted(edges, age, side="right"))
+
+    age_cap = np.zeros((P, 2, K))
+    unknown = np.zeros((P, 2))
+    for row in cs.itertuples():
+        p = iP[row[cs.columns.get_loc("Subnational unit (province/state)") + 1]]
+        for r, val in ((0, row.bof), (1, row.eaf)):
+            if val <= 0:
+                continue
+            if np.isnan(row.start):
+                unknown[p, r] += val
+            else:
+                age_cap[p, r, stage(row.start)] += val
+    nat = age_cap.sum(axis=0)
+    nat = nat / nat.sum(axis=1, keepdims=True)
+    age_cap += unknown[:, :, None] * nat[None]
+    shares = np.where(age_cap.sum(-1, keepdims=True) > 0,
+                      age_cap / np.maximum(age_cap.sum(-1, keepdims=True), 1e-300), nat[None])
+    prov("steel_age_structure", "1", "capacity.csv", "GEM start dates of included plants",
+         f"stage k = age in [k*{L}/{K}, (k+1)*{L}/{K}) yr, last stage older; unknown start year -> national route profile "
+         f"(national BOF shares {np.round(nat[0], 3).tolist()}, EAF {np.round(nat[1], 3).tolist()}); provinces without GEM plants -> national",
+         A["age"]["mapping"])
+    return dict(crude_prov=crude_prov, crude_nbs=crude_nbs, crude=crude, eaf=eaf, bof=bof, util=util, shares=shares,
+                u_eaf=u_eaf, cap_eaf=cap_eaf, cap_tot=cap_tot, nominal=nominal)
+
+
+def nonferrous(A, out_mt):
+    N = A["nonferrous"]
+    ten = out_mt["Ten Kinds of Non-ferrous Metals"].to_numpy()
+    w = np.array([N["primary_al_weight"].get(p, N["primary_al_weight_default"]) for p in PROV])
+    nat = N["primary_al_national"]["value"]
+    prim = np.zeros(P)
+    free = np.ones(P, bool)
+    rem = nat
+    for _ in range(20):
+        base = w * ten * free
+        prim_free = rem * base / base.sum()
+        over = free & (prim_free > 0.97 * ten)
+        if not over.any():
+            prim[free] = prim_free[free]
+            break
+        prim[over] = 0.97 * ten[over]
+        free &= ~over
+        rem = nat - prim[~free].sum()
+    other = ten - prim
+    ram = out_mt["Refined Aluminous Materials"].to_numpy()
+    sec = N["secondary_al_national"]["value"] * ram / ram.sum()
+    prov("primary_aluminium", "Mt", "production.csv",
+         "nbs_province_industrial_output_annual.csv 'Ten Kinds of Non-ferrous Metals' 2019; national primary Al from assumptions",
+         "primary_p = national x w_p x ten_p / sum(w x ten), capped at 0.97 ten_p", "see assumptions.toml [nonferrous]")
+    prov("secondary_aluminium", "Mt", "production.csv",
+         "nbs_province_industrial_output_annual.csv 'Refined Aluminous Materials' 2019",
+         "national 7.15 Mt distributed by aluminium semis output", N["secondary_al_proxy"])
+    prov("other_nonferrous", "Mt", "production.csv", "NBS ten non-ferrous metals minus primary aluminium",
+         f"national {other.sum():.2f} Mt (ten kinds {ten.sum():.2f} Mt)")
+    return prim, sec, other
+
+
+# ------------------------------------------------------------------------------------------------
+def cec_sector_totals(data: Path):
+    c = pd.read_csv(data / "nbs/cec_national_electricity_consumption_by_sector_annual.csv")
+    c = c[c.year == YEAR].set_index("sector").twh
+    M = {
+        "iron_steel": ["Smelting and Pressing of Ferrous Metals"],
+        "nonferrous": ["Smelting and Pressing of Non-ferrous Metals"],
+        "nonmetallic_minerals": ["Manufacture of Non-metallic Mineral Products"],
+        "chemicals": ["Manufacture of Chemical Materials and Chemical Products", "Manufacture of Chemical Fibers",
+                      "Manufacture of Medicines", "Manufacture of Rubber and Plastic Products"],
+        "petroleum_coking": ["Processing of Petroleum, Coal, Other Fuel"],
+        "paper": ["Manufacture of Paper and Paper Products", "Printing, Reproduction of Recording Media"],
+        "textiles": ["Manufacture of Textile", "Manufacture of Textile Apparel",
+                     "Manufacture of Leather, Furs, Down and Related Products and Footware"],
+        "machinery": ["Manufacture of Metal Products", "Manufacture of General Purpose Machinery",
+                      "Manufacture of Special Purpose Machinery", "Manufacture of Automobile",
+                      "Manufacture of Railways, Ships, Aircrafts, Spacecrafts and Other Transportation Equipment",
+                      "Manufacture of Electrical Machinery and Equipment",
+                      "Manufacture of Computers, Communication Devices and Other Electronics",
+                      "Manufacture of Instruments and Meters", "Repairing of Metalware, Machinery and Equipment"],
+        "other_industry": ["Mining and Dressing of Ferrous Metal Ores", "Mining and Processing of Non-Ferrous Metal Ores",
+                           "Mining and Processing of Nonmetal Ores", "Mining of Other Ores",
+                           "Manufacture of Foods", "Manufacture of Liquor, Beverage and Refined Tea",
+                           "Manufacture of Tobacco",
+                           "Processing of Timbers, Manufacture of Wood, Bamboo, Rattan, Palm and Straw Products",
+                           "Manufacture of Furniture", "Cultural, Educational, Arts and Sports Goods",
+                           "Other Manufacturing", "Discarded Resources and Waste Materials Recovery and Processing",
+                           "Production and Supply of Water"],
+    }
+    tot = {s: float(sum(c[x] for x in v)) for s, v in M.items()}
+    manuf_listed = sum(float(c[x]) for s, v in M.items() for x in v
+                       if not x.startswith(("Mining", "Production and Supply")))
+    resid = float(c["Manufacturing"]) - manuf_listed
+    # residual of manufacturing not covered by the listed CEC sub-sectors (food processing of
+    # agricultural products is not in the export) -> other_industry
+    tot["other_industry"] += max(resid, 0.0)
+    prov("cec_national_electricity_by_sector", "TWh", "electricity_national.csv",
+         "nbs/cec_national_electricity_consumption_by_sector_annual.csv year=2019 (12 months)",
+         "sum of mapped CEC sectors: " + " | ".join(f"{s}: {' + '.join(v)}" for s, v in M.items()) +
+         f" | other_industry also gets the residual 'Manufacturing' minus listed manufacturing sub-sectors = {resid:.2f} TWh",
+         "sub-sector rows with ':' are not used (they are components); mining of coal/oil & gas, power/heat and gas supply are out of scope")
+    return tot, M, resid
+
+
+def province_elec_total(data: Path):
+    d = pd.read_csv(data / "nbs/nbs_province_power_generation_consumption_annual.csv")
+    d = d[d.year == YEAR]
+    cons = d[d.variable == "electricity_consumption"].set_index("province").annual_twh.reindex(PROV).to_numpy()
+    gen = {}
+    for v in ["thermal_generation", "hydro_generation", "wind_generation", "solar_generation", "nuclear_generation"]:
+        x = d[d.variable == v].set_index("province").reindex(PROV)
+        val = x.annual_twh.to_numpy().astype(float)
+        if v == "wind_generation":
+            val = x.ytd_at_last_month_twh.to_numpy() * 12.0 / x.last_month_reported.to_numpy()
+        gen[v] = np.nan_to_num(val)
+    total = sum(gen.values())
+    ren = (gen["hydro_generation"] + gen["wind_generation"] + gen["solar_generation"]) / total
+    return cons, ren, gen
+
+
+def downscale_electricity(cec_tot, seeds, cons):
+    """elec[p,s] = CEC_s x seed_ps / sum_p seed_ps, with province industrial <= 0.9 x total use."""
+    elec = np.zeros((P, S))
+    cap = 0.9 * cons
+    np.zeros((P, S), bool)
+    scale = np.ones(P)
+    for _ in range(50):
+        sd = seeds * scale[:, None]
+        for j, s in enumerate(SECT):
+            elec[:, j] = cec_tot[s] * sd[:, j] / sd[:, j].sum()
+        tot = elec.sum(1)
+        over = tot > cap + 1e-9
+        if not over.any():
+            break
+        scale[over] *= cap[over] / tot[over]
+    return elec
+
+
+# ------------------------------------------------------------------------------------------------
+def ras(seed, row, col, iters=500):
+    x = seed.copy()
+    for _ in range(iters):
+        x *= (row / np.maximum(x.sum(1), 1e-300))[:, None]
+        x *= (col / np.maximum(x.sum(0), 1e-300))[None, :]
+    return x
+
+
+def value_added(data, A, iva, prod_phys, co2_tot):
+    io = pd.read_csv(data / "nbs_national_io_value_added_by_sector.csv", dtype={"io_code": str})
+    io = io[(io.year == 2018) & (io.item == "TVA")]
+    io["code"] = io.io_code.astype(int)
+    v = io.set_index("code").value_10k_cny
+    sh = A["value_added"]["steel_share_of_metal_smelting"]["value"]
+    M = {"iron_steel": [], "nonferrous": [], "nonmetallic_minerals": [13], "chemicals": [12],
+         "petroleum_coking": [11], "paper": [10], "textiles": [7, 8],
+         "machinery": [15, 16, 17, 18, 19, 20, 21, 23], "other_industry": [4, 5, 6, 9, 22, 26]}
+    nat = {s: float(sum(v[c] for c in cs)) for s, cs in M.items()}
+    nat["iron_steel"] = sh * float(v[14])
+    nat["nonferrous"] = (1 - sh) * float(v[14])
+    industry = float(sum(v[c] for c in range(2, 27)))
+    in_scope = sum(nat.values())
+    f = in_scope / industry
+    row = iva * f / 10.0  # 1e8 CNY -> 1e9 CNY
+    total = row.sum()
+    col = np.array([nat[s] for s in SECT]) / in_scope * total
+    seed = np.zeros((P, S))
+    for s in axes.MATERIAL_SECTORS:
+        j = iS[s]
+        seed[:, j] = prod_phys[:, j] / max(prod_phys[:, j].sum(), 1e-300) * col[j]
+    nm = [iS[s] for s in VA_SECTORS]
+    base = row[:, None] * (col[nm] / col[nm].sum())[None, :]
+    c = co2_tot[:, nm]
+    rel = c / np.maximum(c.sum(1, keepdims=True), 1e-300)
+    relnat = c.sum(0) / c.sum()
+    adj = np.sqrt(np.maximum(rel / relnat[None, :], 0.05))
+    seed[:, nm] = base * adj
+    va = ras(seed, row, col)
+    prov("value_added", "1e9 CNY (2019)", "value_added.csv",
+         "nbs_national_io_value_added_by_sector.csv 2018 TVA (shares); provincial industrial VA 2019",
+         f"in-scope share of industry VA (IO 2-26) f = {f:.4f}; row targets = IVA_p x f; column targets = national IO 2018 shares "
+         f"x total; RAS from seeds (material sectors: physical output; others: IVA_p x national share x sqrt(CO2 structure ratio, floor 0.05)). "
+         "IO mapping: " + "; ".join(f"{s}: {M[s] or 'IO 14 x share'}" for s in SECT) + f"; out of scope IO 2, 3, 24, 25. "
+         f"National in-scope VA = {total:.1f} x 1e9 CNY",
+         f"steel share of IO 14 = {sh} ({A['value_added']['steel_share_of_metal_smelting']['source']}); IO 10 includes printing and articles for culture/sports (CEADs maps the latter to other_industry)")
+    return va, total, f, nat
+
+
+# ------------------------------------------------------------------------------------------------
+def route_intensities(A, prod, fe):
+    """int0 (P,S,R,C) with sum_r prod*int0 = fe exactly; new_int0 (P,S,R,C)."""
+    rel = np.ones((S, R, C))
+    rel[:, 1:, :] = 0.0
+    RT = A["routes"]
+    for c in ["coal", "oil", "gas", "electricity"]:
+        rel[iS["iron_steel"], 1, iC[c]] = RT["iron_steel"]["scrap_eaf_rel"][c]
+        rel[iS["nonferrous"], 1, iC[c]] = RT["nonferrous"]["secondary_al_rel"][c]
+        rel[iS["nonferrous"], 2, iC[c]] = RT["nonferrous"]["other_rel"][c]
+    for c in ["heat", "hydrogen", "biomass"]:  # zero in base; relative weights 1 so defined
+        rel[iS["iron_steel"], 1, iC[c]] = 1.0
+        rel[iS["nonferrous"], 1:, iC[c]] = 1.0
+    int0 = np.zeros((P, S, R, C))
+    for p in range(P):
+        for s in range(S):
+            for c in range(C):
+                den = (prod[p, s] * rel[s, :, c]).sum()
+                if fe[p, s, c] > 0:
+                    assert den > 0, (PROV[p], SECT[s], CARR[c])
+                    int0[p, s, :, c] = fe[p, s, c] / den * rel[s, :, c]
+    # national-average intensity for routes without production (for base_share / new build)
+    nat_int = np.zeros((S, R, C))
+    for s in range(S):
+        for r in range(R):
+            pr = prod[:, s, r].sum()
+            if pr > 0:
+                nat_int[s, r] = (prod[:, s, r, None] * int0[:, s, r]).sum(0) / pr
+    new = np.zeros_like(int0)
+    bat = A["sectors"]["bat_ratio"]
+    for s, sname in enumerate(SECT):
+        for r in range(R):
+            has = prod[:, s, r] > 0
+            ref = np.where(has[:, None], int0[:, s, r], nat_int[s, r][None])
+            if sname in ("iron_steel", "nonferrous") or r == 0:
+                if sname == "iron_steel" and r == 2:
+                    continue
+                new[:, s, r] = bat[sname][r] * ref
+                int0[~has, s, r] = ref[~has]  # routes without capacity locally: national average
+    # iron_steel h2_dri_eaf
+    h = RT["iron_steel"]["h2_dri_eaf"]
+    for c in ["coal", "oil", "gas", "electricity", "hydrogen"]:
+        new[:, iS["iron_steel"], 2, iC[c]] = h[c]
+    # cement
+    cm = iS["nonmetallic_minerals"]
+    for j, key in ((1, "kiln_efficient_rel"),):
+        for c in ["coal", "oil", "gas", "electricity"]:
+            new[:, cm, 1, iC[c]] = new[:, cm, 0, iC[c]] * RT["nonmetallic_minerals"][key][c]
+    for c in ["coal", "oil", "gas", "electricity"]:
+        new[:, cm, 2, iC[c]] = new[:, cm, 1, iC[c]] * RT["nonmetallic_minerals"]["kiln_ccus_rel"][c]
+    # generic sectors
+    G = RT["generic"]
+    for sname in VA_SECTORS:
+        s = iS[sname]
+        conv = new[:, s, 0]
+        for c in ["coal", "oil", "gas", "electricity"]:
+            new[:, s, 1, iC[c]] = conv[:, iC[c]] * G["efficient_rel"][c]
+        fos = conv[:, FOSSIL]
+        new[:, s, 2, :] = 0.0
+        new[:, s, 2, FOSSIL] = fos * G["electrified_fossil_residual"]["value"]
+        new[:, s, 2, ELEC] = conv[:, ELEC] + fos.sum(1) * (1 - G["electrified_fossil_residual"]["value"]) * G["electrified_elec_per_fossil"]["value"]
+    # routes without production take int0 = new_int0
+    for s in range(S):
+        for r in range(R):
+            nop = prod[:, s, r] <= 0
+            if sname_is_alt(SECT[s], r):
+                int0[nop, s, r] = new[nop, s, r]
+    return int0, new, rel
+
+
+def sname_is_alt(sname, r):
+    """Routes with no base-year production anywhere by construction (best-available values)."""
+    if sname == "iron_steel":
+        return r == 2
+    if sname == "nonferrous":
+        return False
+    return r >= 1
+
+
+# ------------------------------------------------------------------------------------------------
+def gdp_growth(data: Path, A, gdp19):
+    x = pd.read_excel(data / "drivers/SSPs_GDP_Prov_v2.xlsx", sheet_name=A["gdp"]["ssp_sheet"])
+    x["key"] = x.region.map(norm)
+    x = x.set_index("key")
+    years = list(range(2020, axes.END_YEAR + 1))
+    lev = np.array([[float(x.loc[norm(p), y]) for y in range(2020, axes.END_YEAR + 1)] for p in PROV])
+    g = np.zeros((P, len(years)))
+    g[:, 1:] = lev[:, 1:] / lev[:, :-1] - 1
+    g[:, 0] = g[:, 1]
+    w = gdp19 / gdp19.sum()
+    natg = (w[:, None] * g).sum(0)
+    outlier = (g.mean(1) - natg.mean() > 0.02) | (g.max(1) > 0.10)
+    w2 = np.where(outlier, 0, w)
+    nat_clean = (w2[:, None] * g).sum(0) / w2.sum()
+    g[outlier] = nat_clean[None]
+    # GDP-weighted national growth: aggregate levels
+    levc = gdp19[:, None] * np.cumprod(1 + g, axis=1)
+    tot = np.concatenate([[gdp19.sum()], levc.sum(0)])
+    gnat = tot[1:] / tot[:-1] - 1
+    prov("gdp_growth", "yr-1", "gdp_growth.csv",
+         f"drivers/SSPs_GDP_Prov_v2.xlsx sheet {A['gdp']['ssp_sheet']}, 2020-{axes.END_YEAR}",
+         "g_y = GDP_y/GDP_{y-1} - 1; " + A["gdp"]["growth_2020"] + "; " + A["gdp"]["outlier_rule"],
+         "outliers replaced: " + (", ".join(p for p, o in zip(PROV, outlier) if o) or "none"))
+    prov("gdp_growth_national", "yr-1", "gdp_growth_national.csv", "gdp_growth.csv and NBS 2019 GDP",
+         "growth of the sum of provincial GDP levels (2019 NBS level x cumulative growth)")
+    return years, g, gnat, outlier
+
+
+def grid(data: Path, ren):
+    m = pd.read_csv(data / "mee_provincial_grid_emission_factors_2021_2022.csv")
+    m = m[m.year == 2021].set_index("province").tco2_per_mwh
+    rg = pd.read_csv(data / "mee_regional_grid_emission_factors_2021_2022.csv")
+    sw = float(rg[(rg.year == 2021) & (rg.grid_region == "Southwest")].tco2_per_mwh.iloc[0])
+    ef = np.array([m[p] if p in m.index else sw for p in PROV])
+    basis = ["MEE 2021 provincial" if p in m.index else "MEE 2021 Southwest regional grid (Tibet)" for p in PROV]
+    prov("grid_ef", "t CO2/MWh", "grid.csv", "mee_provincial_grid_emission_factors_2021_2022.csv year=2021; Tibet: mee_regional... Southwest 2021",
+         "2021 factors (nearest published year) used for 2019", "Tibet's grid is hydro-dominated and connected to the Southwest (Sichuan) grid")
+    prov("grid_renewable_share", "1", "grid.csv", "nbs_province_power_generation_consumption_annual.csv 2019",
+         "(hydro+wind+solar)/(thermal+hydro+wind+solar+nuclear); wind = Jan-Nov YTD x 12/11 (December missing)",
+         "generation of plants above designated size only (solar understated)")
+    return ef, basis
+
+
+# ------------------------------------------------------------------------------------------------
+def stocks(A, cumgdp, crude, eaf, bof, al_tot, nf_tot, sec_al):
+    res = {}
+    w = cumgdp / cumgdp.sum()
+    for metal in axes.METALS:
+        M = A["metals"][metal]
+        L = M["stock_lifetime"]["value"]
+        coll = M["collection"]["value"]
+        stock = M["national_stock"]["value"]
+        if metal == "steel":
+            prompt = M["prompt_scrap"]["value"]
+            inflow = M["inflow_ratio"]["value"]
+            spu = [M["scrap_per_unit"][k] for k in axes.ROUTE_NAMES["iron_steel"]]
+            total_out = crude.sum()
+            target = M["scrap_use_target"]["value"]
+            need = eaf.sum() * spu[1] + bof.sum() * spu[0]
+        else:
+            alsh = al_tot / nf_tot
+            prompt = M["prompt_scrap_per_al"]["value"] * alsh
+            inflow = M["inflow_ratio_per_al"]["value"] * alsh
+            spu = [M["scrap_per_unit"][k] for k in axes.ROUTE_NAMES["nonferrous"]]
+            total_out = nf_tot
+            need = sec_al * spu[1]
+            target = need * M["supply_margin"]["value"]
+        obs_needed = (target - prompt * total_out) / coll
+        last_share = obs_needed * L / K / stock
+        assert 0 < last_share < 0.5, (metal, last_share)
+        lo, hi = 1e-3, 1.0
+        for _ in range(100):
+            q = 0.5 * (lo + hi)
+            pw = q ** np.arange(K)
+            if pw[-1] / pw.sum() < last_share:
+                lo = q
+            else:
+                hi = q
+        pw = q ** np.arange(K)
+        prof = pw / pw.sum()
+        res[metal] = dict(stock=stock * w[:, None] * prof[None], profile=prof, q=q, collection=coll,
+                          prompt=prompt, inflow=inflow, spu=spu, lifetime=L, target=target, need=need)
+        prov(f"in_use_stock_{metal}", "Mt", "in_use_stock.csv", "assumptions.toml [metals]; drivers/historical_gdp.csv",
+             f"national {stock} Mt distributed by cumulative GDP 2005-2019; age profile geometric q^k, q = {q:.4f} "
+             f"(shares {np.round(prof, 4).tolist()}) chosen so collection x obsolete (stock[K-1] x K/L) + prompt x output = "
+             f"{target:.2f} Mt (needs of base routes {need:.2f} Mt)", M["national_stock"]["source"])
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
+    a = ap.parse_args(argv)
+    data = Path(a.data)
+    A = tomllib.loads((HERE / "assumptions.toml").read_text())
+    OUT.mkdir(exist_ok=True)
+    PROVENANCE.clear()
+
+    co2, pj, proc, raw_scope1 = load_ceads(data, A)
+    out_mt = load_outputs(data, A)
+    gdp19, cumgdp = provincial_gdp(data)
+    iva, have_iva, iva_ratio = industrial_va(data, gdp19)
+    tibet_estimate(A, co2, pj, proc, out_mt, iva)
+
+    st = steel(data, A, out_mt, co2[:, iS["iron_steel"]].sum(1))
+    prim, sec, other = nonferrous(A, out_mt)
+    # nominal nonferrous output where CEADs has CO2 but no NBS output
+    nf_co2 = co2[:, iS["nonferrous"]].sum(1)
+    nf_out = prim + sec + other
+    nomnf = (nf_out <= 0) & (nf_co2 > 0)
+    cpt = nf_co2[nf_out > 0].sum() / nf_out[nf_out > 0].sum()
+    other[nomnf] = nf_co2[nomnf] / cpt
+    cement = out_mt["Cement"].to_numpy()
+    prov("cement_output", "Mt", "production.csv", "nbs_province_industrial_output_annual.csv product=Cement 2019 (10000 t x 0.01)",
+         "activity of nonmetallic_minerals = cement output (glass, ceramics etc. energy carried per t cement)", "")
+    if nomnf.any():
+        prov("nonferrous_nominal_output", "Mt", "production.csv", "CEADs nonferrous CO2 / national CO2 per t",
+             "provinces with CEADs nonferrous CO2 but no NBS output get nominal 'other' output: " +
+             ", ".join(f"{PROV[i]}={other[i]:.4f}" for i in np.where(nomnf)[0]))
+
+    prod = np.zeros((P, S, R))
+    prod[:, iS["iron_steel"], 0] = st["bof"]
+    prod[:, iS["iron_steel"], 1] = st["eaf"]
+    nfi = iS["nonferrous"]
+    prod[:, nfi, 0], prod[:, nfi, 1], prod[:, nfi, 2] = prim, sec, other
+    prod[:, iS["nonmetallic_minerals"], 0] = cement
+    phys = prod.sum(2)
+
+    co2_tot = co2.sum(2) + proc
+    va, va_total, f_scope, va_nat = value_added(data, A, iva, phys, co2_tot)
+    for s in VA_SECTORS:
+        prod[:, iS[s], 0] = va[:, iS[s]]
+
+    # electricity
+    cec, cec_map, cec_resid = cec_sector_totals(data)
+    cons, ren, gen = province_elec_total(data)
+    EP = A["electricity_proxy"]
+    eint = (cons / gdp19) / (cons.sum() / gdp19.sum())
+    seeds = np.zeros((P, S))
+    seeds[:, iS["iron_steel"]] = st["bof"] * EP["bf_bof"]["value"] + st["eaf"] * EP["scrap_eaf"]["value"]
+    seeds[:, nfi] = prim * EP["primary_al"]["value"] + sec * EP["secondary_al"]["value"] + other * EP["other_nonferrous"]["value"]
+    seeds[:, iS["nonmetallic_minerals"]] = cement
+    for s in VA_SECTORS:
+        seeds[:, iS[s]] = va[:, iS[s]] * eint
+    elec_twh = downscale_electricity(cec, seeds, cons)
+    prov("electricity_by_province_sector", "PJ", "final_energy.csv",
+         "CEC national 2019 sector totals; NBS provincial electricity consumption 2019",
+         "elec_ps = CEC_s x seed_ps / sum_p seed_ps; seeds: steel BOF x 0.40 + EAF x 0.64 MWh/t; nonferrous primary x 13.5 + secondary x 0.34 + other x 3.0 MWh/t; "
+         "cement output; other sectors VA_ps x provincial electricity/GDP index; provinces whose in-scope industrial use would exceed 90 % of total consumption are scaled down iteratively",
+         "1 TWh = 3.6 PJ")
+
+    fe = np.zeros((P, S, C))
+    fe[:, :, FOSSIL] = pj[:, :, FOSSIL]
+    fe[:, :, ELEC] = elec_twh * PJ_PER_TWH
+    prov("fossil_final_energy", "PJ", "final_energy.csv", "CEADs 2019 CO2 by fuel",
+         "PJ = CO2 / EF (IPCC 2006 defaults, oxidation 1) grouped into coal/oil/gas per assumptions.toml [fuels]",
+         "CEADs excludes non-energy use (feedstocks)")
+    prov("heat_biomass_hydrogen_final_energy", "PJ", "final_energy.csv", "none",
+         "set to 0", "no provincial x sector source for purchased heat or biomass in the data (CEADs Scope-2 columns are empty; the CESY sub-sector tables are not available); hydrogen is feedstock (non-energy use), excluded as in CEADs. Industrial heat (about 5-6 % of industrial final energy nationally) is therefore missing from the base year.")
+
+    # effective emission factors
+    nat_ef = co2.sum((0, 1)) / np.maximum(pj.sum((0, 1)), 1e-300)
+    ef = np.zeros((P, S, C))
+    basis = np.full((P, S, C), "", dtype=object)
+    for c in FOSSIL:
+        used = pj[:, :, c] > 0
+        ef[:, :, c] = np.where(used, co2[:, :, c] / np.maximum(pj[:, :, c], 1e-300), nat_ef[c])
+        basis[:, :, c] = np.where(used, "ceads_effective", "national_default")
+    prov("direct_emission_factor", "Mt CO2/PJ", "emission_factors.csv", "CEADs 2019 CO2 and back-calculated PJ",
+         "ef = CO2_c / PJ_c per province x sector x carrier (reproduces CEADs exactly); unused carriers: national effective factor "
+         + ", ".join(f"{CARR[c]}={nat_ef[c]:.5f}" for c in FOSSIL), "")
+
+    int0, new_int0, rel = route_intensities(A, prod, fe)
+    # process ef
+    cm = iS["nonmetallic_minerals"]
+    pef = np.zeros((P, S, R))
+    pef[:, cm, 0] = np.where(cement > 0, proc[:, cm] / np.maximum(cement, 1e-300), 0)
+    RN = A["routes"]["nonmetallic_minerals"]
+    cr = RN["clinker_ratio_efficient"]["value"] / RN["clinker_ratio_base"]["value"]
+    pef[:, cm, 1] = pef[:, cm, 0] * cr
+    pef[:, cm, 2] = pef[:, cm, 1]
+    nat_pef = proc[:, cm].sum() / cement.sum()
+    prov("process_emission_factor", "Mt CO2/Mt cement", "process_emission_factors.csv",
+         "CEADs 2019 fuel='Process' / NBS cement output",
+         f"kiln = process CO2 / cement (national {nat_pef:.4f}); kiln_efficient and kiln_ccus (gross, before capture) = kiln x clinker ratio {RN['clinker_ratio_efficient']['value']}/{RN['clinker_ratio_base']['value']}",
+         "aluminium anode CO2 (about 1.5 t/t Al) is not in CEADs and is excluded so the base year matches CEADs")
+
+    # capacity
+    util = np.zeros((P, S))
+    for s in SECT:
+        if s != "iron_steel":
+            util[:, iS[s]] = A["sectors"]["utilisation"][s]
+    util[:, iS["iron_steel"]] = st["util"]
+    prov("utilisation_other_sectors", "1", "utilisation.csv", "assumptions.toml [sectors.utilisation]", "national value per sector",
+         A["sectors"]["utilisation"]["source"])
+    cap = np.zeros((P, S, R, K))
+    steady = np.full(K, 1.0 / K)
+    for s in range(S):
+        for r in range(R):
+            tot = prod[:, s, r] / util[:, s]
+            if SECT[s] == "iron_steel" and r < 2:
+                cap[:, s, r] = tot[:, None] * st["shares"][:, r]
+            else:
+                cap[:, s, r] = tot[:, None] * steady[None]
+    prov("capacity", "Mt/yr or 1e9 CNY/yr", "capacity.csv", "production.csv / utilisation.csv",
+         "cap_r = production_r / util (equal utilisation across routes); age stages: steel from GEM start dates, other sectors steady state (1/K each)",
+         A["age"]["mapping"])
+
+    # stocks
+    al_tot = prim + sec
+    stk = stocks(A, cumgdp, st["crude"], st["eaf"], st["bof"], al_tot.sum(), prod[:, nfi].sum(), sec.sum())
+
+    gef, gbasis = grid(data, ren)
+    years, gg, gnat, outl = gdp_growth(data, A, gdp19)
+
+    # ---------------------------------------------------------------------------------------- write
+    R_ = axes.ROUTE_NAMES
+
+    def w(df, name):
+        df.to_csv(OUT / name, index=False, float_format="%.8g")
+
+    rows = []
+    for p in range(P):
+        for s in range(S):
+            rows.append(dict(province=PROV[p], sector=SECT[s], co2_direct_mt=co2[p, s].sum(),
+                             co2_process_mt=proc[p, s],
+                             source="tibet_estimate" if PROV[p] == "Tibet" else "ceads_2019"))
+    w(pd.DataFrame(rows), "ceads_2019_sector_totals.csv")
+    prov("ceads_2019_sector_totals", "Mt CO2", "ceads_2019_sector_totals.csv",
+         "ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz year=2019, fuels except Scope_1_Total/Scope_2_*",
+         "sum over CEADs sectors mapped by ceads_sector_to_sim_sector.csv (petroleum_coking = 'Petroleum Processing and Coking'; mining_energy and power_heat excluded); "
+         "co2_direct = all fuels, co2_process = fuel 'Process'", f"raw in-scope Scope_1_Total (30 provinces) = {raw_scope1:.6f} Mt")
+
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], route=R_[SECT[s]][r], route_index=r,
+                         production=prod[p, s, r],
+                         unit="Mt/yr" if SECT[s] in axes.MATERIAL_SECTORS else "1e9 CNY(2019)/yr")
+                    for p in range(P) for s in range(S) for r in range(R)]), "production.csv")
+    prov("production", "Mt/yr or 1e9 CNY/yr", "production.csv", "see crude steel, EAF, nonferrous, cement, value_added rows",
+         "material sectors: physical output; other sectors: value added (conventional route only)")
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], utilisation=util[p, s]) for p in range(P) for s in range(S)]),
+      "utilisation.csv")
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], route=R_[SECT[s]][r], route_index=r, age_stage=k,
+                         capacity=cap[p, s, r, k],
+                         unit="Mt/yr" if SECT[s] in axes.MATERIAL_SECTORS else "1e9 CNY(2019)/yr")
+                    for p in range(P) for s in range(S) for r in range(R) for k in range(K) if cap[p, s, r, k] > 0]), "capacity.csv")
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], route=R_[SECT[s]][r], route_index=r, carrier=CARR[c],
+                         int0_pj_per_unit=int0[p, s, r, c], new_int0_pj_per_unit=new_int0[p, s, r, c])
+                    for p in range(P) for s in range(S) for r in range(R) for c in range(C)
+                    if int0[p, s, r, c] != 0 or new_int0[p, s, r, c] != 0]), "intensity.csv")
+    prov("intensity", "PJ per Mt or per 1e9 CNY", "intensity.csv", "final_energy.csv, production.csv, assumptions.toml [routes], [sectors.bat_ratio]",
+         "int0_rc = E_c / sum_r' prod_r' rel_r'c x rel_rc (solved so sum_r prod x int0 = E exactly); routes without local production take the national average of the route; "
+         "new_int0 = bat_ratio x int0 for incumbent routes; h2_dri_eaf absolute; kiln_efficient/kiln_ccus and efficient/electrified relative to the route-0 BAT; zero rows omitted",
+         "see assumptions.toml [routes]")
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], carrier=CARR[c], final_energy_pj=fe[p, s, c])
+                    for p in range(P) for s in range(S) for c in range(C)]), "final_energy.csv")
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], carrier=CARR[c], ef_mtco2_per_pj=ef[p, s, c], basis=basis[p, s, c])
+                    for p in range(P) for s in range(S) for c in FOSSIL]), "emission_factors.csv")
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], route=R_[SECT[s]][r], route_index=r, process_ef_mtco2_per_unit=pef[p, s, r])
+                    for p in range(P) for s in range(S) for r in range(R) if pef[p, s, r] != 0]), "process_emission_factors.csv")
+    vpu = np.ones((P, S))
+    for s in axes.MATERIAL_SECTORS:
+        j = iS[s]
+        tot = prod[:, j].sum(1)
+        natv = va[:, j].sum() / tot.sum()
+        vpu[:, j] = np.where(tot > 0, va[:, j] / np.maximum(tot, 1e-300), natv)
+    w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], value_added_1e9cny=va[p, s], va_per_unit_1e9cny_per_unit=vpu[p, s],
+                         industrial_va_1e8cny=iva[p], industrial_va_source="NBS" if have_iva[p] else "GDP x ratio")
+                    for p in range(P) for s in range(S)]), "value_added.csv")
+    prov("va_per_unit", "1e9 CNY per Mt (material) or 1", "value_added.csv", "value_added / production",
+         "material sectors: VA/production (national average where production is 0); other sectors 1")
+    w(pd.DataFrame([dict(sector=s, electricity_twh=cec[s]) for s in SECT]), "electricity_national.csv")
+    w(pd.DataFrame([dict(province=PROV[p], crude_steel_nbs_provincial_mt=st["crude_prov"][p], crude_steel_nbs_mt=st["crude_nbs"][p], crude_steel_model_mt=st["crude"][p],
+                         eaf_mt=st["eaf"][p], bof_mt=st["bof"][p], gem_capacity_mt=st["cap_tot"][p], gem_eaf_capacity_mt=st["cap_eaf"][p],
+                         primary_al_mt=prim[p], secondary_al_mt=sec[p], other_nonferrous_mt=other[p], cement_mt=cement[p],
+                         electricity_consumption_twh=cons[p], gdp_2019_1e8cny=gdp19[p])
+                    for p in range(P)]), "province_activity.csv")
+    prov("crude_steel_nbs", "Mt", "province_activity.csv", "nbs_province_industrial_output_annual.csv product='Crude Steel' 2019 (10000 t x 0.01)",
+         f"national {st['crude_nbs'].sum():.2f} Mt; Tibet not reported (0)", "")
+    prov("province_electricity_consumption", "TWh", "province_activity.csv",
+         "nbs_province_power_generation_consumption_annual.csv variable=electricity_consumption 2019", "as reported")
+    w(pd.DataFrame([dict(province=PROV[p], metal=m, age_stage=k, stock_mt=stk[m]["stock"][p, k])
+                    for p in range(P) for m in axes.METALS for k in range(K)]), "in_use_stock.csv")
+    mrows = []
+    for m in axes.METALS:
+        x = stk[m]
+        mrows += [dict(metal=m, parameter="collection", value=x["collection"], unit="1"),
+                  dict(metal=m, parameter="prompt_scrap", value=x["prompt"], unit="t/t sector output"),
+                  dict(metal=m, parameter="inflow_ratio", value=x["inflow"], unit="t/t sector output"),
+                  dict(metal=m, parameter="stock_lifetime", value=x["lifetime"], unit="yr"),
+                  dict(metal=m, parameter="scrap_supply_target", value=x["target"], unit="Mt"),
+                  dict(metal=m, parameter="scrap_need_base", value=x["need"], unit="Mt")]
+        mrows += [dict(metal=m, parameter=f"scrap_per_unit_route{r}", value=x["spu"][r], unit="t/t") for r in range(R)]
+    w(pd.DataFrame(mrows), "metal_parameters.csv")
+    prov("metal_parameters", "various", "metal_parameters.csv", "assumptions.toml [metals]",
+         "aluminium prompt_scrap and inflow_ratio are per t of total nonferrous output (x national aluminium share)")
+    w(pd.DataFrame([dict(province=PROV[p], grid_ef_tco2_per_mwh=gef[p], grid_ef_basis=gbasis[p], renewable_share=ren[p])
+                    for p in range(P)]), "grid.csv")
+    w(pd.DataFrame([dict(province=PROV[p], year=y, gdp_growth=gg[p, i], ssp2_replaced_by_national=bool(outl[p]))
+                    for p in range(P) for i, y in enumerate(years)]), "gdp_growth.csv")
+    w(pd.DataFrame([dict(year=y, gdp_growth=gnat[i]) for i, y in enumerate(years)]), "gdp_growth_national.csv")
+    prov("provenance", "", "provenance.csv", "calibration/build.py", "this table")
+    w(pd.DataFrame(PROVENANCE), "provenance.csv")
+
+    # ------------------------------------------------------------------------------------ report
+    print(f"CEADs in-scope raw Scope-1 (30 prov) {raw_scope1:.1f} Mt; with Tibet estimate {co2.sum() + proc.sum():.1f}")
+    for s in range(S):
+        print(f"  {SECT[s]:22s} direct {co2[:, s].sum():8.1f} process {proc[:, s].sum():7.1f} elec {cec[SECT[s]]:7.1f} TWh VA {va[:, s].sum():8.1f}")
+    print(f"crude steel NBS {st['crude_nbs'].sum():.2f}, model {st['crude'].sum():.2f}; EAF share {st['eaf'].sum() / st['crude'].sum():.4f} (u={st['u_eaf']:.3f})")
+    print(f"VA in-scope total {va_total:.1f} 1e9 CNY (f={f_scope:.3f}); primary Al {prim.sum():.2f} sec {sec.sum():.2f} other {other.sum():.2f}")
+    print(f"GDP outliers replaced: {[p for p, o in zip(PROV, outl) if o]}; national growth {np.round(gnat, 4).tolist()}")
+    for m in axes.METALS:
+        print(m, {k: (np.round(v, 4).tolist() if isinstance(v, np.ndarray) and v.ndim == 1 else v) for k, v in stk[m].items() if k != "stock"})
+    print("wrote", sorted(x.name for x in OUT.iterdir()))
+
+
+if __name__ == "__main__":
+    main()
