@@ -1,0 +1,830 @@
+"""Scenario files: schema, validation and the resolved :class:`Scenario`.
+
+Everything is validated before any work is done; the first problem raises :class:`ScenarioError`
+whose message names the file, the key path, the value and what is allowed, e.g.::
+
+    anhui.toml: levers.eaf_share.2030 = 1.4 is outside [0, 1]
+    anhui.toml: levers.eaf_sahre: unknown lever; did you mean 'eaf_share'?
+
+Public API
+----------
+``load_scenario(path) -> Scenario``; ``validate(path) -> Scenario`` (the same: load = validate).
+``ScenarioError(Exception)``: attributes ``file``, ``key``, ``value``, ``allowed``, ``problem``.
+``Scenario`` (frozen) fields: ``name, description, path, text, provinces, years, start_year,
+end_year, members, seed, electricity_conversion, electricity_kgce_per_kwh, plateau_tolerance,
+growth (GrowthSpec), levers (dict name -> sim.levers.LeverSpec), uncertainty
+(sim.uncertainty.UncertaintySpec), targets (tuple[Target]), administrative
+(tuple[AdministrativeTarget]), skipped_targets (tuple[(id, reason)]), groups (dict name -> tuple of
+provinces), catalogues (tuple[Path])``; methods ``growth_array(provinces=None, sectors=None,
+years=None, base=None) -> (P,S,T)`` and ``lever_array(name, provinces=None, sectors=None,
+years=None)``.
+``Target`` (frozen): ``id, indicator, scope, provinces, year, condition, value, base_year,
+tolerance, accounting, source, scope_note, status, description, catalogue``.
+``AdministrativeTarget`` (frozen): ``id, description, year, source, status, reason, catalogue``.
+``DEFAULT_GROWTH``: sector -> Trajectory of the default demand growth, with ``GROWTH_SOURCES``.
+
+Scenario schema (TOML; also in scenarios/README.md)
+---------------------------------------------------
+``[scenario]``
+    name (str, required), description (str), provinces ("all" or list of axes.PROVINCES),
+    start_year (= axes.BASE_YEAR, the calibrated base year), end_year (default axes.END_YEAR,
+    at most 2060), members (default 1000: the Monte-Carlo standard error of an attainment
+    probability is sqrt(p(1-p)/n) <= 1.6 points at p = 0.5 and <= 1.45 points for p <= 0.3 or
+    >= 0.7; Latin-hypercube stratification usually lowers it), seed (int >= 0, default 1),
+    electricity_conversion ("calorific": 0.1229 kgce/kWh, the default; "coal_equivalent":
+    0.3055 kgce/kWh, the 2020 average coal use per kWh supplied by thermal plants >= 6 MW,
+    China Electricity Council statistics), targets (list of catalogue files relative to the
+    scenario file), target_ids (optional list selecting targets by id; an expanded per-province
+    target is selected by its base id or by "id:Province").
+    Without target_ids every catalogue target whose provinces are all simulated is used; the
+    others are listed in ``skipped_targets`` (e.g. national targets in a one-province run).
+``[growth]``
+    regional_gdp_adjustment (bool, default false: add the province's SSP2 GDP growth minus the
+    national one, from the calibration's ``BaseState.gdp_growth_offset``), interpolation,
+    ``[growth.sector.<sector>]`` and ``[growth.province.<Province>.sector.<sector>]`` year = rate
+    points [yr-1] in [-0.5, 0.5]. A given trajectory applies from its first point on; before it
+    the default (``DEFAULT_GROWTH``: observed 2020-2024, projected after) holds.
+``[levers.<lever>]``
+    year = value points, interpolation ("linear" default | "step"), overrides
+    ``[levers.<lever>.sector.<sector>]``, ``[levers.<lever>.province.<Province>]`` and
+    ``[levers.<lever>.province.<Province>.sector.<sector>]``, each with its own points and
+    optional interpolation. Rules in ``sim.levers`` (default before the first point, last value
+    after the last, most specific level wins). ``inf`` is written ``inf``.
+``[uncertainty.<parameter>]``
+    dist = "uniform" | "triangular" | "normal" | "lognormal" | "truncnormal" and its parameters.
+``[settings]``
+    plateau_tolerance (relative, default 0.01): a CO2 series within this of its maximum counts
+    as on the plateau (reported next to the peak year).
+
+Target catalogue schema: see scenarios/README.md (``[catalogue]``, ``[groups.<key>]``,
+``[[target]]``, ``[[administrative]]``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from sim import axes
+from sim.indicators_registry import INDICATORS
+from sim.levers import INTERPOLATIONS, LEVERS, ROUTE_FLOOR_GROUPS, LeverSpec, Trajectory, interpolate
+from sim.levers import lever_array as _lever_array
+from sim.uncertainty import PARAMETERS, DistributionError, UncertaintySpec, make_distribution
+
+MAX_END_YEAR = 2060
+DEFAULT_MEMBERS = 1000
+DEFAULT_SEED = 1
+ELECTRICITY_CONVERSIONS: dict[str, float] = {
+    "calorific": 0.1229,  # kgce/kWh: 3.6 MJ / 29.3076 MJ/kgce (GB/T 2589 当量值)
+    "coal_equivalent": 0.3055,  # kgce/kWh: 2020 供电标准煤耗 305.5 gce/kWh (CEC), 等价值
+}
+CONDITIONS = ("<=", "<", ">=", ">", "change<=", "change>=", "peak_by", "below_peak")
+ACCOUNTINGS = ("scope1", "scope1+2")
+CO2_INDICATORS = ("industrial_co2", "co2_intensity")
+EACH_PROVINCE = "each_province"
+NATIONAL = "national"
+GROWTH_RANGE = (-0.5, 0.5)
+
+# --- default demand growth -----------------------------------------------------------------------
+_OBSERVED_OUTPUT: dict[str, dict[int, float]] = {
+    # NBS Statistical Communiqués on National Economic and Social Development (国民经济和社会发展
+    # 统计公报) of 2019-2024, table of main industrial products, as first published [Mt].
+    "crude_steel": {2019: 996.3, 2020: 1064.8, 2021: 1035.2, 2022: 1018.0, 2023: 1019.1, 2024: 1005.1},
+    "cement": {2019: 2350.0, 2020: 2377.0, 2021: 2363.0, 2022: 2130.0, 2023: 2023.0, 2024: 1825.0},
+    "primary_aluminium": {2019: 35.0, 2020: 37.1, 2021: 38.5, 2022: 40.2, 2023: 41.6, 2024: 43.0},
+}
+_OBSERVED_VA_GROWTH: dict[int, float] = {
+    # real growth of all-industry value added (全部工业增加值), NBS communiqués 2020-2024.
+    # 2023: 4.2 % for all industry (4.6 % is the above-designated-size figure).
+    2020: 0.024, 2021: 0.096, 2022: 0.034, 2023: 0.042, 2024: 0.057,
+}
+
+
+def _rates(levels: dict[int, float]) -> list[tuple[int, float]]:
+    ys = sorted(levels)
+    return [(y, round(levels[y] / levels[p] - 1.0, 5)) for p, y in zip(ys, ys[1:])]
+
+
+_VA_PROJECTION = [(2025, 0.05), (2030, 0.045), (2035, 0.035)]
+DEFAULT_GROWTH: dict[str, Trajectory] = {
+    "iron_steel": Trajectory(tuple(_rates(_OBSERVED_OUTPUT["crude_steel"])
+                                   + [(2025, -0.01), (2030, -0.015), (2035, -0.02)]), "linear"),
+    "nonmetallic_minerals": Trajectory(tuple(_rates(_OBSERVED_OUTPUT["cement"])
+                                             + [(2025, -0.04), (2030, -0.02), (2035, -0.02)]), "linear"),
+    "nonferrous": Trajectory(tuple(_rates(_OBSERVED_OUTPUT["primary_aluminium"])
+                                   + [(2025, 0.02), (2030, 0.01), (2035, 0.005)]), "linear"),
+    "petroleum_coking": Trajectory(tuple(sorted(_OBSERVED_VA_GROWTH.items())
+                                         + [(2025, 0.01), (2030, 0.0), (2035, -0.01)]), "linear"),
+    **{s: Trajectory(tuple(sorted(_OBSERVED_VA_GROWTH.items()) + _VA_PROJECTION), "linear")
+       for s in ("chemicals", "paper", "textiles", "machinery", "other_industry")},
+}
+GROWTH_SOURCES: dict[str, str] = {
+    "iron_steel": "2020-2024: crude-steel output, NBS communiqués (996.3 Mt 2019 -> 1005.1 Mt 2024). "
+                  "After: -1 %/yr (2025) to -2 %/yr (2035): demand has plateaued since 2020 with the "
+                  "property downturn, output control (粗钢产量调控) continues, and the in-use stock "
+                  "approaches saturation.",
+    "nonmetallic_minerals": "2020-2024: cement output, NBS communiqués (2.35 Gt 2019 -> 1.83 Gt 2024). "
+                            "After: -4 %/yr in 2025 easing to -2 %/yr: housing starts keep falling, "
+                            "infrastructure spending is flat.",
+    "nonferrous": "2020-2024: primary-aluminium output, NBS communiqués (35.0 Mt -> 43.0 Mt). After: "
+                  "+2 %/yr (2025) to +0.5 %/yr (2035) for total aluminium demand (transport "
+                  "lightweighting, PV frames, grids); primary output is further bounded by the 45 Mt "
+                  "capacity ceiling (capacity_replacement_ratio lever).",
+    "petroleum_coking": "2020-2024: all-industry real VA growth (no sector series). After: +1 %/yr "
+                        "(2025) to -1 %/yr (2035): refining capacity is capped at 1.0 Gt (001 S2), "
+                        "transport fuel demand peaks with vehicle electrification, coking follows "
+                        "BF-BOF steel.",
+    "value_added": "2020-2024: all-industry real VA growth, NBS communiqués (2.4, 9.6, 3.4, 4.2, "
+                   "5.7 %). After: 5 % (2025, the GDP target) easing to 4.5 % (2030) and 3.5 % "
+                   "(2035) with the slowing potential growth of the economy.",
+}
+
+# --- errors ---------------------------------------------------------------------------------------
+_NO_VALUE = object()
+
+
+class ScenarioError(Exception):
+    """Invalid scenario or catalogue. ``str(e)`` is the one-line message."""
+
+    def __init__(self, file: str, key: str, value: Any = _NO_VALUE, allowed: str | None = None,
+                 problem: str = "invalid"):
+        self.file, self.key, self.value, self.allowed, self.problem = file, key, value, allowed, problem
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        head = f"{self.file}: {self.key}" if self.key else f"{self.file}"
+        if self.value is not _NO_VALUE:
+            msg = f"{head} = {_fmt_value(self.value)} {self.problem}"
+        else:
+            msg = f"{head}: {self.problem}"
+        if self.allowed and self.allowed not in msg:
+            msg += f" (allowed: {self.allowed})"
+        return msg
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:g}" if abs(v) < 1e15 else repr(v)
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{table}"
+    return str(v)
+
+
+def _fmt_num(x: float) -> str:
+    return _fmt_value(float(x)) if isinstance(x, (int, float)) else str(x)
+
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _join(path: str, key: Any) -> str:
+    k = str(key)
+    if not _BARE.match(k):
+        k = f'"{k}"'
+    return f"{path}.{k}" if path else k
+
+
+class _Checker:
+    """Validation helpers bound to one file."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def fail(self, key: str, value: Any = _NO_VALUE, allowed: str | None = None,
+             problem: str = "invalid") -> ScenarioError:
+        return ScenarioError(self.file, key, value, allowed, problem)
+
+    def unknown(self, path: str, name: str, choices: Sequence[str], what: str) -> ScenarioError:
+        key = _join(path, name)
+        match = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+        if match:
+            return self.fail(key, problem=f"unknown {what}; did you mean '{match[0]}'?", allowed=match[0])
+        return self.fail(key, problem=f"unknown {what}", allowed=", ".join(choices) or "none")
+
+    def keys(self, table: Mapping, allowed: Sequence[str], path: str, what: str = "key") -> None:
+        for k in table:
+            if k not in allowed:
+                raise self.unknown(path, k, allowed, what)
+
+    def table(self, value: Any, path: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(path, value, "a table", "must be a table")
+        return value
+
+    def string(self, value: Any, path: str, choices: Sequence[str] | None = None) -> str:
+        if not isinstance(value, str):
+            raise self.fail(path, value, "a string", "must be a string")
+        if choices is not None and value not in choices:
+            match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+            hint = f"; did you mean '{match[0]}'?" if match else ""
+            raise self.fail(path, value, ", ".join(choices), f"is not one of {', '.join(choices)}{hint}")
+        return value
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(path, value, "true or false", "must be true or false")
+        return value
+
+    def integer(self, value: Any, path: str, low: int | None = None, high: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(path, value, "an integer", "must be an integer")
+        if (low is not None and value < low) or (high is not None and value > high):
+            rng = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+            raise self.fail(path, value, rng, f"is outside {rng}")
+        return value
+
+    def number(self, value: Any, path: str, low: float = -math.inf, high: float = math.inf,
+               low_open: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise self.fail(path, value, "a number", "must be a number")
+        x = float(value)
+        rng = f"{'(' if low_open else '['}{_fmt_num(low)}, {_fmt_num(high)}]"
+        if (x <= low if low_open else x < low) or x > high:
+            raise self.fail(path, value, rng, f"is outside {rng}")
+        return x
+
+    def province(self, name: Any, path: str, simulated: Sequence[str] | None = None) -> str:
+        if name not in axes.PROVINCES:
+            raise self.unknown(path, name, axes.PROVINCES, "province")
+        if simulated is not None and name not in simulated:
+            raise self.fail(_join(path, name), problem="province is not simulated in this scenario",
+                            allowed=", ".join(simulated))
+        return name
+
+    def sector(self, name: Any, path: str, allowed: Sequence[str] = axes.SECTORS,
+               what: str = "sector") -> str:
+        if name not in axes.SECTORS:
+            raise self.unknown(path, name, axes.SECTORS, "sector")
+        if name not in allowed:
+            raise self.fail(_join(path, name), problem=f"{what} does not apply to this sector",
+                            allowed=", ".join(allowed))
+        return name
+
+
+# --- data classes ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    id: str
+    indicator: str
+    scope: str  # "national", a province, a group key
+    provinces: tuple[str, ...]
+    year: int
+    condition: str
+    value: float | None
+    base_year: int | None
+    tolerance: float | None
+    accounting: str | None  # CO2 targets: "scope1" or "scope1+2"
+    source: str
+    scope_note: str
+    status: str  # "simulated" or "trend" (from the indicator registry)
+    description: str = ""
+    catalogue: str = ""
+
+
+@dataclass(frozen=True)
+class AdministrativeTarget:
+    id: str
+    description: str
+    year: int | None
+    source: str
+    status: str  # always "not simulated"
+    reason: str
+    catalogue: str = ""
+
+
+@dataclass(frozen=True)
+class GrowthSpec:
+    regional_gdp_adjustment: bool = False
+    interpolation: str = "linear"
+    sector: Mapping[str, Trajectory] = field(default_factory=dict)
+    province_sector: Mapping[tuple[str, str], Trajectory] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    path: Path
+    text: str
+    provinces: tuple[str, ...]
+    years: tuple[int, ...]
+    start_year: int
+    end_year: int
+    members: int
+    seed: int
+    electricity_conversion: str
+    electricity_kgce_per_kwh: float
+    plateau_tolerance: float
+    growth: GrowthSpec
+    levers: Mapping[str, LeverSpec]
+    uncertainty: UncertaintySpec
+    targets: tuple[Target, ...]
+    administrative: tuple[AdministrativeTarget, ...]
+    skipped_targets: tuple[tuple[str, str], ...] = ()
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    catalogues: tuple[Path, ...] = ()
+
+    def lever_array(self, name: str, provinces: Sequence[str] | None = None,
+                    sectors: Sequence[str] | None = None, years: Sequence[int] | None = None) -> np.ndarray:
+        """See :func:`sim.levers.lever_array`."""
+        return _lever_array(name, self, provinces, sectors, years)
+
+    def growth_array(self, provinces: Sequence[str] | None = None, sectors: Sequence[str] | None = None,
+                     years: Sequence[int] | None = None, base: Any = None) -> np.ndarray:
+        """Demand growth [yr-1] (P, S, T); entry t is the growth from year t-1 to t (t = 0 unused).
+
+        = scenario/default trajectory + (regional_gdp_adjustment: province − national SSP2 GDP
+        growth from ``base.gdp_growth_offset``) ∓ structural_shift (energy-intensive sectors lose
+        the lever value, the others gain it × base-year VA(energy-intensive)/VA(others) of the
+        province, from ``base`` when it has ``cap0``, ``util`` and ``va_per_unit``, else × 1).
+        """
+        provinces = tuple(provinces or self.provinces)
+        sectors = tuple(sectors or axes.SECTORS)
+        yrs = np.asarray(list(years) if years is not None else self.years, dtype=np.int64)
+        g = self.growth
+        out = np.empty((len(provinces), len(sectors), len(yrs)))
+        for j, s in enumerate(sectors):
+            d = DEFAULT_GROWTH[s]
+            base_traj = interpolate(d.points, yrs, d.interpolation or "linear", np.zeros(len(yrs)))
+            st = g.sector.get(s)
+            if st is not None:
+                base_traj = interpolate(st.points, yrs, st.interpolation or g.interpolation, base_traj)
+            for i, p in enumerate(provinces):
+                ps = g.province_sector.get((p, s))
+                out[i, j] = base_traj if ps is None else interpolate(
+                    ps.points, yrs, ps.interpolation or g.interpolation, base_traj)
+        if g.regional_gdp_adjustment:
+            out += _gdp_offset(base, provinces, yrs)[:, None, :]
+        shift = _lever_array("structural_shift", self, provinces, sectors, yrs)
+        if np.any(shift != 0):
+            heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in sectors])
+            ratio = _heavy_to_light_va(base, provinces, sectors)
+            out[:, heavy] -= shift[:, heavy]
+            out[:, ~heavy] += shift[:, ~heavy] * ratio[:, None, None]
+        return out
+
+
+def _gdp_offset(base: Any, provinces: Sequence[str], years: np.ndarray) -> np.ndarray:
+    """(P, T) province − national SSP2 GDP growth from the calibration."""
+    off = getattr(base, "gdp_growth_offset", None)
+    if off is None and getattr(base, "gdp_growth", None) is not None:
+        # sim.calibration.BaseState: gdp_growth (P_all, Y), gdp_growth_national (Y,), gdp_growth_years
+        gy = np.asarray(base.gdp_growth_years, dtype=float)
+        diff = np.asarray(base.gdp_growth, dtype=float) - np.asarray(base.gdp_growth_national, dtype=float)[None]
+        idx = [axes.PROVINCES.index(p) for p in provinces]
+        return np.stack([np.interp(years, gy, diff[i]) for i in idx])
+    if off is None:
+        raise ValueError(
+            "growth.regional_gdp_adjustment = true needs the calibration's provincial GDP growth "
+            "(BaseState.gdp_growth_offset: a callable (provinces, years) -> (P,T), or an array "
+            "(len(axes.PROVINCES), n) over BaseState.gdp_years); set it to false to run without")
+    if callable(off):
+        return np.asarray(off(tuple(provinces), years), dtype=float)
+    off = np.asarray(off, dtype=float)
+    gy = np.asarray(getattr(base, "gdp_years"), dtype=float)
+    idx = [axes.PROVINCES.index(p) for p in provinces]
+    return np.stack([np.interp(years, gy, off[i]) for i in idx])
+
+
+def _heavy_to_light_va(base: Any, provinces: Sequence[str], sectors: Sequence[str]) -> np.ndarray:
+    heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in sectors])
+    try:
+        idx = [axes.PROVINCES.index(p) for p in provinces]
+        sidx = [axes.SECTORS.index(s) for s in sectors]
+        cap = np.asarray(base.cap0)[idx][:, sidx]
+        va = cap.reshape(cap.shape[0], cap.shape[1], -1).sum(axis=2) \
+            * np.asarray(base.util)[idx][:, sidx] * np.asarray(base.va_per_unit)[idx][:, sidx]
+        light = va[:, ~heavy].sum(axis=1)
+        return np.where(light > 0, va[:, heavy].sum(axis=1) / np.where(light > 0, light, 1.0), 1.0)
+    except (AttributeError, TypeError, IndexError, ValueError):
+        return np.ones(len(provinces))
+
+
+# --- loading --------------------------------------------------------------------------------------
+_TOP_KEYS = ("scenario", "growth", "levers", "uncertainty", "settings")
+_SCENARIO_KEYS = ("name", "description", "provinces", "start_year", "end_year", "members", "seed",
+                  "electricity_conversion", "targets", "target_ids")
+_SETTINGS_KEYS = ("plateau_tolerance",)
+
+
+def _read_toml(path: Path, display: str, chk: _Checker) -> tuple[str, dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise chk.fail("", problem=f"no such file ({path.resolve()})") from None
+    except UnicodeDecodeError as e:
+        raise chk.fail("", problem=f"not UTF-8 text ({e})") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise chk.fail("", problem=f"malformed TOML: {e}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file and its target catalogues."""
+    path = Path(path)
+    display = str(path)
+    chk = _Checker(display)
+    text, doc = _read_toml(path, display, chk)
+    chk.keys(doc, _TOP_KEYS, "", "table")
+    if "scenario" not in doc:
+        raise chk.fail("scenario", problem="missing [scenario] table", allowed="[scenario] with name = ...")
+    sc = chk.table(doc["scenario"], "scenario")
+    chk.keys(sc, _SCENARIO_KEYS, "scenario")
+    if "name" not in sc:
+        raise chk.fail("scenario.name", problem="missing (required)", allowed="a string")
+    name = chk.string(sc["name"], "scenario.name")
+    description = chk.string(sc.get("description", ""), "scenario.description")
+
+    start = chk.integer(sc.get("start_year", axes.BASE_YEAR), "scenario.start_year",
+                        axes.BASE_YEAR, axes.BASE_YEAR)
+    end = chk.integer(sc.get("end_year", axes.END_YEAR), "scenario.end_year", start + 1, MAX_END_YEAR)
+    years = tuple(range(start, end + 1))
+    provinces = _parse_provinces(sc.get("provinces", "all"), chk)
+    members = chk.integer(sc.get("members", DEFAULT_MEMBERS), "scenario.members", 1, None)
+    seed = chk.integer(sc.get("seed", DEFAULT_SEED), "scenario.seed", 0, None)
+    conv = chk.string(sc.get("electricity_conversion", "calorific"), "scenario.electricity_conversion",
+                      tuple(ELECTRICITY_CONVERSIONS))
+
+    settings = chk.table(doc.get("settings", {}), "settings")
+    chk.keys(settings, _SETTINGS_KEYS, "settings")
+    plateau = chk.number(settings.get("plateau_tolerance", 0.01), "settings.plateau_tolerance", 0.0, 0.5)
+
+    growth = _parse_growth(chk.table(doc.get("growth", {}), "growth"), chk, years, provinces)
+    levers = _parse_levers(chk.table(doc.get("levers", {}), "levers"), chk, years, provinces)
+    uncertainty = _parse_uncertainty(chk.table(doc.get("uncertainty", {}), "uncertainty"), chk)
+
+    cat_paths = sc.get("targets", [])
+    if not isinstance(cat_paths, list) or not all(isinstance(c, str) for c in cat_paths):
+        raise chk.fail("scenario.targets", cat_paths, "a list of file names", "must be a list of file names")
+    groups: dict[str, tuple[str, ...]] = {}
+    all_targets: list[Target] = []
+    administrative: list[AdministrativeTarget] = []
+    catalogues: list[Path] = []
+    for i, rel in enumerate(cat_paths):
+        cpath = path.parent / rel
+        if not cpath.is_file():
+            raise chk.fail(f"scenario.targets[{i}]", rel, "an existing catalogue file relative to the scenario",
+                           f"no such target catalogue ({cpath})")
+        catalogues.append(cpath)
+        g, t, a = _load_catalogue(cpath, years, provinces)
+        for k, v in g.items():
+            if k in groups and groups[k] != v:
+                raise ScenarioError(str(cpath), f"groups.{k}", problem="group defined differently in "
+                                    "another catalogue", allowed="one definition per group")
+            groups[k] = v
+        all_targets += t
+        administrative += a
+    seen: dict[str, str] = {}
+    for t in all_targets:
+        if t.id in seen:
+            raise ScenarioError(t.catalogue, f"target {t.id}", problem=f"duplicate target id (also in {seen[t.id]})",
+                                allowed="unique ids")
+        seen[t.id] = t.catalogue
+    targets, skipped = _select_targets(all_targets, sc.get("target_ids"), provinces, chk)
+
+    scen = Scenario(
+        name=name, description=description, path=path, text=text, provinces=provinces, years=years,
+        start_year=start, end_year=end, members=members, seed=seed, electricity_conversion=conv,
+        electricity_kgce_per_kwh=ELECTRICITY_CONVERSIONS[conv], plateau_tolerance=plateau,
+        growth=growth, levers=levers, uncertainty=uncertainty, targets=tuple(targets),
+        administrative=tuple(administrative), skipped_targets=tuple(skipped), groups=groups,
+        catalogues=tuple(catalogues),
+    )
+    _check_route_floors(scen, chk)
+    return scen
+
+
+def validate(path: str | Path) -> Scenario:
+    """Validate a scenario file (= load it); raises :class:`ScenarioError`."""
+    return load_scenario(path)
+
+
+def _known_province(chk: _Checker, path: str, p: Any) -> None:
+    """Fail with a did-you-mean unless ``p`` is one of the 31 provinces."""
+    if p not in axes.PROVINCES:
+        match = difflib.get_close_matches(str(p), axes.PROVINCES, n=1, cutoff=0.6)
+        hint = f"; did you mean '{match[0]}'?" if match else ""
+        raise chk.fail(path, p, match[0] if match else ", ".join(axes.PROVINCES),
+                       f"unknown province{hint}")
+
+
+def _parse_provinces(value: Any, chk: _Checker) -> tuple[str, ...]:
+    if value == "all":
+        return axes.PROVINCES
+    if not isinstance(value, list) or not value:
+        raise chk.fail("scenario.provinces", value, '"all" or a list of provinces',
+                       'must be "all" or a non-empty list of provinces')
+    for i, p in enumerate(value):
+        _known_province(chk, f"scenario.provinces[{i}]", p)
+    if len(set(value)) != len(value):
+        dup = next(p for p in value if value.count(p) > 1)
+        raise chk.fail("scenario.provinces", value, "each province once", f"lists {dup} twice")
+    return tuple(p for p in axes.PROVINCES if p in value)  # canonical axes order
+
+
+def _parse_points(table: Mapping, path: str, chk: _Checker, years: Sequence[int], low: float,
+                  high: float, reserved: Sequence[str]) -> Trajectory:
+    pts: list[tuple[int, float]] = []
+    interp = None
+    for k, v in table.items():
+        if k == "interpolation" and "interpolation" in reserved:
+            interp = chk.string(v, _join(path, k), INTERPOLATIONS)
+            continue
+        if k in reserved:
+            continue
+        if not re.fullmatch(r"\d{4}", k):
+            raise chk.unknown(path, k, list(reserved) + ["<year> (e.g. 2030)"], "key")
+        y = int(k)
+        if not years[0] <= y <= years[-1]:
+            raise chk.fail(_join(path, k), v, f"years {years[0]}-{years[-1]}",
+                           f"is for a year outside the horizon {years[0]}-{years[-1]}")
+        pts.append((y, chk.number(v, _join(path, k), low, high)))
+    return Trajectory(tuple(sorted(pts)), interp)
+
+
+def _parse_growth(tb: dict, chk: _Checker, years, provinces) -> GrowthSpec:
+    chk.keys(tb, ("regional_gdp_adjustment", "interpolation", "sector", "province"), "growth")
+    adj = chk.boolean(tb.get("regional_gdp_adjustment", False), "growth.regional_gdp_adjustment")
+    interp = chk.string(tb.get("interpolation", "linear"), "growth.interpolation", INTERPOLATIONS)
+    sector: dict[str, Trajectory] = {}
+    for s, t in chk.table(tb.get("sector", {}), "growth.sector").items():
+        chk.sector(s, "growth.sector")
+        path = _join("growth.sector", s)
+        sector[s] = _parse_points(chk.table(t, path), path, chk, years, *GROWTH_RANGE, ("interpolation",))
+    ps: dict[tuple[str, str], Trajectory] = {}
+    for p, pt in chk.table(tb.get("province", {}), "growth.province").items():
+        chk.province(p, "growth.province", provinces)
+        ppath = _join("growth.province", p)
+        pt = chk.table(pt, ppath)
+        chk.keys(pt, ("sector",), ppath)
+        for s, t in chk.table(pt.get("sector", {}), _join(ppath, "sector")).items():
+            chk.sector(s, _join(ppath, "sector"))
+            path = _join(_join(ppath, "sector"), s)
+            ps[(p, s)] = _parse_points(chk.table(t, path), path, chk, years, *GROWTH_RANGE, ("interpolation",))
+    return GrowthSpec(adj, interp, sector, ps)
+
+
+def _parse_levers(tb: dict, chk: _Checker, years, provinces) -> dict[str, LeverSpec]:
+    out: dict[str, LeverSpec] = {}
+    for name, t in tb.items():
+        if name not in LEVERS:
+            raise chk.unknown("levers", name, list(LEVERS), "lever")
+        lv = LEVERS[name]
+        path = _join("levers", name)
+        t = chk.table(t, path)
+        reserved = ["interpolation"]
+        if lv.per_province_sector:
+            reserved.append("province")
+            if lv.sector_overrides:
+                reserved.append("sector")
+        base = _parse_points(t, path, chk, years, lv.low, lv.high, reserved)
+        sector: dict[str, Trajectory] = {}
+        for s, st in chk.table(t.get("sector", {}), _join(path, "sector")).items():
+            chk.sector(s, _join(path, "sector"), lv.sectors, f"lever {name}")
+            sp = _join(_join(path, "sector"), s)
+            sector[s] = _parse_points(chk.table(st, sp), sp, chk, years, lv.low, lv.high, ("interpolation",))
+        province: dict[str, Trajectory] = {}
+        ps: dict[tuple[str, str], Trajectory] = {}
+        for p, pt in chk.table(t.get("province", {}), _join(path, "province")).items():
+            chk.province(p, _join(path, "province"), provinces)
+            pp = _join(_join(path, "province"), p)
+            pt = chk.table(pt, pp)
+            preserved = ["interpolation"] + (["sector"] if lv.sector_overrides else [])
+            province[p] = _parse_points(pt, pp, chk, years, lv.low, lv.high, preserved)
+            for s, st in chk.table(pt.get("sector", {}), _join(pp, "sector")).items():
+                chk.sector(s, _join(pp, "sector"), lv.sectors, f"lever {name}")
+                sp = _join(_join(pp, "sector"), s)
+                ps[(p, s)] = _parse_points(chk.table(st, sp), sp, chk, years, lv.low, lv.high,
+                                           ("interpolation",))
+        out[name] = LeverSpec(name, base, province, sector, ps)
+    return out
+
+
+def _parse_uncertainty(tb: dict, chk: _Checker) -> UncertaintySpec:
+    dists = {}
+    for name, t in tb.items():
+        if name not in PARAMETERS:
+            raise chk.unknown("uncertainty", name, list(PARAMETERS), "uncertain parameter")
+        path = _join("uncertainty", name)
+        t = chk.table(t, path)
+        if "dist" not in t:
+            raise chk.fail(_join(path, "dist"), problem="missing distribution",
+                           allowed=", ".join(("uniform", "triangular", "normal", "lognormal", "truncnormal")))
+        params = {k: v for k, v in t.items() if k != "dist"}
+        try:
+            dists[name] = make_distribution(name, t["dist"], params)
+        except DistributionError as e:
+            key = _join(path, e.key) if e.key else path
+            if e.key == "dist" and e.message == "unknown distribution":
+                match = difflib.get_close_matches(str(e.value), e.allowed.split(", "), n=1)
+                hint = f"; did you mean '{match[0]}'?" if match else ""
+                raise chk.fail(key, e.value, e.allowed, f"unknown distribution{hint}") from None
+            if e.value is None:
+                raise chk.fail(key, allowed=e.allowed, problem=e.message) from None
+            raise chk.fail(key, e.value, e.allowed, e.message) from None
+    return UncertaintySpec(dists)
+
+
+# --- target catalogues ----------------------------------------------------------------------------
+_CATALOGUE_KEYS = ("catalogue", "groups", "target", "administrative")
+_GROUP_KEYS = ("name", "provinces", "approximation", "note")
+_TARGET_KEYS = ("id", "indicator", "scope", "year", "condition", "value", "base_year", "tolerance",
+                "accounting", "source", "scope_note", "description")
+_ADMIN_KEYS = ("id", "description", "year", "source", "status", "reason")
+
+
+def _load_catalogue(path: Path, years, provinces):
+    chk = _Checker(str(path))
+    _, doc = _read_toml(path, str(path), chk)
+    chk.keys(doc, _CATALOGUE_KEYS, "", "table")
+    meta = chk.table(doc.get("catalogue", {}), "catalogue")
+    chk.keys(meta, ("name", "description"), "catalogue")
+    groups: dict[str, tuple[str, ...]] = {}
+    for g, gt in chk.table(doc.get("groups", {}), "groups").items():
+        gp = _join("groups", g)
+        gt = chk.table(gt, gp)
+        chk.keys(gt, _GROUP_KEYS, gp)
+        members = gt.get("provinces")
+        if not isinstance(members, list) or not members:
+            raise chk.fail(_join(gp, "provinces"), members, "a non-empty list of provinces",
+                           "must be a non-empty list of provinces")
+        for i, p in enumerate(members):
+            _known_province(chk, f"{gp}.provinces[{i}]", p)
+        for k in ("name", "note"):
+            if k in gt:
+                chk.string(gt[k], _join(gp, k))
+        if "approximation" in gt:
+            chk.boolean(gt["approximation"], _join(gp, "approximation"))
+        groups[g] = tuple(p for p in axes.PROVINCES if p in members)
+    scopes = [NATIONAL, EACH_PROVINCE] + list(groups) + list(axes.PROVINCES)
+
+    targets: list[Target] = []
+    tlist = doc.get("target", [])
+    if not isinstance(tlist, list):
+        raise chk.fail("target", tlist, "[[target]] entries", "must be an array of tables [[target]]")
+    for i, t in enumerate(tlist):
+        tp = f"target[{i}]"
+        t = chk.table(t, tp)
+        if isinstance(t.get("id"), str):
+            tp = f"target[{i}] ({t['id']})"
+        chk.keys(t, _TARGET_KEYS, tp)
+        for k in ("id", "indicator", "scope", "year", "condition", "source", "scope_note"):
+            if k not in t:
+                raise chk.fail(_join(tp, k), problem="missing (required)", allowed=", ".join(_TARGET_KEYS))
+        tid = chk.string(t["id"], _join(tp, "id"))
+        if not re.fullmatch(r"[A-Za-z0-9_]+", tid):
+            raise chk.fail(_join(tp, "id"), tid, "letters, digits and _", "is not a valid id")
+        ind = t["indicator"]
+        if ind not in INDICATORS:
+            raise _unknown_value(chk, _join(tp, "indicator"), ind, list(INDICATORS), "indicator")
+        scope = t["scope"]
+        if scope not in scopes:
+            raise _unknown_value(chk, _join(tp, "scope"), scope, scopes, "scope (national, each_province, "
+                                 "a group of this catalogue or a province)")
+        year = chk.integer(t["year"], _join(tp, "year"), years[0], years[-1])
+        cond = chk.string(t["condition"], _join(tp, "condition"), CONDITIONS)
+        value = base_year = tolerance = accounting = None
+        if cond != "peak_by":
+            if "value" not in t and cond != "below_peak":
+                raise chk.fail(_join(tp, "value"), problem=f"missing (required for condition {cond})",
+                               allowed="a number")
+        elif "value" in t:
+            raise chk.fail(_join(tp, "value"), t["value"], "no value", "is not used by condition peak_by")
+        if "value" in t:
+            value = chk.number(t["value"], _join(tp, "value"))
+        if cond.startswith("change"):
+            if "base_year" not in t:
+                raise chk.fail(_join(tp, "base_year"), problem=f"missing (required for condition {cond})",
+                               allowed=f"a year in {years[0]}-{years[-1]}")
+            base_year = chk.integer(t["base_year"], _join(tp, "base_year"), years[0], year - 1)
+        elif "base_year" in t:
+            raise chk.fail(_join(tp, "base_year"), t["base_year"], "only with change<= / change>=",
+                           f"is not used by condition {cond}")
+        if cond == "below_peak":
+            if "tolerance" not in t:
+                raise chk.fail(_join(tp, "tolerance"), problem="missing (required for below_peak)",
+                               allowed="a number in [0, 1]")
+        if "tolerance" in t:
+            tolerance = chk.number(t["tolerance"], _join(tp, "tolerance"), 0.0, 1.0)
+        if ind in CO2_INDICATORS:
+            if "accounting" not in t:
+                raise chk.fail(_join(tp, "accounting"), problem="missing (required for CO2 targets)",
+                               allowed=", ".join(ACCOUNTINGS))
+            accounting = chk.string(t["accounting"], _join(tp, "accounting"), ACCOUNTINGS)
+        elif "accounting" in t:
+            raise chk.fail(_join(tp, "accounting"), t["accounting"], "only for " + ", ".join(CO2_INDICATORS),
+                           "applies to CO2 indicators only")
+        source = chk.string(t["source"], _join(tp, "source"))
+        note = chk.string(t["scope_note"], _join(tp, "scope_note"))
+        desc = chk.string(t.get("description", ""), _join(tp, "description"))
+        status = INDICATORS[ind][2]
+        common = dict(indicator=ind, year=year, condition=cond, value=value, base_year=base_year,
+                      tolerance=tolerance, accounting=accounting, source=source, scope_note=note,
+                      status=status, description=desc, catalogue=str(path))
+        if scope == EACH_PROVINCE:
+            for p in provinces:
+                targets.append(Target(id=f"{tid}:{p}", scope=p, provinces=(p,), **common))
+        else:
+            provs = (axes.PROVINCES if scope == NATIONAL else groups[scope] if scope in groups else (scope,))
+            targets.append(Target(id=tid, scope=scope, provinces=tuple(provs), **common))
+
+    admin: list[AdministrativeTarget] = []
+    alist = doc.get("administrative", [])
+    if not isinstance(alist, list):
+        raise chk.fail("administrative", alist, "[[administrative]] entries",
+                       "must be an array of tables [[administrative]]")
+    for i, a in enumerate(alist):
+        ap = f"administrative[{i}]"
+        a = chk.table(a, ap)
+        chk.keys(a, _ADMIN_KEYS, ap)
+        for k in ("id", "description", "source", "status", "reason"):
+            if k not in a:
+                raise chk.fail(_join(ap, k), problem="missing (required)", allowed=", ".join(_ADMIN_KEYS))
+            chk.string(a[k], _join(ap, k))
+        chk.string(a["status"], _join(ap, "status"), ("not simulated",))
+        year = chk.integer(a["year"], _join(ap, "year"), 1990, 2100) if "year" in a else None
+        admin.append(AdministrativeTarget(a["id"], a["description"], year, a["source"], a["status"],
+                                          a["reason"], str(path)))
+    return groups, targets, admin
+
+
+def _unknown_value(chk: _Checker, key: str, value: Any, choices: Sequence[str], what: str) -> ScenarioError:
+    match = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.6)
+    if match:
+        return chk.fail(key, value, match[0], f"unknown {what}; did you mean '{match[0]}'?")
+    return chk.fail(key, value, ", ".join(choices), f"unknown {what}")
+
+
+def _select_targets(targets: list[Target], ids: Any, provinces: Sequence[str], chk: _Checker):
+    simulated = set(provinces)
+
+    def applicable(t: Target) -> bool:
+        return set(t.provinces) <= simulated
+
+    skipped: list[tuple[str, str]] = []
+    if ids is None:
+        chosen = []
+        for t in targets:
+            if applicable(t):
+                chosen.append(t)
+            else:
+                skipped.append((t.id, f"scope {t.scope} includes provinces not simulated"))
+        return chosen, skipped
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise chk.fail("scenario.target_ids", ids, "a list of target ids", "must be a list of target ids")
+    by_id = {t.id: t for t in targets}
+    base_ids = {t.id.split(":")[0] for t in targets}
+    chosen_ids: list[str] = []
+    for i, tid in enumerate(ids):
+        key = f"scenario.target_ids[{i}]"
+        if tid in by_id:
+            matches = [tid]
+        elif tid in base_ids:
+            matches = [t.id for t in targets if t.id.split(":")[0] == tid]
+        else:
+            raise _unknown_value(chk, key, tid, sorted(set(by_id) | base_ids), "target id")
+        for m in matches:
+            if not applicable(by_id[m]):
+                raise chk.fail(key, tid, "targets whose provinces are all simulated",
+                               f"target scope {by_id[m].scope} includes provinces not simulated in this scenario")
+            if m not in chosen_ids:
+                chosen_ids.append(m)
+    chosen = [by_id[m] for m in chosen_ids]
+    skipped = [(t.id, "not in scenario.target_ids") for t in targets if t.id not in chosen_ids]
+    return chosen, skipped
+
+
+def _check_route_floors(scen: Scenario, chk: _Checker) -> None:
+    """Route floors of one sector must sum to <= 1 in every province and year."""
+    names = {n for group in ROUTE_FLOOR_GROUPS.values() for n in group}
+    if not names & set(scen.levers):
+        return
+    arrays = {n: scen.lever_array(n) for n in names}
+    for sector, group in ROUTE_FLOOR_GROUPS.items():
+        if len(group) < 2 or not set(group) & set(scen.levers):
+            continue
+        si = axes.SECTORS.index(sector)
+        total = sum(arrays[n][:, si] for n in group)  # (P,T)
+        bad = np.argwhere(total > 1.0 + 1e-9)
+        if bad.size:
+            i, t = bad[0]
+            parts = ", ".join(f"{n} {arrays[n][i, si, t]:g}" for n in group)
+            raise chk.fail(" + ".join(f"levers.{n}" for n in group), float(total[i, t]), "a sum <= 1",
+                           f"in {scen.years[t]} ({scen.provinces[i]}, {sector}: {parts}): route floors of "
+                           f"one sector must sum to <= 1")
