@@ -52,8 +52,32 @@ def _age_chain(stock, f, phi, out_tmp):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _split_investment(I, Cs, w, floor, sub, inv):
-    """Route split of new capacity (SPEC step 4); writes ``inv`` (R,) [activity yr-1]."""
+def _default_weights(I, Cs, ret, base_share, w):
+    """Default route weights of new capacity (SPEC step 4); writes ``w`` (R,), summing to 1.
+
+    Like-for-like: the first Σ ret of new build replaces each route's own retirement; any
+    expansion beyond it follows the surviving capacity shares (``base_share`` if none survives).
+    """
+    R = Cs.shape[0]
+    cs_tot = 0.0
+    ret_tot = 0.0
+    for r in range(R):
+        cs_tot += Cs[r]
+        ret_tot += ret[r]
+    for r in range(R):
+        c = Cs[r] / cs_tot if cs_tot > 0.0 else base_share[r]
+        if I <= 0.0:
+            w[r] = c
+        elif I <= ret_tot:
+            w[r] = ret[r] / ret_tot
+        else:
+            w[r] = (ret[r] + (I - ret_tot) * c) / I
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _split_investment(I, Cs, w, floor, sub, inv, need, in_a):
+    """Route split of new capacity under share floors (SPEC step 4); writes ``inv`` (R,)
+    [activity yr-1]. ``need`` (R,) and ``in_a`` (R,) are scratch arrays."""
     R = Cs.shape[0]
     wsub = 0.0
     for r in range(R):
@@ -71,58 +95,44 @@ def _split_investment(I, Cs, w, floor, sub, inv):
     for r in range(R):
         if sub[r] != 0:
             C_new += Cs[r]
-    need_A = 0.0
-    n_A = 0
-    w_rest = 0.0
-    # need_r and membership of A, kept in inv temporarily as negative markers is unclear: use locals
-    need0 = 0.0
-    need1 = 0.0
-    need2 = 0.0
-    inA0 = False
-    inA1 = False
-    inA2 = False
     for r in range(R):
-        if sub[r] == 0:
-            continue
-        need = floor[r] * C_new - Cs[r]
-        if need < 0.0:
-            need = 0.0
-        in_a = need > I_sub * (w[r] / wsub)
-        if r == 0:
-            need0, inA0 = need, in_a
-        elif r == 1:
-            need1, inA1 = need, in_a
-        else:
-            need2, inA2 = need, in_a
-        if in_a:
-            need_A += need
-            n_A += 1
-        else:
-            w_rest += w[r] / wsub
-    if n_A == 0:
+        in_a[r] = False
+        need[r] = 0.0
+        if sub[r] != 0:
+            x = floor[r] * C_new - Cs[r]
+            need[r] = x if x > 0.0 else 0.0
+            in_a[r] = need[r] > I_sub * (w[r] / wsub)
+    for _ in range(R + 1):  # A grows by at least one route per repeated pass
+        need_A = 0.0
+        w_rest = 0.0
         for r in range(R):
             if sub[r] != 0:
-                inv[r] = I_sub * (w[r] / wsub)
-        return
-    for r in range(R):
-        if sub[r] == 0:
-            continue
-        if r == 0:
-            need, in_a = need0, inA0
-        elif r == 1:
-            need, in_a = need1, inA1
-        else:
-            need, in_a = need2, inA2
-        if need_A >= I_sub:
-            inv[r] = I_sub * need / need_A if in_a else 0.0
-        else:
-            rem = I_sub - need_A
-            if in_a:
-                inv[r] = need
-                if w_rest <= 0.0:
-                    inv[r] += rem * need / need_A
+                if in_a[r]:
+                    need_A += need[r]
+                else:
+                    w_rest += w[r] / wsub
+        rem = I_sub - need_A
+        for r in range(R):
+            if sub[r] == 0:
+                continue
+            if in_a[r]:
+                if rem <= 0.0:
+                    inv[r] = I_sub * need[r] / need_A
+                else:
+                    inv[r] = need[r]
+                    if w_rest <= 0.0:
+                        inv[r] += rem * need[r] / need_A
+            elif rem <= 0.0 or w_rest <= 0.0:
+                inv[r] = 0.0
             else:
-                inv[r] = rem * (w[r] / wsub) / w_rest if w_rest > 0.0 else 0.0
+                inv[r] = rem * (w[r] / wsub) / w_rest
+        grew = False
+        for r in range(R):
+            if sub[r] != 0 and not in_a[r] and need[r] > inv[r]:
+                in_a[r] = True
+                grew = True
+        if not grew:
+            return
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -151,6 +161,8 @@ def _member(
     ret = np.empty(R)
     inv = np.empty(R)
     w = np.empty(R)
+    need_r = np.empty(R)
+    in_a = np.zeros(R, dtype=np.bool_)
     E = np.empty(C)
     supply = np.empty(P)
     need = np.empty(P)
@@ -194,9 +206,9 @@ def _member(
                         cap_I = ratio * ret_tot
                         if I > cap_I:
                             I = cap_I
-                    for r in range(R):
-                        w[r] = Cs[r] / cs_tot if cs_tot > 0.0 else base_share[p, s, r]
-                    _split_investment(I, Cs, w, share_floor[p, s, :, t], substitutable[s], inv)
+                    _default_weights(I, Cs, ret, base_share[p, s], w)
+                    _split_investment(I, Cs, w, share_floor[p, s, :, t], substitutable[s], inv,
+                                      need_r, in_a)
                     decay = (1.0 - aeei[m, s]) ** t
                     rho = retrofit[p, s, t]
                     for r in range(R):

@@ -143,12 +143,13 @@ _LEVER_LIST: tuple[Lever, ...] = (
           "the iron_steel value acts on steel scrap, the nonferrous one on aluminium scrap. The "
           "collection rate itself is capped at 1 by the model.",
           (_SEED_000, _SEED_001, _SEED_002, _SEED_004)),
-    Lever("scrap_market", "1", 0.5, 0.0, 1.0, (), "scrap_market",
+    Lever("scrap_market", "1", 1.0, 0.0, 1.0, (), "scrap_market",
           "Inter-provincial scrap mobility: 0 = scrap used in its own province, 1 = one national "
-          "pool. Default 0.5: ferrous scrap is traded across provinces through processing and "
-          "distribution bases (seed 004: 推进再生资源跨区域协同利用), but heavy, low-value scrap mostly "
-          "moves within a region, and no inter-provincial flow statistics exist; the midpoint is "
-          "the neutral status-quo assumption (run 0 and 1 as sensitivities).",
+          "pool. Default 1: the 2019 base year is only feasible with a national pool (Hubei, "
+          "Anhui, Hebei and others made more EAF steel in 2019 than their own calibrated scrap "
+          "supply, so scrap did cross provincial borders; calibration/README.md). Lower values are "
+          "sensitivities for a market that fragments (seed 004: 推进再生资源跨区域协同利用 aims the "
+          "other way); with them EAF output may fall below its 2019 level in scrap-short provinces.",
           (_SEED_000, _SEED_004), per_province_sector=False, sector_overrides=False),
     Lever("structural_shift", "yr-1", 0.0, -0.1, 0.1, _ALL, "growth (via sim.scenario)",
           "Growth moved each year from the energy-intensive sectors (axes.ENERGY_INTENSIVE_SECTORS) "

@@ -96,10 +96,9 @@ def random_inputs(rng: np.random.Generator, M: int, P: int, S: int, T: int, K: i
 
     share_floor = np.zeros((P, S, R, T))
     if rng.random() < lever_prob:
-        # strictly tightening floors (a_r x (0.4 + 0.6 t / T)), summing to at most 0.95 over the
-        # routes: with constant floors, a route held exactly at its floor sits on the tie
-        # need_r == I_sub * w~_r of SPEC step 4 the following year (K = 1, proportional
-        # retirement), where the split jumps and floating-point rounding decides the branch
+        # tightening floors (a_r x (0.4 + 0.6 t / T)), summing to at most 0.95 over the routes.
+        # (Written when SPEC step 4 still jumped at the tie need_r == I_sub * w~_r; the repeated
+        # pass has made the split continuous there, see test_floor_split_hand_computed.)
         a = _sprinkle_zeros(rng, u(0.0, 1.0, (P, S, R)), 0.5)
         a *= u(0.0, 0.95, (P, S, 1)) / np.maximum(a.sum(axis=2, keepdims=True), 1e-300)
         share_floor = a[..., None] * (0.4 + 0.6 * np.arange(T) / T)

@@ -50,12 +50,21 @@ def _age(cap: np.ndarray, f: float, phi: float) -> tuple[np.ndarray, float]:
     return new, ret
 
 
-def _split_investment(I: float, Cs: np.ndarray, base_share: np.ndarray, sub: np.ndarray,
+def _default_weights(I: float, Cs: np.ndarray, ret: np.ndarray, base_share: np.ndarray) -> np.ndarray:
+    """SPEC step 4 default weights: like-for-like replacement, expansion at surviving shares."""
+    tot = Cs.sum()
+    c = Cs / tot if tot > 0 else base_share.astype(float).copy()
+    if I <= 0:
+        return c
+    if I <= ret.sum():
+        return ret / ret.sum()
+    return (ret + (I - ret.sum()) * c) / I
+
+
+def _split_investment(I: float, w: np.ndarray, Cs: np.ndarray, sub: np.ndarray,
                       floor: np.ndarray) -> np.ndarray:
     """SPEC step 4: route split of the sector's investment ``I`` (one entry per route)."""
     R = Cs.shape[0]
-    tot = Cs.sum()
-    w = Cs / tot if tot > 0 else base_share.astype(float).copy()
     Ir = np.zeros(R)
     sub_idx = [r for r in range(R) if sub[r] == 1]
     wsub = sum(w[r] for r in sub_idx)
@@ -70,28 +79,35 @@ def _split_investment(I: float, Cs: np.ndarray, base_share: np.ndarray, sub: np.
     wt = {r: w[r] / wsub for r in sub_idx}
     C_new = sum(Cs[r] for r in sub_idx) + I_sub
     need = {r: max(0.0, floor[r] * C_new - Cs[r]) for r in sub_idx}
-    A = [r for r in sub_idx if need[r] > I_sub * wt[r]]
+    A = {r for r in sub_idx if need[r] > I_sub * wt[r]}
+    while True:
+        alloc = _allocate(I_sub, A, sub_idx, need, wt)
+        joining = {r for r in sub_idx if r not in A and need[r] > alloc[r]}
+        if not joining:
+            break
+        A |= joining
+    for r in sub_idx:
+        Ir[r] = alloc[r]
+    return Ir
+
+
+def _allocate(I_sub: float, A: set, sub_idx: list, need: dict, wt: dict) -> dict:
+    """Split I_sub for a given set A of routes held at their floor."""
     if not A:
-        for r in sub_idx:
-            Ir[r] = I_sub * wt[r]
-        return Ir
+        return {r: I_sub * wt[r] for r in sub_idx}
     need_A = sum(need[r] for r in A)
     if need_A >= I_sub:
-        for r in sub_idx:
-            Ir[r] = I_sub * need[r] / need_A if r in A else 0.0
-        return Ir
-    for r in A:
-        Ir[r] = need[r]
+        return {r: (I_sub * need[r] / need_A if r in A else 0.0) for r in sub_idx}
     rest = I_sub - need_A
     others = [r for r in sub_idx if r not in A]
     wt_others = sum(wt[r] for r in others)
-    if wt_others > 0:
-        for r in others:
-            Ir[r] = rest * wt[r] / wt_others
-    else:
+    alloc = {r: need[r] for r in A}
+    for r in others:
+        alloc[r] = rest * wt[r] / wt_others if wt_others > 0 else 0.0
+    if wt_others <= 0:
         for r in A:
-            Ir[r] += rest * need[r] / need_A
-    return Ir
+            alloc[r] += rest * need[r] / need_A
+    return alloc
 
 
 def reference_simulate(inp: KernelInputs) -> KernelOutputs:
@@ -133,7 +149,8 @@ def reference_simulate(inp: KernelInputs) -> KernelOutputs:
                         if math.isfinite(ratio):
                             I = min(I, ratio * ret.sum())
                         # 4. route split; new capacity enters stage 0
-                        Ir = _split_investment(I, Cs, inp.base_share[p, s], inp.substitutable[s],
+                        w = _default_weights(I, Cs, ret, inp.base_share[p, s])
+                        Ir = _split_investment(I, w, Cs, inp.substitutable[s],
                                                inp.share_floor[p, s, :, t])
                         cap[p, s, :, 0] += Ir
                         out.investment[m, p, s, :, t] = Ir

@@ -237,6 +237,24 @@ def test_floor_above_share_raises_it_at_turnover_speed(sim):
     assert share[-1] >= 0.6 - 1e-9  # but reached within the horizon
 
 
+@impls
+def test_zero_growth_replaces_like_for_like(sim):
+    """Routes of different ages retire at different rates; with zero growth and no floors every
+    route's capacity is restored each year (replacement is like-for-like), so nothing drifts."""
+    T, K = 12, 4
+    inp = neutral_inputs(M=1, P=1, S=1, T=T, K=K, N=0, lifetime=20.0)
+    cap0 = np.zeros((1, 1, 3, K))
+    cap0[0, 0, 0] = [5.0, 10.0, 15.0, 30.0]  # old route: half its capacity in the last stage
+    cap0[0, 0, 1] = [20.0, 5.0, 3.0, 2.0]  # young route
+    out = run(sim, replace(inp, cap0=cap0))
+    cap = out.capacity[0, 0, 0]  # (R,T)
+    np.testing.assert_allclose(cap, cap0.sum(axis=-1)[0, 0][:, None] * np.ones(T), rtol=1e-12)
+    # year 1 by hand: f = 4/20 = 0.2, retirement 0.2 x [30, 2] = [6, 0.4] is rebuilt route by route
+    np.testing.assert_allclose(out.investment[0, 0, 0, :2, 1], [6.0, 0.4], rtol=1e-12)
+    np.testing.assert_allclose(out.production[0, 0, 0, :, -1], out.production[0, 0, 0, :, 0],
+                               rtol=1e-12)
+
+
 def floor_case(floor1: float, floor2: float) -> KernelInputs:
     """K = 1, lifetime 20 (f = 0.05), util 1, no growth, routes [50, 30, 20] all substitutable.
 
@@ -255,11 +273,15 @@ def floor_case(floor1: float, floor2: float) -> KernelInputs:
     ((0.33, 0.22), [0.0, 3.0, 2.0]),
     # A = {1}, need 2.5 < 5: route 1 gets it, the other 2.5 goes to routes 0, 2 by w~ (47.5 : 19)
     ((0.31, 0.10), [2.5 * 47.5 / 66.5, 2.5, 2.5 * 19.0 / 66.5]),
-    # route 2 just below / just above the tie need_2 == I_sub * w~_2 (= 1): the SPEC's split jumps
-    # (A = {1}: all 5 to route 1; A = {1, 2}: 5 x [16.5, 1] / 17.5). At the exact tie the branch is
-    # decided by rounding, which is why random_inputs draws strictly tightening floors.
-    ((0.45, 0.2 - 1e-9), [0.0, 5.0, 0.0]),
+    # A = {1} first (16.5 >= 5 takes everything), but route 2 would then get 0 < need_2 = 1, so it
+    # joins A: split by need, 5 x [16.5, 1] / 17.5. Just below and just above the old tie
+    # need_2 == I_sub * w~_2 the split is the same (no jump).
+    ((0.45, 0.2 - 1e-9), [0.0, 5.0 * 16.5 / 17.5, 5.0 / 17.5]),
     ((0.45, 0.2 + 1e-9), [0.0, 5.0 * 16.5 / 17.5, 5.0 / 17.5]),
+    # A = {1} (need 3.5 > 1.5), the remainder 1.5 goes to routes 0, 2 by w~: route 2 gets
+    # 1.5 x 0.2 / 0.7 = 0.43 < need_2 = 0.6 (floor 0.196), so it joins A: routes 1, 2 get their
+    # needs 3.5 and 0.6, route 0 the rest 0.9
+    ((0.32, 0.196), [0.9, 3.5, 0.6]),
 ])
 def test_floor_split_hand_computed(sim, floors, expected):
     out = run(sim, floor_case(*floors))
