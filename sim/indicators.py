@@ -125,7 +125,8 @@ class Indicators:
             fe = o.final_energy[:, prov].sum(axis=(1, 2))
             return _ratio(fe[:, _C["electricity"]], fe.sum(axis=1))
         if name == "coal_consumption":
-            return o.final_energy[:, prov, :, _C["coal"]].sum(axis=(1, 2))
+            # two steps: a slice between the advanced indices would move the province axis first
+            return o.final_energy[:, prov].sum(axis=(1, 2))[:, _C["coal"]]
         if name == "al_renewable_share":
             elec = o.final_energy[:, prov, _NONFERROUS, _C["electricity"]]  # (M,p,T)
             green = self.ctx.green_power[prov, _NONFERROUS][None]  # (1,p,T)

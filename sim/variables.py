@@ -43,7 +43,7 @@ VARIABLES: dict[str, Variable] = {
                              "scrap supply: collected obsolete scrap plus home and prompt scrap"),
     "scrap_use": Variable(("member", "province", "metal", "year"), "Mt yr-1", "scrap used in metal production"),
     "inuse_stock": Variable(("member", "province", "metal", "year"), "Mt", "in-use metal stock at the start of the year"),
-    "grid_emission_factor": Variable(("member", "province", "year"), "t MWh-1",
+    "grid_emission_factor": Variable(("member", "province", "year"), "t MW-1 h-1",
                                      "average CO2 emission factor of the provincial grid"),
     "grid_renewable_share": Variable(("member", "province", "year"), "1",
                                      "renewable share of provincial grid electricity"),

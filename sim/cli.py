@@ -1,0 +1,127 @@
+"""Command line: ``sim run``, ``sim validate``, ``sim report``. Thin: parse, call, print.
+
+Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
+allowed; no traceback, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from sim.scenario import ScenarioError, load_scenario
+
+SCENARIO_DIRS = (Path("scenarios"), Path(__file__).resolve().parent.parent / "scenarios")
+"""Where a bare scenario name is looked up: ./scenarios, then the scenarios/ of this source tree."""
+
+
+def resolve_scenario(name: str) -> Path:
+    """A path as given if it exists, else ``scenarios/<name>[.toml]``."""
+    p = Path(name)
+    if p.exists():
+        return p
+    if p.parent == Path(".") or not p.parent.parts:
+        for d in SCENARIO_DIRS:
+            for candidate in (d / p.name, d / f"{p.name}.toml"):
+                if candidate.exists():
+                    return candidate
+    raise click.UsageError(
+        f"{name}: no such scenario file (looked in the current folder and in "
+        f"{', '.join(str(d) for d in SCENARIO_DIRS)})")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _load(name: str):
+    try:
+        return load_scenario(resolve_scenario(name))
+    except ScenarioError as e:
+        _fail(str(e))
+    except click.UsageError as e:
+        _fail(e.message)
+
+
+class _Progress:
+    """Progress on stderr, shown only once a run has taken more than ``after`` seconds."""
+
+    def __init__(self, label: str, after: float = 2.0):
+        self.label, self.after, self.t0, self.shown = label, after, time.perf_counter(), False
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.t0
+        if elapsed < self.after and done < total:
+            return
+        if not self.shown and done >= total and elapsed < self.after:
+            return
+        self.shown = True
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        click.echo(f"\r{self.label}: {done}/{total} members ({rate:,.0f}/s, {eta:,.0f} s left)   ",
+                   err=True, nl=done >= total)
+
+
+@click.group()
+@click.version_option(package_name="china-industry-sim")
+def main() -> None:
+    """Regional industrial decarbonisation scenario simulator for Chinese provinces."""
+
+
+@main.command()
+@click.argument("scenario")
+def validate(scenario: str) -> None:
+    """Check SCENARIO (a path, or a name in scenarios/) without running it."""
+    sc = _load(scenario)
+    click.echo(f"{sc.path}: valid ({len(sc.provinces)} provinces, years {sc.years[0]}-{sc.years[-1]}, "
+               f"{len(sc.targets)} targets, {len(sc.administrative)} administrative)")
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--members", type=click.IntRange(min=1), default=None,
+              help="Ensemble size (default: the scenario's `members`, 1000 unless set).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed (default: the scenario's `seed`).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output NetCDF file (default: outputs/<name>/<name>.nc).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Members simulated per kernel call.")
+def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
+        chunk_size: int) -> None:
+    """Run SCENARIO's Monte-Carlo ensemble, write the NetCDF file and print the target table."""
+    from sim import io, model, report
+
+    sc = _load(scenario)
+    t0 = time.perf_counter()
+    prep = model.prepare(sc, members=members, seed=seed)
+    ds = model.run(prep, chunk_size=chunk_size, progress=_Progress(f"sim run {sc.name}"))
+    ds.attrs.update(io.global_attributes(sc, prep.seed, prep.members))
+    ds.attrs["administrative_targets"] = json.dumps(
+        [dict(id=a.id, description=a.description, reason=a.reason, source=a.source)
+         for a in sc.administrative], ensure_ascii=False)
+    out = out or Path("outputs") / sc.name / f"{sc.name}.nc"
+    io.write_atomic(ds, out)
+    click.echo(report.format_table(ds))
+    click.echo(f"\nwrote {out} ({prep.members} members, {time.perf_counter() - t0:.1f} s)")
+
+
+@main.command("report")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national.")
+def report_cmd(file: Path, all_regions: bool) -> None:
+    """Print the target table and peak years of an ensemble FILE (NetCDF)."""
+    import xarray as xr
+
+    from sim import report
+
+    with xr.open_dataset(file) as ds:
+        missing = [v for v in ("target_value", "target_probability", "peak_year") if v not in ds]
+        if missing:
+            _fail(f"{file}: not an ensemble file of sim run (missing {', '.join(missing)})")
+        click.echo(report.format_table(ds, all_regions=all_regions))

@@ -1,0 +1,316 @@
+"""Model assembly: validated scenario + base state + samples → kernel arrays → kernel → Dataset.
+
+Data flow (DESIGN §2): :func:`prepare` resolves everything that does not vary by member (the base
+state of the selected provinces, lever trajectories, the Latin-hypercube design of all members);
+:func:`kernel_inputs` builds the member-dependent arrays for members ``start:stop``;
+:func:`run_chunk` runs the kernel on them and wraps the result, with target checks, as an
+``xarray.Dataset``; :func:`run` does this chunk by chunk and adds the ensemble statistics.
+
+Member i's inputs depend only on (scenario, seed, number of members, i): the whole design matrix
+is drawn once in :func:`prepare`, and chunks slice it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from kernels.arrays import KernelInputs, KernelOutputs
+from kernels.stock_flow import simulate
+from sim import axes, indicators, targets as target_checks
+from sim.calibration import BaseState, load_base_state
+from sim.levers import lever_array
+from sim.uncertainty import sample
+from sim.variables import VARIABLES
+
+PJ_PER_TWH = 3.6
+"""[PJ TWh-1]; so t CO2/MWh × 1/3.6 = Mt CO2/PJ."""
+
+_FLOOR_LEVERS: dict[str, tuple[tuple[str, ...], int]] = {
+    # lever -> (sectors, route position) of the route whose capacity share it floors
+    "eaf_share": (("iron_steel",), axes.route_index("iron_steel", "scrap_eaf")),
+    "h2_dri_share": (("iron_steel",), axes.route_index("iron_steel", "h2_dri_eaf")),
+    "secondary_al_share": (("nonferrous",), axes.route_index("nonferrous", "secondary_al")),
+    "kiln_efficient_share": (("nonmetallic_minerals",), 1),
+    "kiln_ccus_share": (("nonmetallic_minerals",), 2),
+    "efficient_share": (tuple(s for s in axes.SECTORS if s not in axes.MATERIAL_SECTORS), 1),
+    "electrified_share": (tuple(s for s in axes.SECTORS if s not in axes.MATERIAL_SECTORS), 2),
+}
+_SECTOR_LEVERS: dict[str, str] = {
+    # kernel array -> lever name, (P,S,T) arrays
+    "phase_out": "phase_out",
+    "replacement_ratio": "capacity_replacement_ratio",
+    "retrofit": "efficiency_retrofit",
+    "coal_to_gas": "coal_to_gas",
+    "hydrogen": "hydrogen_substitution",
+    "electrification": "electrification",
+    "green_power": "green_power",
+}
+
+
+@dataclass
+class Prepared:
+    """Everything about a run that does not vary by member."""
+
+    scenario: object
+    base: BaseState
+    provinces: tuple[str, ...]
+    prov_idx: np.ndarray  # positions of the simulated provinces in the base state
+    years: np.ndarray  # (T,)
+    members: int
+    seed: int
+    shared: dict  # KernelInputs fields that are shared by all members
+    base_growth: np.ndarray  # (P,S,T) yr-1, before uncertainty
+    collection_lever: np.ndarray  # (N,T) multiplier on the base collection rate
+    samples: dict[str, np.ndarray]  # uncertain parameters, each (members,)
+    targets: list  # simulated targets
+    electricity_kgce_per_kwh: float
+    plateau_tolerance: float
+
+
+def prepare(scenario, members: int | None = None, seed: int | None = None,
+            base: BaseState | None = None) -> Prepared:
+    """Resolve the shared inputs of ``scenario`` and draw the design of all members."""
+    base = base or load_base_state()
+    members = int(members if members is not None else scenario.members)
+    seed = int(seed if seed is not None else scenario.seed)
+    provinces = tuple(scenario.provinces)
+    prov_idx = np.array([axes.index(axes.PROVINCES, p) for p in provinces], dtype=np.int64)
+    years = np.asarray(scenario.years, dtype=np.int64)
+    if years[0] != axes.BASE_YEAR:
+        raise ValueError(f"simulations start in the base year {axes.BASE_YEAR}, not {years[0]}")
+    sectors = axes.SECTORS
+    P, S, R, T = len(provinces), len(sectors), len(axes.ROUTES), len(years)
+
+    def lever(name: str) -> np.ndarray:
+        return np.asarray(lever_array(name, scenario, provinces, sectors, years), dtype=float)
+
+    share_floor = np.zeros((P, S, R, T))
+    for name, (floor_sectors, r) in _FLOOR_LEVERS.items():
+        arr = lever(name)
+        for s in floor_sectors:
+            si = sectors.index(s)
+            share_floor[:, si, r] = arr[:, si]
+    capture = np.zeros((P, S, R, T))
+    ccus = lever("ccus_capture")
+    route_capture = base.route_capture  # (S,R)
+    for r in range(R):
+        capture[:, :, r] = np.where(route_capture[None, :, r, None] > 0,
+                                    route_capture[None, :, r, None], ccus)
+    collection_lever = np.empty((len(axes.METALS), T))
+    scrap_collection = lever("scrap_collection")
+    for n in range(len(axes.METALS)):
+        # one collection rate per metal: the province mean of the lever (see levers catalogue)
+        collection_lever[n] = scrap_collection[:, base.metal_sector[n]].mean(axis=0)
+
+    sel = prov_idx
+    shared = dict(
+        cap0=base.cap0[sel], util=base.util[sel], base_share=base.base_share[sel],
+        int0=base.int0[sel], new_int0=base.new_int0[sel], va_per_unit=base.va_per_unit[sel],
+        ef=base.ef[sel], process_ef=base.process_ef[sel],
+        substitutable=np.array([axes.SUBSTITUTABLE[s] for s in sectors], dtype=np.int64),
+        heat_ef=float(base.heat_ef), h2_power=float(base.h2_power), stock0=base.stock0[sel],
+        metal_sector=np.asarray(base.metal_sector, dtype=np.int64),
+        metal_route=np.asarray(base.metal_route, dtype=np.int64),
+        scrap_per_unit=base.scrap_per_unit, prompt_scrap=base.prompt_scrap,
+        inflow_ratio=base.inflow_ratio,
+        share_floor=share_floor, capture=capture,
+        scrap_market=np.asarray(lever_array("scrap_market", scenario, provinces, sectors, years),
+                                dtype=float).reshape(T),
+        **{k: lever(v) for k, v in _SECTOR_LEVERS.items()},
+    )
+    samples = sample(scenario.uncertainty, members, seed)
+    return Prepared(
+        scenario=scenario, base=base, provinces=provinces, prov_idx=prov_idx, years=years,
+        members=members, seed=seed, shared=shared,
+        base_growth=np.asarray(scenario.growth_array(provinces, sectors, years, base), dtype=float),
+        collection_lever=collection_lever, samples=samples,
+        targets=[t for t in scenario.targets if t.status == "simulated" or t.status == "trend"],
+        electricity_kgce_per_kwh=float(scenario.electricity_kgce_per_kwh),
+        plateau_tolerance=float(scenario.plateau_tolerance),
+    )
+
+
+def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
+    """Kernel inputs of members ``start:stop``."""
+    smp = {k: v[start:stop] for k, v in prep.samples.items()}
+    M = stop - start
+    base = prep.base
+    years = prep.years
+    heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in axes.SECTORS])
+    growth = (prep.base_growth[None]
+              + smp["growth_offset"][:, None, None, None]
+              + smp["heavy_growth_offset"][:, None, None, None] * heavy[None, None, :, None])
+    dt = (years - years[0]).astype(float)
+    grid_tpm = base.grid_ef0[prep.prov_idx][None, :, None] * (
+        1.0 - smp["grid_decline_rate"][:, None, None]) ** dt[None, None, :]
+    collection = np.clip(
+        base.collection[None, :, None] * prep.collection_lever[None]
+        * smp["collection_multiplier"][:, None, None], 0.0, 1.0)
+    return KernelInputs(
+        **prep.shared,
+        growth=growth,
+        lifetime=base.lifetime[None, :] * smp["lifetime_multiplier"][:, None],
+        aeei=np.clip(base.aeei[None, :] * smp["aeei_multiplier"][:, None], 0.0, 1.0),
+        grid_ef=grid_tpm / PJ_PER_TWH,
+        collection=collection,
+        stock_lifetime=base.stock_lifetime[None, :] * smp["stock_lifetime_multiplier"][:, None],
+        elec_ratio=np.broadcast_to(smp["elec_ratio"], (M,)).astype(float),
+    )
+
+
+def _grid_renewable_share(prep: Prepared, grid_tpm: np.ndarray) -> np.ndarray:
+    """Renewable share of grid power (M,P,T), assuming the grid factor falls as non-fossil power
+    displaces fossil power: rs(t) = 1 − (1 − rs0) · ef(t) / ef0."""
+    rs0 = prep.base.grid_renewable_share0[prep.prov_idx][None, :, None]
+    ef0 = prep.base.grid_ef0[prep.prov_idx][None, :, None]
+    return np.clip(1.0 - (1.0 - rs0) * grid_tpm / ef0, 0.0, 1.0)
+
+
+def run_chunk(prep: Prepared, start: int, stop: int) -> xr.Dataset:
+    """Run members ``start:stop`` and return their Dataset (per-member variables only)."""
+    inp = kernel_inputs(prep, start, stop)
+    out = simulate(inp)
+    grid_tpm = inp.grid_ef * PJ_PER_TWH
+    ctx = indicators.ChunkContext(
+        years=prep.years, grid_ef=grid_tpm,
+        grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
+        green_power=prep.shared["green_power"],
+        electricity_kgce_per_kwh=prep.electricity_kgce_per_kwh,
+        samples={k: v[start:stop] for k, v in prep.samples.items()},
+    )
+    ind = indicators.Indicators(out, ctx)
+    position = {p: i for i, p in enumerate(prep.provinces)}
+    value, attained = target_checks.evaluate(prep.targets, ind, position, prep.years)
+
+    regions = list(prep.provinces) + ["national"]
+    all_p = np.arange(len(prep.provinces))
+    co2 = np.stack([ind.co2(np.array([i])) for i in all_p] + [ind.co2(all_p)], axis=1)
+    co2_all = np.stack([ind.co2(np.array([i]), "scope1+2") for i in all_p]
+                       + [ind.co2(all_p, "scope1+2")], axis=1)
+    M, G, T = co2.shape
+    peak, plateau = indicators.peak_years(co2.reshape(M * G, T), prep.years, prep.plateau_tolerance)
+
+    data = _raw_variables(out, ctx)
+    data["industrial_co2"] = co2
+    data["industrial_co2_with_indirect"] = co2_all
+    data["target_value"] = value
+    data["target_attained"] = attained
+    data["peak_year"] = peak.reshape(M, G)
+    data["plateau_start_year"] = plateau.reshape(M, G)
+    ds = xr.Dataset(
+        {name: (VARIABLES[name].dims, arr) for name, arr in data.items()},
+        coords=_coords(prep, np.arange(start, stop), regions),
+    )
+    return ds
+
+
+def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext) -> dict[str, np.ndarray]:
+    material = np.array([s in axes.MATERIAL_SECTORS for s in axes.SECTORS])
+    data: dict[str, np.ndarray] = {}
+    for name in ("demand", "production", "capacity", "investment", "retirement"):
+        arr = getattr(out, name).copy()
+        arr[:, :, ~material] = np.nan
+        data[name] = arr
+    total = out.production.sum(axis=3, keepdims=True)
+    data["route_share"] = indicators._ratio(out.production, total)
+    for name in ("value_added", "final_energy", "co2_direct", "co2_process", "co2_indirect",
+                 "co2_captured", "scrap_supply", "scrap_use", "inuse_stock"):
+        data[name] = getattr(out, name)
+    steel = out.production[:, :, axes.SECTORS.index("iron_steel")]
+    data["eaf_share"] = indicators._ratio(steel[:, :, axes.route_index("iron_steel", "scrap_eaf")],
+                                          steel.sum(axis=2))
+    data["grid_emission_factor"] = ctx.grid_ef
+    data["grid_renewable_share"] = ctx.grid_renewable_share
+    return data
+
+
+def _coords(prep: Prepared, members: np.ndarray, regions: list[str]) -> dict:
+    tg = prep.targets
+    return {
+        "member": ("member", members.astype(np.int64)),
+        "province": ("province", list(prep.provinces)),
+        "province_iso": ("province", [axes.PROVINCE_ISO[p] for p in prep.provinces]),
+        "province_zh": ("province", [axes.PROVINCE_ZH[p] for p in prep.provinces]),
+        "sector": ("sector", list(axes.SECTORS)),
+        "route": ("route", list(axes.ROUTES)),
+        "route_name": (("sector", "route"), [list(axes.ROUTE_NAMES[s]) for s in axes.SECTORS]),
+        "carrier": ("carrier", list(axes.CARRIERS)),
+        "metal": ("metal", list(axes.METALS)),
+        "year": ("year", prep.years),
+        "region": ("region", regions),
+        "region_iso": ("region", [axes.PROVINCE_ISO.get(r, "CN") for r in regions]),
+        "target": ("target", [t.id for t in tg]),
+    }
+
+
+def run(prep: Prepared, chunk_size: int = 256,
+        progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+    """Run all members of ``prep`` in chunks and return the ensemble Dataset.
+
+    ``progress(done, total)`` is called after each chunk.
+    """
+    parts = []
+    for start in range(0, prep.members, chunk_size):
+        stop = min(prep.members, start + chunk_size)
+        parts.append(run_chunk(prep, start, stop))
+        if progress is not None:
+            progress(stop, prep.members)
+    ds = xr.concat(parts, dim="member", data_vars="minimal", coords="minimal",
+                   compat="override", join="override") if len(parts) > 1 else parts[0]
+    return finalize(ds, prep)
+
+
+def finalize(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
+    """Add ensemble statistics and CF metadata to a per-member Dataset."""
+    ds["target_probability"] = ds["target_attained"].mean("member", skipna=True)
+    return annotate(ds, prep)
+
+
+def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
+    """CF-1.10 variable and coordinate attributes (global attributes are added by ``sim.io``)."""
+    from sim.indicators_registry import INDICATORS
+
+    for name, var in VARIABLES.items():
+        if name in ds:
+            ds[name].attrs.update(units=var.units, long_name=var.long_name)
+    ds["value_added"].attrs["currency"] = "CNY (2019 prices)"
+    for name in ("peak_year", "plateau_start_year"):
+        ds[name].attrs.update(units="1", comment="calendar year (Gregorian)")
+    ds["target_attained"].attrs["flag_values"] = np.array([0, 1], dtype=np.int8)
+    ds["target_attained"].attrs["flag_meanings"] = "not_attained attained"
+    tg = prep.targets
+    ds = ds.assign_coords(
+        target_indicator=("target", [t.indicator for t in tg]),
+        target_scope=("target", [t.scope for t in tg]),
+        target_year=("target", np.array([t.year for t in tg], dtype=np.int64)),
+        target_condition=("target", [t.condition for t in tg]),
+        target_threshold=("target", np.array([np.nan if t.value is None else t.value for t in tg],
+                                             dtype=float)),
+        target_units=("target", [target_checks.target_units(t, INDICATORS[t.indicator][0])
+                                 for t in tg]),
+        target_source=("target", [t.source for t in tg]),
+        target_status=("target", [t.status for t in tg]),
+    )
+    coord_attrs = {
+        "member": dict(long_name="ensemble member", axis="E"),
+        "province": dict(long_name="province (pinyin)", cf_role="region_name"),
+        "province_iso": dict(long_name="ISO 3166-2:CN code"),
+        "province_zh": dict(long_name="province (Chinese)"),
+        "sector": dict(long_name="industrial sector"),
+        "route": dict(long_name="production route position (names in route_name)"),
+        "route_name": dict(long_name="production route name by sector"),
+        "carrier": dict(long_name="final energy carrier"),
+        "metal": dict(long_name="metal with an in-use stock"),
+        "year": dict(long_name="calendar year", units="1"),
+        "region": dict(long_name="province or national (sum of the simulated provinces)"),
+        "region_iso": dict(long_name="ISO 3166 code of the region"),
+        "target": dict(long_name="target identifier"),
+    }
+    for name, attrs in coord_attrs.items():
+        if name in ds.coords:
+            ds[name].attrs.update(attrs)
+    return ds
