@@ -12,6 +12,7 @@ is drawn once in :func:`prepare`, and chunks slice it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -170,10 +171,20 @@ def _grid_renewable_share(prep: Prepared, grid_tpm: np.ndarray) -> np.ndarray:
     return np.clip(1.0 - (1.0 - rs0) * grid_tpm / ef0, 0.0, 1.0)
 
 
-def run_chunk(prep: Prepared, start: int, stop: int) -> xr.Dataset:
-    """Run members ``start:stop`` and return their Dataset (per-member variables only)."""
+def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
+              variables: frozenset[str] | None = None) -> xr.Dataset:
+    """Run members ``start:stop`` and return their Dataset (per-member variables only).
+
+    ``variables`` limits the kernel variables put in the Dataset (default: all); industrial CO2,
+    targets and peak years are always there. ``timer``, if given, accumulates seconds under
+    'inputs', 'kernel' and 'targets' (indicators, target checks, peak years and the Dataset
+    assembly).
+    """
+    t0 = time.perf_counter()
     inp = kernel_inputs(prep, start, stop)
+    t1 = time.perf_counter()
     out = simulate(inp)
+    t2 = time.perf_counter()
     grid_tpm = inp.grid_ef * PJ_PER_TWH
     ctx = indicators.ChunkContext(
         years=prep.years, grid_ef=grid_tpm,
@@ -187,14 +198,15 @@ def run_chunk(prep: Prepared, start: int, stop: int) -> xr.Dataset:
     value, attained = target_checks.evaluate(prep.targets, ind, position, prep.years)
 
     regions = list(prep.provinces) + ["national"]
-    all_p = np.arange(len(prep.provinces))
-    co2 = np.stack([ind.co2(np.array([i])) for i in all_p] + [ind.co2(all_p)], axis=1)
-    co2_all = np.stack([ind.co2(np.array([i]), "scope1+2") for i in all_p]
-                       + [ind.co2(all_p, "scope1+2")], axis=1)
+    # per province, then the national sum as one more region: (M, P + 1, T)
+    co2_p = (out.co2_direct + out.co2_process - out.co2_captured).sum(axis=2)
+    co2 = np.concatenate([co2_p, co2_p.sum(axis=1, keepdims=True)], axis=1)
+    co2_all_p = co2_p + out.co2_indirect.sum(axis=2)
+    co2_all = np.concatenate([co2_all_p, co2_all_p.sum(axis=1, keepdims=True)], axis=1)
     M, G, T = co2.shape
     peak, plateau = indicators.peak_years(co2.reshape(M * G, T), prep.years, prep.plateau_tolerance)
 
-    data = _raw_variables(out, ctx)
+    data = _raw_variables(out, ctx, variables)
     data["industrial_co2"] = co2
     data["industrial_co2_with_indirect"] = co2_all
     data["target_value"] = value
@@ -205,21 +217,31 @@ def run_chunk(prep: Prepared, start: int, stop: int) -> xr.Dataset:
         {name: (VARIABLES[name].dims, arr) for name, arr in data.items()},
         coords=_coords(prep, np.arange(start, stop), regions),
     )
+    if timer is not None:
+        for key, dt in (("inputs", t1 - t0), ("kernel", t2 - t1), ("targets", time.perf_counter() - t2)):
+            timer[key] = timer.get(key, 0.0) + dt
     return ds
 
 
-def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext) -> dict[str, np.ndarray]:
+def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
+                   variables: frozenset[str] | None = None) -> dict[str, np.ndarray]:
+    def wanted(name: str) -> bool:
+        return variables is None or name in variables
+
     material = np.array([s in axes.MATERIAL_SECTORS for s in axes.SECTORS])
     data: dict[str, np.ndarray] = {}
     for name in ("demand", "production", "capacity", "investment", "retirement"):
-        arr = getattr(out, name).copy()
-        arr[:, :, ~material] = np.nan
-        data[name] = arr
-    total = out.production.sum(axis=3, keepdims=True)
-    data["route_share"] = indicators._ratio(out.production, total)
+        if wanted(name):
+            arr = getattr(out, name).copy()
+            arr[:, :, ~material] = np.nan
+            data[name] = arr
+    if wanted("route_share"):
+        total = out.production.sum(axis=3, keepdims=True)
+        data["route_share"] = indicators._ratio(out.production, total)
     for name in ("value_added", "final_energy", "co2_direct", "co2_process", "co2_indirect",
                  "co2_captured", "scrap_supply", "scrap_use", "inuse_stock"):
-        data[name] = getattr(out, name)
+        if wanted(name):
+            data[name] = getattr(out, name)
     steel = out.production[:, :, axes.SECTORS.index("iron_steel")]
     data["eaf_share"] = indicators._ratio(steel[:, :, axes.route_index("iron_steel", "scrap_eaf")],
                                           steel.sum(axis=2))
@@ -277,11 +299,14 @@ def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
     for name, var in VARIABLES.items():
         if name in ds:
             ds[name].attrs.update(units=var.units, long_name=var.long_name)
-    ds["value_added"].attrs["currency"] = "CNY (2019 prices)"
+    if "value_added" in ds:
+        ds["value_added"].attrs["currency"] = "CNY (2019 prices)"
     for name in ("peak_year", "plateau_start_year"):
-        ds[name].attrs.update(units="1", comment="calendar year (Gregorian)")
-    ds["target_attained"].attrs["flag_values"] = np.array([0, 1], dtype=np.int8)
-    ds["target_attained"].attrs["flag_meanings"] = "not_attained attained"
+        if name in ds:
+            ds[name].attrs.update(units="1", comment="calendar year (Gregorian)")
+    if "target_attained" in ds:
+        ds["target_attained"].attrs["flag_values"] = np.array([0, 1], dtype=np.int8)
+        ds["target_attained"].attrs["flag_meanings"] = "not_attained attained"
     tg = prep.targets
     ds = ds.assign_coords(
         target_indicator=("target", [t.indicator for t in tg]),

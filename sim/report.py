@@ -12,17 +12,21 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
     """One dict per target: id, scope, year, condition, median, p05, p95, probability, units, source."""
     rows = []
     val = ds["target_value"]
+    probability = ds["target_probability"].values
     for j, tid in enumerate(ds["target"].values):
-        v = val.isel(target=j).values
-        v = v[np.isfinite(v)]
-        q = np.quantile(v, [0.05, 0.5, 0.95]) if v.size else [np.nan] * 3
+        if "member" in val.dims:
+            v = val.isel(target=j).values
+            v = v[np.isfinite(v)]
+            q = np.quantile(v, [0.05, 0.5, 0.95]) if v.size else [np.nan] * 3
+        else:  # summary detail: quantiles stored
+            q = [float(val.isel(target=j).sel(quantile=x)) for x in (0.05, 0.5, 0.95)]
         rows.append(dict(
             id=str(tid),
             scope=str(ds["target_scope"].values[j]),
             year=int(ds["target_year"].values[j]),
             condition=_condition_text(ds, j),
             median=float(q[1]), p05=float(q[0]), p95=float(q[2]),
-            probability=float(ds["target_probability"].values[j]),
+            probability=float(probability[j]),
             units=str(ds["target_units"].values[j]),
             status=str(ds["target_status"].values[j]),
             source=str(ds["target_source"].values[j]),
@@ -66,16 +70,30 @@ def _fmt_value(x: float, units: str, cond_is_change: bool) -> str:
 
 
 def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
-    """Peak-year distribution per region: quantiles, P(peak ≤ 2030), share not peaked by the end."""
-    end = int(ds["year"].values[-1])
+    """Peak-year distribution per region: quantiles, P(peak ≤ 2030), share not peaked by the end.
+
+    Peak-year quantiles are years (inverted CDF of the distribution over members), computed from
+    ``peak_year_probability`` when the file has it (every detail level), else from the members.
+    """
+    years = ds["year"].values
+    end = int(years[-1])
     rows = []
     for region in regions if regions is not None else list(ds["region"].values):
-        py = ds["peak_year"].sel(region=region).values
-        q = np.quantile(py, [0.05, 0.5, 0.95])
+        if "peak_year_probability" in ds:
+            prob = ds["peak_year_probability"].sel(region=region).values
+        else:
+            py = ds["peak_year"].sel(region=region).values
+            prob = np.array([np.mean(py == y) for y in years])
+        cdf = np.cumsum(prob)
+        q = [int(years[min(np.searchsorted(cdf, x - 1e-12), len(years) - 1)])
+             for x in (0.05, 0.5, 0.95)]
+        plateau = ds["plateau_start_year"].sel(region=region)
+        plateau_median = (int(np.quantile(plateau.values, 0.5, method="inverted_cdf"))
+                          if "member" in plateau.dims else int(plateau.sel(quantile=0.5)))
         rows.append(dict(
-            region=str(region), p05=int(q[0]), median=int(q[1]), p95=int(q[2]),
-            by_2030=float(np.mean(py <= 2030)), not_peaked=float(np.mean(py >= end)),
-            plateau_median=int(np.median(ds["plateau_start_year"].sel(region=region).values)),
+            region=str(region), p05=q[0], median=q[1], p95=q[2],
+            by_2030=float(prob[years <= 2030].sum()), not_peaked=float(prob[years >= end].sum()),
+            plateau_median=plateau_median,
         ))
     return rows
 
@@ -90,9 +108,10 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
 
     With many regions only the national peak row is shown unless ``all_regions``.
     """
-    members = ds.sizes["member"]
+    members = int(ds.attrs.get("members", ds.sizes.get("member", 0)))
     lines = [f"Scenario {ds.attrs.get('scenario_name', '?')}: {members} members, seed "
-             f"{ds.attrs.get('seed', '?')}, years {int(ds['year'][0])}-{int(ds['year'][-1])}", ""]
+             f"{ds.attrs.get('seed', '?')}, years {int(ds['year'][0])}-{int(ds['year'][-1])}, "
+             f"output detail {ds.attrs.get('output_detail', 'full')}", ""]
     rows = target_rows(ds)
     w = max([len("target")] + [len(r["id"]) for r in rows])
     hdr = (f"{'target':<{w}} {'scope':<20} {'condition':<20} {'median':>9} {'5-95 % range':>21} "

@@ -1,0 +1,297 @@
+"""Streaming ensemble runs: members in chunks → one NetCDF file, memory bounded by the chunk.
+
+``write_ensemble`` runs the members of a prepared scenario chunk by chunk (``sim.model.run_chunk``),
+reduces each chunk to the requested output detail and appends it to the file along an unlimited
+``member`` dimension, so peak memory depends on the chunk size, not on the number of members.
+Statistics that need every member are built without holding the ensemble:
+
+* target probabilities and the peak-year distribution are exact running counts;
+* quantiles (``quantile`` dimension, :data:`QUANTILES`) are computed at the end from a scratch
+  HDF5 file holding the per-member values, read back one province at a time.
+
+Output detail (``--detail``):
+
+``full``
+    every variable per member (the contract of ``sim.variables``); the default up to
+    :data:`FULL_DETAIL_MAX_MEMBERS` members.
+``province``
+    per member: industrial CO2 by region, targets, peak years, the province-level variables
+    (EAF share, scrap, grid factor) and province totals over sectors (``<name>_total``); per
+    sector: quantiles over members of value added and the CO2 flows (same names as in ``full``,
+    with ``quantile`` in place of ``member``).
+``summary``
+    no member dimension: quantiles of everything ``province`` keeps, target probabilities and the
+    peak-year distribution only.
+
+Storage: physical variables are stored as float32 (7 significant digits; the inputs are known to
+3-4, and the report never prints more than 4), zlib level 4 with the shuffle filter. Target values,
+attainment flags, probabilities and peak years are stored exactly (float64 / int), and peak years
+are found from the float64 series before storage, so every figure of the report is identical to
+an in-memory run.
+
+The file is written under a temporary name in the destination folder and renamed when complete;
+an interrupted run leaves no file that looks finished (and removes its scratch).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import xarray as xr
+
+from sim import io
+
+if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by `sim --help`
+    from sim import model
+
+DETAILS = ("full", "province", "summary")
+FULL_DETAIL_MAX_MEMBERS = 1000
+"""Default detail: ``full`` up to this many members (a national full-detail member is ~0.4 MB in
+the file and ~2.4 MB in memory while its chunk is processed), ``province`` above."""
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SCRATCH_ZLIB = False
+"""Scratch is deleted at the end: compressing it costs more time than the disk it saves."""
+
+EXACT = ("target_value", "target_attained", "target_probability", "peak_year",
+         "plateau_start_year", "peak_year_probability")
+"""Variables stored exactly as computed (never rounded to float32)."""
+SECTOR_QUANTILE_VARIABLES = ("value_added", "co2_direct", "co2_process", "co2_indirect",
+                             "co2_captured")
+"""Per-sector variables kept as quantiles in ``province`` and ``summary`` detail."""
+PROVINCE_TOTAL_VARIABLES = ("value_added", "final_energy", "co2_direct", "co2_process",
+                            "co2_indirect", "co2_captured")
+"""Per-sector variables whose sum over sectors is kept per member in ``province`` detail."""
+PROVINCE_VARIABLES = ("eaf_share", "scrap_supply", "scrap_use", "inuse_stock",
+                      "grid_emission_factor", "grid_renewable_share", "industrial_co2",
+                      "industrial_co2_with_indirect", "target_value", "target_attained",
+                      "peak_year", "plateau_start_year")
+"""Per-member variables without a sector dimension, kept as they are in ``province`` detail."""
+
+
+def needed_variables(detail: str) -> frozenset[str] | None:
+    """Kernel variables a detail level reads from a chunk (None: all)."""
+    if detail == "full":
+        return None
+    return frozenset(PROVINCE_VARIABLES + PROVINCE_TOTAL_VARIABLES + SECTOR_QUANTILE_VARIABLES)
+
+
+def default_detail(members: int) -> str:
+    return "full" if members <= FULL_DETAIL_MAX_MEMBERS else "province"
+
+
+def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
+    """Split a chunk into (variables appended per member, variables kept for quantiles)."""
+    if detail == "full":
+        return ds, xr.Dataset()
+    kept = {name: ds[name] for name in PROVINCE_VARIABLES}
+    for name in PROVINCE_TOTAL_VARIABLES:
+        total = ds[name].sum("sector", skipna=False)
+        total.attrs = dict(ds[name].attrs, long_name=ds[name].attrs.get("long_name", name)
+                           + ", sum over the modelled sectors", cell_methods="sector: sum")
+        kept[f"{name}_total"] = total
+    per_member = xr.Dataset(kept)
+    for_quantiles = xr.Dataset({name: ds[name] for name in SECTOR_QUANTILE_VARIABLES})
+    if detail == "province":
+        return per_member, for_quantiles
+    if detail == "summary":
+        return xr.Dataset(), xr.merge([for_quantiles, per_member.drop_vars("target_attained")])
+    raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
+
+
+class _Counts:
+    """Exact running statistics: target attainment and the peak-year distribution."""
+
+    def __init__(self, n_targets: int, n_regions: int, years: np.ndarray):
+        self.attained = np.zeros(n_targets)
+        self.valid = np.zeros(n_targets)
+        self.years = years
+        self.peaks = np.zeros((n_regions, len(years)))
+        self.members = 0
+
+    def add(self, ds: xr.Dataset) -> None:
+        a = ds["target_attained"].values  # (member, target), NaN where undefined
+        self.attained += np.nansum(a, axis=0)
+        self.valid += np.sum(np.isfinite(a), axis=0)
+        py = ds["peak_year"].values  # (member, region)
+        idx = np.searchsorted(self.years, py)
+        for g in range(py.shape[1]):
+            self.peaks[g] += np.bincount(idx[:, g], minlength=len(self.years))
+        self.members += py.shape[0]
+
+    def probability(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.valid > 0, self.attained / np.maximum(self.valid, 1), np.nan)
+
+
+def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
+                   chunk_size: int = 256, attrs: dict | None = None,
+                   progress: Callable[[int, int], None] | None = None,
+                   timer: dict | None = None, compress: bool = True) -> Path:
+    """Run every member of ``prep`` in chunks and stream the ensemble to ``path`` (NetCDF4).
+
+    ``timer`` accumulates seconds per stage: 'inputs', 'kernel', 'targets' (from
+    ``model.run_chunk``), 'writing' (appending chunks and scratch) and 'quantiles'.
+    ``compress=False`` stores without zlib (files ~1.6× larger, writing ~2× faster).
+    """
+    import netCDF4
+
+    from sim import model
+
+    detail = detail or default_detail(prep.members)
+    if detail not in DETAILS:
+        raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch_path = path.with_name(f".{path.name}.{os.getpid()}.scratch")
+    timer = timer if timer is not None else {}
+    main = scratch = None
+    try:
+        counts = None
+        for start in range(0, prep.members, chunk_size):
+            stop = min(prep.members, start + chunk_size)
+            ds = model.run_chunk(prep, start, stop, timer, needed_variables(detail))
+            t0 = time.perf_counter()
+            if counts is None:
+                ds = model.annotate(ds, prep)
+                counts = _Counts(ds.sizes["target"], ds.sizes["region"], prep.years)
+            per_member, for_quantiles = reduce_chunk(ds, detail)
+            counts.add(ds)
+            if main is None:
+                _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {}, compress)
+                main = netCDF4.Dataset(tmp, "a")
+                if for_quantiles.data_vars:
+                    scratch = _create_scratch(scratch_path, for_quantiles, prep.members, chunk_size)
+            _append(main, per_member, start, stop)
+            if scratch is not None:
+                _append(scratch, for_quantiles, start, stop)
+            timer["writing"] = timer.get("writing", 0.0) + time.perf_counter() - t0
+            if progress is not None:
+                progress(stop, prep.members)
+        t0 = time.perf_counter()
+        if scratch is not None:
+            scratch.sync()  # compress what the chunk cache still holds (counted as writing)
+        main.sync()
+        t1 = time.perf_counter()
+        timer["writing"] = timer.get("writing", 0.0) + t1 - t0
+        if scratch is not None:
+            _write_quantiles(main, scratch)
+        main["target_probability"][:] = counts.probability()
+        main["peak_year_probability"][:] = counts.peaks / counts.members
+        main.close()
+        main = None
+        timer["quantiles"] = timer.get("quantiles", 0.0) + time.perf_counter() - t1
+        os.replace(tmp, path)
+    finally:
+        for handle in (main, scratch):
+            if handle is not None and handle.isopen():
+                handle.close()
+        for leftover in (tmp, scratch_path):
+            if leftover.exists():
+                leftover.unlink()
+    return path
+
+
+def _quantile_template(da: xr.DataArray) -> xr.DataArray:
+    dims = ("quantile",) + tuple(d for d in da.dims if d != "member")
+    shape = (len(QUANTILES),) + tuple(da.sizes[d] for d in dims[1:])
+    return xr.DataArray(np.full(shape, np.nan), dims=dims,
+                        attrs=dict(da.attrs, cell_methods="member: quantile"))
+
+
+def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles: xr.Dataset,
+            detail: str, prep: model.Prepared, attrs: dict, compress: bool = True) -> None:
+    """Write the file's skeleton: coordinates, attributes, the first chunk's per-member
+    variables along an unlimited ``member`` axis, and NaN placeholders for the statistics."""
+    from sim import model
+
+    out = per_member.isel(member=slice(0, 0)) if per_member.data_vars else xr.Dataset()
+    out = out.assign_coords({k: v for k, v in first.coords.items() if "member" not in v.dims})
+    if per_member.data_vars:
+        out = out.assign_coords(member=per_member["member"].isel(member=slice(0, 0)))
+    for name, da in for_quantiles.data_vars.items():
+        out[name] = _quantile_template(da)
+    prob = xr.DataArray(np.full(first.sizes["target"], np.nan), dims=("target",))
+    out["target_probability"] = prob
+    out["peak_year_probability"] = xr.DataArray(
+        np.full((first.sizes["region"], len(prep.years)), np.nan), dims=("region", "year"),
+        attrs=dict(units="1", long_name="share of members whose industrial CO2 peaks in the year"))
+    out = model.annotate(out, prep) if "target_probability" in out else out
+    if for_quantiles.data_vars:
+        out = out.assign_coords(quantile=("quantile", np.array(QUANTILES)))
+        out["quantile"].attrs.update(long_name="quantile over ensemble members", units="1")
+    out.attrs.update(attrs, output_detail=detail, members=np.int64(prep.members))
+    encoding = {}
+    for name, var in out.data_vars.items():
+        enc = dict(io.COMPRESSION, shuffle=True) if compress else {}
+        if np.issubdtype(var.dtype, np.floating) and name not in EXACT:
+            enc["dtype"] = "float32"
+        if "member" in var.dims:
+            enc["chunksizes"] = tuple(max(1, min(256, first.sizes["member"])) if d == "member"
+                                      else out.sizes[d] for d in var.dims)
+        encoding[name] = enc
+    unlimited = ["member"] if "member" in out.dims else []
+    out.to_netcdf(tmp, engine="netcdf4", encoding=encoding, unlimited_dims=unlimited)
+
+
+def _create_scratch(path: Path, for_quantiles: xr.Dataset, members: int, chunk_size: int):
+    """A scratch HDF5 file with one (member, ...) variable per quantile source (float32 unless
+    in :data:`EXACT`), chunked by (chunk of members, one province) so a province can be read back
+    for all members."""
+    import netCDF4
+
+    nc = netCDF4.Dataset(path, "w", format="NETCDF4")
+    nc.createDimension("member", members)
+    for name, da in for_quantiles.data_vars.items():
+        dims = []
+        for d in da.dims:
+            dim = f"{name}__{d}" if d != "member" else "member"
+            if dim not in nc.dimensions:
+                nc.createDimension(dim, da.sizes[d])
+            dims.append(dim)
+        chunks = [min(chunk_size, members) if d == "member" else (1 if d == "province" else da.sizes[d])
+                  for d in da.dims]
+        dtype = "f8" if name in EXACT else "f4"
+        nc.createVariable(name, dtype, dims, chunksizes=chunks, zlib=SCRATCH_ZLIB, complevel=1,
+                          shuffle=True)
+    return nc
+
+
+def _append(nc, part: xr.Dataset, start: int, stop: int) -> None:
+    """Write members ``start:stop`` of every variable of ``part`` (member is its first axis)."""
+    if "member" in part.coords and "member" in nc.variables and nc["member"].dimensions == ("member",):
+        nc["member"][start:stop] = part["member"].values
+    for name, da in part.data_vars.items():
+        if "member" not in da.dims:
+            continue
+        values = da.transpose("member", ...).values
+        nc[name][start:stop] = values
+
+
+def _write_quantiles(main, scratch) -> None:
+    """Quantiles over members of every scratch variable, one province (or the whole variable,
+    when it has no province axis) at a time."""
+    q = np.array(QUANTILES)
+    for name, var in scratch.variables.items():
+        dims = var.dimensions
+        if len(dims) > 1 and dims[1].endswith("__province"):
+            for p in range(var.shape[1]):
+                main[name][:, p] = _quantiles(var[:, p], q)
+        else:
+            main[name][:] = _quantiles(var[:], q)
+
+
+def _quantiles(x, q: np.ndarray) -> np.ndarray:
+    """Quantiles over axis 0 (linear interpolation; inverted CDF for integers such as years,
+    so a quantile of years is a year), ignoring NaN."""
+    if np.ma.isMaskedArray(x):
+        x = np.ma.filled(x.astype(float), np.nan)
+    x = np.asarray(x)
+    method = "inverted_cdf" if np.issubdtype(x.dtype, np.integer) else "linear"
+    if method == "linear" and np.isnan(x).any():
+        return np.nanquantile(x, q, axis=0)
+    return np.quantile(x, q, axis=0, method=method)
