@@ -123,8 +123,10 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     elapsed = time.perf_counter() - t0
     with xr.open_dataset(out) as ds:
         click.echo(report.format_table(ds))
+    busy = timer.pop("writer_busy", 0.0)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in timer.items())
-    click.echo(f"\nwrote {out} ({prep.members} members, detail {detail}, {elapsed:.1f} s: {stages})")
+    click.echo(f"\nwrote {out} ({prep.members} members, detail {detail}, {elapsed:.1f} s: {stages}; "
+               f"writer thread busy {busy:.1f} s, overlapped with the simulation)")
 
 
 @main.command("report")

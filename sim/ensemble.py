@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -134,7 +135,9 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
     """Run every member of ``prep`` in chunks and stream the ensemble to ``path`` (NetCDF4).
 
     ``timer`` accumulates seconds per stage: 'inputs', 'kernel', 'targets' (from
-    ``model.run_chunk``), 'writing' (appending chunks and scratch) and 'quantiles'.
+    ``model.run_chunk``), 'writing' (time the run waits for the writer, plus reducing chunks to
+    the detail level), 'quantiles', and 'writer_busy' (the writer thread's own time, overlapped
+    with the simulation of the next chunk).
     ``compress=False`` stores without zlib (files ~1.6× larger, writing ~2× faster).
     """
     import netCDF4
@@ -150,6 +153,11 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
     scratch_path = path.with_name(f".{path.name}.{os.getpid()}.scratch")
     timer = timer if timer is not None else {}
     main = scratch = None
+    # One writer thread appends chunk i to the files while chunk i+1 is simulated (HDF5 and zlib
+    # run without the GIL, the kernel is nogil); at most one chunk is in flight, so memory holds
+    # at most two chunks. The files are only ever touched by one thread at a time.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-writer")
+    pending = None
     try:
         counts = None
         for start in range(0, prep.members, chunk_size):
@@ -161,18 +169,22 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
                 counts = _Counts(ds.sizes["target"], ds.sizes["region"], prep.years)
             per_member, for_quantiles = reduce_chunk(ds, detail)
             counts.add(ds)
+            if pending is not None:
+                pending.result()
             if main is None:
                 _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {}, compress)
                 main = netCDF4.Dataset(tmp, "a")
                 if for_quantiles.data_vars:
                     scratch = _create_scratch(scratch_path, for_quantiles, prep.members, chunk_size)
-            _append(main, per_member, start, stop)
-            if scratch is not None:
-                _append(scratch, for_quantiles, start, stop)
+                _no_chunk_cache(main, scratch)
+            pending = writer.submit(_write_chunk, main, scratch, per_member, for_quantiles,
+                                    start, stop, timer)
             timer["writing"] = timer.get("writing", 0.0) + time.perf_counter() - t0
             if progress is not None:
                 progress(stop, prep.members)
         t0 = time.perf_counter()
+        if pending is not None:
+            pending.result()
         if scratch is not None:
             scratch.sync()  # compress what the chunk cache still holds (counted as writing)
         main.sync()
@@ -187,6 +199,9 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
         timer["quantiles"] = timer.get("quantiles", 0.0) + time.perf_counter() - t1
         os.replace(tmp, path)
     finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+        writer.shutdown(wait=True)
         for handle in (main, scratch):
             if handle is not None and handle.isopen():
                 handle.close()
@@ -194,6 +209,28 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
             if leftover.exists():
                 leftover.unlink()
     return path
+
+
+def _no_chunk_cache(*files) -> None:
+    """Chunks are written whole, once: without an HDF5 chunk cache each is compressed and written
+    as it is appended (in the writer thread), instead of piling up until the final sync."""
+    for nc in files:
+        if nc is None:
+            continue
+        for var in nc.variables.values():
+            if "member" in var.dimensions and var.chunking() != "contiguous":
+                var.set_var_chunk_cache(size=0, nelems=0, preemption=1.0)
+
+
+def _write_chunk(main, scratch, per_member: xr.Dataset, for_quantiles: xr.Dataset, start: int,
+                 stop: int, timer: dict) -> None:
+    """Writer-thread job: append one chunk; its busy time goes to timer['writer_busy']
+    (overlapped with the next chunk's simulation, so not part of the critical path)."""
+    t0 = time.perf_counter()
+    _append(main, per_member, start, stop)
+    if scratch is not None:
+        _append(scratch, for_quantiles, start, stop)
+    timer["writer_busy"] = timer.get("writer_busy", 0.0) + time.perf_counter() - t0
 
 
 def _quantile_template(da: xr.DataArray) -> xr.DataArray:
