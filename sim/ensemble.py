@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -311,24 +312,51 @@ def _append(nc, part: xr.Dataset, start: int, stop: int) -> None:
 
 def _write_quantiles(main, scratch) -> None:
     """Quantiles over members of every scratch variable, one province (or the whole variable,
-    when it has no province axis) at a time."""
+    when it has no province axis) at a time. Reading and writing stay in this thread (the files
+    are not thread-safe); the sorting runs in a second thread (NumPy releases the GIL), with at
+    most two blocks in memory."""
     q = np.array(QUANTILES)
+    scratch.set_auto_mask(False)  # plain arrays (nothing in the scratch is ever missing)
+    blocks = []
     for name, var in scratch.variables.items():
         dims = var.dimensions
         if len(dims) > 1 and dims[1].endswith("__province"):
-            for p in range(var.shape[1]):
-                main[name][:, p] = _quantiles(var[:, p], q)
+            blocks += [(name, (slice(None), p)) for p in range(var.shape[1])]
         else:
-            main[name][:] = _quantiles(var[:], q)
+            blocks.append((name, (slice(None),)))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-quantiles") as pool:
+        pending = None
+        for name, index in blocks:
+            data = scratch[name][index]
+            if pending is not None:
+                _store(main, *pending[:2], pending[2].result())
+            pending = (name, index, pool.submit(_quantiles, data, q))
+        if pending is not None:
+            _store(main, *pending[:2], pending[2].result())
+
+
+def _store(main, name: str, index: tuple, values: np.ndarray) -> None:
+    """Write quantiles (quantile, ...) of member-first block ``index`` of variable ``name``."""
+    main[name][(slice(None),) + index[1:]] = values
 
 
 def _quantiles(x, q: np.ndarray) -> np.ndarray:
-    """Quantiles over axis 0 (linear interpolation; inverted CDF for integers such as years,
-    so a quantile of years is a year), ignoring NaN."""
-    if np.ma.isMaskedArray(x):
-        x = np.ma.filled(x.astype(float), np.nan)
+    """Quantiles over axis 0 (linear interpolation, NumPy's default; inverted CDF for integers
+    such as years, so a quantile of years is a year), ignoring NaN.
+
+    Without NaN the block is sorted once along the member axis and every quantile interpolated
+    from it (about 5x faster than ``np.quantile``'s multi-pivot partition on these shapes).
+    """
     x = np.asarray(x)
-    method = "inverted_cdf" if np.issubdtype(x.dtype, np.integer) else "linear"
-    if method == "linear" and np.isnan(x).any():
-        return np.nanquantile(x, q, axis=0)
-    return np.quantile(x, q, axis=0, method=method)
+    if np.issubdtype(x.dtype, np.integer):
+        return np.quantile(x, q, axis=0, method="inverted_cdf")
+    if np.isnan(x).any():
+        with warnings.catch_warnings():  # a target undefined in every member stays NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanquantile(x, q, axis=0)
+    xs = np.sort(x, axis=0)
+    pos = q * (x.shape[0] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, x.shape[0] - 1)
+    frac = (pos - lo).reshape((-1,) + (1,) * (x.ndim - 1))
+    return xs[lo] + (xs[hi] - xs[lo]) * frac

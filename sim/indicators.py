@@ -84,19 +84,31 @@ class Indicators:
     def __init__(self, out: KernelOutputs, ctx: ChunkContext):
         self.out = out
         self.ctx = ctx
+        self._by_province: dict[str, np.ndarray] = {}  # name -> (M, P, T), summed over sectors
+
+    def province_series(self, name: str) -> np.ndarray:
+        """Per-province series (M, P, T), computed once per chunk and reused by every target."""
+        if name not in self._by_province:
+            o = self.out
+            if name == "scope1":
+                x = (o.co2_direct + o.co2_process - o.co2_captured).sum(axis=2)
+            elif name == "scope1+2":
+                x = self.province_series("scope1") + o.co2_indirect.sum(axis=2)
+            elif name == "value_added":
+                x = o.value_added.sum(axis=2)
+            else:
+                raise KeyError(name)
+            self._by_province[name] = x
+        return self._by_province[name]
 
     def _year(self, year: int) -> int:
         return int(np.searchsorted(self.ctx.years, year))
 
     def co2(self, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
         """Industrial CO2 [Mt yr-1]: direct + process − captured (+ indirect for 'scope1+2')."""
-        o = self.out
-        x = (o.co2_direct[:, prov] + o.co2_process[:, prov] - o.co2_captured[:, prov]).sum(axis=(1, 2))
-        if accounting == "scope1+2":
-            x = x + o.co2_indirect[:, prov].sum(axis=(1, 2))
-        elif accounting != "scope1":
+        if accounting not in ("scope1", "scope1+2"):
             raise ValueError(f"unknown CO2 accounting {accounting!r}; allowed: scope1, scope1+2")
-        return x
+        return self.province_series(accounting)[:, prov].sum(axis=1)
 
     def energy_kgce(self, prov: np.ndarray) -> np.ndarray:
         """Final energy of the modelled sectors [kgce yr-1], electricity at the scenario's conversion."""
@@ -107,7 +119,7 @@ class Indicators:
 
     def value_added(self, prov: np.ndarray) -> np.ndarray:
         """[1e9 CNY yr-1]."""
-        return self.out.value_added[:, prov].sum(axis=(1, 2))
+        return self.province_series("value_added")[:, prov].sum(axis=1)
 
     def series(self, name: str, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
         """(member, year) series of indicator ``name`` over provinces ``prov`` (integer positions)."""

@@ -199,9 +199,9 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
 
     regions = list(prep.provinces) + ["national"]
     # per province, then the national sum as one more region: (M, P + 1, T)
-    co2_p = (out.co2_direct + out.co2_process - out.co2_captured).sum(axis=2)
+    co2_p = ind.province_series("scope1")
     co2 = np.concatenate([co2_p, co2_p.sum(axis=1, keepdims=True)], axis=1)
-    co2_all_p = co2_p + out.co2_indirect.sum(axis=2)
+    co2_all_p = ind.province_series("scope1+2")
     co2_all = np.concatenate([co2_all_p, co2_all_p.sum(axis=1, keepdims=True)], axis=1)
     M, G, T = co2.shape
     peak, plateau = indicators.peak_years(co2.reshape(M * G, T), prep.years, prep.plateau_tolerance)

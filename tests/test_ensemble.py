@@ -164,3 +164,20 @@ def test_interrupted_run_leaves_no_file(scenario, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         ensemble.write_ensemble(prep, tmp_path / "out" / "x.nc", detail="province", chunk_size=4)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("members", [1, 2, 7, 500])
+def test_sorted_quantiles_equal_numpy(members):
+    rng = np.random.default_rng(members)
+    q = np.array(ensemble.QUANTILES)
+    x = rng.lognormal(size=(members, 3, 4))
+    np.testing.assert_allclose(ensemble._quantiles(x, q), np.quantile(x, q, axis=0),
+                               rtol=1e-15, atol=0)
+    x32 = x.astype(np.float32)
+    np.testing.assert_allclose(ensemble._quantiles(x32, q), np.quantile(x32, q, axis=0), rtol=1e-6)
+    x[0, 0, 0] = np.nan
+    np.testing.assert_array_equal(ensemble._quantiles(x, q), np.nanquantile(x, q, axis=0))
+    years = rng.integers(2019, 2036, size=(members, 2))
+    got = ensemble._quantiles(years, q)
+    np.testing.assert_array_equal(got, np.quantile(years, q, axis=0, method="inverted_cdf"))
+    assert np.isin(got, years).all()  # a quantile of years is one of the years
