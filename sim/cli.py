@@ -129,6 +129,88 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
                f"writer thread busy {busy:.1f} s, overlapped with the simulation)")
 
 
+# --- sweeps (issue #4) -------------------------------------------------------------------------------
+@main.command()
+@click.argument("sweep_file", metavar="SWEEP")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Use an existing Dask cluster (e.g. tcp://host:8786) instead of a local one.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local cluster: worker processes (default: one per core). With --cluster: jobs.")
+@click.option("--cluster", type=click.Choice(["slurm", "pbs"]), default=None,
+              help="Start a dask-jobqueue cluster from the sweep file's [cluster] table "
+                   "(needs the 'cluster' extra: pip install -e '.[cluster]').")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: outputs/<sweep name>).")
+def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: str | None,
+          out_dir: Path | None) -> None:
+    """Run every lever set of SWEEP on Dask, resumably, and combine the cases into one file."""
+    from sim import sweep as sweeps
+
+    path = Path(sweep_file)
+    if not path.exists() and not path.suffix:
+        for d in SCENARIO_DIRS:
+            if (d / "sweeps" / f"{sweep_file}.toml").exists():
+                path = d / "sweeps" / f"{sweep_file}.toml"
+                break
+    try:
+        sw = sweeps.load_sweep(path)
+    except ScenarioError as e:
+        _fail(str(e))
+    out_dir = out_dir or Path("outputs") / sw.name
+    client, closers, threads = _dask_client(sw, scheduler, workers, cluster)
+    click.echo(f"sweep {sw.name}: {len(sw.cases)} cases x {sw.members} members on "
+               f"{client.dashboard_link or client.scheduler.address}", err=True)
+    try:
+        def progress(done: int, total: int, failed: int) -> None:
+            click.echo(f"\rsweep {sw.name}: {done}/{total} cases ({failed} failed)   ", err=True,
+                       nl=done >= total)
+
+        result = sweeps.run_sweep(sw, client, out_dir, progress=progress, numba_threads=threads)
+    finally:
+        for close in closers:
+            close()
+    click.echo(f"computed {len(result.computed)} cases, {len(result.skipped)} already done "
+               f"(resumed), {len(result.failed)} failed")
+    for index, error in result.failed.items():
+        click.echo(f"  case {index} ({sweeps._levers_text(sw.cases[index].levers)}) failed: {error}")
+    if result.failed:
+        click.echo("not combined: rerun the same command to retry the failed cases (finished "
+                   "cases are kept)", err=True)
+        sys.exit(1)
+    import xarray as xr
+
+    with xr.open_dataset(result.combined) as ds:
+        click.echo(sweeps.format_summary(ds))
+    click.echo(f"\nwrote {result.combined}")
+
+
+def _dask_client(sw, scheduler: str | None, workers: int | None, cluster: str | None):
+    """(client, closers, numba threads per case) for the chosen way of running."""
+    import os
+
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        client = Client(scheduler)
+        return client, [client.close], 1
+    if cluster:
+        try:
+            import dask_jobqueue  # noqa: F401
+        except ImportError:
+            _fail("--cluster needs dask-jobqueue: pip install -e '.[cluster]'")
+        from sim.sweep import jobqueue_cluster
+
+        jq = jobqueue_cluster(sw, cluster)
+        jq.scale(jobs=workers or int(sw.cluster.get("jobs", 1)))
+        client = Client(jq)
+        return client, [client.close, jq.close], 1
+    n = workers or os.cpu_count() or 1
+    local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                         dashboard_address=":0")  # any free port: the link is printed
+    client = Client(local)
+    return client, [client.close, local.close], 1
+
+
 @main.command("report")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national.")

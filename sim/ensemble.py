@@ -59,7 +59,7 @@ SCRATCH_ZLIB = False
 """Scratch is deleted at the end: compressing it costs more time than the disk it saves."""
 
 EXACT = ("target_value", "target_attained", "target_probability", "peak_year",
-         "plateau_start_year", "peak_year_probability")
+         "plateau_start_year", "peak_year_probability", "success_probability")
 """Variables stored exactly as computed (never rounded to float32)."""
 SECTOR_QUANTILE_VARIABLES = ("value_added", "co2_direct", "co2_process", "co2_indirect",
                              "co2_captured")
@@ -107,17 +107,22 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
 class _Counts:
     """Exact running statistics: target attainment and the peak-year distribution."""
 
-    def __init__(self, n_targets: int, n_regions: int, years: np.ndarray):
+    def __init__(self, n_targets: int, n_regions: int, years: np.ndarray,
+                 joint: np.ndarray | None = None):
         self.attained = np.zeros(n_targets)
         self.valid = np.zeros(n_targets)
         self.years = years
         self.peaks = np.zeros((n_regions, len(years)))
         self.members = 0
+        self.joint = joint  # target positions that must all be attained together
+        self.joint_attained = 0
 
     def add(self, ds: xr.Dataset) -> None:
         a = ds["target_attained"].values  # (member, target), NaN where undefined
         self.attained += np.nansum(a, axis=0)
         self.valid += np.sum(np.isfinite(a), axis=0)
+        if self.joint is not None:
+            self.joint_attained += int(np.all(a[:, self.joint] == 1.0, axis=1).sum())
         py = ds["peak_year"].values  # (member, region)
         idx = np.searchsorted(self.years, py)
         for g in range(py.shape[1]):
@@ -132,7 +137,8 @@ class _Counts:
 def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
                    chunk_size: int = 256, attrs: dict | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   timer: dict | None = None, compress: bool = True) -> Path:
+                   timer: dict | None = None, compress: bool = True,
+                   success_targets: tuple[str, ...] | None = None) -> Path:
     """Run every member of ``prep`` in chunks and stream the ensemble to ``path`` (NetCDF4).
 
     ``timer`` accumulates seconds per stage: 'inputs', 'kernel', 'targets' (from
@@ -140,6 +146,7 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
     the detail level), 'quantiles', and 'writer_busy' (the writer thread's own time, overlapped
     with the simulation of the next chunk).
     ``compress=False`` stores without zlib (files ~1.6× larger, writing ~2× faster).
+    ``success_targets`` adds ``success_probability``: the share of members attaining all of them.
     """
     import netCDF4
 
@@ -167,13 +174,22 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
             t0 = time.perf_counter()
             if counts is None:
                 ds = model.annotate(ds, prep)
-                counts = _Counts(ds.sizes["target"], ds.sizes["region"], prep.years)
+                joint = None
+                if success_targets:
+                    ids = list(ds["target"].values)
+                    missing = [t for t in success_targets if t not in ids]
+                    if missing:
+                        raise ValueError(f"success targets not in the scenario: {', '.join(missing)}"
+                                         f" (its targets: {', '.join(ids)})")
+                    joint = np.array([ids.index(t) for t in success_targets])
+                counts = _Counts(ds.sizes["target"], ds.sizes["region"], prep.years, joint)
             per_member, for_quantiles = reduce_chunk(ds, detail)
             counts.add(ds)
             if pending is not None:
                 pending.result()
             if main is None:
-                _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {}, compress)
+                _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {}, compress,
+                        success_targets)
                 main = netCDF4.Dataset(tmp, "a")
                 if for_quantiles.data_vars:
                     scratch = _create_scratch(scratch_path, for_quantiles, prep.members, chunk_size)
@@ -195,6 +211,8 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
             _write_quantiles(main, scratch)
         main["target_probability"][:] = counts.probability()
         main["peak_year_probability"][:] = counts.peaks / counts.members
+        if counts.joint is not None:
+            main["success_probability"].assignValue(counts.joint_attained / counts.members)
         main.close()
         main = None
         timer["quantiles"] = timer.get("quantiles", 0.0) + time.perf_counter() - t1
@@ -242,7 +260,8 @@ def _quantile_template(da: xr.DataArray) -> xr.DataArray:
 
 
 def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles: xr.Dataset,
-            detail: str, prep: model.Prepared, attrs: dict, compress: bool = True) -> None:
+            detail: str, prep: model.Prepared, attrs: dict, compress: bool = True,
+            success_targets: tuple[str, ...] | None = None) -> None:
     """Write the file's skeleton: coordinates, attributes, the first chunk's per-member
     variables along an unlimited ``member`` axis, and NaN placeholders for the statistics."""
     from sim import model
@@ -258,6 +277,10 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
     out["peak_year_probability"] = xr.DataArray(
         np.full((first.sizes["region"], len(prep.years)), np.nan), dims=("region", "year"),
         attrs=dict(units="1", long_name="share of members whose industrial CO2 peaks in the year"))
+    if success_targets:
+        out["success_probability"] = xr.DataArray(np.nan, attrs=dict(
+            units="1", long_name="share of members attaining every success target",
+            success_targets=" ".join(success_targets)))
     out = model.annotate(out, prep) if "target_probability" in out else out
     if for_quantiles.data_vars:
         out = out.assign_coords(quantile=("quantile", np.array(QUANTILES)))

@@ -438,9 +438,22 @@ def _read_toml(path: Path, display: str, chk: _Checker) -> tuple[str, dict]:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file and its target catalogues."""
     path = Path(path)
-    display = str(path)
-    chk = _Checker(display)
-    text, doc = _read_toml(path, display, chk)
+    chk = _Checker(str(path))
+    text, doc = _read_toml(path, str(path), chk)
+    return scenario_from_document(doc, text, path)
+
+
+def read_document(path: str | Path) -> tuple[str, dict]:
+    """The text and parsed TOML of a scenario file (errors as :class:`ScenarioError`)."""
+    path = Path(path)
+    return _read_toml(path, str(path), _Checker(str(path)))
+
+
+def scenario_from_document(doc: dict, text: str, path: Path, display: str | None = None) -> Scenario:
+    """Validate a parsed scenario document. ``path`` locates the target catalogues (relative to
+    its folder); errors name ``display`` (default: the path), e.g. a sweep case."""
+    path = Path(path)
+    chk = _Checker(display or str(path))
     chk.keys(doc, _TOP_KEYS, "", "table")
     if "scenario" not in doc:
         raise chk.fail("scenario", problem="missing [scenario] table", allowed="[scenario] with name = ...")
