@@ -28,26 +28,33 @@ _COAL, _OIL, _GAS, _ELEC, _HEAT, _H2 = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _age_chain(stock, f, phi, out_tmp):
-    """Advance one aging chain by a year in place; return the amount leaving the last stage.
+def _age_chain(chains, i, f, phi):
+    """Advance the aging chain ``chains[i, :]`` by a year in place; return what leaves the last
+    stage.
 
-    stock : (K,) amounts by stage [any unit]; f : stage outflow fraction K/lifetime, ≤ 1 [yr-1];
-    phi : extra fraction of the last stage removed (phase-out) [yr-1].
+    chains : (rows, K) amounts by stage [any unit]; i : row; f : stage outflow fraction
+    K/lifetime, ≤ 1 [yr-1]; phi : extra fraction of the last stage removed (phase-out) [yr-1].
+
+    Takes the 2-D array and a row index rather than a row view: a view made inside the hot loop
+    costs two atomic reference-count updates, which were half of the kernel's run time. Every
+    outflow is computed from the stage's value at the start of the step (each stage is read
+    before it is updated), exactly as in SPEC step 2.
     """
-    K = stock.shape[0]
+    K = chains.shape[1]
     frac = f + phi
     if frac > 1.0:
         frac = 1.0
-    ret = frac * stock[K - 1]
+    ret = frac * chains[i, K - 1]
     if K == 1:
-        stock[0] -= ret
+        chains[i, 0] -= ret
         return ret
-    for k in range(K - 1):
-        out_tmp[k] = f * stock[k]
-    stock[0] -= out_tmp[0]
+    out_prev = f * chains[i, 0]
+    chains[i, 0] -= out_prev
     for k in range(1, K - 1):
-        stock[k] += out_tmp[k - 1] - out_tmp[k]
-    stock[K - 1] += out_tmp[K - 2] - ret
+        out_k = f * chains[i, k]
+        chains[i, k] += out_prev - out_k
+        out_prev = out_k
+    chains[i, K - 1] += out_prev - ret
     return ret
 
 
@@ -145,28 +152,59 @@ def _member(
     final_energy, value_added, co2_direct, co2_process, co2_indirect, co2_captured, scrap_supply,
     scrap_use, inuse_stock,
 ):
+    """Member ``m``: every year, province and sector (SPEC steps 1–10) into row ``m`` of the
+    outputs. Arguments are the fields of KernelInputs and KernelOutputs (units in SPEC.md).
+
+    Performance notes (measured on the national case, see tests/bench/README.md):
+
+    - No array slices inside the loops over (t, p, s): each view costs an atomic increment and
+      decrement of the parent's reference count, and for arrays shared by all members both
+      threads hammer the same counter. Helpers take whole arrays plus indices, and the few
+      per-route lever values are copied into small member-local scratch arrays.
+    - What depends only on the member, sector and year is computed once per member: the
+      stage outflow fraction ``K / lifetime`` and the best-available decay ``(1 − aeei)^t``
+      (the same expression as before, so the same bits).
+    - final_energy is summed over routes in a local (C,) array and written once.
+    """
     P, S, R, K = cap0.shape
     C = int0.shape[3]
     N = stock0.shape[1]
     T = growth.shape[3]
 
-    cap = cap0.copy()
-    inten = int0.copy()
-    stock = stock0.copy()
-    D = np.empty((P, S))
-    prod = np.zeros((P, S, R))
-    prev_total = np.zeros((P, N))
-    out_tmp = np.empty(max(K - 1, 1))
+    # ---- member state -----------------------------------------------------------------------
+    cap4 = cap0.copy()  # (P,S,R,K) activity yr-1
+    cap = cap4.reshape((P * S * R, K))  # the same memory; row (p·S + s)·R + r, for _age_chain
+    inten = int0.copy()  # (P,S,R,C) PJ per activity unit
+    stock3 = stock0.copy()  # (P,N,K) Mt
+    stock = stock3.reshape((P * N, K))  # row p·N + n
+    D = np.empty((P, S))  # demand of the current year
+    prod = np.zeros((P, S, R))  # production of the current year
+    prev_total = np.zeros((P, N))  # final production of the metal's sector, previous year
+
+    # ---- per-member constants ---------------------------------------------------------------
+    f_cap = np.empty(S)  # stage outflow fraction min(1, K / lifetime) [yr-1]
+    decay = np.empty((S, T))  # (1 − aeei)^t: best-available intensity relative to the base year
+    for s in range(S):
+        f = K / lifetime[m, s]
+        f_cap[s] = f if f < 1.0 else 1.0
+        for t in range(T):
+            decay[s, t] = (1.0 - aeei[m, s]) ** t
+    er = elec_ratio[m]
+
+    # ---- scratch (R,) / (C,) / (P,) ---------------------------------------------------------
     Cs = np.empty(R)
     ret = np.empty(R)
     inv = np.empty(R)
     w = np.empty(R)
     need_r = np.empty(R)
     in_a = np.zeros(R, dtype=np.bool_)
+    floor = np.empty(R)
+    sub = np.empty(R, dtype=np.int64)
+    bshare = np.empty(R)
     E = np.empty(C)
+    Esec = np.empty(C)
     supply = np.empty(P)
     need = np.empty(P)
-    er = elec_ratio[m]
 
     for t in range(T):
         # --- steps 1–6: demand, aging, investment, route split, intensity, production ---------
@@ -176,7 +214,7 @@ def _member(
                     tot = 0.0
                     for r in range(R):
                         for k in range(K):
-                            tot += cap[p, s, r, k]
+                            tot += cap4[p, s, r, k]
                     D[p, s] = util[p, s] * tot
                     for r in range(R):
                         inv[r] = 0.0
@@ -184,17 +222,15 @@ def _member(
                 else:
                     d = D[p, s] * (1.0 + growth[m, p, s, t])
                     D[p, s] = d if d > 0.0 else 0.0
-                    f = K / lifetime[m, s]
-                    if f > 1.0:
-                        f = 1.0
                     phi = phase_out[p, s, t]
+                    row0 = (p * S + s) * R
                     cs_tot = 0.0
                     ret_tot = 0.0
                     for r in range(R):
-                        ret[r] = _age_chain(cap[p, s, r], f, phi, out_tmp)
+                        ret[r] = _age_chain(cap, row0 + r, f_cap[s], phi)
                         c_r = 0.0
                         for k in range(K):
-                            c_r += cap[p, s, r, k]
+                            c_r += cap4[p, s, r, k]
                         Cs[r] = c_r
                         cs_tot += c_r
                         ret_tot += ret[r]
@@ -206,16 +242,19 @@ def _member(
                         cap_I = ratio * ret_tot
                         if I > cap_I:
                             I = cap_I
-                    _default_weights(I, Cs, ret, base_share[p, s], w)
-                    _split_investment(I, Cs, w, share_floor[p, s, :, t], substitutable[s], inv,
-                                      need_r, in_a)
-                    decay = (1.0 - aeei[m, s]) ** t
+                    for r in range(R):
+                        bshare[r] = base_share[p, s, r]
+                        floor[r] = share_floor[p, s, r, t]
+                        sub[r] = substitutable[s, r]
+                    _default_weights(I, Cs, ret, bshare, w)
+                    _split_investment(I, Cs, w, floor, sub, inv, need_r, in_a)
+                    dec = decay[s, t]
                     rho = retrofit[p, s, t]
                     for r in range(R):
-                        cap[p, s, r, 0] += inv[r]
+                        cap4[p, s, r, 0] += inv[r]
                         denom = Cs[r] + inv[r]
                         for c in range(C):
-                            bat = new_int0[p, s, r, c] * decay
+                            bat = new_int0[p, s, r, c] * dec
                             x = inten[p, s, r, c]
                             if denom > 0.0:
                                 x = (Cs[r] * x + inv[r] * bat) / denom
@@ -228,7 +267,7 @@ def _member(
                 for r in range(R):
                     c_r = 0.0
                     for k in range(K):
-                        c_r += cap[p, s, r, k]
+                        c_r += cap4[p, s, r, k]
                     Cs[r] = c_r
                     cap_tot += c_r
                 ptot = D[p, s] if D[p, s] < cap_tot else cap_tot
@@ -256,7 +295,7 @@ def _member(
             sum_supply = 0.0
             sum_need = 0.0
             for p in range(P):
-                obsolete = fs * stock[p, n, K - 1]
+                obsolete = fs * stock3[p, n, K - 1]
                 supply[p] = collection[m, n, t] * obsolete + prompt_scrap[n] * prev_total[p, n]
                 need[p] = prod[p, sg, rh] * spu
                 sum_supply += supply[p]
@@ -276,7 +315,7 @@ def _member(
                         if r != rh and substitutable[sg, r] != 0:
                             c_r = 0.0
                             for k in range(K):
-                                c_r += cap[p, sg, r, k]
+                                c_r += cap4[p, sg, r, k]
                             sp = c_r - prod[p, sg, r]
                             Cs[r] = sp if sp > 0.0 else 0.0
                             spare_tot += Cs[r]
@@ -298,14 +337,14 @@ def _member(
                 scrap_supply[m, p, n, t] = supply[p]
                 st = 0.0
                 for k in range(K):
-                    st += stock[p, n, k]
+                    st += stock3[p, n, k]
                 inuse_stock[m, p, n, t] = st
                 # the stock moves on to t+1
-                _age_chain(stock[p, n], fs, 0.0, out_tmp)
+                _age_chain(stock, p * N + n, fs, 0.0)
                 tot = 0.0
                 for r in range(R):
                     tot += prod[p, sg, r]
-                stock[p, n, 0] += inflow_ratio[n] * tot
+                stock3[p, n, 0] += inflow_ratio[n] * tot
                 prev_total[p, n] = tot
 
         # --- steps 8–10: energy, emissions, value added ----------------------------------------
@@ -317,7 +356,7 @@ def _member(
                 el = electrification[p, s, t]
                 green = green_power[p, s, t]
                 for c in range(C):
-                    final_energy[m, p, s, c, t] = 0.0
+                    Esec[c] = 0.0
                 direct = 0.0
                 process = 0.0
                 captured = 0.0
@@ -350,15 +389,16 @@ def _member(
                     captured += capture[p, s, r, t] * (d_r + p_r)
                     va += q * va_per_unit[p, s]
                     for c in range(C):
-                        final_energy[m, p, s, c, t] += E[c]
+                        Esec[c] += E[c]
                     production[m, p, s, r, t] = q
-                fe = final_energy[m, p, s]
+                for c in range(C):
+                    final_energy[m, p, s, c, t] = Esec[c]
                 co2_direct[m, p, s, t] = direct
                 co2_process[m, p, s, t] = process
                 co2_captured[m, p, s, t] = captured
                 co2_indirect[m, p, s, t] = (
-                    (fe[_ELEC, t] + h2_power * fe[_H2, t]) * gef * (1.0 - green)
-                    + fe[_HEAT, t] * heat_ef
+                    (Esec[_ELEC] + h2_power * Esec[_H2]) * gef * (1.0 - green)
+                    + Esec[_HEAT] * heat_ef
                 )
                 value_added[m, p, s, t] = va
 
