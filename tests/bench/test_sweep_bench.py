@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from sim.sweep import load_sweep, run_sweep
 
 REPO = Path(__file__).resolve().parents[2]
