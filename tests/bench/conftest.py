@@ -1,0 +1,108 @@
+"""Shared fixtures and helpers of the kernel benchmarks (tests/bench/test_kernel_bench.py).
+
+Nothing here is autouse: the other benchmark files of this folder are unaffected.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:  # reference.py, kernel_cases.py and test_kernel.py live there
+    sys.path.insert(0, str(TESTS))
+
+from kernels.arrays import KernelInputs, KernelOutputs  # noqa: E402
+
+NATIONAL_MEMBERS = 1000
+
+# KernelInputs fields with a province axis, and which axis it is (SPEC.md "Inputs")
+_PROVINCE_AXIS = {
+    "cap0": 0, "util": 0, "base_share": 0, "int0": 0, "new_int0": 0, "va_per_unit": 0, "ef": 0,
+    "process_ef": 0, "stock0": 0, "share_floor": 0, "phase_out": 0, "replacement_ratio": 0,
+    "retrofit": 0, "coal_to_gas": 0, "hydrogen": 0, "electrification": 0, "green_power": 0,
+    "capture": 0, "growth": 1, "grid_ef": 1,
+}
+
+
+@pytest.fixture(scope="session")
+def national_inputs() -> KernelInputs:
+    """Kernel inputs of ``scenarios/national.toml`` for 1000 members: 31 provinces x 9 sectors x
+    3 routes x 4 age stages x 7 carriers x 2 metals x 17 years."""
+    from sim import model
+    from sim.scenario import load_scenario
+
+    prep = model.prepare(load_scenario(str(TESTS.parent / "scenarios" / "national.toml")),
+                         members=NATIONAL_MEMBERS)
+    return model.kernel_inputs(prep, 0, NATIONAL_MEMBERS)
+
+
+@pytest.fixture
+def all_threads():
+    """The number of Numba threads available; the thread count is restored after the test."""
+    n = numba.config.NUMBA_NUM_THREADS
+    yield n
+    numba.set_num_threads(n)
+
+
+def province_slice(inp: KernelInputs, P: int) -> KernelInputs:
+    """The same inputs for the first ``P`` provinces only, as contiguous copies (a strided view
+    would be copied by the kernel wrapper at every call, inside the timing)."""
+    kw = {}
+    for f in fields(inp):
+        axis = _PROVINCE_AXIS.get(f.name)
+        if axis is not None:
+            v = getattr(inp, f.name)
+            kw[f.name] = np.ascontiguousarray(v[:P] if axis == 0 else v[:, :P])
+    return replace(inp, **kw)
+
+
+def province_sector_years(inp: KernelInputs) -> int:
+    """Work of one run in province-sector-years (members x provinces x sectors x years)."""
+    sh = inp.shape
+    return sh["M"] * sh["P"] * sh["S"] * sh["T"]
+
+
+def allocate_outputs(inp: KernelInputs) -> KernelOutputs:
+    """Outputs for ``inp``, touched once so that page faults are not timed later."""
+    sh = inp.shape
+    out = KernelOutputs.allocate(sh["M"], sh["P"], sh["S"], sh["R"], sh["C"], sh["N"], sh["T"])
+    for a in out.as_dict().values():
+        a.fill(0.0)
+    return out
+
+
+class Interleaved:
+    """Best (minimum) time of several variants measured in alternation.
+
+    The benchmark machines are shared virtual machines whose speed drifts by tens of percent
+    over seconds; alternating the variants round by round and keeping each one's minimum makes
+    the ratios between variants comparable within one run. Use :meth:`round` as the target of
+    ``benchmark.pedantic`` (warm-up rounds then exclude the JIT compilation)."""
+
+    def __init__(self, variants: dict):
+        self.variants = variants  # name -> callable taking no argument
+        self.times = {name: [] for name in variants}
+
+    def round(self) -> None:
+        for name, fn in self.variants.items():
+            t0 = time.perf_counter()
+            fn()
+            self.times[name].append(time.perf_counter() - t0)
+
+    def reset(self) -> None:
+        """Forget what was measured (call after the warm-up rounds if they were timed)."""
+        self.times = {name: [] for name in self.variants}
+
+    def best(self, name: str) -> float:
+        return min(self.times[name])
+
+    def median(self, name: str) -> float:
+        t = sorted(self.times[name])
+        return t[len(t) // 2]

@@ -1,0 +1,220 @@
+"""Benchmarks of the Numba kernel (kernels/stock_flow.py) on the national scenario.
+
+    python -m pytest tests/bench/test_kernel_bench.py -p no:cacheprovider --benchmark-enable -s
+
+Every figure is printed on one line starting with ``BENCH`` (see tests/bench/README.md). Work is
+counted in province-sector-years ("psy": members x provinces x sectors x years). The kernel is
+compiled before any timing (an explicit first call, then ``warmup_rounds``); variants compared
+with each other are timed in alternation, round by round, and each keeps its best round
+(:class:`conftest.Interleaved`), because the shared machines drift in speed. Throughput is not
+asserted (machine noise); the scaling ratios and the kernel == reference check are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+from conftest import (NATIONAL_MEMBERS, TESTS, Interleaved, allocate_outputs, province_sector_years,
+                      province_slice)
+
+from kernels import stock_flow
+from kernels.stock_flow import simulate, simulate_into
+
+REPO = TESTS.parent
+
+
+def _compile(inp) -> None:
+    """First call on a two-member slice: JIT compilation (or cache load) outside any timing."""
+    small = inp.member_slice(0, 2)
+    simulate_into(small, allocate_outputs(small))
+
+
+def _run_into(inp, out, threads: int):
+    def run():
+        numba.set_num_threads(threads)
+        simulate_into(inp, out)
+    return run
+
+
+# ================================================================================================
+# throughput
+# ================================================================================================
+def test_kernel_throughput(benchmark, national_inputs, all_threads):
+    """Province-sector-years per second into pre-allocated outputs, 1 thread and all threads."""
+    inp = national_inputs
+    out = allocate_outputs(inp)
+    _compile(inp)
+    iv = Interleaved({"1": _run_into(inp, out, 1), "all": _run_into(inp, out, all_threads)})
+    benchmark.pedantic(iv.round, rounds=6, warmup_rounds=1)
+
+    psy = province_sector_years(inp)
+    t1, tn = iv.best("1"), iv.best("all")
+    print(f"\nBENCH kernel_throughput_1thread {psy / t1:.3g} psy/s/core "
+          f"({t1:.3f} s for {NATIONAL_MEMBERS} national members; median {psy / iv.median('1'):.3g})")
+    print(f"BENCH kernel_throughput_{all_threads}threads {psy / tn:.3g} psy/s = "
+          f"{psy / tn / all_threads:.3g} psy/s/core ({tn:.3f} s; median {psy / iv.median('all'):.3g})")
+    print(f"BENCH kernel_parallel_speedup {t1 / tn:.2f} with {all_threads} threads "
+          f"(ideal {all_threads}; medians {iv.median('1') / iv.median('all'):.2f})")
+
+
+def test_kernel_throughput_with_allocation(benchmark, national_inputs, all_threads):
+    """The same through ``simulate``, which allocates ~1 GB of fresh outputs per 1000 members:
+    the page faults of that memory are included (what ``sim run`` sees per chunk)."""
+    inp = national_inputs
+    _compile(inp)
+
+    def run(threads: int):
+        def f():
+            numba.set_num_threads(threads)
+            simulate(inp)
+        return f
+
+    iv = Interleaved({"1": run(1), "all": run(all_threads)})
+    benchmark.pedantic(iv.round, rounds=4, warmup_rounds=1)
+    psy = province_sector_years(inp)
+    print(f"\nBENCH kernel_simulate_with_allocation_1thread {psy / iv.best('1'):.3g} psy/s/core "
+          f"({iv.best('1'):.3f} s)")
+    print(f"BENCH kernel_simulate_with_allocation_{all_threads}threads "
+          f"{psy / iv.best('all'):.3g} psy/s ({iv.best('all'):.3f} s)")
+
+
+# ================================================================================================
+# Numba kernel vs the NumPy reference
+# ================================================================================================
+REFERENCE_MEMBERS = 4
+
+
+def test_kernel_vs_numpy_reference(benchmark, national_inputs, all_threads):
+    """Seconds per member of tests/reference.py over those of the kernel, both single-threaded,
+    on the same national inputs; the outputs of the reference's members are checked equal."""
+    from reference import reference_simulate
+    from test_kernel import assert_same
+
+    inp = national_inputs
+    small = inp.member_slice(0, REFERENCE_MEMBERS)
+    out = allocate_outputs(inp)
+    _compile(inp)
+    ref = {}
+
+    def run_reference():
+        ref["out"] = reference_simulate(small)
+
+    iv = Interleaved({"reference": run_reference, "kernel": _run_into(inp, out, 1)})
+    benchmark.pedantic(iv.round, rounds=3, warmup_rounds=0)
+
+    per_ref = iv.best("reference") / REFERENCE_MEMBERS
+    per_kernel = iv.best("kernel") / NATIONAL_MEMBERS
+    print(f"\nBENCH kernel_vs_numpy_reference {per_ref / per_kernel:.0f}x "
+          f"(reference {per_ref * 1e3:.0f} ms/member on {REFERENCE_MEMBERS} members, kernel "
+          f"{per_kernel * 1e3:.3f} ms/member on {NATIONAL_MEMBERS}, 1 thread each)")
+    numba.set_num_threads(all_threads)
+    assert_same(simulate(small), ref["out"])
+
+
+# ================================================================================================
+# scaling with members and provinces
+# ================================================================================================
+def _scaling(benchmark, small, large, all_threads: int) -> float:
+    """Best time of ``large`` over best time of ``small``, all threads."""
+    _compile(large)
+    out_s, out_l = allocate_outputs(small), allocate_outputs(large)
+    iv = Interleaved({"small": _run_into(small, out_s, all_threads),
+                      "large": _run_into(large, out_l, all_threads)})
+    benchmark.pedantic(iv.round, rounds=6, warmup_rounds=1)
+    return iv.best("large") / iv.best("small")
+
+
+def test_scaling_members(benchmark, national_inputs, all_threads):
+    n = NATIONAL_MEMBERS // 2
+    ratio = _scaling(benchmark, national_inputs.member_slice(0, n),
+                     national_inputs.member_slice(0, 2 * n), all_threads)
+    print(f"\nBENCH kernel_scaling_members {ratio:.2f} (time for {2 * n} / {n} members, ideal 2)")
+    assert 1.5 < ratio < 2.6
+
+
+def test_scaling_provinces(benchmark, national_inputs, all_threads):
+    ratio = _scaling(benchmark, province_slice(national_inputs, 15),
+                     province_slice(national_inputs, 30), all_threads)
+    print(f"\nBENCH kernel_scaling_provinces {ratio:.2f} (time for 30 / 15 provinces, "
+          f"{NATIONAL_MEMBERS} members, ideal 2)")
+    assert 1.5 < ratio < 2.6
+
+
+# ================================================================================================
+# first-call JIT cost, on-disk cache cold and warm
+# ================================================================================================
+FIRST_CALL = f"""
+import sys, time
+sys.path.insert(0, {str(TESTS)!r})
+import numba  # importing Numba itself is not part of the figure
+from kernel_cases import neutral_inputs
+inp = neutral_inputs(M=2, P=3, S=3, T=5)
+t0 = time.perf_counter()
+from kernels.stock_flow import simulate
+simulate(inp)
+print("FIRST_CALL", time.perf_counter() - t0)
+"""
+
+
+def first_call_seconds(cache_dir: Path) -> float:
+    """Seconds for ``from kernels.stock_flow import simulate; simulate(small inputs)`` in a fresh
+    interpreter whose Numba cache is ``cache_dir``."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    res = subprocess.run([sys.executable, "-c", FIRST_CALL], cwd=REPO, env=env,
+                         capture_output=True, text=True, check=True)
+    return float(re.search(r"FIRST_CALL (\S+)", res.stdout).group(1))
+
+
+def test_jit_first_call_cold_cache(benchmark, tmp_path_factory):
+    times = []
+    benchmark.pedantic(lambda d: times.append(first_call_seconds(d)),
+                       setup=lambda: ((tmp_path_factory.mktemp("numba_cold"),), {}), rounds=1)
+    print(f"\nBENCH jit_first_call_cold_cache {min(times):.1f} s (empty NUMBA_CACHE_DIR: "
+          "compiles and writes the cache)")
+
+
+def test_jit_first_call_warm_cache(benchmark, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("numba_warm")
+    first_call_seconds(cache)  # populates the cache
+    times = []
+    benchmark.pedantic(lambda: times.append(first_call_seconds(cache)), rounds=3)
+    print(f"\nBENCH jit_first_call_warm_cache {min(times):.2f} s (NUMBA_CACHE_DIR populated: "
+          "loads the compiled kernel)")
+
+
+# ================================================================================================
+# guard: the hot helpers stay free of reference-count updates
+# ================================================================================================
+def _helper_args(name: str):
+    R, K = 3, 4
+    v = np.ones(R)
+    if name == "_age_chain":
+        return np.ones((2, K)), 1, 0.25, 0.1
+    if name == "_default_weights":
+        return 2.0, v.copy(), v.copy(), v / R, np.empty(R)
+    return (2.0, v.copy(), v / R, np.full(R, 0.2), np.ones(R, dtype=np.int64), np.empty(R),
+            np.empty(R), np.zeros(R, dtype=np.bool_))
+
+
+@pytest.mark.parametrize("name", ["_age_chain", "_default_weights", "_split_investment"])
+def test_hot_helpers_have_no_refcount_updates(name):
+    """Every call of these helpers (several per province-sector-year) must compile without
+    NRT_incref/NRT_decref of its array arguments: those atomic updates once took half the kernel
+    time, and small edits (an early return, one more array argument) can bring them back."""
+    disp = getattr(stock_flow, name)
+    opts = {k: v for k, v in disp.targetoptions.items() if k not in ("cache", "nopython")}
+    fresh = numba.njit(**opts)(disp.py_func)  # compiled here, so its LLVM IR can be inspected
+    fresh(*_helper_args(name))
+    sig = fresh.signatures[0]
+    ir = fresh.inspect_llvm(sig)
+    mangled = fresh.overloads[sig].fndesc.mangled_name
+    body = ir[ir.index(f"@{mangled}("):]
+    body = body[:body.index("\n}\n")]
+    assert "@NRT_incref" not in body and "@NRT_decref" not in body, name
