@@ -24,12 +24,12 @@ FASTMATH = False
 """Whether the kernel is compiled with ``fastmath``; a test checks mass balance with it as set."""
 
 ERROR_MODEL = "numpy"
-"""Numba's error model for the kernel. Every division in the kernel is guarded (SPEC: util > 0,
-lifetimes > 0, and each share or ratio is taken only when its denominator is positive), so the
-"python" model's ZeroDivisionError checks never fire on valid inputs; but their raise paths keep
-LLVM from removing the atomic reference-count updates of array arguments (measured: 7 increments
-and up to 19 decrements per call of :func:`_split_investment`). With "numpy" a division by zero
-would give inf or nan instead of raising."""
+"""Numba's error model for the kernel. The divisors are util (in (0, 1] by SPEC), the lifetimes
+(a lifetime of 0 gives K / 0 = inf, then the stage fraction min(1, inf) = 1), and sums or ratios
+each taken only when positive, so the "python" model's ZeroDivisionError checks never fire on
+valid inputs; but their raise paths keep LLVM from removing the atomic reference-count updates of
+array arguments (measured: 7 increments and up to 19 decrements per call of
+:func:`_split_investment`). With "numpy" a division by zero gives inf or nan instead of raising."""
 
 _NC = 7  # carriers
 _COAL, _OIL, _GAS, _ELEC, _HEAT, _H2 = 0, 1, 2, 3, 4, 5
@@ -190,7 +190,7 @@ def _member(
       :data:`ERROR_MODEL` and :func:`_split_investment`.)
     - What depends only on the member, sector and year is computed once per member: the
       stage outflow fraction ``K / lifetime`` and the best-available decay ``(1 − aeei)^t``
-      (the same expression as before, so the same bits).
+      (the same ``float ** int`` expression, hoisted out of the loops, so the same bits).
     - Steps 8–10 keep the fuel switches in scalars and sum final energy per carrier in a scalar
       (no (C,) scratch array: its mixed vector and scalar accesses stalled on store-to-load
       forwarding; steps 8–10 were a third of the run time); one reciprocal per route in the
@@ -225,7 +225,7 @@ def _member(
             decay[s, t] = (1.0 - aeei[m, s]) ** t
     er = elec_ratio[m]
 
-    # ---- scratch (R,) / (C,) / (P,) ---------------------------------------------------------
+    # ---- scratch (R,), (R, 3), (P,) ---------------------------------------------------------
     Cs = np.empty(R)
     ret = np.empty(R)
     inv = np.empty(R)
