@@ -79,11 +79,12 @@ def allocate_outputs(inp: KernelInputs) -> KernelOutputs:
 
 
 class Interleaved:
-    """Best (minimum) time of several variants measured in alternation.
+    """Several variants timed in alternation, round by round.
 
     The benchmark machines are shared virtual machines whose speed drifts by tens of percent
-    over seconds; alternating the variants round by round and keeping each one's minimum makes
-    the ratios between variants comparable within one run. Use :meth:`round` as the target of
+    over seconds. Each round times every variant back to back, so :meth:`ratio` (the median of
+    the per-round ratios) compares variants under the same conditions; :meth:`best` is each
+    variant's fastest round, for absolute throughput. Use :meth:`round` as the target of
     ``benchmark.pedantic`` (warm-up rounds then exclude the JIT compilation)."""
 
     def __init__(self, variants: dict):
@@ -96,13 +97,14 @@ class Interleaved:
             fn()
             self.times[name].append(time.perf_counter() - t0)
 
-    def reset(self) -> None:
-        """Forget what was measured (call after the warm-up rounds if they were timed)."""
-        self.times = {name: [] for name in self.variants}
-
     def best(self, name: str) -> float:
         return min(self.times[name])
 
     def median(self, name: str) -> float:
         t = sorted(self.times[name])
         return t[len(t) // 2]
+
+    def ratio(self, a: str, b: str) -> float:
+        """Median over rounds of time(a) / time(b)."""
+        r = sorted(x / y for x, y in zip(self.times[a], self.times[b]))
+        return r[len(r) // 2]

@@ -6,7 +6,8 @@ Every figure is printed on one line starting with ``BENCH`` (see tests/bench/REA
 counted in province-sector-years ("psy": members x provinces x sectors x years). The kernel is
 compiled before any timing (an explicit first call, then ``warmup_rounds``); variants compared
 with each other are timed in alternation, round by round, and each keeps its best round
-(:class:`conftest.Interleaved`), because the shared machines drift in speed. Throughput is not
+(:class:`conftest.Interleaved`), because the shared machines drift in speed: ratios are medians
+of per-round ratios, throughputs the best round (the median is printed too). Throughput is not
 asserted (machine noise); the scaling ratios and the kernel == reference check are.
 """
 
@@ -60,8 +61,8 @@ def test_kernel_throughput(benchmark, national_inputs, all_threads):
           f"({t1:.3f} s for {NATIONAL_MEMBERS} national members; median {psy / iv.median('1'):.3g})")
     print(f"BENCH kernel_throughput_{all_threads}threads {psy / tn:.3g} psy/s = "
           f"{psy / tn / all_threads:.3g} psy/s/core ({tn:.3f} s; median {psy / iv.median('all'):.3g})")
-    print(f"BENCH kernel_parallel_speedup {t1 / tn:.2f} with {all_threads} threads "
-          f"(ideal {all_threads}; medians {iv.median('1') / iv.median('all'):.2f})")
+    print(f"BENCH kernel_parallel_speedup {iv.ratio('1', 'all'):.2f} with {all_threads} threads "
+          f"(ideal {all_threads}; median of per-round ratios; best-of ratio {t1 / tn:.2f})")
 
 
 def test_kernel_throughput_with_allocation(benchmark, national_inputs, all_threads):
@@ -111,7 +112,8 @@ def test_kernel_vs_numpy_reference(benchmark, national_inputs, all_threads):
 
     per_ref = iv.best("reference") / REFERENCE_MEMBERS
     per_kernel = iv.best("kernel") / NATIONAL_MEMBERS
-    print(f"\nBENCH kernel_vs_numpy_reference {per_ref / per_kernel:.0f}x "
+    ratio = iv.ratio("reference", "kernel") * NATIONAL_MEMBERS / REFERENCE_MEMBERS
+    print(f"\nBENCH kernel_vs_numpy_reference {ratio:.0f}x per member "
           f"(reference {per_ref * 1e3:.0f} ms/member on {REFERENCE_MEMBERS} members, kernel "
           f"{per_kernel * 1e3:.3f} ms/member on {NATIONAL_MEMBERS}, 1 thread each)")
     numba.set_num_threads(all_threads)
@@ -122,13 +124,13 @@ def test_kernel_vs_numpy_reference(benchmark, national_inputs, all_threads):
 # scaling with members and provinces
 # ================================================================================================
 def _scaling(benchmark, small, large, all_threads: int) -> float:
-    """Best time of ``large`` over best time of ``small``, all threads."""
+    """Time of ``large`` over time of ``small`` (median of per-round ratios), all threads."""
     _compile(large)
     out_s, out_l = allocate_outputs(small), allocate_outputs(large)
     iv = Interleaved({"small": _run_into(small, out_s, all_threads),
                       "large": _run_into(large, out_l, all_threads)})
     benchmark.pedantic(iv.round, rounds=6, warmup_rounds=1)
-    return iv.best("large") / iv.best("small")
+    return iv.ratio("large", "small")
 
 
 def test_scaling_members(benchmark, national_inputs, all_threads):
