@@ -18,7 +18,8 @@ Output detail (``--detail``):
     per member: industrial CO2 by region, targets, peak years, the province-level variables
     (EAF share, scrap, grid factor) and province totals over sectors (``<name>_total``); per
     sector: quantiles over members of value added and the CO2 flows (same names as in ``full``,
-    with ``quantile`` in place of ``member``).
+    with ``quantile`` in place of ``member``), and quantiles of final energy by carrier summed
+    over sectors (``final_energy_by_carrier``).
 ``summary``
     no member dimension: quantiles of everything ``province`` keeps, target probabilities and the
     peak-year distribution only.
@@ -64,6 +65,9 @@ EXACT = ("target_value", "target_attained", "target_probability", "peak_year",
 SECTOR_QUANTILE_VARIABLES = ("value_added", "co2_direct", "co2_process", "co2_indirect",
                              "co2_captured")
 """Per-sector variables kept as quantiles in ``province`` and ``summary`` detail."""
+CARRIER_TOTAL = "final_energy_by_carrier"
+"""Final energy per carrier summed over sectors (province, carrier, year), kept as quantiles in
+``province`` and ``summary`` detail so the energy mix can be read at every detail."""
 PROVINCE_TOTAL_VARIABLES = ("value_added", "final_energy", "co2_direct", "co2_process",
                             "co2_indirect", "co2_captured")
 """Per-sector variables whose sum over sectors is kept per member in ``province`` detail."""
@@ -97,6 +101,10 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
         kept[f"{name}_total"] = total
     per_member = xr.Dataset(kept)
     for_quantiles = xr.Dataset({name: ds[name] for name in SECTOR_QUANTILE_VARIABLES})
+    by_carrier = ds["final_energy"].sum("sector", skipna=False)
+    by_carrier.attrs = dict(ds["final_energy"].attrs, long_name="final energy by carrier, sum over "
+                            "the modelled sectors", cell_methods="sector: sum")
+    for_quantiles[CARRIER_TOTAL] = by_carrier
     if detail == "province":
         return per_member, for_quantiles
     if detail == "summary":

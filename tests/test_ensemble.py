@@ -86,6 +86,9 @@ def test_province_detail_totals_and_sector_quantiles(streamed, in_memory):
             members = in_memory[name].values.astype(np.float32)
             expected = np.quantile(members, ensemble.QUANTILES, axis=0)
             np.testing.assert_allclose(ds[name].values, expected, rtol=1e-6, err_msg=name)
+        by_carrier = in_memory["final_energy"].sum("sector").values.astype(np.float32)
+        expected = np.quantile(by_carrier, ensemble.QUANTILES, axis=0)
+        np.testing.assert_allclose(ds[ensemble.CARRIER_TOTAL].values, expected, rtol=1e-5)
         for name in ("industrial_co2", "target_value", "peak_year", "eaf_share"):
             _assert_stored_equal(ds[name].values, in_memory[name].values, name)
 
