@@ -212,16 +212,15 @@ def _dask_client(sw, scheduler: str | None, workers: int | None, cluster: str | 
 
 
 @main.command("report")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national.")
 def report_cmd(file: Path, all_regions: bool) -> None:
     """Print the target table and peak years of an ensemble FILE (NetCDF)."""
-    import xarray as xr
+    from sim import report, results
 
-    from sim import report
-
-    with xr.open_dataset(file) as ds:
-        missing = [v for v in ("target_value", "target_probability", "peak_year") if v not in ds]
-        if missing:
-            _fail(f"{file}: not an ensemble file of sim run (missing {', '.join(missing)})")
-        click.echo(report.format_table(ds, all_regions=all_regions))
+    try:
+        with results.open_results(file) as ds:
+            results.require(ds, ("target_value", "target_probability", "peak_year"), "a report")
+            click.echo(report.format_table(ds, all_regions=all_regions))
+    except results.ResultsFileError as e:
+        _fail(str(e))

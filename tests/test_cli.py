@@ -87,4 +87,11 @@ def test_report_rejects_a_file_that_is_not_an_ensemble(runner, tmp_path):
     xr.Dataset({"x": ("a", [1.0, 2.0])}).to_netcdf(path)
     res = runner.invoke(main, ["report", str(path)])
     assert res.exit_code == 2
-    assert "not an ensemble file" in res.output
+    assert "cannot be used for a report: missing variable(s) target_value" in res.output
+    assert "Traceback" not in res.output
+    text = tmp_path / "text.nc"
+    text.write_text("hello")
+    res = runner.invoke(main, ["report", str(text)])
+    assert res.exit_code == 2 and "not a readable NetCDF file" in res.output
+    res = runner.invoke(main, ["report", str(tmp_path / "absent.nc")])
+    assert res.exit_code == 2 and "no such file" in res.output
