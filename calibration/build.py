@@ -1,9 +1,12 @@
-"""Build the 2019 base state (calibration/base_2019/*.csv) from the raw data in ../shared/data.
+"""Build a base state (calibration/base_<year>/*.csv) from the raw data in ../shared/data.
 
-Usage: python -m calibration.build [--data ../shared/data]
+Usage: python -m calibration.build [--data ../shared/data] [--year 2019]
 
+The default year is the simulator's base year 2019. The same method builds the earlier base states
+used by the fit (2010) and the hindcast (2015); the few national figures that are not in the data for
+those years are in calibration/assumptions.toml [years.<year>] (see calibration/README.md).
 Methods are documented in calibration/README.md; technology parameters in calibration/assumptions.toml.
-Only this script reads the raw data; the model reads calibration/base_2019 at run time.
+Only this script (and calibration/history.py) reads the raw data; the model reads calibration/ at run time.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from sim import axes
+from sim.calibration import stock_age_profile
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "base_2019"
-YEAR = axes.BASE_YEAR
+YEAR = axes.BASE_YEAR  # default year to build
 PROV = list(axes.PROVINCES)
 SECT = list(axes.SECTORS)
 CARR = list(axes.CARRIERS)
@@ -35,6 +38,17 @@ PJ_PER_TWH = 3.6
 PROVENANCE: list[dict] = []
 
 
+def out_dir(year: int) -> Path:
+    """Folder of the base state of ``year``."""
+    return HERE / f"base_{year}"
+
+
+def yearly(A: dict, year: int, section: str, key: str):
+    """A national figure of ``year``: assumptions.toml [years.<year>] if given there, else the
+    base-year entry [<section>].<key> (the 2019 values)."""
+    return A.get("years", {}).get(str(year), {}).get(key, A[section][key])
+
+
 def prov(quantity, unit, file, source, method, assumption="", value=""):
     PROVENANCE.append(dict(quantity=quantity, unit=unit, file=file, source=source,
                            method=method, assumption=assumption, value=value))
@@ -45,10 +59,10 @@ def norm(name: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-def load_ceads(data: Path, A: dict):
+def load_ceads(data: Path, A: dict, year: int = YEAR):
     """CO2 by province x sector x carrier (direct) and process CO2, Mt; Tibet estimated."""
     raw = pd.read_csv(data / "ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz")
-    raw = raw[raw.year == YEAR]
+    raw = raw[raw.year == year]
     mp = pd.read_csv(data / "ceads_sector_to_sim_sector.csv")
     mp["sim"] = mp.sim_sector.str.split(" ").str[0]
     mp = mp[mp.sim.isin(SECT)]
@@ -73,22 +87,22 @@ def load_ceads(data: Path, A: dict):
             pj[p, s, c] += row.mt_co2 / (f["ef_t_per_tj"] / 1000.0)
     fuel_sum = co2.sum() + proc.sum()
     assert abs(fuel_sum - raw_scope1) / raw_scope1 < 1e-6, (fuel_sum, raw_scope1)
-    prov("ceads_raw_in_scope_scope1_total", "Mt CO2", "ceads_2019_sector_totals.csv",
-         "ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz: year=2019, fuel=Scope_1_Total, sectors mapped to the 9 sim sectors",
+    prov("ceads_raw_in_scope_scope1_total", "Mt CO2", f"ceads_{year}_sector_totals.csv",
+         f"ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz: year={year}, fuel=Scope_1_Total, sectors mapped to the 9 sim sectors",
          f"sum = {raw_scope1:.6f} Mt (30 provinces, Tibet excluded); sum of fuels + Process = {fuel_sum:.6f}",
          "the raw file is not available at run time; this total is checked by tests", value=f"{raw_scope1:.6f}")
     return co2, pj, proc, raw_scope1
 
 
-def load_outputs(data: Path, A: dict):
+def load_outputs(data: Path, A: dict, year: int = YEAR):
     nb = pd.read_csv(data / "nbs/nbs_province_industrial_output_annual.csv")
-    nb = nb[nb.year == YEAR]
+    nb = nb[nb.year == year]
     tab = nb.pivot_table(index="province", columns="product", values="annual").reindex(PROV)
     mt = (tab * 0.01).fillna(0.0)  # 10000 t -> Mt
     return mt
 
 
-def tibet_estimate(A, co2, pj, proc, out_mt, iva):
+def tibet_estimate(A, co2, pj, proc, out_mt, iva, year: int = YEAR):
     """Fill Tibet rows by scaling the analogue province (Qinghai) by sector activity."""
     a = iP[A["tibet"]["analogue"]]
     t = iP["Tibet"]
@@ -102,26 +116,26 @@ def tibet_estimate(A, co2, pj, proc, out_mt, iva):
     co2[t] = co2[a] * ratio[:, None]
     pj[t] = pj[a] * ratio[:, None]
     proc[t] = proc[a] * ratio
-    prov("tibet_co2_and_fossil_energy", "Mt CO2; PJ", "ceads_2019_sector_totals.csv",
-         "analogue province Qinghai (CEADs 2019) and NBS 2019 Tibet activity",
+    prov("tibet_co2_and_fossil_energy", "Mt CO2; PJ", f"ceads_{year}_sector_totals.csv",
+         f"analogue province Qinghai (CEADs {year}) and NBS {year} Tibet activity",
          "Tibet(s) = Qinghai(s) x activity ratio; ratios: " +
          "; ".join(f"{SECT[i]}={ratio[i]:.4f}" for i in range(S)), A["tibet"]["reasoning"])
     return ratio
 
 
 # ------------------------------------------------------------------------------------------------
-def provincial_gdp(data: Path):
+def provincial_gdp(data: Path, year: int = YEAR):
     h = pd.read_csv(data / "drivers/historical_gdp.csv", comment="#")
     h["key"] = h.region.map(norm)
     h = h.set_index("key")
-    gdp = np.array([h.loc[norm(p), str(YEAR)] for p in PROV], dtype=float)  # 1e8 CNY
-    cum = np.array([h.loc[norm(p), [str(y) for y in range(2005, YEAR + 1)]].sum() for p in PROV])
+    gdp = np.array([h.loc[norm(p), str(year)] for p in PROV], dtype=float)  # 1e8 CNY
+    cum = np.array([h.loc[norm(p), [str(y) for y in range(2005, year + 1)]].sum() for p in PROV])
     return gdp, cum
 
 
-def industrial_va(data: Path, gdp: np.ndarray):
+def industrial_va(data: Path, gdp: np.ndarray, year: int = YEAR):
     g = pd.read_csv(data / "nbs/nbs_province_gdp_by_sector_annual.csv")
-    g = g[(g.year == YEAR) & (g.component == "Secondary Industry: Industry")].set_index("province")
+    g = g[(g.year == year) & (g.component == "Secondary Industry: Industry")].set_index("province")
     have = np.array([p in g.index and g.loc[p, "value_cny_100mn"] > 0 for p in PROV])
     iva = np.zeros(P)
     for i, p in enumerate(PROV):
@@ -129,28 +143,28 @@ def industrial_va(data: Path, gdp: np.ndarray):
             iva[i] = g.loc[p, "value_cny_100mn"]
     ratio = iva[have].sum() / gdp[have].sum()
     iva[~have] = gdp[~have] * ratio
-    prov("industrial_value_added_province", "1e8 CNY (2019 current)", "value_added.csv",
-         "nbs/nbs_province_gdp_by_sector_annual.csv component='Secondary Industry: Industry' 2019 "
-         f"({have.sum()} provinces); drivers/historical_gdp.csv 2019 for the rest",
+    prov("industrial_value_added_province", f"1e8 CNY ({year} current)", "value_added.csv",
+         f"nbs/nbs_province_gdp_by_sector_annual.csv component='Secondary Industry: Industry' {year} "
+         f"({have.sum()} provinces); drivers/historical_gdp.csv {year} for the rest",
          f"missing provinces: GDP x {ratio:.4f} (GDP-weighted industry/GDP ratio of the {have.sum()} reporting provinces)",
          "missing: " + ", ".join(p for p, h in zip(PROV, have) if not h))
     return iva, have, ratio
 
 
 # ------------------------------------------------------------------------------------------------
-def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray):
+def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray, year: int = YEAR):
     St = A["steel"]
     crude_prov = out_mt["Crude Steel"].to_numpy().copy()
-    nat_nbs = St["nbs_national_crude_steel"]["value"]
+    nat_nbs = yearly(A, year, "steel", "nbs_national_crude_steel")["value"]
     crude_nbs = crude_prov * nat_nbs / crude_prov.sum()
     prov("crude_steel_scaling", "1", "province_activity.csv",
-         "nbs_province_industrial_output_annual.csv 'Crude Steel' 2019; national NBS 996.3 Mt",
+         f"nbs_province_industrial_output_annual.csv 'Crude Steel' {year}; national NBS {nat_nbs} Mt",
          f"provincial values x {nat_nbs / crude_prov.sum():.5f} so they sum to the revised national total (provincial sum {crude_prov.sum():.2f} Mt)",
          "provincial monthly series are not revised (data README); the 1 % gap is spread proportionally")
     cs = pd.read_csv(data / "gem_gist/gem_gist_china_plant_capacity_status.csv")
     cs = cs[cs.Status.isin(St["gem_statuses"])].copy()
     cs["start"] = pd.to_numeric(cs["Start date"].astype(str).str[:4], errors="coerce")
-    cs = cs[(cs.start.isna()) | (cs.start <= YEAR)]
+    cs = cs[(cs.start.isna()) | (cs.start <= year)]
     for col in ["Nominal BOF steel capacity (ttpa)", "Nominal EAF steel capacity (ttpa)",
                 "Nominal crude steel capacity (ttpa)", "Nominal OHF steel capacity (ttpa)",
                 "Other/unspecified steel capacity (ttpa)"]:
@@ -168,11 +182,12 @@ def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray):
     nominal = (crude <= 0) & (co2_steel > 0)
     crude[nominal] = co2_steel[nominal] / co2_per_t
     prov("crude_steel_nominal_output", "Mt", "production.csv",
-         "CEADs 2019 steel CO2 / national CO2 per t", "provinces with CEADs steel CO2 but no NBS crude steel get a nominal "
+         f"CEADs {year} steel CO2 / national CO2 per t", "provinces with CEADs steel CO2 but no NBS crude steel get a nominal "
          f"equivalent output CO2/({co2_per_t:.3f} t CO2/t): " + ", ".join(f"{PROV[i]}={crude[i]:.4f} Mt" for i in np.where(nominal)[0]),
          "these are rolling/processing plants without steelmaking; the nominal tonnage (< 0.1 % of national) only carries their energy")
 
-    target = St["eaf_share_target"]["value"] * crude.sum()
+    eaf_target = yearly(A, year, "steel", "eaf_share_target")
+    target = eaf_target["value"] * crude.sum()
 
     def eaf_out(u):
         return np.minimum(u * cap_eaf, crude)
@@ -188,7 +203,9 @@ def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray):
     eaf = eaf_out(u_eaf)
     bof = crude - eaf
     prov("eaf_production", "Mt", "production.csv",
-         "gem_gist_china_plant_capacity_status.csv: status in " + str(St["gem_statuses"]) + ", start <= 2019; national_reference_points.csv eaf share 0.104",
+         "gem_gist_china_plant_capacity_status.csv: status in " + str(St["gem_statuses"]) + f", start <= {year}; "
+         + (f"national_reference_points.csv eaf share {eaf_target['value']}" if year == YEAR
+            else f"EAF share {eaf_target['value']} ({eaf_target['source']})"),
          f"EAF_p = min(u x GEM EAF capacity_p, crude_p), common u = {u_eaf:.4f} so national EAF share = {eaf.sum() / crude.sum():.4f}",
          "GEM covers plants >= 0.5 Mtpa only; small EAF mills missing")
 
@@ -196,7 +213,7 @@ def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray):
     lo_u, hi_u = St["util_range"]
     ratio = np.divide(crude, cap_tot, out=np.full(P, np.nan), where=cap_tot > 0)
     util = np.where((ratio >= lo_u) & (ratio <= hi_u), ratio, St["default_util"]["value"])
-    prov("steel_utilisation", "1", "utilisation.csv", "NBS crude steel / GEM capacity (BOF+EAF) 2019",
+    prov("steel_utilisation", "1", "utilisation.csv", f"NBS crude steel / GEM capacity (BOF+EAF) {year}",
          f"used where in [{lo_u}, {hi_u}], else default {St['default_util']['value']}",
          "default used for: " + ", ".join(p for p, r in zip(PROV, ratio) if not (lo_u <= r <= hi_u)))
 
@@ -205,7 +222,7 @@ def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray):
     edges = np.array([L * k / K for k in range(1, K)])
 
     def stage(start):
-        age = YEAR - start
+        age = year - start
         return int(np.searchsorted(edges, age, side="right"))
 
     age_cap = np.zeros((P, 2, K))
@@ -232,11 +249,11 @@ def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray):
                 u_eaf=u_eaf, cap_eaf=cap_eaf, cap_tot=cap_tot, nominal=nominal)
 
 
-def nonferrous(A, out_mt):
+def nonferrous(A, out_mt, year: int = YEAR):
     N = A["nonferrous"]
     ten = out_mt["Ten Kinds of Non-ferrous Metals"].to_numpy()
     w = np.array([N["primary_al_weight"].get(p, N["primary_al_weight_default"]) for p in PROV])
-    nat = N["primary_al_national"]["value"]
+    nat = yearly(A, year, "nonferrous", "primary_al_national")["value"]
     prim = np.zeros(P)
     free = np.ones(P, bool)
     rem = nat
@@ -252,22 +269,27 @@ def nonferrous(A, out_mt):
         rem = nat - prim[~free].sum()
     other = ten - prim
     ram = out_mt["Refined Aluminous Materials"].to_numpy()
-    sec = N["secondary_al_national"]["value"] * ram / ram.sum()
+    sec_nat = yearly(A, year, "nonferrous", "secondary_al_national")["value"]
+    sec = sec_nat * ram / ram.sum()
     prov("primary_aluminium", "Mt", "production.csv",
-         "nbs_province_industrial_output_annual.csv 'Ten Kinds of Non-ferrous Metals' 2019; national primary Al from assumptions",
+         f"nbs_province_industrial_output_annual.csv 'Ten Kinds of Non-ferrous Metals' {year}; national primary Al from assumptions",
          "primary_p = national x w_p x ten_p / sum(w x ten), capped at 0.97 ten_p", "see assumptions.toml [nonferrous]")
     prov("secondary_aluminium", "Mt", "production.csv",
-         "nbs_province_industrial_output_annual.csv 'Refined Aluminous Materials' 2019",
-         "national 7.15 Mt distributed by aluminium semis output", N["secondary_al_proxy"])
+         f"nbs_province_industrial_output_annual.csv 'Refined Aluminous Materials' {year}",
+         f"national {sec_nat} Mt distributed by aluminium semis output", N["secondary_al_proxy"])
     prov("other_nonferrous", "Mt", "production.csv", "NBS ten non-ferrous metals minus primary aluminium",
          f"national {other.sum():.2f} Mt (ten kinds {ten.sum():.2f} Mt)")
     return prim, sec, other
 
 
 # ------------------------------------------------------------------------------------------------
-def cec_sector_totals(data: Path):
-    c = pd.read_csv(data / "nbs/cec_national_electricity_consumption_by_sector_annual.csv")
-    c = c[c.year == YEAR].set_index("sector").twh
+CEC_FULL_LIST_YEAR = 2018
+"""First year in which the CEC export lists every manufacturing sub-sector mapped below."""
+
+
+def cec_sector_totals(data: Path, year: int = YEAR):
+    c_all = pd.read_csv(data / "nbs/cec_national_electricity_consumption_by_sector_annual.csv")
+    c = c_all[c_all.year == year].set_index("sector").twh
     M = {
         "iron_steel": ["Smelting and Pressing of Ferrous Metals"],
         "nonferrous": ["Smelting and Pressing of Non-ferrous Metals"],
@@ -293,24 +315,48 @@ def cec_sector_totals(data: Path):
                            "Other Manufacturing", "Discarded Resources and Waste Materials Recovery and Processing",
                            "Production and Supply of Water"],
     }
-    tot = {s: float(sum(c[x] for x in v)) for s, v in M.items()}
-    manuf_listed = sum(float(c[x]) for s, v in M.items() for x in v
-                       if not x.startswith(("Mining", "Production and Supply")))
-    resid = float(c["Manufacturing"]) - manuf_listed
-    # residual of manufacturing not covered by the listed CEC sub-sectors (food processing of
-    # agricultural products is not in the export) -> other_industry
-    tot["other_industry"] += max(resid, 0.0)
+    def manufacturing(x):
+        return not x.startswith(("Mining", "Production and Supply"))
+
+    def totals(cy):
+        tot = {s: float(sum(cy.get(x, 0.0) for x in v)) for s, v in M.items()}
+        listed = sum(float(cy.get(x, 0.0)) for v in M.values() for x in v if manufacturing(x))
+        return tot, float(cy["Manufacturing"]) - listed
+
+    tot, resid = totals(c)
+    # before 2018 the export lists fewer manufacturing sub-sectors (petroleum processing, most of
+    # machinery, apparel, food manufacturing ... are only in 'Manufacturing'): the residual is then
+    # split in proportion to the 2018 values of the sub-sectors missing that year, the 2018 residual
+    # itself going to other_industry as in 2018-2019
+    ref = c_all[c_all.year == CEC_FULL_LIST_YEAR].set_index("sector").twh
+    missing = {s: [x for x in v if manufacturing(x) and c.get(x, 0.0) <= 0 and ref.get(x, 0.0) > 0]
+               for s, v in M.items()}
+    split = ""
+    if any(missing.values()):
+        _, ref_resid = totals(ref)
+        w = {s: float(sum(ref[x] for x in v)) for s, v in missing.items()}
+        w["other_industry"] += max(ref_resid, 0.0)
+        wsum = sum(w.values())
+        for s_ in M:
+            tot[s_] += max(resid, 0.0) * w[s_] / wsum
+        split = (f"; sub-sectors not listed in {year}: " + " | ".join(f"{s_}: {' + '.join(v)}" for s_, v in missing.items() if v)
+                 + f"; the residual is split in proportion to their {CEC_FULL_LIST_YEAR} values (other_industry also gets the {CEC_FULL_LIST_YEAR} residual share): "
+                 + ", ".join(f"{s_} {max(resid, 0.0) * w[s_] / wsum:.2f}" for s_ in M if w[s_] > 0) + " TWh")
+    else:
+        # residual of manufacturing not covered by the listed CEC sub-sectors (food processing of
+        # agricultural products is not in the export) -> other_industry
+        tot["other_industry"] += max(resid, 0.0)
     prov("cec_national_electricity_by_sector", "TWh", "electricity_national.csv",
-         "nbs/cec_national_electricity_consumption_by_sector_annual.csv year=2019 (12 months)",
+         f"nbs/cec_national_electricity_consumption_by_sector_annual.csv year={year} (12 months)",
          "sum of mapped CEC sectors: " + " | ".join(f"{s}: {' + '.join(v)}" for s, v in M.items()) +
-         f" | other_industry also gets the residual 'Manufacturing' minus listed manufacturing sub-sectors = {resid:.2f} TWh",
+         f" | other_industry also gets the residual 'Manufacturing' minus listed manufacturing sub-sectors = {resid:.2f} TWh" + split,
          "sub-sector rows with ':' are not used (they are components); mining of coal/oil & gas, power/heat and gas supply are out of scope")
     return tot, M, resid
 
 
-def province_elec_total(data: Path):
+def province_elec_total(data: Path, year: int = YEAR):
     d = pd.read_csv(data / "nbs/nbs_province_power_generation_consumption_annual.csv")
-    d = d[d.year == YEAR]
+    d = d[d.year == year]
     cons = d[d.variable == "electricity_consumption"].set_index("province").annual_twh.reindex(PROV).to_numpy()
     gen = {}
     for v in ["thermal_generation", "hydro_generation", "wind_generation", "solar_generation", "nuclear_generation"]:
@@ -351,9 +397,10 @@ def ras(seed, row, col, iters=500):
     return x
 
 
-def value_added(data, A, iva, prod_phys, co2_tot):
+def value_added(data, A, iva, prod_phys, co2_tot, year: int = YEAR):
+    io_year = int(yearly(A, year, "value_added", "io_table_year")["value"])
     io = pd.read_csv(data / "nbs_national_io_value_added_by_sector.csv", dtype={"io_code": str})
-    io = io[(io.year == 2018) & (io.item == "TVA")]
+    io = io[(io.year == io_year) & (io.item == "TVA")]
     io["code"] = io.io_code.astype(int)
     v = io.set_index("code").value_10k_cny
     sh = A["value_added"]["steel_share_of_metal_smelting"]["value"]
@@ -381,9 +428,9 @@ def value_added(data, A, iva, prod_phys, co2_tot):
     adj = np.sqrt(np.maximum(rel / relnat[None, :], 0.05))
     seed[:, nm] = base * adj
     va = ras(seed, row, col)
-    prov("value_added", "1e9 CNY (2019)", "value_added.csv",
-         "nbs_national_io_value_added_by_sector.csv 2018 TVA (shares); provincial industrial VA 2019",
-         f"in-scope share of industry VA (IO 2-26) f = {f:.4f}; row targets = IVA_p x f; column targets = national IO 2018 shares "
+    prov("value_added", f"1e9 CNY ({year})", "value_added.csv",
+         f"nbs_national_io_value_added_by_sector.csv {io_year} TVA (shares); provincial industrial VA {year}",
+         f"in-scope share of industry VA (IO 2-26) f = {f:.4f}; row targets = IVA_p x f; column targets = national IO {io_year} shares "
          f"x total; RAS from seeds (material sectors: physical output; others: IVA_p x national share x sqrt(CO2 structure ratio, floor 0.05)). "
          "IO mapping: " + "; ".join(f"{s}: {M[s] or 'IO 14 x share'}" for s in SECT) + f"; out of scope IO 2, 3, 24, 25. "
          f"National in-scope VA = {total:.1f} x 1e9 CNY",
@@ -499,7 +546,7 @@ def gdp_growth(data: Path, A, gdp19):
     return years, g, gnat, outlier
 
 
-def grid(data: Path, ren):
+def grid(data: Path, ren, year: int = YEAR):
     m = pd.read_csv(data / "mee_provincial_grid_emission_factors_2021_2022.csv")
     m = m[m.year == 2021].set_index("province").tco2_per_mwh
     rg = pd.read_csv(data / "mee_regional_grid_emission_factors_2021_2022.csv")
@@ -507,29 +554,36 @@ def grid(data: Path, ren):
     ef = np.array([m[p] if p in m.index else sw for p in PROV])
     basis = ["MEE 2021 provincial" if p in m.index else "MEE 2021 Southwest regional grid (Tibet)" for p in PROV]
     prov("grid_ef", "t CO2/MWh", "grid.csv", "mee_provincial_grid_emission_factors_2021_2022.csv year=2021; Tibet: mee_regional... Southwest 2021",
-         "2021 factors (nearest published year) used for 2019", "Tibet's grid is hydro-dominated and connected to the Southwest (Sichuan) grid")
-    prov("grid_renewable_share", "1", "grid.csv", "nbs_province_power_generation_consumption_annual.csv 2019",
+         f"2021 factors (nearest published year) used for {year}", "Tibet's grid is hydro-dominated and connected to the Southwest (Sichuan) grid")
+    prov("grid_renewable_share", "1", "grid.csv", f"nbs_province_power_generation_consumption_annual.csv {year}",
          "(hydro+wind+solar)/(thermal+hydro+wind+solar+nuclear); wind = Jan-Nov YTD x 12/11 (December missing)",
          "generation of plants above designated size only (solar understated)")
     return ef, basis
 
 
 # ------------------------------------------------------------------------------------------------
-def stocks(A, cumgdp, crude, eaf, bof, al_tot, nf_tot, sec_al):
+def stocks(A, cumgdp, crude, eaf, bof, al_tot, nf_tot, sec_al, year: int = YEAR, national_stock=None):
+    """In-use stocks by province and age stage and the scrap parameters.
+
+    ``national_stock`` (metal -> Mt) replaces the base-year literature values for earlier years
+    (see :func:`back_calculated_stock`); there the steel scrap supply target is the base routes'
+    need x [years.<year>].scrap_supply_margin, as for aluminium (no scrap statistics in the data).
+    """
     res = {}
     w = cumgdp / cumgdp.sum()
     for metal in axes.METALS:
         M = A["metals"][metal]
         L = M["stock_lifetime"]["value"]
         coll = M["collection"]["value"]
-        stock = M["national_stock"]["value"]
+        stock = M["national_stock"]["value"] if national_stock is None else national_stock[metal]
         if metal == "steel":
             prompt = M["prompt_scrap"]["value"]
             inflow = M["inflow_ratio"]["value"]
             spu = [M["scrap_per_unit"][k] for k in axes.ROUTE_NAMES["iron_steel"]]
             total_out = crude.sum()
-            target = M["scrap_use_target"]["value"]
             need = eaf.sum() * spu[1] + bof.sum() * spu[0]
+            target = (M["scrap_use_target"]["value"] if year == YEAR
+                      else need * A["years"][str(year)]["scrap_supply_margin"]["value"])
         else:
             alsh = al_tot / nf_tot
             prompt = M["prompt_scrap_per_al"]["value"] * alsh
@@ -540,44 +594,81 @@ def stocks(A, cumgdp, crude, eaf, bof, al_tot, nf_tot, sec_al):
             target = need * M["supply_margin"]["value"]
         obs_needed = (target - prompt * total_out) / coll
         last_share = obs_needed * L / K / stock
+        raised = ""
+        if year != YEAR and last_share > 1.0 / K:
+            # the back-calculated stock cannot release the base routes' obsolete-scrap need with
+            # an age profile younger than the steady state: use the least stock that can
+            raised = (f"; the back-calculated {stock} Mt cannot supply {obs_needed:.1f} Mt/yr of obsolete scrap "
+                      f"with a profile younger than the steady state, so the stock is raised to {obs_needed * L:.1f} Mt "
+                      f"(steady-state profile, obsolete = stock / lifetime)")
+            stock = round(obs_needed * L, 1)
+            last_share = 1.0 / K
         assert 0 < last_share < 0.5, (metal, last_share)
-        lo, hi = 1e-3, 1.0
-        for _ in range(100):
-            q = 0.5 * (lo + hi)
-            pw = q ** np.arange(K)
-            if pw[-1] / pw.sum() < last_share:
-                lo = q
-            else:
-                hi = q
-        pw = q ** np.arange(K)
-        prof = pw / pw.sum()
+        prof, q = stock_age_profile(last_share, K)
         res[metal] = dict(stock=stock * w[:, None] * prof[None], profile=prof, q=q, collection=coll,
                           prompt=prompt, inflow=inflow, spu=spu, lifetime=L, target=target, need=need)
         prov(f"in_use_stock_{metal}", "Mt", "in_use_stock.csv", "assumptions.toml [metals]; drivers/historical_gdp.csv",
-             f"national {stock} Mt distributed by cumulative GDP 2005-2019; age profile geometric q^k, q = {q:.4f} "
+             f"national {stock} Mt distributed by cumulative GDP 2005-{year}; age profile geometric q^k, q = {q:.4f} "
              f"(shares {np.round(prof, 4).tolist()}) chosen so collection x obsolete (stock[K-1] x K/L) + prompt x output = "
-             f"{target:.2f} Mt (needs of base routes {need:.2f} Mt)", M["national_stock"]["source"])
+             f"{target:.2f} Mt (needs of base routes {need:.2f} Mt){raised}",
+             M["national_stock"]["source"] if year == YEAR else "national stock back-calculated, see in_use_stock_<metal>_national_<year>")
     return res
 
 
 # ------------------------------------------------------------------------------------------------
+def back_calculated_stock(data: Path, A: dict, year: int) -> dict[str, float]:
+    """National in-use stock of each metal at the end of ``year`` < 2019, from the committed 2019
+    base state run backwards with the model's own flows: S(t-1) = (S(t) - inflow_ratio x output(t))
+    / (1 - o), o = the 2019 obsolete outflow / stock (stock[K-1] x K / lifetime), output = NBS
+    national crude steel (steel) and ten non-ferrous metals (aluminium, whose inflow_ratio is per
+    tonne of total nonferrous output)."""
+    base = out_dir(YEAR)
+    stk = pd.read_csv(base / "in_use_stock.csv")
+    mp = pd.read_csv(base / "metal_parameters.csv").set_index(["metal", "parameter"]).value
+    nat = pd.read_csv(data / "nbs/nbs_national_industrial_output_annual.csv")
+    series = {"steel": "Crude Steels", "aluminium": "Ten Kinds of Non-ferrous Metals"}
+    res = {}
+    for metal in axes.METALS:
+        s_ = stk[stk.metal == metal]
+        total = float(s_.stock_mt.sum())
+        last = float(s_[s_.age_stage == K - 1].stock_mt.sum())
+        o = last * K / mp[(metal, "stock_lifetime")] / total
+        out = nat[nat["product"] == series[metal]].set_index("year").annual * 0.01  # Mt
+        x = total
+        for t in range(YEAR, year, -1):
+            x = (x - mp[(metal, "inflow_ratio")] * float(out[t])) / (1.0 - o)
+        res[metal] = round(x, 1)
+        prov(f"in_use_stock_{metal}_national_{year}", "Mt", "in_use_stock.csv",
+             f"base_{YEAR}/in_use_stock.csv and metal_parameters.csv; nbs_national_industrial_output_annual.csv '{series[metal]}' {year + 1}-{YEAR}",
+             f"back-calculated from {total:.1f} Mt in {YEAR}: S(t-1) = (S(t) - inflow_ratio x output(t)) / (1 - o), o = {o:.5f}/yr "
+             f"(the {YEAR} obsolete outflow / stock) -> {res[metal]} Mt at the end of {year}",
+             "no stock estimate for earlier years in the data; the model's own inflow and obsolete-outflow rules are used", value=f"{res[metal]}")
+    return res
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
+    ap.add_argument("--year", type=int, default=YEAR,
+                    help=f"base year to build (default {YEAR}; earlier years need assumptions.toml [years.<year>])")
     a = ap.parse_args(argv)
     data = Path(a.data)
+    year = a.year
     A = tomllib.loads((HERE / "assumptions.toml").read_text())
+    if year != YEAR and str(year) not in A.get("years", {}):
+        raise SystemExit(f"assumptions.toml has no [years.{year}] table (national figures for {year})")
+    OUT = out_dir(year)
     OUT.mkdir(exist_ok=True)
     PROVENANCE.clear()
 
-    co2, pj, proc, raw_scope1 = load_ceads(data, A)
-    out_mt = load_outputs(data, A)
-    gdp19, cumgdp = provincial_gdp(data)
-    iva, have_iva, iva_ratio = industrial_va(data, gdp19)
-    tibet_estimate(A, co2, pj, proc, out_mt, iva)
+    co2, pj, proc, raw_scope1 = load_ceads(data, A, year)
+    out_mt = load_outputs(data, A, year)
+    gdp19, cumgdp = provincial_gdp(data, year)  # GDP of the year built (2019 by default)
+    iva, have_iva, iva_ratio = industrial_va(data, gdp19, year)
+    tibet_estimate(A, co2, pj, proc, out_mt, iva, year)
 
-    st = steel(data, A, out_mt, co2[:, iS["iron_steel"]].sum(1))
-    prim, sec, other = nonferrous(A, out_mt)
+    st = steel(data, A, out_mt, co2[:, iS["iron_steel"]].sum(1), year)
+    prim, sec, other = nonferrous(A, out_mt, year)
     # nominal nonferrous output where CEADs has CO2 but no NBS output
     nf_co2 = co2[:, iS["nonferrous"]].sum(1)
     nf_out = prim + sec + other
@@ -585,7 +676,7 @@ def main(argv=None):
     cpt = nf_co2[nf_out > 0].sum() / nf_out[nf_out > 0].sum()
     other[nomnf] = nf_co2[nomnf] / cpt
     cement = out_mt["Cement"].to_numpy()
-    prov("cement_output", "Mt", "production.csv", "nbs_province_industrial_output_annual.csv product=Cement 2019 (10000 t x 0.01)",
+    prov("cement_output", "Mt", "production.csv", f"nbs_province_industrial_output_annual.csv product=Cement {year} (10000 t x 0.01)",
          "activity of nonmetallic_minerals = cement output (glass, ceramics etc. energy carried per t cement)", "")
     if nomnf.any():
         prov("nonferrous_nominal_output", "Mt", "production.csv", "CEADs nonferrous CO2 / national CO2 per t",
@@ -601,13 +692,13 @@ def main(argv=None):
     phys = prod.sum(2)
 
     co2_tot = co2.sum(2) + proc
-    va, va_total, f_scope, va_nat = value_added(data, A, iva, phys, co2_tot)
+    va, va_total, f_scope, va_nat = value_added(data, A, iva, phys, co2_tot, year)
     for s in VA_SECTORS:
         prod[:, iS[s], 0] = va[:, iS[s]]
 
     # electricity
-    cec, cec_map, cec_resid = cec_sector_totals(data)
-    cons, ren, gen = province_elec_total(data)
+    cec, cec_map, cec_resid = cec_sector_totals(data, year)
+    cons, ren, gen = province_elec_total(data, year)
     EP = A["electricity_proxy"]
     eint = (cons / gdp19) / (cons.sum() / gdp19.sum())
     seeds = np.zeros((P, S))
@@ -618,7 +709,7 @@ def main(argv=None):
         seeds[:, iS[s]] = va[:, iS[s]] * eint
     elec_twh = downscale_electricity(cec, seeds, cons)
     prov("electricity_by_province_sector", "PJ", "final_energy.csv",
-         "CEC national 2019 sector totals; NBS provincial electricity consumption 2019",
+         f"CEC national {year} sector totals; NBS provincial electricity consumption {year}",
          "elec_ps = CEC_s x seed_ps / sum_p seed_ps; seeds: steel BOF x 0.40 + EAF x 0.64 MWh/t; nonferrous primary x 13.5 + secondary x 0.34 + other x 3.0 MWh/t; "
          "cement output; other sectors VA_ps x provincial electricity/GDP index; provinces whose in-scope industrial use would exceed 90 % of total consumption are scaled down iteratively",
          "1 TWh = 3.6 PJ")
@@ -626,7 +717,7 @@ def main(argv=None):
     fe = np.zeros((P, S, C))
     fe[:, :, FOSSIL] = pj[:, :, FOSSIL]
     fe[:, :, ELEC] = elec_twh * PJ_PER_TWH
-    prov("fossil_final_energy", "PJ", "final_energy.csv", "CEADs 2019 CO2 by fuel",
+    prov("fossil_final_energy", "PJ", "final_energy.csv", f"CEADs {year} CO2 by fuel",
          "PJ = CO2 / EF (IPCC 2006 defaults, oxidation 1) grouped into coal/oil/gas per assumptions.toml [fuels]",
          "CEADs excludes non-energy use (feedstocks)")
     prov("heat_biomass_hydrogen_final_energy", "PJ", "final_energy.csv", "none",
@@ -640,7 +731,7 @@ def main(argv=None):
         used = pj[:, :, c] > 0
         ef[:, :, c] = np.where(used, co2[:, :, c] / np.maximum(pj[:, :, c], 1e-300), nat_ef[c])
         basis[:, :, c] = np.where(used, "ceads_effective", "national_default")
-    prov("direct_emission_factor", "Mt CO2/PJ", "emission_factors.csv", "CEADs 2019 CO2 and back-calculated PJ",
+    prov("direct_emission_factor", "Mt CO2/PJ", "emission_factors.csv", f"CEADs {year} CO2 and back-calculated PJ",
          "ef = CO2_c / PJ_c per province x sector x carrier (reproduces CEADs exactly); unused carriers: national effective factor "
          + ", ".join(f"{CARR[c]}={nat_ef[c]:.5f}" for c in FOSSIL), "")
 
@@ -655,7 +746,7 @@ def main(argv=None):
     pef[:, cm, 2] = pef[:, cm, 1]
     nat_pef = proc[:, cm].sum() / cement.sum()
     prov("process_emission_factor", "Mt CO2/Mt cement", "process_emission_factors.csv",
-         "CEADs 2019 fuel='Process' / NBS cement output",
+         f"CEADs {year} fuel='Process' / NBS cement output",
          f"kiln = process CO2 / cement (national {nat_pef:.4f}); kiln_efficient and kiln_ccus (gross, before capture) = kiln x clinker ratio {RN['clinker_ratio_efficient']['value']}/{RN['clinker_ratio_base']['value']}",
          "aluminium anode CO2 (about 1.5 t/t Al) is not in CEADs and is excluded so the base year matches CEADs")
 
@@ -682,10 +773,12 @@ def main(argv=None):
 
     # stocks
     al_tot = prim + sec
-    stk = stocks(A, cumgdp, st["crude"], st["eaf"], st["bof"], al_tot.sum(), prod[:, nfi].sum(), sec.sum())
+    stk = stocks(A, cumgdp, st["crude"], st["eaf"], st["bof"], al_tot.sum(), prod[:, nfi].sum(), sec.sum(),
+                 year, None if year == YEAR else back_calculated_stock(data, A, year))
 
-    gef, gbasis = grid(data, ren)
-    years, gg, gnat, outl = gdp_growth(data, A, gdp19)
+    gef, gbasis = grid(data, ren, year)
+    if year == YEAR:  # projections from the base year on (earlier base states are for the hindcast)
+        years, gg, gnat, outl = gdp_growth(data, A, gdp19)
 
     # ---------------------------------------------------------------------------------------- write
     R_ = axes.ROUTE_NAMES
@@ -698,16 +791,16 @@ def main(argv=None):
         for s in range(S):
             rows.append(dict(province=PROV[p], sector=SECT[s], co2_direct_mt=co2[p, s].sum(),
                              co2_process_mt=proc[p, s],
-                             source="tibet_estimate" if PROV[p] == "Tibet" else "ceads_2019"))
-    w(pd.DataFrame(rows), "ceads_2019_sector_totals.csv")
-    prov("ceads_2019_sector_totals", "Mt CO2", "ceads_2019_sector_totals.csv",
-         "ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz year=2019, fuels except Scope_1_Total/Scope_2_*",
+                             source="tibet_estimate" if PROV[p] == "Tibet" else f"ceads_{year}"))
+    w(pd.DataFrame(rows), f"ceads_{year}_sector_totals.csv")
+    prov(f"ceads_{year}_sector_totals", "Mt CO2", f"ceads_{year}_sector_totals.csv",
+         f"ceads_provincial_co2_by_sector_fuel_1997_2019.csv.gz year={year}, fuels except Scope_1_Total/Scope_2_*",
          "sum over CEADs sectors mapped by ceads_sector_to_sim_sector.csv (petroleum_coking = 'Petroleum Processing and Coking'; mining_energy and power_heat excluded); "
          "co2_direct = all fuels, co2_process = fuel 'Process'", f"raw in-scope Scope_1_Total (30 provinces) = {raw_scope1:.6f} Mt")
 
     w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], route=R_[SECT[s]][r], route_index=r,
                          production=prod[p, s, r],
-                         unit="Mt/yr" if SECT[s] in axes.MATERIAL_SECTORS else "1e9 CNY(2019)/yr")
+                         unit="Mt/yr" if SECT[s] in axes.MATERIAL_SECTORS else f"1e9 CNY({year})/yr")
                     for p in range(P) for s in range(S) for r in range(R)]), "production.csv")
     prov("production", "Mt/yr or 1e9 CNY/yr", "production.csv", "see crude steel, EAF, nonferrous, cement, value_added rows",
          "material sectors: physical output; other sectors: value added (conventional route only)")
@@ -715,7 +808,7 @@ def main(argv=None):
       "utilisation.csv")
     w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], route=R_[SECT[s]][r], route_index=r, age_stage=k,
                          capacity=cap[p, s, r, k],
-                         unit="Mt/yr" if SECT[s] in axes.MATERIAL_SECTORS else "1e9 CNY(2019)/yr")
+                         unit="Mt/yr" if SECT[s] in axes.MATERIAL_SECTORS else f"1e9 CNY({year})/yr")
                     for p in range(P) for s in range(S) for r in range(R) for k in range(K) if cap[p, s, r, k] > 0]), "capacity.csv")
     w(pd.DataFrame([dict(province=PROV[p], sector=SECT[s], route=R_[SECT[s]][r], route_index=r, carrier=CARR[c],
                          int0_pj_per_unit=int0[p, s, r, c], new_int0_pj_per_unit=new_int0[p, s, r, c])
@@ -746,12 +839,12 @@ def main(argv=None):
     w(pd.DataFrame([dict(province=PROV[p], crude_steel_nbs_provincial_mt=st["crude_prov"][p], crude_steel_nbs_mt=st["crude_nbs"][p], crude_steel_model_mt=st["crude"][p],
                          eaf_mt=st["eaf"][p], bof_mt=st["bof"][p], gem_capacity_mt=st["cap_tot"][p], gem_eaf_capacity_mt=st["cap_eaf"][p],
                          primary_al_mt=prim[p], secondary_al_mt=sec[p], other_nonferrous_mt=other[p], cement_mt=cement[p],
-                         electricity_consumption_twh=cons[p], gdp_2019_1e8cny=gdp19[p])
+                         electricity_consumption_twh=cons[p], **{f"gdp_{year}_1e8cny": gdp19[p]})
                     for p in range(P)]), "province_activity.csv")
-    prov("crude_steel_nbs", "Mt", "province_activity.csv", "nbs_province_industrial_output_annual.csv product='Crude Steel' 2019 (10000 t x 0.01)",
+    prov("crude_steel_nbs", "Mt", "province_activity.csv", f"nbs_province_industrial_output_annual.csv product='Crude Steel' {year} (10000 t x 0.01)",
          f"national {st['crude_nbs'].sum():.2f} Mt; Tibet not reported (0)", "")
     prov("province_electricity_consumption", "TWh", "province_activity.csv",
-         "nbs_province_power_generation_consumption_annual.csv variable=electricity_consumption 2019", "as reported")
+         f"nbs_province_power_generation_consumption_annual.csv variable=electricity_consumption {year}", "as reported")
     w(pd.DataFrame([dict(province=PROV[p], metal=m, age_stage=k, stock_mt=stk[m]["stock"][p, k])
                     for p in range(P) for m in axes.METALS for k in range(K)]), "in_use_stock.csv")
     mrows = []
@@ -769,9 +862,10 @@ def main(argv=None):
          "aluminium prompt_scrap and inflow_ratio are per t of total nonferrous output (x national aluminium share)")
     w(pd.DataFrame([dict(province=PROV[p], grid_ef_tco2_per_mwh=gef[p], grid_ef_basis=gbasis[p], renewable_share=ren[p])
                     for p in range(P)]), "grid.csv")
-    w(pd.DataFrame([dict(province=PROV[p], year=y, gdp_growth=gg[p, i], ssp2_replaced_by_national=bool(outl[p]))
-                    for p in range(P) for i, y in enumerate(years)]), "gdp_growth.csv")
-    w(pd.DataFrame([dict(year=y, gdp_growth=gnat[i]) for i, y in enumerate(years)]), "gdp_growth_national.csv")
+    if year == YEAR:
+        w(pd.DataFrame([dict(province=PROV[p], year=y, gdp_growth=gg[p, i], ssp2_replaced_by_national=bool(outl[p]))
+                        for p in range(P) for i, y in enumerate(years)]), "gdp_growth.csv")
+        w(pd.DataFrame([dict(year=y, gdp_growth=gnat[i]) for i, y in enumerate(years)]), "gdp_growth_national.csv")
     prov("provenance", "", "provenance.csv", "calibration/build.py", "this table")
     w(pd.DataFrame(PROVENANCE), "provenance.csv")
 
@@ -781,7 +875,8 @@ def main(argv=None):
         print(f"  {SECT[s]:22s} direct {co2[:, s].sum():8.1f} process {proc[:, s].sum():7.1f} elec {cec[SECT[s]]:7.1f} TWh VA {va[:, s].sum():8.1f}")
     print(f"crude steel NBS {st['crude_nbs'].sum():.2f}, model {st['crude'].sum():.2f}; EAF share {st['eaf'].sum() / st['crude'].sum():.4f} (u={st['u_eaf']:.3f})")
     print(f"VA in-scope total {va_total:.1f} 1e9 CNY (f={f_scope:.3f}); primary Al {prim.sum():.2f} sec {sec.sum():.2f} other {other.sum():.2f}")
-    print(f"GDP outliers replaced: {[p for p, o in zip(PROV, outl) if o]}; national growth {np.round(gnat, 4).tolist()}")
+    if year == YEAR:
+        print(f"GDP outliers replaced: {[p for p, o in zip(PROV, outl) if o]}; national growth {np.round(gnat, 4).tolist()}")
     for m in axes.METALS:
         print(m, {k: (np.round(v, 4).tolist() if isinstance(v, np.ndarray) and v.ndim == 1 else v) for k, v in stk[m].items() if k != "stock"})
     print("wrote", sorted(x.name for x in OUT.iterdir()))

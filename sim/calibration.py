@@ -3,6 +3,12 @@
 `load_base_state()` returns a frozen, cached `BaseState` whose arrays follow the order of sim.axes.
 The files are written by `python -m calibration.build`; methods are in calibration/README.md and
 every number's source is in calibration/base_2019/provenance.csv.
+
+The dynamic parameters that one base year cannot pin down (capacity lifetimes, AEEI, the steel
+in-use stock lifetime, the autonomous fuel-switching trends) come from the fit of 2010-2015
+(calibration/fitted.toml, written by `sim calibrate --fit`) when that file exists, else from the
+nominal values of calibration/assumptions.toml (``fitted=False`` forces these). The earlier base
+states used by the fit and the hindcast load with ``load_base_state(2010)`` / ``(2015)``.
 """
 
 from __future__ import annotations
@@ -19,7 +25,13 @@ from sim import axes
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 BASE_DIR = CALIBRATION_DIR / "base_2019"
+FITTED_FILE = CALIBRATION_DIR / "fitted.toml"
 GDP_YEARS = tuple(range(axes.BASE_YEAR + 1, axes.END_YEAR + 1))
+
+
+def base_dir(year: int = axes.BASE_YEAR) -> Path:
+    """Folder of the base state of ``year`` (calibration/base_<year>)."""
+    return CALIBRATION_DIR / f"base_{year}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,11 +71,66 @@ class BaseState:
     co2_process0: np.ndarray         # (P,S) Mt CO2
     crude_steel0: np.ndarray         # (P,) Mt (NBS provincial, scaled to the NBS national total)
     provenance: tuple[dict, ...] = field(repr=False)
+    year: int = axes.BASE_YEAR       # the base year these arrays describe
+    coal_to_gas_trend: np.ndarray = field(      # (S,) yr-1 autonomous coal-to-gas switch (fit)
+        default_factory=lambda: np.zeros(len(axes.SECTORS)))
+    electrification_trend: np.ndarray = field(  # (S,) yr-1 autonomous electrification (fit)
+        default_factory=lambda: np.zeros(len(axes.SECTORS)))
+    scrap_supply_target: np.ndarray = field(    # (N,) Mt base-year scrap supply the stock profile meets
+        default_factory=lambda: np.zeros(len(axes.METALS)))
+    parameter_source: str = "assumptions.toml"  # where lifetime, aeei, stock_lifetime, trends come from
 
 
-def _rows(name: str) -> list[dict]:
-    with open(BASE_DIR / name, newline="", encoding="utf-8") as fh:
+def stock_age_profile(last_share: float, K: int) -> tuple[np.ndarray, float]:
+    """Geometric age profile q^k / Σ q^j (k = 0..K-1) whose last stage holds ``last_share`` of the
+    stock, by bisection on q in (0, 1]; returns (profile (K,), q). ``last_share`` in (0, 1/K] for
+    a profile that is not older than the steady state."""
+    lo, hi = 1e-3, 1.0
+    for _ in range(100):
+        q = 0.5 * (lo + hi)
+        pw = q ** np.arange(K)
+        if pw[-1] / pw.sum() < last_share:
+            lo = q
+        else:
+            hi = q
+    pw = q ** np.arange(K)
+    return pw / pw.sum(), q
+
+
+def _rows(name: str, folder: Path = BASE_DIR) -> list[dict]:
+    with open(folder / name, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+def resolve_stock_profile(stock0: np.ndarray, n: int, lifetime: float, target: float,
+                          collection: float, prompt: float, output: float) -> np.ndarray:
+    """``stock0`` (P,N,K) with metal ``n``'s age profile re-solved for ``lifetime``: same total and
+    provincial distribution, geometric profile whose base-year supply collection x obsolete
+    (stock[K-1] x K/lifetime) + prompt x output equals ``target`` (as calibration/build.py does for
+    the nominal lifetime), so the base year stays scrap-balanced whatever the lifetime. Where even
+    the steady-state profile cannot supply the target (young stock, long lifetime) the profile
+    stays at the steady state and the base year is short of scrap."""
+    K = stock0.shape[2]
+    per_prov = stock0[:, n].sum(axis=1)
+    total = per_prov.sum()
+    last_share = (target - prompt * output) / collection * max(lifetime, K) / K / total
+    prof, _ = stock_age_profile(min(max(last_share, 1e-9), 1.0 / K), K)
+    out = stock0.copy()
+    out[:, n] = per_prov[:, None] * prof[None]
+    return out
+
+
+def read_fitted(path: Path = FITTED_FILE) -> dict | None:
+    """The fitted parameter file as a dict (None if there is none)."""
+    if not path.is_file():
+        return None
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def fitted_vector(doc: dict, group: str, names: tuple[str, ...]) -> np.ndarray:
+    """Values of ``[parameters.<group>]`` in the order of ``names``."""
+    tab = doc["parameters"][group]
+    return np.array([float(tab[n]["value"]) for n in names])
 
 
 def _idx():
@@ -73,67 +140,74 @@ def _idx():
     return pi, si, ci
 
 
-@functools.lru_cache(maxsize=1)
-def load_base_state() -> BaseState:
+@functools.lru_cache(maxsize=4)
+def load_base_state(year: int = axes.BASE_YEAR, fitted: bool = True) -> BaseState:
+    """The base state of ``year`` (calibration/base_<year>); dynamic parameters from the fit
+    (calibration/fitted.toml) if ``fitted`` and the file exists, else from assumptions.toml."""
     P, S, R, K, C, N = (len(axes.PROVINCES), len(axes.SECTORS), 3, axes.N_AGE_STAGES,
                         len(axes.CARRIERS), len(axes.METALS))
     pi, si, ci = _idx()
     A = tomllib.loads((CALIBRATION_DIR / "assumptions.toml").read_text(encoding="utf-8"))
+    folder = base_dir(year)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no base state for {year} ({folder}); build it with "
+                                f"python -m calibration.build --year {year}")
 
     cap0 = np.zeros((P, S, R, K))
-    for r in _rows("capacity.csv"):
+    for r in _rows("capacity.csv", folder):
         cap0[pi[r["province"]], si[r["sector"]], int(r["route_index"]), int(r["age_stage"])] = float(r["capacity"])
     util = np.zeros((P, S))
-    for r in _rows("utilisation.csv"):
+    for r in _rows("utilisation.csv", folder):
         util[pi[r["province"]], si[r["sector"]]] = float(r["utilisation"])
     prod = np.zeros((P, S, R))
-    for r in _rows("production.csv"):
+    for r in _rows("production.csv", folder):
         prod[pi[r["province"]], si[r["sector"]], int(r["route_index"])] = float(r["production"])
     int0 = np.zeros((P, S, R, C))
     new_int0 = np.zeros((P, S, R, C))
-    for r in _rows("intensity.csv"):
+    for r in _rows("intensity.csv", folder):
         key = (pi[r["province"]], si[r["sector"]], int(r["route_index"]), ci[r["carrier"]])
         int0[key] = float(r["int0_pj_per_unit"])
         new_int0[key] = float(r["new_int0_pj_per_unit"])
     va = np.zeros((P, S))
     vpu = np.zeros((P, S))
-    for r in _rows("value_added.csv"):
+    for r in _rows("value_added.csv", folder):
         va[pi[r["province"]], si[r["sector"]]] = float(r["value_added_1e9cny"])
         vpu[pi[r["province"]], si[r["sector"]]] = float(r["va_per_unit_1e9cny_per_unit"])
     ef = np.zeros((P, S, C))
-    for r in _rows("emission_factors.csv"):
+    for r in _rows("emission_factors.csv", folder):
         ef[pi[r["province"]], si[r["sector"]], ci[r["carrier"]]] = float(r["ef_mtco2_per_pj"])
     pef = np.zeros((P, S, R))
-    for r in _rows("process_emission_factors.csv"):
+    for r in _rows("process_emission_factors.csv", folder):
         pef[pi[r["province"]], si[r["sector"]], int(r["route_index"])] = float(r["process_ef_mtco2_per_unit"])
     fe = np.zeros((P, S, C))
-    for r in _rows("final_energy.csv"):
+    for r in _rows("final_energy.csv", folder):
         fe[pi[r["province"]], si[r["sector"]], ci[r["carrier"]]] = float(r["final_energy_pj"])
     co2d = np.zeros((P, S))
     co2p = np.zeros((P, S))
-    for r in _rows("ceads_2019_sector_totals.csv"):
+    for r in _rows(f"ceads_{year}_sector_totals.csv", folder):
         co2d[pi[r["province"]], si[r["sector"]]] = float(r["co2_direct_mt"])
         co2p[pi[r["province"]], si[r["sector"]]] = float(r["co2_process_mt"])
     mi = {m: i for i, m in enumerate(axes.METALS)}
     stock0 = np.zeros((P, N, K))
-    for r in _rows("in_use_stock.csv"):
+    for r in _rows("in_use_stock.csv", folder):
         stock0[pi[r["province"]], mi[r["metal"]], int(r["age_stage"])] = float(r["stock_mt"])
-    mp = {(r["metal"], r["parameter"]): float(r["value"]) for r in _rows("metal_parameters.csv")}
+    mp = {(r["metal"], r["parameter"]): float(r["value"]) for r in _rows("metal_parameters.csv", folder)}
     spu = np.array([[mp[(m, f"scrap_per_unit_route{j}")] for j in range(R)] for m in axes.METALS])
     grid_ef0 = np.zeros(P)
     ren0 = np.zeros(P)
-    for r in _rows("grid.csv"):
+    for r in _rows("grid.csv", folder):
         grid_ef0[pi[r["province"]]] = float(r["grid_ef_tco2_per_mwh"])
         ren0[pi[r["province"]]] = float(r["renewable_share"])
+    # projected GDP growth (from 2020 on) is stored with the 2019 base state only
     yi = {y: i for i, y in enumerate(GDP_YEARS)}
     gg = np.zeros((P, len(GDP_YEARS)))
-    for r in _rows("gdp_growth.csv"):
+    for r in _rows("gdp_growth.csv", BASE_DIR):
         gg[pi[r["province"]], yi[int(r["year"])]] = float(r["gdp_growth"])
     gn = np.zeros(len(GDP_YEARS))
-    for r in _rows("gdp_growth_national.csv"):
+    for r in _rows("gdp_growth_national.csv", BASE_DIR):
         gn[yi[int(r["year"])]] = float(r["gdp_growth"])
     crude = np.zeros(P)
-    for r in _rows("province_activity.csv"):
+    for r in _rows("province_activity.csv", folder):
         crude[pi[r["province"]]] = float(r["crude_steel_nbs_mt"])
 
     # base_share: production shares; sectors with zero output use the national share, else [1,0,0]
@@ -151,18 +225,39 @@ def load_base_state() -> BaseState:
     aeei = np.array([float(A["sectors"]["aeei"][s]) for s in axes.SECTORS])
     metal_sector = np.array([si[axes.METAL_FEEDSTOCK[m][0]] for m in axes.METALS], dtype=np.int64)
     metal_route = np.array([axes.route_index(*axes.METAL_FEEDSTOCK[m]) for m in axes.METALS], dtype=np.int64)
+    stock_lifetime = np.array([mp[(m, "stock_lifetime")] for m in axes.METALS])
+    collection = np.array([mp[(m, "collection")] for m in axes.METALS])
+    prompt = np.array([mp[(m, "prompt_scrap")] for m in axes.METALS])
+    target = np.array([mp[(m, "scrap_supply_target")] for m in axes.METALS])
+    gas_trend = np.zeros(S)
+    elec_trend = np.zeros(S)
+    source = "assumptions.toml"
+    doc = read_fitted() if fitted else None
+    if doc is not None:
+        lifetime = fitted_vector(doc, "lifetime", axes.SECTORS)
+        aeei = fitted_vector(doc, "aeei", axes.SECTORS)
+        gas_trend = fitted_vector(doc, "coal_to_gas_trend", axes.SECTORS)
+        elec_trend = fitted_vector(doc, "electrification_trend", axes.SECTORS)
+        for n, m in enumerate(axes.METALS):
+            if m in doc["parameters"]["stock_lifetime"]:
+                stock_lifetime[n] = float(doc["parameters"]["stock_lifetime"][m]["value"])
+                out = prod[:, metal_sector[n]].sum()
+                stock0 = resolve_stock_profile(stock0, n, stock_lifetime[n], target[n], collection[n],
+                                               prompt[n], out)
+        source = f"fitted.toml ({doc['meta']['window'][0]}-{doc['meta']['window'][1]} fit of {doc['meta']['created']})"
 
     arrays = dict(
         cap0=cap0, util=util, production0=prod, base_share=share, int0=int0, new_int0=new_int0,
         va_per_unit=vpu, value_added0=va, ef=ef, process_ef=pef, route_capture=route_capture,
         stock0=stock0, scrap_per_unit=spu,
-        prompt_scrap=np.array([mp[(m, "prompt_scrap")] for m in axes.METALS]),
+        prompt_scrap=prompt,
         inflow_ratio=np.array([mp[(m, "inflow_ratio")] for m in axes.METALS]),
-        collection=np.array([mp[(m, "collection")] for m in axes.METALS]),
-        stock_lifetime=np.array([mp[(m, "stock_lifetime")] for m in axes.METALS]),
+        collection=collection,
+        stock_lifetime=stock_lifetime,
         metal_sector=metal_sector, metal_route=metal_route, lifetime=lifetime, aeei=aeei,
         grid_ef0=grid_ef0, grid_renewable_share0=ren0, gdp_growth=gg, gdp_growth_national=gn,
         final_energy0=fe, co2_direct0=co2d, co2_process0=co2p, crude_steel0=crude,
+        coal_to_gas_trend=gas_trend, electrification_trend=elec_trend, scrap_supply_target=target,
     )
     for a in arrays.values():
         a.setflags(write=False)
@@ -171,5 +266,7 @@ def load_base_state() -> BaseState:
         heat_ef=float(A["heat"]["heat_ef"]["value"]),
         h2_power=float(A["hydrogen"]["h2_power"]["value"]),
         gdp_growth_years=GDP_YEARS,
-        provenance=tuple(_rows("provenance.csv")),
+        provenance=tuple(_rows("provenance.csv", folder)),
+        year=year,
+        parameter_source=source,
     )
