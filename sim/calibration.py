@@ -97,6 +97,21 @@ def stock_age_profile(last_share: float, K: int) -> tuple[np.ndarray, float]:
     return pw / pw.sum(), q
 
 
+def autonomous_share(rate: np.ndarray, years) -> np.ndarray:
+    """(...,T) cumulative share switched by an autonomous trend of ``rate`` (...) [yr-1] since the
+    first of ``years``: each year the fraction ``rate`` of what is still unswitched switches,
+    1 - (1 - rate)^(year - first year); 0 in the base year, saturating towards 1."""
+    dt = np.asarray(years, dtype=float) - float(np.asarray(years)[0])
+    r = np.clip(np.asarray(rate, dtype=float), 0.0, 1.0)[..., None]
+    return 1.0 - (1.0 - r) ** dt
+
+
+def with_trend(lever: np.ndarray, trend: np.ndarray) -> np.ndarray:
+    """A fuel-switch lever (P,S,T) combined with an autonomous trend share (S,T): the policy acts
+    on what the trend has not already switched, 1 - (1 - lever)(1 - trend)."""
+    return 1.0 - (1.0 - lever) * (1.0 - trend[None])
+
+
 def _rows(name: str, folder: Path = BASE_DIR) -> list[dict]:
     with open(folder / name, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

@@ -22,7 +22,7 @@ import xarray as xr
 from kernels.arrays import KernelInputs, KernelOutputs
 from kernels.stock_flow import simulate
 from sim import axes, indicators, targets as target_checks
-from sim.calibration import BaseState, load_base_state
+from sim.calibration import BaseState, autonomous_share, load_base_state, with_trend
 from sim.levers import lever_array
 from sim.uncertainty import sample
 from sim.variables import VARIABLES
@@ -123,6 +123,10 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
                                 dtype=float).reshape(T),
         **{k: lever(v) for k, v in _SECTOR_LEVERS.items()},
     )
+    # autonomous fuel-switching trends of the calibration (fitted 2010-2015) act with the levers
+    shared["coal_to_gas"] = with_trend(shared["coal_to_gas"], autonomous_share(base.coal_to_gas_trend, years))
+    shared["electrification"] = with_trend(shared["electrification"],
+                                           autonomous_share(base.electrification_trend, years))
     samples = sample(scenario.uncertainty, members, seed)
     return Prepared(
         scenario=scenario, base=base, provinces=provinces, prov_idx=prov_idx, years=years,

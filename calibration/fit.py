@@ -1,0 +1,554 @@
+"""Fit the dynamic parameters that one base year cannot pin down, over 2010-2015.
+
+Usage: ``python -m calibration.fit`` (or ``sim calibrate --fit``) writes calibration/fitted.toml and
+calibration/fitted_growth.csv from the committed base state of 2010 and history (no ../shared).
+
+The model (the Numba kernel, no policy levers) runs from the 2010 base state to 2015 and is fitted
+by bounded least squares (scipy.optimize.least_squares, 'trf') to
+
+* CEADs CO2 by province, sector and carrier (coal, oil, gas, cement process), 2011-2015;
+* NBS outputs (crude steel, cement, ten non-ferrous metals) by province and the real value-added
+  index of the other sectors, 2011-2015, as growth relative to 2010;
+* CEC national electricity by sector, 2011-2015;
+* the national EAF share of crude steel in 2015;
+* a Gaussian prior on every parameter (the nominal values of assumptions.toml), so parameters the
+  data do not identify stay near their prior and say so through their standard deviation.
+
+Parameters: per sector the AEEI (annual decline of the best-available intensity), the mean
+capacity lifetime, an autonomous coal-to-gas trend and an autonomous electrification trend
+(cumulative share switched = rate x years since the base year); the steel in-use stock lifetime;
+and a constant demand growth rate per province and sector.
+
+Residuals are weighted by standard deviations estimated from the residuals themselves: a first
+pass with nominal values, then each group's (each sector's CO2, the material outputs, the value-
+added index, electricity) RMS residual becomes its sigma and the fit is repeated. Parameter
+standard deviations come from the Jacobian at the optimum, both model-based, s^2 (J'J)^-1, and
+cluster-robust by province (residuals of a province are correlated: CEADs is built from each
+province's energy balance); the larger is reported and used for the uncertainty widths.
+
+The Jacobian is computed by forward differences in one kernel call, one ensemble member per
+parameter (growth, lifetime and AEEI are per-member kernel inputs; the fuel-switching trends act
+after the kernel, see sim.history.switch_fuels); the steel stock lifetime, which changes the
+shared in-use stock profile, takes one more call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from kernels.stock_flow import simulate
+from sim import axes
+from sim.calibration import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
+from sim.history import (ACTIVITY_SERIES, CO2_CARRIERS, PJ_PER_TWH, History, co2_by_carrier,
+                         historical_inputs, load_history, switch_fuels)
+
+WINDOW = (2010, 2015)
+GROWTH_FILE = CALIBRATION_DIR / "fitted_growth.csv"
+SECTORS = axes.SECTORS
+S = len(SECTORS)
+STEEL = SECTORS.index("iron_steel")
+EAF = axes.route_index("iron_steel", "scrap_eaf")
+ELEC = axes.CARRIERS.index("electricity")
+STEEL_METAL = axes.METALS.index("steel")
+MATERIAL = np.array([s in axes.MATERIAL_SECTORS for s in SECTORS])
+MIN_CO2 = 0.1
+"""Mt: province x sector pairs emitting less in the base year are left out of the CO2 residuals
+(their carrier split is dominated by statistical noise)."""
+
+# prior sd and bounds of the dynamic parameters (prior means: calibration/assumptions.toml)
+PRIORS = {
+    "aeei": dict(sd=0.05, lower=0.0, upper=0.25, unit="yr-1"),
+    "lifetime": dict(rel_sd=0.3, lower=8.0, upper=80.0, unit="yr"),
+    "stock_lifetime": dict(rel_sd=0.2, lower=15.0, upper=80.0, unit="yr"),
+    "coal_to_gas_trend": dict(sd=0.02, lower=0.0, upper=0.1, unit="yr-1"),
+    "electrification_trend": dict(sd=0.02, lower=0.0, upper=0.1, unit="yr-1"),
+    "growth": dict(sd=0.1, lower=-0.3, upper=0.5, unit="yr-1"),
+}
+PRIOR_REASONING = {
+    "aeei": "assumptions.toml [sectors.aeei] (0.5-1 %/yr); wide (sd 5 points) because over 2010-2015 the "
+            "parameter also carries policy-driven efficiency gains (Top-10000 programme) and, for the "
+            "value-added sectors, the shift to higher-value products within a sector",
+    "lifetime": "assumptions.toml [sectors.lifetime], sd 30 % (closures under capacity policy shorten "
+                "lives, relining lengthens them)",
+    "stock_lifetime": "assumptions.toml [metals.steel] 35 yr, sd 20 % (literature 30-40 yr)",
+    "coal_to_gas_trend": "none expected (0), sd 2 points/yr",
+    "electrification_trend": "none expected (0), sd 2 points/yr",
+    "growth": "the sector's national trend over the window, sd 10 points/yr (weak)",
+}
+NOMINAL_SIGMA = dict(co2=0.1, mix=0.02, material=0.05, va=0.05, electricity=0.05, eaf=0.01)
+MIN_GROUP = 20
+"""Residual groups with fewer residuals keep their nominal sigma (one EAF share is no sample)."""
+LOSS, F_SCALE = "soft_l1", 2.0
+"""Robust loss on the sigma-scaled residuals: quadratic within about 2 sigma, linear beyond, so
+statistical breaks in single provinces (e.g. Beijing's steel moving to Hebei in 2010-2011) do not
+drive the national parameters."""
+
+
+def robust_weights(r: np.ndarray) -> np.ndarray:
+    """IRLS weights rho'(z) of the soft_l1 loss at residuals r (in sigma units)."""
+    return 1.0 / np.sqrt(1.0 + (r / F_SCALE) ** 2)
+
+
+def robust_sigma(r: np.ndarray) -> float:
+    """1.4826 x median absolute residual: the sd of the bulk of a group, not of its outliers."""
+    return max(float(1.4826 * np.median(np.abs(r))), 1e-4)
+
+
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Observations:
+    """Observed series over the fit window (index 0 = the base year), arrays in sim.axes order."""
+
+    years: tuple[int, ...]
+    co2: np.ndarray            # (T,P,S,4) Mt by sim.history.CO2_CARRIERS, NaN = not observed
+    activity: np.ndarray       # (T,P,S) observed activity (Mt or index), NaN = missing
+    electricity: np.ndarray | None  # (T,S) TWh national, or None
+    eaf_share: dict = field(default_factory=dict)  # {year: national EAF share of crude steel}
+
+
+def observations(history: History, years=tuple(range(WINDOW[0], WINDOW[1] + 1))) -> Observations:
+    idx = [history.index(y) for y in years]
+    eaf = {y: v for y, v in history.national.get("eaf_share", {}).items() if years[0] < y <= years[-1]}
+    return Observations(tuple(years), history.co2[idx], history.activity[idx], history.electricity[idx], eaf)
+
+
+@dataclass
+class Layout:
+    """Parameter vector: names, prior means and sds, bounds, groups (name -> slice)."""
+
+    names: list[str]
+    prior: np.ndarray
+    prior_sd: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    groups: dict[str, slice]
+    provinces: tuple[str, ...]
+
+    def unpack(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """(M,n) parameter rows -> arrays per group: aeei, lifetime, trends (M,S), stock_lifetime
+        (M,), growth (M,P,S)."""
+        X = np.atleast_2d(X)
+        out = {g: X[:, sl] for g, sl in self.groups.items()}
+        out["stock_lifetime"] = out["stock_lifetime"][:, 0]
+        out["growth"] = out["growth"].reshape(X.shape[0], len(self.provinces), S)
+        return out
+
+
+def layout(base: BaseState, obs: Observations, provinces=axes.PROVINCES) -> Layout:
+    names, prior, sd, lo, hi, groups = [], [], [], [], [], {}
+
+    def add(group, labels, mean, sds):
+        p = PRIORS[group]
+        start = len(names)
+        names.extend(f"{group}.{x}" for x in labels)
+        prior.extend(mean)
+        sd.extend(sds)
+        lo.extend([p["lower"]] * len(labels))
+        hi.extend([p["upper"]] * len(labels))
+        groups[group] = slice(start, len(names))
+
+    add("aeei", SECTORS, base.aeei, [PRIORS["aeei"]["sd"]] * S)
+    add("lifetime", SECTORS, base.lifetime, base.lifetime * PRIORS["lifetime"]["rel_sd"])
+    L = float(base.stock_lifetime[STEEL_METAL])
+    add("stock_lifetime", ["steel"], [L], [L * PRIORS["stock_lifetime"]["rel_sd"]])
+    add("coal_to_gas_trend", SECTORS, np.zeros(S), [PRIORS["coal_to_gas_trend"]["sd"]] * S)
+    add("electrification_trend", SECTORS, np.zeros(S), [PRIORS["electrification_trend"]["sd"]] * S)
+    a = np.nan_to_num(obs.activity)
+    T = len(obs.years) - 1
+    both = (a[0] > 0) & (a[-1] > 0)
+    nat = (np.where(both, a[-1], 0).sum(0) / np.maximum(np.where(both, a[0], 0).sum(0), 1e-300)) ** (1 / T) - 1
+    nat = np.where(np.isfinite(nat) & (nat > -0.3), nat, 0.0)
+    add("growth", [f"{p}.{s}" for p in provinces for s in SECTORS], np.tile(nat, len(provinces)),
+        [PRIORS["growth"]["sd"]] * (len(provinces) * S))
+    prior = np.clip(np.array(prior), np.array(lo), np.array(hi))
+    return Layout(names, prior, np.array(sd), np.array(lo), np.array(hi), groups, tuple(provinces))
+
+
+def subset(base: BaseState, provinces) -> BaseState:
+    """The base state of some provinces only (for small fits, e.g. tests)."""
+    idx = [axes.PROVINCES.index(p) for p in provinces]
+    arrays = {}
+    for name in base.__dataclass_fields__:
+        v = getattr(base, name)
+        if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == len(axes.PROVINCES) \
+                and name not in ("coal_to_gas_trend", "electrification_trend", "aeei", "lifetime"):
+            arrays[name] = v[idx]
+    return replace(base, **arrays)
+
+
+# ------------------------------------------------------------------------------------------------
+class Problem:
+    """Model evaluation and weighted residuals for a fit window."""
+
+    def __init__(self, base: BaseState, obs: Observations, lay: Layout, sigma: dict | None = None):
+        self.base, self.obs, self.lay = base, obs, lay
+        self.sigma = dict(NOMINAL_SIGMA, **{f"co2.{s}": NOMINAL_SIGMA["co2"] for s in SECTORS},
+                          **{f"mix.{s}.{c}": NOMINAL_SIGMA["mix"] for s in SECTORS for c in CO2_CARRIERS})
+        if sigma:
+            self.sigma.update(sigma)
+        T = len(obs.years)
+        self.T = T
+        co2 = obs.co2
+        total0 = np.nansum(co2[0], axis=-1)  # (P,S)
+        observed = np.isfinite(co2[0]).all(-1)
+        keep = observed & (total0 >= MIN_CO2)
+        mean_s = np.array([total0[keep[:, s], s].mean() if keep[:, s].any() else 1.0 for s in range(S)])
+        self.co2_scale = np.sqrt(np.maximum(total0, 1e-12) * mean_s[None])  # (P,S)
+        self.co2_keep = keep  # (P,S)
+        carriers = np.zeros((S, len(CO2_CARRIERS)), dtype=bool)
+        carriers[:, :3] = True
+        carriers[SECTORS.index("nonmetallic_minerals"), 3] = True
+        self.carriers = carriers  # (S,4) carriers whose share of the sector's CO2 is a residual
+        self.co2_mask = keep[:, :, None] & carriers[None]  # (P,S,4)
+        obs_tot = np.nansum(co2, axis=-1)  # (T,P,S)
+        self.obs_share = np.nan_to_num(co2) / np.maximum(obs_tot, 1e-12)[..., None]
+        a = obs.activity
+        self.act_mask = np.isfinite(a) & (a > 0) & (np.isfinite(a[0]) & (a[0] > 0))[None]  # (T,P,S)
+        self.act_mask[0] = False
+        self.log_act = np.log(np.where(self.act_mask, a, 1.0) / np.where(np.isfinite(a[0]) & (a[0] > 0), a[0], 1.0))
+        self.eaf_years = [obs.years.index(y) for y in sorted(obs.eaf_share)]
+        self._cache_x = None
+
+    # -------------------------------------------------------------------------------- model
+    def simulate(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Model quantities compared with the observations, for parameter rows X (M,n)."""
+        X = np.atleast_2d(X)
+        par = self.lay.unpack(X)
+        M = X.shape[0]
+        co2 = np.empty((M, self.T, *self.co2_mask.shape))
+        demand = np.empty((M, self.T, len(self.lay.provinces), S))
+        elec = np.empty((M, self.T, S))
+        eaf = np.empty((M, self.T))
+        base = self.base
+        # members sharing a steel stock lifetime share the (re-solved) in-use stock profile
+        for L in np.unique(par["stock_lifetime"]):
+            rows = np.flatnonzero(par["stock_lifetime"] == L)
+            b = self._base_for_stock_lifetime(float(L))
+            growth = np.repeat(par["growth"][rows][..., None], self.T, axis=-1)
+            growth[..., 0] = 0.0
+            stock_lifetime = np.repeat(base.stock_lifetime[None], len(rows), axis=0)
+            stock_lifetime[:, STEEL_METAL] = L
+            inp = historical_inputs(b, self.obs.years, growth, par["lifetime"][rows], par["aeei"][rows],
+                                    stock_lifetime)
+            out = simulate(inp)
+            fe = switch_fuels(out.final_energy, par["coal_to_gas_trend"][rows],
+                              par["electrification_trend"][rows], self.obs.years)
+            co2[rows] = np.moveaxis(co2_by_carrier(fe, base.ef, out.co2_process), -1, 1)
+            demand[rows] = np.moveaxis(out.demand, -1, 1)
+            elec[rows] = np.moveaxis(fe[:, :, :, ELEC].sum(axis=1), -1, 1) / PJ_PER_TWH
+            steel = out.production[:, :, STEEL]  # (M,P,R,T)
+            eaf[rows] = steel[:, :, EAF].sum(1) / np.maximum(steel.sum((1, 2)), 1e-300)
+        return dict(co2=co2, demand=demand, electricity=elec, eaf=eaf)
+
+    def _base_for_stock_lifetime(self, L: float) -> BaseState:
+        b = self.base
+        if L == float(b.stock_lifetime[STEEL_METAL]):
+            return b
+        n = STEEL_METAL
+        out = b.production0[:, b.metal_sector[n]].sum()
+        stock0 = resolve_stock_profile(b.stock0, n, L, float(b.scrap_supply_target[n]),
+                                       float(b.collection[n]), float(b.prompt_scrap[n]), out)
+        return replace(b, stock0=stock0)
+
+    # -------------------------------------------------------------------------------- residuals
+    def residual_groups(self, sim: dict[str, np.ndarray], X: np.ndarray) -> dict[str, np.ndarray]:
+        """Unweighted-by-sigma residuals (M, n_g) per group, in a fixed order."""
+        obs = self.obs
+        M = X.shape[0]
+        out: dict[str, np.ndarray] = {}
+        # sector totals (scaled between relative and absolute) and the carrier mix (shares)
+        mt = sim["co2"][:, 1:].sum(-1)  # (M,T-1,P,S)
+        d = (mt - np.nansum(obs.co2[1:], axis=-1)[None]) / self.co2_scale[None, None]
+        share = sim["co2"][:, 1:] / np.maximum(mt, 1e-12)[..., None]
+        dmix = share - self.obs_share[None, 1:]
+        for s, name in enumerate(SECTORS):
+            out[f"co2.{name}"] = d[:, :, self.co2_keep[:, s], s].reshape(M, -1)
+        for s, name in enumerate(SECTORS):
+            for c, carrier in enumerate(CO2_CARRIERS):
+                if self.carriers[s, c]:
+                    out[f"mix.{name}.{carrier}"] = dmix[:, :, self.co2_keep[:, s], s, c].reshape(M, -1)
+        la = np.log(np.maximum(sim["demand"], 1e-300) / np.maximum(sim["demand"][:, :1], 1e-300))
+        r = la - self.log_act[None]
+        out["material"] = r[:, :, :, MATERIAL][:, self.act_mask[:, :, MATERIAL]].reshape(M, -1)
+        out["va"] = r[:, :, :, ~MATERIAL][:, self.act_mask[:, :, ~MATERIAL]].reshape(M, -1)
+        if obs.electricity is not None:
+            out["electricity"] = np.log(np.maximum(sim["electricity"][:, 1:], 1e-300)
+                                        / obs.electricity[None, 1:]).reshape(M, -1)
+        if self.eaf_years:
+            out["eaf"] = sim["eaf"][:, self.eaf_years] - np.array([obs.eaf_share[y] for y in sorted(obs.eaf_share)])[None]
+        out["prior"] = (X - self.lay.prior[None]) / self.lay.prior_sd[None]
+        return out
+
+    def weighted(self, groups: dict[str, np.ndarray]) -> np.ndarray:
+        parts = [g / (self.sigma[k] if k != "prior" else 1.0) for k, g in groups.items()]
+        return np.concatenate(parts, axis=1)
+
+    def residuals(self, X: np.ndarray) -> np.ndarray:
+        X = np.atleast_2d(X)
+        return self.weighted(self.residual_groups(self.simulate(X), X))
+
+    def fun(self, x: np.ndarray) -> np.ndarray:
+        return self.residuals(x[None])[0]
+
+    def jac(self, x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        h = 1e-5 * self.lay.prior_sd
+        up = x + h > self.lay.upper
+        h = np.where(up, -h, h)
+        X = np.repeat(x[None], n + 1, axis=0)
+        X[1:][np.arange(n), np.arange(n)] += h
+        R = self.residuals(X)
+        return ((R[1:] - R[0]) / h[:, None]).T
+
+    def clusters(self) -> np.ndarray:
+        """Cluster (province index, or -1 for a national residual, -2 - k for prior k) of every
+        residual, in the order of :meth:`residuals`."""
+        P = len(self.lay.provinces)
+        T = self.T - 1
+        tp = np.broadcast_to(np.arange(P)[None, :], (T, P))
+        parts = [tp[:, self.co2_keep[:, s]].ravel() for s in range(S)]
+        parts += [tp[:, self.co2_keep[:, s]].ravel() for s in range(S) for c in range(len(CO2_CARRIERS))
+                  if self.carriers[s, c]]
+        pp = np.broadcast_to(np.arange(P)[None, :, None], (self.T, P, S))
+        parts.append(pp[:, :, MATERIAL][self.act_mask[:, :, MATERIAL]].ravel())
+        parts.append(pp[:, :, ~MATERIAL][self.act_mask[:, :, ~MATERIAL]].ravel())
+        if self.obs.electricity is not None:
+            parts.append(np.full(T * S, -1))
+        if self.eaf_years:
+            parts.append(np.full(len(self.eaf_years), -1))
+        parts.append(-2 - np.arange(len(self.lay.names)))
+        return np.concatenate(parts)
+
+
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class FitResult:
+    x: np.ndarray
+    sd: np.ndarray              # reported sd: max of model-based and cluster-robust
+    sd_model: np.ndarray
+    sd_robust: np.ndarray
+    at_bound: np.ndarray
+    lay: Layout
+    sigma: dict                 # estimated residual sd per group
+    stats: dict
+    problem: Problem
+
+    def value(self, name: str) -> float:
+        return float(self.x[self.lay.names.index(name)])
+
+    def group(self, g: str) -> tuple[np.ndarray, np.ndarray]:
+        sl = self.lay.groups[g]
+        return self.x[sl], self.sd[sl]
+
+
+def _covariances(J: np.ndarray, r: np.ndarray, clusters: np.ndarray, n_data: int):
+    """Model-based s^2 (J'J)^-1 and province-cluster-robust (sandwich) covariances."""
+    JTJ = J.T @ J
+    bread = np.linalg.pinv(JTJ)
+    dof = max(n_data - J.shape[1], 1)
+    s2 = float((r[:n_data] ** 2).sum() / dof)
+    cov_model = bread * max(s2, 1.0)
+    meat = np.zeros_like(JTJ)
+    for c in np.unique(clusters):
+        sel = clusters == c
+        u = J[sel].T @ r[sel]
+        meat += np.outer(u, u)
+    G = len(np.unique(clusters[clusters >= 0]))
+    adj = G / max(G - 1, 1)
+    cov_robust = bread @ meat @ bread * adj
+    return cov_model, cov_robust, s2
+
+
+def fit(base: BaseState, obs: Observations, lay: Layout | None = None, passes: int = 2,
+        x0: np.ndarray | None = None, verbose: int = 0, max_nfev: int = 60) -> FitResult:
+    """Bounded weighted least squares; ``passes`` > 1 re-estimates the residual sigmas."""
+    lay = lay or layout(base, obs)
+    x = np.clip(lay.prior.copy() if x0 is None else x0, lay.lower, lay.upper)
+    sigma: dict = {}
+    t0 = time.perf_counter()
+    nfev = 0
+    for k in range(passes):
+        prob = Problem(base, obs, lay, sigma)
+        res = least_squares(prob.fun, x, jac=prob.jac, bounds=(lay.lower, lay.upper), method="trf",
+                            x_scale=lay.prior_sd, loss=LOSS, f_scale=F_SCALE, max_nfev=max_nfev,
+                            verbose=verbose)
+        x = res.x
+        nfev += res.nfev
+        groups = prob.residual_groups(prob.simulate(x[None]), x[None])
+        sigma = {g: robust_sigma(v[0]) for g, v in groups.items() if g != "prior" and v.shape[1] >= MIN_GROUP}
+    # statistics and covariances with the sigmas estimated at the optimum
+    prob = Problem(base, obs, lay, sigma)
+    r = prob.fun(x)
+    J = prob.jac(x)
+    w = np.sqrt(robust_weights(r))  # the robust loss as iteratively reweighted least squares
+    r, J = r * w, J * w[:, None]
+    n_prior = len(lay.names)
+    n_data = len(r) - n_prior
+    cov_m, cov_r, s2 = _covariances(J, r, prob.clusters(), n_data)
+    sd_m = np.sqrt(np.maximum(np.diag(cov_m), 0))
+    sd_r = np.sqrt(np.maximum(np.diag(cov_r), 0))
+    groups = prob.residual_groups(prob.simulate(x[None]), x[None])
+    at_bound = (x <= lay.lower + 1e-9) | (x >= lay.upper - 1e-9)
+    stats = dict(
+        n_residuals=int(n_data), n_parameters=int(len(x)), passes=passes, nfev=int(nfev),
+        chi2_data=float((r[:n_data] ** 2).sum()), chi2_prior=float((r[n_data:] ** 2).sum()),
+        reduced_chi2=float(s2), seconds=round(time.perf_counter() - t0, 1),
+        rms={g: float(np.sqrt(np.mean(v[0] ** 2))) for g, v in groups.items() if v.shape[1] > 0},
+        n={g: int(v.shape[1]) for g, v in groups.items()},
+    )
+    stats.update(_co2_statistics(prob, x))
+    return FitResult(x=x, sd=np.maximum(sd_m, sd_r), sd_model=sd_m, sd_robust=sd_r, at_bound=at_bound,
+                     lay=lay, sigma=prob.sigma, stats=stats, problem=prob)
+
+
+def _co2_statistics(prob: Problem, x: np.ndarray) -> dict:
+    """Fit quality in the units a reader checks: national CO2 error by year, R^2 of province x
+    sector CO2 (all years), median absolute percentage error of province x sector totals."""
+    sim = prob.simulate(x[None])
+    m = sim["co2"][0].sum(-1)           # (T,P,S)
+    o = np.nansum(prob.obs.co2, axis=-1)  # (T,P,S)
+    keep = prob.co2_keep
+    nat = {int(y): float(m[t][keep].sum() / o[t][keep].sum() - 1) for t, y in enumerate(prob.obs.years)}
+    mm, oo = m[1:][:, keep], o[1:][:, keep]
+    r2 = 1 - ((mm - oo) ** 2).sum() / ((oo - oo.mean()) ** 2).sum()
+    ape = np.abs(m[-1][keep] - o[-1][keep]) / np.maximum(o[-1][keep], 1e-12)
+    return dict(national_co2_error=nat, r2_province_sector_co2=float(r2),
+                median_ape_last_year=float(np.median(ape)))
+
+
+# ------------------------------------------------------------------------------------------------
+def _git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=CALIBRATION_DIR, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if not math.isfinite(x):
+        return "nan"
+    return f"{float(x):.6g}"
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f'{_key(k)} = {_toml_value(w)}' for k, w in v.items()) + " }"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(w) for w in v) + "]"
+    return _fmt(v)
+
+
+def _key(k) -> str:
+    k = str(k)
+    return k if k.replace("_", "").isalnum() else f'"{k}"'
+
+
+def write_fitted(result: FitResult, path: Path = FITTED_FILE, growth_path: Path = GROWTH_FILE,
+                 uncertainty: dict | None = None, hindcast: dict | None = None) -> None:
+    """The calibrated parameter file (TOML) and the fitted growth rates (CSV)."""
+    lay = result.lay
+    lines = [
+        "# Dynamic parameters fitted over 2010-2015 (calibration/fit.py; methods in calibration/README.md).",
+        "# Written by `sim calibrate --fit`; read by sim.calibration.load_base_state (sim run, sim hindcast).",
+        "# value: fitted; sd: standard deviation (the larger of model-based and province-cluster-robust);",
+        "# prior, prior_sd: the Gaussian prior (assumptions.toml nominal); at_bound: the value sits on a bound.",
+        "",
+        "[meta]",
+        f"created = {_toml_value(datetime.now(timezone.utc).replace(microsecond=0).isoformat())}",
+        f"code = {_toml_value(_git_revision())}",
+        f"window = [{WINDOW[0]}, {WINDOW[1]}]",
+        'method = "bounded weighted least squares (scipy.optimize.least_squares trf), residual sigmas re-estimated per group, Gaussian priors"',
+        'data = ["calibration/base_2010 (CEADs, NBS, GEM, CEC 2010)", "calibration/history/ceads_co2.csv 2011-2015", '
+        '"calibration/history/activity.csv 2011-2015", "calibration/history/electricity.csv 2011-2015", '
+        '"calibration/history/national.csv eaf_share 2015"]',
+        "",
+        "[statistics]",
+    ]
+    st = result.stats
+    for k in ("n_residuals", "n_parameters", "passes", "nfev", "chi2_data", "chi2_prior", "reduced_chi2",
+              "r2_province_sector_co2", "median_ape_last_year", "seconds"):
+        lines.append(f"{k} = {_toml_value(st[k])}")
+    lines.append(f"national_co2_error = {_toml_value({str(k): v for k, v in st['national_co2_error'].items()})}")
+    lines.append(f"residual_sigma = {_toml_value(result.sigma)}")
+    lines.append(f"n_by_group = {_toml_value(st['n'])}")
+    groups = {"aeei": SECTORS, "lifetime": SECTORS, "stock_lifetime": ("steel",),
+              "coal_to_gas_trend": SECTORS, "electrification_trend": SECTORS}
+    for g, labels in groups.items():
+        sl = lay.groups[g]
+        lines += ["", f"[parameters.{g}]", f'unit = "{PRIORS[g]["unit"]}"',
+                  f'prior_source = {_toml_value(PRIOR_REASONING[g])}']
+        for j, lab in enumerate(labels):
+            i = sl.start + j
+            lines.append(f"{lab} = " + _toml_value(dict(
+                value=result.x[i], sd=result.sd[i], sd_model=result.sd_model[i], sd_robust=result.sd_robust[i],
+                prior=lay.prior[i], prior_sd=lay.prior_sd[i], bounds=[lay.lower[i], lay.upper[i]],
+                at_bound=bool(result.at_bound[i]))))
+    for title, block in (("uncertainty", uncertainty), ("hindcast", hindcast)):
+        if block:
+            lines += ["", f"[{title}]"]
+            for k, v in block.items():
+                lines.append(f"{_key(k)} = {_toml_value(v)}")
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    g, gsd = result.group("growth")
+    rows = ["province,sector,growth,sd,prior,at_bound"]
+    sl = lay.groups["growth"]
+    for k, name in enumerate(lay.names[sl]):
+        p, s = name.split(".", 2)[1:]
+        i = sl.start + k
+        rows.append(f"{p},{s},{_fmt(g[k])},{_fmt(gsd[k])},{_fmt(lay.prior[i])},{_fmt(bool(result.at_bound[i]))}")
+    Path(growth_path).write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def summary(result: FitResult) -> str:
+    lay = result.lay
+    out = [f"fit {WINDOW[0]}-{WINDOW[1]}: {result.stats['n_residuals']} residuals, {result.stats['n_parameters']} parameters, "
+           f"{result.stats['nfev']} evaluations, {result.stats['seconds']} s; reduced chi2 {result.stats['reduced_chi2']:.2f}; "
+           f"R2 province x sector CO2 {result.stats['r2_province_sector_co2']:.3f}; median APE {WINDOW[1]} "
+           f"{result.stats['median_ape_last_year']:.3f}",
+           "national CO2 error by year: " + ", ".join(f"{y} {e:+.3f}" for y, e in result.stats["national_co2_error"].items()),
+           "residual sigma: " + ", ".join(f"{k} {v:.3f}" for k, v in result.sigma.items()),
+           f"{'sector':22s} {'aeei':>16s} {'lifetime':>16s} {'coal->gas':>16s} {'electrif.':>16s}"]
+    for j, s in enumerate(SECTORS):
+        cells = []
+        for g in ("aeei", "lifetime", "coal_to_gas_trend", "electrification_trend"):
+            i = lay.groups[g].start + j
+            mark = "*" if result.at_bound[i] else " "
+            cells.append(f"{result.x[i]:8.4f}±{result.sd[i]:<6.4f}{mark}")
+        out.append(f"{s:22s} " + " ".join(cells))
+    i = lay.groups["stock_lifetime"].start
+    out.append(f"steel in-use stock lifetime {result.x[i]:.1f} ± {result.sd[i]:.1f} yr (prior {lay.prior[i]:.0f} ± {lay.prior_sd[i]:.0f})")
+    out.append("(* = at a bound)")
+    return "\n".join(out)
+
+
+def main(argv=None) -> FitResult:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=FITTED_FILE)
+    ap.add_argument("--verbose", type=int, default=0)
+    a = ap.parse_args(argv)
+    base = load_base_state(WINDOW[0], fitted=False)
+    result = fit(base, observations(load_history()), verbose=a.verbose)
+    write_fitted(result, a.out)
+    print(summary(result))
+    print(f"wrote {a.out} and {GROWTH_FILE}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

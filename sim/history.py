@@ -1,0 +1,190 @@
+"""The observed history 2010-2019 and historical runs of the kernel (used by the fit and the hindcast).
+
+The history is read from the committed tables in calibration/history/ (written by
+``python -m calibration.history`` from ../shared/data, which is never read at run time).
+
+A historical run starts from an earlier base state (``sim.calibration.load_base_state(2010)`` or
+``(2015)``) and steps the kernel with no policy levers: capacity replaced like for like, a national
+scrap pool, and the autonomous fuel-switching trends of the calibration. Growth is either observed
+(:func:`observed_growth`, the hindcast) or fitted (calibration/fit.py).
+
+Because the fuel-switch levers act downstream of every stock (SPEC steps 8-9 use the year's
+production and intensity and feed nothing back), a run without them followed by
+:func:`switch_fuels` gives exactly the kernel's result with them; the fit uses this to vary the
+trends per member.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from kernels.arrays import KernelInputs
+from sim import axes
+from sim.calibration import CALIBRATION_DIR, BaseState, autonomous_share
+
+HISTORY_DIR = CALIBRATION_DIR / "history"
+CO2_CARRIERS: tuple[str, ...] = ("coal", "oil", "gas", "process")
+"""Carriers of the CEADs observations: the three fossil carriers and cement process CO2."""
+ACTIVITY_SERIES: dict[str, str] = {
+    "iron_steel": "crude_steel_mt",
+    "nonferrous": "nonferrous_ten_kinds_mt",
+    "nonmetallic_minerals": "cement_mt",
+}
+"""Observed activity series of the material sectors; the others follow ``va_index``."""
+ELEC_RATIO = 0.7
+"""PJ electricity per PJ fossil electrified in historical runs: the nominal of sim.uncertainty."""
+PJ_PER_TWH = 3.6
+
+_COAL, _OIL, _GAS, _ELEC = (axes.CARRIERS.index(c) for c in ("coal", "oil", "gas", "electricity"))
+_FOSSIL = (_COAL, _OIL, _GAS)
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """Observed series, arrays in sim.axes order; NaN where there is no observation."""
+
+    years: tuple[int, ...]     # 2010 .. 2019
+    co2: np.ndarray            # (Y,P,S,4) Mt CO2 by CO2_CARRIERS (CEADs; Tibet NaN)
+    activity: np.ndarray       # (Y,P,S) observed activity: Mt (material sectors) or real VA index
+    electricity: np.ndarray    # (Y,S) TWh, CEC national
+    national: dict             # indicator -> {year: value}
+
+    def index(self, year: int) -> int:
+        return self.years.index(year)
+
+
+def _rows(name: str) -> list[dict]:
+    with open(HISTORY_DIR / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@functools.lru_cache(maxsize=1)
+def load_history() -> History:
+    """The observed history (cached, read-only arrays)."""
+    nat: dict[str, dict[int, float]] = {}
+    for r in _rows("national.csv"):
+        nat.setdefault(r["indicator"], {})[int(r["year"])] = float(r["value"])
+    co2_rows = _rows("ceads_co2.csv")
+    years = tuple(sorted({int(r["year"]) for r in co2_rows}))
+    yi = {y: i for i, y in enumerate(years)}
+    pi = {p: i for i, p in enumerate(axes.PROVINCES)}
+    si = {s: i for i, s in enumerate(axes.SECTORS)}
+    ci = {c: i for i, c in enumerate(CO2_CARRIERS)}
+    Y, P, S = len(years), len(axes.PROVINCES), len(axes.SECTORS)
+    co2 = np.full((Y, P, S, len(CO2_CARRIERS)), np.nan)
+    observed = sorted({r["province"] for r in co2_rows})
+    co2[:, [pi[p] for p in observed]] = 0.0
+    for r in co2_rows:
+        co2[yi[int(r["year"])], pi[r["province"]], si[r["sector"]], ci[r["carrier"]]] = float(r["co2_mt"])
+    series = {}
+    for r in _rows("activity.csv"):
+        v = float(r["value"]) if r["value"] not in ("", "nan") else np.nan
+        series[(r["series"], r["province"], int(r["year"]))] = v
+    act = np.full((Y, P, S), np.nan)
+    for s, sector in enumerate(axes.SECTORS):
+        name = ACTIVITY_SERIES.get(sector, "va_index")
+        for p, prov in enumerate(axes.PROVINCES):
+            for y in years:
+                act[yi[y], p, s] = series.get((name, prov, y), np.nan)
+    elec = np.zeros((Y, S))
+    for r in _rows("electricity.csv"):
+        elec[yi[int(r["year"])], si[r["sector"]]] = float(r["twh"])
+    for a in (co2, act, elec):
+        a.setflags(write=False)
+    return History(years=years, co2=co2, activity=act, electricity=elec, national=nat)
+
+
+def observed_growth(history: History, years) -> tuple[np.ndarray, np.ndarray]:
+    """Observed demand growth (P,S,T) over ``years`` (entry t: from year t-1 to t, t = 0 unused)
+    and a (P,S,T) mask of the entries that fall back to the national growth of the series (the
+    province's value is missing or zero in one of the two years)."""
+    idx = [history.index(y) for y in years]
+    a = history.activity[idx]  # (T,P,S)
+    T, P, S = a.shape
+    g = np.zeros((P, S, T))
+    fallback = np.zeros((P, S, T), dtype=bool)
+    for t in range(1, T):
+        prev, cur = a[t - 1], a[t]
+        ok = np.isfinite(prev) & np.isfinite(cur) & (prev > 0) & (cur > 0)
+        both = np.where(ok, 1.0, 0.0)
+        nat = (np.nan_to_num(cur) * both).sum(0) / np.maximum((np.nan_to_num(prev) * both).sum(0), 1e-300) - 1.0
+        g[:, :, t] = np.where(ok, np.nan_to_num(cur) / np.where(ok, prev, 1.0) - 1.0, nat[None, :])
+        fallback[:, :, t] = ~ok
+    return g, fallback
+
+
+def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.ndarray,
+                      aeei: np.ndarray, stock_lifetime: np.ndarray,
+                      with_trends: bool = False) -> KernelInputs:
+    """Kernel inputs of a historical run of all provinces from ``base`` over ``years``.
+
+    growth (M,P,S,T), lifetime (M,S), aeei (M,S), stock_lifetime (M,N) are per member; no policy
+    levers, a national scrap pool, the base grid factor. ``with_trends`` puts the base state's
+    autonomous fuel-switching trends into the coal_to_gas and electrification arrays (else they
+    are zero and :func:`switch_fuels` can apply them afterwards).
+    """
+    years = np.asarray(years)
+    M, P, S, T = growth.shape
+    R, N = base.cap0.shape[2], base.stock0.shape[1]
+    zero = np.zeros((P, S, T))
+    if with_trends:
+        gas = np.broadcast_to(autonomous_share(base.coal_to_gas_trend, years)[None], (P, S, T)).copy()
+        elec = np.broadcast_to(autonomous_share(base.electrification_trend, years)[None], (P, S, T)).copy()
+    else:
+        gas, elec = zero, zero
+    capture = np.broadcast_to(base.route_capture[None, :, :, None], (P, S, R, T)).copy()
+    c = np.array  # writable copies: the base state's arrays are read-only, and the kernel is
+    # compiled (and cached) for writable arrays, as sim.model passes them
+    return KernelInputs(
+        cap0=c(base.cap0), util=c(base.util), base_share=c(base.base_share), int0=c(base.int0),
+        new_int0=c(base.new_int0), va_per_unit=c(base.va_per_unit), ef=c(base.ef),
+        process_ef=c(base.process_ef),
+        substitutable=np.array([axes.SUBSTITUTABLE[s] for s in axes.SECTORS], dtype=np.int64),
+        heat_ef=float(base.heat_ef), h2_power=float(base.h2_power), stock0=c(base.stock0),
+        metal_sector=np.array(base.metal_sector, dtype=np.int64),
+        metal_route=np.array(base.metal_route, dtype=np.int64),
+        scrap_per_unit=c(base.scrap_per_unit), prompt_scrap=c(base.prompt_scrap),
+        inflow_ratio=c(base.inflow_ratio),
+        share_floor=np.zeros((P, S, R, T)), phase_out=zero, replacement_ratio=np.full((P, S, T), np.inf),
+        retrofit=zero, coal_to_gas=gas, hydrogen=zero, electrification=elec, green_power=zero,
+        capture=capture, scrap_market=np.ones(T),
+        growth=np.ascontiguousarray(growth, dtype=float),
+        lifetime=np.ascontiguousarray(lifetime, dtype=float),
+        aeei=np.ascontiguousarray(aeei, dtype=float),
+        grid_ef=np.broadcast_to(base.grid_ef0[None, :, None] / PJ_PER_TWH, (M, P, T)).copy(),
+        collection=np.broadcast_to(base.collection[None, :, None], (M, N, T)).copy(),
+        stock_lifetime=np.ascontiguousarray(stock_lifetime, dtype=float),
+        elec_ratio=np.full(M, ELEC_RATIO),
+    )
+
+
+def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.ndarray,
+                 years, elec_ratio: float = ELEC_RATIO) -> np.ndarray:
+    """Final energy (M,P,S,C,T) after autonomous coal-to-gas and electrification trends of rates
+    (M,S) [yr-1], applied as SPEC step 8 applies the levers (coal to gas 1:1, then a share of the
+    remaining fossil energy to electricity x ``elec_ratio``); hydrogen is not used."""
+    x = autonomous_share(gas_rate, years)[:, None]   # (M,1,S,T)
+    e = autonomous_share(elec_rate, years)[:, None]
+    out = final_energy.copy()
+    moved = x * out[:, :, :, _COAL]
+    out[:, :, :, _COAL] -= moved
+    out[:, :, :, _GAS] += moved
+    z = e[:, :, :, None] * out[:, :, :, list(_FOSSIL)]
+    out[:, :, :, list(_FOSSIL)] -= z
+    out[:, :, :, _ELEC] += elec_ratio * z.sum(axis=3)
+    return out
+
+
+def co2_by_carrier(final_energy: np.ndarray, ef: np.ndarray, co2_process: np.ndarray) -> np.ndarray:
+    """(M,P,S,4,T) CO2 by CO2_CARRIERS from final energy (M,P,S,C,T), factors ef (P,S,C) and
+    process CO2 (M,P,S,T) (SPEC step 9 summed over routes; no capture in historical runs)."""
+    M, P, S, C, T = final_energy.shape
+    out = np.empty((M, P, S, len(CO2_CARRIERS), T))
+    for j, c in enumerate(_FOSSIL):
+        out[:, :, :, j] = final_energy[:, :, :, c] * ef[None, :, :, c, None]
+    out[:, :, :, 3] = co2_process
+    return out
