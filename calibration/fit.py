@@ -397,7 +397,8 @@ def fit(base: BaseState, obs: Observations, lay: Layout | None = None, passes: i
     sd_m = np.sqrt(np.maximum(np.diag(cov_m), 0))
     sd_r = np.sqrt(np.maximum(np.diag(cov_r), 0))
     groups = prob.residual_groups(prob.simulate(x[None]), x[None])
-    at_bound = (x <= lay.lower + 1e-9) | (x >= lay.upper - 1e-9)
+    tol = 1e-4 * (lay.upper - lay.lower)  # trf stops just inside an active bound
+    at_bound = (x <= lay.lower + tol) | (x >= lay.upper - tol)
     stats = dict(
         n_residuals=int(n_data), n_parameters=int(len(x)), passes=passes, nfev=int(nfev),
         chi2_data=float((r[:n_data] ** 2).sum()), chi2_prior=float((r[n_data:] ** 2).sum()),
@@ -426,6 +427,81 @@ def _co2_statistics(prob: Problem, x: np.ndarray) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------
+CALIBRATED_PARAMETERS = ("growth_offset", "heavy_growth_offset", "lifetime_multiplier",
+                         "aeei_multiplier", "stock_lifetime_multiplier")
+"""Uncertain parameters (sim.uncertainty) whose default width comes from the fit."""
+
+
+def _relative_sd(result: FitResult, group: str) -> tuple[float, list[str]]:
+    """Median over sectors of sd / value of a fitted group, over values off their bounds (a
+    value on a bound has no interior curvature); returns (relative sd, sectors used)."""
+    sl = result.lay.groups[group]
+    x, sd, at = result.x[sl], result.sd[sl], result.at_bound[sl]
+    labels = result.lay.names[sl]
+    keep = (~at) & (x > 0)
+    return float(np.median(sd[keep] / x[keep])), [n.split(".", 1)[1] for n, k in zip(labels, keep) if k]
+
+
+def trend_break(history: History, fit_window=WINDOW, test_window=(2015, 2019)) -> dict[str, float]:
+    """Per sector: national observed growth over ``test_window`` minus that over ``fit_window``
+    [yr-1] (compound annual rates of the activity series summed over provinces observed in both
+    years) — how wrong a trend fitted on the first window was on the next."""
+    a = history.activity
+
+    def rate(y0, y1):
+        A0, A1 = a[history.index(y0)], a[history.index(y1)]
+        ok = np.isfinite(A0) & np.isfinite(A1) & (A0 > 0) & (A1 > 0)
+        return np.array([(A1[ok[:, s], s].sum() / A0[ok[:, s], s].sum()) ** (1 / (y1 - y0)) - 1
+                         for s in range(S)])
+
+    d = rate(*test_window) - rate(*fit_window)
+    return {s: float(d[j]) for j, s in enumerate(SECTORS)}
+
+
+def uncertainty_from_fit(result: FitResult, history: History) -> dict[str, dict]:
+    """Default distributions of the calibrated uncertain parameters, from the evidence.
+
+    * ``aeei_multiplier``, ``lifetime_multiplier``, ``stock_lifetime_multiplier``: lognormal with
+      median 1 and sigma = the fitted parameters' relative standard deviation (median over the
+      sectors whose value is off its bounds; sd = the larger of model-based and province-cluster
+      robust). A multiplier's log-sd equals the relative sd to first order.
+    * ``growth_offset`` (all sectors) and ``heavy_growth_offset`` (energy-intensive sectors): the
+      trend break between the fit window and the next four years (:func:`trend_break`): the
+      value-added sectors' break is the common offset's sd; the RMS of the material sectors'
+      breaks minus the common one is the extra sd of heavy industry. Truncated normals cut at
+      3 sd. One trend break is a small sample (the sd is itself uncertain by about ±50 %); it is
+      still evidence where the former widths were guesses.
+    """
+    out: dict[str, dict] = {}
+    for name, group in (("aeei_multiplier", "aeei"), ("lifetime_multiplier", "lifetime")):
+        rel, used = _relative_sd(result, group)
+        out[name] = dict(dist="lognormal", median=1.0, sigma=round(rel, 4),
+                         evidence=f"median relative sd of the fitted {group} ({len(used)} sectors off bounds: "
+                                  f"{', '.join(used)})")
+    rel, _ = _relative_sd(result, "stock_lifetime")
+    out["stock_lifetime_multiplier"] = dict(
+        dist="lognormal", median=1.0, sigma=round(rel, 4),
+        evidence="relative sd of the fitted steel in-use stock lifetime")
+    brk = trend_break(history)
+    material = [s for s in SECTORS if s in ACTIVITY_SERIES]
+    common = [brk[s] for s in SECTORS if s not in ACTIVITY_SERIES]  # all follow the VA index
+    sd_common = float(np.sqrt(np.mean(np.square(common))))
+    heavy_extra = [brk[s] - float(np.mean(common)) for s in material]
+    sd_heavy = float(np.sqrt(np.mean(np.square(heavy_extra))))
+    text = ", ".join(f"{s} {brk[s]:+.3f}" for s in SECTORS if s in material or s == SECTORS[-1])
+    out["growth_offset"] = dict(
+        dist="truncnormal", mean=0.0, sd=round(sd_common, 4), low=round(-3 * sd_common, 4),
+        high=round(3 * sd_common, 4),
+        evidence=f"trend break of the value-added index, 2015-2019 minus 2010-2015 national growth "
+                 f"({float(np.mean(common)):+.3f}/yr)")
+    out["heavy_growth_offset"] = dict(
+        dist="truncnormal", mean=0.0, sd=round(sd_heavy, 4), low=round(-3 * sd_heavy, 4),
+        high=round(3 * sd_heavy, 4),
+        evidence=f"RMS trend break of crude steel, ten non-ferrous metals and cement beyond the "
+                 f"value-added index's (breaks: {text})")
+    return out
+
+
 def _git_revision() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -499,12 +575,13 @@ def write_fitted(result: FitResult, path: Path = FITTED_FILE, growth_path: Path 
                 value=result.x[i], sd=result.sd[i], sd_model=result.sd_model[i], sd_robust=result.sd_robust[i],
                 prior=lay.prior[i], prior_sd=lay.prior_sd[i], bounds=[lay.lower[i], lay.upper[i]],
                 at_bound=bool(result.at_bound[i]))))
-    for title, block in (("uncertainty", uncertainty), ("hindcast", hindcast)):
-        if block:
-            lines += ["", f"[{title}]"]
-            for k, v in block.items():
-                lines.append(f"{_key(k)} = {_toml_value(v)}")
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if uncertainty:
+        lines += ["", "# Default widths of the scenario uncertainty (dist = \"calibrated\" in a scenario)"]
+        for name, table in uncertainty.items():
+            lines += ["", f"[uncertainty.{name}]"] + [f"{_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+    if hindcast:
+        lines += ["", "[hindcast]"] + [f"{_key(k)} = {_toml_value(v)}" for k, v in hindcast.items()]
+    _write_text_atomic(Path(path), "\n".join(lines) + "\n")
     g, gsd = result.group("growth")
     rows = ["province,sector,growth,sd,prior,at_bound"]
     sl = lay.groups["growth"]
@@ -512,7 +589,13 @@ def write_fitted(result: FitResult, path: Path = FITTED_FILE, growth_path: Path 
         p, s = name.split(".", 2)[1:]
         i = sl.start + k
         rows.append(f"{p},{s},{_fmt(g[k])},{_fmt(gsd[k])},{_fmt(lay.prior[i])},{_fmt(bool(result.at_bound[i]))}")
-    Path(growth_path).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _write_text_atomic(Path(growth_path), "\n".join(rows) + "\n")
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def summary(result: FitResult) -> str:
@@ -537,16 +620,26 @@ def summary(result: FitResult) -> str:
     return "\n".join(out)
 
 
+def run(out: Path = FITTED_FILE, verbose: int = 0) -> FitResult:
+    """Fit 2010-2015, derive the uncertainty widths, write the calibrated parameter file ``out``
+    and the fitted growth rates beside it (``<stem>_growth.csv``)."""
+    out = Path(out)
+    growth_out = out.with_name(f"{out.stem}_growth.csv")
+    history = load_history()
+    base = load_base_state(WINDOW[0], fitted=False)
+    result = fit(base, observations(history), verbose=verbose)
+    write_fitted(result, out, growth_out, uncertainty=uncertainty_from_fit(result, history))
+    return result
+
+
 def main(argv=None) -> FitResult:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=FITTED_FILE)
     ap.add_argument("--verbose", type=int, default=0)
     a = ap.parse_args(argv)
-    base = load_base_state(WINDOW[0], fitted=False)
-    result = fit(base, observations(load_history()), verbose=a.verbose)
-    write_fitted(result, a.out)
+    result = run(a.out, verbose=a.verbose)
     print(summary(result))
-    print(f"wrote {a.out} and {GROWTH_FILE}")
+    print(f"wrote {a.out} and {a.out.with_name(a.out.stem + '_growth.csv')}")
     return result
 
 

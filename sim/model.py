@@ -24,6 +24,7 @@ from kernels.stock_flow import simulate
 from sim import axes, indicators, targets as target_checks
 from sim.calibration import BaseState, autonomous_share, load_base_state, with_trend
 from sim.levers import lever_array
+from sim.scenario import OBSERVED_GROWTH_UNTIL
 from sim.uncertainty import sample
 from sim.variables import VARIABLES
 
@@ -146,9 +147,11 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
     base = prep.base
     years = prep.years
     heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in axes.SECTORS])
+    projected = (years > OBSERVED_GROWTH_UNTIL).astype(float)  # observed years are known
     growth = (prep.base_growth[None]
-              + smp["growth_offset"][:, None, None, None]
-              + smp["heavy_growth_offset"][:, None, None, None] * heavy[None, None, :, None])
+              + (smp["growth_offset"][:, None, None, None]
+                 + smp["heavy_growth_offset"][:, None, None, None] * heavy[None, None, :, None])
+              * projected[None, None, None, :])
     dt = (years - years[0]).astype(float)
     grid_tpm = base.grid_ef0[prep.prov_idx][None, :, None] * (
         1.0 - smp["grid_decline_rate"][:, None, None]) ** dt[None, None, :]

@@ -107,6 +107,11 @@ _OBSERVED_VA_GROWTH: dict[int, float] = {
 }
 
 
+OBSERVED_GROWTH_UNTIL = max(_OBSERVED_VA_GROWTH)
+"""Last year of the default growth that is observed (NBS); the growth uncertainty
+(``growth_offset``, ``heavy_growth_offset``) applies to the years after it only."""
+
+
 def _rates(levels: dict[int, float]) -> list[tuple[int, float]]:
     ys = sorted(levels)
     return [(y, round(levels[y] / levels[p] - 1.0, 5)) for p, y in zip(ys, ys[1:])]
@@ -638,8 +643,11 @@ def _parse_uncertainty(tb: dict, chk: _Checker) -> UncertaintySpec:
         t = chk.table(t, path)
         if "dist" not in t:
             raise chk.fail(_join(path, "dist"), problem="missing distribution",
-                           allowed=", ".join(("uniform", "triangular", "normal", "lognormal", "truncnormal")))
-        params = {k: v for k, v in t.items() if k != "dist"}
+                           allowed=", ".join(("uniform", "triangular", "normal", "lognormal", "truncnormal",
+                                              "calibrated")))
+        if t["dist"] == "calibrated":
+            t = _calibrated_distribution(name, t, path, chk)
+        params = {k: v for k, v in t.items() if k not in ("dist", "evidence")}
         try:
             dists[name] = make_distribution(name, t["dist"], params)
         except DistributionError as e:
@@ -652,6 +660,23 @@ def _parse_uncertainty(tb: dict, chk: _Checker) -> UncertaintySpec:
                 raise chk.fail(key, allowed=e.allowed, problem=e.message) from None
             raise chk.fail(key, e.value, e.allowed, e.message) from None
     return UncertaintySpec(dists)
+
+
+def _calibrated_distribution(name: str, t: dict, path: str, chk: _Checker) -> dict:
+    """``dist = "calibrated"``: the distribution the 2010-2015 fit derived for ``name``
+    (calibration/fitted.toml ``[uncertainty.<name>]``, see calibration/fit.py)."""
+    from sim.calibration import FITTED_FILE, read_fitted
+
+    extra = [k for k in t if k != "dist"]
+    if extra:
+        raise chk.fail(_join(path, extra[0]), t[extra[0]], "nothing besides dist",
+                       'a calibrated distribution takes no parameters (they come from the fit)')
+    table = (read_fitted() or {}).get("uncertainty", {})
+    if name not in table:
+        raise chk.fail(_join(path, "dist"), "calibrated",
+                       ", ".join(table) or f"none ({FITTED_FILE} is missing; run sim calibrate --fit)",
+                       "no calibrated width for this parameter")
+    return dict(table[name])
 
 
 # --- target catalogues ----------------------------------------------------------------------------

@@ -68,11 +68,12 @@ def _fmt(x: float) -> str:
 _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
     UncertainParameter(
         "growth_offset", "yr-1", 0.0, -0.2, 0.2,
-        "added to every sector's annual demand growth, every year and province",
+        "added to every sector's annual demand growth, every province, in the projected years "
+        "(after the last observed year of the default growth, 2024)",
         "zero-centred; spread reflects the range of plausible macro paths (SSP-style)"),
     UncertainParameter(
         "heavy_growth_offset", "yr-1", 0.0, -0.2, 0.2,
-        "added to the demand growth of axes.ENERGY_INTENSIVE_SECTORS only",
+        "added to the demand growth of axes.ENERGY_INTENSIVE_SECTORS only, projected years",
         "zero-centred; steel and cement demand after the 2021 property downturn is the main "
         "unknown (NBS: cement 2.38 Gt 2020 -> 1.83 Gt 2024)"),
     UncertainParameter(

@@ -54,10 +54,13 @@ def test_zero_growth_no_levers_keeps_every_capacity_stock(zero_growth):
 
 
 def test_zero_growth_without_intensity_change_keeps_energy_and_co2(zero_growth):
-    """With best-available intensity equal to the installed one and no AEEI, replacement changes
-    nothing either: final energy and every CO2 flow stay at their base values."""
+    """With best-available intensity equal to the installed one, no AEEI and no autonomous fuel
+    switching, replacement changes nothing either: final energy and every CO2 flow stay at their
+    base values."""
     base = load_base_state()
-    still = replace(base, new_int0=base.int0, aeei=np.zeros_like(base.aeei))
+    still = replace(base, new_int0=base.int0, aeei=np.zeros_like(base.aeei),
+                    coal_to_gas_trend=np.zeros_like(base.coal_to_gas_trend),
+                    electrification_trend=np.zeros_like(base.electrification_trend))
     ds = model.run(model.prepare(zero_growth, base=still))
     for name in ("final_energy", "co2_direct", "co2_process", "industrial_co2"):
         _constant_in_time(ds[name], rtol=1e-12)
