@@ -479,9 +479,13 @@ def uncertainty_from_fit(result: FitResult, history: History) -> dict[str, dict]
                          evidence=f"median relative sd of the fitted {group} ({len(used)} sectors off bounds: "
                                   f"{', '.join(used)})")
     rel, _ = _relative_sd(result, "stock_lifetime")
+    i = result.lay.groups["stock_lifetime"].start
+    identified = result.sd_robust[i] > 1e-3 * result.lay.prior_sd[i]
     out["stock_lifetime_multiplier"] = dict(
         dist="lognormal", median=1.0, sigma=round(rel, 4),
-        evidence="relative sd of the fitted steel in-use stock lifetime")
+        evidence="relative sd of the fitted steel in-use stock lifetime" if identified else
+        "not identified by the 2010-2015 data (no scrap-limited EAF growth without policy): the "
+        "prior's relative sd (20 %) scaled by sqrt(reduced chi2) of the fit")
     brk = trend_break(history)
     material = [s for s in SECTORS if s in ACTIVITY_SERIES]
     common = [brk[s] for s in SECTORS if s not in ACTIVITY_SERIES]  # all follow the VA index

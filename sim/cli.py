@@ -1,4 +1,4 @@
-"""Command line: ``sim run``, ``sim validate``, ``sim report``. Thin: parse, call, print.
+"""Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``, ``sim report``. Thin: parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
 allowed; no traceback, and nothing is written.
@@ -130,6 +130,83 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
 
 
 # --- sweeps (issue #4) -------------------------------------------------------------------------------
+@main.command()
+@click.option("--fit", "do_fit", is_flag=True,
+              help="Refit the dynamic parameters over 2010-2015 and rewrite the parameter file.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Parameter file to write (default calibration/fitted.toml, which sim run reads).")
+def calibrate(do_fit: bool, out: Path | None) -> None:
+    """Show the calibrated dynamic parameters, or refit them with --fit (about 30 s).
+
+    The fit (calibration/fit.py) runs the model from the 2010 base state to 2015 and fits AEEI,
+    capacity lifetimes, fuel-switching trends, the steel in-use stock lifetime and activity growth
+    to CEADs CO2 by province, sector and fuel and to NBS outputs, by bounded least squares; the
+    default uncertainty widths (dist = "calibrated" in a scenario) are derived from it.
+    """
+    from sim.calibration import FITTED_FILE, read_fitted
+
+    out = out or FITTED_FILE
+    if do_fit:
+        if out.parent and not out.parent.is_dir():
+            _fail(f"{out}: folder {out.parent} does not exist")
+        from calibration import fit
+
+        click.echo("fitting 2010-2015 (CEADs CO2 by province, sector and fuel; NBS outputs) ...", err=True)
+        result = fit.run(out)
+        click.echo(fit.summary(result))
+        click.echo(f"wrote {out} and {out.with_name(out.stem + '_growth.csv')}")
+        return
+    doc = read_fitted(out)
+    if doc is None:
+        _fail(f"{out}: no calibrated parameter file; run sim calibrate --fit")
+    st = doc["statistics"]
+    click.echo(f"{out}: fit {doc['meta']['window'][0]}-{doc['meta']['window'][1]} of "
+               f"{doc['meta']['created']} (code {doc['meta']['code']}): {st['n_residuals']} residuals, "
+               f"{st['n_parameters']} parameters, reduced chi2 {st['reduced_chi2']:.2f}, "
+               f"R2 province x sector CO2 {st['r2_province_sector_co2']:.3f}")
+    click.echo(f"{'parameter':<24} " + " ".join(f"{s[:11]:>11}" for s in doc["parameters"]["aeei"]
+                                                 if s not in ("unit", "prior_source")))
+    for group, table in doc["parameters"].items():
+        cells = [f"{v['value']:>6.3g}±{v['sd']:<4.2g}" + ("*" if v["at_bound"] else "")
+                 for k, v in table.items() if k not in ("unit", "prior_source")]
+        click.echo(f"{group + ' [' + table['unit'] + ']':<24} " + " ".join(f"{c:>11}" for c in cells))
+    click.echo("(* = at a bound)")
+    for name, t in doc.get("uncertainty", {}).items():
+        params = ", ".join(f"{k} {v:g}" for k, v in t.items() if k not in ("dist", "evidence"))
+        click.echo(f"uncertainty {name}: {t['dist']}({params}) - {t['evidence']}")
+
+
+@main.command()
+@click.option("--nominal", is_flag=True,
+              help="Use the nominal parameters of calibration/assumptions.toml instead of the fit.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the hindcast figure (png, pdf or svg by suffix).")
+@click.option("--check", is_flag=True, help="Exit with code 1 if a goal is missed.")
+def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
+    """Run the 2015->2019 hindcast against CEADs 2019 and print the errors.
+
+    From the 2015 base state, driven by observed 2016-2019 activity, with the fitted dynamics.
+    Goals: national CO2 within 5 %; median province APE within 15 % for steel, non-metallic
+    minerals and chemicals (--check: exit code 1 if one is missed).
+    """
+    from sim import hindcast as hc
+
+    if plot_path is not None and plot_path.suffix.lower() not in (".png", ".pdf", ".svg"):
+        _fail(f"{plot_path}: --plot needs a .png, .pdf or .svg file name")
+    h = hc.run(fitted=not nominal)
+    click.echo(hc.format_report(h))
+    if plot_path is not None:
+        tmp = plot_path.with_name(f".{plot_path.stem}.tmp{plot_path.suffix}")
+        hc.plot(h).savefig(tmp, dpi=120)
+        tmp.replace(plot_path)
+        click.echo(f"wrote {plot_path}")
+    missed = [k for k, ok in h.meets_goals().items() if not ok]
+    if missed:
+        click.echo(f"goals missed: {', '.join(missed)}", err=True)
+        if check:
+            sys.exit(1)
+
+
 @main.command()
 @click.argument("sweep_file", metavar="SWEEP")
 @click.option("--scheduler", default=None, metavar="ADDRESS",

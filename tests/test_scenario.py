@@ -297,3 +297,28 @@ def test_scenario_uncertainty_sampling_covers_all_parameters():
     for k, arr in s.items():
         p = PARAMETERS[k]
         assert arr.shape == (64,) and np.all(arr >= p.low) and np.all(arr <= p.high)
+
+
+def test_calibrated_distributions_come_from_the_fit(tmp_path):
+    from sim.calibration import read_fitted
+
+    table = read_fitted()["uncertainty"]
+    sc = load_scenario(write(tmp_path, '\n[uncertainty.aeei_multiplier]\ndist = "calibrated"\n'
+                                        '\n[uncertainty.growth_offset]\ndist = "calibrated"\n'))
+    aeei = sc.uncertainty.distributions["aeei_multiplier"]
+    assert aeei.kind == table["aeei_multiplier"]["dist"] == "lognormal"
+    assert aeei.params["sigma"] == table["aeei_multiplier"]["sigma"]
+    growth = sc.uncertainty.distributions["growth_offset"]
+    assert growth.kind == "truncnormal" and growth.params["sd"] == table["growth_offset"]["sd"]
+    # the shipped scenarios use them
+    anhui = load_scenario(SCEN / "anhui.toml")
+    assert anhui.uncertainty.distributions["lifetime_multiplier"].params["sigma"] == \
+        table["lifetime_multiplier"]["sigma"]
+
+
+def test_calibrated_distribution_errors(tmp_path):
+    msg = error(tmp_path, '\n[uncertainty.aeei_multiplier]\ndist = "calibrated"\nsigma = 0.2\n')
+    assert "uncertainty.aeei_multiplier.sigma" in msg and "takes no parameters" in msg
+    msg = error(tmp_path, '\n[uncertainty.elec_ratio]\ndist = "calibrated"\n')
+    assert "uncertainty.elec_ratio.dist" in msg and "no calibrated width" in msg
+    assert "aeei_multiplier" in msg  # the allowed list

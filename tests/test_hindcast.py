@@ -1,0 +1,83 @@
+"""The 2015 -> 2019 hindcast against CEADs 2019, with the goals of issue #6 as bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sim import axes, hindcast
+from sim.cli import main
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return hindcast.run(fitted=True)
+
+
+@pytest.fixture(scope="module")
+def nominal():
+    return hindcast.run(fitted=False)
+
+
+def _sector(h, name):
+    return next(r for r in h.sector_table() if r["sector"] == name)
+
+
+def test_national_industrial_co2_2019_within_5_percent(fitted):
+    assert abs(fitted.national_error) <= 0.05, fitted.national_error
+
+
+@pytest.mark.parametrize("sector", ["iron_steel", "nonmetallic_minerals"])
+def test_median_province_error_within_15_percent(fitted, sector):
+    assert _sector(fitted, sector)["median_ape"] <= 0.15
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "CEADs provincial chemicals CO2 jumps between 2015 and 2019 (Anhui 13.5 -> 0.8 Mt, Inner "
+    "Mongolia 3.2 -> 8.3 Mt): even 2015 x the observed national ratio misses by 28 % (median); "
+    "no model driven by provincial value added reaches 15 %. See README, hindcast."))
+def test_chemicals_median_province_error_within_15_percent(fitted):
+    assert _sector(fitted, "chemicals")["median_ape"] <= 0.15
+
+
+@pytest.mark.parametrize("sector", ["iron_steel", "nonmetallic_minerals", "chemicals"])
+def test_model_beats_persistence_where_it_has_activity_data(fitted, sector):
+    """The dynamics add information: better than forecasting 2019 = 2015 for the goal sectors."""
+    row = _sector(fitted, sector)
+    assert row["median_ape"] < row["persistence"]
+
+
+def test_the_fit_improves_the_hindcast_over_the_nominal_parameters(fitted, nominal):
+    assert abs(fitted.national_error) < abs(nominal.national_error)
+    for sector in ("iron_steel", "nonmetallic_minerals", "chemicals"):
+        assert _sector(fitted, sector)["median_ape"] < _sector(nominal, sector)["median_ape"]
+
+
+def test_statistics_follow_their_definitions(fitted):
+    """APE, medians and the national error recomputed by hand from the arrays."""
+    inc = fitted.included
+    assert inc.sum() > 200 and not inc[axes.PROVINCES.index("Tibet")].any()
+    s = axes.SECTORS.index("iron_steel")
+    k = inc[:, s]
+    ape = np.abs(fitted.model[k, s] / fitted.observed[k, s] - 1)
+    assert _sector(fitted, "iron_steel")["median_ape"] == pytest.approx(np.median(ape))
+    cover = np.isfinite(fitted.observed)
+    assert fitted.national_error == pytest.approx(
+        fitted.model[cover].sum() / fitted.observed[cover].sum() - 1)
+    # CEADs 2019 in-scope total of the calibration (calibration/base_2019): 3281.5 Mt
+    assert np.nansum(fitted.observed) == pytest.approx(3281.5, abs=0.1)
+    assert -0.3 < fitted.intensity_change < 0.0
+
+
+def test_cli_prints_the_report_and_writes_the_plot(tmp_path):
+    out = tmp_path / "hindcast.png"
+    res = CliRunner().invoke(main, ["hindcast", "--plot", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "national industrial CO2 2019" in res.output and "median APE" in res.output
+    assert "-16% for 2016-2020" in res.output
+    assert out.stat().st_size > 10_000
+    res = CliRunner().invoke(main, ["hindcast", "--check"])
+    assert res.exit_code == 1 and "goals missed: chemicals" in res.output
+    res = CliRunner().invoke(main, ["hindcast", "--plot", str(tmp_path / "x.gif")])
+    assert res.exit_code == 2 and "x.gif" in res.output
