@@ -7,6 +7,7 @@ renamed at the end, so an interrupted run never leaves a file that looks finishe
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
 from datetime import datetime, timezone
@@ -49,7 +50,18 @@ def global_attributes(scenario, seed: int, members: int, command: str | None = N
         "members": np.int64(members),
         "creation_time": now,
         "data_sources": DATA_SOURCES,
+        "calibration": _calibration_source(),
+        "uncertainty_distributions": json.dumps(
+            {n: {"dist": d.kind, **d.params} for n, d in scenario.uncertainty.distributions.items()}),
     }
+
+
+def _calibration_source() -> str:
+    """Where the dynamic parameters of this run come from (the fit, or the nominal assumptions)."""
+    from sim.calibration import load_base_state
+
+    return (f"base state 2019 (calibration/base_2019); dynamic parameters from "
+            f"{load_base_state().parameter_source}")
 
 
 def _user() -> str:

@@ -140,3 +140,25 @@ def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
     assert res.exit_code == 0 and "reduced chi2" in res.output and "uncertainty aeei_multiplier" in res.output
     res = CliRunner().invoke(main, ["calibrate", "--out", str(tmp_path / "absent.toml")])
     assert res.exit_code == 2 and "sim calibrate --fit" in res.output
+
+
+def test_sim_run_uses_the_calibrated_parameters():
+    from pathlib import Path
+
+    from sim import io, model
+    from sim.scenario import load_scenario
+
+    doc = read_fitted()
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
+    prep = model.prepare(sc, members=4, seed=1)
+    inp = model.kernel_inputs(prep, 0, 4)
+    fitted_aeei = np.array([doc["parameters"]["aeei"][s]["value"] for s in axes.SECTORS])
+    fitted_life = np.array([doc["parameters"]["lifetime"][s]["value"] for s in axes.SECTORS])
+    mult = prep.samples["aeei_multiplier"][:4]
+    np.testing.assert_allclose(inp.aeei, np.clip(fitted_aeei[None] * mult[:, None], 0, 1))
+    np.testing.assert_allclose(inp.lifetime,
+                               fitted_life[None] * prep.samples["lifetime_multiplier"][:4, None])
+    assert len(set(np.round(mult, 12))) == 4  # the calibrated distribution is sampled
+    attrs = io.global_attributes(sc, 1, 4)
+    assert "fitted.toml" in attrs["calibration"]
+    assert '"aeei_multiplier": {"dist": "lognormal"' in attrs["uncertainty_distributions"]
