@@ -638,8 +638,7 @@ def plot_sweep(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=
                        label=label, zorder=3)
         ax.axhline(100 * threshold, color="#d73027", ls="--", lw=1,
                    label=f"robust threshold {threshold:.0%}")
-        ax.set_xlabel(f"{ds[lever].attrs.get('long_name', lever)} "
-                      f"[{UNITS.get(str(ds[lever].attrs.get('units', '1')), ds[lever].attrs.get('units', '1'))}]")
+        ax.set_xlabel(f"{ds[lever].attrs.get('long_name', lever)} {units(ds[lever])}")
         ax.set_ylabel("probability [% of members]")
         ax.set_ylim(-3, 103)
         ax.set_title(lever[len("lever_"):], fontsize=9)
@@ -657,8 +656,8 @@ def plot_sweep(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=
                     fontweight="bold" if p >= threshold else "normal")
         ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
         ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
-        ax.set_xlabel(f"{levers[0][len('lever_'):]} [{ds[levers[0]].attrs.get('units', '1')}]")
-        ax.set_ylabel(f"{levers[1][len('lever_'):]} [{ds[levers[1]].attrs.get('units', '1')}]")
+        ax.set_xlabel(f"{ds[levers[0]].attrs.get('long_name', levers[0])} {units(ds[levers[0]])}")
+        ax.set_ylabel(f"{ds[levers[1]].attrs.get('long_name', levers[1])} {units(ds[levers[1]])}")
         ax.set_title("P(all success targets) over the grid", fontsize=9)
         bar = fig.colorbar(image, ax=ax, ticks=[0, 0.5, threshold, 1.0], format=lambda v, _: f"{v:.0%}")
         bar.set_label("P(all success targets) [% of members]")
@@ -689,6 +688,10 @@ KINDS: dict[str, Callable[..., Figure]] = {
 }
 """Plot kinds of ``sim plot --kind``, in the order of the complete set."""
 PER_REGION = ("energy", "steel", "sectors")
+CORE = {"ensemble": {"industrial_co2": ("region", "year"), "peak_year_probability": ("region", "year"),
+                     "target_probability": ("target",)},
+        "sweep": {"target_probability": ("case", "target")}}
+"""What every file of a kind has (``sim.results.kind``); the complete set needs it."""
 """Kinds drawn once per region (one file each); the others draw every selected region in one figure."""
 
 
@@ -707,10 +710,8 @@ def figures(ds: xr.Dataset, kinds: Iterable[str] | None = None,
     if unknown:
         raise ValueError(f"unknown plot kind(s) {', '.join(unknown)}; allowed: {', '.join(KINDS)}")
     provinces = list(provinces) if provinces else None
-    if complete and results.kind(ds) == "sweep":
-        kinds = ["sweep"]
-    elif complete:
-        kinds = [k for k in kinds if k != "sweep"]
+    if complete:  # a file without the core of its kind is bad, not a set of inapplicable kinds
+        results.require(ds, CORE[results.kind(ds)], "plotting", dims=CORE[results.kind(ds)])
     out = []
     for kind in kinds:
         try:
