@@ -206,12 +206,13 @@ def plot_fan(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=No
 # --- target attainment ------------------------------------------------------------------------------
 def attainment_matrix(ds: xr.Dataset) -> tuple[np.ndarray, list[str], list[str], list[bool]]:
     """P(attain) as a (target, scope) matrix: rows are target ids without their ':<province>'
-    suffix, columns the scopes (provinces in file order, then the others); NaN where a target does
+    suffix, columns the scopes (national, regional groups, then provinces in file order); NaN where a target does
     not apply. Returns (matrix, row labels, scopes, row is a trend target)."""
     ids = [str(t).split(":")[0] for t in ds["target"].values]
     scopes = [str(s) for s in ds["target_scope"].values]
     provinces = [str(p) for p in ds["province"].values] if "province" in ds.coords else []
-    columns = [p for p in provinces if p in scopes] + sorted({s for s in scopes if s not in provinces})
+    others = sorted({s for s in scopes if s not in provinces}, key=lambda s: (s != "national", s))
+    columns = others + [p for p in provinces if p in scopes]
     rows = list(dict.fromkeys(ids))
     matrix = np.full((len(rows), len(columns)), np.nan)
     prob = ds["target_probability"].values
@@ -255,8 +256,7 @@ def plot_attainment(ds: xr.Dataset, provinces: Iterable[str] | None = None, base
     image = ax.imshow(np.ma.masked_invalid(matrix), cmap=colormaps["RdYlGn"].with_extremes(bad="0.9"),
                       norm=BoundaryNorm(bounds, 256), aspect="auto")
     for (r, c), p in np.ndenumerate(matrix):
-        if not np.isfinite(p):
-            ax.text(c, r, "n/a", ha="center", va="center", fontsize=7, color="0.5")
+        if not np.isfinite(p):  # grey, as the legend says
             continue
         ax.text(c, r, f"{p:.0%}", ha="center", va="center", fontsize=8,
                 fontweight="bold" if p >= 0.9 else "normal")

@@ -172,6 +172,24 @@ def test_attainment_heatmap_holds_the_probabilities(opened, detail):
     assert len(bold) == int((ds["target_probability"].values >= 0.9).sum())
 
 
+def test_attainment_matrix_puts_per_province_targets_in_one_row():
+    ds = xr.Dataset(
+        {"target_probability": ("target", [0.95, 0.4, 0.6, 1.0])},
+        coords={"target": ["peak:Anhui", "peak:Hebei", "eaf", "coal_jjj"],
+                "target_scope": ("target", ["Anhui", "Hebei", "national", "jjj"]),
+                "target_status": ("target", ["simulated", "simulated", "simulated", "trend"]),
+                "target_condition": ("target", ["peak_by", "peak_by", ">=", "change<="]),
+                "target_threshold": ("target", [np.nan, np.nan, 0.2, -0.1]),
+                "target_year": ("target", [2030, 2030, 2030, 2025]),
+                "province": ["Anhui", "Hebei"]})
+    matrix, labels, columns, trend = plots.attainment_matrix(ds)
+    assert columns == ["national", "jjj", "Anhui", "Hebei"]
+    np.testing.assert_array_equal(matrix, [[np.nan, np.nan, 0.95, 0.4], [0.6, np.nan, np.nan, np.nan],
+                                           [np.nan, 1.0, np.nan, np.nan]])
+    assert trend == [False, False, True] and labels[2].endswith("(trend)")
+    assert labels[0].startswith("peak\n(peak year <= 2030")
+
+
 @pytest.mark.parametrize("detail", ensemble.DETAILS)
 def test_energy_mix_stacks_the_carrier_medians(opened, detail):
     ds = opened[detail]
