@@ -149,7 +149,7 @@ def _region_title(ds: xr.Dataset, region: str) -> str:
 
 
 def _approx_note(approx: bool) -> str:
-    return " (sums of provincial medians: no members per sector/carrier in this detail)" if approx else ""
+    return "\n(sums of provincial medians: no members per sector or carrier at this detail)" if approx else ""
 
 
 def _ensemble_only(ds: xr.Dataset, what: str) -> None:
@@ -328,7 +328,7 @@ def plot_energy(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     _mark_milestones(ax, years)
     ax.set_ylabel(f"final energy {units(by_carrier)}")
     ax.set_title(f"{_region_title(ds, region)}: final energy by carrier, stacked medians"
-                 + _approx_note(approx))
+                 + _approx_note(approx), fontsize=10)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, ncol=3, loc="lower left")
     share_ax.set_ylabel("electricity share [share, 0-1]")
