@@ -301,3 +301,40 @@ def report_cmd(file: Path, all_regions: bool) -> None:
             click.echo(report.format_table(ds, all_regions=all_regions))
     except results.ResultsFileError as e:
         _fail(str(e))
+
+
+# --- plots (issue #5) ------------------------------------------------------------------------------------
+from sim.plots import FORMATS as _PLOT_FORMATS, KINDS as _PLOT_KINDS  # noqa: E402  (no matplotlib)
+
+
+@main.command("plot")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(list(_PLOT_KINDS)),
+              help="Figure kind (repeatable; default: every kind the file can serve).")
+@click.option("--province", "provinces", multiple=True, metavar="P",
+              help="Province (English name, ISO code such as CN-AH, or Chinese; repeatable). "
+                   "Default: the file's only province, else national.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: outputs/<file name without .nc>/figures).")
+@click.option("--format", "fmt", type=click.Choice(_PLOT_FORMATS), default="png", show_default=True)
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="Baseline ensemble file (same provinces and years): adds the wedge chart of "
+                   "the reduction against it to the 'sectors' figure.")
+def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out_dir: Path | None,
+             fmt: str, baseline: Path | None) -> None:
+    """Draw the figures of a result FILE (ensemble or combined sweep) from the file alone."""
+    import contextlib
+
+    from sim import plots, results
+
+    out_dir = out_dir or Path("outputs") / file.stem / "figures"
+    try:
+        with contextlib.ExitStack() as stack:
+            ds = stack.enter_context(results.open_results(file))
+            base = stack.enter_context(results.open_results(baseline)) if baseline else None
+            paths = plots.write_figures(ds, out_dir, kinds or None, provinces or None, fmt, base,
+                                        note=lambda text: click.echo(text, err=True))
+    except results.ResultsFileError as e:
+        _fail(str(e))
+    for path in paths:
+        click.echo(str(path))
