@@ -83,6 +83,20 @@ class Hindcast:
                 goal=GOAL_SECTORS.get(sector)))
         return rows
 
+    def province_table(self) -> list[dict]:
+        """Per province covered by CEADs: modelled and observed CO2 over the covered sectors, the
+        error of the total and the median APE over its sectors."""
+        rows = []
+        for p, province in enumerate(axes.PROVINCES):
+            cover = np.isfinite(self.observed[p])
+            if not cover.any():
+                continue
+            m, o = float(self.model[p, cover].sum()), float(self.observed[p, cover].sum())
+            ape = self.ape[p][self.included[p]]
+            rows.append(dict(province=province, model=m, observed=o, error=m / o - 1,
+                             median_ape=_median(ape), n=int(ape.size)))
+        return rows
+
     def meets_goals(self) -> dict[str, bool]:
         out = {"national": abs(self.national_error) <= GOAL_NATIONAL}
         for r in self.sector_table():
@@ -143,6 +157,11 @@ def format_report(h: Hindcast) -> str:
             f"<= {r['goal']:.0%} {'met' if goals[r['sector']] else 'MISSED'}")
         lines.append(f"{r['sector']:<22} {r['model']:>9.1f} {r['observed']:>9.1f} {r['n']:>3} "
                      f"{r['median_ape']:>10.1%} {r['persistence']:>9.1%} {r['scaled_persistence']:>7.1%}  {goal}")
+    lines += ["", f"{'province':<16} {'model Mt':>9} {'CEADs Mt':>9} {'error':>7} "
+              f"{'median APE over sectors':>24}", "-" * 68]
+    for r in h.province_table():
+        lines.append(f"{r['province']:<16} {r['model']:>9.1f} {r['observed']:>9.1f} {r['error']:>+7.1%} "
+                     f"{r['median_ape']:>24.1%}")
     lines += ["",
               "median APE: median over provinces of |model/CEADs - 1| (pairs >= "
               f"{MIN_CO2} Mt); persist.: the 2015 value as forecast; scaled: 2015 x the sector's "

@@ -68,6 +68,12 @@ def test_statistics_follow_their_definitions(fitted):
     # CEADs 2019 in-scope total of the calibration (calibration/base_2019): 3281.5 Mt
     assert np.nansum(fitted.observed) == pytest.approx(3281.5, abs=0.1)
     assert -0.3 < fitted.intensity_change < 0.0
+    rows = {r["province"]: r for r in fitted.province_table()}
+    assert len(rows) == 30 and "Tibet" not in rows
+    p = axes.PROVINCES.index("Hebei")
+    assert rows["Hebei"]["model"] == pytest.approx(np.nansum(np.where(cover[p], fitted.model[p], 0)))
+    assert rows["Hebei"]["median_ape"] == pytest.approx(np.median(fitted.ape[p][inc[p]]))
+    assert sum(r["model"] for r in rows.values()) == pytest.approx(fitted.model[cover].sum())
 
 
 def test_cli_prints_the_report_and_writes_the_plot(tmp_path):
