@@ -1,4 +1,5 @@
-"""Command line: ``sim run``, ``sim validate``, ``sim report``. Thin: parse, call, print.
+"""Command line: ``sim run``, ``sim validate``, ``sim report``, ``sim sweep``.
+Thin: parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
 allowed; no traceback, and nothing is written.
@@ -213,14 +214,25 @@ def _dask_client(sw, scheduler: str | None, workers: int | None, cluster: str | 
 
 @main.command("report")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national.")
-def report_cmd(file: Path, all_regions: bool) -> None:
-    """Print the target table and peak years of an ensemble FILE (NetCDF)."""
+@click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national "
+              "(table and markdown; csv and json always list every region).")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "json"]),
+              default="table", show_default=True,
+              help="Plain-text table, GitHub Markdown tables, one CSV table (a `section` column: "
+                   "target, peak_year, administrative) or one JSON object.")
+def report_cmd(file: Path, all_regions: bool, fmt: str) -> None:
+    """Print the target table and peak years of an ensemble FILE (NetCDF); for a combined sweep
+    file, the robust lever sets (table) or the per-case rows (markdown, csv, json)."""
     from sim import report, results
 
     try:
         with results.open_results(file) as ds:
-            results.require(ds, ("target_value", "target_probability", "peak_year"), "a report")
-            click.echo(report.format_table(ds, all_regions=all_regions))
+            if results.kind(ds) == "sweep":
+                results.require(ds, ("target_probability",), "a sweep report")
+            else:
+                results.require(ds, ("target_value", "target_probability", "peak_year"), "a report")
+            text = report.format_report(ds, fmt, all_regions=all_regions)
     except results.ResultsFileError as e:
         _fail(str(e))
+    click.echo(text, nl=not text.endswith("\n"))
+
