@@ -1,4 +1,4 @@
-"""Command line: ``sim run``, ``sim validate``, ``sim report``, ``sim sweep``.
+"""Command line: ``sim run``, ``sim validate``, ``sim report``, ``sim sweep``, ``sim export``.
 Thin: parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
@@ -236,3 +236,30 @@ def report_cmd(file: Path, all_regions: bool, fmt: str) -> None:
         _fail(str(e))
     click.echo(text, nl=not text.endswith("\n"))
 
+
+# --- IAMC export (issue #5) ----------------------------------------------------------------------
+@main.command("export")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["iamc"]), default="iamc", show_default=True,
+              help="Table format (IAMC: model, scenario, region, variable, unit, one column per year).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file, .csv or .xlsx (default: outputs/<stem>/<stem>_iamc.csv).")
+@click.option("--model", "model_name", default=None,
+              help="IAMC model name (default: china-industry-sim <version>).")
+def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -> None:
+    """Write the IAMC table of an ensemble FILE: quantiles as scenarios <scenario>|p05 ... |p95."""
+    from sim import export, results
+
+    out = out or Path("outputs") / file.stem / f"{file.stem}_iamc.csv"
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        _fail(f"{out}: the IAMC table is written as .csv or .xlsx")
+    try:
+        with results.open_results(file) as ds:
+            df = export.iamc_table(ds, model_name=model_name)
+            meta = export.meta_table(ds, df) if out.suffix.lower() == ".xlsx" else None
+            export.write_iamc(df, out, meta)
+    except results.ResultsFileError as e:
+        _fail(str(e))
+    click.echo(f"wrote {out} ({len(df)} rows: {df['variable'].nunique()} variables x "
+               f"{df['region'].nunique()} regions x {df['scenario'].nunique()} quantile scenarios, "
+               f"years {df.columns[5]}-{df.columns[-1]})")
