@@ -255,9 +255,7 @@ def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -
         _fail(f"{out}: the IAMC table is written as .csv or .xlsx")
     try:
         with results.open_results(file) as ds:
-            df = export.iamc_table(ds, model_name=model_name)
-            meta = export.meta_table(ds, df) if out.suffix.lower() == ".xlsx" else None
-            export.write_iamc(df, out, meta)
+            df = export.export_iamc(ds, out, model_name=model_name)
     except results.ResultsFileError as e:
         _fail(str(e))
     click.echo(f"wrote {out} ({len(df)} rows: {df['variable'].nunique()} variables x "

@@ -227,10 +227,9 @@ def _check(ds: xr.Dataset) -> None:
         raise ResultsFileError(f"{results.name_of(ds)}: cannot be used for an IAMC export: variable "
                                f"industrial_co2 has dimensions ({', '.join(ds['industrial_co2'].dims)}),"
                                " needs member or quantile")
-    for name in ("province",):
-        if name not in ds.dims:
-            raise ResultsFileError(f"{results.name_of(ds)}: cannot be used for an IAMC export: "
-                                   f"missing dimension {name}")
+    if "province" not in ds.dims:
+        raise ResultsFileError(f"{results.name_of(ds)}: cannot be used for an IAMC export: "
+                               "missing dimension province")
 
 
 def _region_names(ds: xr.Dataset) -> tuple[dict[str, str], str | None]:
@@ -343,9 +342,10 @@ def meta_table(ds: xr.Dataset, df: "pd.DataFrame") -> dict[str, list]:
     )
 
 
-def export_iamc(ds: xr.Dataset, path: Path | str, model_name: str | None = None) -> Path:
-    """Build the IAMC table of ``ds`` and write it to ``path`` (.csv or .xlsx)."""
+def export_iamc(ds: xr.Dataset, path: Path | str, model_name: str | None = None) -> "pd.DataFrame":
+    """Build the IAMC table of ``ds``, write it to ``path`` (.csv, or .xlsx with a meta sheet)
+    and return it. Nothing is written if the file cannot serve (ResultsFileError)."""
     df = iamc_table(ds, model_name=model_name)
     meta = meta_table(ds, df) if Path(path).suffix.lower() == ".xlsx" else None
-    return write_iamc(df, path, meta)
-
+    write_iamc(df, path, meta)
+    return df
