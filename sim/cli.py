@@ -1,4 +1,5 @@
-"""Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``, ``sim report``. Thin: parse, call, print.
+"""Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``,
+``sim report``, ``sim plot``, ``sim export``. Thin: parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
 allowed; no traceback, and nothing is written.
@@ -290,17 +291,27 @@ def _dask_client(sw, scheduler: str | None, workers: int | None, cluster: str | 
 
 @main.command("report")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national.")
-def report_cmd(file: Path, all_regions: bool) -> None:
-    """Print the target table and peak years of an ensemble FILE (NetCDF)."""
+@click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national "
+              "(table and markdown; csv and json always list every region).")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "json"]),
+              default="table", show_default=True,
+              help="Plain-text table, GitHub Markdown tables, one CSV table (a `section` column: "
+                   "target, peak_year, administrative) or one JSON object.")
+def report_cmd(file: Path, all_regions: bool, fmt: str) -> None:
+    """Print the target table and peak years of an ensemble FILE (NetCDF); for a combined sweep
+    file, the robust lever sets (table) or the per-case rows (markdown, csv, json)."""
     from sim import report, results
 
     try:
         with results.open_results(file) as ds:
-            results.require(ds, ("target_value", "target_probability", "peak_year"), "a report")
-            click.echo(report.format_table(ds, all_regions=all_regions))
+            if results.kind(ds) == "sweep":
+                results.require(ds, ("target_probability",), "a sweep report")
+            else:
+                results.require(ds, ("target_value", "target_probability", "peak_year"), "a report")
+            text = report.format_report(ds, fmt, all_regions=all_regions)
     except results.ResultsFileError as e:
         _fail(str(e))
+    click.echo(text, nl=not text.endswith("\n"))
 
 
 # --- plots (issue #5) ------------------------------------------------------------------------------------
@@ -338,3 +349,29 @@ def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out
         _fail(str(e))
     for path in paths:
         click.echo(str(path))
+
+
+# --- IAMC export (issue #5) ----------------------------------------------------------------------
+@main.command("export")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["iamc"]), default="iamc", show_default=True,
+              help="Table format (IAMC: model, scenario, region, variable, unit, one column per year).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file, .csv or .xlsx (default: outputs/<stem>/<stem>_iamc.csv).")
+@click.option("--model", "model_name", default=None,
+              help="IAMC model name (default: china-industry-sim <version>).")
+def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -> None:
+    """Write the IAMC table of an ensemble FILE: quantiles as scenarios <scenario>|p05 ... |p95."""
+    from sim import export, results
+
+    out = out or Path("outputs") / file.stem / f"{file.stem}_iamc.csv"
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        _fail(f"{out}: the IAMC table is written as .csv or .xlsx")
+    try:
+        with results.open_results(file) as ds:
+            df = export.export_iamc(ds, out, model_name=model_name)
+    except results.ResultsFileError as e:
+        _fail(str(e))
+    click.echo(f"wrote {out} ({len(df)} rows: {df['variable'].nunique()} variables x "
+               f"{df['region'].nunique()} regions x {df['scenario'].nunique()} quantile scenarios, "
+               f"years {df.columns[5]}-{df.columns[-1]})")

@@ -160,3 +160,154 @@ def _common_prefix(ids: list[str]) -> str:
         while not i.startswith(prefix):
             prefix = prefix[:-1]
     return prefix
+
+
+# --- machine-readable and Markdown formats (issue #5) ---------------------------------------------
+FORMATS = ("table", "markdown", "csv", "json")
+
+CSV_COLUMNS = ("section", "id", "region", "scope", "year", "condition", "median", "p05", "p95",
+               "probability", "by_2030", "not_peaked", "plateau_median", "units", "status",
+               "source", "description", "reason")
+"""One CSV table, one row per target (section ``target``), per region's peak-year distribution
+(``peak_year``: median, p05, p95 are years, by_2030 and not_peaked shares of members) and per
+administrative target (``administrative``, status ``not simulated``); cells that do not apply
+to a section are empty."""
+
+
+def report_data(ds: xr.Dataset) -> dict:
+    """Everything the report says, as plain Python values (NaN as None): scenario, members,
+    seed, detail, years, targets, peak years of every region, administrative targets."""
+    members = int(ds.attrs.get("members", ds.sizes.get("member", 0)))
+    seed = ds.attrs.get("seed")
+    return _plain(dict(
+        scenario=str(ds.attrs.get("scenario_name", "")),
+        members=members,
+        seed=None if seed is None else int(seed),
+        detail=str(ds.attrs.get("output_detail", "full")),
+        years=[int(ds["year"][0]), int(ds["year"][-1])],
+        targets=target_rows(ds),
+        peak_years=peak_rows(ds),
+        administrative=[dict(a, status="not simulated") for a in administrative(ds)],
+    ))
+
+
+def _plain(x):
+    """JSON-ready: NaN/inf -> None, NumPy scalars -> Python numbers."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    return x
+
+
+def format_json(ds: xr.Dataset) -> str:
+    """The report as one JSON object (see :func:`report_data`)."""
+    return json.dumps(report_data(ds), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def format_csv(ds: xr.Dataset) -> str:
+    """The report as one CSV table with a ``section`` column (see :data:`CSV_COLUMNS`)."""
+    import csv
+    import io
+
+    data = report_data(ds)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="raise", lineterminator="\n")
+    w.writeheader()
+    for r in data["targets"]:
+        w.writerow(dict(r, section="target"))
+    for r in data["peak_years"]:
+        w.writerow(dict(r, section="peak_year"))
+    for a in data["administrative"]:
+        w.writerow({k: a.get(k, "") for k in ("id", "description", "reason", "source", "status")}
+                   | dict(section="administrative"))
+    return buf.getvalue()
+
+
+def _md_row(cells) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+
+def _md_table(header, rows) -> list[str]:
+    return [_md_row(header), _md_row(["---"] * len(header)), *(_md_row(r) for r in rows)]
+
+
+def format_markdown(ds: xr.Dataset, all_regions: bool = False) -> str:
+    """The report as GitHub-flavoured Markdown tables (values formatted as in the text table;
+    peak years of the national region only for many regions, unless ``all_regions``)."""
+    data = report_data(ds)
+    lines = [f"## Scenario {data['scenario'] or '?'}", "",
+             f"{data['members']} members, seed {data['seed']}, years {data['years'][0]}-"
+             f"{data['years'][1]}, output detail {data['detail']}", "", "### Targets", ""]
+    rows = []
+    for r in target_rows(ds):
+        ch = r["condition"].startswith("change") or r["condition"].endswith("below peak")
+        rows.append([r["id"], r["scope"], r["year"], r["condition"],
+                     _fmt_value(r["median"], r["units"], ch),
+                     f"{_fmt_value(r['p05'], r['units'], ch)} .. {_fmt_value(r['p95'], r['units'], ch)}",
+                     f"{r['probability']:.0%}" if np.isfinite(r["probability"]) else "n/a",
+                     r["status"], r["source"]])
+    lines += _md_table(["target", "scope", "year", "condition", "median", "5-95 % range",
+                        "P(attain)", "status", "source"], rows)
+    regions = list(ds["region"].values)
+    shown = regions if (all_regions or len(regions) <= 8) else ["national"]
+    lines += ["", "### Industrial CO2 peak year", ""]
+    lines += _md_table(["region", "median", "5-95 %", "P(<=2030)", "not peaked", "plateau from"],
+                       [[r["region"], r["median"], f"{r['p05']}-{r['p95']}", f"{r['by_2030']:.0%}",
+                         f"{r['not_peaked']:.0%}", r["plateau_median"]]
+                        for r in peak_rows(ds, shown)])
+    if data["administrative"]:
+        lines += ["", "### Administrative targets", ""]
+        lines += _md_table(["target", "description", "status", "reason"],
+                           [[a["id"], a.get("description", ""), a["status"], a.get("reason", "")]
+                            for a in data["administrative"]])
+    return "\n".join(lines) + "\n"
+
+
+def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False) -> str:
+    """The report of an ensemble file, or the per-case summary of a combined sweep file."""
+    if "case" in ds.dims:
+        return format_sweep(ds, fmt)
+    if fmt == "table":
+        return format_table(ds, all_regions=all_regions)
+    if fmt == "markdown":
+        return format_markdown(ds, all_regions=all_regions)
+    if fmt == "csv":
+        return format_csv(ds)
+    if fmt == "json":
+        return format_json(ds)
+    raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+
+
+def format_sweep(ds: xr.Dataset, fmt: str = "table") -> str:
+    """A combined sweep file: the robust-lever-set summary (table) or the per-case rows (lever
+    values, P(attain) of each success target, P(all), robust) as Markdown, CSV or JSON."""
+    import csv
+    import io
+
+    from sim import sweep
+
+    if fmt == "table":
+        return sweep.format_summary(ds)
+    rows = _plain(sweep.summary_rows(ds))
+    if fmt == "json":
+        return json.dumps(dict(
+            sweep=str(ds.attrs.get("sweep_name", "")), scenario=str(ds.attrs.get("scenario_name", "")),
+            members=int(ds.attrs.get("members", 0)), seed=_plain(ds.attrs.get("seed")),
+            success_targets=str(ds.attrs.get("success_targets", "")).split(),
+            robust_probability=float(ds.attrs.get("robust_probability", 0.9)), cases=rows),
+            ensure_ascii=False, indent=2, allow_nan=False)
+    cols = list(rows[0]) if rows else ["case"]
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue()
+    if fmt == "markdown":
+        return "\n".join(_md_table(cols, [[r[c] for c in cols] for r in rows])) + "\n"
+    raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
