@@ -46,7 +46,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from kernels.stock_flow import simulate
-from sim import axes
+from sim import axes, io
 from sim.calibration import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
 from sim.history import (ACTIVITY_SERIES, CO2_CARRIERS, PJ_PER_TWH, History, co2_by_carrier,
                          historical_inputs, load_history, switch_fuels)
@@ -597,9 +597,8 @@ def write_fitted(result: FitResult, path: Path = FITTED_FILE, growth_path: Path 
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with io.atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def summary(result: FitResult) -> str:

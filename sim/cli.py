@@ -197,9 +197,10 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
     h = hc.run(fitted=not nominal)
     click.echo(hc.format_report(h))
     if plot_path is not None:
-        tmp = plot_path.with_name(f".{plot_path.stem}.tmp{plot_path.suffix}")
-        hc.plot(h).savefig(tmp, dpi=120)
-        tmp.replace(plot_path)
+        from sim import io
+
+        with io.atomic_path(plot_path) as tmp:
+            hc.plot(h).savefig(tmp, dpi=120)
         click.echo(f"wrote {plot_path}")
     missed = [k for k, ok in h.meets_goals().items() if not ok]
     if missed:

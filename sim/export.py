@@ -60,7 +60,6 @@ Solids|Biomass.
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -68,7 +67,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import numpy as np
 import xarray as xr
 
-from sim import __version__, results
+from sim import __version__, io, results
 from sim.results import ResultsFileError
 
 if TYPE_CHECKING:  # pandas is imported when a table is built, not by `sim --help`
@@ -309,9 +308,7 @@ def write_iamc(df: "pd.DataFrame", path: Path | str, meta: dict | None = None) -
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{path}: the IAMC table is written as .csv or .xlsx, not {suffix or 'no suffix'!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{suffix}")
-    try:
+    with io.atomic_path(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:
@@ -321,10 +318,6 @@ def write_iamc(df: "pd.DataFrame", path: Path | str, meta: dict | None = None) -
                 df.to_excel(xw, sheet_name="data", index=False)
                 if meta is not None:
                     pd.DataFrame(meta).to_excel(xw, sheet_name="meta", index=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -6,12 +6,14 @@ renamed at the end, so an interrupted run never leaves a file that looks finishe
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import xarray as xr
@@ -80,15 +82,23 @@ def encoding_for(ds: xr.Dataset) -> dict:
     return enc
 
 
-def write_atomic(ds: xr.Dataset, path: Path) -> Path:
-    """Write ``ds`` to ``path`` via a temporary file in the same folder; returns ``path``."""
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """A temporary name in ``path``'s folder (same suffix) to write to; renamed to ``path`` when
+    the block completes, removed if it raises, so no half-written file ever carries the name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
-        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding_for(ds))
+        yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
-    return path
+
+
+def write_atomic(ds: xr.Dataset, path: Path) -> Path:
+    """Write ``ds`` to ``path`` via a temporary file in the same folder; returns ``path``."""
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding_for(ds))
+    return Path(path)

@@ -25,14 +25,13 @@ and summary detail the file has no energy by sector, and the wedges are by secto
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 import xarray as xr
 
-from sim import report, results
+from sim import io, report, results
 from sim.results import ResultsFileError
 
 if TYPE_CHECKING:
@@ -746,12 +745,7 @@ def write_figures(ds: xr.Dataset, out_dir: Path | str, kinds: Iterable[str] | No
     paths = []
     for stem, fig in drawn:
         path = out_dir / f"{stem}.{fmt}"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        with io.atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=150)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         paths.append(path)
     return paths
