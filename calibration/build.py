@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim import axes
-from sim.calibration import stock_age_profile
+from sim.base_state import stock_age_profile
 
 HERE = Path(__file__).resolve().parent
 YEAR = axes.BASE_YEAR  # default year to build

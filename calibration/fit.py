@@ -28,7 +28,7 @@ province's energy balance); the larger is reported and used for the uncertainty 
 
 The Jacobian is computed by forward differences in one kernel call, one ensemble member per
 parameter (growth, lifetime and AEEI are per-member kernel inputs; the fuel-switching trends act
-after the kernel, see sim.history.switch_fuels); the steel stock lifetime, which changes the
+after the kernel, see sim.historical_run.switch_fuels); the steel stock lifetime, which changes the
 shared in-use stock profile, takes one more call.
 """
 
@@ -47,8 +47,8 @@ from scipy.optimize import least_squares
 
 from kernels.stock_flow import simulate
 from sim import axes, io
-from sim.calibration import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
-from sim.history import (ACTIVITY_SERIES, CO2_CARRIERS, PJ_PER_TWH, History, co2_by_carrier,
+from sim.base_state import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
+from sim.historical_run import (ACTIVITY_SERIES, CO2_CARRIERS, PJ_PER_TWH, History, co2_by_carrier,
                          historical_inputs, load_history, switch_fuels)
 
 WINDOW = (2010, 2015)
@@ -109,7 +109,7 @@ class Observations:
     """Observed series over the fit window (index 0 = the base year), arrays in sim.axes order."""
 
     years: tuple[int, ...]
-    co2: np.ndarray            # (T,P,S,4) Mt by sim.history.CO2_CARRIERS, NaN = not observed
+    co2: np.ndarray            # (T,P,S,4) Mt by sim.historical_run.CO2_CARRIERS, NaN = not observed
     activity: np.ndarray       # (T,P,S) observed activity (Mt or index), NaN = missing
     electricity: np.ndarray | None  # (T,S) TWh national, or None
     eaf_share: dict = field(default_factory=dict)  # {year: national EAF share of crude steel}
@@ -545,7 +545,7 @@ def write_fitted(result: FitResult, path: Path = FITTED_FILE, growth_path: Path 
     lay = result.lay
     lines = [
         "# Dynamic parameters fitted over 2010-2015 (calibration/fit.py; methods in calibration/README.md).",
-        "# Written by `sim calibrate --fit`; read by sim.calibration.load_base_state (sim run, sim hindcast).",
+        "# Written by `sim calibrate --fit`; read by sim.base_state.load_base_state (sim run, sim hindcast).",
         "# value: fitted; sd: standard deviation (the larger of model-based and province-cluster-robust);",
         "# prior, prior_sd: the Gaussian prior (assumptions.toml nominal); at_bound: the value sits on a bound.",
         "",

@@ -144,7 +144,7 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
     to CEADs CO2 by province, sector and fuel and to NBS outputs, by bounded least squares; the
     default uncertainty widths (dist = "calibrated" in a scenario) are derived from it.
     """
-    from sim.calibration import FITTED_FILE, read_fitted
+    from sim.base_state import FITTED_FILE, read_fitted
 
     out = out or FITTED_FILE
     if do_fit:

@@ -2,7 +2,7 @@
 
 From the 2015 base state (calibration/base_2015, built exactly as the 2019 one) the kernel steps
 to 2019 driven by the *observed* activity of 2016-2019 (NBS crude steel, cement and ten non-ferrous
-metals by province; the real value-added index for the other sectors; ``sim.history.
+metals by province; the real value-added index for the other sectors; ``sim.historical_run.
 observed_growth``), with the dynamic parameters of the 2010-2015 fit (calibration/fitted.toml) and
 no policy levers. Modelled CO2 (direct fossil + process, Mt CO2) by province and sector in 2019 is
 compared with CEADs 2019.
@@ -112,8 +112,8 @@ def _median(x: np.ndarray) -> float:
 def run(fitted: bool = True) -> Hindcast:
     """Run the hindcast (one deterministic member; about a second after compilation)."""
     from kernels.stock_flow import simulate
-    from sim.calibration import load_base_state
-    from sim.history import co2_by_carrier, historical_inputs, load_history, observed_growth
+    from sim.base_state import load_base_state
+    from sim.historical_run import co2_by_carrier, historical_inputs, load_history, observed_growth
 
     base = load_base_state(START, fitted=fitted)
     history = load_history()

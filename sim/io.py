@@ -60,7 +60,7 @@ def global_attributes(scenario, seed: int, members: int, command: str | None = N
 
 def _calibration_source() -> str:
     """Where the dynamic parameters of this run come from (the fit, or the nominal assumptions)."""
-    from sim.calibration import load_base_state
+    from sim.base_state import load_base_state
 
     return (f"base state 2019 (calibration/base_2019); dynamic parameters from "
             f"{load_base_state().parameter_source}")

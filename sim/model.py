@@ -22,7 +22,7 @@ import xarray as xr
 from kernels.arrays import KernelInputs, KernelOutputs
 from kernels.stock_flow import simulate
 from sim import axes, indicators, targets as target_checks
-from sim.calibration import BaseState, autonomous_share, load_base_state, with_trend
+from sim.base_state import BaseState, autonomous_share, load_base_state, with_trend
 from sim.levers import lever_array
 from sim.scenario import OBSERVED_GROWTH_UNTIL
 from sim.uncertainty import sample

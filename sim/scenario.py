@@ -388,7 +388,7 @@ def _gdp_offset(base: Any, provinces: Sequence[str], years: np.ndarray) -> np.nd
     """(P, T) province − national SSP2 GDP growth from the calibration."""
     off = getattr(base, "gdp_growth_offset", None)
     if off is None and getattr(base, "gdp_growth", None) is not None:
-        # sim.calibration.BaseState: gdp_growth (P_all, Y), gdp_growth_national (Y,), gdp_growth_years
+        # sim.base_state.BaseState: gdp_growth (P_all, Y), gdp_growth_national (Y,), gdp_growth_years
         gy = np.asarray(base.gdp_growth_years, dtype=float)
         diff = np.asarray(base.gdp_growth, dtype=float) - np.asarray(base.gdp_growth_national, dtype=float)[None]
         idx = [axes.PROVINCES.index(p) for p in provinces]
@@ -665,7 +665,7 @@ def _parse_uncertainty(tb: dict, chk: _Checker) -> UncertaintySpec:
 def _calibrated_distribution(name: str, t: dict, path: str, chk: _Checker) -> dict:
     """``dist = "calibrated"``: the distribution the 2010-2015 fit derived for ``name``
     (calibration/fitted.toml ``[uncertainty.<name>]``, see calibration/fit.py)."""
-    from sim.calibration import FITTED_FILE, read_fitted
+    from sim.base_state import FITTED_FILE, read_fitted
 
     extra = [k for k in t if k != "dist"]
     if extra:

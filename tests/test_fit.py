@@ -10,8 +10,8 @@ import pytest
 
 from calibration import fit
 from sim import axes
-from sim.calibration import load_base_state, read_fitted
-from sim.history import load_history
+from sim.base_state import load_base_state, read_fitted
+from sim.historical_run import load_history
 
 PROVINCES = ("Anhui", "Hebei", "Jiangsu", "Shandong")
 

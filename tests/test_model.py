@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 from sim import axes, io, model
-from sim.calibration import load_base_state
+from sim.base_state import load_base_state
 from sim.scenario import load_scenario
 from sim.variables import VARIABLES
 

@@ -300,7 +300,7 @@ def test_scenario_uncertainty_sampling_covers_all_parameters():
 
 
 def test_calibrated_distributions_come_from_the_fit(tmp_path):
-    from sim.calibration import read_fitted
+    from sim.base_state import read_fitted
 
     table = read_fitted()["uncertainty"]
     sc = load_scenario(write(tmp_path, '\n[uncertainty.aeei_multiplier]\ndist = "calibrated"\n'

@@ -3,7 +3,7 @@
 The history is read from the committed tables in calibration/history/ (written by
 ``python -m calibration.history`` from ../shared/data, which is never read at run time).
 
-A historical run starts from an earlier base state (``sim.calibration.load_base_state(2010)`` or
+A historical run starts from an earlier base state (``sim.base_state.load_base_state(2010)`` or
 ``(2015)``) and steps the kernel with no policy levers: capacity replaced like for like, a national
 scrap pool, and the autonomous fuel-switching trends of the calibration. Growth is either observed
 (:func:`observed_growth`, the hindcast) or fitted (calibration/fit.py).
@@ -24,7 +24,7 @@ import numpy as np
 
 from kernels.arrays import KernelInputs
 from sim import axes
-from sim.calibration import CALIBRATION_DIR, BaseState, autonomous_share
+from sim.base_state import CALIBRATION_DIR, BaseState, autonomous_share
 
 HISTORY_DIR = CALIBRATION_DIR / "history"
 CO2_CARRIERS: tuple[str, ...] = ("coal", "oil", "gas", "process")
