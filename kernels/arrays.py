@@ -12,8 +12,10 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 N_CARRIERS = 7
-FOSSIL = (0, 1, 2)
-ELECTRICITY, HEAT, HYDROGEN = 3, 4, 5
+"""Carrier positions of SPEC.md's index c: the one place they are declared. ``sim.axes.CARRIERS``
+names them in this order (a test checks the two agree)."""
+COAL, OIL, GAS, ELECTRICITY, HEAT, HYDROGEN, BIOMASS = range(N_CARRIERS)
+FOSSIL = (COAL, OIL, GAS)
 
 
 @dataclass
