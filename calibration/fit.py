@@ -45,11 +45,13 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
+from kernels.arrays import ELECTRICITY
 from kernels.stock_flow import simulate
 from sim import axes, io
 from sim.base_state import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
-from sim.historical_run import (ACTIVITY_SERIES, CO2_CARRIERS, PJ_PER_TWH, History, co2_by_carrier,
-                         historical_inputs, load_history, switch_fuels)
+from sim.historical_run import (ACTIVITY_SERIES, CO2_CARRIERS, History, co2_by_carrier,
+                                historical_inputs, load_history, switch_fuels)
+from sim.units import PJ_PER_TWH
 
 WINDOW = (2010, 2015)
 GROWTH_FILE = CALIBRATION_DIR / "fitted_growth.csv"
@@ -57,7 +59,6 @@ SECTORS = axes.SECTORS
 S = len(SECTORS)
 STEEL = SECTORS.index("iron_steel")
 EAF = axes.route_index("iron_steel", "scrap_eaf")
-ELEC = axes.CARRIERS.index("electricity")
 STEEL_METAL = axes.METALS.index("steel")
 MATERIAL = np.array([s in axes.MATERIAL_SECTORS for s in SECTORS])
 MIN_CO2 = 0.1
@@ -244,7 +245,7 @@ class Problem:
                               par["electrification_trend"][rows], self.obs.years)
             co2[rows] = np.moveaxis(co2_by_carrier(fe, base.ef, out.co2_process), -1, 1)
             demand[rows] = np.moveaxis(out.demand, -1, 1)
-            elec[rows] = np.moveaxis(fe[:, :, :, ELEC].sum(axis=1), -1, 1) / PJ_PER_TWH
+            elec[rows] = np.moveaxis(fe[:, :, :, ELECTRICITY].sum(axis=1), -1, 1) / PJ_PER_TWH
             steel = out.production[:, :, STEEL]  # (M,P,R,T)
             eaf[rows] = steel[:, :, EAF].sum(1) / np.maximum(steel.sum((1, 2)), 1e-300)
         return dict(co2=co2, demand=demand, electricity=elec, eaf=eaf)

@@ -67,6 +67,9 @@ SECTORS: tuple[str, ...] = (
 MATERIAL_SECTORS: tuple[str, ...] = ("iron_steel", "nonferrous", "nonmetallic_minerals")
 """Sectors whose activity is physical output [Mt yr-1]; the others use value added
 [1e9 CNY (2019 prices) yr-1] as their activity unit."""
+VA_SECTORS: tuple[str, ...] = tuple(s for s in SECTORS if s not in MATERIAL_SECTORS)
+"""Sectors whose activity unit is value added [1e9 CNY (2019 prices) yr-1]: all but
+:data:`MATERIAL_SECTORS`, in :data:`SECTORS` order."""
 
 ENERGY_INTENSIVE_SECTORS: tuple[str, ...] = (
     "iron_steel",
@@ -110,6 +113,8 @@ CARRIERS: tuple[str, ...] = (
     "biomass",
 )
 FOSSIL_CARRIERS: tuple[str, ...] = ("coal", "oil", "gas")
+"""Carriers with a direct emission factor (kernels/SPEC.md); their positions are
+``kernels.arrays.FOSSIL``."""
 
 # --- metals with an in-use stock that yields scrap -----------------------------------------------
 METALS: tuple[str, ...] = ("steel", "aluminium")

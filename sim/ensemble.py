@@ -6,8 +6,8 @@ reduces each chunk to the requested output detail and appends it to the file alo
 Statistics that need every member are built without holding the ensemble:
 
 * target probabilities and the peak-year distribution are exact running counts;
-* quantiles (``quantile`` dimension, :data:`QUANTILES`) are computed at the end from a scratch
-  HDF5 file holding the per-member values, read back one province at a time.
+* quantiles (``quantile`` dimension, ``sim.results.QUANTILES``) are computed at the end from a
+  scratch HDF5 file holding the per-member values, read back one province at a time.
 
 Output detail (``--detail``):
 
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -47,6 +46,8 @@ import numpy as np
 import xarray as xr
 
 from sim import io
+from sim.results import QUANTILES
+from sim.results import member_quantiles as _quantiles
 
 if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by `sim --help`
     from sim import model
@@ -55,7 +56,6 @@ DETAILS = ("full", "province", "summary")
 FULL_DETAIL_MAX_MEMBERS = 1000
 """Default detail: ``full`` up to this many members (a national full-detail member is ~0.4 MB in
 the file and ~2.4 MB in memory while its chunk is processed), ``province`` above."""
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SCRATCH_ZLIB = False
 """Scratch is deleted at the end: compressing it costs more time than the disk it saves."""
 
@@ -369,25 +369,3 @@ def _write_quantiles(main, scratch) -> None:
 def _store(main, name: str, index: tuple, values: np.ndarray) -> None:
     """Write quantiles (quantile, ...) of member-first block ``index`` of variable ``name``."""
     main[name][(slice(None),) + index[1:]] = values
-
-
-def _quantiles(x, q: np.ndarray) -> np.ndarray:
-    """Quantiles over axis 0 (linear interpolation, NumPy's default; inverted CDF for integers
-    such as years, so a quantile of years is a year), ignoring NaN.
-
-    Without NaN the block is sorted once along the member axis and every quantile interpolated
-    from it (about 5x faster than ``np.quantile``'s multi-pivot partition on these shapes).
-    """
-    x = np.asarray(x)
-    if np.issubdtype(x.dtype, np.integer):
-        return np.quantile(x, q, axis=0, method="inverted_cdf")
-    if np.isnan(x).any():
-        with warnings.catch_warnings():  # a target undefined in every member stays NaN, silently
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanquantile(x, q, axis=0)
-    xs = np.sort(x, axis=0)
-    pos = q * (x.shape[0] - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, x.shape[0] - 1)
-    frac = (pos - lo).reshape((-1,) + (1,) * (x.ndim - 1))
-    return xs[lo] + (xs[hi] - xs[lo]) * frac

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kernels.arrays import KernelInputs
+from kernels.arrays import COAL, ELECTRICITY, FOSSIL, GAS, KernelInputs
 from sim import axes
 from sim.base_state import CALIBRATION_DIR, BaseState, autonomous_share
+from sim.uncertainty import PARAMETERS
+from sim.units import PJ_PER_TWH
 
 HISTORY_DIR = CALIBRATION_DIR / "history"
 CO2_CARRIERS: tuple[str, ...] = ("coal", "oil", "gas", "process")
@@ -35,12 +37,9 @@ ACTIVITY_SERIES: dict[str, str] = {
     "nonmetallic_minerals": "cement_mt",
 }
 """Observed activity series of the material sectors; the others follow ``va_index``."""
-ELEC_RATIO = 0.7
-"""PJ electricity per PJ fossil electrified in historical runs: the nominal of sim.uncertainty."""
-PJ_PER_TWH = 3.6
-
-_COAL, _OIL, _GAS, _ELEC = (axes.CARRIERS.index(c) for c in ("coal", "oil", "gas", "electricity"))
-_FOSSIL = (_COAL, _OIL, _GAS)
+ELEC_RATIO = PARAMETERS["elec_ratio"].nominal
+"""PJ electricity per PJ fossil electrified in historical runs [PJ PJ-1]: the nominal of
+``sim.uncertainty.PARAMETERS['elec_ratio']``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,12 +169,12 @@ def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.n
     x = autonomous_share(gas_rate, years)[:, None]   # (M,1,S,T)
     e = autonomous_share(elec_rate, years)[:, None]
     out = final_energy.copy()
-    moved = x * out[:, :, :, _COAL]
-    out[:, :, :, _COAL] -= moved
-    out[:, :, :, _GAS] += moved
-    z = e[:, :, :, None] * out[:, :, :, list(_FOSSIL)]
-    out[:, :, :, list(_FOSSIL)] -= z
-    out[:, :, :, _ELEC] += elec_ratio * z.sum(axis=3)
+    moved = x * out[:, :, :, COAL]
+    out[:, :, :, COAL] -= moved
+    out[:, :, :, GAS] += moved
+    z = e[:, :, :, None] * out[:, :, :, list(FOSSIL)]
+    out[:, :, :, list(FOSSIL)] -= z
+    out[:, :, :, ELECTRICITY] += elec_ratio * z.sum(axis=3)
     return out
 
 
@@ -184,7 +183,7 @@ def co2_by_carrier(final_energy: np.ndarray, ef: np.ndarray, co2_process: np.nda
     process CO2 (M,P,S,T) (SPEC step 9 summed over routes; no capture in historical runs)."""
     M, P, S, C, T = final_energy.shape
     out = np.empty((M, P, S, len(CO2_CARRIERS), T))
-    for j, c in enumerate(_FOSSIL):
+    for j, c in enumerate(FOSSIL):
         out[:, :, :, j] = final_energy[:, :, :, c] * ef[None, :, :, c, None]
     out[:, :, :, 3] = co2_process
     return out

@@ -26,10 +26,8 @@ from sim.base_state import BaseState, autonomous_share, load_base_state, with_tr
 from sim.levers import lever_array
 from sim.scenario import OBSERVED_GROWTH_UNTIL
 from sim.uncertainty import sample
+from sim.units import PJ_PER_TWH
 from sim.variables import VARIABLES
-
-PJ_PER_TWH = 3.6
-"""[PJ TWh-1]; so t CO2/MWh × 1/3.6 = Mt CO2/PJ."""
 
 _FLOOR_LEVERS: dict[str, tuple[tuple[str, ...], int]] = {
     # lever -> (sectors, route position) of the route whose capacity share it floors
@@ -249,9 +247,8 @@ def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
                  "co2_captured", "scrap_supply", "scrap_use", "inuse_stock"):
         if wanted(name):
             data[name] = getattr(out, name)
-    steel = out.production[:, :, axes.SECTORS.index("iron_steel")]
-    data["eaf_share"] = indicators._ratio(steel[:, :, axes.route_index("iron_steel", "scrap_eaf")],
-                                          steel.sum(axis=2))
+    data["eaf_share"] = indicators.eaf_share(out.production[:, :, axes.SECTORS.index("iron_steel")],
+                                             route_axis=2)
     data["grid_emission_factor"] = ctx.grid_ef
     data["grid_renewable_share"] = ctx.grid_renewable_share
     return data

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import numpy as np
 import xarray as xr
 
-from sim import io, report, results
+from sim import axes, io, report, results
 from sim.results import ResultsFileError
 
 if TYPE_CHECKING:
@@ -41,12 +41,9 @@ if TYPE_CHECKING:
 FORMATS = ("png", "pdf", "svg")
 BANDS = ((0.05, 0.95, "5-95 %", 0.18), (0.25, 0.75, "25-75 %", 0.35))
 """Fan-chart bands: (low quantile, high quantile, label, opacity)."""
-FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MILESTONES = (2025, 2030, 2035)
 FAN_DEFAULT_PROVINCES = 6
 """Without --province the fan chart shows every province up to this many, else national only."""
-FOSSIL = ("coal", "oil", "gas")
-"""Carriers with a direct emission factor (kernels/SPEC.md)."""
 UNITS = {"Mt yr-1": "Mt/yr", "PJ yr-1": "PJ/yr", "1e9 yr-1": "bn CNY/yr (2019 prices)",
          "Mt": "Mt", "1": "share, 0-1", "t MW-1 h-1": "t CO2/MWh"}
 CARRIER_COLOURS = {"coal": "#4d4d4d", "oil": "#8c510a", "gas": "#dfc27d", "electricity": "#2166ac",
@@ -181,7 +178,7 @@ def plot_fan(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=No
     grid = fig.add_gridspec(len(regions), 2, width_ratios=(3, 1.2))
     for i, region in enumerate(regions):
         ax = fig.add_subplot(grid[i, 0])
-        _fan(ax, years, results.quantiles(co2.sel(region=region), FAN_QUANTILES), "#b2182b")
+        _fan(ax, years, results.quantiles(co2.sel(region=region), results.QUANTILES), "#b2182b")
         _mark_milestones(ax, years)
         ax.set_title(f"{_region_title(ds, region)}: industrial CO2 (direct + process - captured)")
         ax.set_xlabel("year")
@@ -317,7 +314,7 @@ def plot_energy(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     if "member" in by_carrier.dims:
         ax.plot(years, results.median(total).values, color="black", ls="--", lw=1.2,
                 label="median of the total")
-        _fan(share_ax, years, results.quantiles(electricity / total, FAN_QUANTILES), "#2166ac")
+        _fan(share_ax, years, results.quantiles(electricity / total, results.QUANTILES), "#2166ac")
         share_note = "median and bands over members"
     else:
         medians = results.median(by_carrier)
@@ -354,9 +351,9 @@ def eaf_share(ds: xr.Dataset, region: str) -> xr.DataArray:
             f"{results.name_of(ds)}: cannot be used for the national steel figure: missing variable "
             f"production (national EAF share needs crude-steel output by route, output detail full; "
             f"this file is {results.detail(ds)}: choose provinces with --province)")
-    steel = ds["production"].sel(sector="iron_steel").sum("province")
-    names = [str(n) for n in ds["route_name"].sel(sector="iron_steel").values]
-    share = steel.isel(route=names.index("scrap_eaf")) / steel.sum("route")
+    from sim.indicators import eaf_share as share_of
+
+    share = share_of(ds["production"].sel(sector="iron_steel"), province_axis=True)
     share.attrs = ds["eaf_share"].attrs
     return share
 
@@ -387,7 +384,7 @@ def plot_steel(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     years = _years(ds)
     fig = _figure(10, 7.5)
     ax, scrap_ax = fig.subplots(2, 1, sharex=True)
-    _fan(ax, years, results.quantiles(share, FAN_QUANTILES), "#1b7837", label="median EAF share")
+    _fan(ax, years, results.quantiles(share, results.QUANTILES), "#1b7837", label="median EAF share")
     for tid, threshold, year, condition in eaf_targets(ds, region):
         ax.axhline(threshold, color="#d73027", lw=1.2, ls="--",
                    label=f"target {condition} {threshold:g} in {year} ({tid})")
@@ -480,7 +477,7 @@ def _lmdi_factors(ds: xr.Dataset, region: str) -> tuple[dict[str, np.ndarray], b
     energy, _ = regional(ds, ds["final_energy"], region)
     parts["energy"] = results.median(energy.sum("carrier", skipna=False)).transpose(
         "sector", "year").values.astype(float)
-    parts["fossil"] = results.median(energy.sel(carrier=list(FOSSIL)).sum("carrier", skipna=False)
+    parts["fossil"] = results.median(energy.sel(carrier=list(axes.FOSSIL_CARRIERS)).sum("carrier", skipna=False)
                                      ).transpose("sector", "year").values.astype(float)
     return parts, approx
 

@@ -1,0 +1,52 @@
+"""One home per concept (#11 §3): the owners agree with what is derived from them."""
+
+from __future__ import annotations
+
+import kernels.arrays as arrays
+from sim import axes
+
+
+def test_carrier_positions_name_the_carriers_of_sim_axes():
+    positions = {"COAL": "coal", "OIL": "oil", "GAS": "gas", "ELECTRICITY": "electricity",
+                 "HEAT": "heat", "HYDROGEN": "hydrogen", "BIOMASS": "biomass"}
+    assert len(axes.CARRIERS) == arrays.N_CARRIERS == len(positions)
+    for constant, name in positions.items():
+        assert axes.CARRIERS[getattr(arrays, constant)] == name, constant
+    assert tuple(axes.CARRIERS[c] for c in arrays.FOSSIL) == axes.FOSSIL_CARRIERS
+
+
+def test_value_added_sectors_are_the_non_material_sectors():
+    assert set(axes.VA_SECTORS).isdisjoint(axes.MATERIAL_SECTORS)
+    assert set(axes.VA_SECTORS) | set(axes.MATERIAL_SECTORS) == set(axes.SECTORS)
+    assert list(axes.VA_SECTORS) == [s for s in axes.SECTORS if s in axes.VA_SECTORS]
+
+
+def test_intensity_units_tell_co2_from_coal_equivalent_and_parse_as_udunits():
+    from test_model import _udunits_parsable
+
+    from sim.indicators_registry import INDICATORS
+
+    co2, energy = INDICATORS["co2_intensity"][0], INDICATORS["energy_intensity"][0]
+    assert co2 != energy  # both were "kg/CNY"
+    assert _udunits_parsable(co2) and _udunits_parsable(energy)
+    assert "kgce" in INDICATORS["energy_intensity"][1] and "CO2" in INDICATORS["co2_intensity"][1]
+
+
+def test_one_eaf_share_for_arrays_and_dataarrays():
+    import numpy as np
+    import xarray as xr
+
+    from sim.indicators import eaf_share
+
+    rng = np.random.default_rng(3)
+    steel = rng.random((4, 5, 3, 6))  # (member, province, route, year)
+    steel[0, 0, :, 0] = 0.0  # no steel: NaN, not 0 or an error
+    eaf = axes.route_index("iron_steel", "scrap_eaf")
+    per_province = eaf_share(steel, route_axis=2)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(per_province, steel[:, :, eaf] / steel.sum(axis=2))
+    grouped = eaf_share(steel, route_axis=2, province_axis=1)
+    np.testing.assert_allclose(grouped, steel[:, :, eaf].sum(1) / steel.sum(axis=(1, 2)), rtol=1e-15)
+    da = xr.DataArray(steel, dims=("member", "province", "route", "year"))
+    np.testing.assert_array_equal(eaf_share(da).values, per_province)
+    np.testing.assert_allclose(eaf_share(da, province_axis=True).values, grouped, rtol=1e-12)
