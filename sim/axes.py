@@ -51,6 +51,37 @@ _PROVINCE_TABLE: tuple[tuple[str, str, str], ...] = (
 PROVINCES: tuple[str, ...] = tuple(row[0] for row in _PROVINCE_TABLE)
 PROVINCE_ISO: dict[str, str] = {row[0]: row[1] for row in _PROVINCE_TABLE}
 PROVINCE_ZH: dict[str, str] = {row[0]: row[2] for row in _PROVINCE_TABLE}
+_PROVINCE_LOOKUP: dict[str, str] = {
+    alias.lower(): row[0] for row in _PROVINCE_TABLE for alias in row
+}
+
+
+class UnknownProvince(KeyError):
+    """A province name that :func:`resolve_province` does not know (or that is not among the
+    allowed ones); ``suggestion`` is the closest pinyin name or None."""
+
+    def __init__(self, name, among: tuple[str, ...], suggestion: str | None):
+        self.name, self.among, self.suggestion = name, among, suggestion
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        hint = f"; did you mean '{self.suggestion}'?" if self.suggestion else ""
+        return f"unknown province {self.name!r}{hint}"
+
+
+def resolve_province(name, among: tuple[str, ...] | list[str] = PROVINCES) -> str:
+    """The pinyin name (as in :data:`PROVINCES`) of a province given by its pinyin name (any
+    case), ISO 3166-2:CN code (``CN-AH``) or Chinese name (``安徽``); the one resolver of scenario
+    files, sweeps and the reviewer tools. Raises :class:`UnknownProvince` unless the province is
+    one of ``among`` (default: all 31)."""
+    import difflib
+
+    among = tuple(among)
+    found = _PROVINCE_LOOKUP.get(name.lower()) if isinstance(name, str) else None
+    if found is not None and found in among:
+        return found
+    match = difflib.get_close_matches(str(name), list(among), n=1, cutoff=0.6)
+    raise UnknownProvince(name, among, match[0] if match else None)
 
 # --- sector -----------------------------------------------------------------------------------
 SECTORS: tuple[str, ...] = (

@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by
     from sim import model
 
 DETAILS = ("full", "province", "summary")
+"""Output details of an ensemble file (module docstring), for ``sim run`` and sweep cases."""
 FULL_DETAIL_MAX_MEMBERS = 1000
 """Default detail: ``full`` up to this many members (a national full-detail member is ~0.4 MB in
 the file and ~2.4 MB in memory while its chunk is processed), ``province`` above."""

@@ -113,7 +113,7 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
     members = int(ds.attrs.get("members", ds.sizes.get("member", 0)))
     lines = [f"Scenario {ds.attrs.get('scenario_name', '?')}: {members} members, seed "
              f"{ds.attrs.get('seed', '?')}, years {int(ds['year'][0])}-{int(ds['year'][-1])}, "
-             f"output detail {ds.attrs.get('output_detail', 'full')}", ""]
+             f"output detail {results.detail(ds)}", ""]
     rows = target_rows(ds)
     w = max([len("target")] + [len(r["id"]) for r in rows])
     hdr = (f"{'target':<{w}} {'scope':<20} {'condition':<20} {'median':>9} {'5-95 % range':>21} "
@@ -185,7 +185,7 @@ def report_data(ds: xr.Dataset) -> dict:
         scenario=str(ds.attrs.get("scenario_name", "")),
         members=members,
         seed=None if seed is None else int(seed),
-        detail=str(ds.attrs.get("output_detail", "full")),
+        detail=results.detail(ds),
         years=[int(ds["year"][0]), int(ds["year"][-1])],
         targets=target_rows(ds),
         peak_years=peak_rows(ds),

@@ -138,17 +138,19 @@ def median(da: xr.DataArray) -> xr.DataArray:
 
 
 def provinces(ds: xr.Dataset, selected: Iterable[str] | None) -> list[str]:
-    """Validate province names (English, ISO code, or Chinese) against the file; return English names."""
+    """Validate province names (pinyin, ISO code, or Chinese: ``sim.axes.resolve_province``)
+    against the file; return the pinyin names."""
+    from sim.axes import UnknownProvince, resolve_province
+
     names = [str(p) for p in ds["province"].values]
     if selected is None:
         return names
-    lookup = {n.lower(): n for n in names}
-    for coord in ("province_iso", "province_zh"):
-        if coord in ds.coords:
-            lookup.update({str(c).lower(): n for c, n in zip(ds[coord].values, names)})
     out = []
     for p in selected:
-        if p.lower() not in lookup:
-            raise ResultsFileError(f"{name_of(ds)}: no province {p!r}; the file has {', '.join(names)}")
-        out.append(lookup[p.lower()])
+        try:
+            out.append(resolve_province(p, names))
+        except UnknownProvince as e:
+            hint = f" (did you mean {e.suggestion!r}?)" if e.suggestion else ""
+            raise ResultsFileError(f"{name_of(ds)}: no province {p!r}; the file has "
+                                   f"{', '.join(names)}{hint}") from None
     return out

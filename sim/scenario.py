@@ -26,9 +26,10 @@ tolerance, accounting, source, scope_note, status, description, catalogue``.
 Scenario schema (TOML; also in scenarios/README.md)
 ---------------------------------------------------
 ``[scenario]``
-    name (str, required), description (str), provinces ("all" or list of axes.PROVINCES),
-    start_year (= axes.BASE_YEAR, the calibrated base year), end_year (default axes.END_YEAR,
-    at most 2060), members (default 1000: the Monte-Carlo standard error of an attainment
+    name (str, required), description (str), provinces ("all" or a list of provinces; wherever
+    a scenario or catalogue names a province, its pinyin name, ISO code or Chinese name will do:
+    ``sim.axes.resolve_province``), start_year (= axes.BASE_YEAR, the calibrated base year),
+    end_year (default axes.END_YEAR, at most 2060), members (default 1000: the Monte-Carlo standard error of an attainment
     probability is sqrt(p(1-p)/n) <= 1.6 points at p = 0.5 and <= 1.45 points for p <= 0.3 or
     >= 0.7; Latin-hypercube stratification usually lowers it), seed (int >= 0, default 1),
     electricity_conversion ("calorific": 0.1229 kgce/kWh, the default; "coal_equivalent":
@@ -264,12 +265,29 @@ class _Checker:
         return x
 
     def province(self, name: Any, path: str, simulated: Sequence[str] | None = None) -> str:
-        if name not in axes.PROVINCES:
-            raise self.unknown(path, name, axes.PROVINCES, "province")
-        if simulated is not None and name not in simulated:
+        """The pinyin name of table key ``name`` (pinyin, ISO code or Chinese, see
+        :func:`sim.axes.resolve_province`), which must be simulated if ``simulated`` is given."""
+        try:
+            province = axes.resolve_province(name)
+        except axes.UnknownProvince:
+            raise self.unknown(path, name, axes.PROVINCES, "province") from None
+        if simulated is not None and province not in simulated:
             raise self.fail(_join(path, name), problem="province is not simulated in this scenario",
                             allowed=", ".join(simulated))
-        return name
+        return province
+
+    def provinces_table(self, table: Any, path: str,
+                        simulated: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
+        """(key, pinyin name, value) of a table keyed by province; one key per province."""
+        out, seen = [], {}
+        for key, value in self.table(table, path).items():
+            province = self.province(key, path, simulated)
+            if province in seen:
+                raise self.fail(_join(path, key), problem=f"names {province} again (also as "
+                                f"{seen[province]})", allowed="one key per province")
+            seen[province] = key
+            out.append((key, province, value))
+        return out
 
     def sector(self, name: Any, path: str, allowed: Sequence[str] = axes.SECTORS,
                what: str = "sector") -> str:
@@ -533,13 +551,15 @@ def validate(path: str | Path) -> Scenario:
     return load_scenario(path)
 
 
-def _known_province(chk: _Checker, path: str, p: Any) -> None:
-    """Fail with a did-you-mean unless ``p`` is one of the 31 provinces."""
-    if p not in axes.PROVINCES:
-        match = difflib.get_close_matches(str(p), axes.PROVINCES, n=1, cutoff=0.6)
-        hint = f"; did you mean '{match[0]}'?" if match else ""
-        raise chk.fail(path, p, match[0] if match else ", ".join(axes.PROVINCES),
-                       f"unknown province{hint}")
+def _known_province(chk: _Checker, path: str, p: Any) -> str:
+    """The pinyin name of province value ``p`` (see :func:`sim.axes.resolve_province`); fails
+    with a did-you-mean unless it is one of the 31 provinces."""
+    try:
+        return axes.resolve_province(p)
+    except axes.UnknownProvince as e:
+        hint = f"; did you mean '{e.suggestion}'?" if e.suggestion else ""
+        raise chk.fail(path, p, e.suggestion or ", ".join(axes.PROVINCES),
+                       f"unknown province{hint}") from None
 
 
 def _parse_provinces(value: Any, chk: _Checker) -> tuple[str, ...]:
@@ -548,12 +568,11 @@ def _parse_provinces(value: Any, chk: _Checker) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise chk.fail("scenario.provinces", value, '"all" or a list of provinces',
                        'must be "all" or a non-empty list of provinces')
-    for i, p in enumerate(value):
-        _known_province(chk, f"scenario.provinces[{i}]", p)
-    if len(set(value)) != len(value):
-        dup = next(p for p in value if value.count(p) > 1)
+    names = [_known_province(chk, f"scenario.provinces[{i}]", p) for i, p in enumerate(value)]
+    if len(set(names)) != len(names):
+        dup = next(p for p in names if names.count(p) > 1)
         raise chk.fail("scenario.provinces", value, "each province once", f"lists {dup} twice")
-    return tuple(p for p in axes.PROVINCES if p in value)  # canonical axes order
+    return tuple(p for p in axes.PROVINCES if p in names)  # canonical axes order
 
 
 def _parse_points(table: Mapping, path: str, chk: _Checker, years: Sequence[int], low: float,
@@ -586,9 +605,8 @@ def _parse_growth(tb: dict, chk: _Checker, years, provinces) -> GrowthSpec:
         path = _join("growth.sector", s)
         sector[s] = _parse_points(chk.table(t, path), path, chk, years, *GROWTH_RANGE, ("interpolation",))
     ps: dict[tuple[str, str], Trajectory] = {}
-    for p, pt in chk.table(tb.get("province", {}), "growth.province").items():
-        chk.province(p, "growth.province", provinces)
-        ppath = _join("growth.province", p)
+    for key, p, pt in chk.provinces_table(tb.get("province", {}), "growth.province", provinces):
+        ppath = _join("growth.province", key)
         pt = chk.table(pt, ppath)
         chk.keys(pt, ("sector",), ppath)
         for s, t in chk.table(pt.get("sector", {}), _join(ppath, "sector")).items():
@@ -619,9 +637,9 @@ def _parse_levers(tb: dict, chk: _Checker, years, provinces) -> dict[str, LeverS
             sector[s] = _parse_points(chk.table(st, sp), sp, chk, years, lv.low, lv.high, ("interpolation",))
         province: dict[str, Trajectory] = {}
         ps: dict[tuple[str, str], Trajectory] = {}
-        for p, pt in chk.table(t.get("province", {}), _join(path, "province")).items():
-            chk.province(p, _join(path, "province"), provinces)
-            pp = _join(_join(path, "province"), p)
+        for key, p, pt in chk.provinces_table(t.get("province", {}), _join(path, "province"),
+                                              provinces):
+            pp = _join(_join(path, "province"), key)
             pt = chk.table(pt, pp)
             preserved = ["interpolation"] + (["sector"] if lv.sector_overrides else [])
             province[p] = _parse_points(pt, pp, chk, years, lv.low, lv.high, preserved)
@@ -702,8 +720,7 @@ def _load_catalogue(path: Path, years, provinces):
         if not isinstance(members, list) or not members:
             raise chk.fail(_join(gp, "provinces"), members, "a non-empty list of provinces",
                            "must be a non-empty list of provinces")
-        for i, p in enumerate(members):
-            _known_province(chk, f"{gp}.provinces[{i}]", p)
+        members = [_known_province(chk, f"{gp}.provinces[{i}]", p) for i, p in enumerate(members)]
         for k in ("name", "note"):
             if k in gt:
                 chk.string(gt[k], _join(gp, k))
@@ -732,6 +749,11 @@ def _load_catalogue(path: Path, years, provinces):
         if ind not in INDICATORS:
             raise _unknown_value(chk, _join(tp, "indicator"), ind, list(INDICATORS), "indicator")
         scope = t["scope"]
+        if scope not in scopes and isinstance(scope, str):  # a province by ISO code or in Chinese
+            try:
+                scope = axes.resolve_province(scope)
+            except axes.UnknownProvince:
+                pass
         if scope not in scopes:
             raise _unknown_value(chk, _join(tp, "scope"), scope, scopes, "scope (national, each_province, "
                                  "a group of this catalogue or a province)")

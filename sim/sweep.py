@@ -53,11 +53,11 @@ from typing import Any, Callable
 import numpy as np
 
 from sim import __version__, axes
+from sim.ensemble import DETAILS
 from sim.levers import LEVERS
 from sim.scenario import ScenarioError, read_document, scenario_from_document
 
 METHODS = ("grid", "lhs")
-DETAILS = ("full", "province", "summary")
 CLUSTERS = ("slurm", "pbs")
 _SWEEP_KEYS = ("name", "scenario", "method", "cases", "members", "seed", "detail", "success",
                "robust_probability", "description")
@@ -220,8 +220,12 @@ def _parse_axis(chk, label: str, t: dict, method: str, years) -> Axis:
     if sector is not None and sector not in axes.SECTORS:
         raise _unknown_value(chk, f"{path}.sector", sector, axes.SECTORS, "sector")
     province = t.get("province")
-    if province is not None and province not in axes.PROVINCES:
-        raise _unknown_value(chk, f"{path}.province", province, axes.PROVINCES, "province")
+    if province is not None:
+        try:
+            province = axes.resolve_province(province)
+        except axes.UnknownProvince:
+            raise _unknown_value(chk, f"{path}.province", province, axes.PROVINCES,
+                                 "province") from None
     if method == "grid":
         if "values" not in t or not isinstance(t["values"], list) or not t["values"]:
             raise chk.fail(f"{path}.values", t.get("values", []), "a non-empty list of numbers",

@@ -50,3 +50,42 @@ def test_one_eaf_share_for_arrays_and_dataarrays():
     da = xr.DataArray(steel, dims=("member", "province", "route", "year"))
     np.testing.assert_array_equal(eaf_share(da).values, per_province)
     np.testing.assert_allclose(eaf_share(da, province_axis=True).values, grouped, rtol=1e-12)
+
+
+def test_one_province_resolver_for_pinyin_iso_codes_and_chinese():
+    import pytest
+
+    for given in ("Anhui", "anhui", "CN-AH", "cn-ah", "安徽"):
+        assert axes.resolve_province(given) == "Anhui"
+    assert axes.resolve_province("内蒙古") == "Inner Mongolia"
+    with pytest.raises(axes.UnknownProvince) as e:
+        axes.resolve_province("Anhwei")
+    assert e.value.suggestion == "Anhui" and "did you mean 'Anhui'" in str(e.value)
+    with pytest.raises(axes.UnknownProvince):  # known, but not among the allowed
+        axes.resolve_province("Hebei", among=("Anhui",))
+
+
+def test_scenario_files_resolve_provinces_like_the_reviewer_tools(tmp_path):
+    import numpy as np
+    import pytest
+
+    from sim.scenario import ScenarioError, load_scenario
+
+    def load(provinces: str, override: str):
+        path = tmp_path / "s.toml"
+        path.write_text(f'[scenario]\nname = "t"\nprovinces = {provinces}\nmembers = 2\n'
+                        f'[levers.eaf_share]\n2030 = 0.2\n'
+                        f'[levers.eaf_share.province.{override}]\n2030 = 0.4\n', encoding="utf-8")
+        return load_scenario(path)
+
+    pinyin = load('["Anhui", "Hebei"]', "Anhui")
+    other = load('["CN-AH", "河北"]', '"安徽"')
+    assert other.provinces == pinyin.provinces == ("Anhui", "Hebei")
+    np.testing.assert_array_equal(other.lever_array("eaf_share"), pinyin.lever_array("eaf_share"))
+    with pytest.raises(ScenarioError, match=r'provinces = \["Anhui", "CN-AH"\] lists Anhui twice'):
+        load('["Anhui", "CN-AH"]', "Anhui")
+    path = tmp_path / "s.toml"
+    path.write_text('[scenario]\nname = "t"\nprovinces = ["Anhui"]\n[levers.eaf_share.province.Anhui]\n'
+                    '2030 = 0.2\n[levers.eaf_share.province."CN-AH"]\n2030 = 0.3\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r'levers.eaf_share.province.CN-AH: names Anhui again \(also as Anhui\)'):
+        load_scenario(path)
