@@ -36,7 +36,6 @@ an interrupted run leaves no file that looks finished (and removes its scratch).
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -157,18 +156,26 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
     ``compress=False`` stores without zlib (files ~1.6× larger, writing ~2× faster).
     ``success_targets`` adds ``success_probability``: the share of members attaining all of them.
     """
-    import netCDF4
-
-    from sim import model
-
     detail = detail or default_detail(prep.members)
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    scratch_path = path.with_name(f".{path.name}.{os.getpid()}.scratch")
     timer = timer if timer is not None else {}
+    with io.atomic_path(path) as tmp, io.scratch_path(path) as scratch_path:
+        _stream(prep, tmp, scratch_path, detail, chunk_size, attrs, progress, timer, compress,
+                success_targets)
+    return path
+
+
+def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, chunk_size: int,
+            attrs: dict | None, progress: Callable[[int, int], None] | None, timer: dict,
+            compress: bool, success_targets: tuple[str, ...] | None) -> None:
+    """Write the ensemble to ``tmp`` (using ``scratch_path`` for the quantiles); every file
+    handle is closed when this returns or raises, so the caller may rename or remove both."""
+    import netCDF4
+
+    from sim import model
+
     main = scratch = None
     # One writer thread appends chunk i to the files while chunk i+1 is simulated (HDF5 and zlib
     # run without the GIL, the kernel is nogil); at most one chunk is in flight, so memory holds
@@ -225,7 +232,6 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
         main.close()
         main = None
         timer["quantiles"] = timer.get("quantiles", 0.0) + time.perf_counter() - t1
-        os.replace(tmp, path)
     finally:
         if pending is not None and not pending.done():
             pending.cancel()
@@ -233,10 +239,6 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
         for handle in (main, scratch):
             if handle is not None and handle.isopen():
                 handle.close()
-        for leftover in (tmp, scratch_path):
-            if leftover.exists():
-                leftover.unlink()
-    return path
 
 
 def _no_chunk_cache(*files) -> None:

@@ -82,19 +82,41 @@ def encoding_for(ds: xr.Dataset) -> dict:
     return enc
 
 
+def _temporary_name(path: Path, kind: str = "tmp") -> Path:
+    """A hidden name beside ``path`` (same folder, same suffix), unique to this process."""
+    return path.with_name(f".{path.stem}.{os.getpid()}.{kind}{path.suffix}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """A temporary name in ``path``'s folder (same suffix) to write to; renamed to ``path`` when
-    the block completes, removed if it raises, so no half-written file ever carries the name."""
+    the block completes, removed if it raises, so no half-written file ever carries the name.
+
+    The name lives for the whole block, so a file may be opened, appended to chunk by chunk and
+    closed inside it (``sim.ensemble``); it must be closed before the block ends."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    tmp = _temporary_name(path)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def scratch_path(path: Path | str) -> Iterator[Path]:
+    """A hidden temporary name beside ``path`` for a working file that is removed when the block
+    ends, however it ends (e.g. the per-member scratch the ensemble quantiles are read from)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = _temporary_name(path, "scratch")
+    try:
+        yield scratch
+    finally:
+        if scratch.exists():
+            scratch.unlink()
 
 
 def write_atomic(ds: xr.Dataset, path: Path) -> Path:

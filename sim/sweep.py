@@ -247,9 +247,11 @@ def _grid(ax: tuple[Axis, ...]) -> list[tuple[float, ...]]:
 
 
 def _lhs(ax: tuple[Axis, ...], n: int, seed: int) -> list[tuple[float, ...]]:
-    from scipy.stats import qmc
+    """``n`` lever sets spread over the axes' [low, high] by the Latin hypercube of the members
+    (``sim.uncertainty.design``, seeded with the sweep's seed)."""
+    from sim.uncertainty import design
 
-    u = qmc.LatinHypercube(d=len(ax), seed=np.random.default_rng(seed)).random(n)
+    u = design(len(ax), n, seed)
     low = np.array([a.low for a in ax])
     high = np.array([a.high for a in ax])
     return [tuple(row) for row in low + u * (high - low)]

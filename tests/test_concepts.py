@@ -89,3 +89,33 @@ def test_scenario_files_resolve_provinces_like_the_reviewer_tools(tmp_path):
                     '2030 = 0.2\n[levers.eaf_share.province."CN-AH"]\n2030 = 0.3\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match=r'levers.eaf_share.province.CN-AH: names Anhui again \(also as Anhui\)'):
         load_scenario(path)
+
+
+def test_sweep_lhs_is_the_uncertainty_design_and_unchanged():
+    import numpy as np
+
+    from sim.sweep import Axis, _lhs
+    from sim.uncertainty import design
+
+    ax = (Axis("a", "eaf_share", 2030, low=0.1, high=0.3), Axis("b", "phase_out", 2030, low=0.0, high=1.0))
+    cases = np.array(_lhs(ax, 9, 7))
+    low, high = np.array([0.1, 0.0]), np.array([0.3, 1.0])
+    np.testing.assert_array_equal(cases, low + design(2, 9, 7) * (high - low))
+    # the values the sweep's own LatinHypercube gave before it used sim.uncertainty.design
+    np.testing.assert_allclose(cases[:2], [[0.126714240292, 0.549656235194],
+                                           [0.109081086279, 0.236797206294]], rtol=0, atol=1e-12)
+
+
+def test_scratch_path_is_removed_however_the_block_ends(tmp_path):
+    import pytest
+
+    from sim import io
+
+    with io.scratch_path(tmp_path / "x.nc") as scratch:
+        scratch.write_text("working")
+        assert scratch.parent == tmp_path and scratch.name.startswith(".")
+    assert not scratch.exists()
+    with pytest.raises(RuntimeError), io.scratch_path(tmp_path / "x.nc") as scratch:
+        scratch.write_text("working")
+        raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
