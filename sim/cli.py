@@ -112,7 +112,7 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     timer: dict[str, float] = {}
     prep = model.prepare(sc, members=members, seed=seed)
     timer["sampling"] = time.perf_counter() - t0
-    attrs = io.global_attributes(sc, prep.seed, prep.members)
+    attrs = io.global_attributes(sc, prep.seed, prep.members, base=prep.base)
     attrs["administrative_targets"] = json.dumps(
         [dict(id=a.id, description=a.description, reason=a.reason, source=a.source)
          for a in sc.administrative], ensure_ascii=False)

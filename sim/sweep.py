@@ -298,7 +298,7 @@ def run_case(sweep_path: str, index: int, out_dir: str, numba_threads: int = 1) 
     sc = sweep.case_scenario(case)
     prep = model.prepare(sc, members=sweep.members, seed=sweep.seed)
     attrs = io.global_attributes(sc, sweep.seed, sweep.members,
-                                 command=f"sim sweep {sweep.path} (case {index})")
+                                 command=f"sim sweep {sweep.path} (case {index})", base=prep.base)
     attrs.update(case_hash=case.hash, case_index=np.int64(index),
                  case_levers=json.dumps(case.levers), sweep_name=sweep.name)
     path = part_path(Path(out_dir), case)

@@ -119,3 +119,21 @@ def test_scratch_path_is_removed_however_the_block_ends(tmp_path):
         scratch.write_text("working")
         raise RuntimeError
     assert list(tmp_path.iterdir()) == []
+
+
+def test_provenance_names_the_base_state_of_the_run_not_the_default():
+    # defect (#11 §3): sim.io reloaded the default base state to write the provenance
+    from dataclasses import replace
+    from pathlib import Path
+
+    from sim import io, model
+    from sim.base_state import load_base_state
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
+    custom = replace(load_base_state(), parameter_source="my_parameters.toml")
+    prep = model.prepare(sc, members=2, seed=1, base=custom)
+    attrs = io.global_attributes(sc, 1, 2, command="test", base=prep.base)
+    assert "my_parameters.toml" in attrs["calibration"]
+    default = io.global_attributes(sc, 1, 2, command="test")["calibration"]
+    assert default.endswith(load_base_state().parameter_source)
