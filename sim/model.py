@@ -24,7 +24,7 @@ from kernels.stock_flow import simulate
 from sim import axes, indicators, targets as target_checks
 from sim.base_state import BaseState, autonomous_share, load_base_state, with_trend
 from sim.levers import lever_array
-from sim.scenario import OBSERVED_GROWTH_UNTIL
+from sim.growth import OBSERVED_GROWTH_UNTIL
 from sim.uncertainty import sample
 from sim.units import PJ_PER_TWH
 from sim.variables import VARIABLES
