@@ -96,7 +96,8 @@ def growth_array(scenario, provinces: Sequence[str] | None = None,
     = scenario/default trajectory + (regional_gdp_adjustment: province − national SSP2 GDP
     growth from ``base.gdp_growth_offset``) ∓ structural_shift (energy-intensive sectors lose
     the lever value, the others gain it × base-year VA(energy-intensive)/VA(others) of the
-    province, from ``base`` when it has ``cap0``, ``util`` and ``va_per_unit``, else × 1).
+    province, from ``base``'s ``cap0``, ``util`` and ``va_per_unit``; without them a non-zero
+    shift is a ValueError).
     """
     provinces = tuple(provinces or scenario.provinces)
     sectors = tuple(sectors or axes.SECTORS)
@@ -147,14 +148,24 @@ def _gdp_offset(base: Any, provinces: Sequence[str], years: np.ndarray) -> np.nd
 
 
 def _heavy_to_light_va(base: Any, provinces: Sequence[str], sectors: Sequence[str]) -> np.ndarray:
+    """(P,) base-year value added of the energy-intensive sectors / value added of the others [1]
+    per province, from ``base`` (``cap0``, ``util``, ``va_per_unit`` of every province).
+
+    A province whose other sectors have no value added gets 1: the gain then goes to sectors
+    without activity and changes nothing. Without those base-state arrays there is no ratio, and
+    the shift is refused (ValueError) instead of run with a made-up one.
+    """
+    missing = [name for name in ("cap0", "util", "va_per_unit") if getattr(base, name, None) is None]
+    if missing:
+        raise ValueError(
+            "levers.structural_shift needs the base-year value added by sector to scale the other "
+            f"sectors' gain (a base state with cap0, util and va_per_unit; missing: "
+            f"{', '.join(missing)}): pass base= (sim.base_state.load_base_state()) to growth_array")
     heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in sectors])
-    try:
-        idx = [axes.PROVINCES.index(p) for p in provinces]
-        sidx = [axes.SECTORS.index(s) for s in sectors]
-        cap = np.asarray(base.cap0)[idx][:, sidx]
-        va = cap.reshape(cap.shape[0], cap.shape[1], -1).sum(axis=2) \
-            * np.asarray(base.util)[idx][:, sidx] * np.asarray(base.va_per_unit)[idx][:, sidx]
-        light = va[:, ~heavy].sum(axis=1)
-        return np.where(light > 0, va[:, heavy].sum(axis=1) / np.where(light > 0, light, 1.0), 1.0)
-    except (AttributeError, TypeError, IndexError, ValueError):
-        return np.ones(len(provinces))
+    idx = [axes.PROVINCES.index(p) for p in provinces]
+    sidx = [axes.SECTORS.index(s) for s in sectors]
+    cap = np.asarray(base.cap0)[idx][:, sidx]
+    va = cap.reshape(cap.shape[0], cap.shape[1], -1).sum(axis=2) \
+        * np.asarray(base.util)[idx][:, sidx] * np.asarray(base.va_per_unit)[idx][:, sidx]
+    light = va[:, ~heavy].sum(axis=1)
+    return np.where(light > 0, va[:, heavy].sum(axis=1) / np.where(light > 0, light, 1.0), 1.0)

@@ -137,3 +137,31 @@ def test_provenance_names_the_base_state_of_the_run_not_the_default():
     assert "my_parameters.toml" in attrs["calibration"]
     default = io.global_attributes(sc, 1, 2, command="test")["calibration"]
     assert default.endswith(load_base_state().parameter_source)
+
+
+def test_structural_shift_without_base_value_added_is_an_error_not_a_ratio_of_one(tmp_path):
+    # defect (#11 §3): a blanket except substituted 1 for the heavy/light value-added ratio
+    import numpy as np
+    import pytest
+
+    from sim.base_state import load_base_state
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_text('[scenario]\nname = "t"\nprovinces = ["Anhui", "Hebei"]\nmembers = 2\n'
+                    '[levers.structural_shift]\n2025 = 0.0\n2030 = 0.01\n', encoding="utf-8")
+    sc = load_scenario(path)
+    with pytest.raises(ValueError, match="structural_shift needs the base-year value added"):
+        sc.growth_array()
+    base = load_base_state()
+    shifted = sc.growth_array(base=base)
+    path.write_text('[scenario]\nname = "t"\nprovinces = ["Anhui", "Hebei"]\nmembers = 2\n',
+                    encoding="utf-8")
+    plain = load_scenario(path).growth_array(base=base)
+    t = sc.years.index(2030)
+    heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in axes.SECTORS])
+    np.testing.assert_allclose(shifted[:, heavy, t], plain[:, heavy, t] - 0.01)
+    gain = shifted[:, ~heavy, t] - plain[:, ~heavy, t]  # (province, light sector)
+    ratio = gain[:, 0] / 0.01
+    np.testing.assert_allclose(gain, np.broadcast_to(0.01 * ratio[:, None], gain.shape))
+    assert np.all(ratio > 0) and not np.allclose(ratio, 1.0) and ratio[0] != ratio[1]
