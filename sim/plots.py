@@ -19,8 +19,9 @@ the members when the file has them and from the stored quantiles otherwise
 The wedge chart (``sectors`` with a baseline) decomposes the difference baseline − scenario of
 the summed sector medians of industrial CO2 (direct + process − captured) into lever groups by
 the additive log-mean Divisia index (LMDI-I; Ang 2005, Energy Policy 33:867,
-doi:10.1016/j.enpol.2003.10.010), which is exact: the wedges add up to the difference. At province
-and summary detail the file has no energy by sector, and the wedges are by sector instead.
+doi:10.1016/j.enpol.2003.10.010; computed in ``sim.decomposition``), which is exact: the wedges
+add up to the difference. At province and summary detail the file has no energy by sector, and
+the wedges are by sector instead.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import numpy as np
 import xarray as xr
 
-from sim import axes, io, report, results
+from sim import axes, decomposition, io, report, results
+from sim.decomposition import lmdi  # noqa: F401  (re-exported: plots.lmdi)
 from sim.results import ResultsFileError
 
 if TYPE_CHECKING:
@@ -436,41 +438,6 @@ def sector_co2(ds: xr.Dataset, region: str) -> tuple[xr.DataArray, bool]:
                         coords={"sector": ds["sector"].values, "year": ds["year"].values}), approx
 
 
-LMDI_GROUPS = (
-    "activity (total value added)",
-    "structure (sector mix of value added)",
-    "energy efficiency (energy per value added, excl. steel)",
-    "steel route and efficiency (iron & steel energy per value added)",
-    "electrification and non-fossil energy (fossil share)",
-    "fuel switching (CO2 per fossil energy)",
-    "process CO2 per value added (kilns)",
-    "CCUS (CO2 captured)",
-    "unresolved (zero values)",
-)
-
-
-def _log_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Logarithmic mean L(a, b) = (a - b) / (ln a - ln b), L(a, a) = a (positive a, b)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (a - b) / (np.log(a) - np.log(b))
-    return np.where(np.isclose(a, b, rtol=1e-12, atol=0), a, out)
-
-
-def lmdi(base: list[np.ndarray], scen: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Additive LMDI-I of X = prod(factors) from ``base`` to ``scen``, as reductions.
-
-    Returns (wedges, unresolved): wedge k = L(X_b, X_s) ln(f_k,b / f_k,s) where every factor is
-    positive and finite in both states, and the whole X_b - X_s in ``unresolved`` elsewhere, so
-    sum(wedges) + unresolved = X_b - X_s exactly (to rounding).
-    """
-    xb, xs = np.prod(base, axis=0), np.prod(scen, axis=0)
-    ok = np.all([(f > 0) & np.isfinite(f) for f in base + scen], axis=0)
-    weight = np.where(ok, _log_mean(np.where(ok, xb, 1.0), np.where(ok, xs, 1.0)), 0.0)
-    wedges = [np.where(ok, weight * np.log(np.where(ok, fb / np.where(ok, fs, 1.0), 1.0)), 0.0)
-              for fb, fs in zip(base, scen)]
-    return wedges, np.where(ok, 0.0, np.nan_to_num(xb - xs))
-
-
 def _lmdi_factors(ds: xr.Dataset, region: str) -> tuple[dict[str, np.ndarray], bool]:
     parts, approx = _sector_medians(ds, region, ("value_added", "co2_direct", "co2_process",
                                                  "co2_captured"))
@@ -502,34 +469,9 @@ def wedges(ds: xr.Dataset, baseline: xr.Dataset, region: str) -> tuple[xr.DataAr
         return out, "sector"
     fb, _ = _lmdi_factors(baseline, region)
     fs, _ = _lmdi_factors(ds, region)
-    total = {k: f["value_added"].sum(axis=0, keepdims=True) for k, f in (("b", fb), ("s", fs))}
-    steel = (ds["sector"].values == "iron_steel")[:, None]
-    out = np.zeros((len(LMDI_GROUPS), fb["co2_direct"].shape[1]))
-
-    def factors(f, tot):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            direct = [np.broadcast_to(tot, f["value_added"].shape), f["value_added"] / tot,
-                      f["energy"] / f["value_added"], f["fossil"] / f["energy"],
-                      f["co2_direct"] / f["fossil"]]
-            process = [direct[0], direct[1], f["co2_process"] / f["value_added"]]
-        return direct, process
-
-    db, pb = factors(fb, total["b"])
-    dsc, psc = factors(fs, total["s"])
-    w, unresolved_d = lmdi(db, dsc)
-    out[0] += w[0].sum(axis=0)
-    out[1] += w[1].sum(axis=0)
-    out[2] += np.where(steel, 0.0, w[2]).sum(axis=0)
-    out[3] += np.where(steel, w[2], 0.0).sum(axis=0)
-    out[4] += w[3].sum(axis=0)
-    out[5] += w[4].sum(axis=0)
-    w, unresolved_p = lmdi(pb, psc)
-    out[0] += w[0].sum(axis=0)
-    out[1] += w[1].sum(axis=0)
-    out[6] += w[2].sum(axis=0)
-    out[7] += (fs["co2_captured"] - fb["co2_captured"]).sum(axis=0)
-    out[8] += (unresolved_d + unresolved_p).sum(axis=0)
-    return xr.DataArray(out, dims=("wedge", "year"), coords=dict(coords, wedge=list(LMDI_GROUPS))), "lmdi"
+    out = decomposition.co2_wedges(fb, fs, steel=ds["sector"].values == "iron_steel")
+    return xr.DataArray(out, dims=("wedge", "year"),
+                        coords=dict(coords, wedge=list(decomposition.LMDI_GROUPS))), "lmdi"
 
 
 def _check_baseline(ds: xr.Dataset, baseline: xr.Dataset) -> None:
