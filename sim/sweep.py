@@ -359,6 +359,35 @@ def run_sweep(sweep: Sweep, client, out_dir: Path,
     return SweepResult(sorted(computed), skipped, failed, combined)
 
 
+def dask_client(sweep: Sweep, scheduler: str | None = None, workers: int | None = None,
+                cluster: str | None = None) -> tuple[Any, list[Callable[[], Any]], int]:
+    """(client, closers, Numba threads per case) for the chosen way of running a sweep: an
+    existing scheduler at ``scheduler``; a dask-jobqueue ``cluster`` ("slurm" or "pbs") from the
+    sweep's ``[cluster]`` table, ``workers`` jobs (default its ``jobs``); else a local cluster of
+    ``workers`` processes (default one per core). Call the closers, in order, when done.
+    Raises ImportError with the install hint when ``cluster`` is asked for without dask-jobqueue.
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        client = Client(scheduler)
+        return client, [client.close], 1
+    if cluster:
+        try:
+            import dask_jobqueue  # noqa: F401
+        except ImportError:
+            raise ImportError("--cluster needs dask-jobqueue: pip install -e '.[cluster]'") from None
+        jq = jobqueue_cluster(sweep, cluster)
+        jq.scale(jobs=workers or int(sweep.cluster.get("jobs", 1)))
+        client = Client(jq)
+        return client, [client.close, jq.close], 1
+    n = workers or os.cpu_count() or 1
+    local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                         dashboard_address=":0")  # any free port: the link is printed
+    client = Client(local)
+    return client, [client.close, local.close], 1
+
+
 def jobqueue_cluster(sweep: Sweep, kind: str):
     """A dask-jobqueue cluster (``kind`` slurm or pbs) from the sweep's ``[cluster]`` table,
     not yet scaled (``cluster.scale(jobs=...)`` submits the batch jobs)."""

@@ -165,3 +165,17 @@ def test_structural_shift_without_base_value_added_is_an_error_not_a_ratio_of_on
     ratio = gain[:, 0] / 0.01
     np.testing.assert_allclose(gain, np.broadcast_to(0.01 * ratio[:, None], gain.shape))
     assert np.all(ratio > 0) and not np.allclose(ratio, 1.0) and ratio[0] != ratio[1]
+
+
+def test_sweep_dask_client_without_jobqueue_says_how_to_install(monkeypatch):
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    from sim.sweep import dask_client, load_sweep
+
+    sw = load_sweep(Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "anhui_steel.toml")
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # import fails
+    with pytest.raises(ImportError, match=r"--cluster needs dask-jobqueue: pip install -e '.\[cluster\]'"):
+        dask_client(sw, cluster="slurm")
