@@ -25,6 +25,7 @@ import numpy as np
 from kernels.arrays import COAL, ELECTRICITY, FOSSIL, GAS, KernelInputs
 from sim import axes
 from sim.base_state import CALIBRATION_DIR, BaseState, autonomous_share
+from sim.kernel_inputs import assemble
 from sim.uncertainty import PARAMETERS
 from sim.units import PJ_PER_TWH
 
@@ -136,21 +137,12 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
     else:
         gas, elec = zero, zero
     capture = np.broadcast_to(base.route_capture[None, :, :, None], (P, S, R, T)).copy()
-    c = np.array  # writable copies: the base state's arrays are read-only, and the kernel is
-    # compiled (and cached) for writable arrays, as sim.model passes them
-    return KernelInputs(
-        cap0=c(base.cap0), util=c(base.util), base_share=c(base.base_share), int0=c(base.int0),
-        new_int0=c(base.new_int0), va_per_unit=c(base.va_per_unit), ef=c(base.ef),
-        process_ef=c(base.process_ef),
-        substitutable=np.array([axes.SUBSTITUTABLE[s] for s in axes.SECTORS], dtype=np.int64),
-        heat_ef=float(base.heat_ef), h2_power=float(base.h2_power), stock0=c(base.stock0),
-        metal_sector=np.array(base.metal_sector, dtype=np.int64),
-        metal_route=np.array(base.metal_route, dtype=np.int64),
-        scrap_per_unit=c(base.scrap_per_unit), prompt_scrap=c(base.prompt_scrap),
-        inflow_ratio=c(base.inflow_ratio),
+    levers = dict(
         share_floor=np.zeros((P, S, R, T)), phase_out=zero, replacement_ratio=np.full((P, S, T), np.inf),
         retrofit=zero, coal_to_gas=gas, hydrogen=zero, electrification=elec, green_power=zero,
         capture=capture, scrap_market=np.ones(T),
+    )
+    members = dict(
         growth=np.ascontiguousarray(growth, dtype=float),
         lifetime=np.ascontiguousarray(lifetime, dtype=float),
         aeei=np.ascontiguousarray(aeei, dtype=float),
@@ -159,6 +151,7 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
         stock_lifetime=np.ascontiguousarray(stock_lifetime, dtype=float),
         elec_ratio=np.full(M, ELEC_RATIO),
     )
+    return assemble(base, np.arange(P), levers, members)
 
 
 def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.ndarray,

@@ -25,6 +25,7 @@ from sim import axes, indicators, targets as target_checks
 from sim.base_state import BaseState, autonomous_share, load_base_state, with_trend
 from sim.levers import lever_array
 from sim.growth import OBSERVED_GROWTH_UNTIL
+from sim.kernel_inputs import assemble
 from sim.uncertainty import sample
 from sim.units import PJ_PER_TWH
 from sim.variables import VARIABLES
@@ -62,7 +63,7 @@ class Prepared:
     years: np.ndarray  # (T,)
     members: int
     seed: int
-    shared: dict  # KernelInputs fields that are shared by all members
+    shared: dict  # lever fields of KernelInputs (shared by all members)
     base_growth: np.ndarray  # (P,S,T) yr-1, before uncertainty
     collection_lever: np.ndarray  # (N,T) multiplier on the base collection rate
     samples: dict[str, np.ndarray]  # uncertain parameters, each (members,)
@@ -106,17 +107,7 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
         # one collection rate per metal: the province mean of the lever (see levers catalogue)
         collection_lever[n] = scrap_collection[:, base.metal_sector[n]].mean(axis=0)
 
-    sel = prov_idx
     shared = dict(
-        cap0=base.cap0[sel], util=base.util[sel], base_share=base.base_share[sel],
-        int0=base.int0[sel], new_int0=base.new_int0[sel], va_per_unit=base.va_per_unit[sel],
-        ef=base.ef[sel], process_ef=base.process_ef[sel],
-        substitutable=np.array([axes.SUBSTITUTABLE[s] for s in sectors], dtype=np.int64),
-        heat_ef=float(base.heat_ef), h2_power=float(base.h2_power), stock0=base.stock0[sel],
-        metal_sector=np.asarray(base.metal_sector, dtype=np.int64),
-        metal_route=np.asarray(base.metal_route, dtype=np.int64),
-        scrap_per_unit=base.scrap_per_unit, prompt_scrap=base.prompt_scrap,
-        inflow_ratio=base.inflow_ratio,
         share_floor=share_floor, capture=capture,
         scrap_market=np.asarray(lever_array("scrap_market", scenario, provinces, sectors, years),
                                 dtype=float).reshape(T),
@@ -156,8 +147,7 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
     collection = np.clip(
         base.collection[None, :, None] * prep.collection_lever[None]
         * smp["collection_multiplier"][:, None, None], 0.0, 1.0)
-    return KernelInputs(
-        **prep.shared,
+    return assemble(prep.base, prep.prov_idx, prep.shared, dict(
         growth=growth,
         lifetime=base.lifetime[None, :] * smp["lifetime_multiplier"][:, None],
         aeei=np.clip(base.aeei[None, :] * smp["aeei_multiplier"][:, None], 0.0, 1.0),
@@ -165,7 +155,7 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         collection=collection,
         stock_lifetime=base.stock_lifetime[None, :] * smp["stock_lifetime_multiplier"][:, None],
         elec_ratio=np.broadcast_to(smp["elec_ratio"], (M,)).astype(float),
-    )
+    ))
 
 
 def _grid_renewable_share(prep: Prepared, grid_tpm: np.ndarray) -> np.ndarray:

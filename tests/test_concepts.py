@@ -179,3 +179,40 @@ def test_sweep_dask_client_without_jobqueue_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # import fails
     with pytest.raises(ImportError, match=r"--cluster needs dask-jobqueue: pip install -e '.\[cluster\]'"):
         dask_client(sw, cluster="slurm")
+
+
+def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
+    from dataclasses import fields
+    from pathlib import Path
+
+    import numpy as np
+    import pytest
+
+    from kernels.arrays import KernelInputs
+    from sim import kernel_inputs, model
+    from sim.base_state import load_base_state
+    from sim.historical_run import historical_inputs
+    from sim.scenario import load_scenario
+
+    names = {f.name for f in fields(KernelInputs)}
+    base_names = set(kernel_inputs.base_inputs(load_base_state(), np.arange(2)))
+    assert base_names | set(kernel_inputs.LEVER_FIELDS) | set(kernel_inputs.MEMBER_FIELDS) == names
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
+    prep = model.prepare(sc, members=2, seed=1)
+    run = model.kernel_inputs(prep, 0, 2)
+    base = prep.base
+    P, S, T = len(base.cap0), len(axes.SECTORS), 3
+    hist = historical_inputs(base, [2019, 2020, 2021], np.zeros((1, P, S, T)), base.lifetime[None],
+                             base.aeei[None], base.stock_lifetime[None])
+    for name in base_names:  # the same base-state arrays, Anhui's row of the national ones
+        a, b = getattr(run, name), getattr(hist, name)
+        if isinstance(a, float):
+            assert a == b, name
+        else:
+            per_province = name in ("cap0", "util", "base_share", "int0", "new_int0", "va_per_unit",
+                                    "ef", "process_ef", "stock0")
+            np.testing.assert_array_equal(a, b[prep.prov_idx] if per_province else b, err_msg=name)
+            assert a.flags.writeable and b.flags.writeable, name
+    with pytest.raises(KeyError, match="missing \\['scrap_market'\\]"):
+        kernel_inputs.assemble(base, np.arange(1), {k: prep.shared[k] for k in kernel_inputs.LEVER_FIELDS
+                                                    if k != "scrap_market"}, {})
