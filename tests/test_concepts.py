@@ -216,3 +216,11 @@ def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
     with pytest.raises(KeyError, match="missing \\['scrap_market'\\]"):
         kernel_inputs.assemble(base, np.arange(1), {k: prep.shared[k] for k in kernel_inputs.LEVER_FIELDS
                                                     if k != "scrap_market"}, {})
+
+
+def test_committed_fitted_file_is_in_the_tomli_w_writers_format(tmp_path):
+    from calibration.fit import write_document
+    from sim.base_state import FITTED_FILE, read_fitted
+
+    write_document(read_fitted(), tmp_path / "fitted.toml")
+    assert (tmp_path / "fitted.toml").read_text(encoding="utf-8") == FITTED_FILE.read_text(encoding="utf-8")
