@@ -102,14 +102,8 @@ VA_SECTORS: tuple[str, ...] = tuple(s for s in SECTORS if s not in MATERIAL_SECT
 """Sectors whose activity unit is value added [1e9 CNY (2019 prices) yr-1]: all but
 :data:`MATERIAL_SECTORS`, in :data:`SECTORS` order."""
 
-ENERGY_INTENSIVE_SECTORS: tuple[str, ...] = (
-    "iron_steel",
-    "nonferrous",
-    "nonmetallic_minerals",
-    "chemicals",
-    "petroleum_coking",
-    "paper",
-)
+ENERGY_INTENSIVE_SECTORS: tuple[str, ...] = MATERIAL_SECTORS + ("chemicals", "petroleum_coking",
+                                                                 "paper")
 """Sectors the structural-change lever moves growth away from (the six energy-intensive
 industries of NBS statistical practice, 六大高耗能行业, less power which is out of scope)."""
 
