@@ -45,11 +45,13 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
+from kernels.arrays import ELECTRICITY
 from kernels.stock_flow import simulate
 from sim import axes, io
 from sim.base_state import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
-from sim.historical_run import (ACTIVITY_SERIES, CO2_CARRIERS, PJ_PER_TWH, History, co2_by_carrier,
-                         historical_inputs, load_history, switch_fuels)
+from sim.historical_run import (ACTIVITY_SERIES, CO2_CARRIERS, History, co2_by_carrier,
+                                historical_inputs, load_history, switch_fuels)
+from sim.units import PJ_PER_TWH
 
 WINDOW = (2010, 2015)
 GROWTH_FILE = CALIBRATION_DIR / "fitted_growth.csv"
@@ -57,7 +59,6 @@ SECTORS = axes.SECTORS
 S = len(SECTORS)
 STEEL = SECTORS.index("iron_steel")
 EAF = axes.route_index("iron_steel", "scrap_eaf")
-ELEC = axes.CARRIERS.index("electricity")
 STEEL_METAL = axes.METALS.index("steel")
 MATERIAL = np.array([s in axes.MATERIAL_SECTORS for s in SECTORS])
 MIN_CO2 = 0.1
@@ -244,7 +245,7 @@ class Problem:
                               par["electrification_trend"][rows], self.obs.years)
             co2[rows] = np.moveaxis(co2_by_carrier(fe, base.ef, out.co2_process), -1, 1)
             demand[rows] = np.moveaxis(out.demand, -1, 1)
-            elec[rows] = np.moveaxis(fe[:, :, :, ELEC].sum(axis=1), -1, 1) / PJ_PER_TWH
+            elec[rows] = np.moveaxis(fe[:, :, :, ELECTRICITY].sum(axis=1), -1, 1) / PJ_PER_TWH
             steel = out.production[:, :, STEEL]  # (M,P,R,T)
             eaf[rows] = steel[:, :, EAF].sum(1) / np.maximum(steel.sum((1, 2)), 1e-300)
         return dict(co2=co2, demand=demand, electricity=elec, eaf=eaf)
@@ -524,68 +525,92 @@ def _fmt(x: float) -> str:
     return f"{float(x):.6g}"
 
 
-def _toml_value(v) -> str:
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _plain(v):
+    """``v`` as plain TOML data for tomli_w: numbers to 6 significant digits (as the growth CSV),
+    integral ones as integers, NumPy scalars as Python ones, mappings and sequences recursively."""
     if isinstance(v, dict):
-        return "{ " + ", ".join(f'{_key(k)} = {_toml_value(w)}' for k, w in v.items()) + " }"
+        return {str(k): _plain(w) for k, w in v.items()}
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(w) for w in v) + "]"
-    return _fmt(v)
+        return [_plain(w) for w in v]
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    x = float(_fmt(v))
+    return int(x) if x.is_integer() and abs(x) < 2 ** 53 else x
 
 
-def _key(k) -> str:
-    k = str(k)
-    return k if k.replace("_", "").isalnum() else f'"{k}"'
+FITTED_HEADER = """\
+# Dynamic parameters fitted over 2010-2015 (calibration/fit.py; methods in calibration/README.md).
+# Written by `sim calibrate --fit`; read by sim.base_state.load_base_state (sim run, sim hindcast).
+# value: fitted; sd: standard deviation (the larger of model-based and province-cluster-robust);
+# prior, prior_sd: the Gaussian prior (assumptions.toml nominal); at_bound: the value sits on a bound.
+# [uncertainty.*]: default widths of the scenario uncertainty (dist = "calibrated" in a scenario).
+
+"""
+
+
+def fitted_document(result: FitResult, uncertainty: dict | None = None,
+                    hindcast: dict | None = None) -> dict:
+    """The calibrated parameter file's content (tables meta, statistics, parameters and, if
+    given, uncertainty and hindcast) as plain TOML data."""
+    lay = result.lay
+    st = result.stats
+    doc = {
+        "meta": dict(
+            created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            code=_git_revision(),
+            window=list(WINDOW),
+            method="bounded weighted least squares (scipy.optimize.least_squares trf), residual sigmas "
+                   "re-estimated per group, Gaussian priors",
+            data=["calibration/base_2010 (CEADs, NBS, GEM, CEC 2010)", "calibration/history/ceads_co2.csv 2011-2015",
+                  "calibration/history/activity.csv 2011-2015", "calibration/history/electricity.csv 2011-2015",
+                  "calibration/history/national.csv eaf_share 2015"],
+        ),
+        "statistics": {
+            **{k: st[k] for k in ("n_residuals", "n_parameters", "passes", "nfev", "chi2_data",
+                                  "chi2_prior", "reduced_chi2", "r2_province_sector_co2",
+                                  "median_ape_last_year", "seconds")},
+            "national_co2_error": {str(k): v for k, v in st["national_co2_error"].items()},
+            "residual_sigma": result.sigma,
+            "n_by_group": st["n"],
+        },
+        "parameters": {},
+    }
+    groups = {"aeei": SECTORS, "lifetime": SECTORS, "stock_lifetime": ("steel",),
+              "coal_to_gas_trend": SECTORS, "electrification_trend": SECTORS}
+    for g, labels in groups.items():
+        sl = lay.groups[g]
+        table = {"unit": PRIORS[g]["unit"], "prior_source": PRIOR_REASONING[g]}
+        for j, lab in enumerate(labels):
+            i = sl.start + j
+            table[lab] = dict(
+                value=result.x[i], sd=result.sd[i], sd_model=result.sd_model[i], sd_robust=result.sd_robust[i],
+                prior=lay.prior[i], prior_sd=lay.prior_sd[i], bounds=[lay.lower[i], lay.upper[i]],
+                at_bound=bool(result.at_bound[i]))
+        doc["parameters"][g] = table
+    if uncertainty:
+        doc["uncertainty"] = uncertainty
+    if hindcast:
+        doc["hindcast"] = hindcast
+    return _plain(doc)
+
+
+def write_document(doc: dict, path: Path = FITTED_FILE) -> None:
+    """Write a calibrated parameter document (:func:`fitted_document`) as TOML (tomli-w), with
+    the explanatory header, atomically."""
+    import tomli_w
+
+    _write_text_atomic(Path(path), FITTED_HEADER + tomli_w.dumps(doc))
 
 
 def write_fitted(result: FitResult, path: Path = FITTED_FILE, growth_path: Path = GROWTH_FILE,
                  uncertainty: dict | None = None, hindcast: dict | None = None) -> None:
     """The calibrated parameter file (TOML) and the fitted growth rates (CSV)."""
     lay = result.lay
-    lines = [
-        "# Dynamic parameters fitted over 2010-2015 (calibration/fit.py; methods in calibration/README.md).",
-        "# Written by `sim calibrate --fit`; read by sim.base_state.load_base_state (sim run, sim hindcast).",
-        "# value: fitted; sd: standard deviation (the larger of model-based and province-cluster-robust);",
-        "# prior, prior_sd: the Gaussian prior (assumptions.toml nominal); at_bound: the value sits on a bound.",
-        "",
-        "[meta]",
-        f"created = {_toml_value(datetime.now(timezone.utc).replace(microsecond=0).isoformat())}",
-        f"code = {_toml_value(_git_revision())}",
-        f"window = [{WINDOW[0]}, {WINDOW[1]}]",
-        'method = "bounded weighted least squares (scipy.optimize.least_squares trf), residual sigmas re-estimated per group, Gaussian priors"',
-        'data = ["calibration/base_2010 (CEADs, NBS, GEM, CEC 2010)", "calibration/history/ceads_co2.csv 2011-2015", '
-        '"calibration/history/activity.csv 2011-2015", "calibration/history/electricity.csv 2011-2015", '
-        '"calibration/history/national.csv eaf_share 2015"]',
-        "",
-        "[statistics]",
-    ]
-    st = result.stats
-    for k in ("n_residuals", "n_parameters", "passes", "nfev", "chi2_data", "chi2_prior", "reduced_chi2",
-              "r2_province_sector_co2", "median_ape_last_year", "seconds"):
-        lines.append(f"{k} = {_toml_value(st[k])}")
-    lines.append(f"national_co2_error = {_toml_value({str(k): v for k, v in st['national_co2_error'].items()})}")
-    lines.append(f"residual_sigma = {_toml_value(result.sigma)}")
-    lines.append(f"n_by_group = {_toml_value(st['n'])}")
-    groups = {"aeei": SECTORS, "lifetime": SECTORS, "stock_lifetime": ("steel",),
-              "coal_to_gas_trend": SECTORS, "electrification_trend": SECTORS}
-    for g, labels in groups.items():
-        sl = lay.groups[g]
-        lines += ["", f"[parameters.{g}]", f'unit = "{PRIORS[g]["unit"]}"',
-                  f'prior_source = {_toml_value(PRIOR_REASONING[g])}']
-        for j, lab in enumerate(labels):
-            i = sl.start + j
-            lines.append(f"{lab} = " + _toml_value(dict(
-                value=result.x[i], sd=result.sd[i], sd_model=result.sd_model[i], sd_robust=result.sd_robust[i],
-                prior=lay.prior[i], prior_sd=lay.prior_sd[i], bounds=[lay.lower[i], lay.upper[i]],
-                at_bound=bool(result.at_bound[i]))))
-    if uncertainty:
-        lines += ["", "# Default widths of the scenario uncertainty (dist = \"calibrated\" in a scenario)"]
-        for name, table in uncertainty.items():
-            lines += ["", f"[uncertainty.{name}]"] + [f"{_key(k)} = {_toml_value(v)}" for k, v in table.items()]
-    if hindcast:
-        lines += ["", "[hindcast]"] + [f"{_key(k)} = {_toml_value(v)}" for k, v in hindcast.items()]
-    _write_text_atomic(Path(path), "\n".join(lines) + "\n")
+    write_document(fitted_document(result, uncertainty, hindcast), path)
     g, gsd = result.group("growth")
     rows = ["province,sector,growth,sd,prior,at_bound"]
     sl = lay.groups["growth"]

@@ -51,6 +51,37 @@ _PROVINCE_TABLE: tuple[tuple[str, str, str], ...] = (
 PROVINCES: tuple[str, ...] = tuple(row[0] for row in _PROVINCE_TABLE)
 PROVINCE_ISO: dict[str, str] = {row[0]: row[1] for row in _PROVINCE_TABLE}
 PROVINCE_ZH: dict[str, str] = {row[0]: row[2] for row in _PROVINCE_TABLE}
+_PROVINCE_LOOKUP: dict[str, str] = {
+    alias.lower(): row[0] for row in _PROVINCE_TABLE for alias in row
+}
+
+
+class UnknownProvince(KeyError):
+    """A province name that :func:`resolve_province` does not know (or that is not among the
+    allowed ones); ``suggestion`` is the closest pinyin name or None."""
+
+    def __init__(self, name, among: tuple[str, ...], suggestion: str | None):
+        self.name, self.among, self.suggestion = name, among, suggestion
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        hint = f"; did you mean '{self.suggestion}'?" if self.suggestion else ""
+        return f"unknown province {self.name!r}{hint}"
+
+
+def resolve_province(name, among: tuple[str, ...] | list[str] = PROVINCES) -> str:
+    """The pinyin name (as in :data:`PROVINCES`) of a province given by its pinyin name (any
+    case), ISO 3166-2:CN code (``CN-AH``) or Chinese name (``安徽``); the one resolver of scenario
+    files, sweeps and the reviewer tools. Raises :class:`UnknownProvince` unless the province is
+    one of ``among`` (default: all 31)."""
+    import difflib
+
+    among = tuple(among)
+    found = _PROVINCE_LOOKUP.get(name.lower()) if isinstance(name, str) else None
+    if found is not None and found in among:
+        return found
+    match = difflib.get_close_matches(str(name), list(among), n=1, cutoff=0.6)
+    raise UnknownProvince(name, among, match[0] if match else None)
 
 # --- sector -----------------------------------------------------------------------------------
 SECTORS: tuple[str, ...] = (
@@ -67,15 +98,12 @@ SECTORS: tuple[str, ...] = (
 MATERIAL_SECTORS: tuple[str, ...] = ("iron_steel", "nonferrous", "nonmetallic_minerals")
 """Sectors whose activity is physical output [Mt yr-1]; the others use value added
 [1e9 CNY (2019 prices) yr-1] as their activity unit."""
+VA_SECTORS: tuple[str, ...] = tuple(s for s in SECTORS if s not in MATERIAL_SECTORS)
+"""Sectors whose activity unit is value added [1e9 CNY (2019 prices) yr-1]: all but
+:data:`MATERIAL_SECTORS`, in :data:`SECTORS` order."""
 
-ENERGY_INTENSIVE_SECTORS: tuple[str, ...] = (
-    "iron_steel",
-    "nonferrous",
-    "nonmetallic_minerals",
-    "chemicals",
-    "petroleum_coking",
-    "paper",
-)
+ENERGY_INTENSIVE_SECTORS: tuple[str, ...] = MATERIAL_SECTORS + ("chemicals", "petroleum_coking",
+                                                                 "paper")
 """Sectors the structural-change lever moves growth away from (the six energy-intensive
 industries of NBS statistical practice, 六大高耗能行业, less power which is out of scope)."""
 
@@ -110,6 +138,8 @@ CARRIERS: tuple[str, ...] = (
     "biomass",
 )
 FOSSIL_CARRIERS: tuple[str, ...] = ("coal", "oil", "gas")
+"""Carriers with a direct emission factor (kernels/SPEC.md); their positions are
+``kernels.arrays.FOSSIL``."""
 
 # --- metals with an in-use stock that yields scrap -----------------------------------------------
 METALS: tuple[str, ...] = ("steel", "aluminium")

@@ -112,7 +112,7 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     timer: dict[str, float] = {}
     prep = model.prepare(sc, members=members, seed=seed)
     timer["sampling"] = time.perf_counter() - t0
-    attrs = io.global_attributes(sc, prep.seed, prep.members)
+    attrs = io.global_attributes(sc, prep.seed, prep.members, base=prep.base)
     attrs["administrative_targets"] = json.dumps(
         [dict(id=a.id, description=a.description, reason=a.reason, source=a.source)
          for a in sc.administrative], ensure_ascii=False)
@@ -236,7 +236,10 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
     except ScenarioError as e:
         _fail(str(e))
     out_dir = out_dir or Path("outputs") / sw.name
-    client, closers, threads = _dask_client(sw, scheduler, workers, cluster)
+    try:
+        client, closers, threads = sweeps.dask_client(sw, scheduler, workers, cluster)
+    except ImportError as e:
+        _fail(str(e))
     click.echo(f"sweep {sw.name}: {len(sw.cases)} cases x {sw.members} members on "
                f"{client.dashboard_link or client.scheduler.address}", err=True)
     try:
@@ -261,33 +264,6 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
     with xr.open_dataset(result.combined) as ds:
         click.echo(sweeps.format_summary(ds))
     click.echo(f"\nwrote {result.combined}")
-
-
-def _dask_client(sw, scheduler: str | None, workers: int | None, cluster: str | None):
-    """(client, closers, numba threads per case) for the chosen way of running."""
-    import os
-
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        client = Client(scheduler)
-        return client, [client.close], 1
-    if cluster:
-        try:
-            import dask_jobqueue  # noqa: F401
-        except ImportError:
-            _fail("--cluster needs dask-jobqueue: pip install -e '.[cluster]'")
-        from sim.sweep import jobqueue_cluster
-
-        jq = jobqueue_cluster(sw, cluster)
-        jq.scale(jobs=workers or int(sw.cluster.get("jobs", 1)))
-        client = Client(jq)
-        return client, [client.close, jq.close], 1
-    n = workers or os.cpu_count() or 1
-    local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                         dashboard_address=":0")  # any free port: the link is printed
-    client = Client(local)
-    return client, [client.close, local.close], 1
 
 
 @main.command("report")

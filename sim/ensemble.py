@@ -6,8 +6,8 @@ reduces each chunk to the requested output detail and appends it to the file alo
 Statistics that need every member are built without holding the ensemble:
 
 * target probabilities and the peak-year distribution are exact running counts;
-* quantiles (``quantile`` dimension, :data:`QUANTILES`) are computed at the end from a scratch
-  HDF5 file holding the per-member values, read back one province at a time.
+* quantiles (``quantile`` dimension, ``sim.results.QUANTILES``) are computed at the end from a
+  scratch HDF5 file holding the per-member values, read back one province at a time.
 
 Output detail (``--detail``):
 
@@ -36,9 +36,7 @@ an interrupted run leaves no file that looks finished (and removes its scratch).
 
 from __future__ import annotations
 
-import os
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -47,15 +45,17 @@ import numpy as np
 import xarray as xr
 
 from sim import io
+from sim.results import QUANTILES
+from sim.results import member_quantiles as _quantiles
 
 if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by `sim --help`
     from sim import model
 
 DETAILS = ("full", "province", "summary")
+"""Output details of an ensemble file (module docstring), for ``sim run`` and sweep cases."""
 FULL_DETAIL_MAX_MEMBERS = 1000
 """Default detail: ``full`` up to this many members (a national full-detail member is ~0.4 MB in
 the file and ~2.4 MB in memory while its chunk is processed), ``province`` above."""
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SCRATCH_ZLIB = False
 """Scratch is deleted at the end: compressing it costs more time than the disk it saves."""
 
@@ -156,18 +156,26 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
     ``compress=False`` stores without zlib (files ~1.6× larger, writing ~2× faster).
     ``success_targets`` adds ``success_probability``: the share of members attaining all of them.
     """
-    import netCDF4
-
-    from sim import model
-
     detail = detail or default_detail(prep.members)
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    scratch_path = path.with_name(f".{path.name}.{os.getpid()}.scratch")
     timer = timer if timer is not None else {}
+    with io.atomic_path(path) as tmp, io.scratch_path(path) as scratch_path:
+        _stream(prep, tmp, scratch_path, detail, chunk_size, attrs, progress, timer, compress,
+                success_targets)
+    return path
+
+
+def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, chunk_size: int,
+            attrs: dict | None, progress: Callable[[int, int], None] | None, timer: dict,
+            compress: bool, success_targets: tuple[str, ...] | None) -> None:
+    """Write the ensemble to ``tmp`` (using ``scratch_path`` for the quantiles); every file
+    handle is closed when this returns or raises, so the caller may rename or remove both."""
+    import netCDF4
+
+    from sim import model
+
     main = scratch = None
     # One writer thread appends chunk i to the files while chunk i+1 is simulated (HDF5 and zlib
     # run without the GIL, the kernel is nogil); at most one chunk is in flight, so memory holds
@@ -224,7 +232,6 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
         main.close()
         main = None
         timer["quantiles"] = timer.get("quantiles", 0.0) + time.perf_counter() - t1
-        os.replace(tmp, path)
     finally:
         if pending is not None and not pending.done():
             pending.cancel()
@@ -232,10 +239,6 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
         for handle in (main, scratch):
             if handle is not None and handle.isopen():
                 handle.close()
-        for leftover in (tmp, scratch_path):
-            if leftover.exists():
-                leftover.unlink()
-    return path
 
 
 def _no_chunk_cache(*files) -> None:
@@ -369,25 +372,3 @@ def _write_quantiles(main, scratch) -> None:
 def _store(main, name: str, index: tuple, values: np.ndarray) -> None:
     """Write quantiles (quantile, ...) of member-first block ``index`` of variable ``name``."""
     main[name][(slice(None),) + index[1:]] = values
-
-
-def _quantiles(x, q: np.ndarray) -> np.ndarray:
-    """Quantiles over axis 0 (linear interpolation, NumPy's default; inverted CDF for integers
-    such as years, so a quantile of years is a year), ignoring NaN.
-
-    Without NaN the block is sorted once along the member axis and every quantile interpolated
-    from it (about 5x faster than ``np.quantile``'s multi-pivot partition on these shapes).
-    """
-    x = np.asarray(x)
-    if np.issubdtype(x.dtype, np.integer):
-        return np.quantile(x, q, axis=0, method="inverted_cdf")
-    if np.isnan(x).any():
-        with warnings.catch_warnings():  # a target undefined in every member stays NaN, silently
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanquantile(x, q, axis=0)
-    xs = np.sort(x, axis=0)
-    pos = q * (x.shape[0] - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, x.shape[0] - 1)
-    frac = (pos - lo).reshape((-1,) + (1,) * (x.ndim - 1))
-    return xs[lo] + (xs[hi] - xs[lo]) * frac

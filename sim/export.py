@@ -6,7 +6,7 @@ region, variable, unit) and one column per year ("wide" format).
 
 Quantiles are **separate scenarios**: ``<scenario>|p05``, ``<scenario>|p25``,
 ``<scenario>|median``, ``<scenario>|p75``, ``<scenario>|p95`` (quantiles over the ensemble
-members, :data:`sim.ensemble.QUANTILES`). IAMC meta indicators belong to a whole
+members, :data:`sim.results.QUANTILES`). IAMC meta indicators belong to a whole
 (model, scenario), not to a time series, so a quantile cannot be a meta column; as a scenario it
 is an ordinary IAMC time series that every IAMC tool can filter, plot and compare.
 
@@ -67,14 +67,12 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import numpy as np
 import xarray as xr
 
-from sim import __version__, io, results
-from sim.results import ResultsFileError
+from sim import __version__, axes, io, results
+from sim.results import QUANTILE_LABELS, QUANTILES, ResultsFileError
 
 if TYPE_CHECKING:  # pandas is imported when a table is built, not by `sim --help`
     import pandas as pd
 
-QUANTILE_LABELS = {0.05: "p05", 0.25: "p25", 0.5: "median", 0.75: "p75", 0.95: "p95"}
-"""Scenario suffix of each exported quantile: ``<scenario>|<label>``."""
 
 IAMC_COLUMNS = ("model", "scenario", "region", "variable", "unit")
 
@@ -106,7 +104,6 @@ UNITS = {
     ("value_added", "1e9 yr-1"): ("billion CNY2019/yr", 1.0),
     ("share", "1"): ("%", 100.0),
 }
-N_PROVINCES = 31
 
 
 class Series:
@@ -201,10 +198,10 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
     if "eaf_share" in ds.variables:
         national = None
         if production:  # national share = national scrap-EAF output / national output
-            steel_out = ds["production"].sel(sector="iron_steel", drop=True)
-            eaf = (ds["route_name"].sel(sector="iron_steel", drop=True) == "scrap_eaf")
-            national = (steel_out.where(eaf).sum(["route", "province"])
-                        / steel_out.sum(["route", "province"]))
+            from sim.indicators import eaf_share
+
+            national = eaf_share(ds["production"].sel(sector="iron_steel", drop=True),
+                                 province_axis=True)
         yield Series("Share|Iron and Steel|Secondary", "share", ds["eaf_share"], "eaf_share",
                      national=national)
 
@@ -238,7 +235,7 @@ def _region_names(ds: xr.Dataset) -> tuple[dict[str, str], str | None]:
     names = {p: f"China|{p}" for p in provinces}
     if len(provinces) == 1:
         return names, None
-    national = "China" if len(provinces) == N_PROVINCES else f"China|Sum of {len(provinces)} provinces"
+    national = "China" if len(provinces) == len(axes.PROVINCES) else f"China|Sum of {len(provinces)} provinces"
     names["national"] = national
     return names, national
 
@@ -248,12 +245,10 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
                scenario: str | None = None) -> "pd.DataFrame":
     """The IAMC table (wide: model, scenario, region, variable, unit, then one column per year).
 
-    ``quantiles`` default to :data:`sim.ensemble.QUANTILES` (each must have a label in
-    :data:`QUANTILE_LABELS`); the scenario of quantile q is ``<scenario>|<label>``.
+    ``quantiles`` default to :data:`sim.results.QUANTILES` (each must have a label in
+    :data:`sim.results.QUANTILE_LABELS`); the scenario of quantile q is ``<scenario>|<label>``.
     """
     import pandas as pd
-
-    from sim.ensemble import QUANTILES
 
     _check(ds)
     q = [float(x) for x in (quantiles if quantiles is not None else QUANTILES)]

@@ -22,9 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kernels.arrays import KernelInputs
+from kernels.arrays import COAL, ELECTRICITY, FOSSIL, GAS, KernelInputs
 from sim import axes
 from sim.base_state import CALIBRATION_DIR, BaseState, autonomous_share
+from sim.kernel_inputs import assemble
+from sim.uncertainty import PARAMETERS
+from sim.units import PJ_PER_TWH
 
 HISTORY_DIR = CALIBRATION_DIR / "history"
 CO2_CARRIERS: tuple[str, ...] = ("coal", "oil", "gas", "process")
@@ -35,12 +38,9 @@ ACTIVITY_SERIES: dict[str, str] = {
     "nonmetallic_minerals": "cement_mt",
 }
 """Observed activity series of the material sectors; the others follow ``va_index``."""
-ELEC_RATIO = 0.7
-"""PJ electricity per PJ fossil electrified in historical runs: the nominal of sim.uncertainty."""
-PJ_PER_TWH = 3.6
-
-_COAL, _OIL, _GAS, _ELEC = (axes.CARRIERS.index(c) for c in ("coal", "oil", "gas", "electricity"))
-_FOSSIL = (_COAL, _OIL, _GAS)
+ELEC_RATIO = PARAMETERS["elec_ratio"].nominal
+"""PJ electricity per PJ fossil electrified in historical runs [PJ PJ-1]: the nominal of
+``sim.uncertainty.PARAMETERS['elec_ratio']``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,21 +137,12 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
     else:
         gas, elec = zero, zero
     capture = np.broadcast_to(base.route_capture[None, :, :, None], (P, S, R, T)).copy()
-    c = np.array  # writable copies: the base state's arrays are read-only, and the kernel is
-    # compiled (and cached) for writable arrays, as sim.model passes them
-    return KernelInputs(
-        cap0=c(base.cap0), util=c(base.util), base_share=c(base.base_share), int0=c(base.int0),
-        new_int0=c(base.new_int0), va_per_unit=c(base.va_per_unit), ef=c(base.ef),
-        process_ef=c(base.process_ef),
-        substitutable=np.array([axes.SUBSTITUTABLE[s] for s in axes.SECTORS], dtype=np.int64),
-        heat_ef=float(base.heat_ef), h2_power=float(base.h2_power), stock0=c(base.stock0),
-        metal_sector=np.array(base.metal_sector, dtype=np.int64),
-        metal_route=np.array(base.metal_route, dtype=np.int64),
-        scrap_per_unit=c(base.scrap_per_unit), prompt_scrap=c(base.prompt_scrap),
-        inflow_ratio=c(base.inflow_ratio),
+    levers = dict(
         share_floor=np.zeros((P, S, R, T)), phase_out=zero, replacement_ratio=np.full((P, S, T), np.inf),
         retrofit=zero, coal_to_gas=gas, hydrogen=zero, electrification=elec, green_power=zero,
         capture=capture, scrap_market=np.ones(T),
+    )
+    members = dict(
         growth=np.ascontiguousarray(growth, dtype=float),
         lifetime=np.ascontiguousarray(lifetime, dtype=float),
         aeei=np.ascontiguousarray(aeei, dtype=float),
@@ -160,6 +151,7 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
         stock_lifetime=np.ascontiguousarray(stock_lifetime, dtype=float),
         elec_ratio=np.full(M, ELEC_RATIO),
     )
+    return assemble(base, np.arange(P), levers, members)
 
 
 def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.ndarray,
@@ -170,12 +162,12 @@ def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.n
     x = autonomous_share(gas_rate, years)[:, None]   # (M,1,S,T)
     e = autonomous_share(elec_rate, years)[:, None]
     out = final_energy.copy()
-    moved = x * out[:, :, :, _COAL]
-    out[:, :, :, _COAL] -= moved
-    out[:, :, :, _GAS] += moved
-    z = e[:, :, :, None] * out[:, :, :, list(_FOSSIL)]
-    out[:, :, :, list(_FOSSIL)] -= z
-    out[:, :, :, _ELEC] += elec_ratio * z.sum(axis=3)
+    moved = x * out[:, :, :, COAL]
+    out[:, :, :, COAL] -= moved
+    out[:, :, :, GAS] += moved
+    z = e[:, :, :, None] * out[:, :, :, list(FOSSIL)]
+    out[:, :, :, list(FOSSIL)] -= z
+    out[:, :, :, ELECTRICITY] += elec_ratio * z.sum(axis=3)
     return out
 
 
@@ -184,7 +176,7 @@ def co2_by_carrier(final_energy: np.ndarray, ef: np.ndarray, co2_process: np.nda
     process CO2 (M,P,S,T) (SPEC step 9 summed over routes; no capture in historical runs)."""
     M, P, S, C, T = final_energy.shape
     out = np.empty((M, P, S, len(CO2_CARRIERS), T))
-    for j, c in enumerate(_FOSSIL):
+    for j, c in enumerate(FOSSIL):
         out[:, :, :, j] = final_energy[:, :, :, c] * ef[None, :, :, c, None]
     out[:, :, :, 3] = co2_process
     return out

@@ -20,16 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kernels.arrays import COAL, ELECTRICITY, KernelOutputs
 from sim import axes
-from kernels.arrays import KernelOutputs
-
-GJ_PER_TCE = 29.3076
-"""Calorific value of standard coal [GJ tce-1] (GB/T 2589)."""
-KWH_PER_PJ = 1e15 / 3.6e6
-"""[kWh PJ-1]."""
+from sim.units import GJ_PER_TCE, KWH_PER_PJ
 
 _S = {name: i for i, name in enumerate(axes.SECTORS)}
-_C = {name: i for i, name in enumerate(axes.CARRIERS)}
 _STEEL = _S["iron_steel"]
 _EAF = axes.route_index("iron_steel", "scrap_eaf")
 _NONFERROUS = _S["nonferrous"]
@@ -113,7 +108,7 @@ class Indicators:
     def energy_kgce(self, prov: np.ndarray) -> np.ndarray:
         """Final energy of the modelled sectors [kgce yr-1], electricity at the scenario's conversion."""
         fe = self.out.final_energy[:, prov].sum(axis=(1, 2))  # (M,C,T) PJ
-        elec = fe[:, _C["electricity"]]
+        elec = fe[:, ELECTRICITY]
         other = fe.sum(axis=1) - elec
         return other * 1e15 / (GJ_PER_TCE * 1e9) * 1e3 + elec * KWH_PER_PJ * self.ctx.electricity_kgce_per_kwh
 
@@ -131,16 +126,15 @@ class Indicators:
         if name == "energy_intensity":  # kgce CNY-1
             return _ratio(self.energy_kgce(prov), self.value_added(prov) * 1e9)
         if name == "eaf_share":
-            steel = o.production[:, prov, _STEEL]  # (M,p,R,T)
-            return _ratio(steel[:, :, _EAF].sum(axis=1), steel.sum(axis=(1, 2)))
+            return eaf_share(o.production[:, prov, _STEEL], route_axis=2, province_axis=1)
         if name == "electricity_share":
             fe = o.final_energy[:, prov].sum(axis=(1, 2))
-            return _ratio(fe[:, _C["electricity"]], fe.sum(axis=1))
+            return _ratio(fe[:, ELECTRICITY], fe.sum(axis=1))
         if name == "coal_consumption":
             # two steps: a slice between the advanced indices would move the province axis first
-            return o.final_energy[:, prov].sum(axis=(1, 2))[:, _C["coal"]]
+            return o.final_energy[:, prov].sum(axis=(1, 2))[:, COAL]
         if name == "al_renewable_share":
-            elec = o.final_energy[:, prov, _NONFERROUS, _C["electricity"]]  # (M,p,T)
+            elec = o.final_energy[:, prov, _NONFERROUS, ELECTRICITY]  # (M,p,T)
             green = self.ctx.green_power[prov, _NONFERROUS][None]  # (1,p,T)
             rs = self.ctx.grid_renewable_share[:, prov]
             renewable = green + (1.0 - green) * rs
@@ -166,6 +160,30 @@ class Indicators:
         if name in ("water_intensity", "pollutant_intensity"):
             return v0 * (1.0 - rate) ** dt
         return np.clip(v0 + rate * dt, 0.0, 1.0)
+
+
+def eaf_share(steel, route_axis: int = -2, province_axis: int | None = None):
+    """Scrap-EAF share of crude-steel output [1]: output of the scrap_eaf route / output of every
+    iron & steel route, NaN where there is none; the one definition of the EAF share.
+
+    ``steel`` is iron & steel production by route [Mt yr-1]: a NumPy array with the route axis at
+    ``route_axis``, or an xarray DataArray with a ``route`` dimension. ``province_axis`` (a
+    position, or True for a DataArray's ``province`` dimension) sums numerator and denominator
+    over the provinces first: the share of a group of provinces, not a mean of shares.
+    """
+    if hasattr(steel, "dims"):  # xarray.DataArray
+        over = ["province"] if province_axis else []
+        eaf = steel.isel(route=_EAF).sum(over) if over else steel.isel(route=_EAF)
+        total = steel.sum(over + ["route"])
+        return eaf / total.where(total != 0)
+    steel = np.asarray(steel)
+    route_axis %= steel.ndim
+    eaf = np.take(steel, _EAF, axis=route_axis)
+    if province_axis is None:
+        return _ratio(eaf, steel.sum(axis=route_axis))
+    province_axis %= steel.ndim
+    eaf = eaf.sum(axis=province_axis if province_axis < route_axis else province_axis - 1)
+    return _ratio(eaf, steel.sum(axis=(province_axis, route_axis)))
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:

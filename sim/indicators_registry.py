@@ -5,10 +5,12 @@ stock-and-flow model), ``trend`` (an exogenous trajectory driven by an uncertain
 ``sim.indicators``), as documented in the README's methods section.
 """
 
+from sim.units import CO2_INTENSITY_UNITS, ENERGY_INTENSITY_UNITS
+
 INDICATORS: dict[str, tuple[str, str, str]] = {
     "industrial_co2": ("Mt yr-1", "industrial CO2 emissions of the modelled sectors", "simulated"),
-    "co2_intensity": ("kg/CNY", "industrial CO2 per unit of industrial value added", "simulated"),
-    "energy_intensity": ("kg/CNY", "industrial energy (kgce) per unit of industrial value added", "simulated"),
+    "co2_intensity": (CO2_INTENSITY_UNITS, "industrial CO2 [kg CO2] per CNY (2019 prices) of industrial value added", "simulated"),
+    "energy_intensity": (ENERGY_INTENSITY_UNITS, "industrial energy [kgce = 29.3076 MJ] per CNY (2019 prices) of industrial value added", "simulated"),
     "eaf_share": ("1", "scrap-EAF share of crude-steel output", "simulated"),
     "al_renewable_share": ("1", "renewable share of electricity used by electrolytic aluminium", "simulated"),
     "electricity_share": ("1", "electricity share of industrial final energy", "simulated"),

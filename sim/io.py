@@ -34,8 +34,10 @@ COMPRESSION = {"zlib": True, "complevel": 1}
 """zlib level 1: within a few per cent of level 4 in size for these files, at about half the time."""
 
 
-def global_attributes(scenario, seed: int, members: int, command: str | None = None) -> dict:
-    """CF global attributes and the run's provenance."""
+def global_attributes(scenario, seed: int, members: int, command: str | None = None,
+                      base=None) -> dict:
+    """CF global attributes and the run's provenance; ``base`` is the run's
+    ``sim.base_state.BaseState`` (default: the default base state, as ``sim.model.prepare``)."""
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     return {
@@ -52,18 +54,22 @@ def global_attributes(scenario, seed: int, members: int, command: str | None = N
         "members": np.int64(members),
         "creation_time": now,
         "data_sources": DATA_SOURCES,
-        "calibration": _calibration_source(),
+        "calibration": _calibration_source(base),
         "uncertainty_distributions": json.dumps(
             {n: {"dist": d.kind, **d.params} for n, d in scenario.uncertainty.distributions.items()}),
     }
 
 
-def _calibration_source() -> str:
-    """Where the dynamic parameters of this run come from (the fit, or the nominal assumptions)."""
-    from sim.base_state import load_base_state
+def _calibration_source(base=None) -> str:
+    """Which base state the run starts from and where its dynamic parameters come from (the fit,
+    or the nominal assumptions): those of ``base``, never reloaded, so a custom base state is
+    described as it is."""
+    if base is None:
+        from sim.base_state import load_base_state
 
-    return (f"base state 2019 (calibration/base_2019); dynamic parameters from "
-            f"{load_base_state().parameter_source}")
+        base = load_base_state()
+    return (f"base state {base.year} (calibration/base_{base.year}); dynamic parameters from "
+            f"{base.parameter_source}")
 
 
 def _user() -> str:
@@ -82,19 +88,41 @@ def encoding_for(ds: xr.Dataset) -> dict:
     return enc
 
 
+def _temporary_name(path: Path, kind: str = "tmp") -> Path:
+    """A hidden name beside ``path`` (same folder, same suffix), unique to this process."""
+    return path.with_name(f".{path.stem}.{os.getpid()}.{kind}{path.suffix}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """A temporary name in ``path``'s folder (same suffix) to write to; renamed to ``path`` when
-    the block completes, removed if it raises, so no half-written file ever carries the name."""
+    the block completes, removed if it raises, so no half-written file ever carries the name.
+
+    The name lives for the whole block, so a file may be opened, appended to chunk by chunk and
+    closed inside it (``sim.ensemble``); it must be closed before the block ends."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    tmp = _temporary_name(path)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def scratch_path(path: Path | str) -> Iterator[Path]:
+    """A hidden temporary name beside ``path`` for a working file that is removed when the block
+    ends, however it ends (e.g. the per-member scratch the ensemble quantiles are read from)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = _temporary_name(path, "scratch")
+    try:
+        yield scratch
+    finally:
+        if scratch.exists():
+            scratch.unlink()
 
 
 def write_atomic(ds: xr.Dataset, path: Path) -> Path:

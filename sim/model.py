@@ -24,12 +24,11 @@ from kernels.stock_flow import simulate
 from sim import axes, indicators, targets as target_checks
 from sim.base_state import BaseState, autonomous_share, load_base_state, with_trend
 from sim.levers import lever_array
-from sim.scenario import OBSERVED_GROWTH_UNTIL
+from sim.growth import OBSERVED_GROWTH_UNTIL
+from sim.kernel_inputs import assemble
 from sim.uncertainty import sample
+from sim.units import PJ_PER_TWH
 from sim.variables import VARIABLES
-
-PJ_PER_TWH = 3.6
-"""[PJ TWh-1]; so t CO2/MWh × 1/3.6 = Mt CO2/PJ."""
 
 _FLOOR_LEVERS: dict[str, tuple[tuple[str, ...], int]] = {
     # lever -> (sectors, route position) of the route whose capacity share it floors
@@ -64,7 +63,7 @@ class Prepared:
     years: np.ndarray  # (T,)
     members: int
     seed: int
-    shared: dict  # KernelInputs fields that are shared by all members
+    shared: dict  # lever fields of KernelInputs (shared by all members)
     base_growth: np.ndarray  # (P,S,T) yr-1, before uncertainty
     collection_lever: np.ndarray  # (N,T) multiplier on the base collection rate
     samples: dict[str, np.ndarray]  # uncertain parameters, each (members,)
@@ -108,17 +107,7 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
         # one collection rate per metal: the province mean of the lever (see levers catalogue)
         collection_lever[n] = scrap_collection[:, base.metal_sector[n]].mean(axis=0)
 
-    sel = prov_idx
     shared = dict(
-        cap0=base.cap0[sel], util=base.util[sel], base_share=base.base_share[sel],
-        int0=base.int0[sel], new_int0=base.new_int0[sel], va_per_unit=base.va_per_unit[sel],
-        ef=base.ef[sel], process_ef=base.process_ef[sel],
-        substitutable=np.array([axes.SUBSTITUTABLE[s] for s in sectors], dtype=np.int64),
-        heat_ef=float(base.heat_ef), h2_power=float(base.h2_power), stock0=base.stock0[sel],
-        metal_sector=np.asarray(base.metal_sector, dtype=np.int64),
-        metal_route=np.asarray(base.metal_route, dtype=np.int64),
-        scrap_per_unit=base.scrap_per_unit, prompt_scrap=base.prompt_scrap,
-        inflow_ratio=base.inflow_ratio,
         share_floor=share_floor, capture=capture,
         scrap_market=np.asarray(lever_array("scrap_market", scenario, provinces, sectors, years),
                                 dtype=float).reshape(T),
@@ -158,8 +147,7 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
     collection = np.clip(
         base.collection[None, :, None] * prep.collection_lever[None]
         * smp["collection_multiplier"][:, None, None], 0.0, 1.0)
-    return KernelInputs(
-        **prep.shared,
+    return assemble(prep.base, prep.prov_idx, prep.shared, dict(
         growth=growth,
         lifetime=base.lifetime[None, :] * smp["lifetime_multiplier"][:, None],
         aeei=np.clip(base.aeei[None, :] * smp["aeei_multiplier"][:, None], 0.0, 1.0),
@@ -167,7 +155,7 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         collection=collection,
         stock_lifetime=base.stock_lifetime[None, :] * smp["stock_lifetime_multiplier"][:, None],
         elec_ratio=np.broadcast_to(smp["elec_ratio"], (M,)).astype(float),
-    )
+    ))
 
 
 def _grid_renewable_share(prep: Prepared, grid_tpm: np.ndarray) -> np.ndarray:
@@ -249,9 +237,8 @@ def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
                  "co2_captured", "scrap_supply", "scrap_use", "inuse_stock"):
         if wanted(name):
             data[name] = getattr(out, name)
-    steel = out.production[:, :, axes.SECTORS.index("iron_steel")]
-    data["eaf_share"] = indicators._ratio(steel[:, :, axes.route_index("iron_steel", "scrap_eaf")],
-                                          steel.sum(axis=2))
+    data["eaf_share"] = indicators.eaf_share(out.production[:, :, axes.SECTORS.index("iron_steel")],
+                                             route_axis=2)
     data["grid_emission_factor"] = ctx.grid_ef
     data["grid_renewable_share"] = ctx.grid_renewable_share
     return data

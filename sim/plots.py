@@ -19,8 +19,9 @@ the members when the file has them and from the stored quantiles otherwise
 The wedge chart (``sectors`` with a baseline) decomposes the difference baseline − scenario of
 the summed sector medians of industrial CO2 (direct + process − captured) into lever groups by
 the additive log-mean Divisia index (LMDI-I; Ang 2005, Energy Policy 33:867,
-doi:10.1016/j.enpol.2003.10.010), which is exact: the wedges add up to the difference. At province
-and summary detail the file has no energy by sector, and the wedges are by sector instead.
+doi:10.1016/j.enpol.2003.10.010; computed in ``sim.decomposition``), which is exact: the wedges
+add up to the difference. At province and summary detail the file has no energy by sector, and
+the wedges are by sector instead.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 import numpy as np
 import xarray as xr
 
-from sim import io, report, results
+from sim import axes, decomposition, io, report, results
+from sim.decomposition import lmdi  # noqa: F401  (re-exported: plots.lmdi)
 from sim.results import ResultsFileError
 
 if TYPE_CHECKING:
@@ -41,12 +43,9 @@ if TYPE_CHECKING:
 FORMATS = ("png", "pdf", "svg")
 BANDS = ((0.05, 0.95, "5-95 %", 0.18), (0.25, 0.75, "25-75 %", 0.35))
 """Fan-chart bands: (low quantile, high quantile, label, opacity)."""
-FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MILESTONES = (2025, 2030, 2035)
 FAN_DEFAULT_PROVINCES = 6
 """Without --province the fan chart shows every province up to this many, else national only."""
-FOSSIL = ("coal", "oil", "gas")
-"""Carriers with a direct emission factor (kernels/SPEC.md)."""
 UNITS = {"Mt yr-1": "Mt/yr", "PJ yr-1": "PJ/yr", "1e9 yr-1": "bn CNY/yr (2019 prices)",
          "Mt": "Mt", "1": "share, 0-1", "t MW-1 h-1": "t CO2/MWh"}
 CARRIER_COLOURS = {"coal": "#4d4d4d", "oil": "#8c510a", "gas": "#dfc27d", "electricity": "#2166ac",
@@ -181,7 +180,7 @@ def plot_fan(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=No
     grid = fig.add_gridspec(len(regions), 2, width_ratios=(3, 1.2))
     for i, region in enumerate(regions):
         ax = fig.add_subplot(grid[i, 0])
-        _fan(ax, years, results.quantiles(co2.sel(region=region), FAN_QUANTILES), "#b2182b")
+        _fan(ax, years, results.quantiles(co2.sel(region=region), results.QUANTILES), "#b2182b")
         _mark_milestones(ax, years)
         ax.set_title(f"{_region_title(ds, region)}: industrial CO2 (direct + process - captured)")
         ax.set_xlabel("year")
@@ -317,7 +316,7 @@ def plot_energy(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     if "member" in by_carrier.dims:
         ax.plot(years, results.median(total).values, color="black", ls="--", lw=1.2,
                 label="median of the total")
-        _fan(share_ax, years, results.quantiles(electricity / total, FAN_QUANTILES), "#2166ac")
+        _fan(share_ax, years, results.quantiles(electricity / total, results.QUANTILES), "#2166ac")
         share_note = "median and bands over members"
     else:
         medians = results.median(by_carrier)
@@ -354,9 +353,9 @@ def eaf_share(ds: xr.Dataset, region: str) -> xr.DataArray:
             f"{results.name_of(ds)}: cannot be used for the national steel figure: missing variable "
             f"production (national EAF share needs crude-steel output by route, output detail full; "
             f"this file is {results.detail(ds)}: choose provinces with --province)")
-    steel = ds["production"].sel(sector="iron_steel").sum("province")
-    names = [str(n) for n in ds["route_name"].sel(sector="iron_steel").values]
-    share = steel.isel(route=names.index("scrap_eaf")) / steel.sum("route")
+    from sim.indicators import eaf_share as share_of
+
+    share = share_of(ds["production"].sel(sector="iron_steel"), province_axis=True)
     share.attrs = ds["eaf_share"].attrs
     return share
 
@@ -387,7 +386,7 @@ def plot_steel(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     years = _years(ds)
     fig = _figure(10, 7.5)
     ax, scrap_ax = fig.subplots(2, 1, sharex=True)
-    _fan(ax, years, results.quantiles(share, FAN_QUANTILES), "#1b7837", label="median EAF share")
+    _fan(ax, years, results.quantiles(share, results.QUANTILES), "#1b7837", label="median EAF share")
     for tid, threshold, year, condition in eaf_targets(ds, region):
         ax.axhline(threshold, color="#d73027", lw=1.2, ls="--",
                    label=f"target {condition} {threshold:g} in {year} ({tid})")
@@ -439,48 +438,13 @@ def sector_co2(ds: xr.Dataset, region: str) -> tuple[xr.DataArray, bool]:
                         coords={"sector": ds["sector"].values, "year": ds["year"].values}), approx
 
 
-LMDI_GROUPS = (
-    "activity (total value added)",
-    "structure (sector mix of value added)",
-    "energy efficiency (energy per value added, excl. steel)",
-    "steel route and efficiency (iron & steel energy per value added)",
-    "electrification and non-fossil energy (fossil share)",
-    "fuel switching (CO2 per fossil energy)",
-    "process CO2 per value added (kilns)",
-    "CCUS (CO2 captured)",
-    "unresolved (zero values)",
-)
-
-
-def _log_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Logarithmic mean L(a, b) = (a - b) / (ln a - ln b), L(a, a) = a (positive a, b)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (a - b) / (np.log(a) - np.log(b))
-    return np.where(np.isclose(a, b, rtol=1e-12, atol=0), a, out)
-
-
-def lmdi(base: list[np.ndarray], scen: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Additive LMDI-I of X = prod(factors) from ``base`` to ``scen``, as reductions.
-
-    Returns (wedges, unresolved): wedge k = L(X_b, X_s) ln(f_k,b / f_k,s) where every factor is
-    positive and finite in both states, and the whole X_b - X_s in ``unresolved`` elsewhere, so
-    sum(wedges) + unresolved = X_b - X_s exactly (to rounding).
-    """
-    xb, xs = np.prod(base, axis=0), np.prod(scen, axis=0)
-    ok = np.all([(f > 0) & np.isfinite(f) for f in base + scen], axis=0)
-    weight = np.where(ok, _log_mean(np.where(ok, xb, 1.0), np.where(ok, xs, 1.0)), 0.0)
-    wedges = [np.where(ok, weight * np.log(np.where(ok, fb / np.where(ok, fs, 1.0), 1.0)), 0.0)
-              for fb, fs in zip(base, scen)]
-    return wedges, np.where(ok, 0.0, np.nan_to_num(xb - xs))
-
-
 def _lmdi_factors(ds: xr.Dataset, region: str) -> tuple[dict[str, np.ndarray], bool]:
     parts, approx = _sector_medians(ds, region, ("value_added", "co2_direct", "co2_process",
                                                  "co2_captured"))
     energy, _ = regional(ds, ds["final_energy"], region)
     parts["energy"] = results.median(energy.sum("carrier", skipna=False)).transpose(
         "sector", "year").values.astype(float)
-    parts["fossil"] = results.median(energy.sel(carrier=list(FOSSIL)).sum("carrier", skipna=False)
+    parts["fossil"] = results.median(energy.sel(carrier=list(axes.FOSSIL_CARRIERS)).sum("carrier", skipna=False)
                                      ).transpose("sector", "year").values.astype(float)
     return parts, approx
 
@@ -505,34 +469,9 @@ def wedges(ds: xr.Dataset, baseline: xr.Dataset, region: str) -> tuple[xr.DataAr
         return out, "sector"
     fb, _ = _lmdi_factors(baseline, region)
     fs, _ = _lmdi_factors(ds, region)
-    total = {k: f["value_added"].sum(axis=0, keepdims=True) for k, f in (("b", fb), ("s", fs))}
-    steel = (ds["sector"].values == "iron_steel")[:, None]
-    out = np.zeros((len(LMDI_GROUPS), fb["co2_direct"].shape[1]))
-
-    def factors(f, tot):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            direct = [np.broadcast_to(tot, f["value_added"].shape), f["value_added"] / tot,
-                      f["energy"] / f["value_added"], f["fossil"] / f["energy"],
-                      f["co2_direct"] / f["fossil"]]
-            process = [direct[0], direct[1], f["co2_process"] / f["value_added"]]
-        return direct, process
-
-    db, pb = factors(fb, total["b"])
-    dsc, psc = factors(fs, total["s"])
-    w, unresolved_d = lmdi(db, dsc)
-    out[0] += w[0].sum(axis=0)
-    out[1] += w[1].sum(axis=0)
-    out[2] += np.where(steel, 0.0, w[2]).sum(axis=0)
-    out[3] += np.where(steel, w[2], 0.0).sum(axis=0)
-    out[4] += w[3].sum(axis=0)
-    out[5] += w[4].sum(axis=0)
-    w, unresolved_p = lmdi(pb, psc)
-    out[0] += w[0].sum(axis=0)
-    out[1] += w[1].sum(axis=0)
-    out[6] += w[2].sum(axis=0)
-    out[7] += (fs["co2_captured"] - fb["co2_captured"]).sum(axis=0)
-    out[8] += (unresolved_d + unresolved_p).sum(axis=0)
-    return xr.DataArray(out, dims=("wedge", "year"), coords=dict(coords, wedge=list(LMDI_GROUPS))), "lmdi"
+    out = decomposition.co2_wedges(fb, fs, steel=ds["sector"].values == "iron_steel")
+    return xr.DataArray(out, dims=("wedge", "year"),
+                        coords=dict(coords, wedge=list(decomposition.LMDI_GROUPS))), "lmdi"
 
 
 def _check_baseline(ds: xr.Dataset, baseline: xr.Dataset) -> None:

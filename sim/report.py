@@ -7,6 +7,9 @@ import json
 import numpy as np
 import xarray as xr
 
+from sim import results
+from sim.results import REPORTED
+
 
 def target_rows(ds: xr.Dataset) -> list[dict]:
     """One dict per target: id, scope, year, condition, median, p05, p95, probability, units, source."""
@@ -17,9 +20,9 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
         if "member" in val.dims:
             v = val.isel(target=j).values
             v = v[np.isfinite(v)]
-            q = np.quantile(v, [0.05, 0.5, 0.95]) if v.size else [np.nan] * 3
+            q = np.quantile(v, REPORTED) if v.size else [np.nan] * 3
         else:  # summary detail: quantiles stored
-            q = [float(val.isel(target=j).sel(quantile=x)) for x in (0.05, 0.5, 0.95)]
+            q = [float(x) for x in results.quantiles(val.isel(target=j), REPORTED).values]
         rows.append(dict(
             id=str(tid),
             scope=str(ds["target_scope"].values[j]),
@@ -85,8 +88,7 @@ def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
             py = ds["peak_year"].sel(region=region).values
             prob = np.array([np.mean(py == y) for y in years])
         cdf = np.cumsum(prob)
-        q = [int(years[min(np.searchsorted(cdf, x - 1e-12), len(years) - 1)])
-             for x in (0.05, 0.5, 0.95)]
+        q = [int(years[min(np.searchsorted(cdf, x - 1e-12), len(years) - 1)]) for x in REPORTED]
         plateau = ds["plateau_start_year"].sel(region=region)
         plateau_median = (int(np.quantile(plateau.values, 0.5, method="inverted_cdf"))
                           if "member" in plateau.dims else int(plateau.sel(quantile=0.5)))
@@ -111,7 +113,7 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
     members = int(ds.attrs.get("members", ds.sizes.get("member", 0)))
     lines = [f"Scenario {ds.attrs.get('scenario_name', '?')}: {members} members, seed "
              f"{ds.attrs.get('seed', '?')}, years {int(ds['year'][0])}-{int(ds['year'][-1])}, "
-             f"output detail {ds.attrs.get('output_detail', 'full')}", ""]
+             f"output detail {results.detail(ds)}", ""]
     rows = target_rows(ds)
     w = max([len("target")] + [len(r["id"]) for r in rows])
     hdr = (f"{'target':<{w}} {'scope':<20} {'condition':<20} {'median':>9} {'5-95 % range':>21} "
@@ -183,7 +185,7 @@ def report_data(ds: xr.Dataset) -> dict:
         scenario=str(ds.attrs.get("scenario_name", "")),
         members=members,
         seed=None if seed is None else int(seed),
-        detail=str(ds.attrs.get("output_detail", "full")),
+        detail=results.detail(ds),
         years=[int(ds["year"][0]), int(ds["year"][-1])],
         targets=target_rows(ds),
         peak_years=peak_rows(ds),

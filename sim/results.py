@@ -7,7 +7,12 @@ what is missing), and gives ensemble statistics the same way at every output det
 * ``full`` and ``province`` files hold members (``member`` dimension): statistics are computed
   over the members;
 * ``summary`` files, and the per-sector variables of ``province`` files, hold stored quantiles
-  (``quantile`` dimension, the values of ``sim.ensemble.QUANTILES``).
+  (``quantile`` dimension, the values of :data:`QUANTILES`).
+
+This module owns the quantiles: which are stored (:data:`QUANTILES`), their names in exported
+tables (:data:`QUANTILE_LABELS`), the median and range the report prints (:data:`REPORTED`), and
+how they are computed (:func:`quantiles` on a DataArray, :func:`member_quantiles` on the
+member-first blocks of the streaming writer).
 
 Every function raises :class:`ResultsFileError` with the file name for a file that cannot serve;
 the command line turns it into exit code 2 without a traceback.
@@ -15,11 +20,20 @@ the command line turns it into exit code 2 without a traceback.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import xarray as xr
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Quantiles over members stored in ``province`` and ``summary`` files, exported as IAMC
+scenarios and drawn as fan-chart bands (5-95 % and 25-75 % around the median) [1]."""
+QUANTILE_LABELS = {0.05: "p05", 0.25: "p25", 0.5: "median", 0.75: "p75", 0.95: "p95"}
+"""Name of each quantile of :data:`QUANTILES` in exported tables (``<scenario>|<label>``)."""
+REPORTED = (0.05, 0.5, 0.95)
+"""What the report prints of a distribution: the 5 % quantile, the median, the 95 % quantile."""
 
 
 class ResultsFileError(Exception):
@@ -95,23 +109,48 @@ def quantiles(da: xr.DataArray, q: Iterable[float]) -> xr.DataArray:
     return da.expand_dims(quantile=q)
 
 
+def member_quantiles(x, q: np.ndarray) -> np.ndarray:
+    """Quantiles over axis 0 of a member-first NumPy block (linear interpolation, NumPy's default;
+    inverted CDF for integers such as years, so a quantile of years is a year), ignoring NaN.
+
+    The same statistics as :func:`quantiles`, for the streaming writer (``sim.ensemble``). Without
+    NaN the block is sorted once along the member axis and every quantile interpolated from it
+    (about 5x faster than ``np.quantile``'s multi-pivot partition on these shapes).
+    """
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.integer):
+        return np.quantile(x, q, axis=0, method="inverted_cdf")
+    if np.isnan(x).any():
+        with warnings.catch_warnings():  # a target undefined in every member stays NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanquantile(x, q, axis=0)
+    xs = np.sort(x, axis=0)
+    pos = q * (x.shape[0] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, x.shape[0] - 1)
+    frac = (pos - lo).reshape((-1,) + (1,) * (x.ndim - 1))
+    return xs[lo] + (xs[hi] - xs[lo]) * frac
+
+
 def median(da: xr.DataArray) -> xr.DataArray:
     """Median over members (or the stored median) without a quantile dimension."""
     return quantiles(da, [0.5]).isel(quantile=0, drop=True)
 
 
 def provinces(ds: xr.Dataset, selected: Iterable[str] | None) -> list[str]:
-    """Validate province names (English, ISO code, or Chinese) against the file; return English names."""
+    """Validate province names (pinyin, ISO code, or Chinese: ``sim.axes.resolve_province``)
+    against the file; return the pinyin names."""
+    from sim.axes import UnknownProvince, resolve_province
+
     names = [str(p) for p in ds["province"].values]
     if selected is None:
         return names
-    lookup = {n.lower(): n for n in names}
-    for coord in ("province_iso", "province_zh"):
-        if coord in ds.coords:
-            lookup.update({str(c).lower(): n for c, n in zip(ds[coord].values, names)})
     out = []
     for p in selected:
-        if p.lower() not in lookup:
-            raise ResultsFileError(f"{name_of(ds)}: no province {p!r}; the file has {', '.join(names)}")
-        out.append(lookup[p.lower()])
+        try:
+            out.append(resolve_province(p, names))
+        except UnknownProvince as e:
+            hint = f" (did you mean {e.suggestion!r}?)" if e.suggestion else ""
+            raise ResultsFileError(f"{name_of(ds)}: no province {p!r}; the file has "
+                                   f"{', '.join(names)}{hint}") from None
     return out

@@ -21,14 +21,16 @@ years=None)``.
 ``Target`` (frozen): ``id, indicator, scope, provinces, year, condition, value, base_year,
 tolerance, accounting, source, scope_note, status, description, catalogue``.
 ``AdministrativeTarget`` (frozen): ``id, description, year, source, status, reason, catalogue``.
-``DEFAULT_GROWTH``: sector -> Trajectory of the default demand growth, with ``GROWTH_SOURCES``.
+``DEFAULT_GROWTH``: sector -> Trajectory of the default demand growth, with ``GROWTH_SOURCES``
+(both in, and re-exported from, ``sim.growth``, which holds the growth data and logic).
 
 Scenario schema (TOML; also in scenarios/README.md)
 ---------------------------------------------------
 ``[scenario]``
-    name (str, required), description (str), provinces ("all" or list of axes.PROVINCES),
-    start_year (= axes.BASE_YEAR, the calibrated base year), end_year (default axes.END_YEAR,
-    at most 2060), members (default 1000: the Monte-Carlo standard error of an attainment
+    name (str, required), description (str), provinces ("all" or a list of provinces; wherever
+    a scenario or catalogue names a province, its pinyin name, ISO code or Chinese name will do:
+    ``sim.axes.resolve_province``), start_year (= axes.BASE_YEAR, the calibrated base year),
+    end_year (default axes.END_YEAR, at most 2060), members (default 1000: the Monte-Carlo standard error of an attainment
     probability is sqrt(p(1-p)/n) <= 1.6 points at p = 0.5 and <= 1.45 points for p <= 0.3 or
     >= 0.7; Latin-hypercube stratification usually lowers it), seed (int >= 0, default 1),
     electricity_conversion ("calorific": 0.1229 kgce/kWh, the default; "coal_equivalent":
@@ -73,8 +75,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from sim import axes
+from sim.growth import DEFAULT_GROWTH, GROWTH_SOURCES, OBSERVED_GROWTH_UNTIL, GrowthSpec  # noqa: F401
+from sim.growth import growth_array as _growth_array
 from sim.indicators_registry import INDICATORS
-from sim.levers import INTERPOLATIONS, LEVERS, ROUTE_FLOOR_GROUPS, LeverSpec, Trajectory, interpolate
+from sim.levers import INTERPOLATIONS, LEVERS, ROUTE_FLOOR_GROUPS, LeverSpec, Trajectory
 from sim.levers import lever_array as _lever_array
 from sim.uncertainty import PARAMETERS, DistributionError, UncertaintySpec, make_distribution
 
@@ -91,65 +95,6 @@ CO2_INDICATORS = ("industrial_co2", "co2_intensity")
 EACH_PROVINCE = "each_province"
 NATIONAL = "national"
 GROWTH_RANGE = (-0.5, 0.5)
-
-# --- default demand growth -----------------------------------------------------------------------
-_OBSERVED_OUTPUT: dict[str, dict[int, float]] = {
-    # NBS Statistical Communiqués on National Economic and Social Development (国民经济和社会发展
-    # 统计公报) of 2019-2024, table of main industrial products, as first published [Mt].
-    "crude_steel": {2019: 996.3, 2020: 1064.8, 2021: 1035.2, 2022: 1018.0, 2023: 1019.1, 2024: 1005.1},
-    "cement": {2019: 2350.0, 2020: 2377.0, 2021: 2363.0, 2022: 2130.0, 2023: 2023.0, 2024: 1825.0},
-    "primary_aluminium": {2019: 35.0, 2020: 37.1, 2021: 38.5, 2022: 40.2, 2023: 41.6, 2024: 43.0},
-}
-_OBSERVED_VA_GROWTH: dict[int, float] = {
-    # real growth of all-industry value added (全部工业增加值), NBS communiqués 2020-2024.
-    # 2023: 4.2 % for all industry (4.6 % is the above-designated-size figure).
-    2020: 0.024, 2021: 0.096, 2022: 0.034, 2023: 0.042, 2024: 0.057,
-}
-
-
-OBSERVED_GROWTH_UNTIL = max(_OBSERVED_VA_GROWTH)
-"""Last year of the default growth that is observed (NBS); the growth uncertainty
-(``growth_offset``, ``heavy_growth_offset``) applies to the years after it only."""
-
-
-def _rates(levels: dict[int, float]) -> list[tuple[int, float]]:
-    ys = sorted(levels)
-    return [(y, round(levels[y] / levels[p] - 1.0, 5)) for p, y in zip(ys, ys[1:])]
-
-
-_VA_PROJECTION = [(2025, 0.05), (2030, 0.045), (2035, 0.035)]
-DEFAULT_GROWTH: dict[str, Trajectory] = {
-    "iron_steel": Trajectory(tuple(_rates(_OBSERVED_OUTPUT["crude_steel"])
-                                   + [(2025, -0.01), (2030, -0.015), (2035, -0.02)]), "linear"),
-    "nonmetallic_minerals": Trajectory(tuple(_rates(_OBSERVED_OUTPUT["cement"])
-                                             + [(2025, -0.04), (2030, -0.02), (2035, -0.02)]), "linear"),
-    "nonferrous": Trajectory(tuple(_rates(_OBSERVED_OUTPUT["primary_aluminium"])
-                                   + [(2025, 0.02), (2030, 0.01), (2035, 0.005)]), "linear"),
-    "petroleum_coking": Trajectory(tuple(sorted(_OBSERVED_VA_GROWTH.items())
-                                         + [(2025, 0.01), (2030, 0.0), (2035, -0.01)]), "linear"),
-    **{s: Trajectory(tuple(sorted(_OBSERVED_VA_GROWTH.items()) + _VA_PROJECTION), "linear")
-       for s in ("chemicals", "paper", "textiles", "machinery", "other_industry")},
-}
-GROWTH_SOURCES: dict[str, str] = {
-    "iron_steel": "2020-2024: crude-steel output, NBS communiqués (996.3 Mt 2019 -> 1005.1 Mt 2024). "
-                  "After: -1 %/yr (2025) to -2 %/yr (2035): demand has plateaued since 2020 with the "
-                  "property downturn, output control (粗钢产量调控) continues, and the in-use stock "
-                  "approaches saturation.",
-    "nonmetallic_minerals": "2020-2024: cement output, NBS communiqués (2.35 Gt 2019 -> 1.83 Gt 2024). "
-                            "After: -4 %/yr in 2025 easing to -2 %/yr: housing starts keep falling, "
-                            "infrastructure spending is flat.",
-    "nonferrous": "2020-2024: primary-aluminium output, NBS communiqués (35.0 Mt -> 43.0 Mt). After: "
-                  "+2 %/yr (2025) to +0.5 %/yr (2035) for total aluminium demand (transport "
-                  "lightweighting, PV frames, grids); primary output is further bounded by the 45 Mt "
-                  "capacity ceiling (capacity_replacement_ratio lever).",
-    "petroleum_coking": "2020-2024: all-industry real VA growth (no sector series). After: +1 %/yr "
-                        "(2025) to -1 %/yr (2035): refining capacity is capped at 1.0 Gt (001 S2), "
-                        "transport fuel demand peaks with vehicle electrification, coking follows "
-                        "BF-BOF steel.",
-    "value_added": "2020-2024: all-industry real VA growth, NBS communiqués (2.4, 9.6, 3.4, 4.2, "
-                   "5.7 %). After: 5 % (2025, the GDP target) easing to 4.5 % (2030) and 3.5 % "
-                   "(2035) with the slowing potential growth of the economy.",
-}
 
 # --- errors ---------------------------------------------------------------------------------------
 _NO_VALUE = object()
@@ -264,12 +209,29 @@ class _Checker:
         return x
 
     def province(self, name: Any, path: str, simulated: Sequence[str] | None = None) -> str:
-        if name not in axes.PROVINCES:
-            raise self.unknown(path, name, axes.PROVINCES, "province")
-        if simulated is not None and name not in simulated:
+        """The pinyin name of table key ``name`` (pinyin, ISO code or Chinese, see
+        :func:`sim.axes.resolve_province`), which must be simulated if ``simulated`` is given."""
+        try:
+            province = axes.resolve_province(name)
+        except axes.UnknownProvince:
+            raise self.unknown(path, name, axes.PROVINCES, "province") from None
+        if simulated is not None and province not in simulated:
             raise self.fail(_join(path, name), problem="province is not simulated in this scenario",
                             allowed=", ".join(simulated))
-        return name
+        return province
+
+    def provinces_table(self, table: Any, path: str,
+                        simulated: Sequence[str] | None = None) -> list[tuple[str, str, Any]]:
+        """(key, pinyin name, value) of a table keyed by province; one key per province."""
+        out, seen = [], {}
+        for key, value in self.table(table, path).items():
+            province = self.province(key, path, simulated)
+            if province in seen:
+                raise self.fail(_join(path, key), problem=f"names {province} again (also as "
+                                f"{seen[province]})", allowed="one key per province")
+            seen[province] = key
+            out.append((key, province, value))
+        return out
 
     def sector(self, name: Any, path: str, allowed: Sequence[str] = axes.SECTORS,
                what: str = "sector") -> str:
@@ -313,14 +275,6 @@ class AdministrativeTarget:
 
 
 @dataclass(frozen=True)
-class GrowthSpec:
-    regional_gdp_adjustment: bool = False
-    interpolation: str = "linear"
-    sector: Mapping[str, Trajectory] = field(default_factory=dict)
-    province_sector: Mapping[tuple[str, str], Trajectory] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -351,73 +305,8 @@ class Scenario:
 
     def growth_array(self, provinces: Sequence[str] | None = None, sectors: Sequence[str] | None = None,
                      years: Sequence[int] | None = None, base: Any = None) -> np.ndarray:
-        """Demand growth [yr-1] (P, S, T); entry t is the growth from year t-1 to t (t = 0 unused).
-
-        = scenario/default trajectory + (regional_gdp_adjustment: province − national SSP2 GDP
-        growth from ``base.gdp_growth_offset``) ∓ structural_shift (energy-intensive sectors lose
-        the lever value, the others gain it × base-year VA(energy-intensive)/VA(others) of the
-        province, from ``base`` when it has ``cap0``, ``util`` and ``va_per_unit``, else × 1).
-        """
-        provinces = tuple(provinces or self.provinces)
-        sectors = tuple(sectors or axes.SECTORS)
-        yrs = np.asarray(list(years) if years is not None else self.years, dtype=np.int64)
-        g = self.growth
-        out = np.empty((len(provinces), len(sectors), len(yrs)))
-        for j, s in enumerate(sectors):
-            d = DEFAULT_GROWTH[s]
-            base_traj = interpolate(d.points, yrs, d.interpolation or "linear", np.zeros(len(yrs)))
-            st = g.sector.get(s)
-            if st is not None:
-                base_traj = interpolate(st.points, yrs, st.interpolation or g.interpolation, base_traj)
-            for i, p in enumerate(provinces):
-                ps = g.province_sector.get((p, s))
-                out[i, j] = base_traj if ps is None else interpolate(
-                    ps.points, yrs, ps.interpolation or g.interpolation, base_traj)
-        if g.regional_gdp_adjustment:
-            out += _gdp_offset(base, provinces, yrs)[:, None, :]
-        shift = _lever_array("structural_shift", self, provinces, sectors, yrs)
-        if np.any(shift != 0):
-            heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in sectors])
-            ratio = _heavy_to_light_va(base, provinces, sectors)
-            out[:, heavy] -= shift[:, heavy]
-            out[:, ~heavy] += shift[:, ~heavy] * ratio[:, None, None]
-        return out
-
-
-def _gdp_offset(base: Any, provinces: Sequence[str], years: np.ndarray) -> np.ndarray:
-    """(P, T) province − national SSP2 GDP growth from the calibration."""
-    off = getattr(base, "gdp_growth_offset", None)
-    if off is None and getattr(base, "gdp_growth", None) is not None:
-        # sim.base_state.BaseState: gdp_growth (P_all, Y), gdp_growth_national (Y,), gdp_growth_years
-        gy = np.asarray(base.gdp_growth_years, dtype=float)
-        diff = np.asarray(base.gdp_growth, dtype=float) - np.asarray(base.gdp_growth_national, dtype=float)[None]
-        idx = [axes.PROVINCES.index(p) for p in provinces]
-        return np.stack([np.interp(years, gy, diff[i]) for i in idx])
-    if off is None:
-        raise ValueError(
-            "growth.regional_gdp_adjustment = true needs the calibration's provincial GDP growth "
-            "(BaseState.gdp_growth_offset: a callable (provinces, years) -> (P,T), or an array "
-            "(len(axes.PROVINCES), n) over BaseState.gdp_years); set it to false to run without")
-    if callable(off):
-        return np.asarray(off(tuple(provinces), years), dtype=float)
-    off = np.asarray(off, dtype=float)
-    gy = np.asarray(getattr(base, "gdp_years"), dtype=float)
-    idx = [axes.PROVINCES.index(p) for p in provinces]
-    return np.stack([np.interp(years, gy, off[i]) for i in idx])
-
-
-def _heavy_to_light_va(base: Any, provinces: Sequence[str], sectors: Sequence[str]) -> np.ndarray:
-    heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in sectors])
-    try:
-        idx = [axes.PROVINCES.index(p) for p in provinces]
-        sidx = [axes.SECTORS.index(s) for s in sectors]
-        cap = np.asarray(base.cap0)[idx][:, sidx]
-        va = cap.reshape(cap.shape[0], cap.shape[1], -1).sum(axis=2) \
-            * np.asarray(base.util)[idx][:, sidx] * np.asarray(base.va_per_unit)[idx][:, sidx]
-        light = va[:, ~heavy].sum(axis=1)
-        return np.where(light > 0, va[:, heavy].sum(axis=1) / np.where(light > 0, light, 1.0), 1.0)
-    except (AttributeError, TypeError, IndexError, ValueError):
-        return np.ones(len(provinces))
+        """Demand growth [yr-1] (P, S, T) of this scenario: see :func:`sim.growth.growth_array`."""
+        return _growth_array(self, provinces, sectors, years, base)
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -533,13 +422,15 @@ def validate(path: str | Path) -> Scenario:
     return load_scenario(path)
 
 
-def _known_province(chk: _Checker, path: str, p: Any) -> None:
-    """Fail with a did-you-mean unless ``p`` is one of the 31 provinces."""
-    if p not in axes.PROVINCES:
-        match = difflib.get_close_matches(str(p), axes.PROVINCES, n=1, cutoff=0.6)
-        hint = f"; did you mean '{match[0]}'?" if match else ""
-        raise chk.fail(path, p, match[0] if match else ", ".join(axes.PROVINCES),
-                       f"unknown province{hint}")
+def _known_province(chk: _Checker, path: str, p: Any) -> str:
+    """The pinyin name of province value ``p`` (see :func:`sim.axes.resolve_province`); fails
+    with a did-you-mean unless it is one of the 31 provinces."""
+    try:
+        return axes.resolve_province(p)
+    except axes.UnknownProvince as e:
+        hint = f"; did you mean '{e.suggestion}'?" if e.suggestion else ""
+        raise chk.fail(path, p, e.suggestion or ", ".join(axes.PROVINCES),
+                       f"unknown province{hint}") from None
 
 
 def _parse_provinces(value: Any, chk: _Checker) -> tuple[str, ...]:
@@ -548,12 +439,11 @@ def _parse_provinces(value: Any, chk: _Checker) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise chk.fail("scenario.provinces", value, '"all" or a list of provinces',
                        'must be "all" or a non-empty list of provinces')
-    for i, p in enumerate(value):
-        _known_province(chk, f"scenario.provinces[{i}]", p)
-    if len(set(value)) != len(value):
-        dup = next(p for p in value if value.count(p) > 1)
+    names = [_known_province(chk, f"scenario.provinces[{i}]", p) for i, p in enumerate(value)]
+    if len(set(names)) != len(names):
+        dup = next(p for p in names if names.count(p) > 1)
         raise chk.fail("scenario.provinces", value, "each province once", f"lists {dup} twice")
-    return tuple(p for p in axes.PROVINCES if p in value)  # canonical axes order
+    return tuple(p for p in axes.PROVINCES if p in names)  # canonical axes order
 
 
 def _parse_points(table: Mapping, path: str, chk: _Checker, years: Sequence[int], low: float,
@@ -586,9 +476,8 @@ def _parse_growth(tb: dict, chk: _Checker, years, provinces) -> GrowthSpec:
         path = _join("growth.sector", s)
         sector[s] = _parse_points(chk.table(t, path), path, chk, years, *GROWTH_RANGE, ("interpolation",))
     ps: dict[tuple[str, str], Trajectory] = {}
-    for p, pt in chk.table(tb.get("province", {}), "growth.province").items():
-        chk.province(p, "growth.province", provinces)
-        ppath = _join("growth.province", p)
+    for key, p, pt in chk.provinces_table(tb.get("province", {}), "growth.province", provinces):
+        ppath = _join("growth.province", key)
         pt = chk.table(pt, ppath)
         chk.keys(pt, ("sector",), ppath)
         for s, t in chk.table(pt.get("sector", {}), _join(ppath, "sector")).items():
@@ -619,9 +508,9 @@ def _parse_levers(tb: dict, chk: _Checker, years, provinces) -> dict[str, LeverS
             sector[s] = _parse_points(chk.table(st, sp), sp, chk, years, lv.low, lv.high, ("interpolation",))
         province: dict[str, Trajectory] = {}
         ps: dict[tuple[str, str], Trajectory] = {}
-        for p, pt in chk.table(t.get("province", {}), _join(path, "province")).items():
-            chk.province(p, _join(path, "province"), provinces)
-            pp = _join(_join(path, "province"), p)
+        for key, p, pt in chk.provinces_table(t.get("province", {}), _join(path, "province"),
+                                              provinces):
+            pp = _join(_join(path, "province"), key)
             pt = chk.table(pt, pp)
             preserved = ["interpolation"] + (["sector"] if lv.sector_overrides else [])
             province[p] = _parse_points(pt, pp, chk, years, lv.low, lv.high, preserved)
@@ -702,8 +591,7 @@ def _load_catalogue(path: Path, years, provinces):
         if not isinstance(members, list) or not members:
             raise chk.fail(_join(gp, "provinces"), members, "a non-empty list of provinces",
                            "must be a non-empty list of provinces")
-        for i, p in enumerate(members):
-            _known_province(chk, f"{gp}.provinces[{i}]", p)
+        members = [_known_province(chk, f"{gp}.provinces[{i}]", p) for i, p in enumerate(members)]
         for k in ("name", "note"):
             if k in gt:
                 chk.string(gt[k], _join(gp, k))
@@ -732,6 +620,11 @@ def _load_catalogue(path: Path, years, provinces):
         if ind not in INDICATORS:
             raise _unknown_value(chk, _join(tp, "indicator"), ind, list(INDICATORS), "indicator")
         scope = t["scope"]
+        if scope not in scopes and isinstance(scope, str):  # a province by ISO code or in Chinese
+            try:
+                scope = axes.resolve_province(scope)
+            except axes.UnknownProvince:
+                pass
         if scope not in scopes:
             raise _unknown_value(chk, _join(tp, "scope"), scope, scopes, "scope (national, each_province, "
                                  "a group of this catalogue or a province)")

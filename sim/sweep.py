@@ -53,11 +53,11 @@ from typing import Any, Callable
 import numpy as np
 
 from sim import __version__, axes
+from sim.ensemble import DETAILS
 from sim.levers import LEVERS
 from sim.scenario import ScenarioError, read_document, scenario_from_document
 
 METHODS = ("grid", "lhs")
-DETAILS = ("full", "province", "summary")
 CLUSTERS = ("slurm", "pbs")
 _SWEEP_KEYS = ("name", "scenario", "method", "cases", "members", "seed", "detail", "success",
                "robust_probability", "description")
@@ -220,8 +220,12 @@ def _parse_axis(chk, label: str, t: dict, method: str, years) -> Axis:
     if sector is not None and sector not in axes.SECTORS:
         raise _unknown_value(chk, f"{path}.sector", sector, axes.SECTORS, "sector")
     province = t.get("province")
-    if province is not None and province not in axes.PROVINCES:
-        raise _unknown_value(chk, f"{path}.province", province, axes.PROVINCES, "province")
+    if province is not None:
+        try:
+            province = axes.resolve_province(province)
+        except axes.UnknownProvince:
+            raise _unknown_value(chk, f"{path}.province", province, axes.PROVINCES,
+                                 "province") from None
     if method == "grid":
         if "values" not in t or not isinstance(t["values"], list) or not t["values"]:
             raise chk.fail(f"{path}.values", t.get("values", []), "a non-empty list of numbers",
@@ -243,9 +247,11 @@ def _grid(ax: tuple[Axis, ...]) -> list[tuple[float, ...]]:
 
 
 def _lhs(ax: tuple[Axis, ...], n: int, seed: int) -> list[tuple[float, ...]]:
-    from scipy.stats import qmc
+    """``n`` lever sets spread over the axes' [low, high] by the Latin hypercube of the members
+    (``sim.uncertainty.design``, seeded with the sweep's seed)."""
+    from sim.uncertainty import design
 
-    u = qmc.LatinHypercube(d=len(ax), seed=np.random.default_rng(seed)).random(n)
+    u = design(len(ax), n, seed)
     low = np.array([a.low for a in ax])
     high = np.array([a.high for a in ax])
     return [tuple(row) for row in low + u * (high - low)]
@@ -292,7 +298,7 @@ def run_case(sweep_path: str, index: int, out_dir: str, numba_threads: int = 1) 
     sc = sweep.case_scenario(case)
     prep = model.prepare(sc, members=sweep.members, seed=sweep.seed)
     attrs = io.global_attributes(sc, sweep.seed, sweep.members,
-                                 command=f"sim sweep {sweep.path} (case {index})")
+                                 command=f"sim sweep {sweep.path} (case {index})", base=prep.base)
     attrs.update(case_hash=case.hash, case_index=np.int64(index),
                  case_levers=json.dumps(case.levers), sweep_name=sweep.name)
     path = part_path(Path(out_dir), case)
@@ -351,6 +357,35 @@ def run_sweep(sweep: Sweep, client, out_dir: Path,
     if not failed:
         combined = combine(sweep, out_dir)
     return SweepResult(sorted(computed), skipped, failed, combined)
+
+
+def dask_client(sweep: Sweep, scheduler: str | None = None, workers: int | None = None,
+                cluster: str | None = None) -> tuple[Any, list[Callable[[], Any]], int]:
+    """(client, closers, Numba threads per case) for the chosen way of running a sweep: an
+    existing scheduler at ``scheduler``; a dask-jobqueue ``cluster`` ("slurm" or "pbs") from the
+    sweep's ``[cluster]`` table, ``workers`` jobs (default its ``jobs``); else a local cluster of
+    ``workers`` processes (default one per core). Call the closers, in order, when done.
+    Raises ImportError with the install hint when ``cluster`` is asked for without dask-jobqueue.
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        client = Client(scheduler)
+        return client, [client.close], 1
+    if cluster:
+        try:
+            import dask_jobqueue  # noqa: F401
+        except ImportError:
+            raise ImportError("--cluster needs dask-jobqueue: pip install -e '.[cluster]'") from None
+        jq = jobqueue_cluster(sweep, cluster)
+        jq.scale(jobs=workers or int(sweep.cluster.get("jobs", 1)))
+        client = Client(jq)
+        return client, [client.close, jq.close], 1
+    n = workers or os.cpu_count() or 1
+    local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                         dashboard_address=":0")  # any free port: the link is printed
+    client = Client(local)
+    return client, [client.close, local.close], 1
 
 
 def jobqueue_cluster(sweep: Sweep, kind: str):
