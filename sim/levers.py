@@ -5,6 +5,13 @@ for the TOML schema). This module owns the list of levers, their unit, default (
 valid range, the sectors they may apply to and the kernel array they feed
 (``kernels/SPEC.md``), and resolves a scenario's lever into an array.
 
+A lever is data: the kernel array it feeds (``kernel_array``), for ``share_floor`` its route by
+name, whether province overrides are meaningful (``province_overrides``) and its documented first
+effect (``effect``). :func:`kernel_lever_arrays` places it, the scenario check reads its range and
+overrides, sweeps read its range, ``ROUTE_FLOOR_GROUPS`` is derived from it, and
+tests/test_registries.py tests it; a new lever on an existing kernel array is one entry in
+``_LEVER_LIST``.
+
 Public API
 ----------
 ``LEVERS: dict[str, Lever]``
@@ -98,13 +105,6 @@ class Lever:
     @property
     def range_text(self) -> str:
         return f"[{_fmt(self.low)}, {_fmt(self.high)}]"
-
-    @property
-    def target(self) -> str:
-        """Where the lever acts, for documentation: e.g. ``share_floor[route scrap_eaf]``."""
-        if self.kernel_array is None:
-            return self.acts_on
-        return f"{self.kernel_array}[route {self.route}]" if self.route else self.kernel_array
 
 
 def _fmt(x: float) -> str:
@@ -245,12 +245,12 @@ lever's (P,S,T) trajectory. A layout describes the kernel, not a lever, so a new
 existing array needs no entry here."""
 
 ROUTE_FLOOR_GROUPS: dict[str, tuple[str, ...]] = {
-    "iron_steel": ("eaf_share", "h2_dri_share"),
-    "nonferrous": ("secondary_al_share",),
-    "nonmetallic_minerals": ("kiln_efficient_share", "kiln_ccus_share"),
-    **{s: ("efficient_share", "electrified_share") for s in _VA_SECTORS},
+    s: group for s in axes.SECTORS
+    if (group := tuple(lv.name for lv in _LEVER_LIST
+                       if lv.kernel_array == "share_floor" and s in lv.sectors))
 }
-"""Route-floor levers of one sector: at every year and province they must sum to <= 1."""
+"""Route-floor levers of one sector (the levers feeding ``share_floor`` that apply to it, in
+catalogue order): at every year and province they must sum to <= 1."""
 
 
 @dataclass(frozen=True)
