@@ -53,7 +53,7 @@ def ceads(data: Path, A: dict) -> pd.DataFrame:
     rows = []
     tibet = build.iP["Tibet"]
     for y in YEARS:
-        co2, _, proc, _ = build.load_ceads(data, A, y)
+        co2, _, proc, _ = build.load_ceads(data, A, y, prov=build.Provenance())  # rows not kept
         for p in range(build.P):
             if p == tibet:
                 continue
@@ -149,7 +149,7 @@ def main(argv=None):
     w(pd.concat([act, va], ignore_index=True), "activity.csv")
     elec = []
     for y in YEARS:
-        tot, _, _ = build.cec_sector_totals(data, y)
+        tot, _, _ = build.cec_sector_totals(data, y, prov=build.Provenance())  # rows not kept
         elec += [(y, s, tot[s]) for s in build.SECT]
     prov("cec_electricity", "TWh", "electricity.csv", "nbs/cec_national_electricity_consumption_by_sector_annual.csv",
          "calibration/build.py cec_sector_totals for each year (before 2018 the unlisted manufacturing sub-sectors are "

@@ -7,7 +7,6 @@ allowed; no traceback, and nothing is written.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -113,9 +112,6 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     prep = model.prepare(sc, members=members, seed=seed)
     timer["sampling"] = time.perf_counter() - t0
     attrs = io.global_attributes(sc, prep.seed, prep.members, base=prep.base)
-    attrs["administrative_targets"] = json.dumps(
-        [dict(id=a.id, description=a.description, reason=a.reason, source=a.source)
-         for a in sc.administrative], ensure_ascii=False)
     out = out or Path("outputs") / sc.name / f"{sc.name}.nc"
     detail = detail or ensemble.default_detail(prep.members)
     ensemble.write_ensemble(prep, out, detail=detail, chunk_size=chunk_size, attrs=attrs,

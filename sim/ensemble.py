@@ -276,6 +276,7 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
     """Write the file's skeleton: coordinates, attributes, the first chunk's per-member
     variables along an unlimited ``member`` axis, and NaN placeholders for the statistics."""
     from sim import model
+    from sim.targets import administrative_attribute
 
     out = per_member.isel(member=slice(0, 0)) if per_member.data_vars else xr.Dataset()
     out = out.assign_coords({k: v for k, v in first.coords.items() if "member" not in v.dims})
@@ -296,7 +297,11 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
     if for_quantiles.data_vars:
         out = out.assign_coords(quantile=("quantile", np.array(QUANTILES)))
         out["quantile"].attrs.update(long_name="quantile over ensemble members", units="1")
-    out.attrs.update(attrs, output_detail=detail, members=np.int64(prep.members))
+    # every result file (a run, each sweep part, hence the combined sweep) lists the scenario's
+    # administrative (not simulated) targets
+    administrative = administrative_attribute(prep.scenario.administrative)
+    out.attrs.update(attrs, administrative_targets=administrative, output_detail=detail,
+                     members=np.int64(prep.members))
     encoding = {}
     for name, var in out.data_vars.items():
         enc = dict(io.COMPRESSION, shuffle=True) if compress else {}

@@ -1,7 +1,9 @@
 """Indicators of DESIGN §4.8 computed from one chunk of kernel outputs.
 
 Every indicator is a (member, year) series for a set of provinces (one province, a group, or
-all simulated provinces). Units are in :data:`sim.indicators_registry.INDICATORS`.
+all simulated provinces), computed by one function of this module from an :class:`Indicators`
+(the chunk's outputs and context); :data:`sim.indicators_registry.INDICATORS` names each with its
+compute function, units and long name.
 
 Scope: the model's industry is the nine sectors of ``sim.axes.SECTORS`` (no energy extraction,
 power or heat supply), and CO2 is CEADs' combustion + cement-process CO2 (no non-energy use).
@@ -17,6 +19,7 @@ attainment probability reflects the spread of that rate, nothing more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -74,7 +77,8 @@ class ChunkContext:
 
 
 class Indicators:
-    """Indicator series of one chunk of members; ``series(name, provinces, accounting)``."""
+    """One chunk of members' outputs and context, with the per-province sums that several
+    indicators share (computed once per chunk)."""
 
     def __init__(self, out: KernelOutputs, ctx: ChunkContext):
         self.out = out
@@ -84,16 +88,7 @@ class Indicators:
     def province_series(self, name: str) -> np.ndarray:
         """Per-province series (M, P, T), computed once per chunk and reused by every target."""
         if name not in self._by_province:
-            o = self.out
-            if name == "scope1":
-                x = (o.co2_direct + o.co2_process - o.co2_captured).sum(axis=2)
-            elif name == "scope1+2":
-                x = self.province_series("scope1") + o.co2_indirect.sum(axis=2)
-            elif name == "value_added":
-                x = o.value_added.sum(axis=2)
-            else:
-                raise KeyError(name)
-            self._by_province[name] = x
+            self._by_province[name] = _PROVINCE_SERIES[name](self)
         return self._by_province[name]
 
     def _year(self, year: int) -> int:
@@ -116,50 +111,94 @@ class Indicators:
         """[1e9 CNY yr-1]."""
         return self.province_series("value_added")[:, prov].sum(axis=1)
 
-    def series(self, name: str, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
-        """(member, year) series of indicator ``name`` over provinces ``prov`` (integer positions)."""
-        o = self.out
-        if name == "industrial_co2":
-            return self.co2(prov, accounting)
-        if name == "co2_intensity":  # Mt / 1e9 CNY = kg CNY-1
-            return _ratio(self.co2(prov, accounting), self.value_added(prov))
-        if name == "energy_intensity":  # kgce CNY-1
-            return _ratio(self.energy_kgce(prov), self.value_added(prov) * 1e9)
-        if name == "eaf_share":
-            return eaf_share(o.production[:, prov, _STEEL], route_axis=2, province_axis=1)
-        if name == "electricity_share":
-            fe = o.final_energy[:, prov].sum(axis=(1, 2))
-            return _ratio(fe[:, ELECTRICITY], fe.sum(axis=1))
-        if name == "coal_consumption":
-            # two steps: a slice between the advanced indices would move the province axis first
-            return o.final_energy[:, prov].sum(axis=(1, 2))[:, COAL]
-        if name == "al_renewable_share":
-            elec = o.final_energy[:, prov, _NONFERROUS, ELECTRICITY]  # (M,p,T)
-            green = self.ctx.green_power[prov, _NONFERROUS][None]  # (1,p,T)
-            rs = self.ctx.grid_renewable_share[:, prov]
-            renewable = green + (1.0 - green) * rs
-            return _ratio((elec * renewable).sum(axis=1), elec.sum(axis=1))
-        if name == "refining_capacity":
-            cap = o.capacity[:, prov, _PETROLEUM].sum(axis=(1, 2))  # (M,T) activity units
-            return REFINING_CAPACITY_2019_MT * _ratio(cap, cap[:, :1])
-        if name == "recycled_resources":
-            metals = o.scrap_use[:, prov].sum(axis=(1, 2))  # (M,T) Mt
-            t20 = self._year(2020)
-            g = self.ctx.samples["other_recycling_growth"][:, None]
-            other0 = np.maximum(RECYCLED_2020_MT - metals[:, t20:t20 + 1], 0.0)
-            return metals + other0 * (1.0 + g) ** (self.ctx.years[None, :] - 2020)
-        if name in TREND_BASE:
-            return self.trend(name)
-        raise KeyError(f"unknown indicator {name!r}")
 
-    def trend(self, name: str) -> np.ndarray:
-        """Exogenous trend indicator (member, year); see the module docstring."""
-        y0, v0, _ = TREND_BASE[name]
-        rate = self.ctx.samples[TREND_RATE_PARAMETER[name]][:, None]
-        dt = self.ctx.years[None, :] - y0
-        if name in ("water_intensity", "pollutant_intensity"):
+_PROVINCE_SERIES: dict[str, Callable[[Indicators], np.ndarray]] = {
+    # name -> (M, P, T) summed over sectors; the CO2 accountings of Indicators.co2
+    "scope1": lambda i: (i.out.co2_direct + i.out.co2_process - i.out.co2_captured).sum(axis=2),
+    "scope1+2": lambda i: i.province_series("scope1") + i.out.co2_indirect.sum(axis=2),
+    "value_added": lambda i: i.out.value_added.sum(axis=2),
+}
+
+
+# --- compute functions: (Indicators, provinces (p,), accounting) -> (member, year) -------------------
+# Each is the ``compute`` of one entry of sim.indicators_registry.INDICATORS.
+def industrial_co2(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Industrial CO2 [Mt yr-1] (see :meth:`Indicators.co2`)."""
+    return ind.co2(prov, accounting)
+
+
+def co2_intensity(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """CO2 per value added [kg CNY-1] = Mt / 1e9 CNY."""
+    return _ratio(ind.co2(prov, accounting), ind.value_added(prov))
+
+
+def energy_intensity(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Final energy per value added [kgce CNY-1]."""
+    return _ratio(ind.energy_kgce(prov), ind.value_added(prov) * 1e9)
+
+
+def steel_eaf_share(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Scrap-EAF output / crude-steel output of the provinces together [1] (:func:`eaf_share`)."""
+    return eaf_share(ind.out.production[:, prov, _STEEL], route_axis=2, province_axis=1)
+
+
+def electricity_share(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Electricity / final energy of the modelled sectors, both in PJ [1]."""
+    fe = ind.out.final_energy[:, prov].sum(axis=(1, 2))
+    return _ratio(fe[:, ELECTRICITY], fe.sum(axis=1))
+
+
+def coal_consumption(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Coal final energy of the modelled sectors [PJ yr-1]."""
+    # two steps: a slice between the advanced indices would move the province axis first
+    return ind.out.final_energy[:, prov].sum(axis=(1, 2))[:, COAL]
+
+
+def al_renewable_share(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Renewable share of the nonferrous sector's electricity [1]: contracted green power plus
+    the grid's renewable share of the rest."""
+    elec = ind.out.final_energy[:, prov, _NONFERROUS, ELECTRICITY]  # (M,p,T)
+    green = ind.ctx.green_power[prov, _NONFERROUS][None]  # (1,p,T)
+    rs = ind.ctx.grid_renewable_share[:, prov]
+    renewable = green + (1.0 - green) * rs
+    return _ratio((elec * renewable).sum(axis=1), elec.sum(axis=1))
+
+
+def refining_capacity(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Crude-oil processing capacity [Mt yr-1]: the petroleum_coking capacity index scaled to
+    :data:`REFINING_CAPACITY_2019_MT` in the base year."""
+    cap = ind.out.capacity[:, prov, _PETROLEUM].sum(axis=(1, 2))  # (M,T) activity units
+    return REFINING_CAPACITY_2019_MT * _ratio(cap, cap[:, :1])
+
+
+def recycled_resources(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Main renewable resources recycled [Mt yr-1]: the model's scrap use plus the other
+    resources of 2020 (:data:`RECYCLED_2020_MT` less the 2020 scrap use) growing at the uncertain
+    ``other_recycling_growth``."""
+    metals = ind.out.scrap_use[:, prov].sum(axis=(1, 2))  # (M,T) Mt
+    t20 = ind._year(2020)
+    g = ind.ctx.samples["other_recycling_growth"][:, None]
+    other0 = np.maximum(RECYCLED_2020_MT - metals[:, t20:t20 + 1], 0.0)
+    return metals + other0 * (1.0 + g) ** (ind.ctx.years[None, :] - 2020)
+
+
+def trend(name: str, relative: bool) -> Callable[..., np.ndarray]:
+    """Compute function of the exogenous trend indicator ``name`` (see the module docstring):
+    from its base value (:data:`TREND_BASE`) either a relative decline ``v0 (1 − rate)^dt``
+    (``relative``, index indicators) or a gain ``v0 + rate dt`` clipped to [0, 1] (shares); the
+    rate is the uncertain parameter ``TREND_RATE_PARAMETER[name]``."""
+    y0, v0, _ = TREND_BASE[name]
+    parameter = TREND_RATE_PARAMETER[name]
+
+    def compute(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+        rate = ind.ctx.samples[parameter][:, None]
+        dt = ind.ctx.years[None, :] - y0
+        if relative:
             return v0 * (1.0 - rate) ** dt
         return np.clip(v0 + rate * dt, 0.0, 1.0)
+
+    compute.__name__ = compute.__qualname__ = name
+    return compute
 
 
 def eaf_share(steel, route_axis: int = -2, province_axis: int | None = None):

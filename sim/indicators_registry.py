@@ -1,24 +1,61 @@
-"""Names of the indicators that targets may refer to (the computation lives in ``sim.indicators``).
+"""The indicator registry: the indicators targets may refer to, each with its compute function.
 
-Each entry: name -> (units, long name, status). ``status`` is ``simulated`` (computed from the
-stock-and-flow model), ``trend`` (an exogenous trajectory driven by an uncertain annual rate, see
-``sim.indicators``), as documented in the README's methods section.
+Each entry (as xclim's indicators carry ``compute=``): name -> :class:`Indicator` with the units
+of the series, its long name, its status and the function of ``sim.indicators`` that computes it.
+``status`` is ``simulated`` (computed from the stock-and-flow model) or ``trend`` (an exogenous
+trajectory driven by an uncertain annual rate, see ``sim.indicators``), as documented in the
+README's methods section. A new indicator is one compute function in ``sim.indicators`` and one
+entry here; the tests loop over every entry.
 """
 
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from sim import indicators as ind
 from sim.units import CO2_INTENSITY_UNITS, ENERGY_INTENSITY_UNITS
 
-INDICATORS: dict[str, tuple[str, str, str]] = {
-    "industrial_co2": ("Mt yr-1", "industrial CO2 emissions of the modelled sectors", "simulated"),
-    "co2_intensity": (CO2_INTENSITY_UNITS, "industrial CO2 [kg CO2] per CNY (2019 prices) of industrial value added", "simulated"),
-    "energy_intensity": (ENERGY_INTENSITY_UNITS, "industrial energy [kgce = 29.3076 MJ] per CNY (2019 prices) of industrial value added", "simulated"),
-    "eaf_share": ("1", "scrap-EAF share of crude-steel output", "simulated"),
-    "al_renewable_share": ("1", "renewable share of electricity used by electrolytic aluminium", "simulated"),
-    "electricity_share": ("1", "electricity share of industrial final energy", "simulated"),
-    "coal_consumption": ("PJ yr-1", "industrial coal consumption of the modelled sectors", "simulated"),
-    "refining_capacity": ("Mt yr-1", "crude-oil primary processing capacity", "simulated"),
-    "recycled_resources": ("Mt yr-1", "main renewable resources recycled", "simulated"),
-    "solid_waste_utilisation": ("1", "bulk industrial solid-waste utilisation rate", "trend"),
-    "green_factory_share": ("1", "output of green factories / manufacturing output", "trend"),
-    "water_intensity": ("1", "water per unit of industrial value added, index 2020 = 1", "trend"),
-    "pollutant_intensity": ("1", "main pollutant emission intensity of key sectors, index 2020 = 1", "trend"),
+
+class Indicator(NamedTuple):
+    """One registry entry; ``compute(indicators, provinces, accounting) -> (member, year)``.
+
+    (A named tuple, so ``INDICATORS[name][0]`` is the units, as before the compute field.)
+    """
+
+    units: str
+    long_name: str
+    status: str  # "simulated" or "trend"
+    compute: Callable[[ind.Indicators, np.ndarray, str], np.ndarray]
+
+
+INDICATORS: dict[str, Indicator] = {
+    "industrial_co2": Indicator("Mt yr-1", "industrial CO2 emissions of the modelled sectors",
+                                "simulated", ind.industrial_co2),
+    "co2_intensity": Indicator(CO2_INTENSITY_UNITS, "industrial CO2 [kg CO2] per CNY (2019 prices) "
+                               "of industrial value added", "simulated", ind.co2_intensity),
+    "energy_intensity": Indicator(ENERGY_INTENSITY_UNITS, "industrial energy [kgce = 29.3076 MJ] "
+                                  "per CNY (2019 prices) of industrial value added", "simulated",
+                                  ind.energy_intensity),
+    "eaf_share": Indicator("1", "scrap-EAF share of crude-steel output", "simulated",
+                           ind.steel_eaf_share),
+    "al_renewable_share": Indicator("1", "renewable share of electricity used by electrolytic "
+                                    "aluminium", "simulated", ind.al_renewable_share),
+    "electricity_share": Indicator("1", "electricity share of industrial final energy",
+                                   "simulated", ind.electricity_share),
+    "coal_consumption": Indicator("PJ yr-1", "industrial coal consumption of the modelled sectors",
+                                  "simulated", ind.coal_consumption),
+    "refining_capacity": Indicator("Mt yr-1", "crude-oil primary processing capacity",
+                                   "simulated", ind.refining_capacity),
+    "recycled_resources": Indicator("Mt yr-1", "main renewable resources recycled", "simulated",
+                                    ind.recycled_resources),
+    "solid_waste_utilisation": Indicator("1", "bulk industrial solid-waste utilisation rate",
+                                         "trend", ind.trend("solid_waste_utilisation", False)),
+    "green_factory_share": Indicator("1", "output of green factories / manufacturing output",
+                                     "trend", ind.trend("green_factory_share", False)),
+    "water_intensity": Indicator("1", "water per unit of industrial value added, index 2020 = 1",
+                                 "trend", ind.trend("water_intensity", True)),
+    "pollutant_intensity": Indicator("1", "main pollutant emission intensity of key sectors, "
+                                     "index 2020 = 1", "trend", ind.trend("pollutant_intensity", True)),
 }

@@ -5,12 +5,23 @@ for the TOML schema). This module owns the list of levers, their unit, default (
 valid range, the sectors they may apply to and the kernel array they feed
 (``kernels/SPEC.md``), and resolves a scenario's lever into an array.
 
+A lever is data: the kernel array it feeds (``kernel_array``), for ``share_floor`` its route by
+name, whether province overrides are meaningful (``province_overrides``) and its documented first
+effect (``effect``). :func:`kernel_lever_arrays` places it, the scenario check reads its range and
+overrides, sweeps read its range, ``ROUTE_FLOOR_GROUPS`` is derived from it, and
+tests/test_registries.py tests it; a new lever on an existing kernel array is one entry in
+``_LEVER_LIST``.
+
 Public API
 ----------
 ``LEVERS: dict[str, Lever]``
     The catalogue, in a fixed order.
 ``ROUTE_FLOOR_GROUPS: dict[str, tuple[str, ...]]``
     sector -> the route-floor levers of that sector; they must sum to <= 1 in every year.
+``KERNEL_LEVER_ARRAYS: dict[str, str]``
+    The kernel arrays levers feed and their layout (index letters of ``kernels/SPEC.md``).
+``kernel_lever_arrays(scenario, provinces, years, base) -> dict[str, np.ndarray]``
+    Every kernel lever array of a scenario, placed by each lever's ``kernel_array`` and ``route``.
 ``lever_array(name, scenario, provinces, sectors, years) -> np.ndarray``
     The resolved trajectory, shape (P, S, T), or (T,) for ``scrap_market``. Sectors a lever does
     not apply to hold its default. ``scenario`` may be ``None`` (all defaults) or anything with a
@@ -51,8 +62,28 @@ _ALL = axes.SECTORS
 
 
 @dataclass(frozen=True)
+class Effect:
+    """A lever's documented first effect on the results (checked for every lever by
+    tests/test_registries.py): moving the lever from its default toward the other end of its range
+    (toward ``high`` where ``high`` > default, else toward ``low``) moves ``variable`` (a result
+    variable of ``sim.variables``), summed over the selection ``where`` and every dimension but
+    ``member``, in the direction ``sign``."""
+
+    variable: str
+    sign: int  # +1 rises, -1 falls
+    where: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # (dimension, label(s))
+
+
+@dataclass(frozen=True)
 class Lever:
-    """One catalogue entry."""
+    """One catalogue entry.
+
+    ``kernel_array`` and ``route`` say, as data, where the lever acts: the ``KernelInputs`` field
+    it feeds (``kernels/SPEC.md``), and for a route-indexed array (``share_floor``) the route, by
+    name, it sets in each of its sectors. :func:`kernel_lever_arrays` places every lever by these
+    two fields alone. ``kernel_array`` None: the lever acts outside the kernel (``acts_on`` says
+    where).
+    """
 
     name: str
     unit: str
@@ -60,11 +91,16 @@ class Lever:
     low: float
     high: float
     sectors: tuple[str, ...]  # sectors the lever may apply to (others hold the default)
-    kernel_array: str  # kernel input it feeds (kernels/SPEC.md), or where else it acts
+    kernel_array: str | None  # KernelInputs field it feeds, None = not a kernel input
     description: str
     sources: tuple[str, ...]  # seed documents naming it (TARGETS.md §3)
     per_province_sector: bool = True  # False: one value per year (scrap_market)
     sector_overrides: bool = True  # False: only province overrides make sense
+    route: str | None = None  # route-indexed kernel array: the route it sets (None = every route)
+    province_overrides: bool = True  # False: the kernel array has no province axis
+    calibrated: str | None = None  # BaseState field (S,R) whose non-zero rates hold instead
+    acts_on: str = ""  # where a lever with kernel_array None acts
+    effect: Effect | None = None  # documented first effect on the results
 
     @property
     def range_text(self) -> str:
@@ -86,63 +122,89 @@ _SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004 = (
 )
 
 _LEVER_LIST: tuple[Lever, ...] = (
-    Lever("eaf_share", "1", 0.0, 0.0, 1.0, ("iron_steel",), "share_floor[route scrap_eaf]",
+    Lever("eaf_share", "1", 0.0, 0.0, 1.0, ("iron_steel",), "share_floor",
           "Floor on the scrap-EAF (short-process) share of iron_steel capacity, reached through "
           "new build only; the EAF output itself is also limited by scrap supply. 短流程炼钢比例.",
-          (_SEED_000, _SEED_001, _SEED_003, _SEED_004)),
-    Lever("h2_dri_share", "1", 0.0, 0.0, 1.0, ("iron_steel",), "share_floor[route h2_dri_eaf]",
+          (_SEED_000, _SEED_001, _SEED_003, _SEED_004),
+          route="scrap_eaf",
+          effect=Effect("eaf_share", +1)),
+    Lever("h2_dri_share", "1", 0.0, 0.0, 1.0, ("iron_steel",), "share_floor",
           "Floor on the hydrogen-DRI-EAF share of iron_steel capacity (氢冶金).",
-          (_SEED_000, _SEED_002, _SEED_003)),
-    Lever("secondary_al_share", "1", 0.0, 0.0, 1.0, ("nonferrous",), "share_floor[route secondary_al]",
+          (_SEED_000, _SEED_002, _SEED_003),
+          route="h2_dri_eaf",
+          effect=Effect("industrial_co2", -1)),
+    Lever("secondary_al_share", "1", 0.0, 0.0, 1.0, ("nonferrous",), "share_floor",
           "Floor on the secondary-aluminium share of aluminium capacity (再生铝); limited by "
-          "aluminium scrap supply.", (_SEED_000, _SEED_001, _SEED_002)),
+          "aluminium scrap supply.", (_SEED_000, _SEED_001, _SEED_002),
+          route="secondary_al",
+          effect=Effect("scrap_use", +1, (("metal", "aluminium"),))),
     Lever("kiln_efficient_share", "1", 0.0, 0.0, 1.0, ("nonmetallic_minerals",),
-          "share_floor[route kiln_efficient]",
+          "share_floor",
           "Floor on the share of efficient kilns (benchmark intensity, clinker substitution, "
           "non-carbonate raw materials) in nonmetallic_minerals capacity.",
-          (_SEED_000, _SEED_002, _SEED_004)),
-    Lever("kiln_ccus_share", "1", 0.0, 0.0, 1.0, ("nonmetallic_minerals",), "share_floor[route kiln_ccus]",
+          (_SEED_000, _SEED_002, _SEED_004),
+          route="kiln_efficient",
+          effect=Effect("industrial_co2", -1)),
+    Lever("kiln_ccus_share", "1", 0.0, 0.0, 1.0, ("nonmetallic_minerals",), "share_floor",
           "Floor on the share of kilns with CCUS in nonmetallic_minerals capacity.",
-          (_SEED_000, _SEED_002, _SEED_003, _SEED_004)),
-    Lever("efficient_share", "1", 0.0, 0.0, 1.0, _VA_SECTORS, "share_floor[route efficient]",
+          (_SEED_000, _SEED_002, _SEED_003, _SEED_004),
+          route="kiln_ccus",
+          effect=Effect("co2_captured", +1)),
+    Lever("efficient_share", "1", 0.0, 0.0, 1.0, _VA_SECTORS, "share_floor",
           "Floor on the 'efficient' (benchmark-intensity) route share of a value-added sector.",
-          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004)),
-    Lever("electrified_share", "1", 0.0, 0.0, 1.0, _VA_SECTORS, "share_floor[route electrified]",
+          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004),
+          route="efficient",
+          effect=Effect("final_energy", -1)),
+    Lever("electrified_share", "1", 0.0, 0.0, 1.0, _VA_SECTORS, "share_floor",
           "Floor on the 'electrified' route share of a value-added sector (electric kilns, "
-          "boilers, heat pumps).", (_SEED_000, _SEED_001, _SEED_002)),
+          "boilers, heat pumps).", (_SEED_000, _SEED_001, _SEED_002),
+          route="electrified",
+          effect=Effect("final_energy", +1, (("carrier", "electricity"),))),
     Lever("phase_out", "yr-1", 0.0, 0.0, 1.0, _ALL, "phase_out",
           "Extra fraction of the oldest capacity stage retired each year (淘汰落后产能).",
-          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004)),
+          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004),
+          effect=Effect("retirement", +1)),
     Lever("capacity_replacement_ratio", "1", math.inf, 0.0, math.inf, _ALL, "replacement_ratio",
           "New capacity <= ratio x capacity retired that year: inf = no cap, 1 = equal "
           "replacement (等量置换), < 1 reduced replacement (减量置换), 0 = no new capacity "
           "(重点区域严禁新增产能; usually set per province).",
-          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004)),
+          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004),
+          effect=Effect("investment", -1)),
     Lever("efficiency_retrofit", "yr-1", 0.0, 0.0, 1.0, _ALL, "retrofit",
           "Fraction of the gap between average and best-available intensity closed per year "
-          "(节能改造, 能效标杆).", (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004)),
+          "(节能改造, 能效标杆).", (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004),
+          effect=Effect("final_energy", -1)),
     Lever("coal_to_gas", "1", 0.0, 0.0, 1.0, _ALL, "coal_to_gas",
           "Share of coal energy replaced by natural gas, PJ for PJ (煤改气, 煤炭减量替代).",
-          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004)),
+          (_SEED_000, _SEED_001, _SEED_002, _SEED_003, _SEED_004),
+          effect=Effect("final_energy", -1, (("carrier", "coal"),))),
     Lever("hydrogen_substitution", "1", 0.0, 0.0, 1.0, _ALL, "hydrogen",
           "Share of the remaining fossil energy replaced by hydrogen, PJ for PJ (氢能替代).",
-          (_SEED_000, _SEED_002, _SEED_003)),
+          (_SEED_000, _SEED_002, _SEED_003),
+          effect=Effect("final_energy", +1, (("carrier", "hydrogen"),))),
     Lever("electrification", "1", 0.0, 0.0, 1.0, _ALL, "electrification",
           "Share of the remaining fossil energy electrified; the electricity needed is set by "
-          "the uncertain elec_ratio (电能替代, 电窑炉, 电锅炉).", (_SEED_000, _SEED_001, _SEED_002)),
+          "the uncertain elec_ratio (电能替代, 电窑炉, 电锅炉).", (_SEED_000, _SEED_001, _SEED_002),
+          effect=Effect("final_energy", +1, (("carrier", "electricity"),))),
     Lever("green_power", "1", 0.0, 0.0, 1.0, _ALL, "green_power",
           "Share of electricity (and of hydrogen's electricity) from contracted renewables "
           "(绿电交易, 屋顶光伏, 绿色微电网). Its nonferrous value is the electrolytic-aluminium "
-          "renewable lever (电解铝使用可再生能源比例).", (_SEED_000, _SEED_001, _SEED_003)),
+          "renewable lever (电解铝使用可再生能源比例).", (_SEED_000, _SEED_001, _SEED_003),
+          effect=Effect("co2_indirect", -1)),
     Lever("ccus_capture", "1", 0.0, 0.0, 1.0, _ALL, "capture",
           "Share of direct + process CO2 captured on routes other than kiln_ccus (whose capture "
-          "rate is calibrated).", (_SEED_000, _SEED_002, _SEED_003, _SEED_004)),
+          "rate is calibrated).", (_SEED_000, _SEED_002, _SEED_003, _SEED_004),
+          calibrated="route_capture",
+          effect=Effect("co2_captured", +1)),
     Lever("scrap_collection", "1", 1.0, 0.0, 2.0, ("iron_steel", "nonferrous"),
-          "collection (x calibrated base rate)",
+          "collection",
           "Multiplier on the calibrated collection rate of obsolete scrap (废钢回收, 再生资源回收体系); "
           "the iron_steel value acts on steel scrap, the nonferrous one on aluminium scrap. The "
-          "collection rate itself is capped at 1 by the model.",
-          (_SEED_000, _SEED_001, _SEED_002, _SEED_004)),
+          "collection rate itself is capped at 1 by the model. One value per metal for all "
+          "provinces: the kernel's collection rate has no province axis, so a province override "
+          "is rejected.",
+          (_SEED_000, _SEED_001, _SEED_002, _SEED_004), province_overrides=False,
+          effect=Effect("scrap_supply", +1)),
     Lever("scrap_market", "1", 1.0, 0.0, 1.0, (), "scrap_market",
           "Inter-provincial scrap mobility: 0 = scrap used in its own province, 1 = one national "
           "pool. Default 1: the 2019 base year is only feasible with a national pool (Hubei, "
@@ -150,24 +212,45 @@ _LEVER_LIST: tuple[Lever, ...] = (
           "supply, so scrap did cross provincial borders; calibration/README.md). Lower values are "
           "sensitivities for a market that fragments (seed 004: 推进再生资源跨区域协同利用 aims the "
           "other way); with them EAF output may fall below its 2019 level in scrap-short provinces.",
-          (_SEED_000, _SEED_004), per_province_sector=False, sector_overrides=False),
-    Lever("structural_shift", "yr-1", 0.0, -0.1, 0.1, _ALL, "growth (via sim.scenario)",
+          (_SEED_000, _SEED_004), per_province_sector=False, sector_overrides=False,
+          effect=Effect("eaf_share", -1)),
+    Lever("structural_shift", "yr-1", 0.0, -0.1, 0.1, _ALL, None,
           "Growth moved each year from the energy-intensive sectors (axes.ENERGY_INTENSIVE_SECTORS) "
           "to the others: their growth rate falls by the value, the others' rises by the value x "
           "(base-year value added of the energy-intensive sectors / of the others) of the province, "
           "so total value added is unchanged to first order (调整产业结构, 高技术制造业).",
-          (_SEED_000, _SEED_002, _SEED_003), sector_overrides=False),
+          (_SEED_000, _SEED_002, _SEED_003), sector_overrides=False,
+          acts_on="demand growth (Scenario.growth_array)",
+          effect=Effect("value_added", -1, (("sector", axes.ENERGY_INTENSIVE_SECTORS),))),
 )
 
 LEVERS: dict[str, Lever] = {lv.name: lv for lv in _LEVER_LIST}
 
-ROUTE_FLOOR_GROUPS: dict[str, tuple[str, ...]] = {
-    "iron_steel": ("eaf_share", "h2_dri_share"),
-    "nonferrous": ("secondary_al_share",),
-    "nonmetallic_minerals": ("kiln_efficient_share", "kiln_ccus_share"),
-    **{s: ("efficient_share", "electrified_share") for s in _VA_SECTORS},
+KERNEL_LEVER_ARRAYS: dict[str, str] = {
+    # KernelInputs field -> index letters (kernels/SPEC.md) of the array the levers make of it
+    "share_floor": "PSRT",
+    "phase_out": "PST",
+    "replacement_ratio": "PST",
+    "retrofit": "PST",
+    "coal_to_gas": "PST",
+    "hydrogen": "PST",
+    "electrification": "PST",
+    "green_power": "PST",
+    "capture": "PSRT",
+    "scrap_market": "T",
+    "collection": "NT",  # a multiplier on the calibrated rate; sim.model adds the member axis
 }
-"""Route-floor levers of one sector: at every year and province they must sum to <= 1."""
+"""The kernel arrays levers feed, with their layout: how :func:`kernel_lever_arrays` places a
+lever's (P,S,T) trajectory. A layout describes the kernel, not a lever, so a new lever on an
+existing array needs no entry here."""
+
+ROUTE_FLOOR_GROUPS: dict[str, tuple[str, ...]] = {
+    s: group for s in axes.SECTORS
+    if (group := tuple(lv.name for lv in _LEVER_LIST
+                       if lv.kernel_array == "share_floor" and s in lv.sectors))
+}
+"""Route-floor levers of one sector (the levers feeding ``share_floor`` that apply to it, in
+catalogue order): at every year and province they must sum to <= 1."""
 
 
 @dataclass(frozen=True)
@@ -265,3 +348,53 @@ def lever_array(name: str, scenario, provinces: Sequence[str] | None = None,
             else:
                 out[i, j] = resolve(spec, lv.default, p, s, years)
     return out
+
+
+def kernel_lever_arrays(scenario, provinces: Sequence[str], years: Sequence[int],
+                        base) -> dict[str, np.ndarray]:
+    """The kernel's lever arrays of ``scenario``, built by looping over :data:`LEVERS`.
+
+    Every lever with a ``kernel_array`` is resolved (:func:`lever_array`) and placed by its
+    array's layout (:data:`KERNEL_LEVER_ARRAYS`) and its ``route``:
+
+    * ``PST`` (P,S,T): the trajectory as is;
+    * ``PSRT`` (P,S,R,T) with a ``route``: the trajectory at that route's position in each of the
+      lever's sectors (other cells 0), so several floor levers share ``share_floor``;
+    * ``PSRT`` without a route: every route; where the ``calibrated`` base-state rate (S,R) is
+      non-zero it holds instead (the calibrated capture of kiln_ccus);
+    * ``NT`` (N,T): per metal, the value in the metal's sector (``base.metal_sector``). The kernel
+      has one rate per metal for all provinces; province overrides of such a lever are rejected
+      by the scenario check, so every province holds the same value and their mean is it;
+    * ``T`` (T,): one value per year.
+
+    ``base`` needs ``metal_sector`` and the ``calibrated`` fields (a ``sim.base_state.BaseState``).
+    Returns {KernelInputs field: array [lever units]}; ``collection`` is the (N,T) multiplier on
+    the calibrated collection rate.
+    """
+    sectors = axes.SECTORS
+    years = np.asarray(list(years), dtype=np.int64)
+    P, S, R, T = len(provinces), len(sectors), len(axes.ROUTES), len(years)
+    N = len(base.metal_sector)
+    shapes = {"PST": (P, S, T), "PSRT": (P, S, R, T), "NT": (N, T), "T": (T,)}
+    arrays: dict[str, np.ndarray] = {}
+    for lv in LEVERS.values():
+        if lv.kernel_array is None:
+            continue
+        x = np.asarray(lever_array(lv.name, scenario, provinces, sectors, years), dtype=float)
+        layout = KERNEL_LEVER_ARRAYS[lv.kernel_array]
+        out = arrays.setdefault(lv.kernel_array, np.zeros(shapes[layout]))
+        if layout in ("PST", "T"):
+            out[...] = x.reshape(out.shape)
+        elif layout == "NT":
+            for n, si in enumerate(base.metal_sector):
+                out[n] = x[:, si].mean(axis=0)
+        elif lv.route is not None:
+            for s in lv.sectors:
+                si = sectors.index(s)
+                out[:, si, axes.route_index(s, lv.route)] = x[:, si]
+        else:
+            calibrated = np.asarray(getattr(base, lv.calibrated)) if lv.calibrated else np.zeros((S, R))
+            for r in range(R):
+                rate = calibrated[None, :, r, None]
+                out[:, :, r] = np.where(rate > 0, rate, x)
+    return arrays

@@ -23,33 +23,12 @@ from kernels.arrays import KernelInputs, KernelOutputs
 from kernels.stock_flow import simulate
 from sim import axes, indicators, targets as target_checks
 from sim.base_state import BaseState, autonomous_share, load_base_state, with_trend
-from sim.levers import lever_array
+from sim.levers import kernel_lever_arrays
 from sim.growth import OBSERVED_GROWTH_UNTIL
 from sim.kernel_inputs import assemble
 from sim.uncertainty import sample
 from sim.units import PJ_PER_TWH
 from sim.variables import VARIABLES
-
-_FLOOR_LEVERS: dict[str, tuple[tuple[str, ...], int]] = {
-    # lever -> (sectors, route position) of the route whose capacity share it floors
-    "eaf_share": (("iron_steel",), axes.route_index("iron_steel", "scrap_eaf")),
-    "h2_dri_share": (("iron_steel",), axes.route_index("iron_steel", "h2_dri_eaf")),
-    "secondary_al_share": (("nonferrous",), axes.route_index("nonferrous", "secondary_al")),
-    "kiln_efficient_share": (("nonmetallic_minerals",), 1),
-    "kiln_ccus_share": (("nonmetallic_minerals",), 2),
-    "efficient_share": (tuple(s for s in axes.SECTORS if s not in axes.MATERIAL_SECTORS), 1),
-    "electrified_share": (tuple(s for s in axes.SECTORS if s not in axes.MATERIAL_SECTORS), 2),
-}
-_SECTOR_LEVERS: dict[str, str] = {
-    # kernel array -> lever name, (P,S,T) arrays
-    "phase_out": "phase_out",
-    "replacement_ratio": "capacity_replacement_ratio",
-    "retrofit": "efficiency_retrofit",
-    "coal_to_gas": "coal_to_gas",
-    "hydrogen": "hydrogen_substitution",
-    "electrification": "electrification",
-    "green_power": "green_power",
-}
 
 
 @dataclass
@@ -84,35 +63,10 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
     if years[0] != axes.BASE_YEAR:
         raise ValueError(f"simulations start in the base year {axes.BASE_YEAR}, not {years[0]}")
     sectors = axes.SECTORS
-    P, S, R, T = len(provinces), len(sectors), len(axes.ROUTES), len(years)
+    levers = kernel_lever_arrays(scenario, provinces, years, base)  # {KernelInputs field: array}
+    collection_lever = levers.pop("collection")  # (N,T); kernel_inputs adds members and the base rate
 
-    def lever(name: str) -> np.ndarray:
-        return np.asarray(lever_array(name, scenario, provinces, sectors, years), dtype=float)
-
-    share_floor = np.zeros((P, S, R, T))
-    for name, (floor_sectors, r) in _FLOOR_LEVERS.items():
-        arr = lever(name)
-        for s in floor_sectors:
-            si = sectors.index(s)
-            share_floor[:, si, r] = arr[:, si]
-    capture = np.zeros((P, S, R, T))
-    ccus = lever("ccus_capture")
-    route_capture = base.route_capture  # (S,R)
-    for r in range(R):
-        capture[:, :, r] = np.where(route_capture[None, :, r, None] > 0,
-                                    route_capture[None, :, r, None], ccus)
-    collection_lever = np.empty((len(axes.METALS), T))
-    scrap_collection = lever("scrap_collection")
-    for n in range(len(axes.METALS)):
-        # one collection rate per metal: the province mean of the lever (see levers catalogue)
-        collection_lever[n] = scrap_collection[:, base.metal_sector[n]].mean(axis=0)
-
-    shared = dict(
-        share_floor=share_floor, capture=capture,
-        scrap_market=np.asarray(lever_array("scrap_market", scenario, provinces, sectors, years),
-                                dtype=float).reshape(T),
-        **{k: lever(v) for k, v in _SECTOR_LEVERS.items()},
-    )
+    shared = dict(levers)
     # autonomous fuel-switching trends of the calibration (fitted 2010-2015) act with the levers
     shared["coal_to_gas"] = with_trend(shared["coal_to_gas"], autonomous_share(base.coal_to_gas_trend, years))
     shared["electrification"] = with_trend(shared["electrification"],

@@ -80,6 +80,7 @@ from sim.growth import growth_array as _growth_array
 from sim.indicators_registry import INDICATORS
 from sim.levers import INTERPOLATIONS, LEVERS, ROUTE_FLOOR_GROUPS, LeverSpec, Trajectory
 from sim.levers import lever_array as _lever_array
+from sim.targets import CONDITIONS
 from sim.uncertainty import PARAMETERS, DistributionError, UncertaintySpec, make_distribution
 
 MAX_END_YEAR = 2060
@@ -89,7 +90,6 @@ ELECTRICITY_CONVERSIONS: dict[str, float] = {
     "calorific": 0.1229,  # kgce/kWh: 3.6 MJ / 29.3076 MJ/kgce (GB/T 2589 当量值)
     "coal_equivalent": 0.3055,  # kgce/kWh: 2020 供电标准煤耗 305.5 gce/kWh (CEC), 等价值
 }
-CONDITIONS = ("<=", "<", ">=", ">", "change<=", "change>=", "peak_by", "below_peak")
 ACCOUNTINGS = ("scope1", "scope1+2")
 CO2_INDICATORS = ("industrial_co2", "co2_intensity")
 EACH_PROVINCE = "each_province"
@@ -495,6 +495,11 @@ def _parse_levers(tb: dict, chk: _Checker, years, provinces) -> dict[str, LeverS
         lv = LEVERS[name]
         path = _join("levers", name)
         t = chk.table(t, path)
+        if "province" in t and not lv.province_overrides:
+            raise chk.fail(_join(path, "province"), problem=(
+                f"is not allowed: lever {name} feeds the kernel array {lv.kernel_array}, which has "
+                "no province axis (one value for all provinces, kernels/SPEC.md), so a province "
+                f"value would be averaged away; set levers.{name} or levers.{name}.sector.<sector>"))
         reserved = ["interpolation"]
         if lv.per_province_sector:
             reserved.append("province")
@@ -629,28 +634,28 @@ def _load_catalogue(path: Path, years, provinces):
             raise _unknown_value(chk, _join(tp, "scope"), scope, scopes, "scope (national, each_province, "
                                  "a group of this catalogue or a province)")
         year = chk.integer(t["year"], _join(tp, "year"), years[0], years[-1])
-        cond = chk.string(t["condition"], _join(tp, "condition"), CONDITIONS)
+        cond = chk.string(t["condition"], _join(tp, "condition"), tuple(CONDITIONS))
+        rule = CONDITIONS[cond]  # which keys the condition uses (sim.targets)
         value = base_year = tolerance = accounting = None
-        if cond != "peak_by":
-            if "value" not in t and cond != "below_peak":
-                raise chk.fail(_join(tp, "value"), problem=f"missing (required for condition {cond})",
-                               allowed="a number")
-        elif "value" in t:
-            raise chk.fail(_join(tp, "value"), t["value"], "no value", "is not used by condition peak_by")
+        if rule.value == "required" and "value" not in t:
+            raise chk.fail(_join(tp, "value"), problem=f"missing (required for condition {cond})",
+                           allowed="a number")
+        if rule.value == "unused" and "value" in t:
+            raise chk.fail(_join(tp, "value"), t["value"], "no value", f"is not used by condition {cond}")
         if "value" in t:
             value = chk.number(t["value"], _join(tp, "value"))
-        if cond.startswith("change"):
+        if rule.base_year:
             if "base_year" not in t:
                 raise chk.fail(_join(tp, "base_year"), problem=f"missing (required for condition {cond})",
                                allowed=f"a year in {years[0]}-{years[-1]}")
             base_year = chk.integer(t["base_year"], _join(tp, "base_year"), years[0], year - 1)
         elif "base_year" in t:
-            raise chk.fail(_join(tp, "base_year"), t["base_year"], "only with change<= / change>=",
+            with_base_year = " / ".join(c.name for c in CONDITIONS.values() if c.base_year)
+            raise chk.fail(_join(tp, "base_year"), t["base_year"], f"only with {with_base_year}",
                            f"is not used by condition {cond}")
-        if cond == "below_peak":
-            if "tolerance" not in t:
-                raise chk.fail(_join(tp, "tolerance"), problem="missing (required for below_peak)",
-                               allowed="a number in [0, 1]")
+        if rule.tolerance and "tolerance" not in t:
+            raise chk.fail(_join(tp, "tolerance"), problem=f"missing (required for {cond})",
+                           allowed="a number in [0, 1]")
         if "tolerance" in t:
             tolerance = chk.number(t["tolerance"], _join(tp, "tolerance"), 0.0, 1.0)
         if ind in CO2_INDICATORS:

@@ -1,6 +1,8 @@
 """Target checks (DESIGN §6): per member, the value of each target's indicator and whether it is met.
 
-Conditions (``Target.condition``):
+Conditions (``Target.condition``) are the entries of :data:`CONDITIONS`, each carrying its
+evaluation function, the units of the quantity it compares and the target keys it needs (the
+scenario check reads these, so a new condition is one entry here):
 
 - ``<=``, ``<``, ``>=``, ``>``: the indicator in ``year`` against ``value``;
 - ``change<=``, ``change>=``: the relative change ``x(year) / x(base_year) − 1`` against ``value``
@@ -15,25 +17,86 @@ year or the relative distance below the peak.
 
 from __future__ import annotations
 
+import json
 import operator
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 
 from sim.indicators import Indicators, peak_years
+from sim.indicators_registry import INDICATORS
 
-_COMPARE = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
+Check = Callable[[object, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""(target, series (member, year), years (T,)) -> (compared value, attained), both (member,)."""
 
-CONDITIONS = ("<=", "<", ">=", ">", "change<=", "change>=", "peak_by", "below_peak")
+
+@dataclass(frozen=True)
+class Condition:
+    """One target condition: how it is evaluated and which target keys it uses."""
+
+    name: str
+    check: Check
+    units: str | None  # units of the compared quantity; None = the indicator's units
+    value: str  # "required", "optional" or "unused"
+    base_year: bool = False  # True: needs base_year (and only these conditions accept it)
+    tolerance: bool = False  # True: needs tolerance (every condition accepts one)
+
+
+def _level(compare: Callable) -> Check:
+    def check(tg, x, years):
+        v = x[:, _pos(years, tg.year)]
+        return v, compare(v, tg.value)
+    return check
+
+
+def _change(compare: Callable) -> Check:
+    def check(tg, x, years):
+        t, b = _pos(years, tg.year), _pos(years, tg.base_year)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = x[:, t] / x[:, b] - 1.0
+        return v, compare(v, tg.value)
+    return check
+
+
+def _peak_by(tg, x, years):
+    peak, _ = peak_years(x, years, 0.0)
+    peaked = peak < years[-1]
+    return peak.astype(float), (peak <= tg.year) & peaked
+
+
+def _below_peak(tg, x, years):
+    t = _pos(years, tg.year)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = x[:, t] / x.max(axis=1) - 1.0
+    return v, v <= -(tg.tolerance or 0.0)
+
+
+_CONDITION_LIST: tuple[Condition, ...] = (
+    Condition("<=", _level(operator.le), None, "required"),
+    Condition("<", _level(operator.lt), None, "required"),
+    Condition(">=", _level(operator.ge), None, "required"),
+    Condition(">", _level(operator.gt), None, "required"),
+    Condition("change<=", _change(operator.le), "1", "required", base_year=True),
+    Condition("change>=", _change(operator.ge), "1", "required", base_year=True),
+    Condition("peak_by", _peak_by, "year", "unused"),
+    Condition("below_peak", _below_peak, "1", "optional", tolerance=True),
+)
+
+CONDITIONS: dict[str, Condition] = {c.name: c for c in _CONDITION_LIST}
+"""The target-condition registry, in a fixed order."""
 
 
 def target_units(target, indicator_units: str) -> str:
     """Units of the compared quantity of ``target``."""
-    if target.condition.startswith("change") or target.condition == "below_peak":
-        return "1"
-    if target.condition == "peak_by":
-        return "year"
-    return indicator_units
+    return CONDITIONS[target.condition].units or indicator_units
+
+
+def administrative_attribute(administrative: Sequence) -> str:
+    """The ``administrative_targets`` attribute of a result file: a JSON list of the scenario's
+    administrative (not simulated) targets with id, description, reason and source."""
+    return json.dumps([dict(id=a.id, description=a.description, reason=a.reason, source=a.source)
+                       for a in administrative], ensure_ascii=False)
 
 
 def evaluate(
@@ -62,7 +125,7 @@ def evaluate(
     attained = np.full((M, len(targets)), np.nan)
     for j, tg in enumerate(targets):
         prov = np.array([province_position[p] for p in tg.provinces], dtype=np.int64)
-        x = ind.series(tg.indicator, prov, getattr(tg, "accounting", None) or "scope1")
+        x = INDICATORS[tg.indicator].compute(ind, prov, getattr(tg, "accounting", None) or "scope1")
         v, ok = _check(tg, x, years)
         value[:, j] = v
         attained[:, j] = np.where(np.isnan(v), np.nan, ok.astype(float))
@@ -70,25 +133,12 @@ def evaluate(
 
 
 def _check(tg, x: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cond = tg.condition
-    if cond == "peak_by":
-        peak, _ = peak_years(x, years, 0.0)
-        peaked = peak < years[-1]
-        return peak.astype(float), (peak <= tg.year) & peaked
-    t = _pos(years, tg.year)
-    if cond == "below_peak":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = x[:, t] / x.max(axis=1) - 1.0
-        return v, v <= -(tg.tolerance or 0.0)
-    if cond in ("change<=", "change>="):
-        b = _pos(years, tg.base_year)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = x[:, t] / x[:, b] - 1.0
-        return v, _COMPARE[cond[len("change"):]](v, tg.value)
-    if cond in _COMPARE:
-        v = x[:, t]
-        return v, _COMPARE[cond](v, tg.value)
-    raise ValueError(f"target {tg.id}: unknown condition {cond!r}; allowed: {', '.join(CONDITIONS)}")
+    """(compared value, attained) of target ``tg`` on series ``x`` (member, year)."""
+    cond = CONDITIONS.get(tg.condition)
+    if cond is None:
+        raise ValueError(f"target {tg.id}: unknown condition {tg.condition!r}; "
+                         f"allowed: {', '.join(CONDITIONS)}")
+    return cond.check(tg, x, years)
 
 
 def _pos(years: np.ndarray, year: int) -> int:

@@ -1,9 +1,8 @@
 """Small result files for the reviewer tools (report formats, IAMC export): one scenario written
-at every output detail, as `sim run` writes it (administrative targets included)."""
+at every output detail, as `sim run` writes it (the ensemble writer adds the administrative targets)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sim import ensemble, io, model
@@ -20,9 +19,6 @@ def write_results(folder: Path, scenario: str, members: int, seed: int,
     for detail in details:
         prep = model.prepare(sc, members=members, seed=seed)
         attrs = io.global_attributes(sc, seed, members, command=f"sim run {scenario}")
-        attrs["administrative_targets"] = json.dumps(
-            [dict(id=a.id, description=a.description, reason=a.reason, source=a.source)
-             for a in sc.administrative], ensure_ascii=False)
         files[detail] = ensemble.write_ensemble(prep, folder / f"{scenario}_{detail}.nc",
                                                 detail=detail, chunk_size=5, attrs=attrs)
     return files
