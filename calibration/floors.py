@@ -177,7 +177,9 @@ def physical_floors(avg: pd.DataFrame) -> dict[tuple[str, str, str], tuple[float
 
     bfbof = _route_share_split(BF_BOF_KGCE * GJ_PER_KGCE, share[("iron_steel", "bf_bof")])
     note = (f"process sum {BF_BOF_KGCE:.1f} kgce/t crude steel = 0.90 t HM x (BF 361 + 1.2 t sinter "
-            "x 43 + 0.25 t pellet x 15 + 0.35 t coke x 110) - 30 converter; rolling/finishing not "
+            "x 43 + 0.25 t pellet x 15 + 0.35 t coke x 110) - 30 converter (0.90: below the national "
+            "iron-to-steel ratio 0.917 of key enterprises in H1 2013, http://www.17ea.com/Macro/"
+            "42367.html; 1.2/0.25/0.35: typical burden and coke rate, assumptions); rolling/finishing not "
             "benchmarked and left out (lower bound); split fuel/electricity by the route's 2019 "
             f"national electricity share in the base state ({share[('iron_steel', 'bf_bof')]:.3f})")
     for g in GROUPS:
