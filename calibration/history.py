@@ -315,13 +315,34 @@ def _va_index(tables: dict, A: dict) -> tuple[list[tuple], dict]:
     return rows, nat
 
 
-def _hot_metal_ratio(data: Path, s_base: float) -> tuple[float, float]:
+def _pig_iron_breaks(rows: list[tuple], A: dict) -> list[tuple]:
+    """Rows ``pig_iron_comparable_mt`` 2019 for provinces whose pig iron statistic breaks between 2019
+    and 2020 (assumptions.toml [observed.pig_iron_break]): crude steel 2019 x the 2020 pig iron / crude
+    steel ratio. The steel route split uses them instead of the reported 2019 pig iron."""
+    b = A["observed"]["pig_iron_break"]
+    v = {(r[0], r[1], r[2]): r[3] for r in rows}
+    out = []
+    for p in axes.PROVINCES:
+        c0, c1 = v.get((p, "crude_steel_mt", 2019), np.nan), v.get((p, "crude_steel_mt", 2020), np.nan)
+        g0, g1 = v.get((p, "pig_iron_mt", 2019), np.nan), v.get((p, "pig_iron_mt", 2020), np.nan)
+        if not (c0 > 0 and c1 > 0 and np.isfinite(g0) and np.isfinite(g1)):
+            continue
+        r0, r1 = g0 / c0, g1 / c1
+        if abs(r1 - r0) > b["ratio_jump"]["value"] and abs(c1 / c0 - 1.0) < b["crude_change"]["value"]:
+            out.append((p, "pig_iron_comparable_mt", 2019, c0 * r1, "Mt", "derived",
+                        f"crude_steel_mt 2019 x pig_iron_mt/crude_steel_mt 2020 ({r1:.3f}; reported 2019: {r0:.3f}): "
+                        "break of the pig-iron statistic 2019->2020, assumptions.toml [observed.pig_iron_break]"))
+    return out
+
+
+def _hot_metal_ratio(rows: list[tuple], s_base: float) -> tuple[float, float]:
     """h [t pig iron / t BOF steel] such that sum_p max(0, crude_p - pig_p / h) = s_base x sum_p crude_p
-    over the NBS provincial 2019 rows (bisection), and the plain national ratio pig / ((1 - s) crude)."""
-    nb = pd.read_csv(data / PROVINCE_FILE)
-    nb = nb[nb.year == axes.BASE_YEAR].pivot_table(index="province", columns="product", values="annual")
-    crude = nb["Crude Steel"].fillna(0).to_numpy() * 0.01
-    pig = nb["Pig Iron"].reindex(nb.index).fillna(0).to_numpy() * 0.01
+    over the 2019 rows (pig iron: the comparable series where there is a break; bisection), and the plain
+    national ratio pig / ((1 - s) crude)."""
+    v = {(r[0], r[1]): r[3] for r in rows if r[2] == axes.BASE_YEAR}
+    crude = np.nan_to_num([v.get((p, "crude_steel_mt"), np.nan) for p in axes.PROVINCES])
+    pig = np.nan_to_num([v.get((p, "pig_iron_comparable_mt"), v.get((p, "pig_iron_mt"), np.nan))
+                         for p in axes.PROVINCES])
     target = s_base * crude.sum()
     lo, hi = 0.5, 1.5
     for _ in range(200):
@@ -335,6 +356,7 @@ def observed_activity(data: Path, A: dict) -> pd.DataFrame:
     """The table history/activity_2020_2024.csv (see the module docstring and calibration/README.md)."""
     min_months = int(A["observed"]["gap_repair"]["min_months"]["value"])
     rows = _product_rows(data, min_months)
+    rows += _pig_iron_breaks(rows, A)
     tables, gdp_rows = _gdp_tables(data)
     va_rows, nat = _va_index(tables, A)
     rows += gdp_rows + va_rows
@@ -358,9 +380,10 @@ def observed_activity(data: Path, A: dict) -> pd.DataFrame:
                      f"nbs/nbs_national_industrial_output_annual.csv [product={product}, year={axes.BASE_YEAR}] annual"))
     pa = pd.read_csv(HERE / "base_2019" / "province_activity.csv")
     s_base = float(pa.eaf_mt.sum() / pa.crude_steel_model_mt.sum())
-    h, h_plain = _hot_metal_ratio(data, s_base)
+    h, h_plain = _hot_metal_ratio(rows, s_base)
     rows.append((china, "hot_metal_per_bof_steel", axes.BASE_YEAR, h, "t pig iron / t BOF steel", "derived",
-                 f"{PROVINCE_FILE} Crude Steel, Pig Iron {axes.BASE_YEAR}; calibration/base_2019/province_activity.csv "
+                 f"{PROVINCE_FILE} Crude Steel, Pig Iron {axes.BASE_YEAR} (pig_iron_comparable_mt where there is a "
+                 "break); calibration/base_2019/province_activity.csv "
                  f"national EAF share {s_base:.4f}: sum_p max(0, crude_p - pig_p/h) = share x sum_p crude_p "
                  f"(without the clip at 0: {h_plain:.4f})"))
     rows.append((china, "eaf_share_base", axes.BASE_YEAR, s_base, "1", "derived",
@@ -390,7 +413,9 @@ def observed_activity(data: Path, A: dict) -> pd.DataFrame:
          f"secondary-industry series is not used for {sorted(nat['bad_secondary'])} (below industrial VA)")
     prov("hot_metal_per_bof_steel", "t/t", OBS_FILE, f"{PROVINCE_FILE} 2019; base_2019/province_activity.csv",
          f"h = {h:.4f} t pig iron per t BOF steel, solved so the pig-iron estimate of scrap-EAF steel "
-         "max(0, crude - pig/h) reproduces the base state's national EAF share in 2019",
+         "max(0, crude - pig/h) reproduces the base state's national EAF share in 2019; 2019 pig iron of provinces "
+         "with a 2019->2020 break of the statistic replaced by pig_iron_comparable_mt (" +
+         ", ".join(r[0] for r in rows if r[1] == "pig_iron_comparable_mt") + ")",
          "one national ratio: BOF hot-metal ratios vary by plant (0.85-0.95 t/t), pig iron also goes to foundries "
          "and into EAFs, and a change of the BOF scrap rate moves the estimate like a change of the EAF share")
     return df

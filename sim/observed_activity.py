@@ -212,17 +212,26 @@ def hot_metal_ratio() -> float:
     return _table()[(NATIONAL, "hot_metal_per_bof_steel", BASE_YEAR)][0]
 
 
+def pig_iron(province: str, year: int) -> float:
+    """Pig iron [Mt] on a basis comparable across 2019-2024: the reported value, except 2019 of a
+    province whose statistic breaks between 2019 and 2020 (``pig_iron_comparable_mt``: Jiangsu)."""
+    t = _table()
+    if (province, "pig_iron_comparable_mt", year) in t:
+        return t[(province, "pig_iron_comparable_mt", year)][0]
+    return value(province, "pig_iron_mt", year)
+
+
 def eaf_estimate(provinces: Sequence[str] | None = None,
                  years: Sequence[int] = (BASE_YEAR,) + OBSERVED_YEARS) -> tuple[np.ndarray, np.ndarray]:
     """(P,Y) scrap-EAF output [Mt] = clip(crude - pig iron / h, 0, crude) and crude steel [Mt].
 
-    Steel not made from hot metal at the 2019 national rate h. NaN where crude steel or pig iron
-    is missing; provinces with no crude steel give 0/0."""
+    Steel not made from hot metal at the 2019 national rate h (pig iron: :func:`pig_iron`). NaN
+    where crude steel or pig iron is missing; provinces with no crude steel give 0/0."""
     provinces = tuple(provinces or axes.PROVINCES)
     years = _check_years(years)
     h = hot_metal_ratio()
     crude = np.array([[value(p, "crude_steel_mt", y) for y in years] for p in provinces])
-    pig = np.array([[value(p, "pig_iron_mt", y) for y in years] for p in provinces])
+    pig = np.array([[pig_iron(p, y) for y in years] for p in provinces])
     # a province that reports crude steel but no pig iron row has no blast furnace: pig = 0
     no_pig = np.array([(p, "pig_iron_mt", BASE_YEAR) not in _table() for p in provinces])
     pig = np.where(no_pig[:, None] & np.isfinite(crude), 0.0, pig)

@@ -209,6 +209,15 @@ def test_va_index_formula():
 
 
 # --- steel route split -----------------------------------------------------------------------------
+def test_pig_iron_break_only_jiangsu():
+    rows = [r for r in _table_rows() if r["series"] == "pig_iron_comparable_mt"]
+    assert [(r["province"], r["year"]) for r in rows] == [("Jiangsu", "2019")]
+    r20 = oa.value("Jiangsu", "pig_iron_mt", 2020) / oa.value("Jiangsu", "crude_steel_mt", 2020)
+    assert oa.pig_iron("Jiangsu", 2019) == pytest.approx(oa.value("Jiangsu", "crude_steel_mt", 2019) * r20)
+    assert oa.pig_iron("Jiangsu", 2020) == oa.value("Jiangsu", "pig_iron_mt", 2020)
+    assert oa.pig_iron("Anhui", 2019) == oa.value("Anhui", "pig_iron_mt", 2019)
+
+
 def test_hot_metal_ratio_is_physical():
     # BF-BOF hot-metal charge per t of BOF steel: 0.85-0.95 t/t (the rest is scrap and losses)
     assert 0.85 <= oa.hot_metal_ratio() <= 0.95
@@ -224,11 +233,15 @@ def test_eaf_estimate_2019_against_the_base_state():
     # national: h is solved for it, so only the bisection and the row rounding separate them
     assert np.nansum(eaf) / np.nansum(crude) == pytest.approx(nat_base, abs=1e-4)
     # per province the two estimates (GEM EAF capacity x common utilisation vs pig-iron balance)
-    # disagree; the crude-steel-weighted mean |difference| is 7.9 pp in 2019 (README). Guard it.
+    # disagree; the crude-steel-weighted mean |difference| is 4.7 pp in 2019 (README; 7.9 pp if
+    # Jiangsu's broken 2019 pig iron were used). Guard it at 6 pp.
     ok = np.nan_to_num(crude[:, 0]) > 0
     w = crude[ok, 0]
     diff = np.abs(eaf[ok, 0] / w - base_share[ok])
-    assert (diff * w).sum() / w.sum() < 0.10
+    assert (diff * w).sum() / w.sum() < 0.06
+    # Jiangsu, the second producer, agrees within 2 pp once its pig iron is on the 2020 basis
+    j = axes.PROVINCES.index("Jiangsu")
+    assert abs(eaf[j, 0] / crude[j, 0] - base_share[j]) < 0.02
     # the delta form keeps the base state's 2019 split exactly
     share, fb = oa.eaf_share(years=[2019], base_share=base_share)
     np.testing.assert_allclose(share[ok, 0], base_share[ok], atol=1e-12)
