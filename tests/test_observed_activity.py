@@ -247,3 +247,27 @@ def test_eaf_estimate_2019_against_the_base_state():
     np.testing.assert_allclose(share[ok, 0], base_share[ok], atol=1e-12)
     s, _ = oa.eaf_share(years=list(oa.OBSERVED_YEARS), base_share=base_share)
     assert ((s >= 0) & (s <= 1)).all()
+
+
+def test_2019_bases_agree_with_the_base_state():
+    """Every index has its 2019 base in the source rows; check them against calibration/base_2019."""
+    with open(BASE_DIR / "province_activity.csv", newline="", encoding="utf-8") as fh:
+        pa = {r["province"]: {k: float(v) for k, v in r.items() if k != "province"} for r in csv.DictReader(fh)}
+    steel, nonf = [], []
+    for p in axes.PROVINCES:
+        c = oa.value(p, "crude_steel_mt", 2019)
+        if c > 0:
+            steel.append(pa[p]["crude_steel_nbs_mt"] / c)
+        assert pa[p]["cement_mt"] == pytest.approx(oa.value(p, "cement_mt", 2019), rel=1e-7), p
+        t = oa.value(p, "nonferrous_ten_kinds_mt", 2019)
+        if t > 0:
+            nonf.append((pa[p]["primary_al_mt"] + pa[p]["other_nonferrous_mt"]) / t)
+    # base_2019 scales the unrevised provincial crude steel uniformly to the national 996.3 Mt
+    assert max(steel) - min(steel) < 1e-6 and np.mean(steel) == pytest.approx(0.990, abs=0.001)
+    np.testing.assert_allclose(nonf, 1.0, rtol=1e-6)
+    with open(BASE_DIR / "value_added.csv", newline="", encoding="utf-8") as fh:
+        va = {r["province"]: r for r in csv.DictReader(fh)}
+    for p in axes.PROVINCES:
+        if va[p]["industrial_va_source"] == "NBS":
+            assert float(va[p]["industrial_va_1e8cny"]) == pytest.approx(
+                oa.value(p, "industry_va_nominal", 2019), rel=1e-7), p
