@@ -16,6 +16,15 @@ These tables are what the fit (calibration/fit.py, 2010-2015) is fitted to and w
   base states.
 - ``national.csv``: year, indicator, value, unit, source. National series used as observations or
   drivers: real industrial value-added growth, crude steel, the EAF share and steel scrap use.
+- ``activity_2020_2024.csv``: province, series, year, value, unit, flag, source. The observed activity
+  2019-2024 that drives 2020-2024 per province (sim/observed_activity.py): NBS provincial outputs
+  (crude steel, pig iron, steel products, cement, plain glass, ten non-ferrous metals, aluminium and
+  copper semis, chemical fibres, motor vehicles), nominal GDP components, the derived real
+  value-added index ``va_index`` (2019 = 1), and national rows (province ``China``: communiqué
+  totals, the real industrial VA index and implied deflator, the hot-metal ratio of the steel
+  route split). ``source`` names the file and row key of every value; ``flag`` how it was obtained
+  (reported, repaired_ytd, missing_partial_year, missing_no_row; for va_index the component used).
+  2010-2019 tables above are unchanged by it.
 - ``provenance.csv``.
 """
 
@@ -130,6 +139,288 @@ def national(data: Path, A: dict, nat_va: dict[int, float]) -> pd.DataFrame:
         ["indicator", "year"], kind="stable")
 
 
+# --- observed activity 2020-2024 ------------------------------------------------------------------
+OBS_YEARS = tuple(range(axes.BASE_YEAR, 2025))
+OBS_FILE = "activity_2020_2024.csv"
+OBS_COLUMNS = ["province", "series", "year", "value", "unit", "flag", "source"]
+OBS_PRODUCTS = {  # series -> (NBS provincial product, unit, factor from the NBS unit)
+    "crude_steel_mt": ("Crude Steel", "Mt", 0.01),
+    "pig_iron_mt": ("Pig Iron", "Mt", 0.01),
+    "steel_products_mt": ("Steel Products", "Mt", 0.01),
+    "cement_mt": ("Cement", "Mt", 0.01),
+    "plain_glass_mcases": ("Plain Glass", "million weighted cases", 1e-6),
+    "nonferrous_ten_kinds_mt": ("Ten Kinds of Non-ferrous Metals", "Mt", 0.01),
+    "aluminium_semis_mt": ("Refined Aluminous Materials", "Mt", 0.01),
+    "copper_semis_mt": ("Copper Materials Products", "Mt", 0.01),
+    "chemical_fibres_mt": ("Chemical Fibers", "Mt", 0.01),
+    "motor_vehicles_mn": ("Motor Vehicles", "million units", 1e-6),
+}
+OBS_GDP = {  # series -> NBS provincial GDP component (nominal, current prices)
+    "gdp_total_nominal": "Total",
+    "gdp_secondary_nominal": "Secondary Industry",
+    "industry_va_nominal": "Secondary Industry: Industry",
+}
+GDP_UNIT = "1e8 CNY (current prices)"
+PROVINCE_FILE = "nbs/nbs_province_industrial_output_annual.csv"
+PROVINCE_FILE_2020 = "nbs/nbs_province_industrial_output_annual_2020_2024.csv"
+GDP_FILE = "nbs/nbs_province_gdp_by_sector_annual.csv"
+GDP_FILE_2020 = "nbs/nbs_province_gdp_by_sector_annual_2020_2024.csv"
+# flags of activity_2020_2024.csv
+REPORTED, REPAIRED, PARTIAL, NO_ROW = "reported", "repaired_ytd", "missing_partial_year", "missing_no_row"
+
+
+def _obs_province(name: str) -> str:
+    """NBS/Wind province name -> sim.axes name ('Beijing Municipality' -> 'Beijing')."""
+    return name.removesuffix(" Municipality")
+
+
+def _product_rows(data: Path, min_months: int) -> list[tuple]:
+    """One row per province x product series x year 2019-2024 for every province the source lists
+    for that product in any of these years (2019 from the 1978-2019 file, 2020-2024 from the new one)."""
+    old = pd.read_csv(data / PROVINCE_FILE)
+    new = pd.read_csv(data / PROVINCE_FILE_2020)
+    old = old[old.year == axes.BASE_YEAR].assign(file=PROVINCE_FILE)
+    new = new[new.year.isin(OBS_YEARS[1:])].assign(file=PROVINCE_FILE_2020)
+    both = pd.concat([old, new], ignore_index=True)
+    both["province"] = both.province.map(_obs_province)
+    assert not both.duplicated(["province", "product", "year"]).any()
+    rows = []
+    for series, (product, unit, factor) in OBS_PRODUCTS.items():
+        t = both[both["product"] == product].set_index(["province", "year"])
+        for p in sorted({p for p, _ in t.index}):
+            for y in OBS_YEARS:
+                file = PROVINCE_FILE if y == axes.BASE_YEAR else PROVINCE_FILE_2020
+                key = f"{file} [province={p}, product={product}, year={y}]"
+                if (p, y) not in t.index:
+                    rows.append((p, series, y, np.nan, unit, NO_ROW, f"{key}: no row"))
+                    continue
+                r = t.loc[(p, y)]
+                m = r.last_month_reported
+                if np.isfinite(r.annual):
+                    rows.append((p, series, y, r.annual * factor, unit, REPORTED, f"{key} annual"))
+                elif np.isfinite(m) and m >= min_months and np.isfinite(r.ytd_at_last_month):
+                    rows.append((p, series, y, r.ytd_at_last_month * 12.0 / m * factor, unit, REPAIRED,
+                                 f"{key} ytd_at_last_month x 12/{int(m)} (December missing)"))
+                else:
+                    rows.append((p, series, y, np.nan, unit, PARTIAL,
+                                 f"{key}: December missing, year-to-date only to month "
+                                 f"{'?' if not np.isfinite(m) else int(m)} (< {min_months}): not repaired"))
+    return rows
+
+
+def _gdp_tables(data: Path) -> tuple[dict, list[tuple]]:
+    """Nominal GDP components {series: {(province, year): value}} 2019-2024 and their rows.
+    2019 Total GDP of the four municipalities (missing in the 2019 file) from drivers/historical_gdp.csv."""
+    old = pd.read_csv(data / GDP_FILE)
+    new = pd.read_csv(data / GDP_FILE_2020)
+    old = old[old.year == axes.BASE_YEAR].assign(file=GDP_FILE)
+    new = new[new.year.isin(OBS_YEARS[1:])].assign(file=GDP_FILE_2020)
+    both = pd.concat([old, new], ignore_index=True)
+    both["province"] = both.province.map(_obs_province)
+    assert not both.duplicated(["province", "component", "year"]).any()
+    hist = pd.read_csv(data / "drivers/historical_gdp.csv", comment="#").set_index("region")
+    tables: dict[str, dict] = {}
+    rows = []
+    for series, comp in OBS_GDP.items():
+        t = both[both.component == comp].set_index(["province", "year"])
+        tab = tables.setdefault(series, {})
+        listed = {p for p, _ in t.index}
+        for p in axes.PROVINCES:
+            for y in OBS_YEARS:
+                if p not in listed:  # a province the source never lists for this component
+                    tab[(p, y)] = np.nan
+                    continue
+                file = GDP_FILE if y == axes.BASE_YEAR else GDP_FILE_2020
+                key = f"{file} [province={p}, component={comp}, year={y}]"
+                if (p, y) in t.index:
+                    v = float(t.loc[(p, y)].value_cny_100mn)
+                    flag, src = REPORTED, f"{key} value_cny_100mn"
+                elif series == "gdp_total_nominal" and y == axes.BASE_YEAR:
+                    v = float(hist.loc[p, str(y)])
+                    flag, src = REPORTED, (f"drivers/historical_gdp.csv [region={p}, {y}] ({GDP_FILE} has no "
+                                           f"2019 Total for {p})")
+                else:
+                    v, flag, src = np.nan, NO_ROW, f"{key}: no row"
+                if np.isfinite(v) and v <= 0:
+                    v, flag, src = np.nan, NO_ROW, f"{key}: value {v} <= 0, treated as missing"
+                tab[(p, y)] = v
+                rows.append((p, series, y, v, GDP_UNIT, flag, src))
+    return tables, rows
+
+
+def _va_index(tables: dict, A: dict) -> tuple[list[tuple], dict]:
+    """Real value-added index per province (2019 = 1), chain-linked from the best nominal component
+    reported in both years of each step, deflated with one national deflator (see the provenance)."""
+    g = A["observed"]["industry_va_real_growth"]
+    real = {OBS_YEARS[0]: 1.0}
+    for y in OBS_YEARS[1:]:
+        real[y] = real[y - 1] * (1.0 + g[str(y)])
+    iva, sec, tot = (tables[k] for k in ("industry_va_nominal", "gdp_secondary_nominal", "gdp_total_nominal"))
+    # the secondary-industry series of a province is unusable where it is below its industrial VA
+    # (Xinjiang: secondary 1782 < industry 3862 in 2019, a mislabelled series)
+    bad_sec = {p for p in axes.PROVINCES for y in OBS_YEARS
+               if np.isfinite(iva[(p, y)]) and np.isfinite(sec[(p, y)]) and sec[(p, y)] < iva[(p, y)]}
+    comps = (("industrial VA", iva), ("secondary industry", sec), ("total GDP", tot))
+    y0 = OBS_YEARS[0]
+    ratio = {}  # pooled industrial VA / component in 2019, for the 2019 weights of the other provinces
+    for k, t in comps[1:]:
+        ok = [p for p in axes.PROVINCES if np.isfinite(iva[(p, y0)]) and np.isfinite(t[(p, y0)])
+              and not (k == "secondary industry" and p in bad_sec)]
+        ratio[k] = sum(iva[(p, y0)] for p in ok) / sum(t[(p, y0)] for p in ok)
+    weight, nominal, basis = {}, {}, {}
+    for p in axes.PROVINCES:
+        if np.isfinite(iva[(p, y0)]):
+            weight[p] = iva[(p, y0)]
+        elif p not in bad_sec and np.isfinite(sec[(p, y0)]):
+            weight[p] = sec[(p, y0)] * ratio["secondary industry"]
+        else:
+            weight[p] = tot[(p, y0)] * ratio["total GDP"]
+        n = {y0: 1.0}
+        for y in OBS_YEARS[1:]:
+            for name, t in comps:
+                if name == "secondary industry" and p in bad_sec:
+                    continue
+                a, b = t[(p, y - 1)], t[(p, y)]
+                if np.isfinite(a) and np.isfinite(b):
+                    n[y], basis[(p, y)] = n[y - 1] * b / a, name
+                    break
+            else:
+                n[y], basis[(p, y)] = np.nan, "national"
+        nominal[p] = n
+    wsum = sum(weight.values())
+    nat_nominal = {y0: 1.0}
+    for y in OBS_YEARS[1:]:
+        have = [p for p in axes.PROVINCES if np.isfinite(nominal[p][y])]
+        # national nominal growth of the step: weighted over the provinces with both years
+        step = (sum(weight[p] * nominal[p][y] for p in have)
+                / sum(weight[p] * nominal[p][y - 1] for p in have))
+        nat_nominal[y] = nat_nominal[y - 1] * step
+        for p in axes.PROVINCES:
+            if not np.isfinite(nominal[p][y]):
+                nominal[p][y] = nominal[p][y - 1] * step
+    rows = []
+    src = ("history/activity_2020_2024.csv rows industry_va_nominal / gdp_secondary_nominal / "
+           "gdp_total_nominal of the province; assumptions.toml [observed.industry_va_real_growth]")
+    for p in axes.PROVINCES:
+        for y in OBS_YEARS:
+            v = real[y] * nominal[p][y] / nat_nominal[y]
+            b = "base" if y == y0 else basis[(p, y)]
+            flag = {"industrial VA": "industrial_va", "secondary industry": "secondary_industry_proxy",
+                    "total GDP": "gdp_total_proxy", "national": "national_fallback", "base": REPORTED}[b]
+            rows.append((p, "va_index", y, v, "1 (2019 = 1)", flag,
+                         src + ("" if y == y0 else f"; {y - 1}->{y} nominal growth from {b}")))
+    deflator = {y: nat_nominal[y] / real[y] for y in OBS_YEARS}
+    nat = dict(real=real, nominal=nat_nominal, deflator=deflator, weight_total=wsum, bad_secondary=bad_sec,
+               ratio=ratio)
+    return rows, nat
+
+
+def _pig_iron_breaks(rows: list[tuple], A: dict) -> list[tuple]:
+    """Rows ``pig_iron_comparable_mt`` 2019 for provinces whose pig iron statistic breaks between 2019
+    and 2020 (assumptions.toml [observed.pig_iron_break]): crude steel 2019 x the 2020 pig iron / crude
+    steel ratio. The steel route split uses them instead of the reported 2019 pig iron."""
+    b = A["observed"]["pig_iron_break"]
+    v = {(r[0], r[1], r[2]): r[3] for r in rows}
+    out = []
+    for p in axes.PROVINCES:
+        c0, c1 = v.get((p, "crude_steel_mt", 2019), np.nan), v.get((p, "crude_steel_mt", 2020), np.nan)
+        g0, g1 = v.get((p, "pig_iron_mt", 2019), np.nan), v.get((p, "pig_iron_mt", 2020), np.nan)
+        if not (c0 > 0 and c1 > 0 and np.isfinite(g0) and np.isfinite(g1)):
+            continue
+        r0, r1 = g0 / c0, g1 / c1
+        if abs(r1 - r0) > b["ratio_jump"]["value"] and abs(c1 / c0 - 1.0) < b["crude_change"]["value"]:
+            out.append((p, "pig_iron_comparable_mt", 2019, c0 * r1, "Mt", "derived",
+                        f"crude_steel_mt 2019 x pig_iron_mt/crude_steel_mt 2020 ({r1:.3f}; reported 2019: {r0:.3f}): "
+                        "break of the pig-iron statistic 2019->2020, assumptions.toml [observed.pig_iron_break]"))
+    return out
+
+
+def _hot_metal_ratio(rows: list[tuple], s_base: float) -> tuple[float, float]:
+    """h [t pig iron / t BOF steel] such that sum_p max(0, crude_p - pig_p / h) = s_base x sum_p crude_p
+    over the 2019 rows (pig iron: the comparable series where there is a break; bisection), and the plain
+    national ratio pig / ((1 - s) crude)."""
+    v = {(r[0], r[1]): r[3] for r in rows if r[2] == axes.BASE_YEAR}
+    crude = np.nan_to_num([v.get((p, "crude_steel_mt"), np.nan) for p in axes.PROVINCES])
+    pig = np.nan_to_num([v.get((p, "pig_iron_comparable_mt"), v.get((p, "pig_iron_mt"), np.nan))
+                         for p in axes.PROVINCES])
+    target = s_base * crude.sum()
+    lo, hi = 0.5, 1.5
+    for _ in range(200):
+        h = 0.5 * (lo + hi)
+        eaf = np.clip(crude - pig / h, 0.0, crude).sum()
+        lo, hi = (h, hi) if eaf < target else (lo, h)
+    return 0.5 * (lo + hi), pig.sum() / ((1.0 - s_base) * crude.sum())
+
+
+def observed_activity(data: Path, A: dict) -> pd.DataFrame:
+    """The table history/activity_2020_2024.csv (see the module docstring and calibration/README.md)."""
+    min_months = int(A["observed"]["gap_repair"]["min_months"]["value"])
+    rows = _product_rows(data, min_months)
+    rows += _pig_iron_breaks(rows, A)
+    tables, gdp_rows = _gdp_tables(data)
+    va_rows, nat = _va_index(tables, A)
+    rows += gdp_rows + va_rows
+    china = "China"
+    for y in OBS_YEARS:
+        rows.append((china, "industry_va_real_index", y, nat["real"][y], "1 (2019 = 1)", REPORTED,
+                     "assumptions.toml [observed.industry_va_real_growth] (NBS communiqués), chained"))
+        rows.append((china, "industry_va_nominal_index", y, nat["nominal"][y], "1 (2019 = 1)", "derived",
+                     "2019-industrial-VA-weighted chain of the provinces' nominal growth (va_index rows)"))
+        rows.append((china, "industry_va_deflator", y, nat["deflator"][y], "1 (2019 = 1)", "derived",
+                     "industry_va_nominal_index / industry_va_real_index"))
+        for series, tab in A["observed"]["national_output"].items():
+            if isinstance(tab, dict):
+                rows.append((china, f"{series}_communique_mt", y, float(tab[str(y)]), "Mt", REPORTED,
+                             "assumptions.toml [observed.national_output] (NBS communiqués, first published)"))
+    nn = pd.read_csv(data / "nbs/nbs_national_industrial_output_annual.csv")
+    for series, product in (("crude_steel_mt", "Crude Steels"), ("pig_iron_mt", "Pig Irons"), ("cement_mt", "Cement"),
+                            ("nonferrous_ten_kinds_mt", "Ten Kinds of Non-ferrous Metals")):
+        v = nn[(nn["product"] == product) & (nn.year == axes.BASE_YEAR)].annual
+        rows.append((china, series, axes.BASE_YEAR, float(v.iloc[0]) * 0.01, "Mt", REPORTED,
+                     f"nbs/nbs_national_industrial_output_annual.csv [product={product}, year={axes.BASE_YEAR}] annual"))
+    pa = pd.read_csv(HERE / "base_2019" / "province_activity.csv")
+    s_base = float(pa.eaf_mt.sum() / pa.crude_steel_model_mt.sum())
+    h, h_plain = _hot_metal_ratio(rows, s_base)
+    rows.append((china, "hot_metal_per_bof_steel", axes.BASE_YEAR, h, "t pig iron / t BOF steel", "derived",
+                 f"{PROVINCE_FILE} Crude Steel, Pig Iron {axes.BASE_YEAR} (pig_iron_comparable_mt where there is a "
+                 "break); calibration/base_2019/province_activity.csv "
+                 f"national EAF share {s_base:.4f}: sum_p max(0, crude_p - pig_p/h) = share x sum_p crude_p "
+                 f"(without the clip at 0: {h_plain:.4f})"))
+    rows.append((china, "eaf_share_base", axes.BASE_YEAR, s_base, "1", "derived",
+                 "calibration/base_2019/province_activity.csv sum eaf_mt / sum crude_steel_model_mt (GEM-based)"))
+    df = pd.DataFrame(rows, columns=OBS_COLUMNS)
+    prov("observed_activity", "see unit column", OBS_FILE,
+         f"{PROVINCE_FILE} (2019 rows), {PROVINCE_FILE_2020}, {GDP_FILE} (2019 rows), {GDP_FILE_2020}, "
+         "drivers/historical_gdp.csv (2019 GDP of 4 municipalities), assumptions.toml [observed]",
+         "province x series x year 2019-2024, NBS unit x factor (10000 t x 0.01 = Mt; cases x 1e-6; units x 1e-6); "
+         f"flag: {REPORTED} (December YTD), {REPAIRED} (December missing, ytd x 12/m for m >= {min_months}), "
+         f"{PARTIAL} (fewer months: empty), {NO_ROW} (a province the source lists for the product in other years). "
+         "'Refined Aluminous Materials' is aluminium semis (铝材: its 2019 sum 52.5 Mt equals the national "
+         "'Aluminous Materials', not 'Alumina' 72.5 Mt)",
+         "the provincial monthly series are not revised: 2019 provincial crude steel sums to 1006.4 Mt against "
+         "996.3 Mt national; 2023-2024 sums equal the communiqué figures")
+    prov("va_index_2020_2024", "1 (2019 = 1)", OBS_FILE,
+         "industry_va_nominal, gdp_secondary_nominal, gdp_total_nominal rows; assumptions.toml "
+         "[observed.industry_va_real_growth]",
+         "va_index_p(t) = R(t) x n_p(t) / N(t): R = national real all-industry VA index (NBS communiqués); n_p = "
+         "the province's nominal index chained year by year from industrial VA where reported in both years, else "
+         "secondary industry, else total GDP (flag names the component of the step into t); N = the 2019-industrial"
+         "-VA-weighted chain of the n_p (provinces with neither component take N's step: national_fallback). "
+         "Implied national deflator N/R: " + ", ".join(f"{y} {nat['deflator'][y]:.3f}" for y in OBS_YEARS[1:]),
+         "no provincial deflator exists in the data: one national industrial deflator for every province, so "
+         "provinces whose nominal industry swings with coal and other commodity prices (Shanxi, Inner Mongolia, "
+         "Shaanxi, Ningxia, Xinjiang 2021-2022) get their price gains counted as real growth; the "
+         f"secondary-industry series is not used for {sorted(nat['bad_secondary'])} (below industrial VA)")
+    prov("hot_metal_per_bof_steel", "t/t", OBS_FILE, f"{PROVINCE_FILE} 2019; base_2019/province_activity.csv",
+         f"h = {h:.4f} t pig iron per t BOF steel, solved so the pig-iron estimate of scrap-EAF steel "
+         "max(0, crude - pig/h) reproduces the base state's national EAF share in 2019; 2019 pig iron of provinces "
+         "with a 2019->2020 break of the statistic replaced by pig_iron_comparable_mt (" +
+         ", ".join(r[0] for r in rows if r[1] == "pig_iron_comparable_mt") + ")",
+         "one national ratio: BOF hot-metal ratios vary by plant (0.85-0.95 t/t), pig iron also goes to foundries "
+         "and into EAFs, and a change of the BOF scrap rate moves the estimate like a change of the EAF share")
+    return df
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
@@ -138,8 +429,8 @@ def main(argv=None):
     OUT.mkdir(exist_ok=True)
     PROVENANCE.clear()
 
-    def w(df, name):
-        df.to_csv(OUT / name, index=False, float_format="%.8g")
+    def w(df, name, fmt="%.8g"):
+        df.to_csv(OUT / name, index=False, float_format=fmt)
 
     w(ceads(data, A), "ceads_co2.csv")
     idx, nat_va = va_index(data, A)
@@ -157,6 +448,7 @@ def main(argv=None):
          "from 2016) is a break in the CEC series, so the fit uses 2010-2015 only")
     w(pd.DataFrame(elec, columns=["year", "sector", "twh"]), "electricity.csv")
     w(national(data, A, nat_va), "national.csv")
+    w(observed_activity(data, A), OBS_FILE, "%.10g")  # 10 digits: source rows are 8-9 digits
     w(pd.DataFrame(PROVENANCE), "provenance.csv")
     print("wrote", sorted(x.name for x in OUT.iterdir()))
 
