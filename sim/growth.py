@@ -16,6 +16,7 @@ import numpy as np
 
 from sim import axes
 from sim.levers import Trajectory, interpolate, lever_array
+from sim.observed_activity import OBSERVED_YEARS, observed_growth
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,11 @@ _OBSERVED_VA_GROWTH: dict[int, float] = {
 }
 
 
-OBSERVED_GROWTH_UNTIL = max(_OBSERVED_VA_GROWTH)
-"""Last year of the default growth that is observed (NBS); the growth uncertainty
-(``growth_offset``, ``heavy_growth_offset``) applies to the years after it only."""
+OBSERVED_GROWTH_UNTIL = max(OBSERVED_YEARS)
+"""Last year of observed activity (NBS, per province: ``sim.observed_activity``); the growth
+uncertainty (``growth_offset``, ``heavy_growth_offset``), the regional GDP adjustment and the
+structural shift apply to the years after it only. The national series above are the anchors of
+the projections and document the national path; a run's 2020-2024 growth is the province's own."""
 
 
 def _rates(levels: dict[int, float]) -> list[tuple[int, float]]:
@@ -66,6 +69,8 @@ DEFAULT_GROWTH: dict[str, Trajectory] = {
        for s in axes.VA_SECTORS if s != "petroleum_coking"},
 }
 GROWTH_SOURCES: dict[str, str] = {
+    # 2020-2024 in a run: each province's observed growth (sim.observed_activity.SECTOR_SOURCES);
+    # the national figures below are the projections' starting points
     "iron_steel": "2020-2024: crude-steel output, NBS communiqués (996.3 Mt 2019 -> 1005.1 Mt 2024). "
                   "After: -1 %/yr (2025) to -2 %/yr (2035): demand has plateaued since 2020 with the "
                   "property downturn, output control (粗钢产量调控) continues, and the in-use stock "
@@ -98,28 +103,47 @@ def growth_array(scenario, provinces: Sequence[str] | None = None,
     the lever value, the others gain it × base-year VA(energy-intensive)/VA(others) of the
     province, from ``base``'s ``cap0``, ``util`` and ``va_per_unit``; without them a non-zero
     shift is a ValueError).
+
+    History is data (DESIGN §9): the default trajectory of the observed years 2020-2024 is each
+    province's observed growth (``sim.observed_activity``), of the later years
+    :data:`DEFAULT_GROWTH`; a scenario's own ``[growth]`` points replace either from their first
+    year on (a counterfactual history is possible, and then explicit). The GDP adjustment and the
+    structural shift act on projected years only (after :data:`OBSERVED_GROWTH_UNTIL`): the
+    observations already contain them.
     """
     provinces = tuple(provinces or scenario.provinces)
     sectors = tuple(sectors or axes.SECTORS)
     yrs = np.asarray(list(years) if years is not None else scenario.years, dtype=np.int64)
     g = scenario.growth
+    # History is data (DESIGN §9): the default of 2020-2024 is each province's observed growth
+    g_obs, observed, _ = observed_growth(provinces, sectors, yrs)
     out = np.empty((len(provinces), len(sectors), len(yrs)))
     for j, s in enumerate(sectors):
         d = DEFAULT_GROWTH[s]
-        base_traj = interpolate(d.points, yrs, d.interpolation or "linear", np.zeros(len(yrs)))
+        projected = interpolate(d.points, yrs, d.interpolation or "linear", np.zeros(len(yrs)))
         st = g.sector.get(s)
-        if st is not None:
-            base_traj = interpolate(st.points, yrs, st.interpolation or g.interpolation, base_traj)
         for i, p in enumerate(provinces):
+            row = np.where(observed, g_obs[i, j], projected)
+            if st is not None:
+                row = interpolate(st.points, yrs, st.interpolation or g.interpolation, row)
             ps = g.province_sector.get((p, s))
-            out[i, j] = base_traj if ps is None else interpolate(
-                ps.points, yrs, ps.interpolation or g.interpolation, base_traj)
+            out[i, j] = row if ps is None else interpolate(
+                ps.points, yrs, ps.interpolation or g.interpolation, row)
+    # the observed years already carry each province's own growth and structure: the regional
+    # GDP adjustment and the structural shift act on projected years only
+    projected_years = ~observed & (yrs > OBSERVED_GROWTH_UNTIL)
     if g.regional_gdp_adjustment:
-        out += _gdp_offset(base, provinces, yrs)[:, None, :]
+        out += np.where(projected_years, _gdp_offset(base, provinces, yrs), 0.0)[:, None, :]
     shift = lever_array("structural_shift", scenario, provinces, sectors, yrs)
+    shift = np.where(projected_years, shift, 0.0)
     if np.any(shift != 0):
         heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in sectors])
-        ratio = _heavy_to_light_va(base, provinces, sectors)
+        # value added as it stands when the shift starts (base year x the growth of the years
+        # before the first projected one), so the first shifted year keeps total value added
+        # unchanged to first order
+        before = ~projected_years & (np.arange(len(yrs)) > 0)
+        level = np.prod(1.0 + out[:, :, before], axis=2)
+        ratio = _heavy_to_light_va(base, provinces, sectors, level)
         out[:, heavy] -= shift[:, heavy]
         out[:, ~heavy] += shift[:, ~heavy] * ratio[:, None, None]
     return out
@@ -147,9 +171,11 @@ def _gdp_offset(base: Any, provinces: Sequence[str], years: np.ndarray) -> np.nd
     return np.stack([np.interp(years, gy, off[i]) for i in idx])
 
 
-def _heavy_to_light_va(base: Any, provinces: Sequence[str], sectors: Sequence[str]) -> np.ndarray:
-    """(P,) base-year value added of the energy-intensive sectors / value added of the others [1]
-    per province, from ``base`` (``cap0``, ``util``, ``va_per_unit`` of every province).
+def _heavy_to_light_va(base: Any, provinces: Sequence[str], sectors: Sequence[str],
+                       level: np.ndarray | None = None) -> np.ndarray:
+    """(P,) value added of the energy-intensive sectors / value added of the others [1] per
+    province: base-year value added from ``base`` (``cap0``, ``util``, ``va_per_unit`` of every
+    province), times ``level`` (P,S), the activity relative to the base year (1 if omitted).
 
     A province whose other sectors have no value added gets 1: the gain then goes to sectors
     without activity and changes nothing. Without those base-state arrays there is no ratio, and
@@ -167,5 +193,7 @@ def _heavy_to_light_va(base: Any, provinces: Sequence[str], sectors: Sequence[st
     cap = np.asarray(base.cap0)[idx][:, sidx]
     va = cap.reshape(cap.shape[0], cap.shape[1], -1).sum(axis=2) \
         * np.asarray(base.util)[idx][:, sidx] * np.asarray(base.va_per_unit)[idx][:, sidx]
+    if level is not None:
+        va = va * level
     light = va[:, ~heavy].sum(axis=1)
     return np.where(light > 0, va[:, heavy].sum(axis=1) / np.where(light > 0, light, 1.0), 1.0)

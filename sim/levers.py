@@ -217,8 +217,11 @@ _LEVER_LIST: tuple[Lever, ...] = (
     Lever("structural_shift", "yr-1", 0.0, -0.1, 0.1, _ALL, None,
           "Growth moved each year from the energy-intensive sectors (axes.ENERGY_INTENSIVE_SECTORS) "
           "to the others: their growth rate falls by the value, the others' rises by the value x "
-          "(base-year value added of the energy-intensive sectors / of the others) of the province, "
-          "so total value added is unchanged to first order (调整产业结构, 高技术制造业).",
+          "(value added of the energy-intensive sectors / of the others) of the province in the last "
+          "observed year (2024: base year x observed growth), "
+          "so total value added is unchanged to first order (调整产业结构, 高技术制造业). Acts on "
+          "projected years only (after the last observed year, 2024): observed activity already "
+          "contains the structural change of 2020-2024.",
           (_SEED_000, _SEED_002, _SEED_003), sector_overrides=False,
           acts_on="demand growth (Scenario.growth_array)",
           effect=Effect("value_added", -1, (("sector", axes.ENERGY_INTENSIVE_SECTORS),))),

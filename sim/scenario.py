@@ -42,7 +42,8 @@ Scenario schema (TOML; also in scenarios/README.md)
     others are listed in ``skipped_targets`` (e.g. national targets in a one-province run).
 ``[growth]``
     regional_gdp_adjustment (bool, default false: add the province's SSP2 GDP growth minus the
-    national one, from the calibration's ``BaseState.gdp_growth_offset``), interpolation,
+    national one, from the calibration's ``BaseState.gdp_growth_offset``, in projected years
+    only: 2020-2024 are each province's observed growth), interpolation,
     ``[growth.sector.<sector>]`` and ``[growth.province.<Province>.sector.<sector>]`` year = rate
     points [yr-1] in [-0.5, 0.5]. A given trajectory applies from its first point on; before it
     the default (``DEFAULT_GROWTH``: observed 2020-2024, projected after) holds.

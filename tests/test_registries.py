@@ -25,6 +25,7 @@ from kernels.arrays import KernelInputs
 from kernels.stock_flow import simulate
 from sim import axes, ensemble, indicators, model
 from sim.base_state import autonomous_share, load_base_state
+from sim.growth import OBSERVED_GROWTH_UNTIL
 from sim.historical_run import ELEC_RATIO, historical_inputs, switch_fuels
 from sim.indicators_registry import INDICATORS
 from sim.levers import KERNEL_LEVER_ARRAYS, LEVERS
@@ -191,15 +192,19 @@ def test_scrap_collection_multiplies_the_collection_rate_of_its_sector_metal():
 
 def test_structural_shift_moves_growth_from_energy_intensive_sectors_to_the_others():
     """levers docs: energy-intensive growth falls by the value, the others' rises by the value x
-    base-year VA(energy-intensive) / VA(others) of the province, so total value added is
+    2024 (last observed year) VA(energy-intensive) / VA(others) of the province, so total value added is
     unchanged to first order."""
     base_prep, base = prepared(None)
     shift = probe(LEVERS["structural_shift"])
     prep, ds = prepared("structural_shift")
     heavy = np.array([s in axes.ENERGY_INTENSIVE_SECTORS for s in axes.SECTORS])
+    # from the policy year, but never in the observed years 2020-2024 (history is data)
+    t = np.asarray(prep.years) >= max(POLICY_YEAR, OBSERVED_GROWTH_UNTIL + 1)
+    # value added of 2024, the last observed year: base year x the observed growth 2020-2024
     va0 = (prep.base.cap0.sum(axis=(2, 3)) * prep.base.util * prep.base.va_per_unit)[prep.prov_idx]
+    observed = (np.asarray(prep.years) > axes.BASE_YEAR) & ~t
+    va0 = va0 * np.prod(1.0 + base_prep.base_growth[:, :, observed], axis=2)
     ratio = va0[:, heavy].sum(axis=1) / va0[:, ~heavy].sum(axis=1)  # (P,)
-    t = np.asarray(prep.years) >= POLICY_YEAR
     d = prep.base_growth - base_prep.base_growth
     np.testing.assert_allclose(d[:, heavy][..., t], -shift, rtol=1e-12)
     np.testing.assert_allclose(d[:, ~heavy][..., t], (shift * ratio)[:, None, None]
@@ -207,7 +212,7 @@ def test_structural_shift_moves_growth_from_energy_intensive_sectors_to_the_othe
     np.testing.assert_array_equal(d[..., ~t], 0.0)
     # value added of the first policy year: energy-intensive down, the others up, the total
     # unchanged to first order
-    y = list(prep.years).index(POLICY_YEAR)
+    y = list(prep.years).index(max(POLICY_YEAR, OBSERVED_GROWTH_UNTIL + 1))
     va0 = base["value_added"].isel(year=y).values  # (M,P,S)
     va = ds["value_added"].isel(year=y).values
     d_heavy = va[..., heavy].sum(axis=2) - va0[..., heavy].sum(axis=2)
@@ -229,6 +234,7 @@ def test_regional_gdp_adjustment_adds_province_minus_national_gdp_growth():
         k = axes.PROVINCES.index(p)
         expected = np.interp(years, gy, np.asarray(base.gdp_growth)[k]
                              - np.asarray(base.gdp_growth_national))
+        expected[years <= OBSERVED_GROWTH_UNTIL] = 0.0  # observed years are the province's own
         assert np.abs(expected).max() > 1e-4  # the test case has a real offset
         np.testing.assert_allclose(g_on[i] - g_off[i], np.broadcast_to(expected, g_on[i].shape),
                                    rtol=0, atol=1e-15)
