@@ -36,10 +36,16 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
   decrement of the parent's reference count (measured: half the run time), and for arrays shared
   by all members both threads hammer the same counter. Helpers take whole arrays plus indices,
   and the few per-route lever values are copied into small member-local scratch arrays.
-- Every helper called inside the member loop must compile without reference-count updates of
+- Every function called inside the member loop must compile without reference-count updates of
   its arguments (named tuples included: a tuple's incref is one per array in it), see
   :data:`ERROR_MODEL` and :func:`_split_investment`; ``tests/bench`` guards this by reading the
   LLVM IR of each.
+- The per-(p, s) helpers of steps 1–6 are inlined into :func:`_capacity_steps`
+  (``inline="always"``, at Numba's IR level). Called out of line they made the whole kernel
+  1.35–1.39x slower (measured, 1000 national members, 1 and 2 threads): the calls themselves,
+  and because the error-status branch after each call leaves the function without the matching
+  decrements, LLVM's reference-count pruning kept one increment and one decrement of every
+  array taken out of the named tuples (43 pairs per call of :func:`_capacity_steps`).
 - What depends only on the member, sector and year is computed once per member: the stage
   outflow fraction ``K / lifetime`` and the best-available decay ``(1 − aeei)^t`` (the same
   ``float ** int`` expression, hoisted out of the loops, so the same bits).
@@ -322,18 +328,8 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
     (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
     retirement of year t, and ``state.prod`` (step-6 production, before any scrap limit)."""
     P, S, R, K = base.cap0.shape
-    cap, cap_chains, intensity, demand, prod = (state.cap, state.cap_chains, state.intensity,
-                                                state.demand, state.prod)
-    stage_out, decay = state.stage_out, state.decay
+    cap, demand = state.cap, state.demand
     surviving, retired, invest = scratch.surviving, scratch.retired, scratch.invest
-    weight, floor_need, held = scratch.weight, scratch.floor_need, scratch.held
-    floor, sub, share, cap_route = scratch.floor, scratch.sub, scratch.share, scratch.cap_route
-    util, base_share, substitutable, new_int0 = (base.util, base.base_share, base.substitutable,
-                                                 base.new_int0)
-    phase_out, replacement_ratio, share_floor, retrofit = (
-        levers.phase_out, levers.replacement_ratio, levers.share_floor, levers.retrofit)
-    growth = uncertain.growth
-    capacity, investment, retirement = out.capacity, out.investment, out.retirement
     for p in range(P):
         for s in range(S):
             if t == 0:
@@ -341,40 +337,40 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
                 for r in range(R):
                     for k in range(K):
                         total += cap[p, s, r, k]
-                demand[p, s] = util[p, s] * total  # D_0 = Σ_r cap0 · util
+                demand[p, s] = base.util[p, s] * total  # D_0 = Σ_r cap0 · util
                 for r in range(R):
                     invest[r] = 0.0
                     retired[r] = 0.0
             else:
                 # 1. demand: D_t = max(0, D_{t−1} · (1 + growth))
-                d = demand[p, s] * (1.0 + growth[m, p, s, t])
+                d = demand[p, s] * (1.0 + uncertain.growth[m, p, s, t])
                 demand[p, s] = d if d > 0.0 else 0.0
                 # 2. aging and retirement
                 surviving_total, retired_total = _age_routes(
-                    cap, cap_chains, p, s, stage_out[s], phase_out[p, s, t],
+                    cap, state.cap_chains, p, s, state.stage_out[s], levers.phase_out[p, s, t],
                     retired, surviving)
                 # 3. investment
-                invest_total = _investment(demand[p, s], util[p, s], surviving_total,
-                                           replacement_ratio[p, s, t], retired_total)
+                invest_total = _investment(demand[p, s], base.util[p, s], surviving_total,
+                                           levers.replacement_ratio[p, s, t], retired_total)
                 # 4. route split; new capacity enters stage 0
                 for r in range(R):
-                    share[r] = base_share[p, s, r]
-                    floor[r] = share_floor[p, s, r, t]
-                    sub[r] = substitutable[s, r]
-                _default_weights(invest_total, surviving, retired, share, weight)
-                _split_investment(invest_total, surviving, weight, floor, sub, invest,
-                                  floor_need, held)
+                    scratch.share[r] = base.base_share[p, s, r]
+                    scratch.floor[r] = levers.share_floor[p, s, r, t]
+                    scratch.sub[r] = base.substitutable[s, r]
+                _default_weights(invest_total, surviving, retired, scratch.share, scratch.weight)
+                _split_investment(invest_total, surviving, scratch.weight, scratch.floor,
+                                  scratch.sub, invest, scratch.floor_need, scratch.held)
                 for r in range(R):
                     cap[p, s, r, 0] += invest[r]
                 # 5. intensity co-flow and retrofit
-                _intensity_coflow(intensity, new_int0, p, s, decay[s, t],
-                                  surviving, invest, retrofit[p, s, t])
+                _intensity_coflow(state.intensity, base.new_int0, p, s, state.decay[s, t],
+                                  surviving, invest, levers.retrofit[p, s, t])
             # 6. production pro rata capacity
-            _production(cap, p, s, demand[p, s], prod, cap_route)
+            _production(cap, p, s, demand[p, s], state.prod, scratch.cap_route)
             for r in range(R):
-                capacity[m, p, s, r, t] = cap_route[r]
-                investment[m, p, s, r, t] = invest[r]
-                retirement[m, p, s, r, t] = retired[r]
+                out.capacity[m, p, s, r, t] = scratch.cap_route[r]
+                out.investment[m, p, s, r, t] = invest[r]
+                out.retirement[m, p, s, r, t] = retired[r]
             out.demand[m, p, s, t] = demand[p, s]
 
 

@@ -87,6 +87,31 @@ def test_kernel_throughput_with_allocation(benchmark, national_inputs, all_threa
 
 
 # ================================================================================================
+# the boundary check
+# ================================================================================================
+def test_input_check_cost(benchmark, national_inputs):
+    """Seconds per call of the check run before every kernel call (check_inputs and
+    check_outputs, kernels/arrays.py) on the 1000 national members, and its share of the
+    single-threaded kernel time."""
+    from kernels.arrays import check_inputs, check_outputs
+
+    inp = national_inputs
+    out = allocate_outputs(inp)
+    _compile(inp)
+
+    def check():
+        _, sizes = check_inputs(inp)
+        check_outputs(out, sizes)
+
+    iv = Interleaved({"check": check, "kernel": _run_into(inp, out, 1)})
+    benchmark.pedantic(iv.round, rounds=5, warmup_rounds=1)
+    best = iv.best("check")
+    print(f"\nBENCH kernel_input_check {best * 1e3:.2f} ms per call ({NATIONAL_MEMBERS} national "
+          f"members; {iv.ratio('check', 'kernel') * 100:.2f} % of the 1-thread kernel time; median "
+          f"{iv.median('check') * 1e3:.2f} ms)")
+
+
+# ================================================================================================
 # Numba kernel vs the NumPy reference
 # ================================================================================================
 REFERENCE_MEMBERS = 4
