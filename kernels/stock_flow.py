@@ -568,18 +568,21 @@ def _member_state(m, base, uncertain):
         for t in range(T):
             decay[s, t] = (1.0 - uncertain.aeei[m, s]) ** t
     return MemberState(
-        cap, cap.reshape((P * S * R, K)), base.int0.copy(), stock, stock.reshape((P * N, K)),
-        np.empty((P, S)), np.zeros((P, S, R)), np.zeros((P, N)), stage_out, decay,
+        cap=cap, cap_chains=cap.reshape((P * S * R, K)), intensity=base.int0.copy(),
+        stock=stock, stock_chains=stock.reshape((P * N, K)), demand=np.empty((P, S)),
+        prod=np.zeros((P, S, R)), prev_total=np.zeros((P, N)), stage_out=stage_out, decay=decay,
     )
 
 
 @njit(**_JIT)
 def _scratch(P, R):
+    """Fresh :class:`Scratch` arrays for ``P`` provinces and ``R`` routes."""
     return Scratch(
-        np.empty(R), np.empty(R), np.empty(R), np.empty(R), np.empty(R),
-        np.zeros(R, dtype=np.bool_), np.empty(R), np.empty(R, dtype=np.int64), np.empty(R),
-        np.empty(R), np.empty(R), np.empty((R, 3)), np.empty(R), np.empty(R), np.empty(P),
-        np.empty(P),
+        surviving=np.empty(R), retired=np.empty(R), invest=np.empty(R), weight=np.empty(R),
+        floor_need=np.empty(R), held=np.zeros(R, dtype=np.bool_), floor=np.empty(R),
+        sub=np.empty(R, dtype=np.int64), share=np.empty(R), cap_route=np.empty(R),
+        spare=np.empty(R), fossil=np.empty((R, 3)), h2_made=np.empty(R), elec_used=np.empty(R),
+        supply=np.empty(P), charge=np.empty(P),
     )
 
 
