@@ -293,13 +293,13 @@ def _intensity_coflow(intensity, new_int0, p, s, decay, surviving, invest, retro
         inv_denom = 1.0 / denom if denom > 0.0 else 0.0
         for c in range(C):
             best = new_int0[p, s, r, c] * decay  # bat = new_int0 · (1 − aeei)^t
-            x = intensity[p, s, r, c]
+            avg = intensity[p, s, r, c]  # int
             if denom > 0.0:
-                x = (surviving[r] * x + invest[r] * best) * inv_denom
-            gap = x - best
+                avg = (surviving[r] * avg + invest[r] * best) * inv_denom
+            gap = avg - best
             if gap > 0.0:
-                x -= retrofit_rate * gap  # int −= retrofit · max(0, int − bat)
-            intensity[p, s, r, c] = x
+                avg -= retrofit_rate * gap  # int −= retrofit · max(0, int − bat)
+            intensity[p, s, r, c] = avg
 
 
 @njit(inline="always", **_JIT)
@@ -487,13 +487,13 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
             captured = 0.0
             value_added = 0.0
             for r in range(R):
-                q = prod[p, s, r]
+                prod_r = prod[p, s, r]
                 # 8. E_c = prod_r · int_c on the fossil carriers: coal to gas (x = γ · E_coal),
                 # then the hydrogen (y_c = h · E_c) and the electrification (z_c = ε · E_c)
                 # shares of the fossil energy that remains
-                coal = q * intensity[p, s, r, COAL]
-                oil = q * intensity[p, s, r, OIL]
-                gas = q * intensity[p, s, r, GAS]
+                coal = prod_r * intensity[p, s, r, COAL]
+                oil = prod_r * intensity[p, s, r, OIL]
+                gas = prod_r * intensity[p, s, r, GAS]
                 x = gas_share * coal
                 coal -= x
                 gas += x
@@ -507,12 +507,12 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
                 # 9. direct_r = Σ_{c fossil} E_rc · ef_c; process_r = prod_r · process_ef_r;
                 # captured_r = capture_r · (direct_r + process_r)
                 direct_r = coal * ef[p, s, COAL] + oil * ef[p, s, OIL] + gas * ef[p, s, GAS]
-                process_r = q * base.process_ef[p, s, r]
+                process_r = prod_r * base.process_ef[p, s, r]
                 direct += direct_r
                 process += process_r
                 captured += levers.capture[p, s, r, t] * (direct_r + process_r)
-                value_added += q * base.va_per_unit[p, s]  # 10. Σ_r prod_r · va_per_unit
-                out.production[m, p, s, r, t] = q
+                value_added += prod_r * base.va_per_unit[p, s]  # 10. Σ_r prod_r · va_per_unit
+                out.production[m, p, s, r, t] = prod_r
             # 8. final_energy = Σ_r E: carriers outer, routes inner, summed in a scalar and
             # written once (a (C,) scratch array, mixed vector and scalar stores and loads,
             # stalled on store-to-load forwarding)
