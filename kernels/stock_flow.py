@@ -1,44 +1,131 @@
 """Numba stock-and-flow kernel: every member, province, sector and year of DESIGN §4.
 
 The equations, array shapes and units are specified in ``kernels/SPEC.md``; this module implements
-them and nothing else. A plain NumPy reading of the same specification lives in
-``tests/reference.py`` and the test suite checks the two agree to rtol 1e-9.
+them and nothing else, in SPEC's order and with SPEC's step numbers:
+
+- :func:`_capacity_steps` — steps 1–6 (demand, aging and retirement, investment, route split,
+  intensity co-flow, production) for every province and sector of a year;
+- :func:`_scrap_step` — step 7 (scrap market and in-use metal stocks) for every metal;
+- :func:`_energy_steps` — steps 8–10 (energy, emissions, value added).
+
+A plain NumPy reading of the same specification lives in ``tests/reference.py`` and the test
+suite checks the two agree to rtol 1e-9.
 
 Public entry points:
 
 - :func:`simulate` — allocate outputs and run all members of a :class:`KernelInputs`.
 - :func:`simulate_into` — run into caller-provided :class:`KernelOutputs` (no allocation).
 
+Both check the inputs against SPEC first (:func:`kernels.arrays.check_inputs`) and pass the
+kernel SPEC's four groups as named tuples of arrays (:class:`~kernels.arrays.BaseArrays`,
+:class:`~kernels.arrays.LeverArrays`, :class:`~kernels.arrays.UncertainArrays`,
+:class:`~kernels.arrays.OutputArrays`), whose fields are declared once in ``kernels/arrays.py``.
+
 Members run in parallel (``prange``); inside a member everything is sequential. ``fastmath`` is off
 (:data:`FASTMATH`): mass balance must hold to rounding, and the measured gain did not justify it.
+
+Names: the code spells out what SPEC writes as a symbol (SPEC's symbol is in the comment beside
+it): ``surviving`` = Cs_r, ``retired`` = ret_r, ``invest`` = I_r, ``weight`` = w_r,
+``floor_need`` = need_r, ``held`` = r ∈ A, ``stage_out`` = f, ``best`` = bat, ``cap_route`` = Cap_r,
+``feed_route`` = ρ, ``metal_sec`` = σ, ``charge`` = charge_p, ``market`` = μ,
+``retrofit_rate`` = retrofit[p,s,t].
+
+Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/bench):
+
+- No array slices inside the loops over (t, p, s): each view costs an atomic increment and
+  decrement of the parent's reference count (measured: half the run time), and for arrays shared
+  by all members both threads hammer the same counter. Helpers take whole arrays plus indices,
+  and the few per-route lever values are copied into small member-local scratch arrays.
+- Every function called inside the member loop must compile without reference-count updates of
+  its arguments (named tuples included: a tuple's incref is one per array in it), see
+  :data:`ERROR_MODEL` and :func:`_split_investment`; ``tests/bench`` guards this by reading the
+  LLVM IR of each.
+- The per-(p, s) helpers of steps 1–6 are inlined into :func:`_capacity_steps`
+  (``inline="always"``, at Numba's IR level). Called out of line they made the whole kernel
+  1.35–1.39x slower (measured, 1000 national members, 1 and 2 threads): the calls themselves,
+  and because the error-status branch after each call leaves the function without the matching
+  decrements, LLVM's reference-count pruning kept one increment and one decrement of every
+  array taken out of the named tuples (43 pairs per call of :func:`_capacity_steps`).
+- What depends only on the member, sector and year is computed once per member: the stage
+  outflow fraction ``K / lifetime`` and the best-available decay ``(1 − aeei)^t`` (the same
+  ``float ** int`` expression, hoisted out of the loops, so the same bits).
+- Steps 8–10 keep the fuel switches in scalars and sum final energy per carrier in a scalar (no
+  (C,) scratch array: its mixed vector and scalar accesses stalled on store-to-load forwarding;
+  steps 8–10 were a third of the run time); one reciprocal per route in the intensity co-flow
+  instead of a division per carrier.
+- The year loop stays outermost for all sectors: running the sectors that feed no metal
+  year-innermost (so output rows are written contiguously) was measured slower, 0.84 s vs 0.67 s
+  for 1000 members, because each (p, s) year depends on the previous one while consecutive
+  (p, s) pairs of one year are independent and overlap in the core.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
-from kernels.arrays import KernelInputs, KernelOutputs
+from kernels.arrays import (COAL, ELECTRICITY, GAS, HEAT, HYDROGEN, OIL, KernelInputs,
+                            KernelOutputs, check_inputs, check_outputs)
 
 FASTMATH = False
 """Whether the kernel is compiled with ``fastmath``; a test checks mass balance with it as set."""
 
 ERROR_MODEL = "numpy"
 """Numba's error model for the kernel. The divisors are util (in (0, 1] by SPEC), the lifetimes
-(a lifetime of 0 gives K / 0 = inf, then the stage fraction min(1, inf) = 1), and sums or ratios
-each taken only when positive, so the "python" model's ZeroDivisionError checks never fire on
-valid inputs; but their raise paths keep LLVM from removing the atomic reference-count updates of
-array arguments (measured: 7 increments and up to 19 decrements per call of
-:func:`_split_investment`). With "numpy" a division by zero gives inf or nan instead of raising."""
+(> 0 by SPEC), and sums or ratios each taken only when positive, so the "python" model's
+ZeroDivisionError checks never fire on valid inputs; but their raise paths keep LLVM from
+removing the atomic reference-count updates of array arguments (measured: 7 increments and up to
+19 decrements per call of :func:`_split_investment`). With "numpy" a division by zero gives inf
+or nan instead of raising."""
 
-_NC = 7  # carriers
-_COAL, _OIL, _GAS, _ELEC, _HEAT, _H2 = 0, 1, 2, 3, 4, 5
+_JIT = dict(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+class MemberState(NamedTuple):
+    """What a member carries from year to year, plus its per-member constants."""
+
+    cap: np.ndarray  # (P,S,R,K) capacity by age stage [activity yr-1]
+    cap_chains: np.ndarray  # (P·S·R, K) the same memory, row (p·S + s)·R + r, for _age_chain
+    intensity: np.ndarray  # (P,S,R,C) capacity-weighted average intensity [PJ per activity unit]
+    stock: np.ndarray  # (P,N,K) in-use metal stock by age stage [Mt]
+    stock_chains: np.ndarray  # (P·N, K) the same memory, row p·N + n
+    demand: np.ndarray  # (P,S) demand of the current year D_t [activity yr-1]
+    prod: np.ndarray  # (P,S,R) production of the current year [activity yr-1]
+    prev_total: np.ndarray  # (P,N) final production Σ_r prod of the metal's sector, year t−1
+    stage_out: np.ndarray  # (S,) step 2's f = min(1, K / lifetime[m,s]) [yr-1]
+    decay: np.ndarray  # (S,T) (1 − aeei[m,s])^t: best-available intensity / base year's
+
+
+class Scratch(NamedTuple):
+    """Member-local work arrays of one (p, s) or one metal, overwritten before every use."""
+
+    surviving: np.ndarray  # (R,) step 2: Cs_r, capacity after aging [activity yr-1]
+    retired: np.ndarray  # (R,) step 2: ret_r
+    invest: np.ndarray  # (R,) step 4: I_r
+    weight: np.ndarray  # (R,) step 4: default weights w_r
+    floor_need: np.ndarray  # (R,) step 4: need_r
+    held: np.ndarray  # (R,) bool, step 4: r ∈ A (held at its floor)
+    floor: np.ndarray  # (R,) share_floor[p,s,:,t]
+    sub: np.ndarray  # (R,) int, substitutable[s,:]
+    share: np.ndarray  # (R,) base_share[p,s,:]
+    cap_route: np.ndarray  # (R,) step 6: Cap_r, capacity after investment
+    spare: np.ndarray  # (R,) step 7: spare capacity max(0, Cap_r − prod_r)
+    fossil: np.ndarray  # (R,3) step 8: fossil energy by route after the fuel switches [PJ]
+    h2_made: np.ndarray  # (R,) step 8: Σ_c y_c, hydrogen replacing fossil energy [PJ]
+    elec_used: np.ndarray  # (R,) step 8: elec_ratio · Σ_c z_c [PJ]
+    supply: np.ndarray  # (P,) step 7: supply_p [Mt]
+    charge: np.ndarray  # (P,) step 7: charge_p, scrap the feedstock route needs [Mt]
+
+
+# ================================================================================================
+# steps 1–6, per (p, s)
+# ================================================================================================
+@njit(**_JIT)
 def _age_chain(chains, i, f, phi):
     """Advance the aging chain ``chains[i, :]`` by a year in place; return what leaves the last
-    stage.
+    stage (SPEC step 2).
 
     chains : (rows, K) amounts by stage [any unit]; i : row; f : stage outflow fraction
     K/lifetime, ≤ 1 [yr-1]; phi : extra fraction of the last stage removed (phase-out) [yr-1].
@@ -52,112 +139,325 @@ def _age_chain(chains, i, f, phi):
     frac = f + phi
     if frac > 1.0:
         frac = 1.0
-    ret = frac * chains[i, K - 1]
+    ret = frac * chains[i, K - 1]  # ret = min(1, f + φ) · cap[K−1]
     if K == 1:
         chains[i, 0] -= ret
         return ret
-    out_prev = f * chains[i, 0]
+    out_prev = f * chains[i, 0]  # out_0
     chains[i, 0] -= out_prev
     for k in range(1, K - 1):
         out_k = f * chains[i, k]
-        chains[i, k] += out_prev - out_k
+        chains[i, k] += out_prev - out_k  # cap[k] += out_{k−1} − out_k
         out_prev = out_k
     chains[i, K - 1] += out_prev - ret
     return ret
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _default_weights(I, Cs, ret, base_share, w):
-    """Default route weights of new capacity (SPEC step 4); writes ``w`` (R,), summing to 1.
+@njit(inline="always", **_JIT)
+def _age_routes(cap, cap_chains, p, s, stage_out, phase, retired, surviving):
+    """SPEC step 2 for every route of (p, s): age each chain of ``cap`` (through its rows of
+    ``cap_chains``), write ``retired`` (ret_r) and ``surviving`` (Cs_r = Σ_k cap[k] after aging);
+    return (Σ_r Cs_r, Σ_r ret_r) [activity yr-1]. ``stage_out`` f [yr-1], ``phase`` φ [yr-1]."""
+    S, R, K = cap.shape[1], cap.shape[2], cap.shape[3]
+    row0 = (p * S + s) * R
+    surviving_total = 0.0
+    retired_total = 0.0
+    for r in range(R):
+        retired[r] = _age_chain(cap_chains, row0 + r, stage_out, phase)
+        cap_sum = 0.0
+        for k in range(K):
+            cap_sum += cap[p, s, r, k]
+        surviving[r] = cap_sum
+        surviving_total += cap_sum
+        retired_total += retired[r]
+    return surviving_total, retired_total
+
+
+@njit(inline="always", **_JIT)
+def _investment(demand, util, surviving_total, ratio, retired_total):
+    """SPEC step 3: I = max(0, D_t / util − Σ_r Cs_r), and I ≤ ratio · Σ_r ret_r when the
+    replacement ratio is finite [activity yr-1]."""
+    invest_total = demand / util - surviving_total
+    if invest_total < 0.0:
+        invest_total = 0.0
+    if np.isfinite(ratio):
+        cap_invest = ratio * retired_total
+        if invest_total > cap_invest:
+            invest_total = cap_invest
+    return invest_total
+
+
+@njit(inline="always", **_JIT)
+def _default_weights(invest_total, surviving, retired, base_share, weight):
+    """Default route weights of new capacity (SPEC step 4); writes ``weight`` (R,), summing to 1.
 
     Like-for-like: the first Σ ret of new build replaces each route's own retirement; any
     expansion beyond it follows the surviving capacity shares (``base_share`` if none survives).
     """
-    R = Cs.shape[0]
-    cs_tot = 0.0
-    ret_tot = 0.0
+    R = surviving.shape[0]
+    surviving_total = 0.0
+    retired_total = 0.0
     for r in range(R):
-        cs_tot += Cs[r]
-        ret_tot += ret[r]
+        surviving_total += surviving[r]
+        retired_total += retired[r]
     for r in range(R):
-        c = Cs[r] / cs_tot if cs_tot > 0.0 else base_share[r]
-        if I <= 0.0:
-            w[r] = c
-        elif I <= ret_tot:
-            w[r] = ret[r] / ret_tot
+        # κ_r = Cs_r / Σ Cs (base_share when Σ Cs = 0)
+        kappa = surviving[r] / surviving_total if surviving_total > 0.0 else base_share[r]
+        if invest_total <= 0.0:
+            weight[r] = kappa
+        elif invest_total <= retired_total:
+            weight[r] = retired[r] / retired_total
         else:
-            w[r] = (ret[r] + (I - ret_tot) * c) / I
+            weight[r] = (retired[r] + (invest_total - retired_total) * kappa) / invest_total
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _split_investment(I, Cs, w, floor, sub, inv, need, in_a):
-    """Route split of new capacity under share floors (SPEC step 4); writes ``inv`` (R,)
-    [activity yr-1]. ``need`` (R,) and ``in_a`` (R,) are scratch arrays.
+@njit(inline="always", **_JIT)
+def _split_investment(invest_total, surviving, weight, floor, sub, invest, floor_need, held):
+    """Route split of new capacity under share floors (SPEC step 4); writes ``invest`` (R,)
+    [activity yr-1]. ``floor_need`` (R,) and ``held`` (R,) are scratch arrays (need_r, r ∈ A).
 
     Written as one straight path with a single exit (no early ``return``, no branch around the
     floor passes): together with the NumPy error model this is what lets LLVM's reference-count
     pruning remove the atomic increments and decrements of the seven array arguments (14 atomic
     operations per call otherwise, measured as a quarter of the kernel's run time).
     """
-    R = Cs.shape[0]
-    wsub = 0.0
+    R = surviving.shape[0]
+    weight_sub = 0.0  # Σ_sub w
     for r in range(R):
         if sub[r] != 0:
-            wsub += w[r]
+            weight_sub += weight[r]
     # SPEC: "if Σ_sub w = 0, every route gets I · w_r" — the same as treating every route as
     # non-substitutable, which is what ``floors_apply`` does below (the floor passes then find
     # no substitutable route and change nothing).
-    floors_apply = wsub > 0.0
+    floors_apply = weight_sub > 0.0
     for r in range(R):
         if sub[r] == 0 or not floors_apply:
-            inv[r] = I * w[r]
-    I_sub = I * wsub
-    C_new = I_sub
+            invest[r] = invest_total * weight[r]
+    invest_sub = invest_total * weight_sub  # I_sub
+    cap_new = invest_sub  # C_new = Σ_sub Cs_r + I_sub
     for r in range(R):
         if floors_apply and sub[r] != 0:
-            C_new += Cs[r]
+            cap_new += surviving[r]
     for r in range(R):
-        in_a[r] = False
-        need[r] = 0.0
+        held[r] = False
+        floor_need[r] = 0.0
         if floors_apply and sub[r] != 0:
-            x = floor[r] * C_new - Cs[r]
-            need[r] = x if x > 0.0 else 0.0
-            in_a[r] = need[r] > I_sub * (w[r] / wsub)
+            x = floor[r] * cap_new - surviving[r]  # need_r = max(0, floor_r · C_new − Cs_r)
+            floor_need[r] = x if x > 0.0 else 0.0
+            held[r] = floor_need[r] > invest_sub * (weight[r] / weight_sub)  # need_r > I_sub w̃_r
     grew = True
     passes = 0
     while grew and passes <= R:  # A grows by at least one route per repeated pass
         passes += 1
-        need_A = 0.0
-        w_rest = 0.0
+        need_held = 0.0  # Σ_A need
+        weight_rest = 0.0  # Σ_{sub \ A} w̃
         for r in range(R):
             if floors_apply and sub[r] != 0:
-                if in_a[r]:
-                    need_A += need[r]
+                if held[r]:
+                    need_held += floor_need[r]
                 else:
-                    w_rest += w[r] / wsub
-        rem = I_sub - need_A
+                    weight_rest += weight[r] / weight_sub
+        rest = invest_sub - need_held  # I_sub − Σ_A need
         for r in range(R):
             if sub[r] == 0 or not floors_apply:
                 continue
-            if in_a[r]:
-                if rem <= 0.0:
-                    inv[r] = I_sub * need[r] / need_A
+            if held[r]:
+                if rest <= 0.0:
+                    invest[r] = invest_sub * floor_need[r] / need_held
                 else:
-                    inv[r] = need[r]
-                    if w_rest <= 0.0:
-                        inv[r] += rem * need[r] / need_A
-            elif rem <= 0.0 or w_rest <= 0.0:
-                inv[r] = 0.0
+                    invest[r] = floor_need[r]
+                    if weight_rest <= 0.0:
+                        invest[r] += rest * floor_need[r] / need_held
+            elif rest <= 0.0 or weight_rest <= 0.0:
+                invest[r] = 0.0
             else:
-                inv[r] = rem * (w[r] / wsub) / w_rest
+                invest[r] = rest * (weight[r] / weight_sub) / weight_rest
         grew = False
         for r in range(R):
-            if floors_apply and sub[r] != 0 and not in_a[r] and need[r] > inv[r]:
-                in_a[r] = True
+            if floors_apply and sub[r] != 0 and not held[r] and floor_need[r] > invest[r]:
+                held[r] = True
                 grew = True
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", **_JIT)
+def _intensity_coflow(intensity, new_int0, p, s, decay, surviving, invest, retrofit_rate):
+    """SPEC step 5 for every route and carrier of (p, s), in place on ``intensity`` (P,S,R,C)
+    [PJ per activity unit]: the capacity-weighted mean of the surviving and the new-build
+    intensity, then the retrofit. ``decay`` = (1 − aeei)^t, ``retrofit_rate`` [yr-1]."""
+    R, C = intensity.shape[2], intensity.shape[3]
+    for r in range(R):
+        # int = (Cs_r · int + I_r · bat) / (Cs_r + I_r): one division per route, not per carrier
+        # (multiplying by the reciprocal rounds twice: ~1e-16 relative from the quotient;
+        # measured 5-9 % of the kernel time)
+        denom = surviving[r] + invest[r]
+        inv_denom = 1.0 / denom if denom > 0.0 else 0.0
+        for c in range(C):
+            best = new_int0[p, s, r, c] * decay  # bat = new_int0 · (1 − aeei)^t
+            avg = intensity[p, s, r, c]  # int
+            if denom > 0.0:
+                avg = (surviving[r] * avg + invest[r] * best) * inv_denom
+            gap = avg - best
+            if gap > 0.0:
+                avg -= retrofit_rate * gap  # int −= retrofit · max(0, int − bat)
+            intensity[p, s, r, c] = avg
+
+
+@njit(inline="always", **_JIT)
+def _production(cap, p, s, demand, prod, cap_route):
+    """SPEC step 6 for (p, s): Cap_r = Σ_k cap[k] into ``cap_route``; Ptot = min(D_t, Σ_r Cap_r);
+    prod_r = Ptot · Cap_r / Σ Cap (0 when Σ Cap = 0) into ``prod[p, s, :]`` [activity yr-1]."""
+    R, K = cap.shape[2], cap.shape[3]
+    cap_total = 0.0
+    for r in range(R):
+        cap_sum = 0.0
+        for k in range(K):
+            cap_sum += cap[p, s, r, k]
+        cap_route[r] = cap_sum
+        cap_total += cap_sum
+    total = demand if demand < cap_total else cap_total
+    for r in range(R):
+        prod[p, s, r] = total * cap_route[r] / cap_total if cap_total > 0.0 else 0.0
+
+
+# ================================================================================================
+# the three parts of a year
+# ================================================================================================
+@njit(**_JIT)
+def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
+    """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
+    (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
+    retirement of year t, and ``state.prod`` (step-6 production, before any scrap limit)."""
+    P, S, R, K = base.cap0.shape
+    cap, demand = state.cap, state.demand
+    surviving, retired, invest = scratch.surviving, scratch.retired, scratch.invest
+    for p in range(P):
+        for s in range(S):
+            if t == 0:
+                total = 0.0
+                for r in range(R):
+                    for k in range(K):
+                        total += cap[p, s, r, k]
+                demand[p, s] = base.util[p, s] * total  # D_0 = Σ_r cap0 · util
+                for r in range(R):
+                    invest[r] = 0.0
+                    retired[r] = 0.0
+            else:
+                # 1. demand: D_t = max(0, D_{t−1} · (1 + growth))
+                d = demand[p, s] * (1.0 + uncertain.growth[m, p, s, t])
+                demand[p, s] = d if d > 0.0 else 0.0
+                # 2. aging and retirement
+                surviving_total, retired_total = _age_routes(
+                    cap, state.cap_chains, p, s, state.stage_out[s], levers.phase_out[p, s, t],
+                    retired, surviving)
+                # 3. investment
+                invest_total = _investment(demand[p, s], base.util[p, s], surviving_total,
+                                           levers.replacement_ratio[p, s, t], retired_total)
+                # 4. route split; new capacity enters stage 0
+                for r in range(R):
+                    scratch.share[r] = base.base_share[p, s, r]
+                    scratch.floor[r] = levers.share_floor[p, s, r, t]
+                    scratch.sub[r] = base.substitutable[s, r]
+                _default_weights(invest_total, surviving, retired, scratch.share, scratch.weight)
+                _split_investment(invest_total, surviving, scratch.weight, scratch.floor,
+                                  scratch.sub, invest, scratch.floor_need, scratch.held)
+                for r in range(R):
+                    cap[p, s, r, 0] += invest[r]
+                # 5. intensity co-flow and retrofit
+                _intensity_coflow(state.intensity, base.new_int0, p, s, state.decay[s, t],
+                                  surviving, invest, levers.retrofit[p, s, t])
+            # 6. production pro rata capacity
+            _production(cap, p, s, demand[p, s], state.prod, scratch.cap_route)
+            for r in range(R):
+                out.capacity[m, p, s, r, t] = scratch.cap_route[r]
+                out.investment[m, p, s, r, t] = invest[r]
+                out.retirement[m, p, s, r, t] = retired[r]
+            out.demand[m, p, s, t] = demand[p, s]
+
+
+@njit(**_JIT)
+def _scrap_step(m, t, base, levers, uncertain, out, state, scratch):
+    """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
+    ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
+    and the in-use stock moving on to t+1. Updates ``state.prod`` to final production."""
+    P, N, K = state.stock.shape
+    R = state.prod.shape[2]
+    prod, stock, prev_total = state.prod, state.stock, state.prev_total
+    supply, charge, spare = scratch.supply, scratch.charge, scratch.spare
+    for n in range(N):
+        metal_sec = base.metal_sector[n]  # σ
+        feed_route = base.metal_route[n]  # ρ
+        feed_charge = base.scrap_per_unit[n, feed_route]  # scrap_per_unit[n, ρ] [t/t]
+        f_stock = K / uncertain.stock_lifetime[m, n]  # f_s = min(1, K / stock_lifetime)
+        if f_stock > 1.0:
+            f_stock = 1.0
+        if t == 0:  # prev_total of year 0: its step-6 production
+            for p in range(P):
+                total = 0.0
+                for r in range(R):
+                    total += prod[p, metal_sec, r]
+                prev_total[p, n] = total
+        supply_total = 0.0
+        charge_total = 0.0
+        for p in range(P):
+            obsolete = f_stock * stock[p, n, K - 1]  # obsolete_p = f_s · stock[K−1]
+            # supply_p = collection · obsolete_p + prompt_scrap · prev_total_p
+            supply[p] = (uncertain.collection[m, n, t] * obsolete
+                         + base.prompt_scrap[n] * prev_total[p, n])
+            charge[p] = prod[p, metal_sec, feed_route] * feed_charge  # charge_p
+            supply_total += supply[p]
+            charge_total += charge[p]
+        market = levers.scrap_market[t]  # μ
+        for p in range(P):
+            # avail_p = (1 − μ) · supply_p + μ · Σ_q supply_q · charge_p / Σ_q charge_q
+            if charge_total > 0.0:
+                avail = (1.0 - market) * supply[p] + market * supply_total * charge[p] / charge_total
+            else:
+                avail = supply[p]
+            if feed_charge > 0.0 and charge[p] > avail:
+                # the feedstock route is cut to avail_p / scrap_per_unit[n, ρ]; the shortfall
+                # moves to the other substitutable routes pro rata their spare capacity
+                feed = avail / feed_charge
+                shortfall = prod[p, metal_sec, feed_route] - feed
+                prod[p, metal_sec, feed_route] = feed
+                spare_total = 0.0
+                for r in range(R):
+                    spare[r] = 0.0
+                    if r != feed_route and base.substitutable[metal_sec, r] != 0:
+                        cap_sum = 0.0
+                        for k in range(K):
+                            cap_sum += state.cap[p, metal_sec, r, k]
+                        spare_r = cap_sum - prod[p, metal_sec, r]  # Cap_r − prod_r
+                        spare[r] = spare_r if spare_r > 0.0 else 0.0
+                        spare_total += spare[r]
+                if spare_total > 0.0:
+                    moved = shortfall if shortfall < spare_total else spare_total
+                    for r in range(R):
+                        prod[p, metal_sec, r] += moved * spare[r] / spare_total
+            # scrap_use_p = prod_ρ · spu_ρ + min(Σ_{r≠ρ} prod_r · spu_r, max(0, avail_p − prod_ρ spu_ρ))
+            feed_use = prod[p, metal_sec, feed_route] * feed_charge
+            other = 0.0
+            for r in range(R):
+                if r != feed_route:
+                    other += prod[p, metal_sec, r] * base.scrap_per_unit[n, r]
+            left = avail - feed_use
+            if left < 0.0:
+                left = 0.0
+            out.scrap_use[m, p, n, t] = feed_use + (other if other < left else left)
+            out.scrap_supply[m, p, n, t] = supply[p]
+            stock_total = 0.0
+            for k in range(K):
+                stock_total += stock[p, n, k]
+            out.inuse_stock[m, p, n, t] = stock_total  # start of year t
+            # the stock moves on to t+1: aging with f_s, no phase-out, then the inflow
+            _age_chain(state.stock_chains, p * N + n, f_stock, 0.0)
+            total = 0.0
+            for r in range(R):
+                total += prod[p, metal_sec, r]
+            stock[p, n, 0] += base.inflow_ratio[n] * total  # stock[0] += inflow_ratio · Σ_r prod
+            prev_total[p, n] = total
+
+
+@njit(**_JIT)
 def _take_share(share, coal, oil, gas):
     """Take ``share`` [1] of each fossil carrier's energy [PJ] (SPEC step 8, hydrogen or
     electrification); return the three remainders and the total taken, summed coal, oil, gas."""
@@ -167,355 +467,161 @@ def _take_share(share, coal, oil, gas):
     return coal - y_coal, oil - y_oil, gas - y_gas, y_coal + y_oil + y_gas
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _member(
-    m, cap0, util, base_share, int0, new_int0, va_per_unit, ef, process_ef, substitutable,
-    heat_ef, h2_power, stock0, metal_sector, metal_route, scrap_per_unit, prompt_scrap,
-    inflow_ratio, share_floor, phase_out, replacement_ratio, retrofit, coal_to_gas, hydrogen,
-    electrification, green_power, capture, scrap_market, growth, lifetime, aeei, grid_ef,
-    collection, stock_lifetime, elec_ratio, demand, production, capacity, investment, retirement,
-    final_energy, value_added, co2_direct, co2_process, co2_indirect, co2_captured, scrap_supply,
-    scrap_use, inuse_stock,
-):
-    """Member ``m``: every year, province and sector (SPEC steps 1–10) into row ``m`` of the
-    outputs. Arguments are the fields of KernelInputs and KernelOutputs (units in SPEC.md).
+@njit(**_JIT)
+def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
+    """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
+    final energy after the fuel switches, direct, process, indirect and captured CO2, and value
+    added; also writes production."""
+    P, S, R, C = state.intensity.shape
+    prod, intensity, ef = state.prod, state.intensity, base.ef
+    fossil, h2_made, elec_used = scratch.fossil, scratch.h2_made, scratch.elec_used
+    elec_ratio = uncertain.elec_ratio[m]
+    for p in range(P):
+        grid_ef = uncertain.grid_ef[m, p, t]
+        for s in range(S):
+            gas_share = levers.coal_to_gas[p, s, t]  # γ
+            h2_share = levers.hydrogen[p, s, t]  # h
+            elec_share = levers.electrification[p, s, t]  # ε
+            direct = 0.0
+            process = 0.0
+            captured = 0.0
+            value_added = 0.0
+            for r in range(R):
+                prod_r = prod[p, s, r]
+                # 8. E_c = prod_r · int_c on the fossil carriers: coal to gas (x = γ · E_coal),
+                # then the hydrogen (y_c = h · E_c) and the electrification (z_c = ε · E_c)
+                # shares of the fossil energy that remains
+                coal = prod_r * intensity[p, s, r, COAL]
+                oil = prod_r * intensity[p, s, r, OIL]
+                gas = prod_r * intensity[p, s, r, GAS]
+                x = gas_share * coal
+                coal -= x
+                gas += x
+                coal, oil, gas, y = _take_share(h2_share, coal, oil, gas)
+                coal, oil, gas, z = _take_share(elec_share, coal, oil, gas)
+                fossil[r, COAL] = coal
+                fossil[r, OIL] = oil
+                fossil[r, GAS] = gas
+                h2_made[r] = y  # E_h2 += Σ y_c
+                elec_used[r] = elec_ratio * z  # E_elec += elec_ratio · Σ z_c
+                # 9. direct_r = Σ_{c fossil} E_rc · ef_c; process_r = prod_r · process_ef_r;
+                # captured_r = capture_r · (direct_r + process_r)
+                direct_r = coal * ef[p, s, COAL] + oil * ef[p, s, OIL] + gas * ef[p, s, GAS]
+                process_r = prod_r * base.process_ef[p, s, r]
+                direct += direct_r
+                process += process_r
+                captured += levers.capture[p, s, r, t] * (direct_r + process_r)
+                value_added += prod_r * base.va_per_unit[p, s]  # 10. Σ_r prod_r · va_per_unit
+                out.production[m, p, s, r, t] = prod_r
+            # 8. final_energy = Σ_r E: carriers outer, routes inner, summed in a scalar and
+            # written once (a (C,) scratch array, mixed vector and scalar stores and loads,
+            # stalled on store-to-load forwarding)
+            e_elec = 0.0
+            e_heat = 0.0
+            e_h2 = 0.0
+            for c in range(C):
+                e_c = 0.0
+                for r in range(R):
+                    if c <= GAS:
+                        e = fossil[r, c]
+                    else:
+                        e = prod[p, s, r] * intensity[p, s, r, c]
+                        if c == ELECTRICITY:
+                            e += elec_used[r]
+                        elif c == HYDROGEN:
+                            e += h2_made[r]
+                    e_c += e
+                out.final_energy[m, p, s, c, t] = e_c
+                if c == ELECTRICITY:
+                    e_elec = e_c
+                elif c == HEAT:
+                    e_heat = e_c
+                elif c == HYDROGEN:
+                    e_h2 = e_c
+            out.co2_direct[m, p, s, t] = direct
+            out.co2_process[m, p, s, t] = process
+            out.co2_captured[m, p, s, t] = captured
+            # 9. indirect = (E_elec + h2_power · E_h2) · grid_ef · (1 − green_power) + E_heat · heat_ef
+            out.co2_indirect[m, p, s, t] = (
+                (e_elec + base.h2_power * e_h2) * grid_ef * (1.0 - levers.green_power[p, s, t])
+                + e_heat * base.heat_ef
+            )
+            out.value_added[m, p, s, t] = value_added
 
-    Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/bench):
 
-    - No array slices inside the loops over (t, p, s): each view costs an atomic increment and
-      decrement of the parent's reference count (measured: half the run time), and for arrays
-      shared by all members both threads hammer the same counter. Helpers take whole arrays plus
-      indices, and the few per-route lever values are copied into small member-local scratch
-      arrays. (Helpers must also keep their reference-count updates prunable, see
-      :data:`ERROR_MODEL` and :func:`_split_investment`.)
-    - What depends only on the member, sector and year is computed once per member: the
-      stage outflow fraction ``K / lifetime`` and the best-available decay ``(1 − aeei)^t``
-      (the same ``float ** int`` expression, hoisted out of the loops, so the same bits).
-    - Steps 8–10 keep the fuel switches in scalars and sum final energy per carrier in a scalar
-      (no (C,) scratch array: its mixed vector and scalar accesses stalled on store-to-load
-      forwarding; steps 8–10 were a third of the run time); one reciprocal per route in the
-      intensity co-flow instead of a division per carrier.
-    - The year loop stays outermost for all sectors: running the sectors that feed no metal
-      year-innermost (so output rows are written contiguously) was measured slower, 0.84 s vs
-      0.67 s for 1000 members, because each (p, s) year depends on the previous one while
-      consecutive (p, s) pairs of one year are independent and overlap in the core.
-    """
-    P, S, R, K = cap0.shape
-    C = int0.shape[3]
-    N = stock0.shape[1]
-    T = growth.shape[3]
-
-    # ---- member state -----------------------------------------------------------------------
-    cap4 = cap0.copy()  # (P,S,R,K) activity yr-1
-    cap = cap4.reshape((P * S * R, K))  # the same memory; row (p·S + s)·R + r, for _age_chain
-    inten = int0.copy()  # (P,S,R,C) PJ per activity unit
-    stock3 = stock0.copy()  # (P,N,K) Mt
-    stock = stock3.reshape((P * N, K))  # row p·N + n
-    D = np.empty((P, S))  # demand of the current year
-    prod = np.zeros((P, S, R))  # production of the current year
-    prev_total = np.zeros((P, N))  # final production of the metal's sector, previous year
-
-    # ---- per-member constants ---------------------------------------------------------------
-    f_cap = np.empty(S)  # stage outflow fraction min(1, K / lifetime) [yr-1]
-    decay = np.empty((S, T))  # (1 − aeei)^t: best-available intensity relative to the base year
+# ================================================================================================
+# a member, all members
+# ================================================================================================
+@njit(**_JIT)
+def _member_state(m, base, uncertain):
+    """The state of member ``m`` at the start of the base year, and its per-member constants."""
+    P, S, R, K = base.cap0.shape
+    N = base.stock0.shape[1]
+    T = uncertain.growth.shape[3]
+    cap = base.cap0.copy()
+    stock = base.stock0.copy()
+    stage_out = np.empty(S)
+    decay = np.empty((S, T))
     for s in range(S):
-        f = K / lifetime[m, s]
-        f_cap[s] = f if f < 1.0 else 1.0
+        f = K / uncertain.lifetime[m, s]  # f = min(1, K / lifetime)
+        stage_out[s] = f if f < 1.0 else 1.0
         for t in range(T):
-            decay[s, t] = (1.0 - aeei[m, s]) ** t
-    er = elec_ratio[m]
-
-    # ---- scratch (R,), (R, 3), (P,) ---------------------------------------------------------
-    Cs = np.empty(R)
-    ret = np.empty(R)
-    inv = np.empty(R)
-    w = np.empty(R)
-    need_r = np.empty(R)
-    in_a = np.zeros(R, dtype=np.bool_)
-    floor = np.empty(R)
-    sub = np.empty(R, dtype=np.int64)
-    bshare = np.empty(R)
-    fossil = np.empty((R, 3))  # step 8: fossil energy by route after the fuel switches [PJ]
-    h2_made = np.empty(R)
-    elec_used = np.empty(R)
-    supply = np.empty(P)
-    need = np.empty(P)
-
-    for t in range(T):
-        # --- steps 1–6: demand, aging, investment, route split, intensity, production ---------
-        for p in range(P):
-            for s in range(S):
-                if t == 0:
-                    tot = 0.0
-                    for r in range(R):
-                        for k in range(K):
-                            tot += cap4[p, s, r, k]
-                    D[p, s] = util[p, s] * tot
-                    for r in range(R):
-                        inv[r] = 0.0
-                        ret[r] = 0.0
-                else:
-                    d = D[p, s] * (1.0 + growth[m, p, s, t])
-                    D[p, s] = d if d > 0.0 else 0.0
-                    phi = phase_out[p, s, t]
-                    row0 = (p * S + s) * R
-                    cs_tot = 0.0
-                    ret_tot = 0.0
-                    for r in range(R):
-                        ret[r] = _age_chain(cap, row0 + r, f_cap[s], phi)
-                        c_r = 0.0
-                        for k in range(K):
-                            c_r += cap4[p, s, r, k]
-                        Cs[r] = c_r
-                        cs_tot += c_r
-                        ret_tot += ret[r]
-                    I = D[p, s] / util[p, s] - cs_tot
-                    if I < 0.0:
-                        I = 0.0
-                    ratio = replacement_ratio[p, s, t]
-                    if np.isfinite(ratio):
-                        cap_I = ratio * ret_tot
-                        if I > cap_I:
-                            I = cap_I
-                    for r in range(R):
-                        bshare[r] = base_share[p, s, r]
-                        floor[r] = share_floor[p, s, r, t]
-                        sub[r] = substitutable[s, r]
-                    _default_weights(I, Cs, ret, bshare, w)
-                    _split_investment(I, Cs, w, floor, sub, inv, need_r, in_a)
-                    dec = decay[s, t]
-                    rho = retrofit[p, s, t]
-                    for r in range(R):
-                        cap4[p, s, r, 0] += inv[r]
-                        # capacity-weighted mean of old and new intensity: one division per
-                        # route, not per carrier (multiplying by the reciprocal rounds twice:
-                        # ~1e-16 relative from the quotient; measured 5-9 % of the kernel time)
-                        denom = Cs[r] + inv[r]
-                        inv_denom = 1.0 / denom if denom > 0.0 else 0.0
-                        for c in range(C):
-                            bat = new_int0[p, s, r, c] * dec
-                            x = inten[p, s, r, c]
-                            if denom > 0.0:
-                                x = (Cs[r] * x + inv[r] * bat) * inv_denom
-                            gap = x - bat
-                            if gap > 0.0:
-                                x -= rho * gap
-                            inten[p, s, r, c] = x
-                # step 6: production pro rata capacity
-                cap_tot = 0.0
-                for r in range(R):
-                    c_r = 0.0
-                    for k in range(K):
-                        c_r += cap4[p, s, r, k]
-                    Cs[r] = c_r
-                    cap_tot += c_r
-                ptot = D[p, s] if D[p, s] < cap_tot else cap_tot
-                for r in range(R):
-                    prod[p, s, r] = ptot * Cs[r] / cap_tot if cap_tot > 0.0 else 0.0
-                    capacity[m, p, s, r, t] = Cs[r]
-                    investment[m, p, s, r, t] = inv[r]
-                    retirement[m, p, s, r, t] = ret[r]
-                demand[m, p, s, t] = D[p, s]
-
-        # --- step 7: scrap-limited feedstock routes and in-use metal stocks -------------------
-        for n in range(N):
-            sg = metal_sector[n]
-            rh = metal_route[n]
-            spu = scrap_per_unit[n, rh]
-            fs = K / stock_lifetime[m, n]
-            if fs > 1.0:
-                fs = 1.0
-            if t == 0:
-                for p in range(P):
-                    tot = 0.0
-                    for r in range(R):
-                        tot += prod[p, sg, r]
-                    prev_total[p, n] = tot
-            sum_supply = 0.0
-            sum_need = 0.0
-            for p in range(P):
-                obsolete = fs * stock3[p, n, K - 1]
-                supply[p] = collection[m, n, t] * obsolete + prompt_scrap[n] * prev_total[p, n]
-                need[p] = prod[p, sg, rh] * spu
-                sum_supply += supply[p]
-                sum_need += need[p]
-            mu = scrap_market[t]
-            for p in range(P):
-                if sum_need > 0.0:
-                    avail = (1.0 - mu) * supply[p] + mu * sum_supply * need[p] / sum_need
-                else:
-                    avail = supply[p]
-                if spu > 0.0 and need[p] > avail:
-                    feed = avail / spu
-                    short = prod[p, sg, rh] - feed
-                    prod[p, sg, rh] = feed
-                    spare_tot = 0.0
-                    for r in range(R):
-                        if r != rh and substitutable[sg, r] != 0:
-                            c_r = 0.0
-                            for k in range(K):
-                                c_r += cap4[p, sg, r, k]
-                            sp = c_r - prod[p, sg, r]
-                            Cs[r] = sp if sp > 0.0 else 0.0
-                            spare_tot += Cs[r]
-                        else:
-                            Cs[r] = 0.0
-                    if spare_tot > 0.0:
-                        moved = short if short < spare_tot else spare_tot
-                        for r in range(R):
-                            prod[p, sg, r] += moved * Cs[r] / spare_tot
-                feed_use = prod[p, sg, rh] * spu
-                other = 0.0
-                for r in range(R):
-                    if r != rh:
-                        other += prod[p, sg, r] * scrap_per_unit[n, r]
-                left = avail - feed_use
-                if left < 0.0:
-                    left = 0.0
-                scrap_use[m, p, n, t] = feed_use + (other if other < left else left)
-                scrap_supply[m, p, n, t] = supply[p]
-                st = 0.0
-                for k in range(K):
-                    st += stock3[p, n, k]
-                inuse_stock[m, p, n, t] = st
-                # the stock moves on to t+1
-                _age_chain(stock, p * N + n, fs, 0.0)
-                tot = 0.0
-                for r in range(R):
-                    tot += prod[p, sg, r]
-                stock3[p, n, 0] += inflow_ratio[n] * tot
-                prev_total[p, n] = tot
-
-        # --- steps 8–10: energy, emissions, value added ----------------------------------------
-        for p in range(P):
-            gef = grid_ef[m, p, t]
-            for s in range(S):
-                g = coal_to_gas[p, s, t]
-                h = hydrogen[p, s, t]
-                el = electrification[p, s, t]
-                direct = 0.0
-                process = 0.0
-                captured = 0.0
-                va = 0.0
-                for r in range(R):
-                    q = prod[p, s, r]
-                    # step 8 on the fossil carriers: coal to gas, then the hydrogen and the
-                    # electrification shares of the fossil energy that remains
-                    coal = q * inten[p, s, r, _COAL]
-                    oil = q * inten[p, s, r, _OIL]
-                    gas = q * inten[p, s, r, _GAS]
-                    x = g * coal
-                    coal -= x
-                    gas += x
-                    coal, oil, gas, y = _take_share(h, coal, oil, gas)
-                    coal, oil, gas, z = _take_share(el, coal, oil, gas)
-                    fossil[r, _COAL] = coal
-                    fossil[r, _OIL] = oil
-                    fossil[r, _GAS] = gas
-                    h2_made[r] = y  # PJ hydrogen replacing fossil energy
-                    elec_used[r] = er * z  # PJ electricity replacing fossil energy
-                    d_r = coal * ef[p, s, _COAL] + oil * ef[p, s, _OIL] + gas * ef[p, s, _GAS]
-                    p_r = q * process_ef[p, s, r]
-                    direct += d_r
-                    process += p_r
-                    captured += capture[p, s, r, t] * (d_r + p_r)
-                    va += q * va_per_unit[p, s]
-                    production[m, p, s, r, t] = q
-                # final energy: carriers outer, routes inner, summed in a scalar and written
-                # once (a (C,) scratch array, mixed vector and scalar stores and loads, stalled
-                # on store-to-load forwarding)
-                e_elec = 0.0
-                e_heat = 0.0
-                e_h2 = 0.0
-                for c in range(C):
-                    e_c = 0.0
-                    for r in range(R):
-                        if c <= _GAS:
-                            e = fossil[r, c]
-                        else:
-                            e = prod[p, s, r] * inten[p, s, r, c]
-                            if c == _ELEC:
-                                e += elec_used[r]
-                            elif c == _H2:
-                                e += h2_made[r]
-                        e_c += e
-                    final_energy[m, p, s, c, t] = e_c
-                    if c == _ELEC:
-                        e_elec = e_c
-                    elif c == _HEAT:
-                        e_heat = e_c
-                    elif c == _H2:
-                        e_h2 = e_c
-                co2_direct[m, p, s, t] = direct
-                co2_process[m, p, s, t] = process
-                co2_captured[m, p, s, t] = captured
-                co2_indirect[m, p, s, t] = (
-                    (e_elec + h2_power * e_h2) * gef * (1.0 - green_power[p, s, t])
-                    + e_heat * heat_ef
-                )
-                value_added[m, p, s, t] = va
+            decay[s, t] = (1.0 - uncertain.aeei[m, s]) ** t
+    return MemberState(
+        cap=cap, cap_chains=cap.reshape((P * S * R, K)), intensity=base.int0.copy(),
+        stock=stock, stock_chains=stock.reshape((P * N, K)), demand=np.empty((P, S)),
+        prod=np.zeros((P, S, R)), prev_total=np.zeros((P, N)), stage_out=stage_out, decay=decay,
+    )
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _simulate_all(
-    cap0, util, base_share, int0, new_int0, va_per_unit, ef, process_ef, substitutable,
-    heat_ef, h2_power, stock0, metal_sector, metal_route, scrap_per_unit, prompt_scrap,
-    inflow_ratio, share_floor, phase_out, replacement_ratio, retrofit, coal_to_gas, hydrogen,
-    electrification, green_power, capture, scrap_market, growth, lifetime, aeei, grid_ef,
-    collection, stock_lifetime, elec_ratio, demand, production, capacity, investment, retirement,
-    final_energy, value_added, co2_direct, co2_process, co2_indirect, co2_captured, scrap_supply,
-    scrap_use, inuse_stock,
-):
-    for m in prange(growth.shape[0]):
-        _member(
-            m, cap0, util, base_share, int0, new_int0, va_per_unit, ef, process_ef,
-            substitutable, heat_ef, h2_power, stock0, metal_sector, metal_route, scrap_per_unit,
-            prompt_scrap, inflow_ratio, share_floor, phase_out, replacement_ratio, retrofit,
-            coal_to_gas, hydrogen, electrification, green_power, capture, scrap_market, growth,
-            lifetime, aeei, grid_ef, collection, stock_lifetime, elec_ratio, demand, production,
-            capacity, investment, retirement, final_energy, value_added, co2_direct, co2_process,
-            co2_indirect, co2_captured, scrap_supply, scrap_use, inuse_stock,
-        )
+@njit(**_JIT)
+def _scratch(P, R):
+    """Fresh :class:`Scratch` arrays for ``P`` provinces and ``R`` routes."""
+    return Scratch(
+        surviving=np.empty(R), retired=np.empty(R), invest=np.empty(R), weight=np.empty(R),
+        floor_need=np.empty(R), held=np.zeros(R, dtype=np.bool_), floor=np.empty(R),
+        sub=np.empty(R, dtype=np.int64), share=np.empty(R), cap_route=np.empty(R),
+        spare=np.empty(R), fossil=np.empty((R, 3)), h2_made=np.empty(R), elec_used=np.empty(R),
+        supply=np.empty(P), charge=np.empty(P),
+    )
 
 
-_INPUT_ORDER = (
-    "cap0", "util", "base_share", "int0", "new_int0", "va_per_unit", "ef", "process_ef",
-    "substitutable", "heat_ef", "h2_power", "stock0", "metal_sector", "metal_route",
-    "scrap_per_unit", "prompt_scrap", "inflow_ratio", "share_floor", "phase_out",
-    "replacement_ratio", "retrofit", "coal_to_gas", "hydrogen", "electrification", "green_power",
-    "capture", "scrap_market", "growth", "lifetime", "aeei", "grid_ef", "collection",
-    "stock_lifetime", "elec_ratio",
-)
-_OUTPUT_ORDER = (
-    "demand", "production", "capacity", "investment", "retirement", "final_energy",
-    "value_added", "co2_direct", "co2_process", "co2_indirect", "co2_captured", "scrap_supply",
-    "scrap_use", "inuse_stock",
-)
-_INT_INPUTS = {"substitutable", "metal_sector", "metal_route"}
-_SCALAR_INPUTS = {"heat_ef", "h2_power"}
+@njit(**_JIT)
+def _member(m, base, levers, uncertain, out):
+    """Member ``m``: every year, province and sector (SPEC steps 1–10) into row ``m`` of
+    ``out``. For each t: steps 1–6 for all (p, s), step 7 for all metals, steps 8–10 for all
+    (p, s)."""
+    P, S, R, K = base.cap0.shape
+    state = _member_state(m, base, uncertain)
+    scratch = _scratch(P, R)
+    for t in range(uncertain.growth.shape[3]):
+        _capacity_steps(m, t, base, levers, uncertain, out, state, scratch)
+        _scrap_step(m, t, base, levers, uncertain, out, state, scratch)
+        _energy_steps(m, t, base, levers, uncertain, out, state, scratch)
 
 
-def _as_kernel_arg(name: str, value):
-    if name in _SCALAR_INPUTS:
-        return float(value)
-    dtype = np.int64 if name in _INT_INPUTS else np.float64
-    return np.ascontiguousarray(value, dtype=dtype)
+@njit(parallel=True, **_JIT)
+def _simulate_all(base, levers, uncertain, out):
+    for m in prange(uncertain.growth.shape[0]):
+        # one integer type for m: the parfor types the loop index int64, its gufunc uint64, and
+        # each type compiles _member and the three parts of a year once more (measured: 11 s of
+        # a 37 s cold compile)
+        _member(np.int64(m), base, levers, uncertain, out)
 
 
 def simulate_into(inp: KernelInputs, out: KernelOutputs) -> KernelOutputs:
-    """Run every member of ``inp`` into the pre-allocated ``out`` (see SPEC.md); returns ``out``."""
-    args = [_as_kernel_arg(name, getattr(inp, name)) for name in _INPUT_ORDER]
-    outs = [getattr(out, name) for name in _OUTPUT_ORDER]
-    for name, arr in zip(_OUTPUT_ORDER, outs):
-        if arr.dtype != np.float64 or not arr.flags.c_contiguous:
-            raise ValueError(f"output {name} must be a C-contiguous float64 array")
-    _simulate_all(*args, *outs)
+    """Run every member of ``inp`` into the pre-allocated ``out`` (see SPEC.md); returns ``out``.
+
+    Raises ValueError if an input breaks SPEC (:func:`kernels.arrays.check_inputs`) or an output
+    is not a C-contiguous, writeable float64 array of SPEC's shape."""
+    (base, levers, uncertain), sizes = check_inputs(inp)
+    _simulate_all(base, levers, uncertain, check_outputs(out, sizes))
     return out
 
 
 def simulate(inp: KernelInputs) -> KernelOutputs:
     """Run every member of ``inp`` and return freshly allocated :class:`KernelOutputs`."""
-    shp = inp.shape
-    out = KernelOutputs.allocate(shp["M"], shp["P"], shp["S"], shp["R"], shp["C"], shp["N"],
-                                 shp["T"])
-    return simulate_into(inp, out)
+    (base, levers, uncertain), sizes = check_inputs(inp)
+    out = KernelOutputs.allocate(*(sizes[x] for x in "MPSRCNT"))
+    _simulate_all(base, levers, uncertain, check_outputs(out, sizes))
+    return out

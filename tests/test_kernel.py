@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from kernel_cases import kernel_inputs, neutral_inputs, random_inputs
 from reference import reference_simulate
 
-from kernels.arrays import KernelInputs, KernelOutputs
+from kernels.arrays import (LETTER_SOURCES, KernelInputs, KernelOutputs, check_inputs,
+                            group_fields)
 from kernels.stock_flow import simulate as kernel_simulate
+from kernels.stock_flow import simulate_into
 
 IMPLS = {"kernel": kernel_simulate, "reference": reference_simulate}
 impls = pytest.mark.parametrize("sim", list(IMPLS.values()), ids=list(IMPLS))
@@ -426,3 +428,246 @@ def test_invariants_fixed(sim, case):
 @given(inp=kernel_inputs())
 def test_invariants_hypothesis(sim, inp):
     check_invariants(inp, run(sim, inp))
+
+
+# ================================================================================================
+# the boundary check (kernels.arrays.check_inputs, SPEC "Checked at the boundary")
+# ================================================================================================
+INPUT_FIELDS = {f.name: f for f in fields(KernelInputs)}
+
+
+def valid_case() -> KernelInputs:
+    return random_inputs(np.random.default_rng(5), 2, 3, 4, 6, 4, 2, lever_prob=1.0)
+
+
+def first_source(letter: str) -> str:
+    """The field SPEC's index letter ``letter`` is read from."""
+    return LETTER_SOURCES[letter]
+
+
+def test_valid_inputs_pass_and_come_back_as_the_kernels_tuples():
+    inp = valid_case()
+    (base, levers, uncertain), sizes = check_inputs(inp)
+    assert sizes == inp.shape == dict(P=3, S=4, R=3, K=4, C=7, N=2, T=6, M=2)
+    for group, tup in [("base", base), ("levers", levers), ("uncertain", uncertain)]:
+        assert tup._fields == group_fields(group)
+        for name in tup._fields:
+            v = getattr(tup, name)
+            if INPUT_FIELDS[name].metadata["kind"] == "scalar":
+                assert type(v) is float
+            else:
+                assert v.flags.c_contiguous
+                assert v.dtype == (np.int64 if INPUT_FIELDS[name].metadata["kind"] == "int"
+                                   else np.float64)
+                np.testing.assert_array_equal(v, getattr(inp, name))
+    # the three groups are SPEC's tables: every field exactly once, in declaration order
+    assert group_fields("base") + group_fields("levers") + group_fields("uncertain") == tuple(
+        INPUT_FIELDS)
+    assert group_fields("outputs") == tuple(OUTPUT_NAMES)
+    # member_slice cuts exactly the uncertain group
+    part = inp.member_slice(1, 2)
+    for name in INPUT_FIELDS:
+        sliced = getattr(part, name) is not getattr(inp, name)
+        assert sliced == (name in group_fields("uncertain")), name
+
+
+def _grow_axis(a, axis):
+    """``a`` with one more entry along ``axis`` (a copy of the last one)."""
+    return np.concatenate([a, np.take(a, [-1], axis=axis)], axis=axis)
+
+
+SHAPE_CASES = [(name, axis) for name, f in INPUT_FIELDS.items()
+               for axis in range(len(f.metadata["dims"]))]
+
+
+@pytest.mark.parametrize("name, axis", SHAPE_CASES, ids=[f"{n}-{a}" for n, a in SHAPE_CASES])
+def test_check_rejects_a_wrong_size_along_any_axis(name, axis):
+    inp = valid_case()
+    bad = replace(inp, **{name: _grow_axis(np.asarray(getattr(inp, name)), axis)})
+    letter = INPUT_FIELDS[name].metadata["dims"][axis]
+    with pytest.raises(ValueError, match="expected") as err:
+        check_inputs(bad)
+    if first_source(letter) != name:  # else the letter's size comes from this field
+        assert str(err.value).startswith(f"KernelInputs.{name}: expected shape"), err.value
+
+
+@pytest.mark.parametrize("name, value", [
+    ("util", np.full((3, 4, 1), 0.9)),  # one dimension too many
+    ("scrap_market", np.zeros((6, 1))),
+    ("heat_ef", np.array([0.08, 0.08])),  # a scalar given as an array
+    ("elec_ratio", 0.5),  # an array given as a scalar
+])
+def test_check_rejects_a_wrong_number_of_dimensions(name, value):
+    with pytest.raises(ValueError, match=rf"KernelInputs\.{name}: expected \d dimension"):
+        check_inputs(replace(valid_case(), **{name: value}))
+
+
+def _resize(inp: KernelInputs, letter: str, size: int) -> KernelInputs:
+    """``inp`` with every axis of index ``letter`` cut (or padded by repetition) to ``size``."""
+    kw = {}
+    for name, f in INPUT_FIELDS.items():
+        a = getattr(inp, name)
+        for axis, d in enumerate(f.metadata["dims"]):
+            if d == letter:
+                idx = np.arange(size) % max(a.shape[axis], 1)
+                a = np.take(a, idx, axis=axis)
+        kw[name] = a
+    return replace(inp, **kw)
+
+
+@pytest.mark.parametrize("letter, size", [("R", 2), ("R", 4), ("C", 6), ("C", 8), ("S", 0),
+                                          ("K", 0)])
+def test_check_rejects_sizes_spec_fixes(letter, size):
+    bad = _resize(valid_case(), letter, size)
+    with pytest.raises(ValueError, match=rf"KernelInputs\.{first_source(letter)}: expected "
+                                         rf"{letter} (=|>=) \d"):
+        check_inputs(bad)
+
+
+@pytest.mark.parametrize("letter, size", [("N", 0), ("T", 1), ("M", 0), ("P", 1), ("K", 1)])
+def test_check_accepts_other_sizes(letter, size):
+    _, sizes = check_inputs(_resize(valid_case(), letter, size))
+    assert sizes[letter] == size
+
+
+# bad values of each rule; every one is rejected, naming the field and what was found
+BAD_VALUES = {
+    "finite": [np.nan, np.inf, -np.inf],
+    ">= 0": [-1e-3, np.nan, np.inf],
+    "> 0": [0.0, -1.0, np.nan, np.inf],
+    "[0, 1]": [-1e-3, 1.001, np.nan, np.inf],
+    "(0, 1]": [0.0, -0.5, 1.001, np.nan],
+    ">= 0, inf allowed": [-1e-3, np.nan, -np.inf],
+    "0 or 1": [2, -1],
+}
+VALUE_CASES = [(name, bad) for name, f in INPUT_FIELDS.items()
+               for bad in BAD_VALUES.get(f.metadata["rule"], [])]
+
+
+def _with_value(inp: KernelInputs, name: str, value, where=None) -> KernelInputs:
+    """``inp`` with ``value`` at one position of field ``name`` (the middle one by default)."""
+    a = np.array(getattr(inp, name))
+    if a.ndim == 0:
+        return replace(inp, **{name: value})
+    if not np.issubdtype(type(value), np.integer) and not isinstance(value, int):
+        a = a.astype(float)
+    a.flat[a.size // 2 if where is None else where] = value
+    return replace(inp, **{name: a})
+
+
+@pytest.mark.parametrize("name, bad", VALUE_CASES, ids=[f"{n}={b}" for n, b in VALUE_CASES])
+def test_check_rejects_values_outside_the_spec_range(name, bad):
+    rule = INPUT_FIELDS[name].metadata["rule"]
+    with pytest.raises(ValueError) as err:
+        check_inputs(_with_value(valid_case(), name, bad))
+    msg = str(err.value)
+    assert msg.startswith(f"KernelInputs.{name}: expected "), msg
+    found = repr(int(bad)) if INPUT_FIELDS[name].metadata["kind"] == "int" else repr(float(bad))
+    assert f"expected values {rule}, found {found} at index" in msg, msg
+
+
+@pytest.mark.parametrize("name, ok", [
+    ("replacement_ratio", np.inf), ("replacement_ratio", 0.0), ("util", 1.0), ("share_floor", 1.0),
+    ("share_floor", 0.0), ("growth", -5.0), ("growth", 1e300), ("lifetime", 1e-3),
+    ("heat_ef", 0.0), ("aeei", 1.0),
+])
+def test_check_accepts_the_edges_of_the_spec_ranges(name, ok):
+    check_inputs(_with_value(valid_case(), name, ok))
+
+
+def test_check_finite_fast_path_overflow_still_passes():
+    # finite values whose sum overflows to inf: the fast path must fall back, not reject them
+    inp = valid_case()
+    growth = np.full_like(inp.growth, 1e308)
+    check_inputs(replace(inp, growth=growth))
+
+
+def test_check_base_share_sums_to_one():
+    inp = valid_case()
+    share = inp.base_share.copy()
+    share[1, 2] *= 1.0 + 1e-12  # within the tolerance
+    check_inputs(replace(inp, base_share=share))
+    share[1, 2] *= 1.01
+    with pytest.raises(ValueError, match=r"KernelInputs\.base_share: expected a sum over r of 1 "
+                                         r".* at index \(1, 2\)"):
+        check_inputs(replace(inp, base_share=share))
+    share = inp.base_share.copy()
+    share[0, 0] = [1.25, -0.25, 0.0]  # sums to 1, but a share is negative
+    with pytest.raises(ValueError, match=r"KernelInputs\.base_share: expected finite values >= 0"):
+        check_inputs(replace(inp, base_share=share))
+    share[0, 0] = [np.nan, 0.5, 0.5]
+    with pytest.raises(ValueError, match=r"KernelInputs\.base_share: expected finite values >= 0"):
+        check_inputs(replace(inp, base_share=share))
+
+
+@pytest.mark.parametrize("name, bad, bound", [
+    ("metal_sector", -1, "S"), ("metal_sector", 4, "S"), ("metal_route", -1, "R"),
+    ("metal_route", 3, "R"),
+])
+def test_check_integer_indices_in_range(name, bad, bound):
+    inp = valid_case()
+    a = getattr(inp, name).copy()
+    a[0] = bad
+    with pytest.raises(ValueError, match=rf"KernelInputs\.{name}: expected indices in "
+                                         rf"\[0, {bound}\) = \[0, {inp.shape[bound]}\)"):
+        check_inputs(replace(inp, **{name: a}))
+
+
+@pytest.mark.parametrize("name", ["metal_sector", "metal_route", "substitutable"])
+def test_check_integer_fields_must_be_integral(name):
+    inp = valid_case()
+    a = getattr(inp, name).astype(float)
+    check_inputs(replace(inp, **{name: a}))  # integral floats are fine
+    a.flat[0] += 0.5
+    with pytest.raises(ValueError, match=rf"KernelInputs\.{name}: expected integer values"):
+        check_inputs(replace(inp, **{name: a}))
+    with pytest.raises(ValueError, match=rf"KernelInputs\.{name}: expected integers"):
+        check_inputs(replace(inp, **{name: a.astype(str)}))
+
+
+def test_check_message_names_field_range_value_and_index():
+    inp = _with_value(valid_case(), "util", 0.0, where=5)  # util is (P,S) = (3,4): index (1, 1)
+    with pytest.raises(ValueError) as err:
+        check_inputs(inp)
+    assert str(err.value) == ("KernelInputs.util: expected values (0, 1], found 0.0 at index "
+                              "(1, 1) (1 value(s) out of range)")
+    bad = replace(valid_case(), share_floor=np.zeros((3, 4, 3, 5)))
+    with pytest.raises(ValueError) as err:
+        check_inputs(bad)
+    assert str(err.value) == ("KernelInputs.share_floor: expected shape (P,S,R,T) = (3, 4, 3, 6) "
+                              "(P from cap0, R from cap0, S from cap0, T from growth), found "
+                              "shape (3, 4, 3, 5)")
+
+
+def test_simulate_and_simulate_into_check_inputs_and_outputs():
+    inp = valid_case()
+    bad = _with_value(inp, "util", 0.0)
+    with pytest.raises(ValueError, match=r"KernelInputs\.util"):
+        kernel_simulate(bad)
+    sh = inp.shape
+    out = KernelOutputs.allocate(*(sh[x] for x in "MPSRCNT"))
+    with pytest.raises(ValueError, match=r"KernelInputs\.util"):
+        simulate_into(bad, out)
+    assert simulate_into(inp, out) is out
+
+
+def _read_only(a):
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+@pytest.mark.parametrize("name, make, message", [
+    ("production", lambda a: np.zeros(a.shape[:-1] + (a.shape[-1] + 1,)), "expected shape"),
+    ("demand", lambda a: a.astype(np.float32), "expected a C-contiguous float64 array"),
+    ("capacity", lambda a: np.asfortranarray(a), "expected a C-contiguous float64 array"),
+    ("scrap_use", lambda a: a.tolist(), "expected a C-contiguous float64 array"),
+    ("value_added", lambda a: _read_only(a), "expected a writeable"),
+])
+def test_simulate_into_checks_outputs(name, make, message):
+    inp = valid_case()
+    sh = inp.shape
+    out = KernelOutputs.allocate(*(sh[x] for x in "MPSRCNT"))
+    bad = replace(out, **{name: make(getattr(out, name))})
+    with pytest.raises(ValueError, match=rf"KernelOutputs\.{name}: {message}"):
+        simulate_into(inp, bad)

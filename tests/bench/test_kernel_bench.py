@@ -87,6 +87,31 @@ def test_kernel_throughput_with_allocation(benchmark, national_inputs, all_threa
 
 
 # ================================================================================================
+# the boundary check
+# ================================================================================================
+def test_input_check_cost(benchmark, national_inputs):
+    """Seconds per call of the check run before every kernel call (check_inputs and
+    check_outputs, kernels/arrays.py) on the 1000 national members, and its share of the
+    single-threaded kernel time."""
+    from kernels.arrays import check_inputs, check_outputs
+
+    inp = national_inputs
+    out = allocate_outputs(inp)
+    _compile(inp)
+
+    def check():
+        _, sizes = check_inputs(inp)
+        check_outputs(out, sizes)
+
+    iv = Interleaved({"check": check, "kernel": _run_into(inp, out, 1)})
+    benchmark.pedantic(iv.round, rounds=5, warmup_rounds=1)
+    best = iv.best("check")
+    print(f"\nBENCH kernel_input_check {best * 1e3:.2f} ms per call ({NATIONAL_MEMBERS} national "
+          f"members; {iv.ratio('check', 'kernel') * 100:.2f} % of the 1-thread kernel time; median "
+          f"{iv.median('check') * 1e3:.2f} ms)")
+
+
+# ================================================================================================
 # Numba kernel vs the NumPy reference
 # ================================================================================================
 REFERENCE_MEMBERS = 4
@@ -192,28 +217,67 @@ def test_jit_first_call_warm_cache(benchmark, tmp_path_factory):
 
 
 # ================================================================================================
-# guard: the hot helpers stay free of reference-count updates
+# guard: the functions called inside the member loop stay free of reference-count updates
 # ================================================================================================
-def _helper_args(name: str):
-    R, K = 3, 4
+# Functions that allocate the member's state (their reference counting is legitimate, once per
+# member) or are the parallel driver; every other @njit function of the kernel is guarded.
+ALLOCATING = {"_member", "_member_state", "_scratch", "_simulate_all"}
+
+
+def _guard_args(name: str):
+    """Arguments of the right types for ``stock_flow.<name>`` (small random inputs)."""
+    from kernel_cases import random_inputs
+
+    from kernels.arrays import KernelOutputs, check_inputs, check_outputs
+
+    inp = random_inputs(np.random.default_rng(1), 2, 3, 2, 5, 4, 2)
+    (base, levers, uncertain), sizes = check_inputs(inp)
+    out = check_outputs(KernelOutputs.allocate(*(sizes[x] for x in "MPSRCNT")), sizes)
+    state = stock_flow._member_state(0, base, uncertain)
+    scratch = stock_flow._scratch(sizes["P"], sizes["R"])
+    R = sizes["R"]
     v = np.ones(R)
-    if name == "_age_chain":
-        return np.ones((2, K)), 1, 0.25, 0.1
-    if name == "_default_weights":
-        return 2.0, v.copy(), v.copy(), v / R, np.empty(R)
-    return (2.0, v.copy(), v / R, np.full(R, 0.2), np.ones(R, dtype=np.int64), np.empty(R),
-            np.empty(R), np.zeros(R, dtype=np.bool_))
+    year = (0, 1, base, levers, uncertain, out, state, scratch)
+    return {
+        "_age_chain": (np.ones((2, 4)), 1, 0.25, 0.1),
+        "_age_routes": (state.cap, state.cap_chains, 1, 1, 0.25, 0.1, np.empty(R), np.empty(R)),
+        "_investment": (10.0, 0.8, 5.0, np.inf, 1.0),
+        "_default_weights": (2.0, v.copy(), v.copy(), v / R, np.empty(R)),
+        "_split_investment": (2.0, v.copy(), v / R, np.full(R, 0.2), np.ones(R, dtype=np.int64),
+                              np.empty(R), np.empty(R), np.zeros(R, dtype=np.bool_)),
+        "_intensity_coflow": (state.intensity, base.new_int0, 1, 1, 0.9, v.copy(), v.copy(), 0.1),
+        "_production": (state.cap, 1, 1, 5.0, state.prod, np.empty(R)),
+        "_take_share": (0.5, 1.0, 2.0, 3.0),
+        "_capacity_steps": year,
+        "_scrap_step": year,
+        "_energy_steps": year,
+    }[name]
 
 
-@pytest.mark.parametrize("name", ["_age_chain", "_default_weights", "_split_investment"])
+GUARDED = ["_age_chain", "_age_routes", "_investment", "_default_weights", "_split_investment",
+           "_intensity_coflow", "_production", "_take_share", "_capacity_steps", "_scrap_step",
+           "_energy_steps"]
+
+
+def test_every_kernel_function_is_guarded():
+    jitted = {name for name, obj in vars(stock_flow).items()
+              if isinstance(obj, numba.core.registry.CPUDispatcher)}
+    assert jitted == set(GUARDED) | ALLOCATING, jitted ^ (set(GUARDED) | ALLOCATING)
+
+
+@pytest.mark.parametrize("name", GUARDED)
 def test_hot_helpers_have_no_refcount_updates(name):
-    """Every call of these helpers (several per province-sector-year) must compile without
-    NRT_incref/NRT_decref of its array arguments: those atomic updates once took half the kernel
-    time, and small edits (an early return, one more array argument) can bring them back."""
+    """Every call of these functions (several per province-sector-year, or one per part of a
+    year) must compile without NRT_incref/NRT_decref of its array arguments, named tuples of
+    arrays included: those atomic updates once took half the kernel time, and small edits (an
+    early return, one more array argument, a helper call that LLVM does not inline) can bring
+    them back. The year-level functions stay free of them because their per-(p, s) helpers are
+    inlined (``inline="always"``): a remaining call's error-status branch keeps the pruning from
+    removing the increments of every array taken out of the named tuples."""
     disp = getattr(stock_flow, name)
     opts = {k: v for k, v in disp.targetoptions.items() if k not in ("cache", "nopython")}
     fresh = numba.njit(**opts)(disp.py_func)  # compiled here, so its LLVM IR can be inspected
-    fresh(*_helper_args(name))
+    fresh(*_guard_args(name))
     sig = fresh.signatures[0]
     ir = fresh.inspect_llvm(sig)
     mangled = fresh.overloads[sig].fndesc.mangled_name
