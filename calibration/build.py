@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim import axes
 from sim.base_state import stock_age_profile
+from sim.units import PJ_PER_TWH
 
 HERE = Path(__file__).resolve().parent
 YEAR = axes.BASE_YEAR  # default year to build
@@ -31,10 +32,9 @@ P, S, R, C, K = len(PROV), len(SECT), 3, len(CARR), axes.N_AGE_STAGES
 iS = {s: i for i, s in enumerate(SECT)}
 iP = {p: i for i, p in enumerate(PROV)}
 iC = {c: i for i, c in enumerate(CARR)}
-VA_SECTORS = [s for s in SECT if s not in axes.MATERIAL_SECTORS]
+VA_SECTORS = list(axes.VA_SECTORS)
 FOSSIL = [iC[c] for c in axes.FOSSIL_CARRIERS]
 ELEC = iC["electricity"]
-PJ_PER_TWH = 3.6
 
 def out_dir(year: int) -> Path:
     """Folder of the base state of ``year``."""

@@ -57,7 +57,7 @@ from sim import axes
 
 INTERPOLATIONS = ("linear", "step")
 
-_VA_SECTORS: tuple[str, ...] = tuple(s for s in axes.SECTORS if s not in axes.MATERIAL_SECTORS)
+_VA_SECTORS = axes.VA_SECTORS
 _ALL = axes.SECTORS
 
 
