@@ -36,6 +36,7 @@ class Progress:
         self.t0 = clock()
         self.bar = None
         self.last_line: float | None = None  # time of the last plain line
+        self.first: tuple[float, int] | None = None  # (time, done) of the first call
 
     def _out(self) -> TextIO:
         return self.stream if self.stream is not None else sys.stderr
@@ -68,12 +69,18 @@ class Progress:
         now = self.clock()
         elapsed = now - self.t0
         final = done >= total
+        if self.first is None:
+            self.first = (now, done)
         if elapsed < self.after and (not final or self.last_line is None):
             return
         if not final and self.last_line is not None and now - self.last_line < self.every:
             return
         self.last_line = now
-        rate = done / elapsed if elapsed > 0 else 0.0
+        # the rate since the first report: the work before it includes one-off costs (the
+        # kernel's compilation, a cluster's start), which would inflate the time left
+        t1, done1 = self.first
+        rate = ((done - done1) / (now - t1) if done > done1 and now > t1
+                else done / elapsed if elapsed > 0 else 0.0)
         eta = (total - done) / rate if rate > 0 else 0.0
         extra = f", {failed} failed" if failed is not None else ""
         out.write(f"{self.label}: {done}/{total} {self.unit}{extra} ({elapsed:,.0f} s, "
