@@ -13,31 +13,45 @@ from pathlib import Path
 
 import click
 
-from sim import ensemble
+from sim import ensemble, shipped
 from sim.scenario import ScenarioError, load_scenario
 
-SCENARIO_DIRS = (Path("scenarios"), Path(__file__).resolve().parent.parent / "scenarios")
-"""Where a bare scenario name is looked up: ./scenarios, then the scenarios/ of this source tree."""
+from sim.shipped import SCENARIO_DIRS  # noqa: F401  (where bare names are looked up)
 
 
 def resolve_scenario(name: str) -> Path:
-    """A path as given if it exists, else ``scenarios/<name>[.toml]``."""
-    p = Path(name)
-    if p.exists():
-        return p
-    if p.parent == Path(".") or not p.parent.parts:
-        for d in SCENARIO_DIRS:
-            for candidate in (d / p.name, d / f"{p.name}.toml"):
-                if candidate.exists():
-                    return candidate
-    raise click.UsageError(
-        f"{name}: no such scenario file (looked in the current folder and in "
-        f"{', '.join(str(d) for d in SCENARIO_DIRS)})")
+    """A path as given if it exists, else ``scenarios/<name>[.toml]`` (./scenarios, then shipped)."""
+    try:
+        return shipped.resolve(name)
+    except shipped.NotFound as e:
+        raise click.UsageError(str(e)) from None
+
+
+class _Failure(click.ClickException):
+    """Bad input or an unreadable file: click's own error style ("Error: ..." on stderr), code 2."""
+
+    exit_code = 2
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    raise _Failure(message)
+
+
+def _completer(sub: str = ""):
+    """Shell completion of a SCENARIO (``sub = ""``) or SWEEP (``"sweeps"``) argument: the names
+    of ./scenarios and the shipped scenarios, and file names once the word looks like a path."""
+    def complete(ctx, param, incomplete: str):
+        from click.shell_completion import CompletionItem
+
+        items = [CompletionItem(n) for n in shipped.names(sub) if n.startswith(incomplete)]
+        if not items or any(c in incomplete for c in "/.~"):
+            items.append(CompletionItem(incomplete, type="file"))
+        return items
+    return complete
+
+
+_QUIET = click.option("-q", "--quiet", is_flag=True,
+                      help="No progress or status lines on stderr (results and errors still).")
 
 
 def _load(name: str):
@@ -49,33 +63,14 @@ def _load(name: str):
         _fail(e.message)
 
 
-class _Progress:
-    """Progress on stderr, shown only once a run has taken more than ``after`` seconds."""
-
-    def __init__(self, label: str, after: float = 2.0):
-        self.label, self.after, self.t0, self.shown = label, after, time.perf_counter(), False
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.t0
-        if elapsed < self.after and done < total:
-            return
-        if not self.shown and done >= total and elapsed < self.after:
-            return
-        self.shown = True
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
-        click.echo(f"\r{self.label}: {done}/{total} members ({rate:,.0f}/s, {eta:,.0f} s left)   ",
-                   err=True, nl=done >= total)
-
-
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="china-industry-sim")
 def main() -> None:
     """Regional industrial decarbonisation scenario simulator for Chinese provinces."""
 
 
 @main.command()
-@click.argument("scenario")
+@click.argument("scenario", shell_complete=_completer())
 def validate(scenario: str) -> None:
     """Check SCENARIO (a path, or a name in scenarios/) without running it."""
     sc = _load(scenario)
@@ -84,7 +79,7 @@ def validate(scenario: str) -> None:
 
 
 @main.command()
-@click.argument("scenario")
+@click.argument("scenario", shell_complete=_completer())
 @click.option("--members", type=click.IntRange(min=1), default=None,
               help="Ensemble size (default: the scenario's `members`, 1000 unless set).")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
@@ -99,12 +94,14 @@ def validate(scenario: str) -> None:
               help="Members simulated and written per step (bounds the memory).")
 @click.option("--compress/--no-compress", default=True, show_default=True,
               help="zlib-compress the file (lossless; about 40 % smaller, writing about 2x slower).")
+@_QUIET
 def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
-        detail: str | None, chunk_size: int, compress: bool) -> None:
+        detail: str | None, chunk_size: int, compress: bool, quiet: bool) -> None:
     """Run SCENARIO's Monte-Carlo ensemble, stream it to a NetCDF file and print the target table."""
     import xarray as xr
 
     from sim import io, model, report
+    from sim.progress import Progress
 
     sc = _load(scenario)
     t0 = time.perf_counter()
@@ -115,7 +112,7 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     out = out or Path("outputs") / sc.name / f"{sc.name}.nc"
     detail = detail or ensemble.default_detail(prep.members)
     ensemble.write_ensemble(prep, out, detail=detail, chunk_size=chunk_size, attrs=attrs,
-                            progress=_Progress(f"sim run {sc.name}"), timer=timer,
+                            progress=Progress(f"sim run {sc.name}", "members", quiet), timer=timer,
                             compress=compress)
     elapsed = time.perf_counter() - t0
     with xr.open_dataset(out) as ds:
@@ -206,7 +203,7 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
 
 
 @main.command()
-@click.argument("sweep_file", metavar="SWEEP")
+@click.argument("sweep_file", metavar="SWEEP", shell_complete=_completer("sweeps"))
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Use an existing Dask cluster (e.g. tcp://host:8786) instead of a local one.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -216,17 +213,17 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
                    "(needs the 'cluster' extra: pip install -e '.[cluster]').")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: outputs/<sweep name>).")
+@_QUIET
 def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: str | None,
-          out_dir: Path | None) -> None:
+          out_dir: Path | None, quiet: bool) -> None:
     """Run every lever set of SWEEP on Dask, resumably, and combine the cases into one file."""
     from sim import sweep as sweeps
+    from sim.progress import Progress
 
-    path = Path(sweep_file)
-    if not path.exists() and not path.suffix:
-        for d in SCENARIO_DIRS:
-            if (d / "sweeps" / f"{sweep_file}.toml").exists():
-                path = d / "sweeps" / f"{sweep_file}.toml"
-                break
+    try:
+        path = shipped.resolve(sweep_file, "sweeps")
+    except shipped.NotFound:
+        path = Path(sweep_file)  # load_sweep names the missing file
     try:
         sw = sweeps.load_sweep(path)
     except ScenarioError as e:
@@ -236,14 +233,13 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
         client, closers, threads = sweeps.dask_client(sw, scheduler, workers, cluster)
     except ImportError as e:
         _fail(str(e))
-    click.echo(f"sweep {sw.name}: {len(sw.cases)} cases x {sw.members} members on "
-               f"{client.dashboard_link or client.scheduler.address}", err=True)
+    if not quiet:
+        click.echo(f"sweep {sw.name}: {len(sw.cases)} cases x {sw.members} members on "
+                   f"{client.dashboard_link or client.scheduler.address}", err=True)
     try:
-        def progress(done: int, total: int, failed: int) -> None:
-            click.echo(f"\rsweep {sw.name}: {done}/{total} cases ({failed} failed)   ", err=True,
-                       nl=done >= total)
-
-        result = sweeps.run_sweep(sw, client, out_dir, progress=progress, numba_threads=threads)
+        result = sweeps.run_sweep(sw, client, out_dir, progress=Progress(f"sweep {sw.name}", "cases",
+                                                                         quiet),
+                                  numba_threads=threads)
     finally:
         for close in closers:
             close()

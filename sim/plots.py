@@ -69,15 +69,31 @@ def units(da: xr.DataArray, co2: bool = False) -> str:
 
 
 def _footnote(fig: Figure, ds: xr.Dataset, extra: str = "") -> None:
+    """The source note along the bottom edge. It is the figure's ``supxlabel`` so that the
+    constrained layout reserves its height (axes, tick labels and outside legends stay clear of
+    it), wrapped beforehand to the figure's width (the layout cannot measure ``wrap=True`` text)."""
+    import textwrap
+
     members = ds.attrs.get("members", ds.sizes.get("member", "?"))
     text = (f"Source: {ds.attrs.get('title', results.name_of(ds))}; {members} members, seed "
             f"{ds.attrs.get('seed', '?')}, output detail {results.detail(ds)}; "
             f"{ds.attrs.get('source', 'china-industry-sim')}; base year 2019: CEADs, NBS "
-            f"(data_sources attribute).")
-    fig.text(0.005, 0.002, text + (f" {extra}" if extra else ""), fontsize=6, color="0.35",
-             ha="left", va="bottom", wrap=True)
-    reserve = 0.32 / fig.get_figheight()  # inches kept free below the axes for the note
-    fig.get_layout_engine().set(rect=(0, reserve, 1, 1 - reserve))
+            f"(data_sources attribute).") + (f" {extra}" if extra else "")
+    width = int(fig.get_figwidth() * 72 / (6 * 0.56))  # characters of 6-pt text per line
+    fig.supxlabel(textwrap.fill(text, width), x=0.005, ha="left", fontsize=6, color="0.35")
+
+
+def place(ds: xr.Dataset) -> str:
+    """What a file covers, for titles: the province's proper name for one province ("Anhui"),
+    "China" for all 31, else "<n> provinces"; followed by the scenario's name where that says
+    more ("China, scenario national"; not "Anhui, scenario anhui")."""
+    names = [str(p) for p in ds["province"].values] if "province" in ds.coords else []
+    where = (names[0] if len(names) == 1 else "China" if set(names) == set(axes.PROVINCES)
+             else f"{len(names)} provinces" if names else "")
+    name = str(ds.attrs.get("scenario_name", ""))
+    if not name or name.lower() == where.lower():
+        return where
+    return f"{where}, scenario {name}" if where else f"scenario {name}"
 
 
 def _years(ds: xr.Dataset) -> np.ndarray:
@@ -195,8 +211,8 @@ def plot_fan(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=No
         side.set_xlabel("year of the industrial-CO2 peak")
         side.set_ylabel("share of members [%]")
         side.axvline(2030.5, color="0.4", lw=0.8, ls=":", label=f"P(peak <= 2030) = {row['by_2030']:.0%}")
-        side.legend(fontsize=7)
-    fig.suptitle(f"Industrial CO2: median and uncertainty bands, {ds.attrs.get('scenario_name', '')}")
+        side.legend(fontsize=7, loc="best")  # clear of the bars, wherever the peak years are
+    fig.suptitle(f"Industrial CO2: median and uncertainty bands, {place(ds)}")
     _footnote(fig, ds)
     return fig
 
@@ -262,7 +278,7 @@ def plot_attainment(ds: xr.Dataset, provinces: Iterable[str] | None = None, base
             ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, hatch="///", lw=0,
                                    edgecolor="0.3"))
     ax.set_xticks(range(len(columns)), columns, rotation=45 if len(columns) > 4 else 0, ha="right"
-                  if len(columns) > 4 else "center", fontsize=8)
+                  if len(columns) > 4 else "center", rotation_mode="anchor", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.set_xlabel("scope (province, national or group)")
     ax.set_ylabel("target (condition, year)")
@@ -270,13 +286,15 @@ def plot_attainment(ds: xr.Dataset, provinces: Iterable[str] | None = None, base
     bar.set_label("P(attain) [% of members]")
     for level in (0.5, 0.9):
         bar.ax.axhline(level, color="black", lw=1.5)
+    # the key at the top right, beside the colour bar: an "outside ... lower" legend is aligned
+    # with the bottom of the figure, where it covered the source note
     fig.legend(handles=[Patch(facecolor="white", edgecolor="0.3", hatch="///", label="P < 50 %"),
                        Patch(facecolor="#1a9850", label="P >= 90 % (bold)"),
                        Patch(facecolor="0.9", label="target does not apply")]
               + ([Patch(facecolor="white", label="(trend): exogenous trend, not model output")]
                  if any(trend) else []),
-              fontsize=7, loc="outside right lower")
-    ax.set_title(f"Probability of attaining each target, {ds.attrs.get('scenario_name', '')}")
+              fontsize=7, loc="outside right upper")
+    ax.set_title(f"Probability of attaining each target, {place(ds)}")
     _footnote(fig, ds)
     return fig
 
@@ -307,7 +325,7 @@ def plot_energy(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     _ensemble_only(ds, "energy-mix figure")
     by_carrier, approx = regional(ds, energy_by_carrier(ds), region)
     years = _years(ds)
-    fig = _figure(10, 7.5)
+    fig = _figure(11, 7.5)  # legends right of the axes
     ax, share_ax = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1))
     _stack(ax, years, results.median(by_carrier).transpose("carrier", "year"), "carrier",
            CARRIER_COLOURS)
@@ -328,12 +346,12 @@ def plot_energy(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     ax.set_title(f"{_region_title(ds, region)}: final energy by carrier, stacked medians"
                  + _approx_note(approx), fontsize=10)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7, ncol=3, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no data hidden
     share_ax.set_ylabel("electricity share [share, 0-1]")
     share_ax.set_xlabel("year")
     share_ax.set_title(f"electricity share of final energy ({share_note})", fontsize=9)
-    share_ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Energy mix of the modelled industry, {ds.attrs.get('scenario_name', '')}")
+    share_ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(f"Energy mix of the modelled industry, {place(ds)}")
     _footnote(fig, ds)
     return fig
 
@@ -384,7 +402,7 @@ def plot_steel(ds: xr.Dataset, region: str, baseline=None) -> Figure:
                           "scrap_use": ("province", "metal", "year")})
     share = eaf_share(ds, region)
     years = _years(ds)
-    fig = _figure(10, 7.5)
+    fig = _figure(11.5, 7.5)  # legends right of the axes (the EAF band can fill any corner)
     ax, scrap_ax = fig.subplots(2, 1, sharex=True)
     _fan(ax, years, results.quantiles(share, results.QUANTILES), "#1b7837", label="median EAF share")
     for tid, threshold, year, condition in eaf_targets(ds, region):
@@ -395,7 +413,7 @@ def plot_steel(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     ax.set_ylabel(f"scrap-EAF share of crude steel {units(share)}")
     ax.set_title(f"{_region_title(ds, region)}: EAF share of crude-steel output")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     approx = False
     for name, colour in (("scrap_supply", "#762a83"), ("scrap_use", "#e08214")):
         da, a = regional(ds, ds[name].sel(metal="steel"), region)
@@ -406,8 +424,8 @@ def plot_steel(ds: xr.Dataset, region: str, baseline=None) -> Figure:
     scrap_ax.set_xlabel("year")
     scrap_ax.set_title("steel scrap supply and use" + _approx_note(approx), fontsize=9)
     scrap_ax.set_ylim(bottom=0)
-    scrap_ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Steel: EAF route and scrap, {ds.attrs.get('scenario_name', '')}")
+    scrap_ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(f"Steel: EAF route and scrap, {place(ds)}")
     _footnote(fig, ds)
     return fig
 
@@ -490,7 +508,8 @@ def plot_sectors(ds: xr.Dataset, region: str, baseline: xr.Dataset | None = None
     _ensemble_only(ds, "sector-emissions figure")
     per_sector, approx = sector_co2(ds, region)
     years = _years(ds)
-    fig = _figure(10, 8.5 if baseline is not None else 5.0)
+    # legends right of the axes; the wedge labels are long, so the figure is wider with them
+    fig = _figure(13 if baseline is not None else 11, 8.5 if baseline is not None else 5.0)
     axes = fig.subplots(2 if baseline is not None else 1, 1, sharex=True, squeeze=False)[:, 0]
     ax = axes[0]
     _stack(ax, years, per_sector, "sector")
@@ -501,7 +520,7 @@ def plot_sectors(ds: xr.Dataset, region: str, baseline: xr.Dataset | None = None
     ax.set_ylabel(f"industrial CO2 {units(ds['co2_direct'], co2=True)}")
     ax.set_title(f"{_region_title(ds, region)}: industrial CO2 by sector, stacked medians of "
                  f"direct + process - captured{_approx_note(approx)}", fontsize=9)
-    ax.legend(fontsize=7, ncol=3, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no data hidden
     note = "" if baseline is not None else "No baseline: sim plot --baseline FILE adds the wedge chart."
     if baseline is not None:
         _ensemble_only(baseline, "baseline")
@@ -527,13 +546,13 @@ def plot_sectors(ds: xr.Dataset, region: str, baseline: xr.Dataset | None = None
         wedge_ax.set_xlabel("year")
         how = ("lever groups, additive LMDI on medians" if method == "lmdi" else
                "by sector (lever groups need energy by sector: output detail full)")
-        wedge_ax.set_title(f"reduction against the baseline ({Path(results.name_of(baseline)).name}), "
-                           f"sums of sector medians, wedges {how}", fontsize=9)
-        wedge_ax.legend(fontsize=6, loc="lower left")
+        wedge_ax.set_title(f"reduction against the baseline ({Path(results.name_of(baseline)).name}):"
+                           f"\nsums of sector medians, wedges {how}", fontsize=9)
+        wedge_ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         _mark_milestones(wedge_ax, years)
     else:
         ax.set_xlabel("year")
-    fig.suptitle(f"Industrial CO2 by sector, {ds.attrs.get('scenario_name', '')}")
+    fig.suptitle(f"Industrial CO2 by sector, {place(ds)}")
     _footnote(fig, ds, note)
     return fig
 
@@ -566,7 +585,7 @@ def plot_sweep(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=
                   for t in ds["target"].values]
     grid = _grid(ds, levers) if len(levers) == 2 and "success_probability" in ds else None
     ncols = len(levers) + (grid is not None)
-    fig = _figure(4.2 * ncols + 1, 4.6)
+    fig = _figure(4.2 * ncols + 1, 4.6 + 0.15 * (len(series) + 1))  # legends below the panels
     axs = fig.subplots(1, ncols, squeeze=False)[0]
     markers = "osD^v<>"
     for ax, lever in zip(axs, levers):
@@ -580,7 +599,8 @@ def plot_sweep(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=
         ax.set_ylabel("probability [% of members]")
         ax.set_ylim(-3, 103)
         ax.set_title(lever[len("lever_"):], fontsize=9)
-        ax.legend(fontsize=6)
+        # below the panel, clear of the points (they span the whole 0-100 % range)
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     if grid is not None:
         from matplotlib import colormaps
         from matplotlib.patches import Patch
@@ -597,12 +617,14 @@ def plot_sweep(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=
         ax.set_xlabel(f"{ds[levers[0]].attrs.get('long_name', levers[0])} {units(ds[levers[0]])}")
         ax.set_ylabel(f"{ds[levers[1]].attrs.get('long_name', levers[1])} {units(ds[levers[1]])}")
         ax.set_title("P(all success targets) over the grid", fontsize=9)
-        bar = fig.colorbar(image, ax=ax, ticks=[0, 0.5, threshold, 1.0], format=lambda v, _: f"{v:.0%}")
+        bar = fig.colorbar(image, ax=ax, ticks=sorted({0, 0.5, threshold, 1.0}),
+                           format=lambda v, _: f"{v:.0%}")
         bar.set_label("P(all success targets) [% of members]")
         bar.ax.axhline(threshold, color="black", lw=1.5)
         ax.legend(handles=[Patch(facecolor="white", label=f"bold: robust (>= {threshold:.0%})")],
-                  fontsize=6, loc="upper left")
-    fig.suptitle(f"Policy sweep {ds.attrs.get('sweep_name', '')}: {ds.sizes['case']} lever sets "
+                  fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    where = place(ds.assign_attrs(scenario_name=""))  # the sweep's provinces
+    fig.suptitle(f"Policy sweep {ds.attrs.get('sweep_name', '')} ({where}): {ds.sizes['case']} lever sets "
                  f"x {ds.attrs.get('members', '?')} members")
     _footnote(fig, ds)
     return fig
