@@ -46,6 +46,7 @@ import xarray as xr
 
 from sim import io
 from sim.results import QUANTILES
+from sim.variables import COORDINATES
 from sim.results import member_quantiles as _quantiles
 
 if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by `sim --help`
@@ -76,6 +77,8 @@ PROVINCE_VARIABLES = ("eaf_share", "scrap_supply", "scrap_use", "inuse_stock",
                       "industrial_co2_with_indirect", "target_value", "target_attained",
                       "peak_year", "plateau_start_year")
 """Per-member variables without a sector dimension, kept as they are in ``province`` detail."""
+QUANTILE_COMMENT = "quantiles over the ensemble members (quantile axis)"
+"""``comment`` of the variables stored as quantiles."""
 
 
 def needed_variables(detail: str) -> frozenset[str] | None:
@@ -96,14 +99,16 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
     kept = {name: ds[name] for name in PROVINCE_VARIABLES}
     for name in PROVINCE_TOTAL_VARIABLES:
         total = ds[name].sum("sector", skipna=False)
+        # the sum is said in the long name: a CF cell_methods entry must name an axis the
+        # variable still has (or a scalar coordinate), and the sector axis is gone
         total.attrs = dict(ds[name].attrs, long_name=ds[name].attrs.get("long_name", name)
-                           + ", sum over the modelled sectors", cell_methods="sector: sum")
+                           + ", sum over the modelled sectors")
         kept[f"{name}_total"] = total
     per_member = xr.Dataset(kept)
     for_quantiles = xr.Dataset({name: ds[name] for name in SECTOR_QUANTILE_VARIABLES})
     by_carrier = ds["final_energy"].sum("sector", skipna=False)
     by_carrier.attrs = dict(ds["final_energy"].attrs, long_name="final energy by carrier, sum over "
-                            "the modelled sectors", cell_methods="sector: sum")
+                            "the modelled sectors")
     for_quantiles[CARRIER_TOTAL] = by_carrier
     if detail == "province":
         return per_member, for_quantiles
@@ -266,8 +271,10 @@ def _write_chunk(main, scratch, per_member: xr.Dataset, for_quantiles: xr.Datase
 def _quantile_template(da: xr.DataArray) -> xr.DataArray:
     dims = ("quantile",) + tuple(d for d in da.dims if d != "member")
     shape = (len(QUANTILES),) + tuple(da.sizes[d] for d in dims[1:])
+    # CF has no quantile cell method (and the member axis is gone): the quantile coordinate
+    # says what the values are
     return xr.DataArray(np.full(shape, np.nan), dims=dims,
-                        attrs=dict(da.attrs, cell_methods="member: quantile"))
+                        attrs=dict(da.attrs, comment=QUANTILE_COMMENT))
 
 
 def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles: xr.Dataset,
@@ -296,13 +303,13 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
     out = model.annotate(out, prep) if "target_probability" in out else out
     if for_quantiles.data_vars:
         out = out.assign_coords(quantile=("quantile", np.array(QUANTILES)))
-        out["quantile"].attrs.update(long_name="quantile over ensemble members", units="1")
+        out["quantile"].attrs.update(COORDINATES["quantile"])
     # every result file (a run, each sweep part, hence the combined sweep) lists the scenario's
     # administrative (not simulated) targets
     administrative = administrative_attribute(prep.scenario.administrative)
     out.attrs.update(attrs, administrative_targets=administrative, output_detail=detail,
                      members=np.int64(prep.members))
-    encoding = {}
+    encoding = io.coordinate_encoding(out)
     for name, var in out.data_vars.items():
         enc = dict(io.COMPRESSION, shuffle=True) if compress else {}
         if np.issubdtype(var.dtype, np.floating) and name not in EXACT:
