@@ -25,7 +25,8 @@ Output detail (``--detail``):
     peak-year distribution only.
 
 Storage: physical variables are stored as float32 (7 significant digits; the inputs are known to
-3-4, and the report never prints more than 4), zlib level 4 with the shuffle filter. Target values,
+3-4, and the report never prints more than 4), zlib (``sim.io.COMPRESSION``) with the shuffle filter,
+in on-disk chunks of (members, one province) (:data:`CHUNK_LAYOUT`). Target values,
 attainment flags, probabilities and peak years are stored exactly (float64 / int), and peak years
 are found from the float64 series before storage, so every figure of the report is identical to
 an in-memory run.
@@ -79,6 +80,33 @@ PROVINCE_VARIABLES = ("eaf_share", "scrap_supply", "scrap_use", "inuse_stock",
 """Per-member variables without a sector dimension, kept as they are in ``province`` detail."""
 QUANTILE_COMMENT = "quantiles over the ensemble members (quantile axis)"
 """``comment`` of the variables stored as quantiles."""
+
+
+CHUNK_LAYOUT = "province"
+"""On-disk chunks of the per-member variables: ``"province"`` = (chunk of members, one province
+or region, everything else whole); ``"member"`` = (chunk of members, everything else whole), the
+layout before #14 §5, kept for the benchmark (tests/bench/test_chunking_bench.py).
+
+Files are read in two ways: one province (or region) across all members (its fan chart,
+quantiles, the IAMC rows of a province), and one member's national totals (a sum over provinces,
+or the ``national`` region). With one province per chunk the first reads 1/P of the data instead
+of decompressing every province; the second reads the same amount as before, in P chunks of the
+member's member chunk. A chunk of members is what the writer appends at a time, so every chunk is
+written whole, once (no chunk cache needed: the streaming writer's memory stays one chunk)."""
+MEMBER_CHUNK_MAX = 256
+"""Members per on-disk chunk at most (the writer's chunk size when smaller)."""
+
+
+def chunk_shape(dims: tuple[str, ...], sizes, members_per_chunk: int,
+                layout: str | None = None) -> tuple[int, ...]:
+    """On-disk chunk shape of a per-member variable with ``dims`` (see :data:`CHUNK_LAYOUT`)."""
+    layout = layout or CHUNK_LAYOUT
+    if layout not in ("province", "member"):
+        raise ValueError(f"unknown chunk layout {layout!r}; allowed: province, member")
+    per_province = layout == "province"
+    return tuple(max(1, min(MEMBER_CHUNK_MAX, members_per_chunk)) if d == "member"
+                 else 1 if per_province and d in ("province", "region") else int(sizes[d])
+                 for d in dims)
 
 
 def needed_variables(detail: str) -> frozenset[str] | None:
@@ -315,8 +343,7 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
         if np.issubdtype(var.dtype, np.floating) and name not in EXACT:
             enc["dtype"] = "float32"
         if "member" in var.dims:
-            enc["chunksizes"] = tuple(max(1, min(256, first.sizes["member"])) if d == "member"
-                                      else out.sizes[d] for d in var.dims)
+            enc["chunksizes"] = chunk_shape(var.dims, out.sizes, first.sizes["member"])
         encoding[name] = enc
     unlimited = ["member"] if "member" in out.dims else []
     out.to_netcdf(tmp, engine="netcdf4", encoding=encoding, unlimited_dims=unlimited)
