@@ -342,5 +342,6 @@ def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -
     except results.ResultsFileError as e:
         _fail(str(e))
     click.echo(f"wrote {out} ({len(df)} rows: {df['variable'].nunique()} variables x "
-               f"{df['region'].nunique()} regions x {df['scenario'].nunique()} quantile scenarios, "
+               f"{df['region'].nunique()} regions x {df['scenario'].nunique()} scenarios "
+               f"({'quantiles and mean' if df['scenario'].str.endswith('|mean').any() else 'quantiles'}), "
                f"years {df.columns[5]}-{df.columns[-1]})")

@@ -25,7 +25,8 @@ Output detail (``--detail``):
     peak-year distribution only.
 
 Storage: physical variables are stored as float32 (7 significant digits; the inputs are known to
-3-4, and the report never prints more than 4), zlib level 4 with the shuffle filter. Target values,
+3-4, and the report never prints more than 4), zlib (``sim.io.COMPRESSION``) with the shuffle filter,
+in on-disk chunks of (members, one province) (:data:`CHUNK_LAYOUT`). Target values,
 attainment flags, probabilities and peak years are stored exactly (float64 / int), and peak years
 are found from the float64 series before storage, so every figure of the report is identical to
 an in-memory run.
@@ -46,6 +47,7 @@ import xarray as xr
 
 from sim import io
 from sim.results import QUANTILES
+from sim.variables import COORDINATES
 from sim.results import member_quantiles as _quantiles
 
 if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by `sim --help`
@@ -76,6 +78,35 @@ PROVINCE_VARIABLES = ("eaf_share", "scrap_supply", "scrap_use", "inuse_stock",
                       "industrial_co2_with_indirect", "target_value", "target_attained",
                       "peak_year", "plateau_start_year")
 """Per-member variables without a sector dimension, kept as they are in ``province`` detail."""
+QUANTILE_COMMENT = "quantiles over the ensemble members (quantile axis)"
+"""``comment`` of the variables stored as quantiles."""
+
+
+CHUNK_LAYOUT = "province"
+"""On-disk chunks of the per-member variables: ``"province"`` = (chunk of members, one province
+or region, everything else whole); ``"member"`` = (chunk of members, everything else whole), the
+layout before #14 §5, kept for the benchmark (tests/bench/test_chunking_bench.py).
+
+Files are read in two ways: one province (or region) across all members (its fan chart,
+quantiles, the IAMC rows of a province), and one member's national totals (a sum over provinces,
+or the ``national`` region). With one province per chunk the first reads 1/P of the data instead
+of decompressing every province; the second reads the same amount as before, in P chunks of the
+member's member chunk. A chunk of members is what the writer appends at a time, so every chunk is
+written whole, once (no chunk cache needed: the streaming writer's memory stays one chunk)."""
+MEMBER_CHUNK_MAX = 256
+"""Members per on-disk chunk at most (the writer's chunk size when smaller)."""
+
+
+def chunk_shape(dims: tuple[str, ...], sizes, members_per_chunk: int,
+                layout: str | None = None) -> tuple[int, ...]:
+    """On-disk chunk shape of a per-member variable with ``dims`` (see :data:`CHUNK_LAYOUT`)."""
+    layout = layout or CHUNK_LAYOUT
+    if layout not in ("province", "member"):
+        raise ValueError(f"unknown chunk layout {layout!r}; allowed: province, member")
+    per_province = layout == "province"
+    return tuple(max(1, min(MEMBER_CHUNK_MAX, members_per_chunk)) if d == "member"
+                 else 1 if per_province and d in ("province", "region") else int(sizes[d])
+                 for d in dims)
 
 
 def needed_variables(detail: str) -> frozenset[str] | None:
@@ -96,14 +127,16 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
     kept = {name: ds[name] for name in PROVINCE_VARIABLES}
     for name in PROVINCE_TOTAL_VARIABLES:
         total = ds[name].sum("sector", skipna=False)
+        # the sum is said in the long name: a CF cell_methods entry must name an axis the
+        # variable still has (or a scalar coordinate), and the sector axis is gone
         total.attrs = dict(ds[name].attrs, long_name=ds[name].attrs.get("long_name", name)
-                           + ", sum over the modelled sectors", cell_methods="sector: sum")
+                           + ", sum over the modelled sectors")
         kept[f"{name}_total"] = total
     per_member = xr.Dataset(kept)
     for_quantiles = xr.Dataset({name: ds[name] for name in SECTOR_QUANTILE_VARIABLES})
     by_carrier = ds["final_energy"].sum("sector", skipna=False)
     by_carrier.attrs = dict(ds["final_energy"].attrs, long_name="final energy by carrier, sum over "
-                            "the modelled sectors", cell_methods="sector: sum")
+                            "the modelled sectors")
     for_quantiles[CARRIER_TOTAL] = by_carrier
     if detail == "province":
         return per_member, for_quantiles
@@ -266,8 +299,10 @@ def _write_chunk(main, scratch, per_member: xr.Dataset, for_quantiles: xr.Datase
 def _quantile_template(da: xr.DataArray) -> xr.DataArray:
     dims = ("quantile",) + tuple(d for d in da.dims if d != "member")
     shape = (len(QUANTILES),) + tuple(da.sizes[d] for d in dims[1:])
+    # CF has no quantile cell method (and the member axis is gone): the quantile coordinate
+    # says what the values are
     return xr.DataArray(np.full(shape, np.nan), dims=dims,
-                        attrs=dict(da.attrs, cell_methods="member: quantile"))
+                        attrs=dict(da.attrs, comment=QUANTILE_COMMENT))
 
 
 def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles: xr.Dataset,
@@ -296,20 +331,19 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
     out = model.annotate(out, prep) if "target_probability" in out else out
     if for_quantiles.data_vars:
         out = out.assign_coords(quantile=("quantile", np.array(QUANTILES)))
-        out["quantile"].attrs.update(long_name="quantile over ensemble members", units="1")
+        out["quantile"].attrs.update(COORDINATES["quantile"])
     # every result file (a run, each sweep part, hence the combined sweep) lists the scenario's
     # administrative (not simulated) targets
     administrative = administrative_attribute(prep.scenario.administrative)
     out.attrs.update(attrs, administrative_targets=administrative, output_detail=detail,
                      members=np.int64(prep.members))
-    encoding = {}
+    encoding = io.coordinate_encoding(out)
     for name, var in out.data_vars.items():
         enc = dict(io.COMPRESSION, shuffle=True) if compress else {}
         if np.issubdtype(var.dtype, np.floating) and name not in EXACT:
             enc["dtype"] = "float32"
         if "member" in var.dims:
-            enc["chunksizes"] = tuple(max(1, min(256, first.sizes["member"])) if d == "member"
-                                      else out.sizes[d] for d in var.dims)
+            enc["chunksizes"] = chunk_shape(var.dims, out.sizes, first.sizes["member"])
         encoding[name] = enc
     unlimited = ["member"] if "member" in out.dims else []
     out.to_netcdf(tmp, engine="netcdf4", encoding=encoding, unlimited_dims=unlimited)

@@ -8,7 +8,9 @@ Quantiles are **separate scenarios**: ``<scenario>|p05``, ``<scenario>|p25``,
 ``<scenario>|median``, ``<scenario>|p75``, ``<scenario>|p95`` (quantiles over the ensemble
 members, :data:`sim.results.QUANTILES`). IAMC meta indicators belong to a whole
 (model, scenario), not to a time series, so a quantile cannot be a meta column; as a scenario it
-is an ordinary IAMC time series that every IAMC tool can filter, plot and compare.
+is an ordinary IAMC time series that every IAMC tool can filter, plot and compare. Where the file
+has members, ``<scenario>|mean`` (the ensemble mean) is added: quantiles are not additive, the mean
+is, so the hierarchy (totals = sums of their parts) holds on it.
 
 Regions: ``China|<Province>`` (English name, e.g. ``China|Anhui``); the sum over the simulated
 provinces is ``China`` when the file holds all 31 provinces, ``China|Sum of N provinces`` when it
@@ -24,38 +26,60 @@ Statistics are taken the right way round at every output detail:
   sums over provinces, sectors or carriers that the file does not store are left out.
 
 The table holds only what the file holds (:func:`available` lists the variables); series without
-data (the EAF share of a province that makes no steel) are left out. Variables and
-units (converted from the file's UDUNITS ``units``; a file with other units is refused):
+data (the EAF share of a province that makes no steel) are left out.
 
-=====================================================  ======================  ===================
-variable                                               unit                    details
-=====================================================  ======================  ===================
-``Emissions|CO2|Industry`` (direct + process −         Mt CO2/yr               all
+Names and units are those of the IAMC common definitions (github.com/IAMconsortium/
+common-definitions) wherever one exists; what has none is defined in this repository's
+``definitions/`` folder in the same (nomenclature) format, and ``definitions/README.md`` says which
+is which and the commit of the common definitions vendored there. Units are converted from the
+file's UDUNITS ``units`` (a file with other units is refused):
+
+===========================================================  ====================  ==============
+variable                                                     unit                  details
+===========================================================  ====================  ==============
+``Emissions|CO2|Industry`` (ours; direct + process −          Mt CO2/yr             all
 captured, modelled sectors; ``industrial_co2``)
-``Emissions|CO2|Industry|<Sector>`` (same, per sector) Mt CO2/yr               full
-``Emissions|CO2|Indirect|Industry`` (purchased         Mt CO2/yr               all (summary:
-electricity, heat, hydrogen; not part of the above)                            provinces only)
-``Carbon Capture|Industry``                            Mt CO2/yr               as above
-``Final Energy|Industry``                              EJ/yr                   full, province
-``Final Energy|Industry|<Carrier>``                    EJ/yr                   all (summary:
-                                                                               provinces only)
-``Production|Iron and Steel`` and ``|Primary``         Mt/yr                   full
+``Emissions|CO2|Industry|<Sector>`` (ours; same per sector)   Mt CO2/yr             full
+``Gross Emissions|CO2|Energy|Demand|Industry`` (fuel          Mt CO2/yr             all (summary:
+combustion before capture) and ``|<Sector>`` (ours)                                 provinces only)
+``Gross Emissions|CO2|Industrial Processes`` and              Mt CO2/yr             as above
+``|<Sector>`` (ours)
+``Carbon Capture|Industry`` (ours; CCUS on energy and         Mt CO2/yr             as above
+process CO2 together)
+``Emissions|CO2|Indirect|Industry`` (ours; purchased          Mt CO2/yr             as above
+electricity, heat, hydrogen; not part of the above)
+``Final Energy|Industry``, ``|Solids``, ``|Liquids``,         EJ/yr                 full, province
+``|Gases`` (subtotals)
+``Final Energy|Industry|<Carrier>``                          EJ/yr                 all (summary:
+                                                                                   provinces only)
+``Production|Iron and Steel|Steel`` and ``|Primary``          Mt/yr                 full
 (BF-BOF + H2-DRI-EAF), ``|Secondary`` (scrap EAF)
-``Production|Non-Ferrous Metals|Aluminium`` and        Mt/yr                   full
-``|Primary``, ``|Secondary``
-``Production|Non-Metallic Minerals|Cement``            Mt/yr                   full
-``Value Added|Industry``                               billion CNY2019/yr      all (summary:
-                                                                               provinces only)
-``Value Added|Industry|<Sector>``                      billion CNY2019/yr      all (national:
-                                                                               full only)
-``Share|Iron and Steel|Secondary`` (scrap-EAF share    %                       all (national:
-of crude steel)                                                                full only)
-=====================================================  ======================  ===================
+``Production|Non-Ferrous Metals|Aluminum`` and ``|Primary``,  Mt/yr                 full
+``|Secondary``
+``Production|Non-Metallic Minerals|Cement``                  Mt/yr                 full
+``Value Added|Industry`` (modelled sectors)                  billion USD_2010/yr   all (summary:
+                                                                                   provinces only)
+``Value Added|Industry|<Sector>`` (ours)                     billion USD_2010/yr   all (national:
+                                                                                   full only)
+``Value Added [CNY_2019]|Industry[|<Sector>]`` (ours; as      billion CNY_2019/yr   as the above
+simulated)
+``Production|Iron and Steel|Steel|Secondary [Share]`` (ours;  %                     all (national:
+scrap-EAF share of crude steel)                                                    full only)
+===========================================================  ====================  ==============
 
-Sectors: Iron and Steel, Non-Ferrous Metals, Non-Metallic Minerals, Chemicals, Petroleum Refining
-and Coking, Pulp and Paper, Textiles, Machinery, Other Industry. Carriers: Solids|Coal (incl.
-coke and coal gases), Liquids|Oil, Gases|Natural Gas, Electricity, Heat, Hydrogen,
-Solids|Biomass.
+Why gross: the kernel captures a share of a route's direct + process CO2 together and the file
+keeps the captured total per sector, so net energy and net process emissions (the common
+definitions' ``Emissions|CO2|Energy|Demand|Industry`` and ``Emissions|CO2|Industrial Processes``)
+would need an allocation of the capture; the gross flows and the capture are exact.
+
+Value added is given twice: in ``billion CNY_2019/yr`` as simulated (its own tree,
+:data:`VA_CNY_TREE`), and in the common definitions' ``billion USD_2010/yr`` (× :data:`sim.units.USD2010_PER_CNY2019`, China's GDP
+deflator 2010→2019 and the 2010 market exchange rate; sources in ``sim.units``).
+
+Sectors: Iron and Steel, Non-Ferrous Metals, Non-Metallic Minerals, Chemicals, Pulp and Paper
+(the common definitions' industry sectors), Petroleum Refining and Coking, Textiles, Machinery,
+Other Industry (ours). Carriers: Solids|Coal (incl. coke and coal gases), Solids|Biomass,
+Liquids|Oil, Gases|Gas, Electricity, Heat, Hydrogen.
 """
 
 from __future__ import annotations
@@ -69,6 +93,7 @@ import xarray as xr
 
 from sim import __version__, axes, io, results
 from sim.results import QUANTILE_LABELS, QUANTILES, ResultsFileError
+from sim.units import USD2010_PER_CNY2019
 
 if TYPE_CHECKING:  # pandas is imported when a table is built, not by `sim --help`
     import pandas as pd
@@ -90,18 +115,30 @@ SECTOR_NAMES = {
 CARRIER_NAMES = {
     "coal": "Solids|Coal",
     "oil": "Liquids|Oil",
-    "gas": "Gases|Natural Gas",
+    "gas": "Gases|Gas",
     "electricity": "Electricity",
     "heat": "Heat",
     "hydrogen": "Hydrogen",
     "biomass": "Solids|Biomass",
 }
+MEAN_LABEL = "mean"
+"""Scenario label of the ensemble mean (``<scenario>|mean``), exported where the file has members:
+quantiles are not additive (the median of a total is not the sum of the medians), the mean is, so
+pyam's ``check_aggregate`` holds on it."""
+SUBTOTALS = {"Solids": ("coal", "biomass"), "Liquids": ("oil",), "Gases": ("gas",)}
+"""Carrier groups of the common definitions, exported as subtotals of ``Final Energy|Industry``."""
+VA_CNY = "billion CNY_2019/yr"
+VA_CNY_TREE = "Value Added [CNY_2019]|Industry"
+"""Value added as simulated (CNY at 2019 prices) has a tree of its own: nomenclature allows one
+unit per variable in a table, and beside ``Value Added|Industry`` a ``[CNY_2019]`` leaf would be
+one of its parts for pyam's aggregation checks."""
 UNITS = {
     # file units -> (IAMC unit, factor); per quantity kind, so CO2 and materials differ
     ("co2", "Mt yr-1"): ("Mt CO2/yr", 1.0),
     ("energy", "PJ yr-1"): ("EJ/yr", 1e-3),
     ("material", "Mt yr-1"): ("Mt/yr", 1.0),
-    ("value_added", "1e9 yr-1"): ("billion CNY2019/yr", 1.0),
+    ("value_added", "1e9 yr-1"): (VA_CNY, 1.0),
+    ("value_added_usd", "1e9 yr-1"): ("billion USD_2010/yr", USD2010_PER_CNY2019),
     ("share", "1"): ("%", 100.0),
 }
 
@@ -150,17 +187,25 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
         for s in ds["sector"].values:
             yield Series(f"Emissions|CO2|Industry|{SECTOR_NAMES[str(s)]}", "co2",
                          net.sel(sector=s, drop=True), "co2_direct")
-    for name, variable in (("co2_indirect", "Emissions|CO2|Indirect|Industry"),
-                           ("co2_captured", "Carbon Capture|Industry")):
+    for name, variable in (("co2_direct", "Gross Emissions|CO2|Energy|Demand|Industry"),
+                           ("co2_process", "Gross Emissions|CO2|Industrial Processes"),
+                           ("co2_captured", "Carbon Capture|Industry"),
+                           ("co2_indirect", "Emissions|CO2|Indirect|Industry")):
         total = _sector_total(ds, name)
         if total is not None:
             yield Series(variable, "co2", total[0], total[1])
+        if name in ("co2_direct", "co2_process"):
+            yield from _per_sector(ds, name, variable, "co2")
     energy = _sector_total(ds, "final_energy")
     if energy is not None:
         by_carrier, source = energy
-        if "member" in by_carrier.dims:
+        if "member" in by_carrier.dims:  # totals of members; never sums of quantiles
             yield Series("Final Energy|Industry", "energy", by_carrier.sum("carrier", skipna=False),
                          source)
+            for group, carriers in SUBTOTALS.items():
+                yield Series(f"Final Energy|Industry|{group}", "energy",
+                             by_carrier.sel(carrier=list(carriers)).sum("carrier", skipna=False),
+                             source)
         for c in by_carrier["carrier"].values:
             yield Series(f"Final Energy|Industry|{CARRIER_NAMES[str(c)]}", "energy",
                          by_carrier.sel(carrier=c, drop=True), source)
@@ -176,8 +221,8 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
             return prod.sel(sector=sector, drop=True).where(mask.drop_vars("sector")).sum(
                 "route", min_count=1)
 
-        steel = "Production|Iron and Steel"
-        alu = "Production|Non-Ferrous Metals|Aluminium"
+        steel = "Production|Iron and Steel|Steel"
+        alu = "Production|Non-Ferrous Metals|Aluminum"
         for variable, sector, names in (
                 (steel, "iron_steel", ("bf_bof", "scrap_eaf", "h2_dri_eaf")),
                 (f"{steel}|Primary", "iron_steel", ("bf_bof", "h2_dri_eaf")),
@@ -189,12 +234,10 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
                  ("kiln", "kiln_efficient", "kiln_ccus"))):
             yield Series(variable, "material", routes(sector, names), "production")
     va = _sector_total(ds, "value_added")
-    if va is not None:
-        yield Series("Value Added|Industry", "value_added", va[0], va[1])
-    if "value_added" in ds.variables and "sector" in ds["value_added"].dims:
-        for s in ds["sector"].values:
-            yield Series(f"Value Added|Industry|{SECTOR_NAMES[str(s)]}", "value_added",
-                         ds["value_added"].sel(sector=s, drop=True), "value_added")
+    for kind, variable in (("value_added_usd", "Value Added|Industry"), ("value_added", VA_CNY_TREE)):
+        if va is not None:
+            yield Series(variable, kind, va[0], va[1])
+        yield from _per_sector(ds, "value_added", variable, kind)
     if "eaf_share" in ds.variables:
         national = None
         if production:  # national share = national scrap-EAF output / national output
@@ -202,8 +245,42 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
 
             national = eaf_share(ds["production"].sel(sector="iron_steel", drop=True),
                                  province_axis=True)
-        yield Series("Share|Iron and Steel|Secondary", "share", ds["eaf_share"], "eaf_share",
-                     national=national)
+        yield Series("Production|Iron and Steel|Steel|Secondary [Share]", "share", ds["eaf_share"],
+                     "eaf_share", national=national)
+
+
+def _per_sector(ds: xr.Dataset, name: str, variable: str, kind: str) -> Iterator[Series]:
+    """``<variable>|<Sector>`` of the per-sector variable ``name`` (members or stored
+    quantiles), when the file has it."""
+    if name in ds.variables and "sector" in ds[name].dims:
+        for s in ds["sector"].values:
+            yield Series(f"{variable}|{SECTOR_NAMES[str(s)]}", kind,
+                         ds[name].sel(sector=s, drop=True), name)
+
+
+def variable_names() -> dict[str, tuple[str, ...]]:
+    """Every IAMC variable the export can write, with its unit(s) (what ``definitions/`` must
+    define; a file gives the subset its detail allows)."""
+    sectors = list(SECTOR_NAMES.values())
+    co2, energy = ("Mt CO2/yr",), ("EJ/yr",)
+    names: dict[str, tuple[str, ...]] = {"Emissions|CO2|Industry": co2}
+    names.update({f"Emissions|CO2|Industry|{s}": co2 for s in sectors})
+    for total in ("Gross Emissions|CO2|Energy|Demand|Industry",
+                  "Gross Emissions|CO2|Industrial Processes"):
+        names[total] = co2
+        names.update({f"{total}|{s}": co2 for s in sectors})
+    names.update({"Carbon Capture|Industry": co2, "Emissions|CO2|Indirect|Industry": co2,
+                  "Final Energy|Industry": energy})
+    names.update({f"Final Energy|Industry|{g}": energy for g in SUBTOTALS})
+    names.update({f"Final Energy|Industry|{c}": energy for c in CARRIER_NAMES.values()})
+    for p in ("Production|Iron and Steel|Steel", "Production|Non-Ferrous Metals|Aluminum"):
+        names.update({p: ("Mt/yr",), f"{p}|Primary": ("Mt/yr",), f"{p}|Secondary": ("Mt/yr",)})
+    names["Production|Non-Metallic Minerals|Cement"] = ("Mt/yr",)
+    for tree, unit in (("Value Added|Industry", "billion USD_2010/yr"), (VA_CNY_TREE, VA_CNY)):
+        names[tree] = (unit,)
+        names.update({f"{tree}|{s}": (unit,) for s in sectors})
+    names["Production|Iron and Steel|Steel|Secondary [Share]"] = ("%",)
+    return names
 
 
 def available(ds: xr.Dataset) -> list[str]:
@@ -272,6 +349,10 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
             for i, x in enumerate(q):
                 rows.append([model_name, f"{scenario}|{QUANTILE_LABELS[x]}", region_label,
                              s.variable, unit, *values[i]])
+            if "member" in da.dims:  # the mean is additive: totals equal the sums of their parts
+                mean = da.transpose(..., "year").mean("member", skipna=False).values * factor
+                rows.append([model_name, f"{scenario}|{MEAN_LABEL}", region_label, s.variable,
+                             unit, *np.asarray(mean, dtype=float)])
     df = pd.DataFrame(rows, columns=[*IAMC_COLUMNS, *years])
     return df
 
@@ -317,9 +398,10 @@ def write_iamc(df: "pd.DataFrame", path: Path | str, meta: dict | None = None) -
 
 
 def meta_table(ds: xr.Dataset, df: "pd.DataFrame") -> dict[str, list]:
-    """Per (model, scenario): quantile, members, seed, output detail, source file (XLSX ``meta``)."""
+    """Per (model, scenario): quantile (NaN for the mean), members, seed, output detail, source
+    file (XLSX ``meta``)."""
     pairs = df[["model", "scenario"]].drop_duplicates()
-    labels = {v: k for k, v in QUANTILE_LABELS.items()}
+    labels = {v: k for k, v in QUANTILE_LABELS.items()} | {MEAN_LABEL: np.nan}
     return dict(
         model=list(pairs["model"]), scenario=list(pairs["scenario"]),
         quantile=[labels[s.rsplit("|", 1)[1]] for s in pairs["scenario"]],

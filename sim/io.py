@@ -80,11 +80,32 @@ def _user() -> str:
 
 
 def encoding_for(ds: xr.Dataset) -> dict:
-    """zlib compression for every numeric data variable; values are stored as computed (float64)."""
-    enc = {}
+    """zlib compression for every numeric data variable (values stored as computed, float64),
+    and the CF encoding of the coordinates (:func:`coordinate_encoding`)."""
+    enc = coordinate_encoding(ds)
     for name, var in ds.data_vars.items():
         if np.issubdtype(var.dtype, np.number):
             enc[name] = dict(COMPRESSION)
+    return enc
+
+
+def coordinate_encoding(ds: xr.Dataset) -> dict:
+    """How coordinates are stored: text as character arrays (UTF-8; CF's classic text type,
+    which every CF tool reads: the NCAS cfchecker rejects variable-length strings), and no
+    ``_FillValue`` on coordinates that have no missing values (CF 2.5.1 forbids it on
+    coordinate variables; xarray adds one to every float by default)."""
+    from sim.variables import TIME_CALENDAR, TIME_UNITS
+
+    enc = {}
+    for name, var in ds.coords.items():
+        if var.dtype.kind in "OUS":
+            enc[name] = {"dtype": "S1"}
+        elif var.dtype.kind == "f" and not np.isnan(var.values).any():
+            enc[name] = {"_FillValue": None}
+        elif var.dtype.kind == "M":  # time read back from a file (decoded), written as it was
+            enc[name] = {"units": var.encoding.get("units", TIME_UNITS), "dtype": "float64",
+                         "calendar": var.encoding.get("calendar", TIME_CALENDAR),
+                         "_FillValue": None}
     return enc
 
 

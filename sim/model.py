@@ -28,7 +28,7 @@ from sim.growth import OBSERVED_GROWTH_UNTIL
 from sim.kernel_inputs import assemble
 from sim.uncertainty import sample
 from sim.units import PJ_PER_TWH
-from sim.variables import VARIABLES
+from sim.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
 
 
 @dataclass
@@ -251,9 +251,10 @@ def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
         ds["value_added"].attrs["currency"] = "CNY (2019 prices)"
     for name in ("peak_year", "plateau_start_year"):
         if name in ds:
-            ds[name].attrs.update(units="1", comment="calendar year (Gregorian)")
-    if "target_attained" in ds:
-        ds["target_attained"].attrs["flag_values"] = np.array([0, 1], dtype=np.int8)
+            ds[name].attrs.update(units="1", comment=YEAR_COMMENT)
+    if "target_attained" in ds:  # CF: flag_values of the variable's type (float: NaN = undefined)
+        ds["target_attained"].attrs["flag_values"] = np.array(
+            [0, 1], dtype=ds["target_attained"].dtype)
         ds["target_attained"].attrs["flag_meanings"] = "not_attained attained"
     tg = prep.targets
     ds = ds.assign_coords(
@@ -268,22 +269,8 @@ def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
         target_source=("target", [t.source for t in tg]),
         target_status=("target", [t.status for t in tg]),
     )
-    coord_attrs = {
-        "member": dict(long_name="ensemble member", axis="E"),
-        "province": dict(long_name="province (pinyin)", cf_role="region_name"),
-        "province_iso": dict(long_name="ISO 3166-2:CN code"),
-        "province_zh": dict(long_name="province (Chinese)"),
-        "sector": dict(long_name="industrial sector"),
-        "route": dict(long_name="production route position (names in route_name)"),
-        "route_name": dict(long_name="production route name by sector"),
-        "carrier": dict(long_name="final energy carrier"),
-        "metal": dict(long_name="metal with an in-use stock"),
-        "year": dict(long_name="calendar year", units="1"),
-        "region": dict(long_name="province or national (sum of the simulated provinces)"),
-        "region_iso": dict(long_name="ISO 3166 code of the region"),
-        "target": dict(long_name="target identifier"),
-    }
-    for name, attrs in coord_attrs.items():
+    ds = ds.assign_coords(time_coordinates(ds["year"].values))
+    for name, attrs in COORDINATES.items():
         if name in ds.coords:
             ds[name].attrs.update(attrs)
     return ds

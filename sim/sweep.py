@@ -405,6 +405,7 @@ def combine(sweep: Sweep, out_dir: Path) -> Path:
     import xarray as xr
 
     from sim import io
+    from sim.variables import COORDINATES
 
     parts = []
     for case in sweep.cases:
@@ -413,7 +414,7 @@ def combine(sweep: Sweep, out_dir: Path) -> Path:
     combined = xr.concat(parts, dim="case", data_vars="all", coords="minimal", compat="override",
                          join="override", combine_attrs="drop")
     combined = combined.assign_coords(case=("case", np.arange(len(sweep.cases))))
-    combined["case"].attrs["long_name"] = "sweep case (lever set)"
+    combined["case"].attrs.update(COORDINATES["case"])
     for ax in sweep.axes:
         values = np.array([c.levers[ax.label] for c in sweep.cases])
         where = f" ({ax.sector or ''}{' ' if ax.sector and ax.province else ''}{ax.province or ''})" \

@@ -1,4 +1,5 @@
-"""Registry of the output variables: name -> dimensions, units (UDUNITS), long name.
+"""Registry of the output variables and coordinates: name -> dimensions, units (UDUNITS), long
+name, CF attributes.
 
 The output contract of ``sim run`` (later tools rely on these names). Activity variables
 (``demand``, ``production``, ``capacity``, ``investment``, ``retirement``) are physical output in
@@ -9,6 +10,8 @@ sectors, whose activity is ``value_added`` and whose route mix is ``route_share`
 from __future__ import annotations
 
 from typing import NamedTuple
+
+import numpy as np
 
 
 class Variable(NamedTuple):
@@ -58,3 +61,61 @@ VARIABLES: dict[str, Variable] = {
     "plateau_start_year": Variable(("member", "region"), "1",
                                    "first year industrial CO2 is within the plateau tolerance of its peak"),
 }
+
+YEAR_COMMENT = "calendar year (Gregorian), a label of the year axis, not a time coordinate"
+"""``peak_year``, ``plateau_start_year``, ``target_year``: integers such as 2030. CF has no unit
+for a calendar date as a number, so they carry ``units = "1"`` and say what they are."""
+
+COORDINATES: dict[str, dict] = {
+    # CF-1.10 attributes of the coordinates of every result file. ``member`` is the realization
+    # axis (CF standard name; CF axes are T, X, Y, Z only, so no ``axis``); provinces and regions
+    # are labelled axes (CF 6.1.1) whose names are not in CF's standardized region list (oceans,
+    # seas, continents), so they carry no ``standard_name = "region"``: both CF checkers reject
+    # values outside the list.
+    "member": dict(standard_name="realization", long_name="ensemble member", units="1"),
+    "province": dict(long_name="province (pinyin)"),
+    "province_iso": dict(long_name="ISO 3166-2:CN code of the province"),
+    "province_zh": dict(long_name="province (Chinese)"),
+    "sector": dict(long_name="industrial sector"),
+    "route": dict(long_name="production route position (names in route_name)"),
+    "route_name": dict(long_name="production route name by sector"),
+    "carrier": dict(long_name="final energy carrier"),
+    "metal": dict(long_name="metal with an in-use stock"),
+    "year": dict(long_name="calendar year (Gregorian); the CF time coordinate is time(year)",
+                 units="1", comment=YEAR_COMMENT),
+    "region": dict(long_name="province or national (sum of the simulated provinces)"),
+    "region_iso": dict(long_name="ISO 3166 code of the region"),
+    "target": dict(long_name="target identifier"),
+    "target_indicator": dict(long_name="indicator the target is checked on"),
+    "target_scope": dict(long_name="scope of the target (national, group or province)"),
+    "target_year": dict(long_name="year the target applies to", units="1", comment=YEAR_COMMENT),
+    "target_condition": dict(long_name="condition the indicator must meet"),
+    "target_threshold": dict(long_name="threshold of the condition (units in target_units)",
+                             units="1", comment="NaN for conditions without a threshold"),
+    "target_units": dict(long_name="units of the target's indicator and threshold"),
+    "target_source": dict(long_name="source of the target (policy document)"),
+    "target_status": dict(long_name="status of the target"),
+    "quantile": dict(long_name="quantile over ensemble members", units="1"),
+    "case": dict(long_name="sweep case (lever set)", units="1"),
+}
+"""CF attributes of each coordinate (applied by ``sim.model.annotate`` and ``sim.sweep``)."""
+
+TIME_UNITS = "days since 2000-01-01"
+TIME_CALENDAR = "standard"
+TIME_ATTRS = dict(standard_name="time", long_name="time (middle of the calendar year)",
+                  units=TIME_UNITS, calendar=TIME_CALENDAR, axis="T", bounds="time_bnds")
+"""The CF time coordinate ``time(year)``: each value is an annual flow, mean or state of one
+calendar year, so the time is the middle of the year and ``time_bnds`` are its first day and the
+first day of the next year. ``year`` stays the dimension (``ds.sel(year=2030)``)."""
+
+
+def time_coordinates(years) -> dict[str, tuple]:
+    """``time(year)`` and ``time_bnds(year, nv)`` [days since 2000-01-01, standard calendar]
+    for calendar ``years``, as coordinate specifications for ``Dataset.assign_coords``."""
+    years = np.asarray(years, dtype=np.int64)
+    epoch = np.datetime64("2000-01-01", "D")
+    start = np.array([f"{y:04d}-01-01" for y in years], dtype="datetime64[D]")
+    end = np.array([f"{y + 1:04d}-01-01" for y in years], dtype="datetime64[D]")
+    bounds = np.stack([(start - epoch).astype(np.float64), (end - epoch).astype(np.float64)], 1)
+    return {"time": ("year", bounds.mean(axis=1), dict(TIME_ATTRS)),
+            "time_bnds": (("year", "nv"), bounds)}

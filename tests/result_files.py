@@ -22,3 +22,34 @@ def write_results(folder: Path, scenario: str, members: int, seed: int,
         files[detail] = ensemble.write_ensemble(prep, folder / f"{scenario}_{detail}.nc",
                                                 detail=detail, chunk_size=5, attrs=attrs)
     return files
+
+
+SWEEP = """
+[sweep]
+name = "tiny_cf"
+scenario = "{scenario}"
+members = {members}
+seed = 5
+detail = "{detail}"
+success = ["anhui_eaf_share_2030"]
+robust_probability = 0.5
+
+[axes.eaf]
+lever = "eaf_share"
+year = 2030
+values = [0.2, 0.35]
+"""
+
+
+def write_sweep(folder: Path, members: int = 6, detail: str = "summary") -> Path:
+    """The combined file of a two-case sweep of the Anhui scenario, as `sim sweep` writes it
+    (each case through ``sim.sweep.run_case``, then ``sim.sweep.combine``), without a cluster."""
+    from sim.sweep import combine, load_sweep, run_case
+
+    path = folder / "tiny_cf.toml"
+    path.write_text(SWEEP.format(scenario=REPO / "scenarios" / "anhui.toml", members=members,
+                                 detail=detail), encoding="utf-8")
+    sweep = load_sweep(path)
+    for case in sweep.cases:
+        run_case(str(path), case.index, str(folder / "out"))
+    return combine(sweep, folder / "out")

@@ -48,7 +48,9 @@ def _export(path, out, *extra):
 
 def _values(df, variable, region):
     """(quantile, year) array of one variable and region of a pyam IamDataFrame."""
-    sub = df.filter(variable=variable, region=region).timeseries()
+    sub = df.filter(variable=variable, region=region)
+    sub = sub.timeseries()
+    sub = sub[~sub.index.get_level_values("scenario").str.endswith("|mean")]
     assert len(sub) == len(LABELS), (variable, region, len(sub))
     scen = sub.index.get_level_values("scenario")
     return np.array([sub[scen.str.endswith(f"|{lab}")].iloc[0][YEARS].to_numpy(float)
@@ -64,15 +66,16 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
     out = tmp_path / f"anhui_iamc{suffix}"
     _export(anhui["full"], out, "--model", "CIS")
     df = pyam.IamDataFrame(out)
-    assert list(df.model) == ["CIS"] and sorted(df.scenario) == sorted(f"anhui|{x}" for x in LABELS)
+    assert list(df.model) == ["CIS"]
+    assert sorted(df.scenario) == sorted(f"anhui|{x}" for x in [*LABELS, "mean"])
     assert list(df.year) == YEARS and list(df.region) == ["China|Anhui"]
     for v in ("Emissions|CO2|Industry", "Emissions|CO2|Industry|Iron and Steel",
               "Emissions|CO2|Indirect|Industry", "Carbon Capture|Industry", "Final Energy|Industry",
               "Final Energy|Industry|Electricity", "Final Energy|Industry|Solids|Coal",
-              "Production|Iron and Steel", "Production|Iron and Steel|Primary",
-              "Production|Iron and Steel|Secondary", "Production|Non-Metallic Minerals|Cement",
-              "Production|Non-Ferrous Metals|Aluminium", "Value Added|Industry",
-              "Value Added|Industry|Chemicals", "Share|Iron and Steel|Secondary"):
+              "Production|Iron and Steel|Steel", "Production|Iron and Steel|Steel|Primary",
+              "Production|Iron and Steel|Steel|Secondary", "Production|Non-Metallic Minerals|Cement",
+              "Production|Non-Ferrous Metals|Aluminum", "Value Added|Industry",
+              "Value Added|Industry|Chemicals", "Production|Iron and Steel|Steel|Secondary [Share]"):
         assert v in df.variable, v
     units = dict(zip(df.data["variable"], df.data["unit"]))
     assert units["Emissions|CO2|Industry"] == "Mt CO2/yr" and units["Final Energy|Industry"] == "EJ/yr"
@@ -91,16 +94,25 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
         np.testing.assert_allclose(_values(df, "Final Energy|Industry", "China|Anhui"),
                                    _q(fe.sum(axis=(1, 2))) / 1000, rtol=1e-5)
         prod = ds["production"].sel(sector="iron_steel", **p).values  # member, route, year
-        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Secondary", "China|Anhui"),
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary", "China|Anhui"),
                                    _q(prod[:, 1]), rtol=1e-6)  # route_1 = scrap_eaf
-        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Primary", "China|Anhui"),
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Primary", "China|Anhui"),
                                    _q(prod[:, 0] + prod[:, 2]), rtol=1e-5)
-        np.testing.assert_allclose(_values(df, "Share|Iron and Steel|Secondary", "China|Anhui"),
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary [Share]", "China|Anhui"),
                                    _q(ds["eaf_share"].sel(**p).values) * 100, rtol=1e-6)
-        np.testing.assert_allclose(_values(df, "Value Added|Industry", "China|Anhui"),
-                                   _q(ds["value_added"].sel(**p).values.sum(axis=1)), rtol=1e-5)
+        va = ds["value_added"].sel(**p).values.sum(axis=1)  # member, year
+        np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry", "China|Anhui"),
+                                   _q(va), rtol=1e-5)
+        usd = _values(df, "Value Added|Industry", "China|Anhui")
+        np.testing.assert_allclose(usd, _q(va) * 0.11674, rtol=1e-4)  # sim.units: ≈ 0.11674
+        mean = df.filter(variable="Emissions|CO2|Industry", scenario="anhui|mean").timeseries()
+        np.testing.assert_allclose(mean[YEARS].to_numpy(float)[0],
+                                   ds["industrial_co2"].sel(region="Anhui").values.mean(axis=0),
+                                   rtol=1e-6)
     if suffix == ".xlsx":  # the meta sheet: one row per quantile scenario
-        assert sorted(df.meta["quantile"]) == sorted(Q) and set(df.meta["members"]) == {24}
+        quantiles = df.meta["quantile"]
+        assert sorted(quantiles.dropna()) == sorted(Q) and quantiles.isna().sum() == 1  # mean
+        assert set(df.meta["members"]) == {24}
 
 
 def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
@@ -108,7 +120,7 @@ def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
     _export(national["full"], out)
     df = pyam.IamDataFrame(out)
     assert "China" in df.region and len(df.region) == 32
-    steel_share = df.filter(variable="Share|Iron and Steel|Secondary")
+    steel_share = df.filter(variable="Production|Iron and Steel|Steel|Secondary [Share]")
     assert "China|Tibet" not in steel_share.region and len(steel_share.region) == 31  # no steel
     with xr.open_dataset(national["full"]) as ds:
         net = (ds["co2_direct"] + ds["co2_process"] - ds["co2_captured"]).sel(sector="iron_steel")
@@ -122,7 +134,7 @@ def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
         fe = ds["final_energy"].sum(["province", "sector", "carrier"]).values / 1000
         np.testing.assert_allclose(_values(df, "Final Energy|Industry", "China"), _q(fe), rtol=1e-5)
         steel = ds["production"].sel(sector="iron_steel").sum("province").values  # member, route, year
-        np.testing.assert_allclose(_values(df, "Share|Iron and Steel|Secondary", "China"),
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary [Share]", "China"),
                                    _q(steel[:, 1] / steel.sum(axis=1)) * 100, rtol=1e-5)
 
 
@@ -139,9 +151,9 @@ def test_province_detail_sums_members_and_keeps_stored_quantiles_per_province(na
         np.testing.assert_allclose(_values(df, "Final Energy|Industry|Electricity", "China|Hebei"),
                                    _q(fe.sel(province="Hebei").values) / 1000, rtol=1e-6)
         va = ds["value_added"].sel(province="Jiangsu", sector="machinery")  # stored quantiles
-        np.testing.assert_allclose(_values(df, "Value Added|Industry|Machinery", "China|Jiangsu"),
+        np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry|Machinery", "China|Jiangsu"),
                                    va.sel(quantile=Q).values, rtol=1e-6)
-    machinery = df.filter(variable="Value Added|Industry|Machinery")
+    machinery = df.filter(variable="Value Added [CNY_2019]|Industry|Machinery")
     assert "China" not in machinery.region and len(machinery.region) == 31  # no sum of quantiles
 
 
@@ -169,7 +181,7 @@ def test_default_output_path(anhui, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     stem = anhui["summary"].stem
     assert (tmp_path / "outputs" / stem / f"{stem}_iamc.csv").is_file()
-    assert "105 rows" in res.output
+    assert "255 rows" in res.output
 
 
 def _bad_files(anhui, folder):

@@ -1,0 +1,130 @@
+"""Write ``definitions/`` from a checkout of IAMconsortium/common-definitions.
+
+    python definitions/vendor.py PATH/TO/common-definitions [COMMIT]
+
+(``COMMIT`` for an exported tree that is not a git work tree.)
+
+Every IAMC variable the export writes (``sim.export.variable_names``) that the common definitions
+define is copied, with their unit and description, to ``variable/common-definitions.yaml``; the
+others are defined in ``variable/china-industry-sim.yaml`` (ours: descriptions below). Regions:
+``region/china.yaml`` (China, its 31 provinces as ``China|<Province>`` and the sums of N of them).
+The commit of the checkout goes into ``COMMON_DEFINITIONS_COMMIT``. Run by hand when the export
+or the common definitions change; the tests check the result (tests/test_iamc_definitions.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from sim import axes, export  # noqa: E402
+
+SECTOR_TEXT = {
+    "Iron and Steel": "the iron and steel sector",
+    "Non-Ferrous Metals": "the non-ferrous metals sector",
+    "Non-Metallic Minerals": "the non-metallic minerals sector (cement, lime, glass, ceramics)",
+    "Chemicals": "the chemicals sector",
+    "Petroleum Refining and Coking": "petroleum refining and coking (CEADs 'Petroleum Processing "
+                                     "and Coking')",
+    "Pulp and Paper": "the pulp and paper sector",
+    "Textiles": "the textiles sector",
+    "Machinery": "machinery and equipment manufacturing",
+    "Other Industry": "the other industrial sectors of the model (other manufacturing, non-energy "
+                      "mining, water supply)",
+}
+SCOPE = ("the modelled industrial sectors (CEADs industry without energy mining and power, heat "
+         "and gas supply; no construction)")
+
+
+def ours(name: str) -> str:
+    """Description of a variable the common definitions do not have."""
+    head, _, sector = name.rpartition("|")
+    if name == "Emissions|CO2|Industry":
+        return (f"Net CO2 emissions of {SCOPE}, fuel combustion plus industrial processes minus "
+                "CO2 captured by CCUS (Gross Emissions|CO2|Energy|Demand|Industry + Gross "
+                "Emissions|CO2|Industrial Processes - Carbon Capture|Industry)")
+    if head == "Emissions|CO2|Industry":
+        return f"Net CO2 emissions (combustion + processes - captured) of {SECTOR_TEXT[sector]}"
+    if head == "Gross Emissions|CO2|Energy|Demand|Industry":
+        return (f"Gross CO2 emissions from fuel combustion in {SECTOR_TEXT[sector]}, before "
+                "carbon capture")
+    if head == "Gross Emissions|CO2|Industrial Processes":
+        return f"Gross CO2 emissions from industrial processes in {SECTOR_TEXT[sector]}, before capture"
+    if name == "Carbon Capture|Industry":
+        return (f"CO2 captured by CCUS in {SCOPE}, from fuel combustion and industrial processes "
+                "together (the model captures a share of a route's combined CO2)")
+    if name == "Emissions|CO2|Indirect|Industry":
+        return (f"Indirect CO2 emissions of {SCOPE}, the emissions of the purchased electricity, "
+                "heat and hydrogen they use (grid and supply emission factors), not part of "
+                "Emissions|CO2|Industry")
+    if head == "Value Added|Industry":
+        return (f"Value added of {SECTOR_TEXT[sector]}, converted from CNY at 2019 prices with "
+                "the GDP deflator of China 2010-2019 and the 2010 market exchange rate")
+    if name == export.VA_CNY_TREE:
+        return f"Value added of {SCOPE} at 2019 prices, as simulated (CNY)"
+    if head == export.VA_CNY_TREE:
+        return f"Value added of {SECTOR_TEXT[sector]} at 2019 prices, as simulated (CNY)"
+    if name == "Production|Iron and Steel|Steel|Secondary [Share]":
+        return ("Share of secondary (scrap-based electric arc furnace) steel in crude steel "
+                "production")
+    raise KeyError(f"no description for {name}")
+
+
+def _clean(text: str) -> str:
+    """nomenclature refuses ; : " and ` in descriptions (its default illegal characters)."""
+    for c in ";:":
+        text = text.replace(c, ",")
+    return text
+
+
+def main(checkout: str, commit: str | None = None) -> None:
+    import nomenclature
+
+    root = Path(checkout)
+    commit = commit or subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                                      capture_output=True, text=True, check=True).stdout.strip()
+    theirs = nomenclature.DataStructureDefinition(root / "definitions",
+                                                  dimensions=["variable"]).variable
+    vendored, own = [], []
+    for name, units in export.variable_names().items():
+        if name in theirs:
+            code = theirs[name]
+            vendored.append({name: {"description": code.description, "unit": code.unit}})
+        else:
+            own.append({name: {"description": _clean(ours(name)),
+                               "unit": units[0] if len(units) == 1 else list(units)}})
+    (HERE / "variable").mkdir(exist_ok=True)
+    header = ("# Vendored from IAMconsortium/common-definitions (CC0 1.0), commit "
+              f"{commit}:\n# the entries the export uses, tags expanded. Do not edit: "
+              "definitions/vendor.py.\n")
+    (HERE / "variable" / "common-definitions.yaml").write_text(
+        header + yaml.safe_dump(vendored, sort_keys=False, allow_unicode=True, width=100))
+    (HERE / "variable" / "china-industry-sim.yaml").write_text(
+        "# Variables of china-industry-sim that the IAMC common definitions do not define.\n"
+        "# Written by definitions/vendor.py.\n"
+        + yaml.safe_dump(own, sort_keys=False, allow_unicode=True, width=100))
+    provinces = [{f"China|{p}": {"description": f"{p} ({axes.PROVINCE_ZH[p]}), province-level "
+                                 "division of China", "iso3166_2": axes.PROVINCE_ISO[p]}}
+                 for p in axes.PROVINCES]
+    sums = [{f"China|Sum of {n} provinces": {
+        "description": f"Sum over the {n} provinces simulated in a file (the file says which)"}}
+        for n in range(2, len(axes.PROVINCES))]
+    regions = [{"Country": [{"China": {"iso3": "CHN", "description": "China (the 31 "
+                                       "province-level divisions of mainland China)"}}]},
+               {"Province (China)": provinces}, {"Provinces of China (sum)": sums}]
+    (HERE / "region").mkdir(exist_ok=True)
+    (HERE / "region" / "china.yaml").write_text(
+        "# Regions of china-industry-sim exports. Written by definitions/vendor.py.\n"
+        + yaml.safe_dump(regions, sort_keys=False, allow_unicode=True, width=100))
+    (HERE / "COMMON_DEFINITIONS_COMMIT").write_text(commit + "\n")
+    print(f"{len(vendored)} vendored, {len(own)} ours, {len(provinces)} provinces")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
