@@ -177,6 +177,7 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
     from sim import model
 
     main = scratch = None
+    finished = False
     # One writer thread appends chunk i to the files while chunk i+1 is simulated (HDF5 and zlib
     # run without the GIL, the kernel is nogil); at most one chunk is in flight, so memory holds
     # at most two chunks. The files are only ever touched by one thread at a time.
@@ -232,13 +233,22 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
         main.close()
         main = None
         timer["quantiles"] = timer.get("quantiles", 0.0) + time.perf_counter() - t1
+        finished = True
     finally:
         if pending is not None and not pending.done():
             pending.cancel()
         writer.shutdown(wait=True)
+        # close both handles whatever happens (a full disk makes close raise too); a close error
+        # is raised only when nothing else went wrong, so it never hides the first error
+        errors = []
         for handle in (main, scratch):
-            if handle is not None and handle.isopen():
-                handle.close()
+            try:
+                if handle is not None and handle.isopen():
+                    handle.close()
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+        if errors and finished:
+            raise errors[0]
 
 
 def _no_chunk_cache(*files) -> None:
