@@ -154,7 +154,7 @@ def validate(scenario: str) -> None:
               help="Ensemble size (default: the scenario's `members`, 1000 unless set).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
               help="Random seed (default: the scenario's `seed`).")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output NetCDF file (default: outputs/<name>/<name>.nc).")
 @click.option("--detail", type=click.Choice(ensemble.DETAILS), default=None,
               help="What the file keeps per member: full (every variable), province (province "
@@ -210,7 +210,7 @@ def _check_size(members: int, sc, detail: str, chunk_size: int) -> None:
 @main.command()
 @click.option("--fit", "do_fit", is_flag=True,
               help="Refit the dynamic parameters over 2010-2015 and rewrite the parameter file.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Parameter file to write (default calibration/fitted.toml, which sim run reads).")
 def calibrate(do_fit: bool, out: Path | None) -> None:
     """Show the calibrated dynamic parameters, or refit them with --fit (about 30 s).
@@ -259,7 +259,7 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
 @main.command()
 @click.option("--nominal", is_flag=True,
               help="Use the nominal parameters of calibration/assumptions.toml instead of the fit.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--plot", "plot_path", type=click.Path(path_type=Path), default=None,
               help="Also write the hindcast figure (png, pdf or svg by suffix).")
 @click.option("--check", is_flag=True, help="Exit with code 1 if a goal is missed.")
 def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
@@ -297,7 +297,7 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
 @click.option("--cluster", type=click.Choice(["slurm", "pbs"]), default=None,
               help="Start a dask-jobqueue cluster from the sweep file's [cluster] table "
                    "(needs the 'cluster' extra: pip install -e '.[cluster]').")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: outputs/<sweep name>).")
 def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: str | None,
           out_dir: Path | None) -> None:
@@ -388,7 +388,7 @@ from sim.plots import FORMATS as _PLOT_FORMATS, KINDS as _PLOT_KINDS  # noqa: E4
 @click.option("--province", "provinces", multiple=True, metavar="P",
               help="Province (English name, ISO code such as CN-AH, or Chinese; repeatable). "
                    "Default: the file's only province, else national.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: outputs/<file name without .nc>/figures).")
 @click.option("--format", "fmt", type=click.Choice(_PLOT_FORMATS), default="png", show_default=True)
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
@@ -417,7 +417,7 @@ def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["iamc"]), default="iamc", show_default=True,
               help="Table format (IAMC: model, scenario, region, variable, unit, one column per year).")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Output file, .csv or .xlsx (default: outputs/<stem>/<stem>_iamc.csv).")
 @click.option("--model", "model_name", default=None,
               help="IAMC model name (default: china-industry-sim <version>).")
