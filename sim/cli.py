@@ -72,6 +72,24 @@ def _writing():
         _fail(str(e) if not e.filename else f"{e.filename}: cannot write ({e.strerror})")
 
 
+class _OutputPath(click.ParamType):
+    """An output path option as given: an empty one is refused in one line (click's Path would
+    turn "" into ".", the current folder); every other check is ``sim.io.check_output``."""
+
+    name = "path"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path):
+            return value
+        if not str(value).strip():
+            _fail(f'{param.opts[0] if param else "path"} = "{value}" is not a path (allowed: a '
+                  "file or folder name)")
+        return Path(value)
+
+
+OUTPUT_PATH = _OutputPath()
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised as an interruption so that every cleanup runs as it does on Ctrl-C."""
 
@@ -90,8 +108,8 @@ class _Main(click.Group):
 
     def invoke(self, ctx):
         main_thread = threading.current_thread() is threading.main_thread()
-        previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)} \
-            if main_thread else {}
+        previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)
+                    if main_thread and signal.getsignal(s) is not signal.SIG_IGN}  # nohup, &
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as e:
@@ -154,7 +172,7 @@ def validate(scenario: str) -> None:
               help="Ensemble size (default: the scenario's `members`, 1000 unless set).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
               help="Random seed (default: the scenario's `seed`).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", "out", type=OUTPUT_PATH, default=None,
               help="Output NetCDF file (default: outputs/<name>/<name>.nc).")
 @click.option("--detail", type=click.Choice(ensemble.DETAILS), default=None,
               help="What the file keeps per member: full (every variable), province (province "
@@ -210,7 +228,7 @@ def _check_size(members: int, sc, detail: str, chunk_size: int) -> None:
 @main.command()
 @click.option("--fit", "do_fit", is_flag=True,
               help="Refit the dynamic parameters over 2010-2015 and rewrite the parameter file.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=OUTPUT_PATH, default=None,
               help="Parameter file to write (default calibration/fitted.toml, which sim run reads).")
 def calibrate(do_fit: bool, out: Path | None) -> None:
     """Show the calibrated dynamic parameters, or refit them with --fit (about 30 s).
@@ -259,7 +277,7 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
 @main.command()
 @click.option("--nominal", is_flag=True,
               help="Use the nominal parameters of calibration/assumptions.toml instead of the fit.")
-@click.option("--plot", "plot_path", type=click.Path(path_type=Path), default=None,
+@click.option("--plot", "plot_path", type=OUTPUT_PATH, default=None,
               help="Also write the hindcast figure (png, pdf or svg by suffix).")
 @click.option("--check", is_flag=True, help="Exit with code 1 if a goal is missed.")
 def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
@@ -297,7 +315,7 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
 @click.option("--cluster", type=click.Choice(["slurm", "pbs"]), default=None,
               help="Start a dask-jobqueue cluster from the sweep file's [cluster] table "
                    "(needs the 'cluster' extra: pip install -e '.[cluster]').")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OUTPUT_PATH, default=None,
               help="Output folder (default: outputs/<sweep name>).")
 def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: str | None,
           out_dir: Path | None) -> None:
@@ -388,7 +406,7 @@ from sim.plots import FORMATS as _PLOT_FORMATS, KINDS as _PLOT_KINDS  # noqa: E4
 @click.option("--province", "provinces", multiple=True, metavar="P",
               help="Province (English name, ISO code such as CN-AH, or Chinese; repeatable). "
                    "Default: the file's only province, else national.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OUTPUT_PATH, default=None,
               help="Output folder (default: outputs/<file name without .nc>/figures).")
 @click.option("--format", "fmt", type=click.Choice(_PLOT_FORMATS), default="png", show_default=True)
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
@@ -417,7 +435,7 @@ def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["iamc"]), default="iamc", show_default=True,
               help="Table format (IAMC: model, scenario, region, variable, unit, one column per year).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", "out", type=OUTPUT_PATH, default=None,
               help="Output file, .csv or .xlsx (default: outputs/<stem>/<stem>_iamc.csv).")
 @click.option("--model", "model_name", default=None,
               help="IAMC model name (default: china-industry-sim <version>).")

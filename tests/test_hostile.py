@@ -242,9 +242,16 @@ def test_a_read_only_folder_is_refused_for_real(runner, tmp_path, result_file):
         where.chmod(0o700)
 
 
-def test_an_empty_default_folder_name_cannot_arise(runner, tmp_path):
-    """`--out ""` is the current folder to click: refused as a folder, not written as `.nc`."""
-    refused(runner.invoke(main, ["run", str(scenario_folder(tmp_path)), "--out", ""]), "folder")
+@pytest.mark.parametrize("command", ["run", "export", "plot", "hindcast", "sweep"])
+def test_an_empty_output_path_is_refused_before_any_work(runner, tmp_path, result_file, command,
+                                                         no_work):
+    """click would read `--out ""` as the current folder."""
+    sweep = sweep_file(tmp_path / "in")
+    args = _location_args(command, tmp_path, tmp_path / "in" / "anhui.toml", result_file, sweep)
+    args[-1] = ""
+    before = listing(tmp_path)
+    refused(runner.invoke(main, args), '= "" is not a path')
+    assert listing(tmp_path) == before
 
 
 # --- 4. disk full -------------------------------------------------------------------------------
