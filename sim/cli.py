@@ -97,9 +97,13 @@ class Terminated(KeyboardInterrupt):
 def _interrupt(signum, frame) -> None:
     # a second signal while cleaning up must not cut the cleanup short: ignore further ones
     # (SIGKILL still ends the process; a rerun then removes what it left)
+    from sim import io
+
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, signal.SIG_IGN)
-    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    interruption = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    if not io.defer(interruption):  # inside a library call that must finish first
+        raise interruption
 
 
 class _Main(click.Group):
@@ -204,7 +208,7 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
                                 progress=_Progress(f"sim run {sc.name}"), timer=timer,
                                 compress=compress)
     elapsed = time.perf_counter() - t0
-    with xr.open_dataset(out) as ds:
+    with io.uninterrupted(), xr.open_dataset(out) as ds:
         click.echo(report.format_table(ds))
     busy = timer.pop("writer_busy", 0.0)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in timer.items())

@@ -205,8 +205,9 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
             if pending is not None:
                 pending.result()
             if main is None:
-                _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {}, compress,
-                        success_targets)
+                with io.uninterrupted():  # xarray holds a lock while it writes
+                    _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {},
+                            compress, success_targets)
                 main = netCDF4.Dataset(tmp, "a")
                 if for_quantiles.data_vars:
                     scratch = _create_scratch(scratch_path, for_quantiles, prep.members, chunk_size)

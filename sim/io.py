@@ -326,6 +326,36 @@ def check_output_folder(path: Path | str | None, what: str = "--out") -> Path:
 
 def write_atomic(ds: xr.Dataset, path: Path) -> Path:
     """Write ``ds`` to ``path`` via a temporary file in the same folder; returns ``path``."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, uninterrupted():
         ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding_for(ds))
     return Path(path)
+
+
+# --- interruptions inside library calls ------------------------------------------------------------
+_deferring = 0
+_deferred: list[BaseException] = []
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Postpone an interruption (``sim.cli``'s SIGINT/SIGTERM handler, via :func:`defer`) to the
+    end of the block. For library calls that hold a lock while they work, e.g. xarray's
+    ``to_netcdf`` and ``open_dataset``: interrupted inside, their own cleanup waits for the lock
+    for ever. Main thread only (signal handlers run there)."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _deferred:
+            raise _deferred.pop()
+
+
+def defer(interruption: BaseException) -> bool:
+    """Keep ``interruption`` for the end of the current :func:`uninterrupted` block; False (raise
+    it now) when there is none."""
+    if not _deferring:
+        return False
+    _deferred[:] = [interruption]
+    return True
