@@ -7,7 +7,10 @@ allowed; no traceback, and nothing is written.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,7 +37,7 @@ class _Failure(click.ClickException):
 
 
 def _fail(message: str) -> None:
-    raise _Failure(message)
+    raise _Failure(" ".join(str(message).split()))  # always one line
 
 
 def _completer(sub: str = ""):
@@ -54,6 +57,90 @@ _QUIET = click.option("-q", "--quiet", is_flag=True,
                       help="No progress or status lines on stderr (results and errors still).")
 
 
+def _output(path, suffixes: tuple[str, ...], inputs=(), what: str = "--out") -> Path:
+    """``path`` if a result may be written there (``sim.io.check_output``), else exit 2."""
+    from sim import io
+
+    try:
+        return io.check_output(path, suffixes, inputs, what)
+    except io.OutputPathError as e:
+        _fail(str(e))
+
+
+def _output_folder(path, what: str = "--out") -> Path:
+    from sim import io
+
+    try:
+        return io.check_output_folder(path, what)
+    except io.OutputPathError as e:
+        _fail(str(e))
+
+
+@contextlib.contextmanager
+def _writing():
+    """Turn a failure to write (disk full, permissions changed during the run) into one line;
+    the temporary file is already removed (``sim.io.atomic_path``)."""
+    try:
+        yield
+    except OSError as e:
+        _fail(str(e) if not e.filename else f"{e.filename}: cannot write ({e.strerror})")
+
+
+class _OutputPath(click.ParamType):
+    """An output path option as given: an empty one is refused in one line (click's Path would
+    turn "" into ".", the current folder); every other check is ``sim.io.check_output``."""
+
+    name = "path"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path):
+            return value
+        if not str(value).strip():
+            _fail(f'{param.opts[0] if param else "path"} = "{value}" is not a path (allowed: a '
+                  "file or folder name)")
+        return Path(value)
+
+
+OUTPUT_PATH = _OutputPath()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interruption so that every cleanup runs as it does on Ctrl-C."""
+
+
+def _interrupt(signum, frame) -> None:
+    # a second signal while cleaning up must not cut the cleanup short: ignore further ones
+    # (SIGKILL still ends the process; a rerun then removes what it left)
+    from sim import io
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
+    interruption = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    if not io.defer(interruption):  # inside a library call that must finish first
+        raise interruption
+
+
+class _Main(click.Group):
+    """The command group: SIGINT and SIGTERM stop a command with its cleanup done and one line
+    (exit code 130 or 143, 128 + the signal number) instead of a traceback or "Aborted!"."""
+
+    def invoke(self, ctx):
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)
+                    if main_thread and signal.getsignal(s) is not signal.SIG_IGN}  # nohup, &
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as e:
+            signum = signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT
+            click.echo(f"\nError: interrupted by {signum.name}: stopped; no half-written file is "
+                       "left (a rerun starts again; a sweep resumes from its finished cases)",
+                       err=True)
+            sys.exit(128 + signum)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+
 def _load(name: str):
     try:
         return load_scenario(resolve_scenario(name))
@@ -63,7 +150,7 @@ def _load(name: str):
         _fail(e.message)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="china-industry-sim")
 def main() -> None:
     """Regional industrial decarbonisation scenario simulator for Chinese provinces."""
@@ -82,9 +169,9 @@ def validate(scenario: str) -> None:
 @click.argument("scenario", shell_complete=_completer())
 @click.option("--members", type=click.IntRange(min=1), default=None,
               help="Ensemble size (default: the scenario's `members`, 1000 unless set).")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
               help="Random seed (default: the scenario's `seed`).")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=OUTPUT_PATH, default=None,
               help="Output NetCDF file (default: outputs/<name>/<name>.nc).")
 @click.option("--detail", type=click.Choice(ensemble.DETAILS), default=None,
               help="What the file keeps per member: full (every variable), province (province "
@@ -104,18 +191,21 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     from sim.progress import Progress
 
     sc = _load(scenario)
+    out = _output(out or Path("outputs") / sc.name / f"{sc.name}.nc", (".nc",),
+                  (sc.path, *sc.catalogues))
+    detail = detail or ensemble.default_detail(members or sc.members)
+    _check_size(members or sc.members, sc, detail, chunk_size)  # before the design is drawn
     t0 = time.perf_counter()
     timer: dict[str, float] = {}
     prep = model.prepare(sc, members=members, seed=seed)
     timer["sampling"] = time.perf_counter() - t0
     attrs = io.global_attributes(sc, prep.seed, prep.members, base=prep.base)
-    out = out or Path("outputs") / sc.name / f"{sc.name}.nc"
-    detail = detail or ensemble.default_detail(prep.members)
-    ensemble.write_ensemble(prep, out, detail=detail, chunk_size=chunk_size, attrs=attrs,
-                            progress=Progress(f"sim run {sc.name}", "members", quiet), timer=timer,
-                            compress=compress)
+    with _writing():
+        ensemble.write_ensemble(prep, out, detail=detail, chunk_size=chunk_size, attrs=attrs,
+                                progress=Progress(f"sim run {sc.name}", "members", quiet),
+                                timer=timer, compress=compress)
     elapsed = time.perf_counter() - t0
-    with xr.open_dataset(out) as ds:
+    with io.uninterrupted(), xr.open_dataset(out) as ds:
         click.echo(report.format_table(ds))
     busy = timer.pop("writer_busy", 0.0)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in timer.items())
@@ -123,11 +213,23 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
                f"writer thread busy {busy:.1f} s, overlapped with the simulation)")
 
 
+def _check_size(members: int, sc, detail: str, chunk_size: int) -> None:
+    """Exit 2 if ``members`` or the chunk cannot be held in memory (``sim.sizes``)."""
+    from sim import sizes
+
+    problem = sizes.chunk_problem(chunk_size, members, len(sc.provinces))
+    if problem:
+        _fail(f"--chunk-size = {chunk_size} {problem}")
+    problem = sizes.members_problem(members, len(sc.provinces), len(sc.years), detail, chunk_size)
+    if problem:
+        _fail(f"--members = {members} {problem}")
+
+
 # --- sweeps (issue #4) -------------------------------------------------------------------------------
 @main.command()
 @click.option("--fit", "do_fit", is_flag=True,
               help="Refit the dynamic parameters over 2010-2015 and rewrite the parameter file.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUTPUT_PATH, default=None,
               help="Parameter file to write (default calibration/fitted.toml, which sim run reads).")
 def calibrate(do_fit: bool, out: Path | None) -> None:
     """Show the calibrated dynamic parameters, or refit them with --fit (about 30 s).
@@ -143,10 +245,13 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
     if do_fit:
         if out.parent and not out.parent.is_dir():
             _fail(f"{out}: folder {out.parent} does not exist")
+        _output(out, (".toml",))
+        _output(out.with_name(out.stem + "_growth.csv"), (".csv",), what="--out (growth table)")
         from calibration import fit
 
         click.echo("fitting 2010-2015 (CEADs CO2 by province, sector and fuel; NBS outputs) ...", err=True)
-        result = fit.run(out)
+        with _writing():
+            result = fit.run(out)
         click.echo(fit.summary(result))
         click.echo(f"wrote {out} and {out.with_name(out.stem + '_growth.csv')}")
         return
@@ -173,7 +278,7 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
 @main.command()
 @click.option("--nominal", is_flag=True,
               help="Use the nominal parameters of calibration/assumptions.toml instead of the fit.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--plot", "plot_path", type=OUTPUT_PATH, default=None,
               help="Also write the hindcast figure (png, pdf or svg by suffix).")
 @click.option("--check", is_flag=True, help="Exit with code 1 if a goal is missed.")
 def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
@@ -185,14 +290,14 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
     """
     from sim import hindcast as hc
 
-    if plot_path is not None and plot_path.suffix.lower() not in (".png", ".pdf", ".svg"):
-        _fail(f"{plot_path}: --plot needs a .png, .pdf or .svg file name")
+    if plot_path is not None:
+        _output(plot_path, (".png", ".pdf", ".svg"), what="--plot")
     h = hc.run(fitted=not nominal)
     click.echo(hc.format_report(h))
     if plot_path is not None:
         from sim import io
 
-        with io.atomic_path(plot_path) as tmp:
+        with _writing(), io.atomic_path(plot_path) as tmp:
             hc.plot(h).savefig(tmp, dpi=120)
         click.echo(f"wrote {plot_path}")
     missed = [k for k, ok in h.meets_goals().items() if not ok]
@@ -211,7 +316,7 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool) -> None:
 @click.option("--cluster", type=click.Choice(["slurm", "pbs"]), default=None,
               help="Start a dask-jobqueue cluster from the sweep file's [cluster] table "
                    "(needs the 'cluster' extra: pip install -e '.[cluster]').")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OUTPUT_PATH, default=None,
               help="Output folder (default: outputs/<sweep name>).")
 @_QUIET
 def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: str | None,
@@ -228,7 +333,8 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
         sw = sweeps.load_sweep(path)
     except ScenarioError as e:
         _fail(str(e))
-    out_dir = out_dir or Path("outputs") / sw.name
+    out_dir = _output_folder(out_dir or Path("outputs") / sw.name)
+    _output(out_dir / f"{sw.name}.nc", (".nc",), (sw.path, sw.scenario_path), "combined file")
     try:
         client, closers, threads = sweeps.dask_client(sw, scheduler, workers, cluster)
     except ImportError as e:
@@ -236,13 +342,18 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
     if not quiet:
         click.echo(f"sweep {sw.name}: {len(sw.cases)} cases x {sw.members} members on "
                    f"{client.dashboard_link or client.scheduler.address}", err=True)
+    interrupted = False
     try:
-        result = sweeps.run_sweep(sw, client, out_dir, progress=Progress(f"sweep {sw.name}", "cases",
-                                                                         quiet),
-                                  numba_threads=threads)
+        with _writing():
+            result = sweeps.run_sweep(sw, client, out_dir,
+                                      progress=Progress(f"sweep {sw.name}", "cases", quiet),
+                                      numba_threads=threads)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        for close in closers:
-            close()
+        sweeps.close_quietly(closers, interrupted)
+        sweeps.remove_leftovers(sw, out_dir)  # of workers the cluster's close has ended
     click.echo(f"computed {len(result.computed)} cases, {len(result.skipped)} already done "
                f"(resumed), {len(result.failed)} failed")
     for index, error in result.failed.items():
@@ -294,7 +405,7 @@ from sim.plots import FORMATS as _PLOT_FORMATS, KINDS as _PLOT_KINDS  # noqa: E4
 @click.option("--province", "provinces", multiple=True, metavar="P",
               help="Province (English name, ISO code such as CN-AH, or Chinese; repeatable). "
                    "Default: the file's only province, else national.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=OUTPUT_PATH, default=None,
               help="Output folder (default: outputs/<file name without .nc>/figures).")
 @click.option("--format", "fmt", type=click.Choice(_PLOT_FORMATS), default="png", show_default=True)
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
@@ -303,13 +414,11 @@ from sim.plots import FORMATS as _PLOT_FORMATS, KINDS as _PLOT_KINDS  # noqa: E4
 def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out_dir: Path | None,
              fmt: str, baseline: Path | None) -> None:
     """Draw the figures of a result FILE (ensemble or combined sweep) from the file alone."""
-    import contextlib
-
     from sim import plots, results
 
-    out_dir = out_dir or Path("outputs") / file.stem / "figures"
+    out_dir = _output_folder(out_dir or Path("outputs") / file.stem / "figures")
     try:
-        with contextlib.ExitStack() as stack:
+        with _writing(), contextlib.ExitStack() as stack:
             ds = stack.enter_context(results.open_results(file))
             base = stack.enter_context(results.open_results(baseline)) if baseline else None
             paths = plots.write_figures(ds, out_dir, kinds or None, provinces or None, fmt, base,
@@ -325,7 +434,7 @@ def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["iamc"]), default="iamc", show_default=True,
               help="Table format (IAMC: model, scenario, region, variable, unit, one column per year).")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=OUTPUT_PATH, default=None,
               help="Output file, .csv or .xlsx (default: outputs/<stem>/<stem>_iamc.csv).")
 @click.option("--model", "model_name", default=None,
               help="IAMC model name (default: china-industry-sim <version>).")
@@ -333,11 +442,10 @@ def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -
     """Write the IAMC table of an ensemble FILE: quantiles as scenarios <scenario>|p05 ... |p95."""
     from sim import export, results
 
-    out = out or Path("outputs") / file.stem / f"{file.stem}_iamc.csv"
-    if out.suffix.lower() not in (".csv", ".xlsx"):
-        _fail(f"{out}: the IAMC table is written as .csv or .xlsx")
+    out = _output(out or Path("outputs") / file.stem / f"{file.stem}_iamc.csv", (".csv", ".xlsx"),
+                  (file,))
     try:
-        with results.open_results(file) as ds:
+        with _writing(), results.open_results(file) as ds:
             df = export.export_iamc(ds, out, model_name=model_name)
     except results.ResultsFileError as e:
         _fail(str(e))

@@ -210,6 +210,7 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
     from sim import model
 
     main = scratch = None
+    finished = False
     # One writer thread appends chunk i to the files while chunk i+1 is simulated (HDF5 and zlib
     # run without the GIL, the kernel is nogil); at most one chunk is in flight, so memory holds
     # at most two chunks. The files are only ever touched by one thread at a time.
@@ -237,8 +238,9 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
             if pending is not None:
                 pending.result()
             if main is None:
-                _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {}, compress,
-                        success_targets)
+                with io.uninterrupted():  # xarray holds a lock while it writes
+                    _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {},
+                            compress, success_targets)
                 main = netCDF4.Dataset(tmp, "a")
                 if for_quantiles.data_vars:
                     scratch = _create_scratch(scratch_path, for_quantiles, prep.members, chunk_size)
@@ -265,13 +267,22 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
         main.close()
         main = None
         timer["quantiles"] = timer.get("quantiles", 0.0) + time.perf_counter() - t1
+        finished = True
     finally:
         if pending is not None and not pending.done():
             pending.cancel()
         writer.shutdown(wait=True)
+        # close both handles whatever happens (a full disk makes close raise too); a close error
+        # is raised only when nothing else went wrong, so it never hides the first error
+        errors = []
         for handle in (main, scratch):
-            if handle is not None and handle.isopen():
-                handle.close()
+            try:
+                if handle is not None and handle.isopen():
+                    handle.close()
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+        if errors and finished:
+            raise errors[0]
 
 
 def _no_chunk_cache(*files) -> None:

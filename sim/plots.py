@@ -610,7 +610,7 @@ def plot_sweep(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=
         image = ax.imshow(values, origin="lower", cmap=colormaps["RdYlGn"], vmin=0, vmax=1,
                           aspect="auto")
         for (r, c), p in np.ndenumerate(values):
-            ax.text(c, r, f"{p:.0%}", ha="center", va="center", fontsize=8,
+            ax.text(c, r, report.percent(p), ha="center", va="center", fontsize=8,
                     fontweight="bold" if p >= threshold else "normal")
         ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
         ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
@@ -672,6 +672,8 @@ def figures(ds: xr.Dataset, kinds: Iterable[str] | None = None,
     provinces = list(provinces) if provinces else None
     if complete:  # a file without the core of its kind is bad, not a set of inapplicable kinds
         results.require(ds, CORE[results.kind(ds)], "plotting", dims=CORE[results.kind(ds)])
+    if provinces and "province" in ds.coords:  # a bad name is the user's error, not a skipped kind
+        results.provinces(ds, provinces)
     out = []
     for kind in kinds:
         try:
@@ -686,6 +688,9 @@ def figures(ds: xr.Dataset, kinds: Iterable[str] | None = None,
                 raise
             if note is not None:
                 note(f"skipped {kind}: {e}")
+    if not out:
+        raise ResultsFileError(f"{results.name_of(ds)}: nothing to draw: the file serves none of "
+                               f"the kinds {', '.join(kinds)} (see the notes above)")
     return out
 
 

@@ -46,13 +46,13 @@ def _condition_text(ds: xr.Dataset, j: int) -> str:
     if cond == "below_peak":
         return f"{year} below peak"
     if cond.startswith("change"):
-        return f"change {cond[6:]} {thr:+.1%}"
+        return f"change {cond[6:]} {percent(thr, '+.1%')}"
     return f"{cond} {_fmt(thr)}"
 
 
 def _fmt(x: float) -> str:
     if not np.isfinite(x):
-        return "nan"
+        return "n/a"
     if x == int(x) and abs(x) >= 1000:
         return f"{int(x)}"
     if abs(x) >= 100:
@@ -62,13 +62,19 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def percent(x: float, spec: str = ".0%") -> str:
+    """``x`` as a percentage, or "n/a" when it is undefined (e.g. a probability of a target that
+    no member could evaluate, a change against a zero base): never "nan%"."""
+    return format(x, spec) if np.isfinite(x) else "n/a"
+
+
 def _fmt_value(x: float, units: str, cond_is_change: bool) -> str:
     if not np.isfinite(x):
         return "n/a"
     if units == "year":
         return f"{x:.0f}"
     if cond_is_change:
-        return f"{x:+.1%}"
+        return percent(x, "+.1%")
     return _fmt(x)
 
 
@@ -125,7 +131,7 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
         mark = "" if r["status"] == "simulated" else " (trend)"
         lines.append(f"{r['id']:<{w}} {r['scope'][:20]:<20} {r['condition'][:20]:<20} "
                      f"{_fmt_value(r['median'], r['units'], ch):>9} {rng:>21} "
-                     f"{r['probability']:>9.0%}{mark}")
+                     f"{percent(r['probability']):>9}{mark}")
     lines += ["", "P(attain): share of members attaining the target (Monte-Carlo standard error "
               f"<= {0.5 / np.sqrt(members):.1%})", "", "Sources:"]
     by_source: dict[str, list[str]] = {}

@@ -27,6 +27,8 @@ from typing import Iterable
 import numpy as np
 import xarray as xr
 
+from sim.scenario import input_problem
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles over members stored in ``province`` and ``summary`` files, exported as IAMC
 scenarios and drawn as fan-chart bands (5-95 % and 25-75 % around the median) [1]."""
@@ -43,13 +45,20 @@ class ResultsFileError(Exception):
 def open_results(path: Path | str) -> xr.Dataset:
     """Open a result file lazily; a clear error if it is missing or not NetCDF."""
     path = Path(path)
-    if not path.is_file():
-        raise ResultsFileError(f"{path}: no such file")
+    problem = input_problem(path)
+    if problem:
+        raise ResultsFileError(f"{path}: {problem}")
     try:
         ds = xr.open_dataset(path)
     except Exception as e:  # netCDF4/h5netcdf raise many types for "not a NetCDF file"
-        raise ResultsFileError(f"{path}: not a readable NetCDF file ({type(e).__name__}: {e})") from None
+        reason = " ".join(f"{type(e).__name__}: {e}".split())  # their messages span lines
+        raise ResultsFileError(f"{path}: not a readable NetCDF file ({reason[:200]})") from None
     ds.encoding["source"] = str(path)
+    empty = [d for d in ("member", "case", "year", "province", "region") if ds.sizes.get(d) == 0]
+    if empty:
+        ds.close()
+        raise ResultsFileError(f"{path}: has no {empty[0]}s (dimension {empty[0]} of length 0); "
+                               "a result file of sim run or sim sweep has at least one")
     return ds
 
 

@@ -67,15 +67,17 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sim import axes
+from sim import axes, sizes
 from sim.growth import DEFAULT_GROWTH, GROWTH_SOURCES, OBSERVED_GROWTH_UNTIL, GrowthSpec  # noqa: F401
 from sim.growth import growth_array as _growth_array
 from sim.indicators_registry import INDICATORS
@@ -120,6 +122,17 @@ class ScenarioError(Exception):
         return msg
 
 
+MAX_SHOWN = 60
+"""[characters] Longest value or key quoted in an error message (longer ones are cut with ...)."""
+
+
+def printable(text: Any, limit: int = MAX_SHOWN) -> str:
+    """``text`` for a one-line message: control characters (newlines, tabs, escapes) shown as
+    escape sequences, cut at ``limit`` characters."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _fmt_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -128,12 +141,13 @@ def _fmt_value(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         return f"{v:g}" if abs(v) < 1e15 else repr(v)
     if isinstance(v, str):
-        return f'"{v}"'
+        return f'"{printable(v)}"'
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
+        text = "[" + ", ".join(_fmt_value(x) for x in v[:5]) + (", ...]" if len(v) > 5 else "]")
+        return printable(text, 2 * MAX_SHOWN)
     if isinstance(v, dict):
         return "{table}"
-    return str(v)
+    return printable(v)
 
 
 def _fmt_num(x: float) -> str:
@@ -141,12 +155,16 @@ def _fmt_num(x: float) -> str:
 
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+NAME = re.compile(r"[^\W_][\w.-]{0,99}")
+"""A scenario's or sweep's name: it becomes ``outputs/<name>/<name>.nc`` (Unicode letters allowed)."""
+NAME_ALLOWED = ("1-100 letters, digits, _, - and ., starting with a letter or digit "
+                "(it names the output folder and file)")
 
 
 def _join(path: str, key: Any) -> str:
     k = str(key)
     if not _BARE.match(k):
-        k = f'"{k}"'
+        k = f'"{printable(k)}"'
     return f"{path}.{k}" if path else k
 
 
@@ -185,6 +203,25 @@ class _Checker:
             hint = f"; did you mean '{match[0]}'?" if match else ""
             raise self.fail(path, value, ", ".join(choices), f"is not one of {', '.join(choices)}{hint}")
         return value
+
+    def name(self, value: Any, path: str) -> str:
+        """A name used as a file and folder name (``outputs/<name>/<name>.nc``): letters, digits,
+        ``_``, ``-`` and ``.``, starting with a letter or digit, so it never names another folder,
+        a hidden file or nothing."""
+        text = self.string(value, path)
+        if not NAME.fullmatch(text):
+            raise self.fail(path, value, NAME_ALLOWED, "cannot be used as a file name")
+        return text
+
+    def members(self, value: Any, path: str, n_provinces: int, n_years: int) -> int:
+        """A member count that fits in memory at its default detail (:mod:`sim.sizes`)."""
+        from sim.ensemble import default_detail
+
+        members = self.integer(value, path, 1, sizes.MAX_MEMBERS)
+        problem = sizes.members_problem(members, n_provinces, n_years, default_detail(members))
+        if problem:
+            raise self.fail(path, value, problem=problem)
+        return members
 
     def boolean(self, value: Any, path: str) -> bool:
         if not isinstance(value, bool):
@@ -317,17 +354,51 @@ _SCENARIO_KEYS = ("name", "description", "provinces", "start_year", "end_year", 
 _SETTINGS_KEYS = ("plateau_tolerance",)
 
 
+MAX_FILE_BYTES = 10 << 20
+"""[bytes] Largest scenario, sweep or catalogue file read (the shipped ones are < 20 KB)."""
+
+
+def input_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None if it can: missing, a folder, a FIFO,
+    device or socket (reading would block or never end), no read permission. Checked before
+    opening, so nothing ever blocks on an input."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a FIFO, device or socket)"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
+
+
 def _read_toml(path: Path, display: str, chk: _Checker) -> tuple[str, dict]:
+    problem = input_problem(path)
+    if problem == "no such file":
+        raise chk.fail("", problem=f"no such file ({path.resolve()})")
+    if problem:
+        raise chk.fail("", problem=problem)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise chk.fail("", problem=f"is {size:,} bytes (allowed: at most {MAX_FILE_BYTES:,} for a "
+                       "TOML input file)")
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise chk.fail("", problem=f"no such file ({path.resolve()})") from None
     except UnicodeDecodeError as e:
         raise chk.fail("", problem=f"not UTF-8 text ({e})") from None
+    except OSError as e:
+        raise chk.fail("", problem=f"cannot be read ({e.strerror or e})") from None
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise chk.fail("", problem=f"malformed TOML: {e}") from None
+    except RecursionError:
+        raise chk.fail("", problem="malformed TOML: arrays or tables nested too deeply") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -356,7 +427,7 @@ def scenario_from_document(doc: dict, text: str, path: Path, display: str | None
     chk.keys(sc, _SCENARIO_KEYS, "scenario")
     if "name" not in sc:
         raise chk.fail("scenario.name", problem="missing (required)", allowed="a string")
-    name = chk.string(sc["name"], "scenario.name")
+    name = chk.name(sc["name"], "scenario.name")
     description = chk.string(sc.get("description", ""), "scenario.description")
 
     start = chk.integer(sc.get("start_year", axes.BASE_YEAR), "scenario.start_year",
@@ -364,8 +435,9 @@ def scenario_from_document(doc: dict, text: str, path: Path, display: str | None
     end = chk.integer(sc.get("end_year", axes.END_YEAR), "scenario.end_year", start + 1, MAX_END_YEAR)
     years = tuple(range(start, end + 1))
     provinces = _parse_provinces(sc.get("provinces", "all"), chk)
-    members = chk.integer(sc.get("members", DEFAULT_MEMBERS), "scenario.members", 1, None)
-    seed = chk.integer(sc.get("seed", DEFAULT_SEED), "scenario.seed", 0, None)
+    members = chk.members(sc.get("members", DEFAULT_MEMBERS), "scenario.members", len(provinces),
+                          len(years))
+    seed = chk.integer(sc.get("seed", DEFAULT_SEED), "scenario.seed", 0, sizes.MAX_SEED)
     conv = chk.string(sc.get("electricity_conversion", "calorific"), "scenario.electricity_conversion",
                       tuple(ELECTRICITY_CONVERSIONS))
 
@@ -385,7 +457,14 @@ def scenario_from_document(doc: dict, text: str, path: Path, display: str | None
     administrative: list[AdministrativeTarget] = []
     catalogues: list[Path] = []
     for i, rel in enumerate(cat_paths):
+        inside = PurePath(rel)
+        if not rel or inside.is_absolute() or ".." in inside.parts or inside.drive:
+            raise chk.fail(f"scenario.targets[{i}]", rel, "a catalogue file relative to the "
+                           "scenario's folder, inside it", "leaves the scenario's folder")
         cpath = path.parent / rel
+        if input_problem(cpath) not in (None, "no such file"):
+            raise chk.fail(f"scenario.targets[{i}]", rel, "a catalogue file relative to the "
+                           "scenario", f"{input_problem(cpath)} ({cpath})")
         if not cpath.is_file():
             raise chk.fail(f"scenario.targets[{i}]", rel, "an existing catalogue file relative to the scenario",
                            f"no such target catalogue ({cpath})")
@@ -511,7 +590,8 @@ def _parse_levers(tb: dict, chk: _Checker, years, provinces) -> dict[str, LeverS
         for s, st in chk.table(t.get("sector", {}), _join(path, "sector")).items():
             chk.sector(s, _join(path, "sector"), lv.sectors, f"lever {name}")
             sp = _join(_join(path, "sector"), s)
-            sector[s] = _parse_points(chk.table(st, sp), sp, chk, years, lv.low, lv.high, ("interpolation",))
+            sector[s] = _nonempty(_parse_points(chk.table(st, sp), sp, chk, years, lv.low, lv.high,
+                                                ("interpolation",)), sp, chk, lv)
         province: dict[str, Trajectory] = {}
         ps: dict[tuple[str, str], Trajectory] = {}
         for key, p, pt in chk.provinces_table(t.get("province", {}), _join(path, "province"),
@@ -523,10 +603,24 @@ def _parse_levers(tb: dict, chk: _Checker, years, provinces) -> dict[str, LeverS
             for s, st in chk.table(pt.get("sector", {}), _join(pp, "sector")).items():
                 chk.sector(s, _join(pp, "sector"), lv.sectors, f"lever {name}")
                 sp = _join(_join(pp, "sector"), s)
-                ps[(p, s)] = _parse_points(chk.table(st, sp), sp, chk, years, lv.low, lv.high,
-                                           ("interpolation",))
+                ps[(p, s)] = _nonempty(_parse_points(chk.table(st, sp), sp, chk, years, lv.low,
+                                                     lv.high, ("interpolation",)), sp, chk, lv)
+            if province[p].empty and not any(k == p for k, _ in ps):
+                _nonempty(province[p], pp, chk, lv)
+        if base.empty and not sector and not province:
+            _nonempty(base, path, chk, lv)
         out[name] = LeverSpec(name, base, province, sector, ps)
     return out
+
+
+def _nonempty(trajectory: Trajectory, path: str, chk: _Checker, lever) -> Trajectory:
+    """An empty lever table sets nothing (the lever stays at its default, no policy): refused, so
+    a table whose points were forgotten or misplaced is not taken for a policy."""
+    if trajectory.empty:
+        raise chk.fail(path, problem=(
+            f"empty table: no year = value points, so lever {lever.name} would stay at its default "
+            f"{_fmt_num(lever.default)} (no policy); give points such as 2030 = ... or remove it"))
+    return trajectory
 
 
 def _parse_uncertainty(tb: dict, chk: _Checker) -> UncertaintySpec:

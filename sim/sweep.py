@@ -40,6 +40,7 @@ coordinates ``lever_<axis>(case)``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import itertools
@@ -52,7 +53,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sim import __version__, axes
+from sim import __version__, axes, sizes
 from sim.ensemble import DETAILS
 from sim.levers import LEVERS
 from sim.scenario import ScenarioError, read_document, scenario_from_document
@@ -157,7 +158,7 @@ def load_sweep(path: str | Path) -> Sweep:
     for key in ("name", "scenario"):
         if key not in sw:
             raise chk.fail(f"sweep.{key}", problem="missing (required)", allowed="a string")
-    name = chk.string(sw["name"], "sweep.name")
+    name = chk.name(sw["name"], "sweep.name")
     scenario_path = path.parent / chk.string(sw["scenario"], "sweep.scenario")
     if not scenario_path.is_file():
         raise chk.fail("sweep.scenario", sw["scenario"], "a scenario file relative to the sweep file",
@@ -165,9 +166,12 @@ def load_sweep(path: str | Path) -> Sweep:
     scenario_text, scenario_doc = read_document(scenario_path)
     base = scenario_from_document(scenario_doc, scenario_text, scenario_path)
     method = chk.string(sw.get("method", "grid"), "sweep.method", METHODS)
-    members = chk.integer(sw.get("members", base.members), "sweep.members", 1, None)
-    seed = chk.integer(sw.get("seed", base.seed), "sweep.seed", 0, None)
     detail = chk.string(sw.get("detail", "summary"), "sweep.detail", DETAILS)
+    members = chk.integer(sw.get("members", base.members), "sweep.members", 1, sizes.MAX_MEMBERS)
+    problem = sizes.members_problem(members, len(base.provinces), len(base.years), detail)
+    if problem:  # each worker runs one case at a time: a case must fit in memory
+        raise chk.fail("sweep.members", members, problem=problem)
+    seed = chk.integer(sw.get("seed", base.seed), "sweep.seed", 0, sizes.MAX_SEED)
     success = sw.get("success", [])
     if not isinstance(success, list) or not all(isinstance(t, str) for t in success):
         raise chk.fail("sweep.success", success, "a list of target ids", "must be a list of target ids")
@@ -335,6 +339,7 @@ def run_sweep(sweep: Sweep, client, out_dir: Path,
 
     out_dir = Path(out_dir)
     (out_dir / "parts").mkdir(parents=True, exist_ok=True)
+    remove_leftovers(sweep, out_dir)
     todo = [c for c in sweep.cases if not is_done(part_path(out_dir, c), c)]
     skipped = sorted(set(range(len(sweep.cases))) - {c.index for c in todo})
     attempt = uuid.uuid4().hex[:8]  # a retried case must not find the failed task by its key
@@ -357,6 +362,54 @@ def run_sweep(sweep: Sweep, client, out_dir: Path,
     if not failed:
         combined = combine(sweep, out_dir)
     return SweepResult(sorted(computed), skipped, failed, combined)
+
+
+def remove_leftovers(sweep: Sweep, out_dir: Path) -> list[Path]:
+    """Remove the temporary files of this sweep's parts and combined file that dead processes of
+    this host left (a killed sweep or worker; ``sim.io.stale_temporaries``); a live run's files,
+    and files of other hosts, are kept. Returns what was removed."""
+    from sim import io
+
+    out_dir = Path(out_dir)
+    paths = [part_path(out_dir, c) for c in sweep.cases] + [out_dir / f"{sweep.name}.nc"]
+    return [p for path in paths for p in io.remove_stale(path)]
+
+
+def close_quietly(closers: list[Callable[[], Any]], interrupted: bool) -> None:
+    """Call the closers of :func:`dask_client` in order. After an interruption the cluster is torn
+    down while its tasks are cancelled: Dask then logs a warning or traceback per worker and
+    objects of its event loop fail in their finalisers ("Exception ignored in ... IOLoop is
+    closed"), which says nothing to the user; the process is ending, so both are silenced."""
+    import logging
+
+    if interrupted:
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.startswith(("distributed", "tornado", "asyncio")):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        ignore_closed_loop_finalisers()
+    for close in closers:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - a cluster failing to close must not hide the result
+            if not interrupted:
+                raise
+
+
+def ignore_closed_loop_finalisers() -> None:
+    """In this process, drop the "Exception ignored in Client.__del__ ... IOLoop is closed" that
+    a Dask client's finaliser prints when the cluster was torn down under it (an interrupted
+    sweep, in the main process and in each worker); any other unraisable error is still shown."""
+    import sys
+
+    shown = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if (getattr(unraisable.object, "__qualname__", "") == "Client.__del__"
+                and isinstance(unraisable.exc_value, RuntimeError)):
+            return
+        shown(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def dask_client(sweep: Sweep, scheduler: str | None = None, workers: int | None = None,
@@ -382,10 +435,43 @@ def dask_client(sweep: Sweep, scheduler: str | None = None, workers: int | None 
         client = Client(jq)
         return client, [client.close, jq.close], 1
     n = workers or os.cpu_count() or 1
-    local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                         dashboard_address=":0")  # any free port: the link is printed
+    # worker processes read their log level from the environment when they start: warnings of
+    # tasks cancelled at an interruption are noise to the user (failures are reported per case)
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+    # Ctrl-C goes to every process of the terminal's group: the worker processes ignore it (the
+    # ignored disposition is inherited by the processes started now) and this process stops
+    # them, instead of each worker printing a KeyboardInterrupt traceback
+    with _sigint_ignored():
+        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                             dashboard_address=":0")  # any free port: the link is printed
     client = Client(local)
+    client.run(_quiet_worker)
     return client, [client.close, local.close], 1
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _quiet_worker() -> None:
+    """Run on each local worker: ignore SIGINT (also in a worker the nanny restarts later, as far
+    as its event loop runs in the main thread) and the closed-loop finaliser noise."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # not the main thread: the inherited SIG_IGN holds
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_closed_loop_finalisers()
 
 
 def jobqueue_cluster(sweep: Sweep, kind: str):
@@ -462,6 +548,8 @@ def summary_rows(ds) -> list[dict]:
 
 
 def format_summary(ds) -> str:
+    from sim.report import percent
+
     rows = summary_rows(ds)
     if not rows:
         return "no cases"
@@ -477,7 +565,7 @@ def format_summary(ds) -> str:
             elif c == "case":
                 cells.append(f"{v:>{width[c]}d}")
             elif c.startswith("P(") or c in str(ds.attrs.get("success_targets", "")).split():
-                cells.append(f"{v:>{width[c]}.0%}")
+                cells.append(f"{percent(v):>{width[c]}}")
             else:
                 cells.append(f"{v:>{width[c]}.3g}")
         lines.append(" ".join(cells))
@@ -489,5 +577,5 @@ def format_summary(ds) -> str:
         lines.append("  case " + str(r["case"]) + ": " + ", ".join(
             f"{k} = {v:g}" for k, v in r.items() if k not in ("case", "robust", "P(all)")
             and not k.startswith("P(") and k not in str(ds.attrs.get("success_targets", "")).split())
-            + f"  (P(all) = {r['P(all)']:.0%})")
+            + f"  (P(all) = {percent(r['P(all)'])})")
     return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""How large a run may be: memory of an ensemble by member count, chunk and output detail, and the
+bounds that scenario validation and the command line derive from it (issue #13 §6).
+
+A run holds, for the whole run, the Latin-hypercube design and the parameter draws of every
+member, and at ``province`` and ``summary`` detail the per-member values of one quantile block
+(one province's sector x year values, or a region x year variable) while its quantiles are taken;
+besides that, two chunks of kernel state. Measured on Anhui (1 province, 17 years, summary
+detail, 300 000 members): 1.72 GB peak resident memory, about 4.6 KB per member above the start-up
+memory; the estimate below gives 4.9 KB.
+
+Bounds are set so that the estimate fits in the machine's physical memory: a member count or chunk
+that cannot be allocated is refused before any work with the limit and the reason, instead of a
+MemoryError after minutes. A seed is a 64-bit integer in the result file.
+"""
+
+from __future__ import annotations
+
+import os
+
+MAX_SEED = 2**63 - 1
+"""Largest seed: stored as a signed 64-bit integer attribute of the result file."""
+SAMPLING_BYTES = 600
+"""[bytes per member] Design, parameter draws and bookkeeping held for the whole run."""
+QUANTILE_BYTES = 28
+"""[bytes per member and value] A quantile block read from the scratch file (float32), its sorted
+copy and the next block in flight (two blocks, with NumPy's temporaries)."""
+SECTORS = 9
+KERNEL_BYTES = 80_000
+"""[bytes per member and province] Kernel state of a chunk at full detail (README: a national
+full-detail member is ~2.4 MB in memory while its chunk is processed); two chunks in flight."""
+MAX_MEMBERS = 2**40
+"""Members beyond any machine (the bound when the physical memory is unknown)."""
+
+
+def physical_memory() -> int | None:
+    """[bytes] This machine's physical memory, or None if the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def bytes_per_member(n_provinces: int, n_years: int, detail: str) -> int:
+    """[bytes] Memory a run holds per member for the whole run at ``detail``."""
+    if detail == "full":
+        return SAMPLING_BYTES
+    block = SECTORS * n_years  # one province's per-sector values
+    if detail == "summary":  # region x year variables are quantiles too
+        block = max(block, (n_provinces + 1) * n_years)
+    return SAMPLING_BYTES + QUANTILE_BYTES * block
+
+
+def memory_estimate(members: int, n_provinces: int, n_years: int, detail: str,
+                    chunk_size: int = 256) -> int:
+    """[bytes] Estimated peak memory of a run (whole-run arrays plus two chunks)."""
+    chunk = min(chunk_size, members)
+    return (members * bytes_per_member(n_provinces, n_years, detail)
+            + 2 * chunk * n_provinces * KERNEL_BYTES)
+
+
+def max_members(n_provinces: int, n_years: int, detail: str, chunk_size: int = 256) -> int:
+    """Most members whose :func:`memory_estimate` fits in the physical memory."""
+    memory = physical_memory()
+    if memory is None:
+        return MAX_MEMBERS
+    room = memory - 2 * chunk_size * n_provinces * KERNEL_BYTES
+    return max(1, min(MAX_MEMBERS, room // bytes_per_member(n_provinces, n_years, detail)))
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.3g} GB" if n < 1e11 else f"{n / 1e9:,.0f} GB"
+
+
+def members_problem(members: int, n_provinces: int, n_years: int, detail: str,
+                    chunk_size: int = 256) -> str | None:
+    """Why ``members`` members cannot run at ``detail`` (the limit and the reason), or None."""
+    limit = max_members(n_provinces, n_years, detail, min(chunk_size, members))
+    if members <= limit:
+        return None
+    per = bytes_per_member(n_provinces, n_years, detail)
+    return (f"is outside [1, {limit}]: at detail {detail} a member of {n_provinces} province(s) "
+            f"holds about {per / 1e3:.3g} KB for the whole run, so {members} members need about "
+            f"{_gb(members * per)} and this machine has {_gb(physical_memory() or 0)}")
+
+
+def chunk_problem(chunk_size: int, members: int, n_provinces: int) -> str | None:
+    """Why a chunk of ``chunk_size`` members cannot be held in memory, or None."""
+    memory = physical_memory()
+    need = 2 * min(chunk_size, members) * n_provinces * KERNEL_BYTES
+    if memory is None or need <= memory // 2:
+        return None
+    limit = max(1, memory // 2 // (2 * n_provinces * KERNEL_BYTES))
+    return (f"is outside [1, {limit}]: two chunks of {n_provinces} province(s) are in memory at "
+            f"about {KERNEL_BYTES / 1e3:.0f} KB per member and province, {_gb(need)} for this "
+            f"chunk, and this machine has {_gb(memory)}")
