@@ -162,3 +162,56 @@ def test_sim_run_uses_the_calibrated_parameters():
     attrs = io.global_attributes(sc, 1, 4)
     assert "fitted.toml" in attrs["calibration"]
     assert '"aeei_multiplier": {"dist": "lognormal"' in attrs["uncertainty_distributions"]
+
+
+# --- the terms the history needs (issue #12 §3) -------------------------------------------------------
+def test_phase_out_history_is_the_programme_table():
+    from sim.historical_run import phase_out_history
+
+    years = list(range(2010, 2020))
+    po = phase_out_history(years)
+    s, c = axes.SECTORS.index("iron_steel"), axes.SECTORS.index("nonmetallic_minerals")
+    anhui, hebei = axes.PROVINCES.index("Anhui"), axes.PROVINCES.index("Hebei")
+    assert po[anhui, s, years.index(2016)] == pytest.approx(0.30972)  # national de-capacity 65 Mt
+    assert po[hebei, s, years.index(2016)] == pytest.approx(0.53268)  # Hebei's own row replaces it
+    assert po[hebei, c, years.index(2012)] == pytest.approx(0.41482)  # no Hebei row: national
+    assert po[:, c, years.index(2016)].max() <= 0.09456 + 1e-12     # no national cement figure after 2015
+    assert np.all(po[:, :, 0] == 0.0)
+    assert not po[:, axes.SECTORS.index("chemicals")].any()
+
+
+def test_nonmetallic_structure_is_the_same_composite_in_history_and_projection():
+    """History 2010-2019 and observed 2020-2024 use one formula: energy ~ 0.7 cement/C19 + 0.3
+    glass/G19 (national 2019 sums), production = cement."""
+    from sim import observed_activity as oa
+    from sim.historical_run import load_history, structure_history
+
+    h = load_history()
+    f = structure_history(h, [2015, 2019])
+    k = axes.SECTORS.index("nonmetallic_minerals")
+    assert np.all(f[:, [j for j in range(len(axes.SECTORS)) if j != k]] == 1.0)
+    p = axes.PROVINCES.index("Anhui")
+    C, G = h.activity[:, :, k], h.glass
+    c19, g19 = np.nansum(C[h.index(2019)]), np.nansum(G[h.index(2019)])
+    w = oa.CEMENT_ENERGY_SHARE
+
+    def comp(y):
+        return (w * C[h.index(y), p] / c19 + (1 - w) * G[h.index(y), p] / g19) / (w * C[h.index(y), p] / c19)
+    assert f[p, k, 1] == pytest.approx(comp(2019) / comp(2015))
+    # the 2019 references agree between the two tables (same NBS rows)
+    assert oa.value("Anhui", "plain_glass_mcases", 2019) == pytest.approx(G[h.index(2019), p], rel=1e-6)
+    assert oa.value("Anhui", "cement_mt", 2019) == pytest.approx(C[h.index(2019), p], rel=1e-6)
+    g = oa.nonmetallic_structure(["Anhui", "Shanghai"], [2019, 2024, 2030])
+    assert g[0, 0] == 1.0 and g[0, 2] == g[0, 1] and np.all(g[1] == 1.0)  # no glass: 1
+
+
+def test_electricity_after_the_nonferrous_break_is_not_a_residual():
+    base = fit.subset(load_base_state(2010, fitted=False), PROVINCES)
+    obs = fit.observations(load_history(), tuple(range(2010, 2020)))
+    obs = replace(obs, co2=obs.co2[:, [axes.PROVINCES.index(p) for p in PROVINCES]],
+                  activity=obs.activity[:, [axes.PROVINCES.index(p) for p in PROVINCES]])
+    prob = fit.Problem(base, obs, fit.layout(base, obs, provinces=PROVINCES))
+    k = axes.SECTORS.index("nonferrous")
+    assert prob.elec_mask[:5, k].all() and not prob.elec_mask[5:, k].any()
+    assert prob.elec_mask[:, [j for j in range(len(axes.SECTORS)) if j != k]].all()
+    assert len(prob.clusters()) == len(prob.fun(prob.lay.prior))
