@@ -47,8 +47,9 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
   decrements, LLVM's reference-count pruning kept one increment and one decrement of every
   array taken out of the named tuples (43 pairs per call of :func:`_capacity_steps`).
 - What depends only on the member, sector and year is computed once per member: the stage
-  outflow fraction ``K / lifetime`` and the best-available decay ``(1 − aeei)^t`` (the same
-  ``float ** int`` expression, hoisted out of the loops, so the same bits).
+  outflow fraction ``K / lifetime`` and the decays ``(1 − aeei)^t`` and ``(1 − aeei_elec)^t``
+  of the gap between best-available and floor intensity (the same ``float ** int`` expression,
+  hoisted out of the loops, so the same bits).
 - Steps 8–10 keep the fuel switches in scalars and sum final energy per carrier in a scalar (no
   (C,) scratch array: its mixed vector and scalar accesses stalled on store-to-load forwarding;
   steps 8–10 were a third of the run time); one reciprocal per route in the intensity co-flow
@@ -95,7 +96,8 @@ class MemberState(NamedTuple):
     prod: np.ndarray  # (P,S,R) production of the current year [activity yr-1]
     prev_total: np.ndarray  # (P,N) final production Σ_r prod of the metal's sector, year t−1
     stage_out: np.ndarray  # (S,) step 2's f = min(1, K / lifetime[m,s]) [yr-1]
-    decay: np.ndarray  # (S,T) (1 − aeei[m,s])^t: best-available intensity / base year's
+    decay: np.ndarray  # (S,T) (1 − aeei[m,s])^t: best-available gap to the floor / base year's
+    decay_elec: np.ndarray  # (S,T) (1 − aeei_elec[m,s])^t: the same for electricity
 
 
 class Scratch(NamedTuple):
@@ -280,10 +282,13 @@ def _split_investment(invest_total, surviving, weight, floor, sub, invest, floor
 
 
 @njit(inline="always", **_JIT)
-def _intensity_coflow(intensity, new_int0, p, s, decay, surviving, invest, retrofit_rate):
+def _intensity_coflow(intensity, new_int0, floor_int, p, s, decay, decay_elec, surviving, invest,
+                      retrofit_rate):
     """SPEC step 5 for every route and carrier of (p, s), in place on ``intensity`` (P,S,R,C)
     [PJ per activity unit]: the capacity-weighted mean of the surviving and the new-build
-    intensity, then the retrofit. ``decay`` = (1 − aeei)^t, ``retrofit_rate`` [yr-1]."""
+    intensity, then the retrofit. The best-available intensity approaches ``floor_int``:
+    ``decay`` = (1 − aeei)^t of the gap for every carrier but electricity, ``decay_elec`` =
+    (1 − aeei_elec)^t for electricity; ``retrofit_rate`` [yr-1]."""
     R, C = intensity.shape[2], intensity.shape[3]
     for r in range(R):
         # int = (Cs_r · int + I_r · bat) / (Cs_r + I_r): one division per route, not per carrier
@@ -292,7 +297,10 @@ def _intensity_coflow(intensity, new_int0, p, s, decay, surviving, invest, retro
         denom = surviving[r] + invest[r]
         inv_denom = 1.0 / denom if denom > 0.0 else 0.0
         for c in range(C):
-            best = new_int0[p, s, r, c] * decay  # bat = new_int0 · (1 − aeei)^t
+            # bat = floor + (new_int0 − floor) · (1 − a_c)^t, a_c = aeei_elec for electricity
+            floor = floor_int[p, s, r, c]
+            best = floor + (new_int0[p, s, r, c] - floor) * (decay_elec if c == ELECTRICITY
+                                                            else decay)
             avg = intensity[p, s, r, c]  # int
             if denom > 0.0:
                 avg = (surviving[r] * avg + invest[r] * best) * inv_denom
@@ -363,8 +371,9 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
                 for r in range(R):
                     cap[p, s, r, 0] += invest[r]
                 # 5. intensity co-flow and retrofit
-                _intensity_coflow(state.intensity, base.new_int0, p, s, state.decay[s, t],
-                                  surviving, invest, levers.retrofit[p, s, t])
+                _intensity_coflow(state.intensity, base.new_int0, base.floor_int, p, s,
+                                  state.decay[s, t], state.decay_elec[s, t], surviving, invest,
+                                  levers.retrofit[p, s, t])
             # 6. production pro rata capacity
             _production(cap, p, s, demand[p, s], state.prod, scratch.cap_route)
             for r in range(R):
@@ -479,6 +488,7 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
     for p in range(P):
         grid_ef = uncertain.grid_ef[m, p, t]
         for s in range(S):
+            disc = uncertain.discrepancy[m, p, s, t]  # model discrepancy of the sector's energy
             gas_share = levers.coal_to_gas[p, s, t]  # γ
             h2_share = levers.hydrogen[p, s, t]  # h
             elec_share = levers.electrification[p, s, t]  # ε
@@ -488,12 +498,13 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
             value_added = 0.0
             for r in range(R):
                 prod_r = prod[p, s, r]
-                # 8. E_c = prod_r · int_c on the fossil carriers: coal to gas (x = γ · E_coal),
-                # then the hydrogen (y_c = h · E_c) and the electrification (z_c = ε · E_c)
-                # shares of the fossil energy that remains
-                coal = prod_r * intensity[p, s, r, COAL]
-                oil = prod_r * intensity[p, s, r, OIL]
-                gas = prod_r * intensity[p, s, r, GAS]
+                energy_r = prod_r * disc  # the activity energy scales with (not process CO2)
+                # 8. E_c = prod_r · int_c · discrepancy on the fossil carriers: coal to gas
+                # (x = γ · E_coal), then the hydrogen (y_c = h · E_c) and the electrification
+                # (z_c = ε · E_c) shares of the fossil energy that remains
+                coal = energy_r * intensity[p, s, r, COAL]
+                oil = energy_r * intensity[p, s, r, OIL]
+                gas = energy_r * intensity[p, s, r, GAS]
                 x = gas_share * coal
                 coal -= x
                 gas += x
@@ -525,7 +536,7 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
                     if c <= GAS:
                         e = fossil[r, c]
                     else:
-                        e = prod[p, s, r] * intensity[p, s, r, c]
+                        e = prod[p, s, r] * disc * intensity[p, s, r, c]
                         if c == ELECTRICITY:
                             e += elec_used[r]
                         elif c == HYDROGEN:
@@ -562,15 +573,18 @@ def _member_state(m, base, uncertain):
     stock = base.stock0.copy()
     stage_out = np.empty(S)
     decay = np.empty((S, T))
+    decay_elec = np.empty((S, T))
     for s in range(S):
         f = K / uncertain.lifetime[m, s]  # f = min(1, K / lifetime)
         stage_out[s] = f if f < 1.0 else 1.0
         for t in range(T):
             decay[s, t] = (1.0 - uncertain.aeei[m, s]) ** t
+            decay_elec[s, t] = (1.0 - uncertain.aeei_elec[m, s]) ** t
     return MemberState(
         cap=cap, cap_chains=cap.reshape((P * S * R, K)), intensity=base.int0.copy(),
         stock=stock, stock_chains=stock.reshape((P * N, K)), demand=np.empty((P, S)),
         prod=np.zeros((P, S, R)), prev_total=np.zeros((P, N)), stage_out=stage_out, decay=decay,
+        decay_elec=decay_elec,
     )
 
 

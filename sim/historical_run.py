@@ -172,14 +172,22 @@ def observed_growth(history: History, years) -> tuple[np.ndarray, np.ndarray]:
 
 def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.ndarray,
                       aeei: np.ndarray, stock_lifetime: np.ndarray,
-                      with_trends: bool = False, phase_out: np.ndarray | None = None) -> KernelInputs:
+                      with_trends: bool = False, aeei_elec: np.ndarray | None = None,
+                      discrepancy: np.ndarray | None = None,
+                      floor_int: np.ndarray | None = None,
+                      phase_out: np.ndarray | None = None) -> KernelInputs:
     """Kernel inputs of a historical run of all provinces from ``base`` over ``years``.
 
     growth (M,P,S,T), lifetime (M,S), aeei (M,S), stock_lifetime (M,N) are per member; no policy
-    levers, a national scrap pool, the base grid factor. ``with_trends`` puts the base state's
-    autonomous fuel-switching trends into the coal_to_gas and electrification arrays (else they
-    are zero and :func:`switch_fuels` can apply them afterwards). ``phase_out`` (P,S,T): the
-    historical closure programmes (:func:`phase_out_history`), else none.
+    levers, a national scrap pool, the base grid factor. ``floor_int`` (P,S,R,C) [PJ per activity
+    unit] is the efficiency floor (default 0, no floor: the committed 2010-2015 fit was made
+    without floors; pass ``base.floor_int`` for the base state's). ``aeei_elec`` (M,S) [yr-1] is the electricity rate (default: ``aeei``, one
+    rate for every carrier as before issue #12; pass ``base.aeei_elec`` rows for the base
+    state's own); ``discrepancy`` (M,P,S,T) [1] the model-discrepancy
+    factor (default 1: none). ``with_trends`` puts the base state's autonomous fuel-switching
+    trends into the coal_to_gas and electrification arrays (else they are zero and
+    :func:`switch_fuels` can apply them afterwards). ``phase_out`` (P,S,T): the historical closure
+    programmes (:func:`phase_out_history`), else none.
     """
     years = np.asarray(years)
     M, P, S, T = growth.shape
@@ -193,7 +201,8 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
     capture = np.broadcast_to(base.route_capture[None, :, :, None], (P, S, R, T)).copy()
     levers = dict(
         share_floor=np.zeros((P, S, R, T)),
-        phase_out=zero if phase_out is None else np.ascontiguousarray(phase_out, dtype=float), replacement_ratio=np.full((P, S, T), np.inf),
+        phase_out=zero if phase_out is None else np.ascontiguousarray(phase_out, dtype=float),
+        replacement_ratio=np.full((P, S, T), np.inf),
         retrofit=zero, coal_to_gas=gas, hydrogen=zero, electrification=elec, green_power=zero,
         capture=capture, scrap_market=np.ones(T),
     )
@@ -205,8 +214,14 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
         collection=np.broadcast_to(base.collection[None, :, None], (M, N, T)).copy(),
         stock_lifetime=np.ascontiguousarray(stock_lifetime, dtype=float),
         elec_ratio=np.full(M, ELEC_RATIO),
+        aeei_elec=np.ascontiguousarray(aeei if aeei_elec is None else aeei_elec, dtype=float),
+        discrepancy=(np.ones((M, P, S, T)) if discrepancy is None
+                     else np.ascontiguousarray(discrepancy, dtype=float)),
     )
-    return assemble(base, np.arange(P), levers, members)
+    inp = assemble(base, np.arange(P), levers, members)
+    inp.floor_int = (np.zeros_like(inp.floor_int) if floor_int is None
+                     else np.array(floor_int, dtype=float))  # a writable copy
+    return inp
 
 
 def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.ndarray,

@@ -26,7 +26,7 @@ from sim.base_state import BaseState, autonomous_share, load_base_state, with_tr
 from sim.levers import kernel_lever_arrays
 from sim.growth import OBSERVED_GROWTH_UNTIL
 from sim.kernel_inputs import assemble
-from sim.uncertainty import sample
+from sim.uncertainty import MODEL_DISCREPANCY, discrepancy, sample
 from sim.units import PJ_PER_TWH
 from sim.variables import VARIABLES
 
@@ -105,10 +105,15 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         growth=growth,
         lifetime=base.lifetime[None, :] * smp["lifetime_multiplier"][:, None],
         aeei=np.clip(base.aeei[None, :] * smp["aeei_multiplier"][:, None], 0.0, 1.0),
+        aeei_elec=np.clip(base.aeei_elec[None, :] * smp["aeei_elec_multiplier"][:, None], 0.0, 1.0),
         grid_ef=grid_tpm / PJ_PER_TWH,
         collection=collection,
         stock_lifetime=base.stock_lifetime[None, :] * smp["stock_lifetime_multiplier"][:, None],
         elec_ratio=np.broadcast_to(smp["elec_ratio"], (M,)).astype(float),
+        # model discrepancy on each sector's final energy (1 in the base year; 1 everywhere
+        # unless the scenario switches it on and the fit gives widths)
+        discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
+                                prep.prov_idx, dt, smp[MODEL_DISCREPANCY]),
     ))
 
 
