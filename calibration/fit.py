@@ -276,8 +276,9 @@ class Problem:
             growth[..., 0] = 0.0
             stock_lifetime = np.repeat(base.stock_lifetime[None], len(rows), axis=0)
             stock_lifetime[:, STEEL_METAL] = L
+            kw = dict(aeei_elec=par["aeei_elec"][rows]) if "aeei_elec" in par else {}
             inp = historical_inputs(b, self.obs.years, growth, par["lifetime"][rows], par["aeei"][rows],
-                                    stock_lifetime, phase_out=self.phase_out)
+                                    stock_lifetime, phase_out=self.phase_out, floor_int=b.floor_int, **kw)
             out = simulate(inp)
             # the structure factor scales the sector's final energy before the fuel switches (as
             # the kernel's discrepancy input; both steps are linear, so the order is exact)

@@ -129,16 +129,18 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
 # --- sweeps (issue #4) -------------------------------------------------------------------------------
 @main.command()
 @click.option("--fit", "do_fit", is_flag=True,
-              help="Refit the dynamic parameters over 2010-2015 and rewrite the parameter file.")
+              help="Refit the dynamic parameters over 2010-2019 and 2010-2015 and rewrite the files.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Parameter file to write (default calibration/fitted.toml, which sim run reads).")
 def calibrate(do_fit: bool, out: Path | None) -> None:
-    """Show the calibrated dynamic parameters, or refit them with --fit (about 30 s).
+    """Show the calibrated dynamic parameters, or refit them with --fit (a few minutes).
 
-    The fit (calibration/fit.py) runs the model from the 2010 base state to 2015 and fits AEEI,
-    capacity lifetimes, fuel-switching trends, the steel in-use stock lifetime and activity growth
-    to CEADs CO2 by province, sector and fuel and to NBS outputs, by bounded least squares; the
-    default uncertainty widths (dist = "calibrated" in a scenario) are derived from it.
+    The fit (calibration/fit.py) runs the model from the 2010 base state to 2019 (the shipped
+    parameters) and to 2015 (<out stem>_2010_2015.toml, the hindcast's) and fits AEEI of fuels and
+    electricity, capacity lifetimes, fuel-switching trends, the steel in-use stock lifetime and
+    activity growth to CEADs CO2 by province, sector and fuel, NBS outputs and CEC electricity, by
+    bounded least squares; the default uncertainty widths (dist = "calibrated" in a scenario) and
+    the model-discrepancy sigmas are derived from it.
     """
     from sim.base_state import FITTED_FILE, read_fitted
 

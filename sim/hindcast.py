@@ -166,7 +166,8 @@ def _simulate(base, history, years, lifetime, aeei, gas, elec, aeei_elec=None, d
     if aeei_elec is not None:
         kw["aeei_elec"] = aeei_elec
     inp = historical_inputs(base, years, np.repeat(growth[None], M, axis=0), lifetime, aeei,
-                            stock_lifetime, phase_out=phase_out_history(years), **kw)
+                            stock_lifetime, phase_out=phase_out_history(years),
+                            floor_int=base.floor_int, **kw)
     out = simulate(inp)
     factor = structure_history(history, years)[None]
     if discrepancy is not None:

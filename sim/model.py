@@ -112,9 +112,21 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         elec_ratio=np.broadcast_to(smp["elec_ratio"], (M,)).astype(float),
         # model discrepancy on each sector's final energy (1 in the base year; 1 everywhere
         # unless the scenario switches it on and the fit gives widths)
+        # times the energy structure of non-metallic minerals (cement + glass composite,
+        # observed 2020-2024, held after; sim.observed_activity.nonmetallic_structure)
         discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
-                                prep.prov_idx, dt, smp[MODEL_DISCREPANCY]),
+                                prep.prov_idx, dt, smp[MODEL_DISCREPANCY])
+        * _structure(prep.provinces, years)[None],
     ))
+
+
+def _structure(provinces, years) -> np.ndarray:
+    """(P,S,T) energy structure factor relative to the base year: 1 except non-metallic minerals."""
+    from sim.observed_activity import nonmetallic_structure
+
+    out = np.ones((len(provinces), len(axes.SECTORS), len(years)))
+    out[:, axes.SECTORS.index("nonmetallic_minerals")] = nonmetallic_structure(provinces, years)
+    return out
 
 
 def _grid_renewable_share(prep: Prepared, grid_tpm: np.ndarray) -> np.ndarray:

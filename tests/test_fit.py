@@ -127,11 +127,17 @@ def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
     res = CliRunner().invoke(main, ["calibrate", "--fit", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "fitted_growth.csv").is_file()
+    for new, committed in ((read_fitted(out), read_fitted()),
+                           (read_fitted(tmp_path / "fitted_2010_2015.toml"), read_fitted(fit.TEST_FILE))):
+        for g, table in committed["parameters"].items():
+            for k, v in table.items():
+                if isinstance(v, dict):
+                    assert new["parameters"][g][k]["value"] == pytest.approx(v["value"], rel=1e-3, abs=1e-6), (g, k)
+        for k, v in committed["discrepancy"]["sigma"].items():
+            assert new["discrepancy"]["sigma"][k] == pytest.approx(v, rel=1e-3, abs=1e-4), k
+    assert read_fitted(fit.TEST_FILE)["meta"]["window"] == [2010, 2015]
+    assert read_fitted()["meta"]["window"] == [2010, 2019]
     new, committed = read_fitted(out), read_fitted()
-    for g, table in committed["parameters"].items():
-        for k, v in table.items():
-            if isinstance(v, dict):
-                assert new["parameters"][g][k]["value"] == pytest.approx(v["value"], rel=1e-3, abs=1e-6), (g, k)
     for name, t in committed["uncertainty"].items():
         for k, v in t.items():
             if not isinstance(v, str):
