@@ -499,7 +499,7 @@ def discrepancy_sigma(result: FitResult) -> dict[str, float]:
 
 # ------------------------------------------------------------------------------------------------
 CALIBRATED_PARAMETERS = ("growth_offset", "heavy_growth_offset", "lifetime_multiplier",
-                         "aeei_multiplier", "stock_lifetime_multiplier")
+                         "aeei_multiplier", "aeei_elec_multiplier", "stock_lifetime_multiplier")
 """Uncertain parameters (sim.uncertainty) whose default width comes from the fit."""
 
 
@@ -544,7 +544,10 @@ def uncertainty_from_fit(result: FitResult, history: History) -> dict[str, dict]
       still evidence where the former widths were guesses.
     """
     out: dict[str, dict] = {}
-    for name, group in (("aeei_multiplier", "aeei"), ("lifetime_multiplier", "lifetime")):
+    pairs = [("aeei_multiplier", "aeei"), ("lifetime_multiplier", "lifetime")]
+    if "aeei_elec" in result.lay.groups:
+        pairs.insert(1, ("aeei_elec_multiplier", "aeei_elec"))
+    for name, group in pairs:
         rel, used = _relative_sd(result, group)
         out[name] = dict(dist="lognormal", median=1.0, sigma=round(rel, 4),
                          evidence=f"median relative sd of the fitted {group} ({len(used)} sectors off bounds: "

@@ -359,11 +359,17 @@ def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path):
     assert np.all(inp.discrepancy[..., 1:] != 1.0)
     # the same members from another chunk: the same draws
     np.testing.assert_array_equal(model.kernel_inputs(prep, 0, 6).discrepancy[2:5], inp.discrepancy)
-    # without the switch (or without fitted widths) there is no discrepancy
+    # without the switch (or without fitted widths) there is no discrepancy: what remains is the
+    # observed energy structure of non-metallic minerals (1 in every other sector, 1 in 2019)
+    structure = model._structure(prep.provinces, prep.years)[None]
+    k = axes.SECTORS.index("nonmetallic_minerals")
+    assert np.all(np.delete(structure, k, axis=2) == 1.0) and np.all(structure[..., 0] == 1.0)
     off = model.prepare(_scenario(tmp_path, ""), base=replace(base, discrepancy_sigma=sigma))
-    np.testing.assert_array_equal(model.kernel_inputs(off, 0, 3).discrepancy, 1.0)
+    np.testing.assert_array_equal(model.kernel_inputs(off, 0, 3).discrepancy,
+                                  np.broadcast_to(structure, (3,) + structure.shape[1:]))
     nosig = model.prepare(sc, base=replace(base, discrepancy_sigma=np.zeros_like(sigma)))
-    np.testing.assert_array_equal(model.kernel_inputs(nosig, 0, 3).discrepancy, 1.0)
+    np.testing.assert_array_equal(model.kernel_inputs(nosig, 0, 3).discrepancy,
+                                  np.broadcast_to(structure, (3,) + structure.shape[1:]))
 
 
 def test_model_discrepancy_takes_only_calibrated(tmp_path):
