@@ -116,16 +116,31 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         # observed 2020-2024, held after; sim.observed_activity.nonmetallic_structure)
         discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
                                 prep.prov_idx, dt, smp[MODEL_DISCREPANCY])
-        * _structure(prep.provinces, years)[None],
+        * _structure(prep.provinces, years, prep.scenario)[None],
     ))
 
 
-def _structure(provinces, years) -> np.ndarray:
-    """(P,S,T) energy structure factor relative to the base year: 1 except non-metallic minerals."""
+def _structure(provinces, years, scenario=None) -> np.ndarray:
+    """(P,S,T) energy structure factor relative to the base year: 1 except non-metallic minerals,
+    whose observed 2020-2024 factor goes with the observed activity: where the scenario's own
+    growth points for the sector replace the observed history (from their first year on,
+    sim.growth), the factor is held at its value of the year before."""
     from sim.observed_activity import nonmetallic_structure
 
+    k = axes.SECTORS.index("nonmetallic_minerals")
+    f = nonmetallic_structure(provinces, years)
+    yrs = np.asarray(years)
+    if scenario is not None:
+        g = scenario.growth
+        for i, p in enumerate(provinces):
+            own = [t for t in (g.sector.get(axes.SECTORS[k]), g.province_sector.get((p, axes.SECTORS[k])))
+                   if t is not None and t.points]
+            if own:
+                first = min(t.points[0][0] for t in own)
+                held = yrs >= first
+                f[i, held] = f[i, max(int(np.argmax(held)) - 1, 0)] if held.any() else f[i, held]
     out = np.ones((len(provinces), len(axes.SECTORS), len(years)))
-    out[:, axes.SECTORS.index("nonmetallic_minerals")] = nonmetallic_structure(provinces, years)
+    out[:, k] = f
     return out
 
 

@@ -361,7 +361,7 @@ def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path):
     np.testing.assert_array_equal(model.kernel_inputs(prep, 0, 6).discrepancy[2:5], inp.discrepancy)
     # without the switch (or without fitted widths) there is no discrepancy: what remains is the
     # observed energy structure of non-metallic minerals (1 in every other sector, 1 in 2019)
-    structure = model._structure(prep.provinces, prep.years)[None]
+    structure = model._structure(prep.provinces, prep.years, prep.scenario)[None]
     k = axes.SECTORS.index("nonmetallic_minerals")
     assert np.all(np.delete(structure, k, axis=2) == 1.0) and np.all(structure[..., 0] == 1.0)
     off = model.prepare(_scenario(tmp_path, ""), base=replace(base, discrepancy_sigma=sigma))
