@@ -53,8 +53,9 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
   loop has no branch on the carrier.
 - The model discrepancy (step 8) multiplies the fossil energy of each route once, before the
   fuel switches, and the other carriers' Σ_r prod_r · int_c once per carrier, not every
-  route's every carrier. With the floors and the discrepancy the kernel measured 0.98–1.23x
-  the time of the kernel before them (tests/bench/README.md).
+  route's every carrier. With the floors and the discrepancy the kernel takes about 1.1x the
+  time of the kernel before them (medians of per-round ratios 1.07–1.24 over five runs on a
+  loaded machine, tests/bench/README.md).
 - Steps 8–10 keep the fuel switches in scalars and sum final energy per carrier in a scalar (no
   (C,) scratch array: its mixed vector and scalar accesses stalled on store-to-load forwarding;
   steps 8–10 were a third of the run time); one reciprocal per route in the intensity co-flow
