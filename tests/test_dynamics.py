@@ -153,7 +153,10 @@ def test_check_rejects_floor_above_new_int0():
 # ================================================================================================
 def assert_groups_at_or_above_floor(production, final_energy, floor_int, what=""):
     """production (M,P,S,R,T), final_energy (M,P,S,C,T), floor_int (P,S,R,C): for every
-    carrier group g, Σ_{c∈g} E[m,p,s,c,t] ≥ Σ_r production[m,p,s,r,t] · Σ_{c∈g} floor[p,s,r,c]."""
+    carrier group g, Σ_{c∈g} E[m,p,s,c,t] ≥ Σ_r production[m,p,s,r,t] · Σ_{c∈g} floor[p,s,r,c].
+    Returns the smallest ratio energy / (production · floor) over every group and cell with a
+    floor (how close the floor came)."""
+    closest = np.inf
     for group, cm in GROUPS.items():
         energy = final_energy[:, :, :, cm].sum(axis=3)  # (M,P,S,T)
         floor = np.einsum("mpsrt,psr->mpst", production, floor_int[..., cm].sum(axis=3))
@@ -161,8 +164,10 @@ def assert_groups_at_or_above_floor(production, final_energy, floor_int, what=""
         bad = slack < -1e-12 * np.maximum(1.0, floor)
         assert not bad.any(), (f"{what} {group}: energy below production x floor at "
                                f"{np.argwhere(bad)[:5].tolist()}: {energy[bad][:3]} < {floor[bad][:3]}")
-        # and the bound is not vacuous: somewhere the energy has come close to the floor
-    return slack
+        has = floor > 0
+        if has.any():
+            closest = min(closest, float((energy[has] / floor[has]).min()))
+    return closest
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -183,7 +188,9 @@ def test_random_kernel_inputs_to_2060_never_go_below_the_floor(seed, P, S, K, N)
                   aeei_elec=rng.uniform(0.0, 0.5, inp.aeei_elec.shape),
                   retrofit=rng.uniform(0.0, 1.0, inp.retrofit.shape))
     out = simulate(inp)
-    assert_groups_at_or_above_floor(out.production, out.final_energy, inp.floor_int, "kernel")
+    closest = assert_groups_at_or_above_floor(out.production, out.final_energy, inp.floor_int,
+                                              "kernel")
+    assert closest >= 1.0 - 1e-12
 
 
 def test_floor_check_can_fail():
@@ -250,9 +257,10 @@ def test_random_scenarios_to_2060_never_go_below_the_floor(tmp_path, index):
     carriers = list(ds["carrier"].values)
     assert carriers == list(axes.CARRIERS)
     floor = base.floor_int[prep.prov_idx]
-    slack = assert_groups_at_or_above_floor(np.nan_to_num(prod), np.nan_to_num(fe), floor,
-                                            f"scenario {values}")
-    assert slack.shape[-1] == 2060 - axes.BASE_YEAR + 1
+    assert prod.shape[-1] == 2060 - axes.BASE_YEAR + 1
+    closest = assert_groups_at_or_above_floor(np.nan_to_num(prod), np.nan_to_num(fe), floor,
+                                              f"scenario {values}")
+    assert closest < 1.05  # the bound is not vacuous: some group comes within 5 % of its floor
 
 
 # ================================================================================================
