@@ -47,7 +47,10 @@ OUTPUT_SERIES = {  # series name -> NBS provincial product
     "crude_steel_mt": "Crude Steel",
     "cement_mt": "Cement",
     "nonferrous_ten_kinds_mt": "Ten Kinds of Non-ferrous Metals",
+    "plain_glass_mcases": "Plain Glass",
 }
+OUTPUT_UNITS = {"plain_glass_mcases": ("million weighted cases", 1e-6)}
+"""Series not in 10000 t: (unit, factor from the NBS unit); the others are Mt = 10000 t x 0.01."""
 FOSSIL = [build.iC[c] for c in axes.FOSSIL_CARRIERS]
 
 PROVENANCE: list[dict] = []
@@ -104,12 +107,13 @@ def outputs(data: Path) -> pd.DataFrame:
     for series, product in OUTPUT_SERIES.items():
         t = nb[(nb["product"] == product) & nb.year.isin(YEARS)].pivot_table(
             index="province", columns="year", values="annual", dropna=False)
+        unit, factor = OUTPUT_UNITS.get(series, ("Mt", 0.01))
         for p in build.PROV:
             for y in YEARS:
                 v = t.loc[p, y] if p in t.index and y in t.columns else np.nan
-                rows.append((y, p, series, v * 0.01 if np.isfinite(v) else np.nan, "Mt"))
+                rows.append((y, p, series, v * factor if np.isfinite(v) else np.nan, unit))
     prov("nbs_outputs", "Mt", "activity.csv", "nbs/nbs_province_industrial_output_annual.csv products "
-         + ", ".join(f"'{v}'" for v in OUTPUT_SERIES.values()), "10000 t x 0.01, as reported (provincial monthly series, "
+         + ", ".join(f"'{v}'" for v in OUTPUT_SERIES.values()), "10000 t x 0.01 (plain glass: weighted cases x 1e-6, million weighted cases), as reported (provincial monthly series, "
          "not revised; empty where NBS gives no value)", "")
     return pd.DataFrame(rows, columns=["year", "province", "series", "value", "unit"])
 

@@ -59,17 +59,19 @@ _RANGES = {
 _OTHER_RULES = ("sums to 1 over r", "0 or 1", "index into s", "index into r")
 
 
-def _declare(group: str, dims: str, unit: str, rule: str = "finite", kind: str = "float"):
+def _declare(group: str, dims: str, unit: str, rule: str = "finite", kind: str = "float",
+             at_most: str | None = None):
     """One field of SPEC's tables. ``dims``: SPEC's index letters in axis order ("" = scalar);
     ``rule``: the valid range; ``kind``: "float" (float64 array), "int" (int64 array) or
-    "scalar" (a float)."""
+    "scalar" (a float); ``at_most``: another field of the same shape that bounds this one
+    element-wise from above (SPEC's "≤ new_int0")."""
     assert rule in _RANGES or rule in _OTHER_RULES, rule
     return field(metadata={"group": group, "dims": dims, "unit": unit, "rule": rule,
-                           "kind": kind})
+                           "kind": kind, "at_most": at_most})
 
 
-def _base(dims, unit, rule="finite", kind="float"):
-    return _declare("base", dims, unit, rule, kind)
+def _base(dims, unit, rule="finite", kind="float", at_most=None):
+    return _declare("base", dims, unit, rule, kind, at_most)
 
 
 def _lever(dims, unit, rule):
@@ -94,6 +96,8 @@ class KernelInputs:
     base_share: np.ndarray = _base("PSR", "1", "sums to 1 over r")
     int0: np.ndarray = _base("PSRC", "PJ per activity unit", ">= 0")
     new_int0: np.ndarray = _base("PSRC", "PJ per activity unit", ">= 0")
+    # the floor the best-available intensity approaches (SPEC step 5), 0 <= floor_int <= new_int0
+    floor_int: np.ndarray = _base("PSRC", "PJ per activity unit", ">= 0", at_most="new_int0")
     va_per_unit: np.ndarray = _base("PS", "1e9 CNY per activity unit", ">= 0")
     ef: np.ndarray = _base("PSC", "Mt CO2 / PJ", ">= 0")
     process_ef: np.ndarray = _base("PSR", "Mt CO2 per activity unit", ">= 0")
@@ -120,11 +124,13 @@ class KernelInputs:
     # ---- uncertain, one row per member (M) ------------------------------------------------------
     growth: np.ndarray = _uncertain("MPST", "yr-1")
     lifetime: np.ndarray = _uncertain("MS", "yr", "> 0")
-    aeei: np.ndarray = _uncertain("MS", "yr-1", "[0, 1]")
+    aeei: np.ndarray = _uncertain("MS", "yr-1", "[0, 1]")  # every carrier but electricity
+    aeei_elec: np.ndarray = _uncertain("MS", "yr-1", "[0, 1]")  # the electricity carrier
     grid_ef: np.ndarray = _uncertain("MPT", "Mt CO2 / PJ", ">= 0")
     collection: np.ndarray = _uncertain("MNT", "1", "[0, 1]")
     stock_lifetime: np.ndarray = _uncertain("MN", "yr", "> 0")
     elec_ratio: np.ndarray = _uncertain("M", "PJ / PJ", ">= 0")
+    discrepancy: np.ndarray = _uncertain("MPST", "1", "> 0")  # model discrepancy (SPEC step 8)
 
     @property
     def shape(self) -> dict[str, int]:
@@ -302,7 +308,8 @@ def check_inputs(inp: KernelInputs) -> tuple[tuple, dict[str, int]]:
     field, :data:`LETTER_SOURCES`), the sizes SPEC fixes (R = 3, C = 7, S ≥ 1, K ≥ 1), integer fields
     integral, and every value in its declared range: finite, ``util`` in (0, 1], ``base_share``
     summing to 1 over r, lifetimes > 0, shares and levers in [0, 1], ``replacement_ratio`` ≥ 0 or
-    +inf, ``substitutable`` 0/1, ``metal_sector`` / ``metal_route`` in range.
+    +inf, ``substitutable`` 0/1, ``metal_sector`` / ``metal_route`` in range, ``discrepancy``
+    > 0 and finite, and ``floor_int`` ≤ ``new_int0`` element-wise (``at_most``).
 
     Returns ``((base, levers, uncertain), sizes)``: the three named tuples of float64 / int64
     C-contiguous arrays (and floats) and the sizes {letter: size}. Raises ValueError naming the
@@ -318,11 +325,21 @@ def check_inputs(inp: KernelInputs) -> tuple[tuple, dict[str, int]]:
             _fail("KernelInputs", sizes[letter][1], f"{letter} >= {least}",
                   f"{letter} = {sizes[letter][0]}")
     groups = {g: [] for g in _INPUT_TUPLES}
+    checked = {}
     for name, meta in _INPUT_META:
         a = _as_kernel_array(name, meta["kind"], getattr(inp, name))
         _check_shape("KernelInputs", name, meta["dims"], np.shape(a), sizes)
         _check_values(name, meta["rule"], np.asarray(a), sizes)
         groups[meta["group"]].append(a)
+        checked[name] = a
+    for name, meta in _INPUT_META:
+        if meta["at_most"] is not None:
+            bound = meta["at_most"]
+            a, hi = checked[name], checked[bound]
+            bad = a > hi  # both already checked finite, same shape (same index letters)
+            if bad.any():
+                _fail("KernelInputs", name, f"values <= {bound} element-wise",
+                      f"{_first_bad(a, bad)}; {bound} there is {hi[bad][0].item()!r}")
     tuples = tuple(cls(*groups[g]) for g, cls in _INPUT_TUPLES.items())
     return tuples, {letter: size for letter, (size, _) in sizes.items()}
 

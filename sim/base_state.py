@@ -7,7 +7,12 @@ every number's source is in calibration/base_2019/provenance.csv.
 The dynamic parameters that one base year cannot pin down (capacity lifetimes, AEEI, the steel
 in-use stock lifetime, the autonomous fuel-switching trends) come from the fit of 2010-2015
 (calibration/fitted.toml, written by `sim calibrate --fit`) when that file exists, else from the
-nominal values of calibration/assumptions.toml (``fitted=False`` forces these). The earlier base
+nominal values of calibration/assumptions.toml (``fitted=False`` forces these). The electricity
+rate ``aeei_elec`` is fitted when fitted.toml has ``[parameters.aeei_elec]``, else it is the
+assumptions.toml nominal (``[sectors.aeei_elec]``, else ``[sectors.aeei]``). The floor the
+best-available intensity approaches (``floor_int``) is built from calibration/floors.csv
+(:func:`floor_intensity`); the model-discrepancy widths (``discrepancy_sigma``) come from
+fitted.toml ``[discrepancy] sigma`` (0, no discrepancy, when absent). The earlier base
 states used by the fit and the hindcast load with ``load_base_state(2010)`` / ``(2015)``.
 """
 
@@ -26,6 +31,9 @@ from sim import axes
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 BASE_DIR = CALIBRATION_DIR / "base_2019"
 FITTED_FILE = CALIBRATION_DIR / "fitted.toml"
+FLOORS_FILE = CALIBRATION_DIR / "floors.csv"
+FLOOR_GROUPS = ("fuel", "electricity")
+"""Carrier groups of calibration/floors.csv: 'electricity', and 'fuel' = every other carrier."""
 GDP_YEARS = tuple(range(axes.BASE_YEAR + 1, axes.END_YEAR + 1))
 
 
@@ -44,6 +52,7 @@ class BaseState:
     base_share: np.ndarray           # (P,S,R) 1
     int0: np.ndarray                 # (P,S,R,C) PJ per activity unit
     new_int0: np.ndarray             # (P,S,R,C) PJ per activity unit
+    floor_int: np.ndarray            # (P,S,R,C) PJ per activity unit, 0 <= floor_int <= new_int0
     va_per_unit: np.ndarray          # (P,S) 1e9 CNY per activity unit
     value_added0: np.ndarray         # (P,S) 1e9 CNY
     ef: np.ndarray                   # (P,S,C) Mt CO2/PJ
@@ -60,7 +69,8 @@ class BaseState:
     metal_sector: np.ndarray         # (N,) int
     metal_route: np.ndarray          # (N,) int
     lifetime: np.ndarray             # (S,) yr
-    aeei: np.ndarray                 # (S,) yr-1
+    aeei: np.ndarray                 # (S,) yr-1, decline of the gap to the floor, fuel carriers
+    aeei_elec: np.ndarray            # (S,) yr-1, the same for electricity
     grid_ef0: np.ndarray             # (P,) t CO2/MWh
     grid_renewable_share0: np.ndarray  # (P,) 1
     gdp_growth: np.ndarray           # (P,Y) yr-1
@@ -79,6 +89,8 @@ class BaseState:
     scrap_supply_target: np.ndarray = field(    # (N,) Mt base-year scrap supply the stock profile meets
         default_factory=lambda: np.zeros(len(axes.METALS)))
     parameter_source: str = "assumptions.toml"  # where lifetime, aeei, stock_lifetime, trends come from
+    discrepancy_sigma: np.ndarray = field(      # (S,) yr^-1/2 model-discrepancy sigma (fitted.toml)
+        default_factory=lambda: np.zeros(len(axes.SECTORS)))
 
 
 def stock_age_profile(last_share: float, K: int) -> tuple[np.ndarray, float]:
@@ -146,6 +158,48 @@ def fitted_vector(doc: dict, group: str, names: tuple[str, ...]) -> np.ndarray:
     """Values of ``[parameters.<group>]`` in the order of ``names``."""
     tab = doc["parameters"][group]
     return np.array([float(tab[n]["value"]) for n in names])
+
+
+def floor_intensity(new_int0: np.ndarray, path: Path = FLOORS_FILE) -> np.ndarray:
+    """The floor of the best-available intensity (P,S,R,C) [PJ per activity unit] from the floors
+    table (calibration/floors.csv: sector, route, carrier_group, floor, ...).
+
+    Per province, route and carrier group g ('electricity'; 'fuel' = every other carrier):
+    ``floor_c = new_int0_c · min(1, F_g / Σ_{c' ∈ g} new_int0_c')`` (0 where the group's
+    new_int0 sum is 0): the group's best-available intensity falls to the benchmark F_g keeping
+    its carrier mix, and a province already at or below the benchmark does not improve further
+    in that group (calibration/README.md "Efficiency floors"). A (sector, route, group) without a
+    row gets floor 0 (no floor: the old exponential decay). Works for every base year (one table).
+    """
+    P, S, R, C = new_int0.shape
+    si = {s: i for i, s in enumerate(axes.SECTORS)}
+    elec = np.array([c == "electricity" for c in axes.CARRIERS])
+    members = {"electricity": elec, "fuel": ~elec}
+    bench = np.zeros((S, R, len(FLOOR_GROUPS)))  # F_g
+    have = np.zeros((S, R, len(FLOOR_GROUPS)), dtype=bool)
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            s = si[row["sector"]]
+            r = axes.route_index(row["sector"], row["route"])
+            g = FLOOR_GROUPS.index(row["carrier_group"])
+            bench[s, r, g] = float(row["floor"])
+            have[s, r, g] = True
+    floor = np.zeros((P, S, R, C))
+    for g, name in enumerate(FLOOR_GROUPS):
+        cm = members[name]
+        total = new_int0[..., cm].sum(axis=-1)  # (P,S,R) Σ_{c ∈ g} new_int0_c
+        ratio = np.where(total > 0.0, bench[None, :, :, g] / np.where(total > 0.0, total, 1.0),
+                         0.0)
+        ratio = np.where(have[None, :, :, g], np.minimum(1.0, ratio), 0.0)
+        floor[..., cm] = new_int0[..., cm] * ratio[..., None]
+    # exact bound (the product can round a hair above new_int0 when the ratio is 1)
+    return np.minimum(floor, new_int0)
+
+
+def fitted_sector_table(doc: dict | None, table: str, key: str) -> np.ndarray:
+    """(S,) values of ``doc[table][key]`` = {sector: value} (fitted.toml), 0 where absent."""
+    tab = ((doc or {}).get(table) or {}).get(key) or {}
+    return np.array([float(tab.get(s, 0.0)) for s in axes.SECTORS])
 
 
 def _idx():
@@ -238,6 +292,9 @@ def load_base_state(year: int = axes.BASE_YEAR, fitted: bool = True) -> BaseStat
         A["routes"]["nonmetallic_minerals"]["capture_rate"]["value"]
     lifetime = np.array([float(A["sectors"]["lifetime"][s]) for s in axes.SECTORS])
     aeei = np.array([float(A["sectors"]["aeei"][s]) for s in axes.SECTORS])
+    # electricity: its own nominal when assumptions.toml has [sectors.aeei_elec], else aeei's
+    aeei_elec = np.array([float(A["sectors"].get("aeei_elec", A["sectors"]["aeei"])[s])
+                          for s in axes.SECTORS])
     metal_sector = np.array([si[axes.METAL_FEEDSTOCK[m][0]] for m in axes.METALS], dtype=np.int64)
     metal_route = np.array([axes.route_index(*axes.METAL_FEEDSTOCK[m]) for m in axes.METALS], dtype=np.int64)
     stock_lifetime = np.array([mp[(m, "stock_lifetime")] for m in axes.METALS])
@@ -251,6 +308,8 @@ def load_base_state(year: int = axes.BASE_YEAR, fitted: bool = True) -> BaseStat
     if doc is not None:
         lifetime = fitted_vector(doc, "lifetime", axes.SECTORS)
         aeei = fitted_vector(doc, "aeei", axes.SECTORS)
+        if "aeei_elec" in doc["parameters"]:  # else the assumptions.toml nominal above
+            aeei_elec = fitted_vector(doc, "aeei_elec", axes.SECTORS)
         gas_trend = fitted_vector(doc, "coal_to_gas_trend", axes.SECTORS)
         elec_trend = fitted_vector(doc, "electrification_trend", axes.SECTORS)
         for n, m in enumerate(axes.METALS):
@@ -263,6 +322,8 @@ def load_base_state(year: int = axes.BASE_YEAR, fitted: bool = True) -> BaseStat
 
     arrays = dict(
         cap0=cap0, util=util, production0=prod, base_share=share, int0=int0, new_int0=new_int0,
+        floor_int=floor_intensity(new_int0), aeei_elec=aeei_elec,
+        discrepancy_sigma=fitted_sector_table(doc, "discrepancy", "sigma"),
         va_per_unit=vpu, value_added0=va, ef=ef, process_ef=pef, route_capture=route_capture,
         stock0=stock0, scrap_per_unit=spu,
         prompt_scrap=prompt,

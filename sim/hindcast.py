@@ -3,9 +3,15 @@
 From the 2015 base state (calibration/base_2015, built exactly as the 2019 one) the kernel steps
 to 2019 driven by the *observed* activity of 2016-2019 (NBS crude steel, cement and ten non-ferrous
 metals by province; the real value-added index for the other sectors; ``sim.historical_run.
-observed_growth``), with the dynamic parameters of the 2010-2015 fit (calibration/fitted.toml) and
-no policy levers. Modelled CO2 (direct fossil + process, Mt CO2) by province and sector in 2019 is
+observed_growth``), with the dynamic parameters of the 2010-2015 fit
+(calibration/fitted_2010_2015.toml: data after 2015 have not been used), the history terms of the
+fit (closure programmes as phase_out lever, the energy structure of non-metallic minerals) and no
+policy levers. Modelled CO2 (direct fossil + process, Mt CO2) by province and sector in 2019 is
 compared with CEADs 2019.
+
+:func:`run` is the central (fitted-value) member; :func:`ensemble` samples the 2010-2015 fit's
+parameter uncertainty and its model discrepancy and reports the coverage of the 5-95 % band
+(:class:`Coverage`).
 
 Reported (:class:`Hindcast`):
 
@@ -27,11 +33,15 @@ steel, non-metallic minerals and chemicals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from sim import axes
+from sim.base_state import CALIBRATION_DIR
+
+PARAMETER_FILE = CALIBRATION_DIR / "fitted_2010_2015.toml"
+"""The 2010-2015 fit (calibration/fit.py): the only parameters the hindcast may use."""
 
 START, END = 2015, 2019
 MIN_CO2 = 0.1
@@ -109,33 +119,239 @@ def _median(x: np.ndarray) -> float:
     return float(np.median(x)) if x.size else float("nan")
 
 
-def run(fitted: bool = True) -> Hindcast:
-    """Run the hindcast (one deterministic member; about a second after compilation)."""
-    from kernels.stock_flow import simulate
-    from sim.base_state import load_base_state
-    from sim.historical_run import co2_by_carrier, historical_inputs, load_history, observed_growth
+def base_state(fitted: bool = True, doc: dict | None = None):
+    """The 2015 base state with the dynamic parameters of the 2010-2015 fit (``doc``, default
+    :data:`PARAMETER_FILE`) or, ``fitted=False``, the nominal ones of assumptions.toml."""
+    from sim.base_state import fitted_vector, load_base_state, read_fitted, resolve_stock_profile
 
-    base = load_base_state(START, fitted=fitted)
+    base = load_base_state(START, fitted=False)
+    if not fitted:
+        return base
+    doc = doc or read_fitted(PARAMETER_FILE)
+    if doc is None:
+        raise FileNotFoundError(f"{PARAMETER_FILE} missing: run sim calibrate --fit")
+    par = doc["parameters"]
+    kw = dict(lifetime=fitted_vector(doc, "lifetime", axes.SECTORS),
+              aeei=fitted_vector(doc, "aeei", axes.SECTORS),
+              coal_to_gas_trend=fitted_vector(doc, "coal_to_gas_trend", axes.SECTORS),
+              electrification_trend=fitted_vector(doc, "electrification_trend", axes.SECTORS))
+    if "aeei_elec" in par and hasattr(base, "aeei_elec"):
+        kw["aeei_elec"] = fitted_vector(doc, "aeei_elec", axes.SECTORS)
+    stock_lifetime, stock0 = base.stock_lifetime.copy(), base.stock0
+    for n, m in enumerate(axes.METALS):
+        if m in par["stock_lifetime"]:
+            stock_lifetime[n] = float(par["stock_lifetime"][m]["value"])
+            out = base.production0[:, base.metal_sector[n]].sum()
+            stock0 = resolve_stock_profile(stock0, n, stock_lifetime[n], float(base.scrap_supply_target[n]),
+                                           float(base.collection[n]), float(base.prompt_scrap[n]), out)
+    w = doc["meta"]["window"]
+    return replace(base, stock_lifetime=stock_lifetime, stock0=stock0,
+                   parameter_source=f"{PARAMETER_FILE.name} ({w[0]}-{w[1]} fit of {doc['meta']['created']})",
+                   **kw)
+
+
+def _simulate(base, history, years, lifetime, aeei, gas, elec, aeei_elec=None, discrepancy=None):
+    """Historical run of members with parameter rows (M,S); returns (CO2 (M,P,S,T) Mt, final
+    energy (M,P,S,C,T) PJ, value added (M,P,S,T)). The structure factor and the discrepancy
+    (M,P,S,T) scale the final energy before the fuel switches, as the kernel's discrepancy input
+    does (linear steps, so applying them after the kernel is exact)."""
+    from kernels.stock_flow import simulate
+    from sim.historical_run import (co2_by_carrier, historical_inputs, observed_growth,
+                                    phase_out_history, structure_history, switch_fuels)
+
+    M = lifetime.shape[0]
+    growth, _ = observed_growth(history, years)
+    stock_lifetime = np.repeat(base.stock_lifetime[None], M, axis=0)
+    kw = {}
+    if aeei_elec is not None:
+        kw["aeei_elec"] = aeei_elec
+    inp = historical_inputs(base, years, np.repeat(growth[None], M, axis=0), lifetime, aeei,
+                            stock_lifetime, phase_out=phase_out_history(years),
+                            floor_int=base.floor_int, **kw)
+    out = simulate(inp)
+    factor = structure_history(history, years)[None]
+    if discrepancy is not None:
+        factor = factor * discrepancy
+    fe = switch_fuels(out.final_energy * factor[:, :, :, None, :], gas, elec, years)
+    co2 = co2_by_carrier(fe, base.ef, out.co2_process).sum(axis=3)  # (M,P,S,T)
+    return co2, fe, out.value_added
+
+
+def _observed(history):
+    covered = np.isfinite(history.co2[history.index(END)]).all(-1)
+    observed = np.where(covered, np.nansum(history.co2[history.index(END)], axis=-1), np.nan)
+    observed_start = np.where(covered, np.nansum(history.co2[history.index(START)], axis=-1), np.nan)
+    return covered, observed, observed_start
+
+
+def run(fitted: bool = True) -> Hindcast:
+    """Run the hindcast (the central member; about a second after compilation)."""
+    from sim.historical_run import load_history
+
+    base = base_state(fitted)
     history = load_history()
     years = tuple(range(START, END + 1))
-    growth, _ = observed_growth(history, years)
-    inp = historical_inputs(base, years, growth[None], base.lifetime[None], base.aeei[None],
-                            base.stock_lifetime[None], with_trends=True)
-    out = simulate(inp)
-    co2 = co2_by_carrier(out.final_energy, base.ef, out.co2_process)[0].sum(axis=2)  # (P,S,T)
-    observed = np.nansum(history.co2[history.index(END)], axis=-1)
-    observed_start = np.nansum(history.co2[history.index(START)], axis=-1)
-    covered = np.isfinite(history.co2[history.index(END)]).all(-1)
-    observed = np.where(covered, observed, np.nan)
-    observed_start = np.where(covered, observed_start, np.nan)
-    model = co2[..., -1]
+    one = lambda v: np.asarray(v, dtype=float)[None]  # noqa: E731
+    co2, fe, va = _simulate(base, history, years, one(base.lifetime), one(base.aeei),
+                            one(base.coal_to_gas_trend), one(base.electrification_trend),
+                            aeei_elec=one(base.aeei_elec) if hasattr(base, "aeei_elec") else None)
+    covered, observed, observed_start = _observed(history)
+    model = co2[0][..., -1]
     national = float(model[covered].sum() / observed[covered].sum() - 1)
-    energy = out.final_energy[0].sum(axis=(0, 1, 2))  # (T,) PJ, all provinces, sectors, carriers
-    va = out.value_added[0].sum(axis=(0, 1))           # (T,) 1e9 CNY (2019 prices)
-    intensity = energy / va
+    energy = fe[0].sum(axis=(0, 1, 2))  # (T,) PJ, all provinces, sectors, carriers
+    intensity = energy / va[0].sum(axis=(0, 1))  # per 1e9 CNY (2019 prices)
     return Hindcast(model=model, observed=observed, observed_start=observed_start,
                     national_error=national, intensity_change=float(intensity[-1] / intensity[0] - 1),
                     parameter_source=base.parameter_source)
+
+
+# ------------------------------------------------------------------------------------------------
+MIN_CO2_COVERAGE = 1.0
+"""Mt CO2: province x sector cells of CEADs 2019 in the CO2 coverage (issue #12 §5)."""
+BAND = (5.0, 95.0)
+COVERAGE_GOALS = {"co2": (0.80, 0.95), "electricity": (0.70, 0.95)}
+ELECTRICITY_EXCLUDED = {"nonferrous": "CEC counts aluminium smelters' captive power from 2016 (series "
+                                      "break; the 2015 base state is on the old basis)"}
+GROUPS = ("aeei", "aeei_elec", "lifetime", "coal_to_gas_trend", "electrification_trend")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Result of :func:`ensemble`: the 5-95 % band of the ensemble against the observations."""
+
+    members: int
+    co2_band: np.ndarray        # (2,P,S) Mt CO2 2019, 5th and 95th percentile
+    co2_median: np.ndarray      # (P,S)
+    observed: np.ndarray        # (P,S) CEADs 2019 (NaN where not covered)
+    elec_band: np.ndarray       # (2,Y,S) TWh national, 2016-2019
+    elec_median: np.ndarray     # (Y,S)
+    elec_observed: np.ndarray   # (Y,S) CEC
+    sigma: dict                 # discrepancy sigma per sector used [yr^-1/2]
+    parameter_source: str
+
+    @property
+    def co2_cells(self) -> np.ndarray:
+        return np.isfinite(self.observed) & (np.nan_to_num(self.observed) > MIN_CO2_COVERAGE)
+
+    @property
+    def co2_inside(self) -> np.ndarray:
+        o = np.nan_to_num(self.observed)
+        return (o >= self.co2_band[0]) & (o <= self.co2_band[1])
+
+    @property
+    def elec_cells(self) -> np.ndarray:
+        keep = np.array([s not in ELECTRICITY_EXCLUDED for s in axes.SECTORS])
+        return np.broadcast_to(keep[None], self.elec_observed.shape)
+
+    @property
+    def elec_inside(self) -> np.ndarray:
+        return (self.elec_observed >= self.elec_band[0]) & (self.elec_observed <= self.elec_band[1])
+
+    @property
+    def co2_coverage(self) -> float:
+        return float(self.co2_inside[self.co2_cells].mean())
+
+    @property
+    def elec_coverage(self) -> float:
+        return float(self.elec_inside[self.elec_cells].mean())
+
+    def co2_coverage_by_sector(self) -> dict[str, tuple[float, int]]:
+        out = {}
+        for s, name in enumerate(axes.SECTORS):
+            k = self.co2_cells[:, s]
+            out[name] = (float(self.co2_inside[k, s].mean()) if k.any() else float("nan"), int(k.sum()))
+        return out
+
+
+def sample_parameters(doc: dict, members: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """(M,S) rows of the fitted groups: value + sd x N(0,1), clipped to the bounds (independent
+    normals: the file keeps the standard deviations, not the covariances). Member 0 is the fit."""
+    out = {}
+    for g in GROUPS:
+        if g not in doc["parameters"]:
+            continue
+        tab = doc["parameters"][g]
+        v = np.array([tab[s]["value"] for s in axes.SECTORS])
+        sd = np.array([tab[s]["sd"] for s in axes.SECTORS])
+        lo = np.array([tab[s]["bounds"][0] for s in axes.SECTORS])
+        hi = np.array([tab[s]["bounds"][1] for s in axes.SECTORS])
+        x = v[None] + sd[None] * rng.standard_normal((members, len(v)))
+        x[0] = v
+        out[g] = np.clip(x, lo, hi)
+    return out
+
+
+def discrepancy_factor(sigma: np.ndarray, years, members: int, seed: int, provinces: int) -> np.ndarray:
+    """(M,P,S,T) exp(sigma_s sqrt(t) z[m,p,s]), z ~ N(0,1) from numpy.random.Generator keyed on
+    (seed, member) as DYNAMICS.md prescribes; 1 at t = 0; member 0 is 1 (the central member)."""
+    T = len(years)
+    z = np.stack([np.random.default_rng([seed, m]).standard_normal((provinces, len(sigma)))
+                  for m in range(members)])
+    z[0] = 0.0
+    return np.exp(sigma[None, None, :, None] * np.sqrt(np.arange(T))[None, None, None, :] * z[..., None])
+
+
+def ensemble(members: int = 300, seed: int = 2015, doc: dict | None = None) -> Coverage:
+    """The out-of-sample ensemble 2015 -> 2019: parameters sampled from the 2010-2015 fit
+    (:func:`sample_parameters`), model discrepancy with that fit's sigma per sector
+    (``[discrepancy] sigma`` of :data:`PARAMETER_FILE`, estimated from 2010-2015 residuals only),
+    observed 2016-2019 activity; the band's coverage of CEADs CO2 2019 and CEC electricity
+    2016-2019."""
+    from sim.base_state import read_fitted
+    from sim.historical_run import load_history
+    from sim.units import PJ_PER_TWH
+
+    from kernels.arrays import ELECTRICITY
+
+    doc = doc or read_fitted(PARAMETER_FILE)
+    base = base_state(True, doc)
+    history = load_history()
+    years = tuple(range(START, END + 1))
+    rng = np.random.default_rng(seed)
+    par = sample_parameters(doc, members, rng)
+    sig = doc.get("discrepancy", {}).get("sigma", {})
+    sigma = np.array([float(sig.get(s, 0.0)) for s in axes.SECTORS])
+    disc = discrepancy_factor(sigma, years, members, seed, len(axes.PROVINCES))
+    co2, fe, _ = _simulate(base, history, years, par["lifetime"], par["aeei"], par["coal_to_gas_trend"],
+                           par["electrification_trend"],
+                           aeei_elec=par.get("aeei_elec") if hasattr(base, "aeei_elec") else None,
+                           discrepancy=disc)
+    _, observed, _ = _observed(history)
+    c19 = co2[..., -1]
+    elec = fe[:, :, :, ELECTRICITY, 1:].sum(axis=1) / PJ_PER_TWH  # (M,S,Y)
+    elec = np.moveaxis(elec, -1, 1)                                # (M,Y,S)
+    obs_e = history.electricity[[history.index(y) for y in years[1:]]]
+    return Coverage(members=members, co2_band=np.percentile(c19, BAND, axis=0),
+                    co2_median=np.median(c19, axis=0), observed=observed,
+                    elec_band=np.percentile(elec, BAND, axis=0), elec_median=np.median(elec, axis=0),
+                    elec_observed=obs_e, sigma=dict(zip(axes.SECTORS, sigma.tolist())),
+                    parameter_source=base.parameter_source)
+
+
+def format_coverage(c: Coverage) -> str:
+    lo, hi = COVERAGE_GOALS["co2"]
+    elo, ehi = COVERAGE_GOALS["electricity"]
+    co2_ok = lo <= c.co2_coverage <= hi
+    el_ok = elo <= c.elec_coverage <= ehi
+    lines = [f"Ensemble hindcast {START} -> {END}: {c.members} members, parameters sampled from "
+             f"{c.parameter_source}, model discrepancy sigma per sector from its residuals",
+             f"CO2 {END}: the {BAND[0]:.0f}-{BAND[1]:.0f} % band contains CEADs in {c.co2_coverage:.0%} of "
+             f"{int(c.co2_cells.sum())} province x sector cells above {MIN_CO2_COVERAGE:g} Mt "
+             f"(goal {lo:.0%}-{hi:.0%}: {'met' if co2_ok else 'MISSED'})",
+             f"electricity {START + 1}-{END}: the band contains CEC in {c.elec_coverage:.0%} of "
+             f"{int(c.elec_cells.sum())} national sector-years (goal {elo:.0%}-{ehi:.0%}: "
+             f"{'met' if el_ok else 'MISSED'}); excluded: "
+             + "; ".join(f"{k} ({v})" for k, v in ELECTRICITY_EXCLUDED.items()),
+             "",
+             f"{'sector':<22} {'sigma':>6} {'CO2 cover':>9} {'n':>3}   electricity TWh {END}: "
+             f"CEC, median [5-95 %]"]
+    cov = c.co2_coverage_by_sector()
+    for s, name in enumerate(axes.SECTORS):
+        f, n = cov[name]
+        lines.append(f"{name:<22} {c.sigma[name]:>6.3f} {f:>9.0%} {n:>3}   {c.elec_observed[-1, s]:7.1f}, "
+                     f"{c.elec_median[-1, s]:7.1f} [{c.elec_band[0, -1, s]:.1f}-{c.elec_band[1, -1, s]:.1f}]"
+                     + (" (excluded)" if name in ELECTRICITY_EXCLUDED else ""))
+    return "\n".join(lines)
 
 
 def format_report(h: Hindcast) -> str:

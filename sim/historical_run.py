@@ -52,6 +52,7 @@ class History:
     activity: np.ndarray       # (Y,P,S) observed activity: Mt (material sectors) or real VA index
     electricity: np.ndarray    # (Y,S) TWh, CEC national
     national: dict             # indicator -> {year: value}
+    glass: np.ndarray | None = None  # (Y,P) NBS plain glass [million weighted cases], NaN = missing
 
     def index(self, year: int) -> int:
         return self.years.index(year)
@@ -90,12 +91,64 @@ def load_history() -> History:
         for p, prov in enumerate(axes.PROVINCES):
             for y in years:
                 act[yi[y], p, s] = series.get((name, prov, y), np.nan)
+    glass = np.array([[series.get(("plain_glass_mcases", p, y), np.nan) for p in axes.PROVINCES]
+                      for y in years])
     elec = np.zeros((Y, S))
     for r in _rows("electricity.csv"):
         elec[yi[int(r["year"])], si[r["sector"]]] = float(r["twh"])
-    for a in (co2, act, elec):
+    for a in (co2, act, elec, glass):
         a.setflags(write=False)
-    return History(years=years, co2=co2, activity=act, electricity=elec, national=nat)
+    return History(years=years, co2=co2, activity=act, electricity=elec, national=nat, glass=glass)
+
+
+NONMETALLIC = axes.SECTORS.index("nonmetallic_minerals")
+PROGRAMME_RATES = CALIBRATION_DIR / "programme_rates.csv"
+
+
+def structure_history(history: History, years) -> np.ndarray:
+    """(P,S,T) energy structure factor of a historical run over ``years`` relative to years[0]: 1
+    except non-metallic minerals, whose final energy follows the composite of cement and plain
+    glass (sim.observed_activity.structure_factor, the same formula and national 2019 references
+    as the projections' 2020-2024 factor). Applied to the sector's final energy, not to its
+    production, so process CO2 follows cement (clinker)."""
+    from sim.observed_activity import structure_factor
+
+    idx = [history.index(y) for y in years]
+    cement = history.activity[:, :, NONMETALLIC].T  # (P,Y)
+    glass = history.glass.T
+    i19 = history.index(axes.BASE_YEAR)
+    f = structure_factor(cement[:, idx], glass[:, idx], np.nansum(cement[:, i19]), np.nansum(glass[:, i19]))
+    out = np.ones((len(axes.PROVINCES), len(axes.SECTORS), len(idx)))
+    out[:, NONMETALLIC] = f
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _programme_rates() -> dict[tuple[str, str, int], float]:
+    with open(PROGRAMME_RATES, newline="", encoding="utf-8") as fh:
+        return {(r["sector"], r["province"], int(r["year"])): float(r["phase_out_lever"])
+                for r in csv.DictReader(fh)}
+
+
+def phase_out_history(years, provinces=axes.PROVINCES) -> np.ndarray:
+    """(P,S,T) historical values of the ``phase_out`` lever [yr-1] (calibration/programme_rates.csv:
+    closures of backward capacity 2010-2015 and the steel de-capacity 2016-2018 as closed capacity
+    over the capacity of the oldest age stage, which is what the lever retires, SPEC step 5).
+
+    National rows apply to every province; a provincial row (Hebei) replaces the national value of
+    its province. Sector-years without a documented figure are 0 (no cement, glass, aluminium or
+    paper figures after 2015 were found; calibration/README.md). Entry t acts in the step into
+    years[t]."""
+    rates = _programme_rates()
+    years = [int(y) for y in years]
+    out = np.zeros((len(provinces), len(axes.SECTORS), len(years)))
+    for s, sector in enumerate(axes.SECTORS):
+        for t, y in enumerate(years):
+            nat = rates.get((sector, "China", y), 0.0)
+            for p, prov in enumerate(provinces):
+                out[p, s, t] = rates.get((sector, prov, y), nat)
+    out[:, :, 0] = 0.0
+    return out
 
 
 def observed_growth(history: History, years) -> tuple[np.ndarray, np.ndarray]:
@@ -119,13 +172,22 @@ def observed_growth(history: History, years) -> tuple[np.ndarray, np.ndarray]:
 
 def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.ndarray,
                       aeei: np.ndarray, stock_lifetime: np.ndarray,
-                      with_trends: bool = False) -> KernelInputs:
+                      with_trends: bool = False, aeei_elec: np.ndarray | None = None,
+                      discrepancy: np.ndarray | None = None,
+                      floor_int: np.ndarray | None = None,
+                      phase_out: np.ndarray | None = None) -> KernelInputs:
     """Kernel inputs of a historical run of all provinces from ``base`` over ``years``.
 
     growth (M,P,S,T), lifetime (M,S), aeei (M,S), stock_lifetime (M,N) are per member; no policy
-    levers, a national scrap pool, the base grid factor. ``with_trends`` puts the base state's
-    autonomous fuel-switching trends into the coal_to_gas and electrification arrays (else they
-    are zero and :func:`switch_fuels` can apply them afterwards).
+    levers, a national scrap pool, the base grid factor. ``floor_int`` (P,S,R,C) [PJ per activity
+    unit] is the efficiency floor (default 0, no floor: the committed 2010-2015 fit was made
+    without floors; pass ``base.floor_int`` for the base state's). ``aeei_elec`` (M,S) [yr-1] is the electricity rate (default: ``aeei``, one
+    rate for every carrier as before issue #12; pass ``base.aeei_elec`` rows for the base
+    state's own); ``discrepancy`` (M,P,S,T) [1] the model-discrepancy
+    factor (default 1: none). ``with_trends`` puts the base state's autonomous fuel-switching
+    trends into the coal_to_gas and electrification arrays (else they are zero and
+    :func:`switch_fuels` can apply them afterwards). ``phase_out`` (P,S,T): the historical closure
+    programmes (:func:`phase_out_history`), else none.
     """
     years = np.asarray(years)
     M, P, S, T = growth.shape
@@ -138,7 +200,9 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
         gas, elec = zero, zero
     capture = np.broadcast_to(base.route_capture[None, :, :, None], (P, S, R, T)).copy()
     levers = dict(
-        share_floor=np.zeros((P, S, R, T)), phase_out=zero, replacement_ratio=np.full((P, S, T), np.inf),
+        share_floor=np.zeros((P, S, R, T)),
+        phase_out=zero if phase_out is None else np.ascontiguousarray(phase_out, dtype=float),
+        replacement_ratio=np.full((P, S, T), np.inf),
         retrofit=zero, coal_to_gas=gas, hydrogen=zero, electrification=elec, green_power=zero,
         capture=capture, scrap_market=np.ones(T),
     )
@@ -150,8 +214,14 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
         collection=np.broadcast_to(base.collection[None, :, None], (M, N, T)).copy(),
         stock_lifetime=np.ascontiguousarray(stock_lifetime, dtype=float),
         elec_ratio=np.full(M, ELEC_RATIO),
+        aeei_elec=np.ascontiguousarray(aeei if aeei_elec is None else aeei_elec, dtype=float),
+        discrepancy=(np.ones((M, P, S, T)) if discrepancy is None
+                     else np.ascontiguousarray(discrepancy, dtype=float)),
     )
-    return assemble(base, np.arange(P), levers, members)
+    inp = assemble(base, np.arange(P), levers, members)
+    inp.floor_int = (np.zeros_like(inp.floor_int) if floor_int is None
+                     else np.array(floor_int, dtype=float))  # a writable copy
+    return inp
 
 
 def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.ndarray,

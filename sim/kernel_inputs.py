@@ -19,7 +19,7 @@ LEVER_FIELDS = ("share_floor", "phase_out", "replacement_ratio", "retrofit", "co
                 "hydrogen", "electrification", "green_power", "capture", "scrap_market")
 """KernelInputs fields set by the levers (SPEC.md's lever table), (P,S,T), (P,S,R,T) or (T,)."""
 MEMBER_FIELDS = ("growth", "lifetime", "aeei", "grid_ef", "collection", "stock_lifetime",
-                 "elec_ratio")
+                 "elec_ratio", "aeei_elec", "discrepancy")
 """KernelInputs fields with one row per member (SPEC.md's uncertain inputs)."""
 
 
@@ -33,7 +33,8 @@ def base_inputs(base, prov_idx: np.ndarray) -> dict[str, Any]:
     sel = np.asarray(prov_idx, dtype=np.int64)
     return dict(
         cap0=base.cap0[sel], util=base.util[sel], base_share=base.base_share[sel],
-        int0=base.int0[sel], new_int0=base.new_int0[sel], va_per_unit=base.va_per_unit[sel],
+        int0=base.int0[sel], new_int0=base.new_int0[sel], floor_int=base.floor_int[sel],
+        va_per_unit=base.va_per_unit[sel],
         ef=base.ef[sel], process_ef=base.process_ef[sel],
         substitutable=np.array([axes.SUBSTITUTABLE[s] for s in axes.SECTORS], dtype=np.int64),
         heat_ef=float(base.heat_ef), h2_power=float(base.h2_power), stock0=base.stock0[sel],

@@ -26,7 +26,7 @@ from sim.base_state import BaseState, autonomous_share, load_base_state, with_tr
 from sim.levers import kernel_lever_arrays
 from sim.growth import OBSERVED_GROWTH_UNTIL
 from sim.kernel_inputs import assemble
-from sim.uncertainty import sample
+from sim.uncertainty import MODEL_DISCREPANCY, discrepancy, sample
 from sim.units import PJ_PER_TWH
 from sim.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
 
@@ -105,11 +105,43 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         growth=growth,
         lifetime=base.lifetime[None, :] * smp["lifetime_multiplier"][:, None],
         aeei=np.clip(base.aeei[None, :] * smp["aeei_multiplier"][:, None], 0.0, 1.0),
+        aeei_elec=np.clip(base.aeei_elec[None, :] * smp["aeei_elec_multiplier"][:, None], 0.0, 1.0),
         grid_ef=grid_tpm / PJ_PER_TWH,
         collection=collection,
         stock_lifetime=base.stock_lifetime[None, :] * smp["stock_lifetime_multiplier"][:, None],
         elec_ratio=np.broadcast_to(smp["elec_ratio"], (M,)).astype(float),
+        # model discrepancy on each sector's final energy (1 in the base year; 1 everywhere
+        # unless the scenario switches it on and the fit gives widths)
+        # times the energy structure of non-metallic minerals (cement + glass composite,
+        # observed 2020-2024, held after; sim.observed_activity.nonmetallic_structure)
+        discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
+                                prep.prov_idx, dt, smp[MODEL_DISCREPANCY])
+        * _structure(prep.provinces, years, prep.scenario)[None],
     ))
+
+
+def _structure(provinces, years, scenario=None) -> np.ndarray:
+    """(P,S,T) energy structure factor relative to the base year: 1 except non-metallic minerals,
+    whose observed 2020-2024 factor goes with the observed activity: where the scenario's own
+    growth points for the sector replace the observed history (from their first year on,
+    sim.growth), the factor is held at its value of the year before."""
+    from sim.observed_activity import nonmetallic_structure
+
+    k = axes.SECTORS.index("nonmetallic_minerals")
+    f = nonmetallic_structure(provinces, years)
+    yrs = np.asarray(years)
+    if scenario is not None:
+        g = scenario.growth
+        for i, p in enumerate(provinces):
+            own = [t for t in (g.sector.get(axes.SECTORS[k]), g.province_sector.get((p, axes.SECTORS[k])))
+                   if t is not None and t.points]
+            if own:
+                first = min(t.points[0][0] for t in own)
+                held = yrs >= first
+                f[i, held] = f[i, max(int(np.argmax(held)) - 1, 0)] if held.any() else f[i, held]
+    out = np.ones((len(provinces), len(axes.SECTORS), len(years)))
+    out[:, k] = f
+    return out
 
 
 def _grid_renewable_share(prep: Prepared, grid_tpm: np.ndarray) -> np.ndarray:

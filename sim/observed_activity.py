@@ -11,8 +11,12 @@ Sector drivers (:data:`SECTOR_SERIES`):
 
 * iron_steel: NBS crude steel [Mt]. The route split is :func:`eaf_share` (pig-iron balance).
 * nonferrous: NBS ten non-ferrous metals [Mt].
-* nonmetallic_minerals: NBS cement [Mt]; plain glass (the 'other building materials' signal) is
-  available through :func:`series_index` ("plain_glass_mcases") but does not drive the sector.
+* nonmetallic_minerals: NBS cement [Mt] drives the sector's production (and so its process CO2);
+  its final energy follows a composite of cement and plain glass (glass standing for glass,
+  ceramics and the other building materials, which grew while cement fell): the energy
+  structure factor :func:`nonmetallic_structure`, applied as a factor on the sector's final energy
+  (the kernel's ``discrepancy`` input), with the same formula as the history 2010-2019
+  (:func:`structure_factor`).
 * chemicals, paper, textiles, machinery, other_industry, petroleum_coking: ``va_index``, the
   province's real industrial value added (nominal industrial VA where reported, else secondary
   industry, else total GDP, deflated with one national deflator; see the table's provenance).
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,6 +68,11 @@ SECTOR_SOURCES: dict[str, str] = {
           "communiqués); one national deflator" for s in ("chemicals", "paper", "textiles", "machinery",
                                                            "other_industry", "petroleum_coking")},
 }
+CEMENT_ENERGY_SHARE = float(
+    tomllib.loads((CALIBRATION_DIR / "assumptions.toml").read_text(encoding="utf-8"))
+    ["history"]["nonmetallic_structure"]["cement_energy_share"])
+"""Share of cement in the final energy of non-metallic minerals, nationally in 2019 [1]
+(assumptions.toml [history.nonmetallic_structure]: an assumption, the data have no split)."""
 _FALLBACK_FLAGS = frozenset({"national_fallback"})
 """va_index flags whose value is the national chain, not the province's own data."""
 
@@ -263,3 +273,54 @@ def eaf_share(provinces: Sequence[str] | None = None, years: Sequence[int] = OBS
         b = np.asarray(base_share, dtype=float)
         share = np.clip(b[:, None] + share - share[:, :1], 0.0, 1.0)
     return share[:, 1:], fb[:, 1:]
+
+
+# --- structure inside non-metallic minerals ----------------------------------------------------------
+def structure_factor(cement: np.ndarray, glass: np.ndarray, cement_ref: float, glass_ref: float,
+                     share: float = CEMENT_ENERGY_SHARE) -> np.ndarray:
+    """Energy structure factor of non-metallic minerals (P,Y) relative to the first year [1].
+
+    The sector's final energy is taken proportional to the composite
+    ``share x cement/cement_ref + (1 - share) x glass/glass_ref`` (cement [Mt] and plain glass
+    [million weighted cases] of the province; the references are the national provincial sums of
+    2019, so ``share`` is the cement share of the national energy in 2019); the model's production
+    is cement, so the factor is composite / (share x cement/cement_ref), divided by its value in the
+    first year. A province without glass keeps 1; a missing glass value takes the province's
+    nearest reported year (a gap in the statistics, not a closure); no cement -> 1."""
+    c = np.asarray(cement, dtype=float)
+    g = _fill_nearest(np.asarray(glass, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = 1.0 + (1.0 - share) * (g / glass_ref) / (share * c / cement_ref)
+    f = np.where(np.isfinite(f) & (np.nan_to_num(c) > 0), f, np.nan)
+    # a year without cement keeps the province's last factor; then relative to the first year
+    f = _fill_nearest(f)
+    f = np.where(np.isfinite(f), f, 1.0)
+    return f / f[:, :1]
+
+
+def _fill_nearest(a: np.ndarray) -> np.ndarray:
+    """(P,Y) NaN replaced by the nearest finite value of the row (earlier wins a tie); all-NaN
+    rows give 0."""
+    out = a.copy()
+    for i in range(a.shape[0]):
+        ok = np.flatnonzero(np.isfinite(a[i]))
+        if not ok.size:
+            out[i] = 0.0
+            continue
+        for j in np.flatnonzero(~np.isfinite(a[i])):
+            out[i, j] = a[i, ok[np.argmin(np.abs(ok - j) + 1e-3 * (ok > j))]]
+    return out
+
+
+def nonmetallic_structure(provinces: Sequence[str] | None = None,
+                          years: Sequence[int] = (BASE_YEAR,) + OBSERVED_YEARS) -> np.ndarray:
+    """(P,Y) energy structure factor of non-metallic minerals relative to 2019 (:func:`structure_factor`)
+    from the 2019-2024 table; years after 2024 keep the 2024 value (no projection of structure)."""
+    provinces = tuple(provinces or axes.PROVINCES)
+    span = (BASE_YEAR,) + OBSERVED_YEARS
+    cement = np.array([[value(p, "cement_mt", y) for y in span] for p in axes.PROVINCES])
+    glass = np.array([[value(p, "plain_glass_mcases", y) for y in span] for p in axes.PROVINCES])
+    f = structure_factor(cement, glass, np.nansum(cement[:, 0]), np.nansum(glass[:, 0]))
+    rows = [axes.PROVINCES.index(p) for p in provinces]
+    cols = [span.index(min(max(int(y), BASE_YEAR), span[-1])) for y in years]
+    return f[np.ix_(rows, cols)]

@@ -84,7 +84,8 @@ from sim.indicators_registry import INDICATORS
 from sim.levers import INTERPOLATIONS, LEVERS, ROUTE_FLOOR_GROUPS, LeverSpec, Trajectory
 from sim.levers import lever_array as _lever_array
 from sim.targets import CONDITIONS
-from sim.uncertainty import PARAMETERS, DistributionError, UncertaintySpec, make_distribution
+from sim.uncertainty import (CALIBRATED_DISCREPANCY, MODEL_DISCREPANCY, PARAMETERS, DistributionError,
+                            UncertaintySpec, make_distribution)
 
 MAX_END_YEAR = 2060
 DEFAULT_MEMBERS = 1000
@@ -634,6 +635,15 @@ def _parse_uncertainty(tb: dict, chk: _Checker) -> UncertaintySpec:
             raise chk.fail(_join(path, "dist"), problem="missing distribution",
                            allowed=", ".join(("uniform", "triangular", "normal", "lognormal", "truncnormal",
                                               "calibrated")))
+        if name == MODEL_DISCREPANCY:  # a switch: only "calibrated" (widths from the fit)
+            extra = [k for k in t if k not in ("dist", "evidence")]
+            if t["dist"] != "calibrated" or extra:
+                raise chk.fail(_join(path, extra[0] if extra else "dist"),
+                               t[extra[0]] if extra else t["dist"], 'dist = "calibrated" only',
+                               "model_discrepancy takes its per-sector widths from the fit "
+                               "(calibration/fitted.toml [discrepancy] sigma)")
+            dists[name] = CALIBRATED_DISCREPANCY
+            continue
         if t["dist"] == "calibrated":
             t = _calibrated_distribution(name, t, path, chk)
         params = {k: v for k, v in t.items() if k not in ("dist", "evidence")}
@@ -651,9 +661,14 @@ def _parse_uncertainty(tb: dict, chk: _Checker) -> UncertaintySpec:
     return UncertaintySpec(dists)
 
 
+CALIBRATED_FALLBACK = {"aeei_elec_multiplier": "aeei_multiplier"}
+"""``dist = "calibrated"`` of a parameter the fit has not (yet) given a width takes this one's."""
+
+
 def _calibrated_distribution(name: str, t: dict, path: str, chk: _Checker) -> dict:
     """``dist = "calibrated"``: the distribution the 2010-2015 fit derived for ``name``
-    (calibration/fitted.toml ``[uncertainty.<name>]``, see calibration/fit.py)."""
+    (calibration/fitted.toml ``[uncertainty.<name>]``, see calibration/fit.py), else that of
+    :data:`CALIBRATED_FALLBACK`'s parameter."""
     from sim.base_state import FITTED_FILE, read_fitted
 
     extra = [k for k in t if k != "dist"]
@@ -661,6 +676,8 @@ def _calibrated_distribution(name: str, t: dict, path: str, chk: _Checker) -> di
         raise chk.fail(_join(path, extra[0]), t[extra[0]], "nothing besides dist",
                        'a calibrated distribution takes no parameters (they come from the fit)')
     table = (read_fitted() or {}).get("uncertainty", {})
+    if name not in table and CALIBRATED_FALLBACK.get(name) in table:
+        name = CALIBRATED_FALLBACK[name]
     if name not in table:
         raise chk.fail(_join(path, "dist"), "calibrated",
                        ", ".join(table) or f"none ({FITTED_FILE} is missing; run sim calibrate --fit)",

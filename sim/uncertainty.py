@@ -35,7 +35,13 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
+from sim import axes
+
 INF = math.inf
+MODEL_DISCREPANCY = "model_discrepancy"
+"""The uncertain parameter that switches the model-discrepancy factor on (see
+:func:`discrepancy`); it only takes ``dist = "calibrated"`` and is drawn outside the design."""
+DISCREPANCY_STREAM = 0x6D64  # "md": keeps the discrepancy draws apart from the design's stream
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,17 @@ _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
         "nominal = calibration", low_open=True),
     UncertainParameter(
         "aeei_multiplier", "1", 1.0, 0.0, INF,
-        "multiplies the calibrated annual decline of best-available intensity (AEEI)",
+        "multiplies the calibrated annual decline (AEEI) of the gap between best-available and "
+        "floor intensity, every carrier but electricity (capped at 1)",
         "nominal = calibration", low_open=True),
+    UncertainParameter(
+        "aeei_elec_multiplier", "1", 1.0, 0.0, INF,
+        "multiplies the calibrated annual decline of the gap between best-available and floor "
+        "electricity intensity (aeei_elec; capped at 1); sampled independently of "
+        "aeei_multiplier",
+        "nominal = calibration (fitted.toml [parameters.aeei_elec], else assumptions.toml); "
+        "dist = \"calibrated\" takes fitted.toml [uncertainty.aeei_elec_multiplier], else the "
+        "width of aeei_multiplier", low_open=True),
     UncertainParameter(
         "collection_multiplier", "1", 1.0, 0.0, INF,
         "multiplies the calibrated obsolete-scrap collection rate (after the scrap_collection "
@@ -134,6 +149,15 @@ _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
         "(paper, plastics, glass, tyres, textiles, batteries ...) from 2020",
         "seed 002: ten main resources 380 Mt in 2020, target 480 Mt in 2025 (+4.8 %/yr); seed 000: "
         "510 Mt in 2030; nominal 4 %/yr for the non-metal part, slightly below the planned total"),
+    UncertainParameter(
+        MODEL_DISCREPANCY, "1", 0.0, 0.0, 1.0,
+        "switch of the model-discrepancy factor on each sector's final energy (SPEC step 8): 0 "
+        "none; 1 (dist = \"calibrated\") log discrepancy[m,p,s,t] = sigma_s sqrt(t) z[m,p,s], "
+        "z ~ N(0,1) drawn per member from a generator keyed on (seed, member index) "
+        "(:func:`discrepancy`), median one (no bias correction: the mean is exp(sigma_s^2 t / 2) "
+        "> 1); not a Latin-hypercube column",
+        "sigma_s [yr^-1/2] from calibration/fitted.toml [discrepancy] sigma (per sector, from "
+        "the hindcast residuals); absent -> 0 (factor 1)"),
 )
 
 PARAMETERS: dict[str, UncertainParameter] = {p.name: p for p in _PARAMETER_LIST}
@@ -178,10 +202,14 @@ class Distribution:
         raise ValueError(self.kind)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        if self.kind == "calibrated":  # the discrepancy switch: on for every member
+            return np.ones_like(u)
         return self.frozen().ppf(u)
 
     def support(self) -> tuple[float, float]:
         p = self.params
+        if self.kind == "calibrated":
+            return 1.0, 1.0
         if self.kind in ("uniform", "triangular", "truncnormal"):
             return p["low"], p["high"]
         if self.kind == "normal":
@@ -249,7 +277,8 @@ class UncertaintySpec:
     distributions: Mapping[str, Distribution] = field(default_factory=dict)
 
     def names(self) -> tuple[str, ...]:
-        """Sampled parameters in catalogue order (the column order of the design)."""
+        """Parameters with a distribution, in catalogue order (the column order of the design,
+        which leaves out the model_discrepancy switch)."""
         return tuple(n for n in PARAMETERS if n in self.distributions)
 
 
@@ -277,7 +306,7 @@ def sample(spec: UncertaintySpec | Mapping[str, Distribution] | None, n_members:
     if not 0 <= start <= stop <= n_members:
         raise ValueError(f"members {start}:{stop} are outside 0:{n_members}")
     dists = spec.distributions if isinstance(spec, UncertaintySpec) else dict(spec or {})
-    names = tuple(n for n in PARAMETERS if n in dists)
+    names = tuple(n for n in PARAMETERS if n in dists and n != MODEL_DISCREPANCY)
     unknown = set(dists) - set(PARAMETERS)
     if unknown:
         raise KeyError(f"unknown uncertain parameters {sorted(unknown)}; allowed: {', '.join(PARAMETERS)}")
@@ -286,4 +315,37 @@ def sample(spec: UncertaintySpec | Mapping[str, Distribution] | None, n_members:
         u = design(len(names), n_members, seed)[start:stop]
         for j, n in enumerate(names):
             out[n] = np.asarray(dists[n].ppf(u[:, j]), dtype=float)
+    if MODEL_DISCREPANCY in dists:  # a switch, not a design column
+        out[MODEL_DISCREPANCY] = np.ones(stop - start)
     return out
+
+
+CALIBRATED_DISCREPANCY = Distribution("calibrated", {})
+"""``[uncertainty.model_discrepancy] dist = "calibrated"``: the discrepancy is on, with the
+per-sector widths of the fit (``BaseState.discrepancy_sigma``)."""
+
+
+def discrepancy(sigma: np.ndarray, seed: int, members: np.ndarray, prov_idx: np.ndarray,
+                dt: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Model-discrepancy factor (M,P,S,T) [1] of the members ``members`` (their indices in the
+    ensemble), provinces ``prov_idx`` (positions in sim.axes.PROVINCES) and years ``dt`` after
+    the base year (dt[0] = 0, so the factor is 1 in the base year).
+
+    ``log d[m,p,s,t] = on[m] · sigma[s] · sqrt(dt[t]) · z[m,p,s]``, z ~ N(0,1): a random walk in
+    log space whose spread grows like sqrt(t), per sector, one draw per member, province and
+    sector. z of member i comes from ``numpy.random.default_rng((seed, DISCREPANCY_STREAM, i))``
+    for every province of sim.axes.PROVINCES, so it depends on neither the chunking nor which
+    provinces are simulated. Median one: no bias correction, the mean factor is
+    exp(sigma² t / 2). ``on`` (M,) is the model_discrepancy sample (0 or 1); ``sigma`` (S,)
+    [yr^-1/2].
+    """
+    members = np.asarray(members, dtype=np.int64)
+    sigma = np.asarray(sigma, dtype=float)
+    z = np.empty((len(members), len(axes.PROVINCES), len(sigma)))
+    for j, i in enumerate(members):
+        z[j] = np.random.default_rng((int(seed), DISCREPANCY_STREAM, int(i))).standard_normal(
+            (len(axes.PROVINCES), len(sigma)))
+    z = z[:, np.asarray(prov_idx, dtype=np.int64)]  # (M,P,S)
+    log_d = (np.asarray(on, dtype=float)[:, None, None, None] * sigma[None, None, :, None]
+             * np.sqrt(np.asarray(dt, dtype=float))[None, None, None, :] * z[..., None])
+    return np.exp(log_d)

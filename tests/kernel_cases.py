@@ -7,7 +7,8 @@
 * :func:`kernel_inputs`: a hypothesis strategy drawing a seed and sizes and calling
   :func:`random_inputs`.
 * :func:`neutral_inputs`: a consistent "no growth, no levers, no technical change" case with a
-  steady-state age structure (equal stages), ``new_int0 == int0``, ``aeei == 0`` and ample scrap.
+  steady-state age structure (equal stages), ``new_int0 == int0``, ``aeei == aeei_elec == 0``,
+  ``floor_int == 0``, ``discrepancy == 1`` and ample scrap.
 """
 
 from __future__ import annotations
@@ -129,11 +130,23 @@ def random_inputs(rng: np.random.Generator, M: int, P: int, S: int, T: int, K: i
     collection = u(0.0, 1.0, (M, N, T))
     stock_lifetime = u(5.0, 60.0, (M, N))
     elec_ratio = u(0.3, 1.0, M)
+    heat_ef, h2_power = float(u(0.05, 0.1)), float(u(1.2, 1.6))
+
+    # ---- the #12 terms, drawn last so every earlier draw of a seed is unchanged ---------------
+    # floors: 0, a fraction of new_int0, or new_int0 itself (a route already at its floor)
+    floor_int = new_int0 * u(0.0, 1.0, new_int0.shape)
+    floor_int = _sprinkle_zeros(rng, floor_int, 0.3)
+    at_floor = rng.random(new_int0.shape) < 0.15
+    floor_int[at_floor] = new_int0[at_floor]
+    aeei_elec = u(0.0, 0.3, (M, S))  # up to a fast 30 %/yr, so the floor is approached
+    aeei_elec[rng.random((M, S)) < 0.2] = 0.0
+    discrepancy = np.exp(u(-0.4, 0.4, (M, P, S, T)))
+    discrepancy[rng.random((M, P, S, T)) < 0.3] = 1.0
 
     return KernelInputs(
         cap0=cap0, util=util, base_share=base_share, int0=int0, new_int0=new_int0,
-        va_per_unit=va_per_unit, ef=ef, process_ef=process_ef, substitutable=substitutable,
-        heat_ef=float(u(0.05, 0.1)), h2_power=float(u(1.2, 1.6)), stock0=stock0,
+        floor_int=floor_int, va_per_unit=va_per_unit, ef=ef, process_ef=process_ef, substitutable=substitutable,
+        heat_ef=heat_ef, h2_power=h2_power, stock0=stock0,
         metal_sector=metal_sector, metal_route=metal_route, scrap_per_unit=scrap_per_unit,
         prompt_scrap=prompt_scrap, inflow_ratio=inflow_ratio,
         share_floor=share_floor, phase_out=phase_out, replacement_ratio=replacement_ratio,
@@ -141,7 +154,8 @@ def random_inputs(rng: np.random.Generator, M: int, P: int, S: int, T: int, K: i
         electrification=electrification, green_power=green_power, capture=capture,
         scrap_market=market,
         growth=growth, lifetime=lifetime, aeei=aeei, grid_ef=grid_ef, collection=collection,
-        stock_lifetime=stock_lifetime, elec_ratio=elec_ratio,
+        stock_lifetime=stock_lifetime, elec_ratio=elec_ratio, aeei_elec=aeei_elec,
+        discrepancy=discrepancy,
     )
 
 
@@ -197,7 +211,7 @@ def neutral_inputs(M: int = 1, P: int = 2, S: int = 2, T: int = 8, K: int = 4, N
     stock0[..., :] = 500.0 + 100.0 * np.arange(K)
     return KernelInputs(
         cap0=cap0, util=util, base_share=base_share, int0=int0, new_int0=int0.copy(),
-        va_per_unit=np.full((P, S), 0.4), ef=ef, process_ef=np.full((P, S, R), 0.05),
+        floor_int=np.zeros_like(int0), va_per_unit=np.full((P, S), 0.4), ef=ef, process_ef=np.full((P, S, R), 0.05),
         substitutable=substitutable, heat_ef=0.08, h2_power=1.4, stock0=stock0,
         metal_sector=np.arange(N, dtype=np.int64), metal_route=np.ones(N, dtype=np.int64),
         scrap_per_unit=scrap_per_unit, prompt_scrap=np.full(N, 0.6),
@@ -208,5 +222,6 @@ def neutral_inputs(M: int = 1, P: int = 2, S: int = 2, T: int = 8, K: int = 4, N
         green_power=z(P, S, T), capture=z(P, S, R, T), scrap_market=z(T),
         growth=z(M, P, S, T), lifetime=np.full((M, S), lifetime), aeei=z(M, S),
         grid_ef=np.full((M, P, T), 0.16), collection=np.full((M, N, T), 1.0),
-        stock_lifetime=np.full((M, N), 30.0), elec_ratio=np.full(M, 0.4),
+        stock_lifetime=np.full((M, N), 30.0), elec_ratio=np.full(M, 0.4), aeei_elec=z(M, S),
+        discrepancy=np.ones((M, P, S, T)),
     )

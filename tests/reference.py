@@ -155,7 +155,12 @@ def reference_simulate(inp: KernelInputs) -> KernelOutputs:
                         cap[p, s, :, 0] += Ir
                         out.investment[m, p, s, :, t] = Ir
                         # 5. intensity co-flow and retrofit
-                        bat = inp.new_int0[p, s] * (1.0 - inp.aeei[m, s]) ** t  # (R,C)
+                        # best-available intensity approaches the floor: the gap decays at
+                        # aeei, for electricity at aeei_elec
+                        a = np.full(C, inp.aeei[m, s])
+                        a[ELECTRICITY] = inp.aeei_elec[m, s]
+                        floor = inp.floor_int[p, s]  # (R,C)
+                        bat = floor + (inp.new_int0[p, s] - floor) * (1.0 - a) ** t  # (R,C)
                         for r in range(R):
                             if Cs[r] + Ir[r] > 0:
                                 inten[p, s, r] = (Cs[r] * inten[p, s, r] + Ir[r] * bat[r]) / (
@@ -222,7 +227,8 @@ def reference_simulate(inp: KernelInputs) -> KernelOutputs:
                     Esec = np.zeros(C)
                     direct = process = captured = 0.0
                     for r in range(R):
-                        E = prod[p, s, r] * inten[p, s, r]  # (C,)  8. energy
+                        # 8. energy, with the model discrepancy (not on process CO2)
+                        E = prod[p, s, r] * inp.discrepancy[m, p, s, t] * inten[p, s, r]  # (C,)
                         x = gam * E[COAL]
                         E[COAL] -= x
                         E[GAS] += x

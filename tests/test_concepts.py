@@ -203,14 +203,14 @@ def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
     base = prep.base
     P, S, T = len(base.cap0), len(axes.SECTORS), 3
     hist = historical_inputs(base, [2019, 2020, 2021], np.zeros((1, P, S, T)), base.lifetime[None],
-                             base.aeei[None], base.stock_lifetime[None])
+                             base.aeei[None], base.stock_lifetime[None], floor_int=base.floor_int)
     for name in base_names:  # the same base-state arrays, Anhui's row of the national ones
         a, b = getattr(run, name), getattr(hist, name)
         if isinstance(a, float):
             assert a == b, name
         else:
-            per_province = name in ("cap0", "util", "base_share", "int0", "new_int0", "va_per_unit",
-                                    "ef", "process_ef", "stock0")
+            per_province = name in ("cap0", "util", "base_share", "int0", "new_int0", "floor_int",
+                                    "va_per_unit", "ef", "process_ef", "stock0")
             np.testing.assert_array_equal(a, b[prep.prov_idx] if per_province else b, err_msg=name)
             assert a.flags.writeable and b.flags.writeable, name
     with pytest.raises(KeyError, match="missing \\['scrap_market'\\]"):

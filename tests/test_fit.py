@@ -20,7 +20,7 @@ PROVINCES = ("Anhui", "Hebei", "Jiangsu", "Shandong")
 def synthetic():
     """Observations simulated from known parameters (not the prior) on four provinces."""
     base = fit.subset(load_base_state(fit.WINDOW[0], fitted=False), PROVINCES)
-    obs0 = fit.observations(load_history())
+    obs0 = fit.observations(load_history(), tuple(range(fit.TEST_WINDOW[0], fit.TEST_WINDOW[1] + 1)))
     obs0 = replace(obs0, co2=obs0.co2[:, [axes.PROVINCES.index(p) for p in PROVINCES]],
                    activity=obs0.activity[:, [axes.PROVINCES.index(p) for p in PROVINCES]])
     lay = fit.layout(base, obs0, provinces=PROVINCES)
@@ -30,7 +30,7 @@ def synthetic():
     for g, sl in lay.groups.items():
         n = sl.stop - sl.start
         if g == "aeei":
-            true[sl] = rng.uniform(0.02, 0.06, n)
+            true[sl] = rng.uniform(0.01, 0.05, n)  # inside the 0-6 %/yr bounds
         elif g == "lifetime":
             true[sl] = lay.prior[sl] * rng.uniform(0.7, 1.3, n)
         elif g in ("coal_to_gas_trend", "electrification_trend"):
@@ -45,7 +45,8 @@ def synthetic():
     obs = fit.Observations(
         years=obs0.years, co2=co2, activity=sim["demand"][0],
         electricity=sim["electricity"][0],
-        eaf_share={obs0.years[-1]: float(sim["eaf"][0][T - 1])})
+        eaf_share={obs0.years[-1]: float(sim["eaf"][0][T - 1])},
+        phase_out=obs0.phase_out, structure=obs0.structure)  # the history terms the data were made with
     return base, obs, lay, true
 
 
@@ -57,9 +58,17 @@ def test_fit_recovers_parameters_from_synthetic_data(synthetic):
     weak = replace(lay, prior_sd=lay.prior_sd * 100)
     result = fit.fit(base, obs, weak, passes=1, max_nfev=100)
     assert result.stats["median_ape_last_year"] < 1e-4
-    assert abs(result.stats["national_co2_error"][fit.WINDOW[1]]) < 1e-4
+    assert abs(result.stats["national_co2_error"][obs.years[-1]]) < 1e-4
+    # a parameter the data cannot see (zero Jacobian column: e.g. the fuel AEEI of a sector whose
+    # provinces are already at the fuel floor, so there is no gap to close) stays at its prior
+    J = fit.Problem(base, obs, weak).jac(true)
+    seen = np.any(J[:-len(lay.names)] != 0.0, axis=0)
     for g in ("aeei", "coal_to_gas_trend", "electrification_trend", "growth"):
         sl = lay.groups[g]
+        blind = ~seen[sl]
+        np.testing.assert_allclose(result.x[sl][blind], lay.prior[sl][blind], atol=1e-9)
+        assert blind.sum() <= 1, (g, blind)
+        sl = np.arange(sl.start, sl.stop)[~blind]
         prior_error = np.abs(lay.prior[sl] - true[sl])
         error = np.abs(result.x[sl] - true[sl])
         # every parameter moves from the prior to within 5 % of the distance (1e-4 absolute)
@@ -127,11 +136,17 @@ def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
     res = CliRunner().invoke(main, ["calibrate", "--fit", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "fitted_growth.csv").is_file()
+    for new, committed in ((read_fitted(out), read_fitted()),
+                           (read_fitted(tmp_path / "fitted_2010_2015.toml"), read_fitted(fit.TEST_FILE))):
+        for g, table in committed["parameters"].items():
+            for k, v in table.items():
+                if isinstance(v, dict):
+                    assert new["parameters"][g][k]["value"] == pytest.approx(v["value"], rel=1e-3, abs=1e-6), (g, k)
+        for k, v in committed["discrepancy"]["sigma"].items():
+            assert new["discrepancy"]["sigma"][k] == pytest.approx(v, rel=1e-3, abs=1e-4), k
+    assert read_fitted(fit.TEST_FILE)["meta"]["window"] == [2010, 2015]
+    assert read_fitted()["meta"]["window"] == [2010, 2019]
     new, committed = read_fitted(out), read_fitted()
-    for g, table in committed["parameters"].items():
-        for k, v in table.items():
-            if isinstance(v, dict):
-                assert new["parameters"][g][k]["value"] == pytest.approx(v["value"], rel=1e-3, abs=1e-6), (g, k)
     for name, t in committed["uncertainty"].items():
         for k, v in t.items():
             if not isinstance(v, str):
@@ -162,3 +177,56 @@ def test_sim_run_uses_the_calibrated_parameters():
     attrs = io.global_attributes(sc, 1, 4)
     assert "fitted.toml" in attrs["calibration"]
     assert '"aeei_multiplier": {"dist": "lognormal"' in attrs["uncertainty_distributions"]
+
+
+# --- the terms the history needs (issue #12 §3) -------------------------------------------------------
+def test_phase_out_history_is_the_programme_table():
+    from sim.historical_run import phase_out_history
+
+    years = list(range(2010, 2020))
+    po = phase_out_history(years)
+    s, c = axes.SECTORS.index("iron_steel"), axes.SECTORS.index("nonmetallic_minerals")
+    anhui, hebei = axes.PROVINCES.index("Anhui"), axes.PROVINCES.index("Hebei")
+    assert po[anhui, s, years.index(2016)] == pytest.approx(0.30972)  # national de-capacity 65 Mt
+    assert po[hebei, s, years.index(2016)] == pytest.approx(0.53268)  # Hebei's own row replaces it
+    assert po[hebei, c, years.index(2012)] == pytest.approx(0.41482)  # no Hebei row: national
+    assert po[:, c, years.index(2016)].max() <= 0.09456 + 1e-12     # no national cement figure after 2015
+    assert np.all(po[:, :, 0] == 0.0)
+    assert not po[:, axes.SECTORS.index("chemicals")].any()
+
+
+def test_nonmetallic_structure_is_the_same_composite_in_history_and_projection():
+    """History 2010-2019 and observed 2020-2024 use one formula: energy ~ 0.7 cement/C19 + 0.3
+    glass/G19 (national 2019 sums), production = cement."""
+    from sim import observed_activity as oa
+    from sim.historical_run import load_history, structure_history
+
+    h = load_history()
+    f = structure_history(h, [2015, 2019])
+    k = axes.SECTORS.index("nonmetallic_minerals")
+    assert np.all(f[:, [j for j in range(len(axes.SECTORS)) if j != k]] == 1.0)
+    p = axes.PROVINCES.index("Anhui")
+    C, G = h.activity[:, :, k], h.glass
+    c19, g19 = np.nansum(C[h.index(2019)]), np.nansum(G[h.index(2019)])
+    w = oa.CEMENT_ENERGY_SHARE
+
+    def comp(y):
+        return (w * C[h.index(y), p] / c19 + (1 - w) * G[h.index(y), p] / g19) / (w * C[h.index(y), p] / c19)
+    assert f[p, k, 1] == pytest.approx(comp(2019) / comp(2015))
+    # the 2019 references agree between the two tables (same NBS rows)
+    assert oa.value("Anhui", "plain_glass_mcases", 2019) == pytest.approx(G[h.index(2019), p], rel=1e-6)
+    assert oa.value("Anhui", "cement_mt", 2019) == pytest.approx(C[h.index(2019), p], rel=1e-6)
+    g = oa.nonmetallic_structure(["Anhui", "Shanghai"], [2019, 2024, 2030])
+    assert g[0, 0] == 1.0 and g[0, 2] == g[0, 1] and np.all(g[1] == 1.0)  # no glass: 1
+
+
+def test_electricity_after_the_nonferrous_break_is_not_a_residual():
+    base = fit.subset(load_base_state(2010, fitted=False), PROVINCES)
+    obs = fit.observations(load_history(), tuple(range(2010, 2020)))
+    obs = replace(obs, co2=obs.co2[:, [axes.PROVINCES.index(p) for p in PROVINCES]],
+                  activity=obs.activity[:, [axes.PROVINCES.index(p) for p in PROVINCES]])
+    prob = fit.Problem(base, obs, fit.layout(base, obs, provinces=PROVINCES))
+    k = axes.SECTORS.index("nonferrous")
+    assert prob.elec_mask[:5, k].all() and not prob.elec_mask[5:, k].any()
+    assert prob.elec_mask[:, [j for j in range(len(axes.SECTORS)) if j != k]].all()
+    assert len(prob.clusters()) == len(prob.fun(prob.lay.prior))

@@ -59,6 +59,8 @@ def test_zero_growth_without_intensity_change_keeps_energy_and_co2(zero_growth):
     base values."""
     base = load_base_state()
     still = replace(base, new_int0=base.int0, aeei=np.zeros_like(base.aeei),
+                    aeei_elec=np.zeros_like(base.aeei_elec),
+                    floor_int=np.minimum(base.floor_int, base.int0),
                     coal_to_gas_trend=np.zeros_like(base.coal_to_gas_trend),
                     electrification_trend=np.zeros_like(base.electrification_trend))
     ds = model.run(model.prepare(zero_growth, base=still))

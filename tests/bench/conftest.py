@@ -27,7 +27,7 @@ _PROVINCE_AXIS = {
     "cap0": 0, "util": 0, "base_share": 0, "int0": 0, "new_int0": 0, "va_per_unit": 0, "ef": 0,
     "process_ef": 0, "stock0": 0, "share_floor": 0, "phase_out": 0, "replacement_ratio": 0,
     "retrofit": 0, "coal_to_gas": 0, "hydrogen": 0, "electrification": 0, "green_power": 0,
-    "capture": 0, "growth": 1, "grid_ef": 1,
+    "capture": 0, "floor_int": 0, "growth": 1, "grid_ef": 1, "discrepancy": 1,
 }
 
 
