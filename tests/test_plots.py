@@ -254,14 +254,14 @@ def test_sector_emissions_stack_direct_plus_process_minus_captured(opened, detai
     np.testing.assert_allclose(
         line(ax, "median of the total (industrial_co2)").get_ydata(),
         _stat(ds, ds["industrial_co2"].sel(region="Anhui"), 0.5), rtol=1e-6)
-    # the stacked medians and the median of the total differ only by the order of statistics:
-    # within 5 % while the sector distributions are narrow (to 2024, observed activity); later
-    # the model discrepancy (issue #12: median-one lognormal per sector, log sd sigma_s sqrt(t))
-    # makes them right-skewed, so the sum of the medians lies below the median of the sum
+    # the stacked medians and the median of the total differ only by the order of statistics,
+    # within 5 % while the sector distributions are narrow: the observed years to 2024. Later the
+    # model discrepancy (issue #12: median-one lognormal per province and sector, log sd
+    # sigma_s sqrt(t)) makes them wide and right-skewed, and a sum of medians is then no estimate
+    # of the median of the sum; both curves are checked exactly against the file above instead
     total = line(ax, "median of the total (industrial_co2)").get_ydata()
     early = years <= 2024
     np.testing.assert_allclose(top[early], total[early], rtol=0.05)
-    assert np.all(top[~early] <= total[~early] * (1 + 1e-9)) and np.all(top[~early] >= 0.8 * total[~early])
 
 
 # --- wedges ---------------------------------------------------------------------------------------------
