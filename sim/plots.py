@@ -294,7 +294,8 @@ def plot_attainment(ds: xr.Dataset, provinces: Iterable[str] | None = None, base
               + ([Patch(facecolor="white", label="(trend): exogenous trend, not model output")]
                  if any(trend) else []),
               fontsize=7, loc="outside right upper")
-    ax.set_title(f"Probability of attaining each target, {place(ds)}")
+    # two lines: on a narrow heatmap one line ran over the colour bar's top tick label
+    ax.set_title(f"Probability of attaining each target,\n{place(ds)}")
     _footnote(fig, ds)
     return fig
 
