@@ -335,10 +335,10 @@ def format_coverage(c: Coverage) -> str:
     el_ok = elo <= c.elec_coverage <= ehi
     lines = [f"Ensemble hindcast {START} -> {END}: {c.members} members, parameters sampled from "
              f"{c.parameter_source}, model discrepancy sigma per sector from its residuals",
-             f"CO2 {END}: the {BAND[0]:.0f}-{BAND[1]:.0f} % band contains CEADs in {c.co2_coverage:.0%} of "
+             f"CO2 {END}: the {BAND[0]:.0f}-{BAND[1]:.0f} % band contains CEADs in {c.co2_coverage:.1%} of "
              f"{int(c.co2_cells.sum())} province x sector cells above {MIN_CO2_COVERAGE:g} Mt "
              f"(goal {lo:.0%}-{hi:.0%}: {'met' if co2_ok else 'MISSED'})",
-             f"electricity {START + 1}-{END}: the band contains CEC in {c.elec_coverage:.0%} of "
+             f"electricity {START + 1}-{END}: the band contains CEC in {c.elec_coverage:.1%} of "
              f"{int(c.elec_cells.sum())} national sector-years (goal {elo:.0%}-{ehi:.0%}: "
              f"{'met' if el_ok else 'MISSED'}); excluded: "
              + "; ".join(f"{k} ({v})" for k, v in ELECTRICITY_EXCLUDED.items()),
