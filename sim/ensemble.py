@@ -15,21 +15,21 @@ Output detail (``--detail``):
     every variable per member (the contract of ``sim.variables``); the default up to
     :data:`FULL_DETAIL_MAX_MEMBERS` members.
 ``province``
-    per member: industrial CO2 by region, targets, peak years, the province-level variables
-    (EAF share, scrap, grid factor) and province totals over sectors (``<name>_total``); per
-    sector: quantiles over members of value added and the CO2 flows (same names as in ``full``,
-    with ``quantile`` in place of ``member``), and quantiles of final energy by carrier summed
-    over sectors (``final_energy_by_carrier``).
+    per member: industrial CO2 by region, targets, peak years, sampled parameters, the
+    province-level variables (EAF share, scrap, grid factor) and province totals over sectors
+    (``<name>_total``); per sector: quantiles over members of value added and the CO2 flows (same
+    names as in ``full``, with ``quantile`` in place of ``member``), and quantiles of final energy
+    by carrier summed over sectors (``final_energy_by_carrier``).
 ``summary``
-    no member dimension: quantiles of everything ``province`` keeps, target probabilities and the
-    peak-year distribution only.
+    quantiles of everything else ``province`` keeps, target probabilities and the peak-year
+    distribution; per member only the sampled parameters (``parameter_value``, DESIGN §10).
 
 Storage: physical variables are stored as float32 (7 significant digits; the inputs are known to
 3-4, and the report never prints more than 4), zlib (``sim.io.COMPRESSION``) with the shuffle filter,
 in on-disk chunks of (members, one province) (:data:`CHUNK_LAYOUT`). Target values,
-attainment flags, probabilities and peak years are stored exactly (float64 / int), and peak years
-are found from the float64 series before storage, so every figure of the report is identical to
-an in-memory run.
+attainment flags, probabilities, peak years and sampled parameters are stored exactly (float64 /
+int), and peak years are found from the float64 series before storage, so every figure of the
+report is identical to an in-memory run.
 
 The file is written under a temporary name in the destination folder and renamed when complete;
 an interrupted run leaves no file that looks finished (and removes its scratch).
@@ -62,7 +62,7 @@ SCRATCH_ZLIB = False
 """Scratch is deleted at the end: compressing it costs more time than the disk it saves."""
 
 EXACT = ("target_value", "target_attained", "target_probability", "peak_year",
-         "plateau_start_year", "peak_year_probability", "success_probability")
+         "plateau_start_year", "peak_year_probability", "success_probability", "parameter_value")
 """Variables stored exactly as computed (never rounded to float32)."""
 SECTOR_QUANTILE_VARIABLES = ("value_added", "co2_direct", "co2_process", "co2_indirect",
                              "co2_captured")
@@ -76,7 +76,7 @@ PROVINCE_TOTAL_VARIABLES = ("value_added", "final_energy", "co2_direct", "co2_pr
 PROVINCE_VARIABLES = ("eaf_share", "scrap_supply", "scrap_use", "inuse_stock",
                       "grid_emission_factor", "grid_renewable_share", "industrial_co2",
                       "industrial_co2_with_indirect", "target_value", "target_attained",
-                      "peak_year", "plateau_start_year")
+                      "peak_year", "plateau_start_year", "parameter_value")
 """Per-member variables without a sector dimension, kept as they are in ``province`` detail."""
 QUANTILE_COMMENT = "quantiles over the ensemble members (quantile axis)"
 """``comment`` of the variables stored as quantiles."""
@@ -140,8 +140,10 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
     for_quantiles[CARRIER_TOTAL] = by_carrier
     if detail == "province":
         return per_member, for_quantiles
-    if detail == "summary":
-        return xr.Dataset(), xr.merge([for_quantiles, per_member.drop_vars("target_attained")])
+    if detail == "summary":  # only the design rows stay per member (DESIGN §10)
+        quantiles_only = per_member.drop_vars(["target_attained", "parameter_value"])
+        return (xr.Dataset({"parameter_value": ds["parameter_value"]}),
+                xr.merge([for_quantiles, quantiles_only]))
     raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
 
 

@@ -26,7 +26,7 @@ from sim.base_state import BaseState, autonomous_share, load_base_state, with_tr
 from sim.levers import kernel_lever_arrays
 from sim.growth import OBSERVED_GROWTH_UNTIL
 from sim.kernel_inputs import assemble
-from sim.uncertainty import MODEL_DISCREPANCY, discrepancy, sample
+from sim.uncertainty import MODEL_DISCREPANCY, PARAMETERS, discrepancy, sample
 from sim.units import PJ_PER_TWH
 from sim.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
 
@@ -194,6 +194,7 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     data["target_attained"] = attained
     data["peak_year"] = peak.reshape(M, G)
     data["plateau_start_year"] = plateau.reshape(M, G)
+    data["parameter_value"] = np.stack([prep.samples[k][start:stop] for k in prep.samples], axis=1)
     ds = xr.Dataset(
         {name: (VARIABLES[name].dims, arr) for name, arr in data.items()},
         coords=_coords(prep, np.arange(start, stop), regions),
@@ -246,6 +247,9 @@ def _coords(prep: Prepared, members: np.ndarray, regions: list[str]) -> dict:
         "region": ("region", regions),
         "region_iso": ("region", [axes.PROVINCE_ISO.get(r, "CN") for r in regions]),
         "target": ("target", [t.id for t in tg]),
+        "parameter": ("parameter", list(prep.samples)),
+        "parameter_units": ("parameter", [PARAMETERS[k].unit for k in prep.samples]),
+        "parameter_description": ("parameter", [PARAMETERS[k].applies for k in prep.samples]),
     }
 
 

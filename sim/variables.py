@@ -56,6 +56,10 @@ VARIABLES: dict[str, Variable] = {
                                              "industrial CO2 of the modelled sectors incl. indirect emissions"),
     "target_value": Variable(("member", "target"), "1", "value of each target's indicator (units in target_units)"),
     "target_attained": Variable(("member", "target"), "1", "whether the member attains the target (1) or not (0)"),
+    # the member's row of the design (DESIGN §10: any ensemble can be analysed afterwards); the
+    # parameters have different units, so they are in the parameter_units coordinate
+    "parameter_value": Variable(("member", "parameter"), "1",
+                                "sampled value of each uncertain parameter (units in parameter_units)"),
     "target_probability": Variable(("target",), "1", "share of members attaining the target"),
     "peak_year": Variable(("member", "region"), "1", "calendar year of the industrial-CO2 peak (direct + process - captured)"),
     "plateau_start_year": Variable(("member", "region"), "1",
@@ -95,6 +99,9 @@ COORDINATES: dict[str, dict] = {
     "target_units": dict(long_name="units of the target's indicator and threshold"),
     "target_source": dict(long_name="source of the target (policy document)"),
     "target_status": dict(long_name="status of the target"),
+    "parameter": dict(long_name="uncertain parameter (sim.uncertainty catalogue name)"),
+    "parameter_units": dict(long_name="units of the uncertain parameter's value"),
+    "parameter_description": dict(long_name="how the model applies the uncertain parameter"),
     "quantile": dict(long_name="quantile over ensemble members", units="1"),
     "case": dict(long_name="sweep case (lever set)", units="1"),
 }

@@ -95,7 +95,8 @@ def test_province_detail_totals_and_sector_quantiles(streamed, in_memory):
 
 def test_summary_detail_has_no_members_and_exact_statistics(streamed, in_memory):
     with xr.open_dataset(streamed["summary"]) as ds:
-        assert "member" not in ds.dims
+        # only the design rows keep the member axis (DESIGN §10)
+        assert [n for n in ds.data_vars if "member" in ds[n].dims] == ["parameter_value"]
         assert int(ds.attrs["members"]) == MEMBERS
         np.testing.assert_array_equal(ds["target_probability"].values,
                                       in_memory["target_probability"].values)
@@ -185,3 +186,25 @@ def test_sorted_quantiles_equal_numpy(members):
     got = ensemble._quantiles(years, q)
     np.testing.assert_array_equal(got, np.quantile(years, q, axis=0, method="inverted_cdf"))
     assert np.isin(got, years).all()  # a quantile of years is one of the years
+
+
+@pytest.mark.parametrize("detail", ensemble.DETAILS)
+def test_every_detail_stores_the_sampled_parameters_per_member(scenario, tmp_path, detail):
+    """parameter_value(member, parameter) is prep.samples, exactly and in member order, whatever
+    the chunking (3 members a chunk or all 8 in one)."""
+    members = 8
+    prep = model.prepare(scenario, members=members, seed=SEED)
+    expected = np.stack([prep.samples[k] for k in prep.samples], axis=1)
+    assert np.ptp(expected, axis=0).max() > 0  # some parameters vary, so the order is tested
+    for chunk in (3, members):
+        path = ensemble.write_ensemble(prep, tmp_path / f"{detail}_{chunk}.nc", detail=detail,
+                                       chunk_size=chunk)
+        with xr.open_dataset(path) as ds:
+            da = ds["parameter_value"]
+            assert da.dims == ("member", "parameter")
+            assert da.encoding["dtype"] == np.float64
+            assert list(ds["parameter"].values) == list(prep.samples)
+            np.testing.assert_array_equal(ds["member"].values, np.arange(members))
+            np.testing.assert_array_equal(da.values, expected)
+            assert da.attrs["long_name"] and da.attrs["units"] == "1"
+            assert len(ds["parameter_units"]) == len(prep.samples)

@@ -75,6 +75,13 @@ def test_combined_sweep_equals_each_case_run_alone(client, tmp_path):
                 for name in one.data_vars:
                     np.testing.assert_array_equal(ds[name].isel(case=case.index).values,
                                                   one[name].values, err_msg=name)
+            # each part and the combined file carry the case's design rows (DESIGN §10)
+            design = np.stack([prep.samples[k] for k in prep.samples], axis=1)
+            with xr.open_dataset(part_path(tmp_path / "out", case)) as part:
+                assert part["parameter_value"].dims == ("member", "parameter")
+                np.testing.assert_array_equal(part["parameter_value"].values, design)
+            combined = ds["parameter_value"].isel(case=case.index).values
+            np.testing.assert_array_equal(combined, design)
         # the levers matter: a higher EAF floor raises the attainment of the EAF target
         p = ds["target_probability"].sel(target="anhui_eaf_share_2030").values
         assert p[3] > p[0]
