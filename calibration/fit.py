@@ -756,20 +756,28 @@ def fit_window(window: tuple[int, int], history: History | None = None, verbose:
     return result
 
 
+def output_files(out: Path = FITTED_FILE) -> tuple[Path, Path, Path, Path]:
+    """The four files :func:`run` writes for ``out``: the 2010-2019 parameters (``out``) and growth
+    rates (``<stem>_growth.csv``), the 2010-2015 parameters (``<stem>_2010_2015.toml``) and growth
+    rates (``<stem>_2010_2015_growth.csv``)."""
+    out = Path(out)
+    return (out, out.with_name(f"{out.stem}_growth.csv"), out.with_name(f"{out.stem}_2010_2015.toml"),
+            out.with_name(f"{out.stem}_2010_2015_growth.csv"))
+
+
 def run(out: Path = FITTED_FILE, verbose: int = 0) -> FitResult:
     """Fit 2010-2019 (the shipped parameters) and 2010-2015 (the out-of-sample check), derive the
     uncertainty widths and discrepancy sigmas, write ``out`` (2010-2019), the fitted growth rates
     beside it (``<stem>_growth.csv``) and the 2010-2015 file ``<stem>_2010_2015.toml`` (read by
     ``sim hindcast``). Returns the 2010-2019 result, the 2010-2015 one as its ``companion``."""
-    out = Path(out)
+    shipped, shipped_growth, test_file, test_growth = output_files(out)
     history = load_history()
     result = fit_window(WINDOW, history, verbose)
     test = fit_window(TEST_WINDOW, history, verbose)
     result.companion = test
-    write_fitted(result, out, out.with_name(f"{out.stem}_growth.csv"),
+    write_fitted(result, shipped, shipped_growth,
                  uncertainty=uncertainty_from_fit(result, history), discrepancy=result.discrepancy)
-    write_fitted(test, out.with_name(f"{out.stem}_2010_2015.toml"),
-                 out.with_name(f"{out.stem}_2010_2015_growth.csv"),
+    write_fitted(test, test_file, test_growth,
                  uncertainty=uncertainty_from_fit(test, history), discrepancy=test.discrepancy)
     return result
 
@@ -781,7 +789,7 @@ def main(argv=None) -> FitResult:
     a = ap.parse_args(argv)
     result = run(a.out, verbose=a.verbose)
     print(summary(result))
-    print(f"wrote {a.out} and {a.out.with_name(a.out.stem + '_growth.csv')}")
+    print("wrote " + ", ".join(str(p) for p in output_files(a.out)))
     return result
 
 

@@ -247,14 +247,13 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
     if do_fit:
         if out.parent and not out.parent.is_dir():
             _fail(f"{out}: folder {out.parent} does not exist")
-        written = (out, out.with_name(out.stem + "_growth.csv"),
-                   out.with_name(out.stem + "_2010_2015.toml"),
-                   out.with_name(out.stem + "_2010_2015_growth.csv"))
+        from calibration import fit
+
+        written = fit.output_files(out)
         for path, suffix, what in zip(written, (".toml", ".csv", ".toml", ".csv"),
                                       ("--out", "--out (growth table)", "--out (2010-2015 fit)",
                                        "--out (2010-2015 growth table)")):
             _output(path, (suffix,), what=what)
-        from calibration import fit
 
         click.echo("fitting 2010-2019 and 2010-2015 (CEADs CO2 by province, sector and fuel; NBS "
                    "outputs; CEC electricity) ...", err=True)
