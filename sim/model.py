@@ -49,6 +49,7 @@ class Prepared:
     targets: list  # simulated targets
     electricity_kgce_per_kwh: float
     plateau_tolerance: float
+    energy_structure: np.ndarray  # (P,S,T) energy structure factor relative to the base year [1]
 
 
 def prepare(scenario, members: int | None = None, seed: int | None = None,
@@ -80,6 +81,7 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
         targets=[t for t in scenario.targets if t.status == "simulated" or t.status == "trend"],
         electricity_kgce_per_kwh=float(scenario.electricity_kgce_per_kwh),
         plateau_tolerance=float(scenario.plateau_tolerance),
+        energy_structure=_structure(provinces, years, scenario),
     )
 
 
@@ -116,7 +118,7 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         # observed 2020-2024, held after; sim.observed_activity.nonmetallic_structure)
         discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
                                 prep.prov_idx, dt, smp[MODEL_DISCREPANCY])
-        * _structure(prep.provinces, years, prep.scenario)[None],
+        * prep.energy_structure[None],
     ))
 
 
@@ -138,7 +140,8 @@ def _structure(provinces, years, scenario=None) -> np.ndarray:
             if own:
                 first = min(t.points[0][0] for t in own)
                 held = yrs >= first
-                f[i, held] = f[i, max(int(np.argmax(held)) - 1, 0)] if held.any() else f[i, held]
+                if held.any():
+                    f[i, held] = f[i, max(int(np.argmax(held)) - 1, 0)]
     out = np.ones((len(provinces), len(axes.SECTORS), len(years)))
     out[:, k] = f
     return out
