@@ -39,6 +39,7 @@ import dataclasses
 import math
 import subprocess
 import time
+import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,11 +79,18 @@ MIN_CO2 = 0.1
 """Mt: province x sector pairs emitting less in the base year are left out of the CO2 residuals
 (their carrier split is dominated by statistical noise)."""
 
+_A = tomllib.loads((CALIBRATION_DIR / "assumptions.toml").read_text(encoding="utf-8"))
+LIFETIME_MIN = np.array([float(_A["sectors"]["lifetime_min"][s]) for s in SECTORS])
+"""(S,) yr: physical lower bounds of the fitted capacity lifetimes (assumptions.toml
+[sectors.lifetime_min], with its sources)."""
+AEEI_MAX = float(_A["sectors"]["aeei_max"]["value"])
+"""yr-1: physical upper bound of the fitted AEEI (assumptions.toml [sectors.aeei_max])."""
+
 # prior sd and bounds of the dynamic parameters (prior means: calibration/assumptions.toml)
 PRIORS = {
-    "aeei": dict(mean=0.02, sd=0.015, lower=0.0, upper=0.06, unit="yr-1"),
-    "aeei_elec": dict(mean=0.02, sd=0.015, lower=0.0, upper=0.06, unit="yr-1"),
-    "lifetime": dict(rel_sd=0.3, lower=8.0, upper=80.0, unit="yr"),
+    "aeei": dict(mean=0.02, sd=0.015, lower=0.0, upper=AEEI_MAX, unit="yr-1"),
+    "aeei_elec": dict(mean=0.02, sd=0.015, lower=0.0, upper=AEEI_MAX, unit="yr-1"),
+    "lifetime": dict(rel_sd=0.3, lower=None, upper=80.0, unit="yr"),  # lower: LIFETIME_MIN
     "stock_lifetime": dict(rel_sd=0.2, lower=15.0, upper=80.0, unit="yr"),
     "coal_to_gas_trend": dict(sd=0.02, lower=0.0, upper=0.1, unit="yr-1"),
     "electrification_trend": dict(sd=0.02, lower=0.0, upper=0.1, unit="yr-1"),
@@ -100,12 +108,15 @@ PRIOR_REASONING = {
                  "the pace of best-practice electricity use; CEC electricity by sector 2010-2019 is the "
                  "fit target that separates it)",
     "lifetime": "assumptions.toml [sectors.lifetime], sd 30 % (closures under capacity policy shorten "
-                "lives, relining lengthens them)",
+                "lives, relining lengthens them); lower bounds assumptions.toml [sectors.lifetime_min]: "
+                "15 yr for iron and steel (one blast-furnace campaign, 15-20 yr), 10 yr elsewhere (the "
+                "shortest depreciation life of production equipment in Chinese tax law)",
     "stock_lifetime": "assumptions.toml [metals.steel] 35 yr, sd 20 % (literature 30-40 yr)",
     "coal_to_gas_trend": "none expected (0), sd 2 points/yr",
     "electrification_trend": "none expected (0), sd 2 points/yr",
     "growth": "the sector's national trend over the window, sd 10 points/yr (weak)",
 }
+
 NOMINAL_SIGMA = dict(co2=0.1, mix=0.02, material=0.05, va=0.05, electricity=0.05, eaf=0.01)
 MIN_GROUP = 20
 """Residual groups with fewer residuals keep their nominal sigma (one EAF share is no sample)."""
@@ -175,20 +186,21 @@ class Layout:
 def layout(base: BaseState, obs: Observations, provinces=axes.PROVINCES) -> Layout:
     names, prior, sd, lo, hi, groups = [], [], [], [], [], {}
 
-    def add(group, labels, mean, sds):
+    def add(group, labels, mean, sds, lower=None):
         p = PRIORS[group]
         start = len(names)
         names.extend(f"{group}.{x}" for x in labels)
         prior.extend(mean)
         sd.extend(sds)
-        lo.extend([p["lower"]] * len(labels))
+        lo.extend([p["lower"]] * len(labels) if lower is None else list(lower))
         hi.extend([p["upper"]] * len(labels))
         groups[group] = slice(start, len(names))
 
     add("aeei", SECTORS, np.full(S, PRIORS["aeei"]["mean"]), [PRIORS["aeei"]["sd"]] * S)
     if HAS_AEEI_ELEC:
         add("aeei_elec", SECTORS, np.full(S, PRIORS["aeei_elec"]["mean"]), [PRIORS["aeei_elec"]["sd"]] * S)
-    add("lifetime", SECTORS, base.lifetime, base.lifetime * PRIORS["lifetime"]["rel_sd"])
+    add("lifetime", SECTORS, base.lifetime, base.lifetime * PRIORS["lifetime"]["rel_sd"],
+        LIFETIME_MIN)
     L = float(base.stock_lifetime[STEEL_METAL])
     add("stock_lifetime", ["steel"], [L], [L * PRIORS["stock_lifetime"]["rel_sd"]])
     add("coal_to_gas_trend", SECTORS, np.zeros(S), [PRIORS["coal_to_gas_trend"]["sd"]] * S)

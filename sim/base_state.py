@@ -91,6 +91,11 @@ class BaseState:
     parameter_source: str = "assumptions.toml"  # where lifetime, aeei, stock_lifetime, trends come from
     discrepancy_sigma: np.ndarray = field(      # (S,) yr^-1/2 model-discrepancy sigma (fitted.toml)
         default_factory=lambda: np.zeros(len(axes.SECTORS)))
+    # physical bounds of a member's lifetime and AEEI (assumptions.toml [sectors.lifetime_min] and
+    # [sectors.aeei_max]); the fit uses the same bounds, sim.model clips sampled members to them
+    lifetime_min: np.ndarray = field(           # (S,) yr
+        default_factory=lambda: np.zeros(len(axes.SECTORS)))
+    aeei_max: float = 1.0                       # yr-1
 
 
 def stock_age_profile(last_share: float, K: int) -> tuple[np.ndarray, float]:
@@ -334,12 +339,14 @@ def load_base_state(year: int = axes.BASE_YEAR, fitted: bool = True) -> BaseStat
         grid_ef0=grid_ef0, grid_renewable_share0=ren0, gdp_growth=gg, gdp_growth_national=gn,
         final_energy0=fe, co2_direct0=co2d, co2_process0=co2p, crude_steel0=crude,
         coal_to_gas_trend=gas_trend, electrification_trend=elec_trend, scrap_supply_target=target,
+        lifetime_min=np.array([float(A["sectors"]["lifetime_min"][s]) for s in axes.SECTORS]),
     )
     for a in arrays.values():
         a.setflags(write=False)
     return BaseState(
         **arrays,
         heat_ef=float(A["heat"]["heat_ef"]["value"]),
+        aeei_max=float(A["sectors"]["aeei_max"]["value"]),
         h2_power=float(A["hydrogen"]["h2_power"]["value"]),
         gdp_growth_years=GDP_YEARS,
         provenance=tuple(_rows("provenance.csv", folder)),

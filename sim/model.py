@@ -105,9 +105,12 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         * smp["collection_multiplier"][:, None, None], 0.0, 1.0)
     return assemble(prep.base, prep.prov_idx, prep.shared, dict(
         growth=growth,
-        lifetime=base.lifetime[None, :] * smp["lifetime_multiplier"][:, None],
-        aeei=np.clip(base.aeei[None, :] * smp["aeei_multiplier"][:, None], 0.0, 1.0),
-        aeei_elec=np.clip(base.aeei_elec[None, :] * smp["aeei_elec_multiplier"][:, None], 0.0, 1.0),
+        # sampled lifetimes and AEEIs stay within the physical bounds the fit uses (base state)
+        lifetime=np.maximum(base.lifetime[None, :] * smp["lifetime_multiplier"][:, None],
+                            base.lifetime_min[None, :]),
+        aeei=np.clip(base.aeei[None, :] * smp["aeei_multiplier"][:, None], 0.0, base.aeei_max),
+        aeei_elec=np.clip(base.aeei_elec[None, :] * smp["aeei_elec_multiplier"][:, None], 0.0,
+                          base.aeei_max),
         grid_ef=grid_tpm / PJ_PER_TWH,
         collection=collection,
         stock_lifetime=base.stock_lifetime[None, :] * smp["stock_lifetime_multiplier"][:, None],

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import calibration
 from calibration import fit
 from sim import axes
 from sim.base_state import load_base_state, read_fitted
@@ -170,9 +171,16 @@ def test_sim_run_uses_the_calibrated_parameters():
     fitted_aeei = np.array([doc["parameters"]["aeei"][s]["value"] for s in axes.SECTORS])
     fitted_life = np.array([doc["parameters"]["lifetime"][s]["value"] for s in axes.SECTORS])
     mult = prep.samples["aeei_multiplier"][:4]
-    np.testing.assert_allclose(inp.aeei, np.clip(fitted_aeei[None] * mult[:, None], 0, 1))
-    np.testing.assert_allclose(inp.lifetime,
-                               fitted_life[None] * prep.samples["lifetime_multiplier"][:4, None])
+    # members are held inside the physical bounds of assumptions.toml (the fit's bounds too)
+    import tomllib
+    A = tomllib.loads((Path(calibration.__file__).parent / "assumptions.toml").read_text("utf-8"))
+    aeei_max = A["sectors"]["aeei_max"]["value"]
+    life_min = np.array([A["sectors"]["lifetime_min"][s] for s in axes.SECTORS])
+    assert aeei_max == 0.06 and life_min[axes.SECTORS.index("iron_steel")] == 15
+    np.testing.assert_allclose(inp.aeei, np.clip(fitted_aeei[None] * mult[:, None], 0, aeei_max))
+    np.testing.assert_allclose(inp.lifetime, np.maximum(
+        fitted_life[None] * prep.samples["lifetime_multiplier"][:4, None], life_min[None]))
+    assert (inp.aeei <= aeei_max).all() and (inp.lifetime >= life_min[None]).all()
     assert len(set(np.round(mult, 12))) == 4  # the calibrated distribution is sampled
     attrs = io.global_attributes(sc, 1, 4)
     assert "fitted.toml" in attrs["calibration"]

@@ -167,9 +167,5 @@ def test_baseline_energy_per_unit_2035_p5_at_least_60_percent_of_2019(baseline_3
     assert np.percentile(_energy_per_unit_ratio(baseline_300, sector), 5) >= 0.60
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured 0.592: the 2010-2019 fit puts the steel lifetime on its 8-year bound (the whole stock "
-    "turns over to best-available plants by 2035) and the low aeei members approach the floor; the "
-    "EAF share moves only 0.10 -> 0.12, which does not explain it (README, checks on the baseline)"))
 def test_baseline_steel_energy_per_unit_2035_p5_at_least_60_percent_of_2019(baseline_300):
     assert np.percentile(_energy_per_unit_ratio(baseline_300, "iron_steel"), 5) >= 0.60
