@@ -11,6 +11,10 @@ scenario check reads these, so a new condition is one entry here):
   a series still at its maximum in the last simulated year has not peaked;
 - ``below_peak``: ``x(year) / max(x) − 1 ≤ −tolerance`` ("stable with a decline after the peak").
 
+Values within :data:`REL_TOL` of the threshold count as on it (``<=`` and ``>=`` are attained,
+``<`` and ``>`` are not): a share the kernel holds exactly at a 20 % floor is 0.2 only up to
+rounding (0.2 − 3e-17), and must not count as a miss.
+
 The reported ``target_value`` is the compared quantity: the level, the relative change, the peak
 year or the relative distance below the peak.
 """
@@ -43,10 +47,23 @@ class Condition:
     tolerance: bool = False  # True: needs tolerance (every condition accepts one)
 
 
+REL_TOL = 1e-9
+"""Relative tolerance [1] of a comparison with a threshold (floating-point rounding, not slack:
+a thousand times below any threshold's stated precision)."""
+
+
+def _compare(compare: Callable, v: np.ndarray, value: float) -> np.ndarray:
+    """``compare(v, value)`` with values within REL_TOL of ``value`` counted as equal to it."""
+    on = np.isclose(v, value, rtol=REL_TOL, atol=REL_TOL * 1e-3)
+    if compare in (operator.ge, operator.le):
+        return compare(v, value) | on
+    return compare(v, value) & ~on
+
+
 def _level(compare: Callable) -> Check:
     def check(tg, x, years):
         v = x[:, _pos(years, tg.year)]
-        return v, compare(v, tg.value)
+        return v, _compare(compare, v, tg.value)
     return check
 
 
@@ -55,7 +72,7 @@ def _change(compare: Callable) -> Check:
         t, b = _pos(years, tg.year), _pos(years, tg.base_year)
         with np.errstate(divide="ignore", invalid="ignore"):
             v = x[:, t] / x[:, b] - 1.0
-        return v, compare(v, tg.value)
+        return v, _compare(compare, v, tg.value)
     return check
 
 

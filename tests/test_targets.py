@@ -61,6 +61,21 @@ def test_level_comparisons(cond, expected):
     assert ok.tolist() == expected
 
 
+@pytest.mark.parametrize("cond,expected", [(">=", [True, True, False]), (">", [False, False, False]),
+                                           ("<=", [True, True, True]), ("<", [False, False, True])])
+def test_a_value_on_the_threshold_up_to_rounding_is_on_it(cond, expected):
+    # 0.2 - 2.8e-17 is what the kernel gives for an EAF share held at a 20 % floor (Anhui); a
+    # millionth below is a real miss
+    x = np.tile(np.array([[0.2 - 2.8e-17], [0.2 + 2.8e-17], [0.2 - 1e-6]]), (1, YEARS.size))
+    _, ok = _check(target(condition=cond, year=2030, value=0.20), x, YEARS)
+    assert ok.tolist() == expected
+    # the same for a relative change: 0.82 / 1 - 1 is -0.18000000000000005 in floating point
+    y = np.ones((1, YEARS.size))
+    y[0, YEARS == 2025] = 0.82
+    _, ok = _check(target(condition="change>=", year=2025, base_year=2020, value=-0.18), y, YEARS)
+    assert ok.tolist() == [True]
+
+
 def test_year_outside_simulation_is_an_error():
     with pytest.raises(ValueError, match="outside the simulated years"):
         _check(target(condition="<=", year=2040, value=1.0), np.ones((1, YEARS.size)), YEARS)
