@@ -168,12 +168,15 @@ def check_file(ds: xr.Dataset) -> None:
     if results.kind(ds) == "sweep":
         raise ResultsFileError(f"{name}: a sweep file: --converge compares the members of one "
                                "ensemble; use a case's part file (parts/case-NNNNN.nc)")
-    results.require(ds, ("target_value", "target_attained", "peak_year"), "a convergence check")
-    for v in ("target_value", "target_attained", "peak_year"):
-        if "member" not in ds[v].dims:
-            raise ResultsFileError(
-                f"{name}: output detail {results.detail(ds)} keeps no {v} per member, so the first "
-                "n/2 members cannot be compared with all n: run with --detail province or full")
+    needed = ("target_value", "target_attained", "peak_year")
+    if results.detail(ds) == "summary" or any(v in ds and "member" not in ds[v].dims
+                                              for v in needed):
+        raise ResultsFileError(
+            f"{name}: output detail {results.detail(ds)} keeps no target values, attainment or "
+            "peak years per member, so the first n/2 members cannot be compared with all n: run "
+            "with --detail province or full")
+    results.require(ds, needed, "a convergence check",
+                    dims={v: ("member",) for v in needed})
     n = ds.sizes["member"]
     if n < MIN_MEMBERS:
         raise ResultsFileError(f"{name}: too few members for a convergence check: {n} (at least "

@@ -153,12 +153,14 @@ def inputs(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any") -> Input
             f"{name}: has no parameter values (parameter_value(member, parameter)); scenario "
             "discovery needs the sampled parameters of every member: rerun it with this version "
             "of sim run or sim sweep")
-    results.require(ds, ("target_attained", "target_scope"), "scenario discovery")
-    if "member" not in ds["target_attained"].dims:
+    if results.detail(ds) == "summary" or (
+            "target_attained" in ds and "member" not in ds["target_attained"].dims):
         raise DiscoveryError(
             f"{name}: output detail {results.detail(ds)} keeps no attainment per member (only "
             "parameter_value); scenario discovery needs target_attained(member, target): rerun "
             "with --detail province or full")
+    results.require(ds, ("target_attained", "target_scope"), "scenario discovery",
+                    dims={"target_attained": ("member", "target")})
     if not targets:
         raise DiscoveryError(f"{name}: name at least one --target (the file has "
                              f"{', '.join(_target_ids(ds))})")
