@@ -325,8 +325,8 @@ def discover(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any",
 
     Parameters
     ----------
-    threshold : minimum density [1] of the reported box (also PRIM's threshold: a search whose
-        final box is less dense stops the search for further boxes).
+    threshold : minimum density [1] of a reported box; if the first search has no box that dense,
+        its densest box is reported (flagged); a further box less dense ends the search.
     boxes : how many boxes to search for, one after the other.
     resample : PRIM reruns on random halves for the stability of each box (0: none).
     peel_alpha : share [1] of the rows peeled per step.
@@ -344,8 +344,10 @@ def discover(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any",
     np.random.seed(seed % 2**32)
     try:
         with _ema(verbose) as prim:
-            p = prim.Prim(inp.x, inp.y.astype(np.int64), threshold=threshold,
-                          peel_alpha=peel_alpha)
+            # PRIM's own threshold only counts the rows of interest (y >= it) and turns a final
+            # box less dense than it into an empty "dump" box: a tiny one keeps every trajectory,
+            # and the density threshold is applied here (_choose)
+            p = prim.Prim(inp.x, inp.y.astype(np.int64), threshold=1e-6, peel_alpha=peel_alpha)
             outside = np.ones(len(inp.y), dtype=bool)  # rows outside the boxes found so far
             for _ in range(boxes):
                 remaining, remaining_k = int(outside.sum()), int(inp.y[outside].sum())
@@ -354,10 +356,13 @@ def discover(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any",
                 box = p.find_box()
                 if box is None or len(box.peeling_trajectory) < 2:
                     break
-                out.boxes.append(_box(box, inp, threshold, resample, remaining, remaining_k))
+                found = _box(box, inp, threshold, resample, remaining, remaining_k)
+                if out.boxes and not found.meets_threshold:
+                    break  # a further box must be dense enough to be reported
+                out.boxes.append(found)
                 outside[box.yi] = False
-                if not out.boxes[-1].meets_threshold or box.res_dim == 0:
-                    break  # EMA returned its dump box: no further box is dense enough
+                if not found.meets_threshold:
+                    break
     finally:
         np.random.set_state(state)
     return out
