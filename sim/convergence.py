@@ -259,10 +259,10 @@ def format_table(c: Convergence, regions_shown: int = 8) -> str:
         if r.item in hidden and not r.moves:
             continue
         if r.kind == "probability" and r.statistic.startswith("P("):
-            a, b, ch, lim = f"{r.half:.1%}", f"{r.full:.1%}", f"{r.change:.3f}", f"{r.limit:g}"
+            a, b, ch, lim = f"{r.half:.1%}", f"{r.full:.1%}", f"{r.change:.4f}", f"{r.limit:g}"
         elif r.kind == "probability":  # a distribution of years: medians shown, CDF compared
             a, b = f"med {r.half:.0f}", f"med {r.full:.0f}"
-            ch, lim = f"{r.change:.3f}", f"{r.limit:g}"
+            ch, lim = f"{r.change:.4f}", f"{r.limit:g}"
         else:
             a, b, ch, lim = f"{r.half:.4g}", f"{r.full:.4g}", f"{r.change:.2%}", f"{r.limit:.1%}"
         se = "" if r.standard_error is None or not np.isfinite(r.standard_error) else \
