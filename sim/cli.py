@@ -228,7 +228,7 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     with io.uninterrupted(), xr.open_dataset(out) as ds:
         click.echo(report.format_table(ds))
         if converge:
-            click.echo("\n" + _convergence(ds, tolerance, quantile_tolerance, "table"))
+            click.echo(_with_convergence("", ds, tolerance, quantile_tolerance, "table")[1:])
     busy = timer.pop("writer_busy", 0.0)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in timer.items())
     click.echo(f"\nwrote {out} ({prep.members} members, detail {detail}, {elapsed:.1f} s: {stages}; "
@@ -436,24 +436,28 @@ def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, toleranc
             if converge:
                 if fmt not in ("table", "json"):
                     _fail(f"--converge is printed with --format table or json, not {fmt}")
-                extra = _convergence(ds, tolerance, quantile_tolerance, fmt)
-                text = (text + "\n\n" + extra if fmt == "table" else
-                        text.rstrip()[:-1].rstrip() + ',\n  "convergence": '
-                        + extra.replace("\n", "\n  ") + "\n}")
+                text = _with_convergence(text, ds, tolerance, quantile_tolerance, fmt)
     except results.ResultsFileError as e:
         _fail(str(e))
     click.echo(text, nl=not text.endswith("\n"))
 
 
-def _convergence(ds, tolerance: float, quantile_tolerance: float, fmt: str) -> str:
-    """The convergence check of an open ensemble file as text or JSON (``sim.convergence``)."""
+def _with_convergence(text: str, ds, tolerance: float, quantile_tolerance: float,
+                      fmt: str) -> str:
+    """The report ``text`` with the convergence check of the open ensemble file ``ds``
+    (``sim.convergence``): a table after it, or a ``convergence`` member of its JSON object."""
+    import json
+
     from sim import convergence, results
 
     try:
         c = convergence.compare(ds, tolerance, quantile_tolerance)
     except results.ResultsFileError as e:
         _fail(str(e))
-    return convergence.format_table(c) if fmt == "table" else convergence.format_json(c)
+    if fmt == "table":
+        return f"{text}\n\n{convergence.format_table(c)}"
+    data = json.loads(text) | {"convergence": c.to_dict()}
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 # --- plots (issue #5) ------------------------------------------------------------------------------------
