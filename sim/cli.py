@@ -1,5 +1,5 @@
 """Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``,
-``sim report``, ``sim plot``, ``sim export``. Thin: parse, call, print.
+``sim report``, ``sim plot``, ``sim export``, ``sim discover``. Thin: parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
 allowed; no traceback, and nothing is written.
@@ -55,6 +55,21 @@ def _completer(sub: str = ""):
 
 _QUIET = click.option("-q", "--quiet", is_flag=True,
                       help="No progress or status lines on stderr (results and errors still).")
+
+
+def _converge_options(f):
+    """--converge, --tolerance, --quantile-tolerance (``sim.convergence``) of sim run and report."""
+    from sim import convergence
+
+    f = click.option("--quantile-tolerance", type=click.FloatRange(min=0, min_open=True),
+                     default=convergence.DEFAULT_QUANTILE_TOLERANCE, show_default=True,
+                     help="--converge: largest relative change of a quantile.")(f)
+    f = click.option("--tolerance", type=click.FloatRange(0, 1, min_open=True),
+                     default=convergence.DEFAULT_TOLERANCE, show_default=True,
+                     help="--converge: largest absolute change of a probability.")(f)
+    return click.option("--converge", is_flag=True,
+                        help="Also compare every probability and quantile of the first n/2 "
+                             "members with all n and say whether n is enough.")(f)
 
 
 def _output(path, suffixes: tuple[str, ...], inputs=(), what: str = "--out") -> Path:
@@ -182,8 +197,10 @@ def validate(scenario: str) -> None:
 @click.option("--compress/--no-compress", default=True, show_default=True,
               help="zlib-compress the file (lossless; about 40 % smaller, writing about 2x slower).")
 @_QUIET
+@_converge_options
 def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
-        detail: str | None, chunk_size: int, compress: bool, quiet: bool) -> None:
+        detail: str | None, chunk_size: int, compress: bool, quiet: bool, converge: bool,
+        tolerance: float, quantile_tolerance: float) -> None:
     """Run SCENARIO's Monte-Carlo ensemble, stream it to a NetCDF file and print the target table."""
     import xarray as xr
 
@@ -194,6 +211,9 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     out = _output(out or Path("outputs") / sc.name / f"{sc.name}.nc", (".nc",),
                   (sc.path, *sc.catalogues))
     detail = detail or ensemble.default_detail(members or sc.members)
+    if converge and detail == "summary":
+        _fail("--converge needs members per target and peak year: use --detail province or full "
+              "(summary keeps only the parameter values per member)")
     _check_size(members or sc.members, sc, detail, chunk_size)  # before the design is drawn
     t0 = time.perf_counter()
     timer: dict[str, float] = {}
@@ -207,6 +227,8 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     elapsed = time.perf_counter() - t0
     with io.uninterrupted(), xr.open_dataset(out) as ds:
         click.echo(report.format_table(ds))
+        if converge:
+            click.echo(_with_convergence("", ds, tolerance, quantile_tolerance, "table")[1:])
     busy = timer.pop("writer_busy", 0.0)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in timer.items())
     click.echo(f"\nwrote {out} ({prep.members} members, detail {detail}, {elapsed:.1f} s: {stages}; "
@@ -397,7 +419,9 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
               default="table", show_default=True,
               help="Plain-text table, GitHub Markdown tables, one CSV table (a `section` column: "
                    "target, peak_year, administrative) or one JSON object.")
-def report_cmd(file: Path, all_regions: bool, fmt: str) -> None:
+@_converge_options
+def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, tolerance: float,
+               quantile_tolerance: float) -> None:
     """Print the target table and peak years of an ensemble FILE (NetCDF); for a combined sweep
     file, the robust lever sets (table) or the per-case rows (markdown, csv, json)."""
     from sim import report, results
@@ -409,9 +433,31 @@ def report_cmd(file: Path, all_regions: bool, fmt: str) -> None:
             else:
                 results.require(ds, ("target_value", "target_probability", "peak_year"), "a report")
             text = report.format_report(ds, fmt, all_regions=all_regions)
+            if converge:
+                if fmt not in ("table", "json"):
+                    _fail(f"--converge is printed with --format table or json, not {fmt}")
+                text = _with_convergence(text, ds, tolerance, quantile_tolerance, fmt)
     except results.ResultsFileError as e:
         _fail(str(e))
     click.echo(text, nl=not text.endswith("\n"))
+
+
+def _with_convergence(text: str, ds, tolerance: float, quantile_tolerance: float,
+                      fmt: str) -> str:
+    """The report ``text`` with the convergence check of the open ensemble file ``ds``
+    (``sim.convergence``): a table after it, or a ``convergence`` member of its JSON object."""
+    import json
+
+    from sim import convergence, results
+
+    try:
+        c = convergence.compare(ds, tolerance, quantile_tolerance)
+    except results.ResultsFileError as e:
+        _fail(str(e))
+    if fmt == "table":
+        return f"{text}\n\n{convergence.format_table(c)}"
+    data = json.loads(text) | {"convergence": c.to_dict()}
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 # --- plots (issue #5) ------------------------------------------------------------------------------------
@@ -473,3 +519,53 @@ def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -
                f"{df['region'].nunique()} regions x {df['scenario'].nunique()} scenarios "
                f"({'quantiles and mean' if df['scenario'].str.endswith('|mean').any() else 'quantiles'}), "
                f"years {df.columns[5]}-{df.columns[-1]})")
+
+
+# --- scenario discovery (issue #16) ----------------------------------------------------------------
+@main.command("discover")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--target", "targets", multiple=True, required=True, metavar="ID",
+              help="Target whose misses define the outcome (repeatable); the base id of an "
+                   "each_province target selects it in every province.")
+@click.option("--reduce", default="any", show_default=True, metavar="any|all|national|PROVINCE",
+              help="How the selected targets make one outcome per row: any = misses at least one; "
+                   "all = misses every one; national or a province = only the targets scoped "
+                   "there, then any.")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=0.8,
+              show_default=True, help="Minimum density of the reported box.")
+@click.option("--boxes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Boxes to search for, each on the rows outside the earlier ones.")
+@click.option("--resample", type=click.IntRange(min=0), default=10, show_default=True,
+              help="PRIM reruns on random halves for the stability of each box (0: none).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
+              help="Seed of the random halves.")
+@click.option("--out", "out", type=OUTPUT_PATH, default=None,
+              help="Result file, .json or .csv (default: beside --plot with its stem, else "
+                   "outputs/<file stem>/discovery.json).")
+@click.option("--plot", "plot_path", type=OUTPUT_PATH, default=None,
+              help="Also draw the trade-off curve and box limits (png, pdf or svg by suffix).")
+@click.option("-v", "--verbose", is_flag=True, help="Show EMA Workbench's log on stderr.")
+def discover_cmd(file: Path, targets: tuple[str, ...], reduce: str, threshold: float, boxes: int,
+                 resample: int, seed: int, out: Path | None, plot_path: Path | None,
+                 verbose: bool) -> None:
+    """Scenario discovery (PRIM) on an ensemble or sweep FILE: the boxes of uncertain parameters
+    (and lever values) that hold the members missing the --target(s)."""
+    from sim import discovery, io, results
+
+    if plot_path is not None:
+        plot_path = _output(plot_path, (".png", ".pdf", ".svg"), (file,), "--plot")
+    out = _output(out or discovery.default_out(file, plot_path), discovery.FORMATS, (file,))
+    try:
+        with results.open_results(file) as ds:
+            found = discovery.discover(ds, targets, reduce, threshold=threshold, boxes=boxes,
+                                       resample=resample, seed=seed, verbose=verbose)
+            fig = discovery.plot(found, ds) if plot_path is not None else None
+    except results.ResultsFileError as e:
+        _fail(str(e))
+    click.echo(discovery.format_table(found))
+    with _writing():
+        discovery.write(found, out)
+        if fig is not None:
+            with io.atomic_path(plot_path) as tmp:
+                fig.savefig(tmp, format=plot_path.suffix[1:], dpi=150)
+    click.echo(f"\nwrote {out}" + (f" and {plot_path}" if fig is not None else ""))

@@ -8,14 +8,21 @@ import numpy as np
 import xarray as xr
 
 from sim import results
+from sim.convergence import ERROR_NOTE, error_text, rule_of_three, standard_error
 from sim.results import REPORTED
 
 
+def _members(ds: xr.Dataset) -> int:
+    return int(ds.attrs.get("members", ds.sizes.get("member", 0)))
+
+
 def target_rows(ds: xr.Dataset) -> list[dict]:
-    """One dict per target: id, scope, year, condition, median, p05, p95, probability, units, source."""
+    """One dict per target: id, scope, year, condition, median, p05, p95, probability, its
+    Monte-Carlo standard_error and rule_of_three bound (``sim.convergence``), units, source."""
     rows = []
     val = ds["target_value"]
     probability = ds["target_probability"].values
+    n = _members(ds)
     for j, tid in enumerate(ds["target"].values):
         if "member" in val.dims:
             v = val.isel(target=j).values
@@ -30,6 +37,8 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
             condition=_condition_text(ds, j),
             median=float(q[1]), p05=float(q[0]), p95=float(q[2]),
             probability=float(probability[j]),
+            standard_error=standard_error(float(probability[j]), n),
+            rule_of_three=rule_of_three(float(probability[j]), n),
             units=str(ds["target_units"].values[j]),
             status=str(ds["target_status"].values[j]),
             source=str(ds["target_source"].values[j]),
@@ -83,7 +92,9 @@ def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
 
     Peak-year quantiles are years (inverted CDF of the distribution over members), computed from
     ``peak_year_probability`` when the file has it (every detail level), else from the members.
+    ``standard_error`` and ``rule_of_three`` are those of ``by_2030`` (``sim.convergence``).
     """
+    n = _members(ds)
     years = ds["year"].values
     end = int(years[-1])
     rows = []
@@ -98,9 +109,11 @@ def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
         plateau = ds["plateau_start_year"].sel(region=region)
         plateau_median = (int(np.quantile(plateau.values, 0.5, method="inverted_cdf"))
                           if "member" in plateau.dims else int(plateau.sel(quantile=0.5)))
+        by_2030 = float(prob[years <= 2030].sum())
         rows.append(dict(
             region=str(region), p05=q[0], median=q[1], p95=q[2],
-            by_2030=float(prob[years <= 2030].sum()), not_peaked=float(prob[years >= end].sum()),
+            by_2030=by_2030, standard_error=standard_error(by_2030, n),
+            rule_of_three=rule_of_three(by_2030, n), not_peaked=float(prob[years >= end].sum()),
             plateau_median=plateau_median,
         ))
     return rows
@@ -116,14 +129,14 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
 
     With many regions only the national peak row is shown unless ``all_regions``.
     """
-    members = int(ds.attrs.get("members", ds.sizes.get("member", 0)))
+    members = _members(ds)
     lines = [f"Scenario {ds.attrs.get('scenario_name', '?')}: {members} members, seed "
              f"{ds.attrs.get('seed', '?')}, years {int(ds['year'][0])}-{int(ds['year'][-1])}, "
              f"output detail {results.detail(ds)}", ""]
     rows = target_rows(ds)
     w = max([len("target")] + [len(r["id"]) for r in rows])
     hdr = (f"{'target':<{w}} {'scope':<20} {'condition':<20} {'median':>9} {'5-95 % range':>21} "
-           f"{'P(attain)':>9}")
+           f"{'P(attain)':>9} {'s.e.':>6}")
     lines += [hdr, "-" * len(hdr)]
     for r in rows:
         ch = r["condition"].startswith("change") or r["condition"].endswith("below peak")
@@ -131,9 +144,10 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
         mark = "" if r["status"] == "simulated" else " (trend)"
         lines.append(f"{r['id']:<{w}} {r['scope'][:20]:<20} {r['condition'][:20]:<20} "
                      f"{_fmt_value(r['median'], r['units'], ch):>9} {rng:>21} "
-                     f"{percent(r['probability']):>9}{mark}")
-    lines += ["", "P(attain): share of members attaining the target (Monte-Carlo standard error "
-              f"<= {0.5 / np.sqrt(members):.1%})", "", "Sources:"]
+                     f"{percent(r['probability']):>9} {error_text(r['probability'], members):>6}"
+                     f"{mark}")
+    lines += ["", "P(attain): share of members attaining the target; "
+              + ERROR_NOTE.format(n=members), "", "Sources:"]
     by_source: dict[str, list[str]] = {}
     for r in rows:
         by_source.setdefault(r["source"], []).append(r["id"])
@@ -141,13 +155,14 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
         label = ids[0] if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more ({_common_prefix(ids)}*)"
         lines.append(f"  {label}: {source}")
     lines += ["", "Industrial CO2 peak year (direct + process - captured, modelled sectors)",
-              f"{'region':<16} {'median':>6} {'5-95 %':>11} {'P(<=2030)':>9} {'not peaked':>10} "
-              f"{'plateau from':>12}"]
+              f"{'region':<16} {'median':>6} {'5-95 %':>11} {'P(<=2030)':>9} {'s.e.':>6} "
+              f"{'not peaked':>10} {'plateau from':>12}"]
     regions = list(ds["region"].values)
     shown = regions if (all_regions or len(regions) <= 8) else ["national"]
     for r in peak_rows(ds, shown):
         lines.append(f"{r['region']:<16} {r['median']:>6} {r['p05']:>5}-{r['p95']:<5} "
-                     f"{r['by_2030']:>9.0%} {r['not_peaked']:>10.0%} {r['plateau_median']:>12}")
+                     f"{r['by_2030']:>9.0%} {error_text(r['by_2030'], members):>6} "
+                     f"{r['not_peaked']:>10.0%} {r['plateau_median']:>12}")
     if len(shown) < len(regions):
         by = peak_rows(ds, regions[:-1])
         n_ok = sum(r["by_2030"] >= 0.5 for r in by)
@@ -174,18 +189,19 @@ def _common_prefix(ids: list[str]) -> str:
 FORMATS = ("table", "markdown", "csv", "json")
 
 CSV_COLUMNS = ("section", "id", "region", "scope", "year", "condition", "median", "p05", "p95",
-               "probability", "by_2030", "not_peaked", "plateau_median", "units", "status",
-               "source", "description", "reason")
+               "probability", "by_2030", "standard_error", "rule_of_three", "not_peaked",
+               "plateau_median", "units", "status", "source", "description", "reason")
 """One CSV table, one row per target (section ``target``), per region's peak-year distribution
 (``peak_year``: median, p05, p95 are years, by_2030 and not_peaked shares of members) and per
 administrative target (``administrative``, status ``not simulated``); cells that do not apply
-to a section are empty."""
+to a section are empty. ``standard_error`` and ``rule_of_three`` are the Monte-Carlo error of
+``probability`` (targets) or ``by_2030`` (peak years): ``sim.convergence``."""
 
 
 def report_data(ds: xr.Dataset) -> dict:
     """Everything the report says, as plain Python values (NaN as None): scenario, members,
     seed, detail, years, targets, peak years of every region, administrative targets."""
-    members = int(ds.attrs.get("members", ds.sizes.get("member", 0)))
+    members = _members(ds)
     seed = ds.attrs.get("seed")
     return _plain(dict(
         scenario=str(ds.attrs.get("scenario_name", "")),
@@ -258,16 +274,19 @@ def format_markdown(ds: xr.Dataset, all_regions: bool = False) -> str:
                      _fmt_value(r["median"], r["units"], ch),
                      f"{_fmt_value(r['p05'], r['units'], ch)} .. {_fmt_value(r['p95'], r['units'], ch)}",
                      f"{r['probability']:.0%}" if np.isfinite(r["probability"]) else "n/a",
-                     r["status"], r["source"]])
+                     error_text(r["probability"], data["members"]), r["status"], r["source"]])
     lines += _md_table(["target", "scope", "year", "condition", "median", "5-95 % range",
-                        "P(attain)", "status", "source"], rows)
+                        "P(attain)", "s.e.", "status", "source"], rows)
     regions = list(ds["region"].values)
     shown = regions if (all_regions or len(regions) <= 8) else ["national"]
     lines += ["", "### Industrial CO2 peak year", ""]
-    lines += _md_table(["region", "median", "5-95 %", "P(<=2030)", "not peaked", "plateau from"],
+    lines += _md_table(["region", "median", "5-95 %", "P(<=2030)", "s.e.", "not peaked",
+                        "plateau from"],
                        [[r["region"], r["median"], f"{r['p05']}-{r['p95']}", f"{r['by_2030']:.0%}",
-                         f"{r['not_peaked']:.0%}", r["plateau_median"]]
+                         error_text(r["by_2030"], data["members"]), f"{r['not_peaked']:.0%}",
+                         r["plateau_median"]]
                         for r in peak_rows(ds, shown)])
+    lines += ["", ERROR_NOTE.format(n=data["members"]) + "."]
     if data["administrative"]:
         lines += ["", "### Administrative targets", ""]
         lines += _md_table(["target", "description", "status", "reason"],
