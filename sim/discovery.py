@@ -14,8 +14,8 @@ Inputs, from the file alone (``sim.results``):
   sweep, the lever values ``lever_<axis>(case)`` of the row's case. Columns that do not vary
   (parameters the scenario leaves at their nominal value, a lever with one value) are dropped.
 * **y**, the outcome: a row is *of interest* when it misses the selected targets under the
-  reduction rule (:data:`REDUCE_RULES`), from ``target_attained`` (``full`` and ``province``
-  detail; ``summary`` files keep no attainment per member and cannot be used).
+  reduction rule (:data:`REDUCE_RULES`), from ``target_attained(member, target)``, which files
+  of every detail keep.
 
 Reduction rules (``--reduce``), applied per row to the selected targets (a ``--target`` names a
 target id of the file, or the base id of an ``each_province`` target, which selects its instance
@@ -153,12 +153,10 @@ def inputs(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any") -> Input
             f"{name}: has no parameter values (parameter_value(member, parameter)); scenario "
             "discovery needs the sampled parameters of every member: rerun it with this version "
             "of sim run or sim sweep")
-    if results.detail(ds) == "summary" or (
-            "target_attained" in ds and "member" not in ds["target_attained"].dims):
+    if "target_attained" in ds and "member" not in ds["target_attained"].dims:
         raise DiscoveryError(
-            f"{name}: output detail {results.detail(ds)} keeps no attainment per member (only "
-            "parameter_value); scenario discovery needs target_attained(member, target): rerun "
-            "with --detail province or full")
+            f"{name}: keeps no attainment per member (a summary file of an older version); "
+            "scenario discovery needs target_attained(member, target): rerun it")
     results.require(ds, ("target_attained", "target_scope"), "scenario discovery",
                     dims={"target_attained": ("member", "target")})
     if not targets:

@@ -140,9 +140,12 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
     for_quantiles[CARRIER_TOTAL] = by_carrier
     if detail == "province":
         return per_member, for_quantiles
-    if detail == "summary":  # only the design rows stay per member (DESIGN §10)
+    if detail == "summary":
+        # only the design rows (DESIGN §10) and whether each member attains each target stay per
+        # member: what scenario discovery (sim discover) needs, a few bytes per member
         quantiles_only = per_member.drop_vars(["target_attained", "parameter_value"])
-        return (xr.Dataset({"parameter_value": ds["parameter_value"]}),
+        return (xr.Dataset({"parameter_value": ds["parameter_value"],
+                            "target_attained": ds["target_attained"]}),
                 xr.merge([for_quantiles, quantiles_only]))
     raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
 

@@ -168,18 +168,27 @@ def anhui(tmp_path_factory):
 def test_real_run_end_to_end(anhui, tmp_path):
     png = tmp_path / "anhui.png"
     res = CliRunner().invoke(main, ["discover", str(anhui["province"]), "--target",
-                                    "anhui_eaf_share_2030", "--target", "anhui_green_factory_2030",
-                                    "--plot", str(png), "--resample", "3"])
+                                    "anhui_eaf_share_2030", "--plot", str(png), "--resample", "3"])
     assert res.exit_code == 0, res.output
     data = json.loads(png.with_suffix(".json").read_text())
     with xr.open_dataset(anhui["province"]) as ds:
-        att = ds["target_attained"].sel(target=["anhui_eaf_share_2030",
-                                                "anhui_green_factory_2030"]).values
+        att = ds["target_attained"].sel(target=["anhui_eaf_share_2030"]).values
         params = [str(p) for p in ds["parameter"].values]
     assert data["of_interest"] == int((att == 0).any(axis=1).sum()) and data["rows"] == 200
     assert set(data["dimensions"]) <= set(params) and "model_discrepancy" in data["constant"]
     box = data["boxes"][0]
     assert box["density"] >= 0.8 and box["limits"] and png.exists()
+
+
+def test_summary_files_keep_what_discovery_needs(anhui, tmp_path):
+    out = tmp_path / "summary.json"
+    res = CliRunner().invoke(main, ["discover", str(anhui["summary"]), "--target",
+                                    "anhui_green_factory_2030", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    with xr.open_dataset(anhui["summary"]) as ds:
+        att = ds["target_attained"].sel(target="anhui_green_factory_2030").values
+    data = json.loads(out.read_text())
+    assert data["rows"] == 60 and data["of_interest"] == int((att == 0).sum())
 
 
 def _one_line_error(res, *needles):
@@ -211,9 +220,12 @@ def test_errors_are_one_line(anhui, tmp_path):
     ensemble(30, np.stack([np.arange(30) % 2, np.ones(30)], axis=1).astype(float)).to_netcdf(few)
     _one_line_error(run(main, ["discover", str(few), "--target", "t_box", *out]),
                     "too few members", "30", f"at least {discovery.MIN_ROWS}")
-    _one_line_error(run(main, ["discover", str(anhui["summary"]), "--target",
-                               "anhui_eaf_share_2030", *out]),
-                    "output detail summary keeps no attainment per member", "--detail province")
+    old_summary = tmp_path / "old_summary.nc"
+    ds = ensemble()
+    ds["target_attained"] = ds["target_attained"].mean("member")
+    ds.to_netcdf(old_summary)
+    _one_line_error(run(main, ["discover", str(old_summary), "--target", "t_box", *out]),
+                    "keeps no attainment per member")
     _one_line_error(run(main, ["discover", str(tmp_path / "missing.nc"), "--target", "t", *out]))
     assert not (tmp_path / "x.json").exists()
     # output paths are checked like every command's (sim.io.check_output), before any work

@@ -95,8 +95,11 @@ def test_province_detail_totals_and_sector_quantiles(streamed, in_memory):
 
 def test_summary_detail_has_no_members_and_exact_statistics(streamed, in_memory):
     with xr.open_dataset(streamed["summary"]) as ds:
-        # only the design rows keep the member axis (DESIGN §10)
-        assert [n for n in ds.data_vars if "member" in ds[n].dims] == ["parameter_value"]
+        # only the design rows (DESIGN §10) and the attainment keep the member axis
+        assert sorted(n for n in ds.data_vars if "member" in ds[n].dims) == [
+            "parameter_value", "target_attained"]
+        np.testing.assert_array_equal(ds["target_attained"].values,
+                                      in_memory["target_attained"].values)
         assert int(ds.attrs["members"]) == MEMBERS
         np.testing.assert_array_equal(ds["target_probability"].values,
                                       in_memory["target_probability"].values)
