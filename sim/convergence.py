@@ -35,7 +35,8 @@ stratification is better than the half's). A change that scales like 1/sqrt(n) g
 member count for a tolerance: n * (change / tolerance)^2, reported when something moves.
 
 Needs members per target and peak year: files at ``full`` and ``province`` detail; ``summary``
-files keep only the parameter values per member and are refused with a message.
+files keep only the parameter values and the attainment per member (no target values or peak
+years) and are refused with a message.
 """
 
 from __future__ import annotations
@@ -172,8 +173,8 @@ def check_file(ds: xr.Dataset) -> None:
     if results.detail(ds) == "summary" or any(v in ds and "member" not in ds[v].dims
                                               for v in needed):
         raise ResultsFileError(
-            f"{name}: output detail {results.detail(ds)} keeps no target values, attainment or "
-            "peak years per member, so the first n/2 members cannot be compared with all n: run "
+            f"{name}: output detail {results.detail(ds)} keeps no target values or peak years "
+            "per member, so the first n/2 members cannot be compared with all n: run "
             "with --detail province or full")
     results.require(ds, needed, "a convergence check",
                     dims={v: ("member",) for v in needed})
