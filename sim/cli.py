@@ -473,3 +473,29 @@ def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -
                f"{df['region'].nunique()} regions x {df['scenario'].nunique()} scenarios "
                f"({'quantiles and mean' if df['scenario'].str.endswith('|mean').any() else 'quantiles'}), "
                f"years {df.columns[5]}-{df.columns[-1]})")
+
+
+# --- the planner's web page (issue #15) -------------------------------------------------------
+@main.command("serve")
+@click.argument("scenario", required=False, default="anhui", shell_complete=_completer())
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on: 127.0.0.1 = this machine only; 0.0.0.0 = every "
+                   "network interface (anyone who can reach the machine can use the page).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
+@click.option("--out", "out_dir", type=OUTPUT_PATH, default=None,
+              help="Folder of the page's downloads, one subfolder per browser session "
+                   "(default: outputs/serve).")
+def serve_cmd(scenario: str, host: str, port: int, out_dir: Path | None) -> None:
+    """Open the planner's web page on SCENARIO (default anhui): levers, live Monte-Carlo target
+    table, peak years, CO2 fan, EAF share, energy mix, wedges against the baseline; Chinese and
+    English; downloads of the edited scenario, NetCDF, IAMC table and figures."""
+    sc = _load(scenario)
+    out_dir = _output_folder(out_dir or Path("outputs") / "serve")
+    try:
+        from sim import serve
+        import plotly  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        _fail(f"sim serve needs {e.name}: pip install -e . installs it")
+    serve.serve(sc.path, host, port, out_dir, echo=click.echo)

@@ -559,7 +559,7 @@ class Session:
         return self._baseline[key]
 
     def change(self, generation: int, *, source: Source | None = None, province: str | None = None,
-               edit: tuple | None = None, reset: bool = False, members: int | None = None,
+               edits: list | tuple = (), reset: bool = False, members: int | None = None,
                timer: dict | None = None) -> dict:
         """Apply one change and run it (in a worker thread). The change is validated first: if
         it is invalid, :class:`ScenarioError` is raised and the state is unchanged. A valid change
@@ -572,8 +572,7 @@ class Session:
             new_province = OWN if (reset or source is not None) else (
                 self.province if province is None else province)
             new_edits = {} if (reset or source is not None) else dict(self.edits)
-            if edit is not None:
-                lever, sector, year, value = edit
+            for lever, sector, year, value in edits:  # in order: the last value of a point wins
                 new_edits[(lever, sector, int(year))] = page_value(value)
             n = members or self.live_members
             doc = document(new_source, new_province, new_edits, n)
@@ -799,7 +798,9 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
         return await run_change(request, source=source)
 
     async def api_upload(request: Request) -> Response:
-        filename = request.headers.get("x-filename", "upload.toml")
+        from urllib.parse import unquote
+
+        filename = unquote(request.headers.get("x-filename", "upload.toml"))
         try:
             length = int(request.headers.get("content-length") or 0)
         except ValueError:
@@ -863,7 +864,7 @@ async def _read_limited(request, limit: int, filename: str = "request") -> bytes
 def _parse_change(data: dict) -> dict:
     """The keyword arguments of :meth:`Session.change` from a page request: one of ``reset``,
     ``province`` (``""`` = the scenario's, ``"all"``, or a province in any spelling),
-    ``edit`` {lever, sector, year, value} or ``precise``."""
+    ``edits`` [{lever, sector, year, value}, ...] or ``precise``."""
     if data.get("reset"):
         return dict(reset=True)
     if data.get("precise"):
@@ -876,18 +877,22 @@ def _parse_change(data: dict) -> dict:
             return dict(province=axes.resolve_province(p))
         except axes.UnknownProvince as e:
             raise PageError(str(e)) from None
-    if "edit" in data and isinstance(data["edit"], dict):
-        e = data["edit"]
-        lever, sector, year = e.get("lever"), e.get("sector") or "", e.get("year")
-        if lever not in LEVERS:
-            raise PageError(f"unknown lever {printable(lever)!r}")
-        if sector and sector not in editable_sectors(LEVERS[lever]):
-            raise PageError(f"lever {lever} cannot be set per sector {printable(sector)!r}")
-        if year not in KEY_YEARS:
-            raise PageError(f"year {printable(year)!r} is not a key year "
-                            f"({', '.join(map(str, KEY_YEARS))})")
-        return dict(edit=(lever, sector, year, e.get("value")))
-    raise PageError("unknown change (allowed: reset, precise, province, edit)")
+    if isinstance(data.get("edits"), list) and data["edits"]:
+        out = []
+        for e in data["edits"]:
+            if not isinstance(e, dict):
+                raise PageError("an edit is {lever, sector, year, value}")
+            lever, sector, year = e.get("lever"), e.get("sector") or "", e.get("year")
+            if lever not in LEVERS:
+                raise PageError(f"unknown lever {printable(lever)!r}")
+            if sector and sector not in editable_sectors(LEVERS[lever]):
+                raise PageError(f"lever {lever} cannot be set per sector {printable(sector)!r}")
+            if year not in KEY_YEARS:
+                raise PageError(f"year {printable(year)!r} is not a key year "
+                                f"({', '.join(map(str, KEY_YEARS))})")
+            out.append((lever, sector, year, e.get("value")))
+        return dict(edits=out)
+    raise PageError("unknown change (allowed: reset, precise, province, edits)")
 
 
 def serve(initial: Path, host: str = "127.0.0.1", port: int = 8050,
