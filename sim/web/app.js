@@ -230,7 +230,7 @@ function showLeverValues(name, force) {
     if (force || !r.matches(":active")) r.value = toSlider(lv, values[Number(r.dataset.i)]);
   });
   div.querySelectorAll("input[type=text]").forEach((x) => {
-    if (force || document.activeElement !== x) { const v = values[Number(x.dataset.i)]; x.value = v === "inf" ? "inf" : String(+Number(v).toFixed(6)); }
+    if (force || document.activeElement !== x) { const v = values[Number(x.dataset.i)]; x.value = v === "inf" ? "inf" : String(+Number(v).toPrecision(4)); }
   });
   div.querySelector(".set").textContent = info.set ? t("set") : "";
   div.classList.toggle("changed", st.edits.some((e) => e.lever === name));
