@@ -18,10 +18,10 @@ states used by the fit and the hindcast load with ``load_base_state(2010)`` / ``
 
 from __future__ import annotations
 
-import copy
 
 import csv
 import functools
+import pickle
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,7 +165,7 @@ def read_fitted(path: Path = FITTED_FILE) -> dict | None:
     if cached is None or cached[0] != stamp:
         cached = (stamp, tomllib.loads(path.read_text(encoding="utf-8")))
         _FITTED_CACHE[str(path)] = cached
-    return copy.deepcopy(cached[1])
+    return pickle.loads(pickle.dumps(cached[1]))  # a deep copy, ~10x faster than copy.deepcopy
 
 
 def fitted_vector(doc: dict, group: str, names: tuple[str, ...]) -> np.ndarray:

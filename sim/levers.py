@@ -314,18 +314,20 @@ def interpolate(points: Sequence[tuple[int, float]], years: np.ndarray, interpol
     pts = sorted(points)
     py = np.array([p[0] for p in pts], dtype=float)
     pv = np.array([p[1] for p in pts], dtype=float)
-    for i, y in enumerate(years):
-        if y < py[0]:
-            continue
-        j = int(np.searchsorted(py, y, side="right")) - 1  # last point <= y
-        if j == len(py) - 1 or py[j] == y or interpolation == "step":
-            out[i] = pv[j]
-        else:
-            a, b = pv[j], pv[j + 1]
-            if math.isinf(a) or math.isinf(b):
-                out[i] = a
-            else:
-                out[i] = a + (b - a) * (y - py[j]) / (py[j + 1] - py[j])
+    # vectorised over the years (sim serve resolves every lever at every change); the same
+    # arithmetic per year as the rule in the module docstring
+    y = years.astype(float)
+    j = np.searchsorted(py, y, side="right") - 1  # last point <= y; -1 before the first point
+    jc = np.clip(j, 0, len(py) - 1)
+    jn = np.minimum(jc + 1, len(py) - 1)
+    a, b = pv[jc], pv[jn]
+    hold = (jc == len(py) - 1) | (py[jc] == y) | np.isinf(a) | np.isinf(b)
+    if interpolation == "step":
+        hold[:] = True
+    with np.errstate(invalid="ignore", divide="ignore"):
+        line = a + (b - a) * (y - py[jc]) / (py[jn] - py[jc])
+    inside = j >= 0
+    out[inside] = np.where(hold, a, line)[inside]
     return out
 
 
@@ -368,12 +370,18 @@ def lever_array(name: str, scenario, provinces: Sequence[str] | None = None,
     if not lv.per_province_sector:
         return resolve(spec, lv.default, "", "", years)
     out = np.empty((len(provinces), len(sectors), len(years)))
-    for i, p in enumerate(provinces):
-        for j, s in enumerate(sectors):
-            if lv.sectors and s not in lv.sectors:
-                out[i, j] = lv.default
-            else:
+    for j, s in enumerate(sectors):
+        if lv.sectors and s not in lv.sectors:
+            out[:, j] = lv.default
+            continue
+        shared = None  # the trajectory of every province without an override of its own
+        for i, p in enumerate(provinces):
+            if spec is not None and (p in spec.province or (p, s) in spec.province_sector):
                 out[i, j] = resolve(spec, lv.default, p, s, years)
+            else:
+                if shared is None:
+                    shared = resolve(spec, lv.default, p, s, years)
+                out[i, j] = shared
     return out
 
 

@@ -53,8 +53,12 @@ class Prepared:
 
 
 def prepare(scenario, members: int | None = None, seed: int | None = None,
-            base: BaseState | None = None) -> Prepared:
-    """Resolve the shared inputs of ``scenario`` and draw the design of all members."""
+            base: BaseState | None = None, samples: dict[str, np.ndarray] | None = None) -> Prepared:
+    """Resolve the shared inputs of ``scenario`` and draw the design of all members.
+
+    ``samples``: the design of an earlier ``prepare`` of a scenario with the same uncertainty,
+    members and seed (``Prepared.samples``), used instead of drawing it again (``sim serve``
+    reruns one design at every lever change)."""
     base = base or load_base_state()
     members = int(members if members is not None else scenario.members)
     seed = int(seed if seed is not None else scenario.seed)
@@ -72,7 +76,7 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
     shared["coal_to_gas"] = with_trend(shared["coal_to_gas"], autonomous_share(base.coal_to_gas_trend, years))
     shared["electrification"] = with_trend(shared["electrification"],
                                            autonomous_share(base.electrification_trend, years))
-    samples = sample(scenario.uncertainty, members, seed)
+    samples = sample(scenario.uncertainty, members, seed) if samples is None else samples
     return Prepared(
         scenario=scenario, base=base, provinces=provinces, prov_idx=prov_idx, years=years,
         members=members, seed=seed, shared=shared,

@@ -268,10 +268,12 @@ def _reduce(ds: xr.Dataset, region: str) -> xr.Dataset:
     from sim.indicators import eaf_share
 
     provinces = [str(p) for p in ds["province"].values]
-    pick = slice(None) if region == "national" else [provinces.index(region)]
+    i = None if region == "national" else provinces.index(region)
+    pick = slice(None) if i is None else slice(i, i + 1)
 
     def cut(name):  # (member, province, ...) -> (member, 1, ...), summed over the provinces
-        return ds[name].values[:, pick].sum(axis=1, keepdims=True)
+        x = ds[name].values
+        return x.sum(axis=1, keepdims=True) if i is None else x[:, pick].copy()
 
     data = {name: (ds[name].dims, ds[name].values) for name in
             ("target_value", "target_attained", "peak_year", "plateau_start_year",
@@ -460,8 +462,7 @@ def lever_state(sc) -> dict:
     """Per lever the values the page's controls show at the key years: the lever's own points
     (``""``) and, where sector overrides are allowed, each sector's value (own points and
     sector override; province overrides are not edited on the page)."""
-    years = np.asarray(sc.years)
-    at = [int(np.searchsorted(years, y)) for y in KEY_YEARS if y <= years[-1]]
+    years = np.array([y for y in KEY_YEARS if y <= sc.years[-1]])  # a value depends on its year alone
     out = {}
     for name, lv in LEVERS.items():
         spec = sc.levers.get(name)
@@ -469,9 +470,9 @@ def lever_state(sc) -> dict:
         base = np.full(len(years), float(lv.default))
         if spec is not None:
             base = interpolate(spec.base.points, years, spec.base.interpolation or "linear", base)
-        levels[""] = [base[i] for i in at]
+        levels[""] = list(base)
         for s in editable_sectors(lv):
-            levels[s] = [resolve(spec, lv.default, "", s, years)[i] for i in at]
+            levels[s] = list(resolve(spec, lv.default, "", s, years)) if spec else list(base)
         out[name] = dict(set=spec is not None, levels=levels,
                          province_overrides=sorted({p for p in (spec.province if spec else {})}
                                                    | {p for p, _ in (spec.province_sector if spec
@@ -532,7 +533,8 @@ class Session:
     generation: int = 0
     shown: Shown | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _baseline: dict = field(default_factory=dict)  # baseline text + members -> page Dataset
+    _baseline: dict = field(default_factory=dict)  # baseline document -> its summary()
+    _designs: dict = field(default_factory=dict)  # (uncertainty, members, seed) -> design
 
     def next_generation(self) -> int:
         """Called (in the event loop) when a change arrives: older runs become superseded."""
@@ -557,6 +559,18 @@ class Session:
                 self._baseline.pop(next(iter(self._baseline)))
             self._baseline[key] = stats
         return self._baseline[key]
+
+    def _design(self, doc: dict, sc) -> dict | None:
+        """The Latin-hypercube design of this uncertainty, member count and seed if this session
+        drew it before (None: ``sim.model.prepare`` draws it, and it is kept)."""
+        key = (to_text(doc.get("uncertainty", {})), sc.members, sc.seed)
+        if key not in self._designs:
+            from sim.uncertainty import sample
+
+            while len(self._designs) >= 2:  # the live and the precise member count
+                self._designs.pop(next(iter(self._designs)))
+            self._designs[key] = sample(sc.uncertainty, sc.members, sc.seed)
+        return self._designs[key]
 
     def change(self, generation: int, *, source: Source | None = None, province: str | None = None,
                edits: list | tuple = (), reset: bool = False, members: int | None = None,
@@ -587,7 +601,7 @@ class Session:
 
             baseline = self._baseline_of(doc, new_source, n, check)
             t2 = time.perf_counter()
-            prep = model.prepare(sc, base=base_state())
+            prep = model.prepare(sc, base=base_state(), samples=self._design(doc, sc))
             region = region_of(sc)
             ds = run_members(prep, region, check, None if members is None else PRECISE_CHUNK)
             t3 = time.perf_counter()
