@@ -1,5 +1,6 @@
 """Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``,
-``sim report``, ``sim plot``, ``sim export``. Thin: parse, call, print.
+``sim report``, ``sim plot``, ``sim export``, ``sim serve`` (the web page, ``sim.serve``). Thin:
+parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
 allowed; no traceback, and nothing is written.

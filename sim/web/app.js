@@ -33,7 +33,7 @@ const I18N = {
     no_steel: "This region makes no steel.", total: "total reduction", target: "target",
     year: "year", share: "share", not_peaked: "not peaked by {y}", peak_by: "peak year ≤ {y}",
     below_peak: "{y} below peak", change: "change", loading: "loading…",
-    vs: "vs", by2030: "by 2030", mt: "Mt/yr", error_upload: "Upload failed",
+    vs: "vs", by2030: "by 2030", mt: "Mt/yr", error_upload: "Upload failed", mt_co2: "Mt CO2/yr", pj: "PJ/yr",
   },
   zh: {
     title: "工业低碳转型情景模拟", scenario: "情景", upload: "上传 TOML…", region: "省份",
@@ -63,7 +63,7 @@ const I18N = {
     no_steel: "该地区不生产钢铁。", total: "总减排量", target: "目标", year: "年份", share: "比例",
     not_peaked: "{y} 年前未达峰", peak_by: "达峰年份 ≤ {y}", below_peak: "{y} 年低于峰值",
     change: "变化", loading: "加载中…", vs: "对比", by2030: "2030 年前", mt: "百万吨/年",
-    error_upload: "上传失败",
+    error_upload: "上传失败", mt_co2: "百万吨 CO2/年", pj: "PJ/年",
   },
 };
 
@@ -363,7 +363,7 @@ function drawChart() {
       { x, y: s.p50, mode: "lines", line: { color: "#1f5f99", width: 2.5 }, name: `${t("scen")}, ${t("median")}` },
     ];
     layout.title = { text: t("co2_title"), font: { size: 13 } };
-    layout.yaxis.title = { text: "Mt CO2/yr" };
+    layout.yaxis.title = { text: t("mt_co2") };
     layout.shapes = milestoneShapes();
     note = t("co2_note");
   } else if (v === "peak") {
@@ -400,7 +400,7 @@ function drawChart() {
     const total = x.map((_, j) => e.baseline.reduce((a, row) => a + row[j], 0));
     traces.push({ x, y: total, mode: "lines", line: { color: "#222", dash: "dash", width: 1.5 }, name: t("baseline") });
     layout.title = { text: t("energy_title"), font: { size: 13 } };
-    layout.yaxis.title = { text: "PJ/yr" };
+    layout.yaxis.title = { text: t("pj") };
     layout.shapes = milestoneShapes();
     note = t("energy_note");
   } else if (v === "wedges") {
@@ -410,7 +410,7 @@ function drawChart() {
     traces.push({ x, y: w.total, mode: "lines+markers", line: { color: "#111", width: 2 }, marker: { size: 4 }, name: t("total") });
     layout.barmode = "relative";
     layout.title = { text: t("wedges_title"), font: { size: 13 } };
-    layout.yaxis.title = { text: "Mt CO2/yr" };
+    layout.yaxis.title = { text: t("mt_co2") };
     layout.yaxis.rangemode = "normal";
     layout.legend = { orientation: "v", x: 1.02, y: 1, font: { size: 11 } };
     layout.margin.r = 260;
