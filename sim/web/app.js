@@ -33,7 +33,7 @@ const I18N = {
     no_steel: "This region makes no steel.", total: "total reduction", target: "target",
     year: "year", share: "share", not_peaked: "not peaked by {y}", peak_by: "peak year ≤ {y}",
     below_peak: "{y} below peak", change: "change", loading: "loading…",
-    vs: "vs", by2030: "by 2030", mt: "Mt/yr", error_upload: "Upload failed", mt_co2: "Mt CO2/yr", pj: "PJ/yr",
+    vs: "vs", by2030: "by 2030", mt: "Mt/yr", error_upload: "Upload failed", mt_co2: "Mt CO2/yr", pj: "PJ/yr", overrides: "province values of the scenario kept",
   },
   zh: {
     title: "工业低碳转型情景模拟", scenario: "情景", upload: "上传 TOML…", region: "省份",
@@ -63,7 +63,7 @@ const I18N = {
     no_steel: "该地区不生产钢铁。", total: "总减排量", target: "目标", year: "年份", share: "比例",
     not_peaked: "{y} 年前未达峰", peak_by: "达峰年份 ≤ {y}", below_peak: "{y} 年低于峰值",
     change: "变化", loading: "加载中…", vs: "对比", by2030: "2030 年前", mt: "百万吨/年",
-    error_upload: "上传失败", mt_co2: "百万吨 CO2/年", pj: "PJ/年",
+    error_upload: "上传失败", mt_co2: "百万吨 CO2/年", pj: "PJ/年", overrides: "保留情景的分省设定",
   },
 };
 
@@ -233,6 +233,8 @@ function showLeverValues(name, force) {
     if (force || document.activeElement !== x) { const v = values[Number(x.dataset.i)]; x.value = v === "inf" ? "inf" : String(+Number(v).toPrecision(4)); }
   });
   div.querySelector(".set").textContent = info.set ? t("set") : "";
+  const po = info.province_overrides || [];
+  div.querySelector(".meta").dataset.overrides = po.length ? ` · ${t("overrides")}: ${po.map(provinceLabel).join(", ")}` : "";
   div.classList.toggle("changed", st.edits.some((e) => e.lever === name));
 }
 
