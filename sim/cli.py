@@ -1,5 +1,6 @@
 """Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``,
-``sim report``, ``sim plot``, ``sim export``, ``sim discover``. Thin: parse, call, print.
+``sim report``, ``sim plot``, ``sim export``, ``sim discover``, ``sim serve`` (the web page,
+``sim.serve``). Thin: parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
 allowed; no traceback, and nothing is written.
@@ -569,3 +570,27 @@ def discover_cmd(file: Path, targets: tuple[str, ...], reduce: str, threshold: f
             with io.atomic_path(plot_path) as tmp:
                 fig.savefig(tmp, format=plot_path.suffix[1:], dpi=150)
     click.echo(f"\nwrote {out}" + (f" and {plot_path}" if fig is not None else ""))
+# --- the planner's web page (issue #15) -------------------------------------------------------
+@main.command("serve")
+@click.argument("scenario", required=False, default="anhui", shell_complete=_completer())
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on: 127.0.0.1 = this machine only; 0.0.0.0 = every "
+                   "network interface (anyone who can reach the machine can use the page).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
+@click.option("--out", "out_dir", type=OUTPUT_PATH, default=None,
+              help="Folder of the page's downloads, one subfolder per browser session "
+                   "(default: outputs/serve).")
+def serve_cmd(scenario: str, host: str, port: int, out_dir: Path | None) -> None:
+    """Open the planner's web page on SCENARIO (default anhui): levers, live Monte-Carlo target
+    table, peak years, CO2 fan, EAF share, energy mix, wedges against the baseline; Chinese and
+    English; downloads of the edited scenario, NetCDF, IAMC table and figures."""
+    sc = _load(scenario)
+    out_dir = _output_folder(out_dir or Path("outputs") / "serve")
+    try:
+        from sim import serve
+        import plotly  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        _fail(f"sim serve needs {e.name}: pip install -e . installs it")
+    serve.serve(sc.path, host, port, out_dir, echo=click.echo)

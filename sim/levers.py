@@ -229,6 +229,30 @@ _LEVER_LIST: tuple[Lever, ...] = (
 
 LEVERS: dict[str, Lever] = {lv.name: lv for lv in _LEVER_LIST}
 
+LABELS: dict[str, tuple[str, str]] = {
+    # lever -> (English, Chinese) short label for the page of `sim serve` (tests/test_serve.py
+    # checks that every lever of LEVERS has one and nothing else does)
+    "eaf_share": ("Scrap-EAF share floor (steel)", "短流程炼钢比例下限"),
+    "h2_dri_share": ("Hydrogen-DRI share floor (steel)", "氢冶金比例下限"),
+    "secondary_al_share": ("Secondary aluminium share floor", "再生铝比例下限"),
+    "kiln_efficient_share": ("Efficient kiln share floor", "高效窑炉比例下限"),
+    "kiln_ccus_share": ("Kilns with CCUS, share floor", "窑炉碳捕集（CCUS）比例下限"),
+    "efficient_share": ("Benchmark-efficiency route share floor", "能效标杆工艺比例下限"),
+    "electrified_share": ("Electrified route share floor", "电气化工艺比例下限"),
+    "phase_out": ("Extra phase-out of oldest capacity", "淘汰落后产能（每年）"),
+    "capacity_replacement_ratio": ("Capacity replacement ratio", "产能置换比例"),
+    "efficiency_retrofit": ("Energy-efficiency retrofit (gap closed)", "节能改造（每年缩小差距）"),
+    "coal_to_gas": ("Coal-to-gas switching", "煤改气"),
+    "hydrogen_substitution": ("Hydrogen substitution", "氢能替代"),
+    "electrification": ("Electrification of fossil energy", "电能替代"),
+    "green_power": ("Green power share", "绿电比例"),
+    "ccus_capture": ("CCUS capture share", "碳捕集比例"),
+    "scrap_collection": ("Scrap collection (multiplier)", "废钢与再生资源回收（倍数）"),
+    "scrap_market": ("Inter-provincial scrap market", "跨省废钢流通"),
+    "structural_shift": ("Structural shift away from heavy industry", "产业结构调整（每年）"),
+}
+"""Short labels of the levers in English and Chinese (the page's lever names)."""
+
 KERNEL_LEVER_ARRAYS: dict[str, str] = {
     # KernelInputs field -> index letters (kernels/SPEC.md) of the array the levers make of it
     "share_floor": "PSRT",
@@ -290,18 +314,20 @@ def interpolate(points: Sequence[tuple[int, float]], years: np.ndarray, interpol
     pts = sorted(points)
     py = np.array([p[0] for p in pts], dtype=float)
     pv = np.array([p[1] for p in pts], dtype=float)
-    for i, y in enumerate(years):
-        if y < py[0]:
-            continue
-        j = int(np.searchsorted(py, y, side="right")) - 1  # last point <= y
-        if j == len(py) - 1 or py[j] == y or interpolation == "step":
-            out[i] = pv[j]
-        else:
-            a, b = pv[j], pv[j + 1]
-            if math.isinf(a) or math.isinf(b):
-                out[i] = a
-            else:
-                out[i] = a + (b - a) * (y - py[j]) / (py[j + 1] - py[j])
+    # vectorised over the years (sim serve resolves every lever at every change); the same
+    # arithmetic per year as the rule in the module docstring
+    y = years.astype(float)
+    j = np.searchsorted(py, y, side="right") - 1  # last point <= y; -1 before the first point
+    jc = np.clip(j, 0, len(py) - 1)
+    jn = np.minimum(jc + 1, len(py) - 1)
+    a, b = pv[jc], pv[jn]
+    hold = (jc == len(py) - 1) | (py[jc] == y) | np.isinf(a) | np.isinf(b)
+    if interpolation == "step":
+        hold[:] = True
+    with np.errstate(invalid="ignore", divide="ignore"):
+        line = a + (b - a) * (y - py[jc]) / (py[jn] - py[jc])
+    inside = j >= 0
+    out[inside] = np.where(hold, a, line)[inside]
     return out
 
 
@@ -344,12 +370,18 @@ def lever_array(name: str, scenario, provinces: Sequence[str] | None = None,
     if not lv.per_province_sector:
         return resolve(spec, lv.default, "", "", years)
     out = np.empty((len(provinces), len(sectors), len(years)))
-    for i, p in enumerate(provinces):
-        for j, s in enumerate(sectors):
-            if lv.sectors and s not in lv.sectors:
-                out[i, j] = lv.default
-            else:
+    for j, s in enumerate(sectors):
+        if lv.sectors and s not in lv.sectors:
+            out[:, j] = lv.default
+            continue
+        shared = None  # the trajectory of every province without an override of its own
+        for i, p in enumerate(provinces):
+            if spec is not None and (p in spec.province or (p, s) in spec.province_sector):
                 out[i, j] = resolve(spec, lv.default, p, s, years)
+            else:
+                if shared is None:
+                    shared = resolve(spec, lv.default, p, s, years)
+                out[i, j] = shared
     return out
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from kernels.arrays import KernelInputs, KernelOutputs
-from kernels.stock_flow import simulate
+from kernels.stock_flow import simulate, simulate_into
 from sim import axes, indicators, targets as target_checks
 from sim.base_state import BaseState, autonomous_share, load_base_state, with_trend
 from sim.levers import kernel_lever_arrays
@@ -53,8 +53,12 @@ class Prepared:
 
 
 def prepare(scenario, members: int | None = None, seed: int | None = None,
-            base: BaseState | None = None) -> Prepared:
-    """Resolve the shared inputs of ``scenario`` and draw the design of all members."""
+            base: BaseState | None = None, samples: dict[str, np.ndarray] | None = None) -> Prepared:
+    """Resolve the shared inputs of ``scenario`` and draw the design of all members.
+
+    ``samples``: the design of an earlier ``prepare`` of a scenario with the same uncertainty,
+    members and seed (``Prepared.samples``), used instead of drawing it again (``sim serve``
+    reruns one design at every lever change)."""
     base = base or load_base_state()
     members = int(members if members is not None else scenario.members)
     seed = int(seed if seed is not None else scenario.seed)
@@ -72,7 +76,7 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
     shared["coal_to_gas"] = with_trend(shared["coal_to_gas"], autonomous_share(base.coal_to_gas_trend, years))
     shared["electrification"] = with_trend(shared["electrification"],
                                            autonomous_share(base.electrification_trend, years))
-    samples = sample(scenario.uncertainty, members, seed)
+    samples = sample(scenario.uncertainty, members, seed) if samples is None else samples
     return Prepared(
         scenario=scenario, base=base, provinces=provinces, prov_idx=prov_idx, years=years,
         members=members, seed=seed, shared=shared,
@@ -159,18 +163,22 @@ def _grid_renewable_share(prep: Prepared, grid_tpm: np.ndarray) -> np.ndarray:
 
 
 def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
-              variables: frozenset[str] | None = None) -> xr.Dataset:
+              variables: frozenset[str] | None = None,
+              outputs: KernelOutputs | None = None) -> xr.Dataset:
     """Run members ``start:stop`` and return their Dataset (per-member variables only).
 
     ``variables`` limits the kernel variables put in the Dataset (default: all); industrial CO2,
     targets and peak years are always there. ``timer``, if given, accumulates seconds under
     'inputs', 'kernel' and 'targets' (indicators, target checks, peak years and the Dataset
-    assembly).
+    assembly). ``outputs``: kernel outputs of the chunk's sizes to run into instead of freshly
+    allocated ones (``sim serve`` reruns the same sizes at every lever change; fresh outputs cost
+    the page faults of ~1 GB per 1000 national members); the Dataset's kernel variables are then
+    views of them, so they must not be reused while the Dataset is in use.
     """
     t0 = time.perf_counter()
     inp = kernel_inputs(prep, start, stop)
     t1 = time.perf_counter()
-    out = simulate(inp)
+    out = simulate(inp) if outputs is None else simulate_into(inp, outputs)
     t2 = time.perf_counter()
     grid_tpm = inp.grid_ef * PJ_PER_TWH
     ctx = indicators.ChunkContext(

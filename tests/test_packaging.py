@@ -88,7 +88,8 @@ def test_wheel_carries_scenarios_calibration_and_spec(wheel):
         assert f"sim/_scenarios/{rel}" in names, rel
     for rel in ("calibration/fitted.toml", "calibration/assumptions.toml",
                 "calibration/base_2019/capacity.csv", "calibration/history/activity_2020_2024.csv",
-                "kernels/SPEC.md", "sim/__main__.py"):
+                "kernels/SPEC.md", "sim/__main__.py", "sim/web/index.html", "sim/web/app.js",
+                "sim/web/style.css", "sim/web/favicon.svg"):
         assert rel in names, rel
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == set(TOP_LEVEL), tops
@@ -137,6 +138,14 @@ def test_installed_wheel_runs_from_any_folder(wheel, tmp_path):
                            str(work / "a.nc")], cwd=work, env=env, capture_output=True, text=True,
                           timeout=120)
     assert run2.returncode == 0, run2.stderr
+    # `sim serve`'s page, script and plotly.js come from the installed packages
+    page = subprocess.run([str(python), "-W", "ignore", "-c",
+                           "from starlette.testclient import TestClient; from sim import serve; "
+                           "c = TestClient(serve.create_app()); "
+                           "print(*(c.get(u).status_code for u in ('/', '/static/app.js', "
+                           "'/vendor/plotly.min.js', '/api/meta')))"],
+                          cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    assert page.returncode == 0 and page.stdout.split() == ["200"] * 4, page.stderr
     # Numba's cache is in the user's cache folder, nothing of it in site-packages
     assert list((tmp_path / "cache" / "china-industry-sim" / "numba").rglob("*.nbi"))
     assert not list(venv.rglob("*.nbi"))

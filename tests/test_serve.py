@@ -1,0 +1,399 @@
+"""`sim serve` on the server side (Starlette's TestClient): one validation path with scenario
+files, nothing runs on bad values, sessions isolated, a newer change supersedes a run, no path
+outside the output folder, upload limits, and the downloaded TOML reproduces the page exactly."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import tomllib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+pytest.importorskip("starlette")
+pytest.importorskip("plotly")
+with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2 (httpx is pinned for pyam)
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
+
+from sim import cli, levers, model, serve, shipped  # noqa: E402
+from sim.scenario import ScenarioError, scenario_from_document  # noqa: E402
+
+MEMBERS = 60  # small ensembles: these tests check behaviour, tests/bench the speed
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serve-out")
+    return serve.create_app(shipped.resolve("anhui"), out, live_members=MEMBERS)
+
+
+def client(app) -> TestClient:
+    c = TestClient(app)
+    assert c.get("/").status_code == 200  # sets the session cookie
+    return c
+
+
+def edit(c, lever, year, value, sector=""):
+    return c.post("/api/change", json={"edits": [dict(lever=lever, sector=sector, year=year,
+                                                     value=value)]})
+
+
+def probabilities(state) -> dict[str, float]:
+    return {r["id"]: r["probability"] for r in state["result"]["targets"]}
+
+
+def test_every_lever_of_the_registry_is_on_the_page_with_its_unit_default_and_range(app):
+    c = client(app)
+    meta = c.get("/api/meta").json()
+    assert [lv["name"] for lv in meta["levers"]] == list(levers.LEVERS)
+    assert set(levers.LABELS) == set(levers.LEVERS)
+    for lv in meta["levers"]:
+        reg = levers.LEVERS[lv["name"]]
+        assert lv["unit"] == reg.unit
+        for key in ("default", "low", "high"):
+            want = getattr(reg, key)
+            assert lv[key] == ("inf" if want == float("inf") else want)
+        assert tuple(lv["sectors"]) == serve.editable_sectors(reg)
+    assert meta["key_years"] == [2025, 2030, 2035]
+    assert {"anhui", "national", "baseline"} <= set(meta["scenarios"])
+    assert len(meta["provinces"]) == 31 and meta["provinces"][0]["zh"]
+
+
+def test_the_page_and_its_scripts_come_from_the_server(app):
+    c = client(app)
+    html = c.get("/").text
+    assert "http" not in html.replace("http-equiv", "")  # no CDN, no external URL
+    js = c.get("/vendor/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000
+    assert c.get("/static/app.js").status_code == 200
+
+
+def test_first_state_is_the_scenario_with_its_targets_and_the_page_members(app):
+    c = client(app)
+    st = c.get("/api/state").json()
+    assert st["status"] == "ok" and st["scenario"]["name"] == "anhui"
+    assert st["scenario"]["members"] == MEMBERS
+    r = st["result"]
+    assert r["region"] == "Anhui" and r["members"] == MEMBERS
+    ids = [t["id"] for t in r["targets"]]
+    assert "anhui_eaf_share_2030" in ids
+    row = r["targets"][ids.index("anhui_eaf_share_2030")]
+    assert row["name_zh"] == "短流程炼钢比例达到 20% 以上"  # the seed's phrase of the catalogue
+    assert 0 <= row["probability"] <= 1 and row["p05"] <= row["median"] <= row["p95"]
+    assert st["levers"]["eaf_share"]["levels"][""] == pytest.approx([0.2 / 6, 0.2, 0.25])
+    assert len(r["fan"]["scenario"]["p50"]) == len(r["years"]) == len(r["fan"]["baseline"]["p05"])
+    assert abs(sum(r["peak"]["scenario"]["probability"]) - 1) < 1e-9
+    w = np.array(r["wedges"]["values"], dtype=float)
+    assert np.allclose(w.sum(axis=0), r["wedges"]["total"])
+
+
+def test_a_lever_change_reruns_and_moves_the_result(app):
+    c = client(app)
+    before = c.get("/api/state").json()
+    after = edit(c, "eaf_share", 2030, 0.6).json()
+    assert after["status"] == "ok" and after["generation"] > before["generation"]
+    assert after["levers"]["eaf_share"]["levels"][""][1] == 0.6
+    assert (after["result"]["eaf"]["bands"]["p50"][-5] > before["result"]["eaf"]["bands"]["p50"][-5])
+    reset = c.post("/api/change", json={"reset": True}).json()
+    assert reset["edits"] == [] and probabilities(reset) == probabilities(before)
+
+
+def _file_message(tmp_path: Path, doc: dict) -> str:
+    """What `sim validate` says of the same document written as a scenario file."""
+    import tomli_w
+
+    folder = tmp_path / "scn"
+    shutil.copytree(shipped.SHIPPED_DIR / "targets", folder / "targets")
+    path = folder / "anhui.toml"
+    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["validate", str(path)])
+    assert result.exit_code == 2
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith(f"Error: {path}: ")
+    return line[len(f"Error: {path}: "):]
+
+
+@pytest.mark.parametrize("value, message", [
+    (1.4, "levers.eaf_share.2030 = 1.4 is outside [0, 1]"),
+    ("lots", 'levers.eaf_share.2030 = "lots" must be a number'),
+])
+def test_out_of_range_gets_the_scenario_file_message_and_nothing_runs(app, tmp_path, monkeypatch,
+                                                                      value, message):
+    c = client(app)
+    before = c.get("/api/state").json()
+    calls = []
+    real = model.run_chunk
+    monkeypatch.setattr(model, "run_chunk", lambda *a, **k: calls.append(1) or real(*a, **k))
+    r = edit(c, "eaf_share", 2030, value)
+    assert r.status_code == 400
+    got = r.json()["message"]
+    assert got == f"anhui.toml: {message}" and "\n" not in got
+    assert calls == []  # nothing ran
+    session = app.state.sessions.get(c.cookies.get(serve.SESSION_COOKIE))
+    doc = serve.document(session.source, serve.OWN, {("eaf_share", "", 2030): value}, MEMBERS)
+    assert _file_message(tmp_path, doc) == message  # the same words as for a scenario file
+    assert c.get("/api/state").json()["edits"] == before["edits"] == []  # state unchanged
+
+
+def test_route_floor_sum_is_checked_as_in_files(app):
+    c = client(app)
+    r = c.post("/api/change", json={"edits": [
+        dict(lever="h2_dri_share", sector="", year=2035, value=0.9)]})
+    assert r.status_code == 400
+    assert "route floors of one sector must sum to <= 1" in r.json()["message"]
+
+
+def test_bad_requests_are_one_line_errors(app):
+    c = client(app)
+    for body in ({"edits": [dict(lever="nope", year=2030, value=1)]},
+                 {"edits": [dict(lever="eaf_share", year=2031, value=0.1)]},
+                 {"edits": [dict(lever="scrap_market", sector="iron_steel", year=2030, value=1)]},
+                 {"province": "Atlantis"}, {"whatever": 1}):
+        r = c.post("/api/change", json=body)
+        assert r.status_code == 400 and "\n" not in r.json()["message"], body
+    assert c.post("/api/change", content=b"{not json").status_code == 400
+    assert TestClient(app).get("/api/state").status_code == 401  # no session cookie
+
+
+def test_two_sessions_do_not_see_each_other(app):
+    a, b = client(app), client(app)
+    pa0, pb0 = probabilities(a.get("/api/state").json()), probabilities(b.get("/api/state").json())
+    assert pa0 == pb0
+    ea = edit(a, "eaf_share", 2030, 0.05).json()
+    assert probabilities(ea) != pa0
+    sb = b.get("/api/state").json()
+    assert sb["edits"] == [] and probabilities(sb) == pb0
+    eb = edit(b, "green_power", 2030, 0.9).json()
+    sa = a.get("/api/state").json()
+    assert [e["lever"] for e in sa["edits"]] == ["eaf_share"]
+    assert [e["lever"] for e in eb["edits"]] == ["green_power"]
+    assert probabilities(sa) == probabilities(ea)
+
+
+def test_a_run_in_progress_is_superseded_by_a_newer_change(app, monkeypatch):
+    """The 'more precise' run (chunks of PRECISE_CHUNK members) stops at its next chunk when a
+    lever moves; the lever change runs and is what the session shows."""
+    c = client(app)
+    c.get("/api/state")
+    started, release = threading.Event(), threading.Event()
+    real = model.run_chunk
+    chunks = []
+
+    def slow(prep, start, stop, *a, **k):
+        if prep.members == serve.PRECISE_MEMBERS:
+            chunks.append(start)
+            started.set()
+            release.wait(10)
+        return real(prep, start, stop, *a, **k)
+
+    monkeypatch.setattr(model, "run_chunk", slow)
+    answers = {}
+    thread = threading.Thread(target=lambda: answers.update(
+        precise=c.post("/api/change", json={"precise": True})))
+    thread.start()
+    assert started.wait(60)
+    t0 = time.perf_counter()
+    newer = {}
+    t2 = threading.Thread(target=lambda: newer.update(r=edit(c, "eaf_share", 2030, 0.3)))
+    t2.start()
+    time.sleep(0.3)
+    release.set()  # the precise run's current chunk finishes, then it sees the newer change
+    thread.join(60)
+    t2.join(60)
+    assert answers["precise"].status_code == 409
+    assert answers["precise"].json()["status"] == "superseded"
+    assert len(chunks) == 1 < serve.PRECISE_MEMBERS // serve.PRECISE_CHUNK  # not run to the end
+    r = newer["r"].json()
+    assert r["status"] == "ok" and r["result"]["members"] == MEMBERS
+    assert time.perf_counter() - t0 < 30
+    assert c.get("/api/state").json()["generation"] == r["generation"]
+
+
+def test_superseded_before_it_starts_keeps_the_change_but_does_not_run(app):
+    """Changes waiting for the session's run are applied in order, only the newest one runs."""
+    c = client(app)
+    c.get("/api/state")
+    s = app.state.sessions.get(c.cookies.get(serve.SESSION_COOKIE))
+    old = s.next_generation()
+    s.next_generation()  # a newer change has arrived
+    with pytest.raises(serve.Superseded):
+        s.change(old, edits=[("eaf_share", "", 2025, 0.1)])
+    assert s.edits == {("eaf_share", "", 2025): 0.1}  # kept: the newer change builds on it
+
+
+def test_more_precise_reruns_with_more_members(app):
+    c = client(app)
+    c.get("/api/state")
+    r = c.post("/api/change", json={"precise": True}).json()
+    assert r["status"] == "ok" and r["result"]["members"] == serve.PRECISE_MEMBERS
+    assert r["scenario"]["members"] == serve.PRECISE_MEMBERS
+    assert edit(c, "eaf_share", 2030, 0.2).json()["result"]["members"] == MEMBERS
+
+
+def test_province_by_chinese_name_and_the_whole_country(app):
+    c = client(app)
+    c.get("/api/state")
+    r = c.post("/api/change", json={"province": "河北"}).json()
+    assert r["status"] == "ok" and r["scenario"]["provinces"] == ["Hebei"]
+    assert r["result"]["region"] == "Hebei"
+    assert "industry_peak_2030_province:Hebei" in probabilities(r)
+    r = c.post("/api/change", json={"province": "all"}).json()
+    assert r["result"]["region"] == "national" and len(r["scenario"]["provinces"]) == 31
+    assert "industry_peak_2030" in probabilities(r)
+    r = c.post("/api/change", json={"province": ""}).json()
+    assert r["scenario"]["provinces"] == ["Anhui"]
+
+
+def test_downloaded_toml_reproduces_the_page_exactly(app, tmp_path):
+    """`sim run` on the downloaded TOML (same seed, same members) gives the page's numbers."""
+    c = client(app)
+    c.get("/api/state")
+    page = edit(c, "eaf_share", 2030, 0.27).json()
+    page = c.post("/api/change", json={"edits": [
+        dict(lever="efficiency_retrofit", sector="chemicals", year=2030, value=0.08)]}).json()
+    r = c.get("/api/download/toml")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    folder = tmp_path / "run"
+    shutil.copytree(shipped.SHIPPED_DIR / "targets", folder / "targets")
+    path = folder / "anhui-edited.toml"
+    path.write_bytes(r.content)
+    doc = tomllib.loads(r.text)
+    assert doc["scenario"]["members"] == MEMBERS and doc["levers"]["eaf_share"]["2030"] == 0.27
+    assert doc["levers"]["efficiency_retrofit"]["sector"]["chemicals"]["2030"] == 0.08
+    out = folder / "run.nc"
+    result = CliRunner().invoke(cli.main, ["run", str(path), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    with xr.open_dataset(out) as ds:
+        file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
+        peak = ds["peak_year_probability"].sel(region="Anhui").values
+    assert file_p == probabilities(page)  # exactly
+    shown = np.array(page["result"]["peak"]["scenario"]["probability"])
+    np.testing.assert_array_equal(peak, shown)
+
+
+def test_netcdf_and_iamc_downloads_are_the_shown_run(app):
+    c = client(app)
+    page = edit(c, "eaf_share", 2030, 0.33).json()
+    r = c.get("/api/download/nc")
+    assert r.status_code == 200
+    path = Path(app.state.sessions.out_dir) / c.cookies.get(serve.SESSION_COOKIE) / "anhui.nc"
+    with xr.open_dataset(path) as ds:
+        assert int(ds.attrs["members"]) == MEMBERS
+        got = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
+    assert got == probabilities(page)
+    csv = c.get("/api/download/iamc")
+    assert csv.status_code == 200 and csv.text.startswith("model,scenario,region,variable,unit")
+
+
+def test_no_request_reads_or_writes_outside_the_output_folder(app, tmp_path):
+    c = client(app)
+    c.get("/api/state")
+    for url in ("/static/../serve.py", "/static/%2e%2e/serve.py", "/static/..%2fserve.py",
+                "/static/%2e%2e%2f%2e%2e%2fpyproject.toml", "/api/download/..%2f..%2fetc%2fpasswd",
+                "/api/download/%2e%2e", "/vendor/../serve.py"):
+        r = c.get(url)
+        assert r.status_code in (400, 404), url
+        assert b"LIVE_MEMBERS" not in r.content and b"[project]" not in r.content
+    assert c.get("/api/download/passwd").status_code == 404
+    # an uploaded scenario cannot name catalogues outside the shipped folder
+    text = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8")
+    bad = text.replace('targets = ["targets/national.toml", "targets/anhui.toml"]',
+                       'targets = ["../../../../etc/passwd"]')
+    r = c.post("/api/upload", content=bad.encode(), headers={"X-Filename": "../../x.toml"})
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("x.toml: scenario.targets[0]")
+    assert "leaves the scenario's folder" in r.json()["message"]
+    # downloads land in <out>/<session id>/ only
+    out = Path(app.state.sessions.out_dir).resolve()
+    c.get("/api/download/nc")
+    for p in out.rglob("*"):
+        assert p.resolve().is_relative_to(out)
+    sid = c.cookies.get(serve.SESSION_COOKIE)
+    assert {p.parent.name for p in out.rglob("*.nc")} >= {sid}
+    # a forged session id is no session
+    forged = TestClient(app, cookies={serve.SESSION_COOKIE: "../../etc"})
+    assert forged.get("/api/download/nc").status_code == 401
+
+
+def test_upload_limits_and_bad_files(app):
+    c = client(app)
+    c.get("/api/state")
+    big = b"# " + b"x" * serve.MAX_UPLOAD_BYTES + b"\n"
+    r = c.post("/api/upload", content=big, headers={"X-Filename": "big.toml"})
+    assert r.status_code == 413 and "at most" in r.json()["message"]
+
+    def chunks():  # no Content-Length: the limit holds while reading
+        for _ in range(serve.MAX_UPLOAD_BYTES // 4096 + 2):
+            yield b"#" * 4095 + b"\n"
+
+    r = c.post("/api/upload", content=chunks(), headers={"X-Filename": "stream.toml"})
+    assert r.status_code == 413
+    r = c.post("/api/upload", content=b"[scenario\nname=1", headers={"X-Filename": "bad.toml"})
+    assert r.status_code == 400 and r.json()["message"].startswith("bad.toml: malformed TOML")
+    r = c.post("/api/upload", content=b"\xff\xfe", headers={"X-Filename": "bin.toml"})
+    assert r.status_code == 400 and "not UTF-8" in r.json()["message"]
+    assert c.get("/api/state").json()["scenario"]["name"] == "anhui"  # unchanged
+    good = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8").replace(
+        'name = "anhui"', 'name = "mine"')
+    r = c.post("/api/upload", content=good.encode(), headers={"X-Filename": "mine.toml"})
+    assert r.status_code == 200 and r.json()["scenario"]["name"] == "mine"
+    assert r.json()["scenario"]["file"] == "mine.toml"
+
+
+def test_page_documents_are_checked_by_the_scenario_check():
+    """One code path: the page's document is TOML text parsed and checked like a file."""
+    source = serve.load_source(shipped.resolve("national"))
+    doc = serve.document(source, "Anhui", {("capacity_replacement_ratio", "iron_steel", 2030):
+                                           serve.page_value("inf")}, 10)
+    text, sc = serve.validate(doc, source)
+    assert sc.provinces == ("Anhui",) and sc.members == 10
+    # the overrides of provinces not simulated are gone, Anhui's stays
+    assert set(doc["levers"]["capacity_replacement_ratio"]["province"]) == {"Anhui"}
+    assert tomllib.loads(text)["levers"]["capacity_replacement_ratio"]["sector"]["iron_steel"]["2030"] \
+        == float("inf")
+    again = scenario_from_document(tomllib.loads(text), text, source.path)
+    assert again.levers == sc.levers
+    with pytest.raises(ScenarioError):
+        serve.validate(serve.document(source, serve.OWN, {("phase_out", "", 2030): -1}, 10), source)
+
+
+def test_serve_binds_127_0_0_1_unless_told_and_says_so(monkeypatch, tmp_path):
+    import uvicorn
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **k: seen.update(host=host, port=port))
+    monkeypatch.setattr(serve, "warm_up", lambda: 0.0)
+    result = CliRunner().invoke(cli.main, ["serve", "anhui", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert seen == {"host": "127.0.0.1", "port": 8050}
+    assert "http://127.0.0.1:8050/" in result.output and "only this machine" in result.output
+    result = CliRunner().invoke(cli.main, ["serve", "--host", "0.0.0.0", "--port", "9000",
+                                           "--out", str(tmp_path)])
+    assert seen == {"host": "0.0.0.0", "port": 9000}
+    assert "other machines" in result.output
+    result = CliRunner().invoke(cli.main, ["serve", "nosuch"])
+    assert result.exit_code == 2 and "Error:" in result.output
+
+
+def test_chinese_phrase_of_sources():
+    assert serve.chinese_phrase("003: 短流程炼钢比例达到 20% 以上") == "短流程炼钢比例达到 20% 以上"
+    assert serve.chinese_phrase("000: 碳排放总量实现达峰; 002: 为2030年") == "碳排放总量实现达峰"
+    assert serve.chinese_phrase("MIIT (no phrase)") == ""
+
+
+def test_reused_kernel_outputs_give_the_same_numbers():
+    source = serve.load_source(shipped.resolve("anhui"))
+    prep = model.prepare(source.scenario, members=20, base=serve.base_state())
+    a = serve.run_members(prep, "Anhui")
+    b = serve.run_members(prep, "Anhui")  # into the buffers of the first
+    fresh = serve._reduce(model.run_chunk(prep, 0, 20, variables=serve.NEEDED), "Anhui")
+    for name in ("industrial_co2", "final_energy", "target_value", "eaf_share"):
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+        np.testing.assert_array_equal(a[name].values, fresh[name].values)
