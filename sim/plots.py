@@ -742,8 +742,9 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
         ax.set_title(f"{what} of every analysed target value", fontsize=9)
         bar = fig.colorbar(image, ax=ax)
         bar.set_label(f"{what} [1]")
-        fig.legend(handles=[Patch(facecolor=colormaps["viridis"](0.0), label="heatmap 0: no "
-                                  "influence")], fontsize=7, loc="outside right upper")
+        # below the colour bar, right of the rotated factor names (which slant to the left)
+        ax.legend(handles=[Patch(facecolor=colormaps["viridis"](0.0), label="0: no influence")],
+                  fontsize=6, loc="upper left", bbox_to_anchor=(1.0, -0.02))
     a = ds.attrs
     where = place(ds.assign_coords(province=("province", simulated)))
     fig.suptitle(f"{method.capitalize()} sensitivity, {where}: {D} factors, "

@@ -621,7 +621,8 @@ _MORRIS_COMMENT = ("elementary effect = change of the output per unit change of 
 
 def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: list[str],
             attrs: dict | None = None) -> xr.Dataset:
-    """The CF-1.10 Dataset of an analysis."""
+    """The CF-1.10 Dataset of an analysis; ``attrs``: the global attributes (default
+    ``sim.io.global_attributes`` of the scenario, ``members`` = the evaluations)."""
     import importlib.metadata
 
     E = len(p.unit)
@@ -683,7 +684,9 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
     for name, a in coord_attrs.items():
         if name in ds.coords:
             ds[name].attrs.update(a)
-    ds.attrs.update(attrs or {})
+    from sim import io
+
+    ds.attrs.update(io.global_attributes(p.scenario, p.seed, E) if attrs is None else attrs)
     lever_points = [dataclasses.asdict(f.lever) for f in p.factors if f.lever is not None]
     ds.attrs.update(
         title=f"Global sensitivity analysis ({p.method.capitalize()}) of scenario "
