@@ -452,8 +452,10 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
     try:
         values = sens.evaluate(plan, chunk_size, client, threads,
                                Progress(f"sensitivity {sc.name}", "evaluations", quiet))
+        t1 = time.perf_counter()
         indices, notes = sens.analyse(plan, values, client,
                                       Progress(f"sensitivity {sc.name} analysis", "outputs", quiet))
+        t2 = time.perf_counter()
     except KeyboardInterrupt:
         interrupted = True
         raise
@@ -467,7 +469,9 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
     with _writing():
         io.write_atomic(ds, out)
     click.echo(sens.format_table(ds))
-    click.echo(f"\nwrote {out} ({len(plan.unit)} evaluations, {time.perf_counter() - t0:.1f} s)")
+    click.echo(f"\nwrote {out} ({len(plan.unit)} evaluations, {time.perf_counter() - t0:.1f} s: "
+               f"evaluations {t1 - t0:.1f} s, analysis {t2 - t1:.1f} s, writing "
+               f"{time.perf_counter() - t2:.1f} s)")
 
 
 @main.command("report")
@@ -488,7 +492,7 @@ def report_cmd(file: Path, all_regions: bool, fmt: str) -> None:
             if results.kind(ds) == "sensitivity":
                 from sim import sensitivity as sens
 
-                results.require(ds, ("output_value", "sample"), "a sensitivity report")
+                results.require(ds, sens.report_variables(ds), "a sensitivity report")
                 text = sens.format_report(ds, fmt, all_regions=all_regions)
                 click.echo(text, nl=not text.endswith("\n"))
                 return

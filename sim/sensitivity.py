@@ -536,7 +536,10 @@ def analyse_one(method: str, prob: dict, unit: np.ndarray, y: np.ndarray, second
     if np.ptp(y) == 0:
         return {}, "not analysed: the same in every evaluation"
     with warnings.catch_warnings():
+        # constant subsets of an output (a peak year that moves in a few evaluations only):
+        # SALib warns per call; the indices say it (zero or NaN), the note says why
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
         if method == "sobol":
             from SALib.analyze import sobol
 
@@ -723,6 +726,13 @@ def default_regions(ds: xr.Dataset) -> list[str]:
     regions = [str(r) for r, q in zip(ds["output_region"].values, ds["output_quantity"].values)
                if q in REGIONAL]
     return ["national"] if "national" in regions else sorted(set(regions))[:1]
+
+
+def report_variables(ds: xr.Dataset) -> tuple[str, ...]:
+    """What the report of a sensitivity file reads."""
+    method = str(ds.attrs.get("sensitivity_method", "sobol"))
+    return ("output_note", "output_units", "output_quantity", "output_region", "factor_kind",
+            *(SOBOL_VARIABLES if method == "sobol" else MORRIS_VARIABLES))
 
 
 def ranked_rows(ds: xr.Dataset, all_regions: bool = False) -> list[dict]:
