@@ -464,6 +464,7 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
             from sim import sweep as sweeps
 
             sweeps.close_quietly(closers, interrupted)
+    t3 = time.perf_counter()
     attrs = io.global_attributes(plan.scenario, plan.seed, len(plan.unit))
     ds = sens.dataset(plan, values, indices, notes, attrs)
     with _writing():
@@ -471,7 +472,7 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
     click.echo(sens.format_table(ds))
     click.echo(f"\nwrote {out} ({len(plan.unit)} evaluations, {time.perf_counter() - t0:.1f} s: "
                f"evaluations {t1 - t0:.1f} s, analysis {t2 - t1:.1f} s, writing "
-               f"{time.perf_counter() - t2:.1f} s)")
+               f"{time.perf_counter() - t3:.1f} s)")
 
 
 @main.command("report")

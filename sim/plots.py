@@ -733,7 +733,7 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
                 values = values / np.nanmax(values, axis=1, keepdims=True)
         image = ax.imshow(np.clip(values, 0, 1), cmap=colormaps["viridis"], vmin=0, vmax=1,
                           aspect="auto")
-        ax.set_xticks(range(D), names, rotation=45, ha="right", rotation_mode="anchor", fontsize=7)
+        ax.set_xticks(range(D), names, rotation=90, fontsize=7)  # upright: no box overlaps
         ax.set_yticks(range(len(targets)), [str(ds["output_target"].values[k]) for k in targets],
                       fontsize=6)
         ax.set_xlabel("factor")
@@ -742,7 +742,7 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
         ax.set_title(f"{what} of every analysed target value", fontsize=9)
         bar = fig.colorbar(image, ax=ax)
         bar.set_label(f"{what} [1]")
-        # below the colour bar, right of the rotated factor names (which slant to the left)
+        # below the colour bar, right of the factor names
         ax.legend(handles=[Patch(facecolor=colormaps["viridis"](0.0), label="0: no influence")],
                   fontsize=6, loc="upper left", bbox_to_anchor=(1.0, -0.02))
     a = ds.attrs

@@ -35,7 +35,9 @@ noise floor.
 Morris grids include 0 and 1, where an unbounded distribution (normal, lognormal) has no
 finite value; Morris levels are therefore the centres of ``num_levels`` equal-probability bins,
 u = (k + 1/2) / num_levels (Campolongo et al. 2007, Environ. Model. Softw. 22:1509, for factors
-that are not uniform). Sobol samples are scrambled Sobol' points, inside (0, 1).
+that are not uniform). SALib computes the elementary effects per unit of its own grid x =
+k / (num_levels - 1), i.e. (1 - 1/num_levels) times the effect per unit of u. Sobol samples are
+scrambled Sobol' points, inside (0, 1).
 
 The model discrepancy (``model_discrepancy``) is a random field per member, province and
 sector, not a factor: with it on, two evaluations with the same factors would differ, which
@@ -617,9 +619,10 @@ _LONG_NAMES = {
                     "output_units; level in conf_level)",
     "sigma": "standard deviation of the Morris elementary effects (units in output_units)",
 }
-_MORRIS_COMMENT = ("elementary effect = change of the output per unit change of the factor's "
-                   "position on [0, 1] (module sim.sensitivity); each output in its own units, "
-                   "given by output_units")
+_MORRIS_COMMENT = ("elementary effect = change of the output per unit change of the factor in "
+                   "sample_unit (SALib's grid x on [0, 1]; the factor's probability position is "
+                   "u = 1/(2 p) + x (1 - 1/p) for p = num_levels levels, module sim.sensitivity); "
+                   "each output in its own units, given by output_units")
 
 
 def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: list[str],
