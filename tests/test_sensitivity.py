@@ -218,6 +218,33 @@ def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
     assert widths == sorted(round(float(x), 12) for x in ds["ST"].values[k])
 
 
+def test_cfchecker_finds_only_what_it_does_not_know_of_cf_1_10(tiny, tmp_path):
+    """The NCAS cfchecker as in tests/test_cf.py (its known CF-1.8 limits only)."""
+    from sim import io
+
+    try:
+        from cfchecker import cfchecks
+    except Exception as e:  # not installed, or no udunits2 C library
+        pytest.skip(f"cfchecker unusable ({type(e).__name__}: {e})")
+    import compliance_checker
+    from test_cf import KNOWN_CFCHECKER_LIMITS, TABLES
+
+    path = io.write_atomic(tiny[2], tmp_path / "s.nc")
+    names = Path(compliance_checker.__file__).parent / "data" / "cf-standard-name-table.xml"
+    checker = cfchecks.CFChecker(cfStandardNamesXML=str(names),
+                                 cfAreaTypesXML=str(TABLES / "area-type-table.xml"),
+                                 cfRegionNamesXML=str(TABLES / "standardized-region-list.xml"),
+                                 version=cfchecks.CFVersion((1, 8)), silent=True)
+    res = checker.checker(str(path))
+    errors = set(res["global"]["ERROR"] + res["global"]["FATAL"])
+    warnings = list(res["global"]["WARN"])
+    for var, found in res["variables"].items():
+        errors |= set(found["ERROR"] + found["FATAL"])
+        warnings += [(var, m) for m in found["WARN"]]
+    assert errors <= KNOWN_CFCHECKER_LIMITS, errors - KNOWN_CFCHECKER_LIMITS
+    assert [(v, m) for v, m in warnings if not m.startswith("(5): Possible incorrect")] == []
+
+
 def test_cli_end_to_end(tmp_path):
     out = tmp_path / "m.nc"
     res = CliRunner().invoke(main, ["sensitivity", str(ANHUI), "--method", "morris", "--samples",
