@@ -64,7 +64,7 @@ import xarray as xr
 
 from sim import axes
 from sim.levers import LEVERS
-from sim.scenario import _Checker, scenario_from_document
+from sim.scenario import _Checker, printable, scenario_from_document
 from sim.uncertainty import MODEL_DISCREPANCY, PARAMETERS, UncertaintySpec, design_columns
 
 METHODS = ("sobol", "morris")
@@ -175,7 +175,7 @@ def parse_lever(text: str, scenario) -> LeverPoint:
     """``LEVER:YEAR[:SECTOR][:PROVINCE]=LO..HI`` (sector and province in either order) checked
     against the lever registry: the name, the year among the simulated years, the sector among
     those the lever applies to, the province, and LO < HI inside the lever's valid range."""
-    chk = _Checker(f"--levers {text}")
+    chk = _Checker(f"--levers {printable(text)}")
     if "=" not in text or ".." not in text.split("=", 1)[1]:
         raise chk.fail("", problem="is not LEVER:YEAR[:SECTOR][:PROVINCE]=LO..HI",
                        allowed="e.g. eaf_share:2030=0.1..0.4")
