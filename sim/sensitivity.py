@@ -720,10 +720,6 @@ def run(p: Plan, chunk_size: int = 256, client=None, numba_threads: int | None =
 
 
 # --- the report --------------------------------------------------------------------------------
-def is_sensitivity(ds: xr.Dataset) -> bool:
-    return "factor" in ds.dims and "output" in ds.dims
-
-
 def default_regions(ds: xr.Dataset) -> list[str]:
     """Regions the report shows without --all-regions: national, or the only province."""
     regions = [str(r) for r, q in zip(ds["output_region"].values, ds["output_quantity"].values)

@@ -147,8 +147,11 @@ def test_dummy_total_index_is_zero_within_its_interval_on_a_real_run(tiny):
 
 
 def test_chunked_equals_unchunked_and_dask_bitwise(tiny):
-    p, values, _ = tiny
+    p, values, ds = tiny
     np.testing.assert_array_equal(sens.evaluate(p, chunk_size=3), values)
+    whole = sens.run(p, chunk_size=2)  # the library's one call: the same file content
+    for name in ("output_value", "sample", "S1", "ST", "ST_conf"):
+        np.testing.assert_array_equal(whole[name].values, ds[name].values)
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
