@@ -1,6 +1,6 @@
 """Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``,
-``sim report``, ``sim plot``, ``sim export``, ``sim discover``, ``sim serve`` (the web page,
-``sim.serve``). Thin: parse, call, print.
+``sim sensitivity``, ``sim report``, ``sim plot``, ``sim export``, ``sim discover``, ``sim serve``
+(the web page, ``sim.serve``). Thin: parse, call, print.
 
 Bad input exits with code 2 and a one-line message naming the file, the key, the value and what is
 allowed; no traceback, and nothing is written.
@@ -412,6 +412,92 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
     click.echo(f"\nwrote {result.combined}")
 
 
+# --- global sensitivity (issue #16 §1) -------------------------------------------------------------
+@main.command()
+@click.argument("scenario", shell_complete=_completer())
+@click.option("--method", type=click.Choice(["sobol", "morris"]), default="sobol", show_default=True,
+              help="Sobol indices (Saltelli sampling) or Morris elementary effects (SALib).")
+@click.option("--samples", "samples", type=int, default=None, metavar="N",
+              help="Sobol: base samples N, a power of 2 (N (D+2) evaluations for D factors, "
+                   "N (2D+2) with --second-order; default 256). Morris: trajectories (N (D+1) "
+                   "evaluations; default 20).")
+@click.option("--parameters", "parameters", multiple=True, metavar="NAME[,NAME...]",
+              help="Uncertain parameters analysed (repeatable or comma-separated; default: every "
+                   "parameter with a distribution in the scenario; the others held at their median).")
+@click.option("--levers", "levers", multiple=True, metavar="LEVER:YEAR[:SECTOR][:PROVINCE]=LO..HI",
+              help="A lever point as a factor, uniform on [LO, HI] (repeatable), e.g. "
+                   "eaf_share:2030=0.1..0.4 or phase_out:2025:iron_steel=0..0.05.")
+@click.option("--second-order", is_flag=True, help="Sobol: also second-order indices (S2).")
+@click.option("--out", "out", type=OUTPUT_PATH, default=None,
+              help="Output NetCDF file (default: outputs/<name>/<name>_sensitivity_<method>.nc).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the evaluations on an existing Dask cluster (e.g. tcp://host:8786).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Run the evaluations on a local Dask cluster of this many worker processes.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+              help="Seed of the sample and of the bootstrap (default: the scenario's `seed`).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Evaluations simulated per step (bounds the memory).")
+@_QUIET
+def sensitivity(scenario: str, method: str, samples: int | None, parameters: tuple[str, ...],
+                levers: tuple[str, ...], second_order: bool, out: Path | None,
+                scheduler: str | None, workers: int | None, seed: int | None, chunk_size: int,
+                quiet: bool) -> None:
+    """Global sensitivity of SCENARIO's targets, peak years and 2030/2035 CO2 to its uncertain
+    parameters and chosen lever points (Sobol or Morris, SALib), written to a NetCDF file."""
+    from sim import io, sizes
+    from sim import sensitivity as sens
+    from sim.progress import Progress
+
+    sc = _load(scenario)
+    out = _output(out or Path("outputs") / sc.name / f"{sc.name}_sensitivity_{method}.nc", (".nc",),
+                  (sc.path, *sc.catalogues))
+    problem = sizes.chunk_problem(chunk_size, chunk_size, len(sc.provinces))
+    if problem:
+        _fail(f"--chunk-size = {chunk_size} {problem}")
+    names = [n.strip() for p in parameters for n in p.split(",") if n.strip()] or None
+    try:
+        plan = sens.plan(sc, method, samples, names, list(levers), second_order, seed)
+    except (sens.SensitivityError, ScenarioError) as e:
+        _fail(str(e))
+    t0 = time.perf_counter()
+    client, closers, threads = None, [], None
+    if scheduler or workers:
+        from sim import sweep as sweeps
+
+        client, closers, threads = sweeps.dask_client(None, scheduler, workers)
+    if not quiet:
+        click.echo(f"sensitivity {sc.name}: {method}, {len(plan.factors)} factors, "
+                   f"{len(plan.unit)} evaluations, {len(plan.outputs)} outputs"
+                   + (f" on {client.dashboard_link or client.scheduler.address}" if client else ""),
+                   err=True)
+    interrupted = False
+    try:
+        values = sens.evaluate(plan, chunk_size, client, threads,
+                               Progress(f"sensitivity {sc.name}", "evaluations", quiet))
+        t1 = time.perf_counter()
+        indices, notes = sens.analyse(plan, values, client,
+                                      Progress(f"sensitivity {sc.name} analysis", "outputs", quiet))
+        t2 = time.perf_counter()
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        if closers:
+            from sim import sweep as sweeps
+
+            sweeps.close_quietly(closers, interrupted)
+    t3 = time.perf_counter()
+    attrs = io.global_attributes(plan.scenario, plan.seed, len(plan.unit))
+    ds = sens.dataset(plan, values, indices, notes, attrs)
+    with _writing():
+        io.write_atomic(ds, out)
+    click.echo(sens.format_table(ds))
+    click.echo(f"\nwrote {out} ({len(plan.unit)} evaluations, {time.perf_counter() - t0:.1f} s: "
+               f"evaluations {t1 - t0:.1f} s, analysis {t2 - t1:.1f} s, writing "
+               f"{time.perf_counter() - t3:.1f} s)")
+
+
 @main.command("report")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--all-regions", is_flag=True, help="Peak-year rows for every province, not only national "
@@ -429,6 +515,13 @@ def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, toleranc
 
     try:
         with results.open_results(file) as ds:
+            if results.kind(ds) == "sensitivity":
+                from sim import sensitivity as sens
+
+                results.require(ds, sens.report_variables(ds), "a sensitivity report")
+                text = sens.format_report(ds, fmt, all_regions=all_regions)
+                click.echo(text, nl=not text.endswith("\n"))
+                return
             if results.kind(ds) == "sweep":
                 results.require(ds, ("target_probability",), "a sweep report")
             else:

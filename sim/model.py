@@ -13,7 +13,7 @@ is drawn once in :func:`prepare`, and chunks slice it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -53,12 +53,19 @@ class Prepared:
 
 
 def prepare(scenario, members: int | None = None, seed: int | None = None,
-            base: BaseState | None = None, samples: dict[str, np.ndarray] | None = None) -> Prepared:
+            base: BaseState | None = None, samples: dict[str, np.ndarray] | None = None,
+            design: np.ndarray | None = None) -> Prepared:
     """Resolve the shared inputs of ``scenario`` and draw the design of all members.
 
     ``samples``: the design of an earlier ``prepare`` of a scenario with the same uncertainty,
     members and seed (``Prepared.samples``), used instead of drawing it again (``sim serve``
-    reruns one design at every lever change)."""
+    reruns one design at every lever change). ``design`` (members, columns of
+    ``sim.uncertainty.design_columns``) [1]: an explicit design on the unit hypercube instead of
+    the Latin hypercube (``sim.sensitivity``); ``members`` defaults to its row count."""
+    if samples is not None and design is not None:
+        raise ValueError("prepare: give samples or design, not both")
+    if design is not None and members is None:
+        members = len(design)
     base = base or load_base_state()
     members = int(members if members is not None else scenario.members)
     seed = int(seed if seed is not None else scenario.seed)
@@ -76,7 +83,8 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
     shared["coal_to_gas"] = with_trend(shared["coal_to_gas"], autonomous_share(base.coal_to_gas_trend, years))
     shared["electrification"] = with_trend(shared["electrification"],
                                            autonomous_share(base.electrification_trend, years))
-    samples = sample(scenario.uncertainty, members, seed) if samples is None else samples
+    samples = (sample(scenario.uncertainty, members, seed, unit=design) if samples is None
+               else samples)
     return Prepared(
         scenario=scenario, base=base, provinces=provinces, prov_idx=prov_idx, years=years,
         members=members, seed=seed, shared=shared,
@@ -87,6 +95,15 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
         plateau_tolerance=float(scenario.plateau_tolerance),
         energy_structure=_structure(provinces, years, scenario),
     )
+
+
+def with_design(prep: Prepared, design: np.ndarray) -> Prepared:
+    """``prep`` with its members replaced by the rows of an explicit unit-hypercube ``design``
+    (see :func:`prepare`): the shared inputs are kept, so a caller that evaluates many designs
+    of one scenario resolves the levers once."""
+    members = len(design)
+    return replace(prep, members=members,
+                   samples=sample(prep.scenario.uncertainty, members, prep.seed, unit=design))
 
 
 def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:

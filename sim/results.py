@@ -54,7 +54,8 @@ def open_results(path: Path | str) -> xr.Dataset:
         reason = " ".join(f"{type(e).__name__}: {e}".split())  # their messages span lines
         raise ResultsFileError(f"{path}: not a readable NetCDF file ({reason[:200]})") from None
     ds.encoding["source"] = str(path)
-    empty = [d for d in ("member", "case", "year", "province", "region") if ds.sizes.get(d) == 0]
+    empty = [d for d in ("member", "case", "year", "province", "region", "evaluation", "factor",
+                         "output") if ds.sizes.get(d) == 0]
     if empty:
         ds.close()
         raise ResultsFileError(f"{path}: has no {empty[0]}s (dimension {empty[0]} of length 0); "
@@ -68,7 +69,10 @@ def name_of(ds: xr.Dataset) -> str:
 
 
 def kind(ds: xr.Dataset) -> str:
-    """'sweep' for a combined sweep file (a ``case`` dimension), else 'ensemble'."""
+    """'sweep' for a combined sweep file (a ``case`` dimension), 'sensitivity' for a file of
+    ``sim sensitivity`` (``factor`` and ``output`` dimensions), else 'ensemble'."""
+    if "factor" in ds.dims and "output" in ds.dims:
+        return "sensitivity"
     return "sweep" if "case" in ds.dims else "ensemble"
 
 

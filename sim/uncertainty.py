@@ -11,14 +11,18 @@ Public API
     Validated distribution for uncertain parameter ``param``; raises :class:`DistributionError`.
 ``UncertaintySpec``
     Frozen mapping parameter name -> Distribution (parameters not in it stay at nominal).
-``sample(spec, n_members, seed, start=0, stop=None) -> dict[str, np.ndarray]``
-    Every catalogue parameter -> array (stop − start,) of members ``start:stop``.
+``sample(spec, n_members, seed, start=0, stop=None, unit=None) -> dict[str, np.ndarray]``
+    Every catalogue parameter -> array (stop − start,) of members ``start:stop``; ``unit``: an
+    explicit design on the unit hypercube instead of the Latin hypercube (``sim.sensitivity``).
 ``nominal() -> dict[str, float]``
 
 Sampling: one ``scipy.stats.qmc.LatinHypercube`` design of ``n_members`` rows over the parameters
 that have a distribution (in catalogue order), seeded with ``seed``, mapped through each
 distribution's inverse CDF. The whole design is drawn at once and chunks slice it, so member i's
-draw depends only on (spec, seed, n_members, i), never on the chunking.
+draw depends only on (spec, seed, n_members, i), never on the chunking. An explicit ``unit``
+design (n_members, len(spec.names()) without model_discrepancy) replaces the Latin hypercube
+and goes through the same inverse CDFs, so a value u of a column means the same in a
+sensitivity analysis as in ``sim run``.
 
 Valid ranges are closed unless ``low_open`` (e.g. multipliers are in (0, inf)). A distribution's
 support must lie inside the parameter's range: an untruncated normal is only allowed for an
@@ -297,22 +301,41 @@ def design(n_dims: int, n_members: int, seed: int) -> np.ndarray:
     return lhs.random(n_members)
 
 
+def design_columns(spec: UncertaintySpec | Mapping[str, Distribution] | None) -> tuple[str, ...]:
+    """The parameters that are columns of the design, in catalogue order: those with a
+    distribution, except the model_discrepancy switch."""
+    dists = spec.distributions if isinstance(spec, UncertaintySpec) else dict(spec or {})
+    return tuple(n for n in PARAMETERS if n in dists and n != MODEL_DISCREPANCY)
+
+
 def sample(spec: UncertaintySpec | Mapping[str, Distribution] | None, n_members: int, seed: int,
-           start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
-    """Draws of every catalogue parameter for members ``start:stop`` of an ``n_members`` design."""
+           start: int = 0, stop: int | None = None,
+           unit: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Draws of every catalogue parameter for members ``start:stop`` of an ``n_members`` design.
+
+    ``unit`` (n_members, len(design_columns(spec))) [1], values in [0, 1]: an explicit design
+    used instead of the seeded Latin hypercube (``seed`` then only keys the model discrepancy).
+    """
     if n_members < 1:
         raise ValueError(f"n_members must be >= 1, got {n_members}")
     stop = n_members if stop is None else stop
     if not 0 <= start <= stop <= n_members:
         raise ValueError(f"members {start}:{stop} are outside 0:{n_members}")
     dists = spec.distributions if isinstance(spec, UncertaintySpec) else dict(spec or {})
-    names = tuple(n for n in PARAMETERS if n in dists and n != MODEL_DISCREPANCY)
+    names = design_columns(dists)
     unknown = set(dists) - set(PARAMETERS)
     if unknown:
         raise KeyError(f"unknown uncertain parameters {sorted(unknown)}; allowed: {', '.join(PARAMETERS)}")
     out = {n: np.full(stop - start, p.nominal) for n, p in PARAMETERS.items()}
+    if unit is not None:
+        unit = np.asarray(unit, dtype=float)
+        if unit.shape != (n_members, len(names)):
+            raise ValueError(f"explicit design has shape {unit.shape}, expected "
+                             f"({n_members}, {len(names)}) (members, {', '.join(names)})")
+        if not ((unit >= 0.0) & (unit <= 1.0)).all():
+            raise ValueError("explicit design values must lie in [0, 1]")
     if names:
-        u = design(len(names), n_members, seed)[start:stop]
+        u = (design(len(names), n_members, seed) if unit is None else unit)[start:stop]
         for j, n in enumerate(names):
             out[n] = np.asarray(dists[n].ppf(u[:, j]), dtype=float)
     if MODEL_DISCREPANCY in dists:  # a switch, not a design column
