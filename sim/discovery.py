@@ -34,7 +34,10 @@ Which box is reported: PRIM peels the full box into a trajectory of ever smaller
 (then pastes); choosing one is a trade-off between coverage and density that Bryant and Lempert
 leave to the analyst (the figure shows it). The reported box is, among the boxes of the
 trajectory whose density reaches ``threshold``, the one with the largest coverage x density (1
-only for a box holding exactly the rows of interest); if none is dense enough, the densest. Further boxes (``boxes > 1``) are searched on the rows outside the
+only for a box holding exactly the rows of interest); if none is dense enough, the densest. When
+the rows of interest are already at least ``threshold`` of all rows, the unrestricted box would
+qualify and say nothing: the threshold is then raised to halfway between that base rate and 1
+(and the output says so). Further boxes (``boxes > 1``) are searched on the rows outside the
 earlier ones (EMA's default update). For each box: coverage (share of all rows of interest that
 fall in the box), density (share of the box's rows that are of interest), mass (share of all rows
 in the box), the restricted dimensions with their limits, the quasi-p-values of each restricted
@@ -274,10 +277,11 @@ class Discovery:
     undefined: int
     dimensions: list[str]
     constant: list[str]
-    threshold: float
+    threshold: float  # the density a reported box needs (raised above the base rate, see below)
     peel_alpha: float
     resample: int
     seed: int
+    requested_threshold: float | None = None  # the --threshold given, when it was raised
     units: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
     boxes: list[Box] = field(default_factory=list)
@@ -332,12 +336,16 @@ def discover(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any",
         restored afterwards).
     """
     inp = inputs(ds, targets, reduce)
+    requested, base_rate = None, float(inp.y.mean())
+    if base_rate >= threshold:  # the whole space already qualifies: ask for a denser box
+        requested, threshold = threshold, base_rate + (1.0 - base_rate) / 2
     out = Discovery(file=results.name_of(ds), scenario=str(ds.attrs.get("scenario_name", "")),
                     detail=results.detail(ds), targets=inp.targets, reduce=reduce, rule=inp.rule,
                     rows=len(inp.y), row_label=inp.row_label, of_interest=int(inp.y.sum()),
                     undefined=inp.undefined, dimensions=list(inp.x.columns),
                     constant=inp.constant, threshold=threshold, peel_alpha=peel_alpha,
-                    resample=resample, seed=seed, units=inp.units, descriptions=inp.descriptions)
+                    resample=resample, seed=seed, requested_threshold=requested,
+                    units=inp.units, descriptions=inp.descriptions)
     state = np.random.get_state()
     np.random.seed(seed % 2**32)
     try:
@@ -426,7 +434,10 @@ def format_table(d: Discovery) -> str:
              f"dimensions: {len(d.dimensions)} ({', '.join(d.dimensions)})"
              + (f"; not varied, left out: {', '.join(d.constant)}" if d.constant else ""),
              f"reported box: largest coverage x density among the boxes with density >= "
-             f"{d.threshold:.0%} on the peeling trajectory (peel_alpha {d.peel_alpha:g})"]
+             f"{d.threshold:.1%} on the peeling trajectory (peel_alpha {d.peel_alpha:g})"
+             + (f"; --threshold {d.requested_threshold:.0%} raised to halfway between the base "
+                f"rate {d.of_interest / d.rows:.1%} and 100 % (the unrestricted box already "
+                "reached it)" if d.requested_threshold is not None else "")]
     if not d.boxes:
         lines += ["", "PRIM found no box."]
     for b_i, b in enumerate(d.boxes, 1):

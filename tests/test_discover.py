@@ -68,6 +68,24 @@ def test_prim_recovers_a_known_failure_box():
     assert traj[box.index]["density"] == box.density
 
 
+def test_a_threshold_below_the_base_rate_is_raised_above_it():
+    """Most members miss (all but the box a < 0.2, b > 0.8): with --threshold 0.8 the whole space
+    would qualify and restrict nothing; the threshold goes halfway from the base rate to 1 and
+    the box found excludes the corner that attains."""
+    pv = _design(1000)
+    ok = (pv[:, 0] < 0.2) & (pv[:, 1] > 0.8)
+    att = np.stack([np.where(ok, 1.0, 0.0), np.ones(1000)], axis=1)
+    d = discovery.discover(ensemble(1000, att), ["t_box"], threshold=0.8, resample=0)
+    base = 1 - ok.mean()
+    assert base > 0.9 and d.requested_threshold == 0.8
+    assert d.threshold == pytest.approx(base + (1 - base) / 2)
+    box = d.boxes[0]
+    assert box.density >= d.threshold and box.limits and box.meets_threshold
+    assert "raised to halfway" in discovery.format_table(d)
+    # below the base rate nothing is raised
+    assert discovery.discover(ensemble(), ["t_box"], resample=0).requested_threshold is None
+
+
 def test_noise_in_the_outcome_still_bounds_the_box():
     """10 % of the labels flipped at random: the box is found, less dense, same dimensions."""
     n = 1000
