@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import numpy as np
@@ -235,9 +237,6 @@ def format_json(ds: xr.Dataset) -> str:
 
 def format_csv(ds: xr.Dataset) -> str:
     """The report as one CSV table with a ``section`` column (see :data:`CSV_COLUMNS`)."""
-    import csv
-    import io
-
     data = report_data(ds)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="raise", lineterminator="\n")
@@ -313,9 +312,6 @@ def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False)
 def format_sweep(ds: xr.Dataset, fmt: str = "table") -> str:
     """A combined sweep file: the robust-lever-set summary (table) or the per-case rows (lever
     values, P(attain) of each success target, P(all), robust) as Markdown, CSV or JSON."""
-    import csv
-    import io
-
     from sim import sweep
 
     if fmt == "table":
@@ -328,7 +324,12 @@ def format_sweep(ds: xr.Dataset, fmt: str = "table") -> str:
             success_targets=str(ds.attrs.get("success_targets", "")).split(),
             robust_probability=float(ds.attrs.get("robust_probability", 0.9)), cases=rows),
             ensure_ascii=False, indent=2, allow_nan=False)
-    cols = list(rows[0]) if rows else ["case"]
+    return format_rows(rows, list(rows[0]) if rows else ["case"], fmt)
+
+
+def format_rows(rows: list[dict], cols: list[str], fmt: str) -> str:
+    """Rows of a report as ``csv`` (one header line, then a line per row) or ``markdown`` (a
+    table; a missing or None cell is empty)."""
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
@@ -336,5 +337,6 @@ def format_sweep(ds: xr.Dataset, fmt: str = "table") -> str:
         w.writerows(rows)
         return buf.getvalue()
     if fmt == "markdown":
-        return "\n".join(_md_table(cols, [[r[c] for c in cols] for r in rows])) + "\n"
+        return "\n".join(_md_table(cols, [["" if r.get(c) is None else r.get(c) for c in cols]
+                                           for r in rows])) + "\n"
     raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")

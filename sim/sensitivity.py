@@ -824,19 +824,6 @@ def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False)
                                seed=int(ds.attrs.get("seed", 0)),
                                rows=[{k: plain(v) for k, v in r.items()} for r in rows]),
                           ensure_ascii=False, indent=2)
-    if fmt == "csv":
-        import csv
-        import io
+    from sim.report import format_rows
 
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-        return buf.getvalue()
-    if fmt == "markdown":
-        head = "| " + " | ".join(cols) + " |"
-        sep = "|" + "|".join("---" for _ in cols) + "|"
-        body = ["| " + " | ".join("" if r.get(c) is None else str(r.get(c)) for c in cols) + " |"
-                for r in rows]
-        return "\n".join([head, sep, *body]) + "\n"
-    raise ValueError(f"unknown format {fmt!r}")
+    return format_rows(rows, cols, fmt)
