@@ -419,8 +419,8 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
               help="Sobol indices (Saltelli sampling) or Morris elementary effects (SALib).")
 @click.option("--samples", "samples", type=int, default=None, metavar="N",
               help="Sobol: base samples N, a power of 2 (N (D+2) evaluations for D factors, "
-                   "N (2D+2) with --second-order; default 256). Morris: trajectories (N (D+1) "
-                   "evaluations; default 20).")
+                   "each discrepancy group one; N (2D+2) with --second-order; default 256). "
+                   "Morris: trajectories (N (D+1) evaluations; default 20).")
 @click.option("--parameters", "parameters", multiple=True, metavar="NAME[,NAME...]",
               help="Uncertain parameters analysed (repeatable or comma-separated; default: every "
                    "parameter with a distribution in the scenario; the others held at their median).")
@@ -428,6 +428,9 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
               help="A lever point as a factor, uniform on [LO, HI] (repeatable), e.g. "
                    "eaf_share:2030=0.1..0.4 or phase_out:2025:iron_steel=0..0.05.")
 @click.option("--second-order", is_flag=True, help="Sobol: also second-order indices (S2).")
+@click.option("--no-discrepancy", "no_discrepancy", is_flag=True,
+              help="Model discrepancy off in every evaluation (default when the scenario has it "
+                   "on: its draws z are factors, one group model_discrepancy:<sector> per sector).")
 @click.option("--out", "out", type=OUTPUT_PATH, default=None,
               help="Output NetCDF file (default: outputs/<name>/<name>_sensitivity_<method>.nc).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -440,7 +443,8 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
               help="Evaluations simulated per step (bounds the memory).")
 @_QUIET
 def sensitivity(scenario: str, method: str, samples: int | None, parameters: tuple[str, ...],
-                levers: tuple[str, ...], second_order: bool, out: Path | None,
+                levers: tuple[str, ...], second_order: bool, no_discrepancy: bool,
+                out: Path | None,
                 scheduler: str | None, workers: int | None, seed: int | None, chunk_size: int,
                 quiet: bool) -> None:
     """Global sensitivity of SCENARIO's targets, peak years and 2030/2035 CO2 to its uncertain
@@ -457,7 +461,8 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
         _fail(f"--chunk-size = {chunk_size} {problem}")
     names = [n.strip() for p in parameters for n in p.split(",") if n.strip()] or None
     try:
-        plan = sens.plan(sc, method, samples, names, list(levers), second_order, seed)
+        plan = sens.plan(sc, method, samples, names, list(levers), second_order, seed,
+                         discrepancy=not no_discrepancy)
     except (sens.SensitivityError, ScenarioError) as e:
         _fail(str(e))
     t0 = time.perf_counter()
@@ -467,7 +472,8 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
 
         client, closers, threads = sweeps.dask_client(None, scheduler, workers)
     if not quiet:
-        click.echo(f"sensitivity {sc.name}: {method}, {len(plan.factors)} factors, "
+        click.echo(f"sensitivity {sc.name}: {method}, {len(plan.groups)} factors "
+                   f"({len(plan.factors)} columns), "
                    f"{len(plan.unit)} evaluations, {len(plan.outputs)} outputs"
                    + (f" on {client.dashboard_link or client.scheduler.address}" if client else ""),
                    err=True)

@@ -50,18 +50,23 @@ class Prepared:
     electricity_kgce_per_kwh: float
     plateau_tolerance: float
     energy_structure: np.ndarray  # (P,S,T) energy structure factor relative to the base year [1]
+    discrepancy_z: np.ndarray | None = None  # (members,P,S) explicit discrepancy draws [1]
 
 
 def prepare(scenario, members: int | None = None, seed: int | None = None,
             base: BaseState | None = None, samples: dict[str, np.ndarray] | None = None,
-            design: np.ndarray | None = None) -> Prepared:
+            design: np.ndarray | None = None,
+            discrepancy_z: np.ndarray | None = None) -> Prepared:
     """Resolve the shared inputs of ``scenario`` and draw the design of all members.
 
     ``samples``: the design of an earlier ``prepare`` of a scenario with the same uncertainty,
     members and seed (``Prepared.samples``), used instead of drawing it again (``sim serve``
     reruns one design at every lever change). ``design`` (members, columns of
     ``sim.uncertainty.design_columns``) [1]: an explicit design on the unit hypercube instead of
-    the Latin hypercube (``sim.sensitivity``); ``members`` defaults to its row count."""
+    the Latin hypercube (``sim.sensitivity``); ``members`` defaults to its row count.
+    ``discrepancy_z`` (members, provinces, sectors) [1]: explicit standard-normal draws of the
+    model discrepancy instead of its seeded generator (``sim.uncertainty.discrepancy``; they act
+    only where the scenario switches the discrepancy on)."""
     if samples is not None and design is not None:
         raise ValueError("prepare: give samples or design, not both")
     if design is not None and members is None:
@@ -94,16 +99,30 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
         electricity_kgce_per_kwh=float(scenario.electricity_kgce_per_kwh),
         plateau_tolerance=float(scenario.plateau_tolerance),
         energy_structure=_structure(provinces, years, scenario),
+        discrepancy_z=_checked_z(discrepancy_z, members, len(provinces)),
     )
 
 
-def with_design(prep: Prepared, design: np.ndarray) -> Prepared:
+def _checked_z(z: np.ndarray | None, members: int, provinces: int) -> np.ndarray | None:
+    if z is None:
+        return None
+    z = np.asarray(z, dtype=float)
+    expected = (members, provinces, len(axes.SECTORS))
+    if z.shape != expected:
+        raise ValueError(f"discrepancy_z has shape {z.shape}, expected {expected} (members, "
+                         "provinces, sectors)")
+    return z
+
+
+def with_design(prep: Prepared, design: np.ndarray,
+                discrepancy_z: np.ndarray | None = None) -> Prepared:
     """``prep`` with its members replaced by the rows of an explicit unit-hypercube ``design``
-    (see :func:`prepare`): the shared inputs are kept, so a caller that evaluates many designs
-    of one scenario resolves the levers once."""
+    and, if given, explicit discrepancy draws (see :func:`prepare`): the shared inputs are kept,
+    so a caller that evaluates many designs of one scenario resolves the levers once."""
     members = len(design)
     return replace(prep, members=members,
-                   samples=sample(prep.scenario.uncertainty, members, prep.seed, unit=design))
+                   samples=sample(prep.scenario.uncertainty, members, prep.seed, unit=design),
+                   discrepancy_z=_checked_z(discrepancy_z, members, len(prep.provinces)))
 
 
 def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
@@ -141,7 +160,9 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         # times the energy structure of non-metallic minerals (cement + glass composite,
         # observed 2020-2024, held after; sim.observed_activity.nonmetallic_structure)
         discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
-                                prep.prov_idx, dt, smp[MODEL_DISCREPANCY])
+                                prep.prov_idx, dt, smp[MODEL_DISCREPANCY],
+                                z=None if prep.discrepancy_z is None
+                                else prep.discrepancy_z[start:stop])
         * prep.energy_structure[None],
     ))
 

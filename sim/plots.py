@@ -656,7 +656,8 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
     One panel per analysed regional output (peak year, industrial CO2 in 2030 and 2035) of the
     selected regions (default: national, or the file's only province): Sobol S1 and ST [1], or
     Morris mu* [output units] with sigma as a marker, per factor, ranked, with the bootstrap
-    interval as error bars; the dummy factor's bar in grey is the noise floor. Below, a heatmap of
+    interval as error bars; the dummy factor's bar in grey is the noise floor, a sector's
+    model-discrepancy group (all its provinces' z together) in purple. Below, a heatmap of
     ST (Morris: mu* as a share of the output's largest) of every analysed target output.
     """
     from sim import sensitivity as sens
@@ -692,6 +693,8 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
                                "figure: no analysed output of " + ", ".join(regions)
                                + " (see output_note)")
     names = [str(f) for f in ds["factor"].values]
+    kinds = ([str(k) for k in ds["factor_kind"].values] if "factor_kind" in ds.coords
+             else [""] * len(names))
     D = len(names)
     ncols = min(3, max(1, len(panels)))
     nrows = -(-len(panels) // ncols) if panels else 0
@@ -704,7 +707,8 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
     for i, k in enumerate(panels):
         ax = fig.add_subplot(grid[i // ncols, i % ncols])
         order = np.argsort(ds[key].values[k], kind="stable")  # largest on top
-        colours = ["0.6" if names[j] == sens.DUMMY else "#2166ac" for j in order]
+        colours = ["0.6" if names[j] == sens.DUMMY else
+                   "#762a83" if kinds[j] == "discrepancy" else "#2166ac" for j in order]
         if method == "sobol":
             ax.barh(pos + 0.2, ds["ST"].values[k, order], 0.4, xerr=ds["ST_conf"].values[k, order],
                     color=colours, ecolor="0.2", capsize=2, label="ST (total) ± interval")
@@ -719,7 +723,8 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
                     label="sigma", ls="none")
             ax.set_xlabel(f"elementary effect [{ds['output_units'].values[k]}]")
         ax.set_yticks(pos, [names[j] for j in order], fontsize=7)
-        ax.set_ylabel("factor [grey: dummy]")
+        ax.set_ylabel("factor [grey: dummy" + ("; purple: model discrepancy of a sector]"
+                                               if "discrepancy" in kinds else "]"))
         ax.set_title(f"{quantity[k]}, {region[k]} [{ds['output_units'].values[k]}]", fontsize=9)
         ax.legend(fontsize=6, loc="lower right")
     if targets:

@@ -9,8 +9,9 @@ Public API
     analysed output (a quantity of one region, or one target's value or attainment).
 ``parse_lever(text, scenario) -> LeverPoint``
     ``LEVER:YEAR[:SECTOR][:PROVINCE]=LO..HI`` validated against the lever registry.
-``plan(scenario, method, samples, parameters, levers, second_order, seed) -> Plan``
-    Everything about an analysis before it runs: factors, outputs, the SALib sample.
+``plan(scenario, method, samples, parameters, levers, second_order, seed, discrepancy) -> Plan``
+    Everything about an analysis before it runs: columns and factors (groups), outputs, the
+    SALib sample.
 ``evaluate(plan, chunk_size, client) -> np.ndarray``
     The outputs (evaluation, output) of every row of the sample, through ``sim.model``.
 ``analyse(plan, values, client) -> dict[str, np.ndarray]``
@@ -39,10 +40,18 @@ that are not uniform). SALib computes the elementary effects per unit of its own
 k / (num_levels - 1), i.e. (1 - 1/num_levels) times the effect per unit of u. Sobol samples are
 scrambled Sobol' points, inside (0, 1).
 
-The model discrepancy (``model_discrepancy``) is a random field per member, province and
-sector, not a factor: with it on, two evaluations with the same factors would differ, which
-Sobol's estimators read as a factor that is not there. It is switched off (factor 1) in every
-evaluation and the file says so.
+The model discrepancy (``model_discrepancy``, ``sim.uncertainty.discrepancy``: log d[p,s,t] =
+sigma_s sqrt(t) z[p,s]) is a random field per member, province and sector; drawn from its seeded
+generator, two evaluations with the same factors would differ, which Sobol's estimators read as
+a factor that is not there. When the scenario switches it on (and --no-discrepancy is not
+given), its draws are factors instead: z[p,s] = Φ⁻¹(u) for every simulated province p and every
+sector s with sigma_s > 0 (``sim.model.prepare(discrepancy_z=...)``), and the P columns of a
+sector form one SALib group ``model_discrepancy:<sector>``, so its indices are those of the
+sector's discrepancy in all provinces together (SALib's grouped Sobol and Morris: N (G + 2)
+evaluations for G groups; every other factor is a group of its own). The sample keeps every
+column (dimension ``column``, with ``column_factor`` its group), so the file can be re-analysed.
+Off (--no-discrepancy, or --parameters without model_discrepancy), it is factor 1 in every
+evaluation, and the file says which.
 
 Evaluations: rows that share their lever values share one ``sim.model.Prepared`` (levers
 resolved once); each is run in member chunks by ``sim.model.run_chunk``, in this process or on
@@ -61,6 +70,7 @@ from typing import Any, Callable
 
 import numpy as np
 import xarray as xr
+from scipy import special
 
 from sim import axes
 from sim.levers import LEVERS
@@ -110,12 +120,22 @@ class LeverPoint:
 
 @dataclass(frozen=True)
 class Factor:
+    """One column of SALib's sample. ``group``: the factor of the analysis it belongs to (its
+    own name unless it is one province's discrepancy draw of a sector)."""
+
     name: str
-    kind: str  # "parameter", "lever" or "dummy"
+    kind: str  # "parameter", "lever", "discrepancy" or "dummy"
     units: str
     description: str
     distribution: str  # readable text of what u in [0, 1] maps to
     lever: LeverPoint | None = None
+    group: str = ""
+    sector: str | None = None  # discrepancy columns: their sector and province
+    province: str | None = None
+
+    def __post_init__(self):
+        if not self.group:
+            object.__setattr__(self, "group", self.name)
 
 
 @dataclass(frozen=True)
@@ -130,13 +150,13 @@ class Output:
 
 @dataclass
 class Plan:
-    scenario: Any  # sim.scenario.Scenario, discrepancy switched off
+    scenario: Any  # sim.scenario.Scenario, discrepancy on only if it is analysed
     document: dict
     method: str
     samples: int
     second_order: bool
     seed: int
-    factors: list[Factor]
+    factors: list[Factor]  # the columns of the sample
     outputs: list[Output]
     regions: list[str]
     unit: np.ndarray  # (evaluation, factor) SALib's sample on [0, 1]
@@ -145,6 +165,16 @@ class Plan:
     @property
     def problem(self) -> dict:
         return problem(self.factors)
+
+    @property
+    def groups(self) -> list[Factor]:
+        """The factors of the analysis (what the indices are of): one per group."""
+        return groups(self.factors)
+
+    @property
+    def discrepancy(self) -> bool:
+        """Whether the model discrepancy is analysed (as factors) rather than off."""
+        return any(f.kind == "discrepancy" for f in self.factors)
 
     @property
     def effective(self) -> np.ndarray:
@@ -157,9 +187,33 @@ class Plan:
 
 
 def problem(factors: list[Factor]) -> dict:
-    """SALib's problem: every factor on [0, 1]."""
-    return {"num_vars": len(factors), "names": [f.name for f in factors],
-            "bounds": [[0.0, 1.0]] * len(factors)}
+    """SALib's problem: every column on [0, 1], with SALib's ``groups`` when a factor of the
+    analysis is not a single column of its own name (a sector's discrepancy)."""
+    out = {"num_vars": len(factors), "names": [f.name for f in factors],
+           "bounds": [[0.0, 1.0]] * len(factors)}
+    if any(f.group != f.name for f in factors):
+        out["groups"] = [f.group for f in factors]
+    return out
+
+
+def groups(fs: list[Factor]) -> list[Factor]:
+    """One Factor per group, in order of first appearance (SALib's order of its results): a
+    column that is its own group is itself; a discrepancy group describes its columns."""
+    members: dict[str, list[Factor]] = {}
+    for f in fs:
+        members.setdefault(f.group, []).append(f)
+    out = []
+    for name, cols in members.items():
+        if len(cols) == 1 and cols[0].name == name:
+            out.append(cols[0])
+            continue
+        first = cols[0]
+        where = ", ".join(c.province or "" for c in cols)
+        out.append(Factor(name, first.kind, first.units,
+                          f"{first.description.rsplit(': ', 1)[0]}: z of {len(cols)} "
+                          f"province{'s' if len(cols) > 1 else ''} ({where}), one column each",
+                          first.distribution, group=name, sector=first.sector))
+    return out
 
 
 def effective_unit(unit: np.ndarray, method: str, levels: int = MORRIS_LEVELS) -> np.ndarray:
@@ -230,30 +284,63 @@ def _distribution_text(dist) -> str:
     return f"{dist.kind}(" + ", ".join(f"{k}={v:g}" for k, v in dist.params.items()) + ")"
 
 
+def discrepancy_factors(scenario, sigma: np.ndarray | None = None) -> list[Factor]:
+    """The discrepancy columns z[p, s] = Φ⁻¹(u) of every simulated province p and every sector s
+    with sigma_s > 0 (sector-major), grouped per sector as ``model_discrepancy:<sector>``;
+    ``sigma`` (S,) [yr^-1/2] defaults to the base state's."""
+    if sigma is None:
+        from sim.base_state import load_base_state
+
+        sigma = load_base_state().discrepancy_sigma
+    out = []
+    for k, sector in enumerate(axes.SECTORS):
+        if not sigma[k] > 0:
+            continue
+        group = f"{MODEL_DISCREPANCY}:{sector}"
+        for prov in scenario.provinces:
+            out.append(Factor(
+                f"{group}:{prov}", "discrepancy", "1",
+                f"model discrepancy of the final energy of {sector} (log factor "
+                f"{sigma[k]:g} sqrt(t) z, sim.uncertainty.discrepancy): z of {prov}",
+                "normal(mean=0, sd=1) per province (z = inverse normal CDF of u)",
+                group=group, sector=sector, province=prov))
+    return out
+
+
 def factors(scenario, parameters: list[str] | None = None,
-            levers: list[LeverPoint] = ()) -> list[Factor]:
-    """The factors: the scenario's uncertain parameters that are design columns (all, or those
-    named in ``parameters``, in catalogue order), the lever points, then the dummy."""
+            levers: list[LeverPoint] = (), discrepancy: bool = True) -> list[Factor]:
+    """The columns: the scenario's uncertain parameters that are design columns (all, or those
+    named in ``parameters``, in catalogue order), the discrepancy columns (when ``discrepancy``,
+    the scenario switches it on and ``parameters`` is not given or names model_discrepancy),
+    the lever points, then the dummy."""
     columns = design_columns(scenario.uncertainty)
+    md_on = MODEL_DISCREPANCY in scenario.uncertainty.distributions
+    columns_allowed = (*columns, MODEL_DISCREPANCY) if md_on and discrepancy else columns
     if parameters:
         for p in parameters:
             if p not in columns:
+                if p == MODEL_DISCREPANCY and md_on:
+                    if not discrepancy:
+                        raise SensitivityError(f"--parameters {p}: contradicts --no-discrepancy")
+                    continue
                 if p in PARAMETERS:
-                    why = ("is a switch, not a factor (module docstring)" if p == MODEL_DISCREPANCY
-                           else "has no distribution in the scenario")
+                    why = ("is off in the scenario (dist = \"calibrated\" switches it on)"
+                           if p == MODEL_DISCREPANCY else "has no distribution in the scenario")
                     raise SensitivityError(f"--parameters {p}: {why} (allowed: "
-                                           f"{', '.join(columns)})")
+                                           f"{', '.join(columns_allowed)})")
                 import difflib
 
-                match = difflib.get_close_matches(p, columns, n=1, cutoff=0.6)
+                match = difflib.get_close_matches(p, columns_allowed, n=1, cutoff=0.6)
                 hint = f"; did you mean '{match[0]}'?" if match else ""
                 raise SensitivityError(f"--parameters {p}: unknown uncertain parameter{hint} "
-                                       f"(allowed: {', '.join(columns)})")
+                                       f"(allowed: {', '.join(columns_allowed)})")
         chosen = [c for c in columns if c in parameters]
     else:
         chosen = list(columns)
     out = [Factor(n, "parameter", PARAMETERS[n].unit, PARAMETERS[n].applies,
                   _distribution_text(scenario.uncertainty.distributions[n])) for n in chosen]
+    if md_on and discrepancy and (not parameters or MODEL_DISCREPANCY in parameters):
+        out += discrepancy_factors(scenario)
     seen = set()
     for lp in levers:
         if lp.label in seen:
@@ -278,6 +365,8 @@ def factor_values(fs: list[Factor], u: np.ndarray, scenario) -> np.ndarray:
     for j, f in enumerate(fs):
         if f.kind == "parameter":
             out[:, j] = scenario.uncertainty.distributions[f.name].ppf(u[:, j])
+        elif f.kind == "discrepancy":
+            out[:, j] = special.ndtri(u[:, j])
         elif f.kind == "lever":
             out[:, j] = f.lever.low + u[:, j] * (f.lever.high - f.lever.low)
         else:
@@ -355,10 +444,12 @@ def lever_document(document: dict, points: list[tuple[LeverPoint, float]]) -> di
 
 def lever_scenario(document: dict, scenario, points: list[tuple[LeverPoint, float]],
                    display: str | None = None):
-    """The scenario with the lever points set, validated as a scenario file, discrepancy off."""
+    """The scenario with the lever points set, validated as a scenario file; the discrepancy
+    off unless ``scenario`` has it on (a plan's scenario has it on when it is analysed)."""
     doc = lever_document(document, points)
-    return _without_discrepancy(scenario_from_document(doc, scenario.text, scenario.path,
-                                                       display=display))
+    sc = scenario_from_document(doc, scenario.text, scenario.path, display=display)
+    return sc if MODEL_DISCREPANCY in scenario.uncertainty.distributions else \
+        _without_discrepancy(sc)
 
 
 def check_samples(method: str, n: int, d: int, second_order: bool) -> int:
@@ -367,7 +458,7 @@ def check_samples(method: str, n: int, d: int, second_order: bool) -> int:
         if n < 2 or n & (n - 1):
             raise SensitivityError(f"--samples = {n} must be a power of 2 >= 2 for Sobol "
                                    "(Sobol' sequences lose their balance otherwise), e.g. 256, 1024")
-        e = n * (2 * d + 2 if second_order else d + 2)
+        e = n * (2 * d + 2 if second_order else d + 2)  # d: groups (SALib's G)
     else:
         if second_order:
             raise SensitivityError("--second-order is a Sobol option (Morris has no second-order "
@@ -383,8 +474,9 @@ def check_samples(method: str, n: int, d: int, second_order: bool) -> int:
 
 def plan(scenario, method: str = "sobol", samples: int | None = None,
          parameters: list[str] | None = None, levers: list[str] = (), second_order: bool = False,
-         seed: int | None = None) -> Plan:
-    """Validate everything and draw SALib's sample (nothing runs yet)."""
+         seed: int | None = None, discrepancy: bool = True) -> Plan:
+    """Validate everything and draw SALib's sample (nothing runs yet). ``discrepancy=False``
+    (``--no-discrepancy``): the model discrepancy is off in every evaluation."""
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
@@ -393,9 +485,9 @@ def plan(scenario, method: str = "sobol", samples: int | None = None,
     if method not in METHODS:
         raise SensitivityError(f"--method {method}: unknown (allowed: {', '.join(METHODS)})")
     points = [parse_lever(t, scenario) for t in levers]
-    fs = factors(scenario, parameters, points)
+    fs = factors(scenario, parameters, points, discrepancy)
     n = int(samples if samples is not None else DEFAULT_SAMPLES[method])
-    check_samples(method, n, len(fs), second_order)
+    check_samples(method, n, len(groups(fs)), second_order)
     seed = int(scenario.seed if seed is None else seed)
     _, document = read_document(scenario.path)
     if points:  # both ends of every range together: the route-floor sums are largest at one
@@ -407,7 +499,8 @@ def plan(scenario, method: str = "sobol", samples: int | None = None,
         unit = sobol_sample.sample(prob, n, calc_second_order=second_order, seed=seed)
     else:
         unit = morris_sample.sample(prob, n, num_levels=MORRIS_LEVELS, seed=seed)
-    sc = _without_discrepancy(scenario)
+    sc = (scenario if any(f.kind == "discrepancy" for f in fs)
+          else _without_discrepancy(scenario))
     outs, regions = outputs(sc)
     analysed = {f.name for f in fs}
     held = {c: float(sc.uncertainty.distributions[c].ppf(np.array([0.5]))[0])
@@ -428,6 +521,7 @@ class Task:
     points: tuple
     design: np.ndarray  # (rows, design columns) unit design of the scenario's parameters
     outputs: tuple
+    discrepancy_z: np.ndarray | None = None  # (rows, provinces, sectors) discrepancy draws
 
 
 _PREPARED: dict[tuple, Any] = {}
@@ -457,7 +551,7 @@ def run_task(task: Task, numba_threads: int | None = None) -> np.ndarray:
         import numba
 
         numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
-    prep = model.with_design(_prepared(task), task.design)
+    prep = model.with_design(_prepared(task), task.design, task.discrepancy_z)
     ds = model.run_chunk(prep, 0, prep.members, variables=frozenset())
     return _extract(ds, list(task.outputs))
 
@@ -475,10 +569,26 @@ def parameter_design(p: Plan) -> np.ndarray:
     return out
 
 
+def discrepancy_design(p: Plan) -> np.ndarray | None:
+    """(evaluation, province, sector) standard-normal discrepancy draws of the discrepancy
+    columns (0 for sectors without: their factor is 1 whatever z), or None when the discrepancy
+    is not analysed (then off in the plan's scenario)."""
+    if not p.discrepancy:
+        return None
+    values = p.values()
+    prov = {q: i for i, q in enumerate(p.scenario.provinces)}
+    z = np.zeros((len(values), len(prov), len(axes.SECTORS)))
+    for j, f in enumerate(p.factors):
+        if f.kind == "discrepancy":
+            z[:, prov[f.province], axes.SECTORS.index(f.sector)] = values[:, j]
+    return z
+
+
 def tasks(p: Plan, chunk_size: int = 256) -> list[tuple[np.ndarray, Task]]:
     """(evaluation indices, task) for every chunk: rows grouped by their lever values, in order
     of first appearance, each group cut into chunks of at most ``chunk_size`` rows."""
     design = parameter_design(p)
+    z = discrepancy_design(p)
     values = p.values()
     lever_cols = [j for j, f in enumerate(p.factors) if f.kind == "lever"]
     groups: dict[tuple, list[int]] = {}
@@ -493,7 +603,7 @@ def tasks(p: Plan, chunk_size: int = 256) -> list[tuple[np.ndarray, Task]]:
         for s in range(0, len(rows), chunk_size):
             idx = rows[s:s + chunk_size]
             out.append((idx, Task((digest, points), p.document, p.scenario, points, design[idx],
-                                  outs)))
+                                  outs, None if z is None else z[idx])))
     return out
 
 
@@ -571,7 +681,7 @@ def analyse(p: Plan, values: np.ndarray, client=None,
     prob = p.problem
     names = (SOBOL_VARIABLES + (SECOND_ORDER_VARIABLES if p.second_order else ())
              if p.method == "sobol" else MORRIS_VARIABLES)
-    D, K = len(p.factors), len(p.outputs)
+    D, K = len(p.groups), len(p.outputs)
     out = {k: np.full((K, D, D) if k in SECOND_ORDER_VARIABLES else (K, D), np.nan) for k in names}
     notes = [""] * K
     block = 8
@@ -632,14 +742,17 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
     import importlib.metadata
 
     E = len(p.unit)
-    fnames = [f.name for f in p.factors]
+    gs = p.groups
+    fnames = [f.name for f in gs]
     coords = {
         "evaluation": ("evaluation", np.arange(E, dtype=np.int64)),
         "factor": ("factor", fnames),
-        "factor_kind": ("factor", [f.kind for f in p.factors]),
-        "factor_units": ("factor", [f.units for f in p.factors]),
-        "factor_description": ("factor", [f.description for f in p.factors]),
-        "factor_distribution": ("factor", [f.distribution for f in p.factors]),
+        "factor_kind": ("factor", [f.kind for f in gs]),
+        "factor_units": ("factor", [f.units for f in gs]),
+        "factor_description": ("factor", [f.description for f in gs]),
+        "factor_distribution": ("factor", [f.distribution for f in gs]),
+        "column": ("column", [f.name for f in p.factors]),
+        "column_factor": ("column", [f.group for f in p.factors]),
         "output": ("output", [o.name for o in p.outputs]),
         "output_quantity": ("output", [o.quantity for o in p.outputs]),
         "output_region": ("output", [o.region for o in p.outputs]),
@@ -649,10 +762,10 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
         "output_note": ("output", notes),
     }
     data = {
-        "sample": (("evaluation", "factor"), p.values(),
-                   dict(units="1", long_name="factor value of each evaluation (units in "
-                        "factor_units)")),
-        "sample_unit": (("evaluation", "factor"), p.unit,
+        "sample": (("evaluation", "column"), p.values(),
+                   dict(units="1", long_name="value of each column of the sample in each "
+                        "evaluation (units in factor_units of its column_factor)")),
+        "sample_unit": (("evaluation", "column"), p.unit,
                         dict(units="1", long_name="SALib's sample on [0, 1] (the X of its "
                              "analysers); factor positions derive from it (module sim.sensitivity)")),
         "output_value": (("evaluation", "output"), values,
@@ -670,9 +783,12 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
     ds = xr.Dataset({k: (d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
     coord_attrs = {
         "evaluation": dict(long_name="model evaluation (row of the SALib sample)", units="1"),
-        "factor": dict(long_name="factor of the analysis (uncertain parameter, lever point or "
-                       "dummy)"),
-        "factor_kind": dict(long_name="kind of factor: parameter, lever or dummy"),
+        "factor": dict(long_name="factor of the analysis (uncertain parameter, lever point, "
+                       "model-discrepancy group of a sector, or dummy)"),
+        "factor_kind": dict(long_name="kind of factor: parameter, lever, discrepancy or dummy"),
+        "column": dict(long_name="column of the sample (a factor, or one province's "
+                       "discrepancy draw of a sector)"),
+        "column_factor": dict(long_name="factor (SALib group) the column belongs to"),
         "factor_units": dict(long_name="units of the factor's values"),
         "factor_description": dict(long_name="what the factor does in the model"),
         "factor_distribution": dict(long_name="distribution of the factor (its value at position "
@@ -696,14 +812,19 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
     lever_points = [dataclasses.asdict(f.lever) for f in p.factors if f.lever is not None]
     ds.attrs.update(
         title=f"Global sensitivity analysis ({p.method.capitalize()}) of scenario "
-              f"{p.scenario.name}: {len(p.factors)} factors, {E} evaluations",
+              f"{p.scenario.name}: {len(gs)} factors, {E} evaluations",
         sensitivity_method=p.method, base_samples=np.int64(p.samples),
         second_order=np.int64(p.second_order), evaluations=np.int64(E),
         seed=np.int64(p.seed), num_resamples=np.int64(NUM_RESAMPLES), conf_level=CONF_LEVEL,
         salib_version=importlib.metadata.version("SALib"),
         lever_factors=json.dumps(lever_points),
         parameters_held=json.dumps(p.held),
-        model_discrepancy="off (factor 1) in every evaluation: a random field, not a factor",
+        model_discrepancy=(
+            "factors: z[p, s] = inverse normal CDF of u for every simulated province p and every "
+            "sector s with sigma_s > 0, one factor (SALib group) model_discrepancy:<sector> per "
+            "sector holding its provinces' columns" if p.discrepancy else
+            "off (factor 1) in every evaluation (--no-discrepancy, --parameters without "
+            "model_discrepancy, or off in the scenario)"),
         scenario_toml=p.scenario.text, scenario_name=p.scenario.name,
     )
     if p.method == "morris":
@@ -778,14 +899,18 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
     method = str(ds.attrs.get("sensitivity_method", "sobol"))
     a = ds.attrs
     kinds = [str(k) for k in ds["factor_kind"].values]
+    groups_text = (f"{kinds.count('discrepancy')} model-discrepancy groups, "
+                   if "discrepancy" in kinds else "")
     lines = [f"{method.capitalize()} sensitivity of scenario {a.get('scenario_name', '')}: "
              f"{ds.sizes['factor']} factors ({kinds.count('parameter')} parameters, "
-             f"{kinds.count('lever')} lever points, 1 dummy), N = {a.get('base_samples')}, "
+             f"{kinds.count('lever')} lever points, {groups_text}1 dummy), "
+             f"N = {a.get('base_samples')}, "
              f"{ds.sizes['evaluation']} evaluations, seed {a.get('seed')}; "
              f"{float(a.get('conf_level', CONF_LEVEL)):.0%} bootstrap intervals "
              f"({a.get('num_resamples')} resamples)",
              "(~ : the interval reaches the dummy factor's, i.e. not told apart from noise)"]
     rows = ranked_rows(ds, all_regions)
+    width = max([32] + [len(str(f)) for f in ds["factor"].values])
     current = None
     for r in rows:
         if r["output"] != current:
@@ -794,7 +919,7 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
             if r["note"]:
                 lines.append(f"  {r['note']}")
                 continue
-            lines.append(f"  {'rank':>4}  {'factor':<32} " + (
+            lines.append(f"  {'rank':>4}  {'factor':<{width}} " + (
                 f"{'S1':>15} {'ST':>15}" if method == "sobol" else
                 f"{'mu_star':>19} {'sigma':>10}"))
         if r["note"]:
@@ -805,7 +930,7 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
         else:
             cells = f"{_num(r['mu_star']):>9} ± {_num(r['mu_star_conf']):<7} {_num(r['sigma']):>10}"
         mark = " ~" if r["noise"] else ""
-        lines.append(f"  {r['rank']:>4}  {r['factor']:<32} {cells}{mark}")
+        lines.append(f"  {r['rank']:>4}  {r['factor']:<{width}} {cells}{mark}")
     return "\n".join(lines)
 
 

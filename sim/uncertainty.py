@@ -349,7 +349,7 @@ per-sector widths of the fit (``BaseState.discrepancy_sigma``)."""
 
 
 def discrepancy(sigma: np.ndarray, seed: int, members: np.ndarray, prov_idx: np.ndarray,
-                dt: np.ndarray, on: np.ndarray) -> np.ndarray:
+                dt: np.ndarray, on: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
     """Model-discrepancy factor (M,P,S,T) [1] of the members ``members`` (their indices in the
     ensemble), provinces ``prov_idx`` (positions in sim.axes.PROVINCES) and years ``dt`` after
     the base year (dt[0] = 0, so the factor is 1 in the base year).
@@ -361,14 +361,25 @@ def discrepancy(sigma: np.ndarray, seed: int, members: np.ndarray, prov_idx: np.
     provinces are simulated. Median one: no bias correction, the mean factor is
     exp(sigma² t / 2). ``on`` (M,) is the model_discrepancy sample (0 or 1); ``sigma`` (S,)
     [yr^-1/2].
+
+    ``z`` (M, len(prov_idx), S) [1]: explicit standard-normal draws used instead of the seeded
+    generator (``sim.sensitivity`` makes them factors, z = Φ⁻¹(u)); ``seed`` is then unused.
     """
     members = np.asarray(members, dtype=np.int64)
     sigma = np.asarray(sigma, dtype=float)
-    z = np.empty((len(members), len(axes.PROVINCES), len(sigma)))
-    for j, i in enumerate(members):
-        z[j] = np.random.default_rng((int(seed), DISCREPANCY_STREAM, int(i))).standard_normal(
-            (len(axes.PROVINCES), len(sigma)))
-    z = z[:, np.asarray(prov_idx, dtype=np.int64)]  # (M,P,S)
+    prov_idx = np.asarray(prov_idx, dtype=np.int64)
+    if z is None:
+        z = np.empty((len(members), len(axes.PROVINCES), len(sigma)))
+        for j, i in enumerate(members):
+            z[j] = np.random.default_rng((int(seed), DISCREPANCY_STREAM, int(i))).standard_normal(
+                (len(axes.PROVINCES), len(sigma)))
+        z = z[:, prov_idx]  # (M,P,S)
+    else:
+        z = np.asarray(z, dtype=float)
+        if z.shape != (len(members), len(prov_idx), len(sigma)):
+            raise ValueError(f"explicit discrepancy z has shape {z.shape}, expected "
+                             f"{(len(members), len(prov_idx), len(sigma))} (members, provinces, "
+                             "sectors)")
     log_d = (np.asarray(on, dtype=float)[:, None, None, None] * sigma[None, None, :, None]
              * np.sqrt(np.asarray(dt, dtype=float))[None, None, None, :] * z[..., None])
     return np.exp(log_d)

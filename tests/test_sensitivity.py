@@ -268,9 +268,161 @@ def test_cli_end_to_end(tmp_path):
     assert (tmp_path / "fig" / "sensitivity.png").stat().st_size > 10_000
 
 
+# --- the model discrepancy as grouped factors ---------------------------------------------------
+def test_explicit_discrepancy_z_is_the_formula_and_without_it_nothing_changes():
+    """sim.uncertainty.discrepancy with an explicit z is exp(on sigma sqrt(t) z) exactly, and
+    prepare(discrepancy_z=...) reaches the kernel inputs through it; without z, the kernel
+    inputs are bitwise those of the seeded generator (the path of sim run)."""
+    from sim.base_state import load_base_state
+    from sim.uncertainty import discrepancy
+
+    sc = load_scenario(ANHUI)
+    assert "model_discrepancy" in sc.uncertainty.distributions  # on in the shipped scenario
+    sigma = load_base_state().discrepancy_sigma
+    assert (sigma > 0).all()
+    rng = np.random.default_rng(4)
+    M, S = 5, len(sigma)
+    z = rng.standard_normal((M, 1, S))
+    dt = (np.asarray(sc.years) - sc.years[0]).astype(float)
+    on = np.array([1.0, 1.0, 0.0, 1.0, 1.0])
+    d = discrepancy(sigma, 0, np.arange(M), np.array([0]), dt, on, z=z)
+    expected = np.exp(on[:, None, None, None] * sigma[None, None, :, None]
+                      * np.sqrt(dt)[None, None, None, :] * z[..., None])
+    np.testing.assert_array_equal(d, expected)
+    with pytest.raises(ValueError, match="shape"):
+        discrepancy(sigma, 0, np.arange(M), np.array([0]), dt, on, z=z[:, :, :3])
+    prep = model.prepare(sc, members=M, discrepancy_z=z)
+    inp = model.kernel_inputs(prep, 1, 4)
+    on_all = discrepancy(sigma, 0, np.arange(1, 4), np.array([0]), dt, np.ones(3), z=z[1:4])
+    np.testing.assert_array_equal(inp.discrepancy, on_all * prep.energy_structure[None])
+    np.testing.assert_array_equal(on_all[[0, 2]], expected[[1, 3]])
+    # without z: the seeded draws, bitwise as before (and with_design keeps them)
+    plain = model.prepare(sc, members=M)
+    seeded = discrepancy(sigma, sc.seed, np.arange(1, 4), plain.prov_idx, dt, np.ones(3))
+    np.testing.assert_array_equal(model.kernel_inputs(plain, 1, 4).discrepancy,
+                                  seeded * plain.energy_structure[None])
+    again = model.with_design(plain, np.full((M, len(sens.design_columns(sc.uncertainty))), 0.5))
+    assert again.discrepancy_z is None
+    assert np.ptp(model.kernel_inputs(again, 0, M).discrepancy[:, 0, 0, -1]) > 0
+
+
+def test_discrepancy_groups_in_the_problem_and_none_without():
+    sc = load_scenario(ANHUI)
+    p = sens.plan(sc, "sobol", 2, seed=1)
+    prob = p.problem
+    groups = [g.name for g in p.groups]
+    md = [g for g in groups if g.startswith("model_discrepancy:")]
+    assert md == [f"model_discrepancy:{s}" for s in sens.axes.SECTORS]
+    assert groups[-1] == sens.DUMMY and prob["groups"][-1] == sens.DUMMY
+    assert len(prob["groups"]) == prob["num_vars"] == len(p.factors) == p.unit.shape[1]
+    assert len(p.unit) == 2 * (len(groups) + 2)  # SALib's N (G + 2)
+    assert "model_discrepancy" in p.scenario.uncertainty.distributions
+    off = sens.plan(sc, "sobol", 2, seed=1, discrepancy=False)
+    assert "groups" not in off.problem and not off.discrepancy
+    assert [f.name for f in off.groups] == [f.name for f in off.factors]
+    assert "model_discrepancy" not in off.scenario.uncertainty.distributions
+    assert sens.discrepancy_design(off) is None
+    # national: one column per simulated province in each sector's group
+    nat = sens.plan(load_scenario(REPO / "scenarios" / "national.toml"), "sobol", 2, seed=1)
+    cols = [f for f in nat.factors if f.group == "model_discrepancy:iron_steel"]
+    assert len(cols) == len(nat.scenario.provinces) == 31
+    assert len(nat.unit) == 2 * (len(nat.groups) + 2)
+    z = sens.discrepancy_design(nat)
+    j = nat.factors.index(cols[3])
+    np.testing.assert_array_equal(z[:, 3, 0], nat.values()[:, j])
+
+
+def test_grouped_sobol_of_a_linear_model():
+    """y = c1 x1 + c2 x2 + c3 x3 of uniform factors, x1 and x2 one group: the group's S1 = ST =
+    (c1^2 + c2^2) / sum c^2, x3's c3^2 / sum c^2, the dummy's zero (within the intervals)."""
+    from SALib.sample import sobol as ss
+
+    fs = [sens.Factor("x1", "discrepancy", "1", "x1", "u", group="g"),
+          sens.Factor("x2", "discrepancy", "1", "x2", "u", group="g"),
+          sens.Factor("x3", "parameter", "1", "x3", "u"),
+          sens.Factor(sens.DUMMY, "dummy", "1", "dummy", "u")]
+    prob = sens.problem(fs)
+    assert prob["groups"] == ["g", "g", "x3", sens.DUMMY]
+    unit = ss.sample(prob, 1024, calc_second_order=False, seed=2)
+    assert unit.shape == (1024 * 5, 4)
+    p = sens.Plan(scenario=None, document={}, method="sobol", samples=1024, second_order=False,
+                  seed=2, factors=fs, outputs=[sens.Output("y", "y", "none", "", "1", "y")],
+                  regions=[], unit=unit, held={})
+    c = np.array([1.0, 2.0, 3.0])
+    ind, notes = sens.analyse(p, (unit[:, :3] @ c)[:, None])
+    assert notes == [""] and ind["ST"].shape == (1, 3)
+    share = np.array([c[0] ** 2 + c[1] ** 2, c[2] ** 2, 0.0]) / (c ** 2).sum()
+    _within(ind["S1"][0], ind["S1_conf"][0], share)
+    _within(ind["ST"][0], ind["ST_conf"][0], share)
+    assert ind["ST"][0, 0] - ind["ST_conf"][0, 0] > 0.2  # can fail
+
+
+@pytest.fixture(scope="module")
+def tiny_md():
+    """Anhui with the discrepancy as factors: lifetime_multiplier and the nine sector groups,
+    N = 32 (32 (11 + 2) = 416 evaluations)."""
+    sc = load_scenario(ANHUI)
+    p = sens.plan(sc, "sobol", 32, parameters=["lifetime_multiplier", "model_discrepancy"],
+                  seed=11)
+    values = sens.evaluate(p, chunk_size=1000)
+    indices, notes = sens.analyse(p, values)
+    return p, values, sens.dataset(p, values, indices, notes)
+
+
+def test_peak_year_is_analysed_with_the_discrepancy_as_factors(tiny_md, tmp_path):
+    p, values, ds = tiny_md
+    assert len(p.groups) == 11 and len(values) == 32 * 13
+    dummy_top = ds["ST"].sel(factor=sens.DUMMY) + ds["ST_conf"].sel(factor=sens.DUMMY)
+    md = [str(f) for f in ds["factor"].values if str(f).startswith("model_discrepancy:")]
+    for out in ("peak_year:national", "target_value:industry_peak_2030_province:Anhui"):
+        x = ds.sel(output=out)
+        assert str(x["output_note"].values) == "", out
+        low = (x["ST"] - x["ST_conf"]).sel(factor=md)
+        assert float(low.max()) > float(dummy_top.sel(output=out)), out
+    # chunking changes no bit, and the file keeps every column with its group
+    np.testing.assert_array_equal(sens.evaluate(p, chunk_size=7), values)
+    assert ds["sample_unit"].dims == ("evaluation", "column")
+    np.testing.assert_array_equal(ds["sample_unit"].values, p.unit)
+    assert list(ds["column_factor"].values) == [f.group for f in p.factors]
+    assert "factors: z[p, s]" in ds.attrs["model_discrepancy"]
+    from sim import io
+
+    path = io.write_atomic(ds, tmp_path / "md.nc")
+    with results.open_results(path) as back:
+        prob = {"num_vars": back.sizes["column"], "names": list(back["column"].values),
+                "bounds": [[0.0, 1.0]] * back.sizes["column"],
+                "groups": list(back["column_factor"].values)}
+        y = back["output_value"].sel(output="peak_year:national").values
+        again, _ = sens.analyse_one("sobol", prob, back["sample_unit"].values, y, False,
+                                    int(back.attrs["seed"]))
+        np.testing.assert_array_equal(again["ST"],
+                                      back["ST"].sel(output="peak_year:national").values)
+        assert "model-discrepancy groups" in sens.format_table(back)
+        fig = plots.plot_sensitivity(back)
+    from test_plots import check_figure
+
+    check_figure(fig)
+
+
+def test_discrepancy_file_is_cf_clean(tiny_md, tmp_path):
+    from sim import io
+
+    path = io.write_atomic(tiny_md[2], tmp_path / "md.nc")
+    suite_module = pytest.importorskip("compliance_checker.suite")
+    from compliance_checker.base import BaseCheck
+    from test_cf import _failed
+
+    suite_module.CheckSuite.load_all_available_checkers()
+    suite = suite_module.CheckSuite()
+    res, exceptions = suite.run_all(suite.load_dataset(str(path)), ["cf:1.10"],
+                                    skip_checks=[])["cf:1.10"]
+    assert not exceptions and len(res) > 20
+    assert [(r.name, r.msgs) for r in _failed(res) if r.weight >= BaseCheck.MEDIUM] == []
+
+
 @pytest.mark.parametrize("args, message", [
     (["--parameters", "growth_ofset"], "unknown uncertain parameter; did you mean 'growth_offset'"),
-    (["--parameters", "model_discrepancy"], "is a switch, not a factor"),
+    (["--parameters", "model_discrepancy", "--no-discrepancy"], "contradicts --no-discrepancy"),
     (["--levers", "eaf_shar:2030=0..0.2"], "unknown lever; did you mean 'eaf_share'"),
     (["--levers", "eaf_share:2030=0.1..1.5"], "high = 1.5"),
     (["--levers", "eaf_share:2050=0.1..0.2"], "year = 2050"),
