@@ -178,11 +178,8 @@ def test_lever_factor_rows_are_the_scenario_with_that_point(tiny):
     np.testing.assert_array_equal(sens._extract(ds, p.outputs)[0], values[i])
 
 
-def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
-    from sim import io
-
-    p, values, ds = tiny
-    path = io.write_atomic(ds, tmp_path / "s.nc")
+def _assert_cf_clean(path) -> None:
+    """No error and no warning of the IOOS compliance-checker's CF-1.10 suite on ``path``."""
     suite_module = pytest.importorskip("compliance_checker.suite")
     from compliance_checker.base import BaseCheck
     from test_cf import _failed
@@ -193,6 +190,14 @@ def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
                                     skip_checks=[])["cf:1.10"]
     assert not exceptions and len(res) > 20
     assert [(r.name, r.msgs) for r in _failed(res) if r.weight >= BaseCheck.MEDIUM] == []
+
+
+def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
+    from sim import io
+
+    p, values, ds = tiny
+    path = io.write_atomic(ds, tmp_path / "s.nc")
+    _assert_cf_clean(path)
     with results.open_results(path) as back:
         assert results.kind(back) == "sensitivity"
         for name in ("sample", "sample_unit", "output_value", "S1", "ST_conf"):
@@ -408,16 +413,7 @@ def test_discrepancy_file_is_cf_clean(tiny_md, tmp_path):
     from sim import io
 
     path = io.write_atomic(tiny_md[2], tmp_path / "md.nc")
-    suite_module = pytest.importorskip("compliance_checker.suite")
-    from compliance_checker.base import BaseCheck
-    from test_cf import _failed
-
-    suite_module.CheckSuite.load_all_available_checkers()
-    suite = suite_module.CheckSuite()
-    res, exceptions = suite.run_all(suite.load_dataset(str(path)), ["cf:1.10"],
-                                    skip_checks=[])["cf:1.10"]
-    assert not exceptions and len(res) > 20
-    assert [(r.name, r.msgs) for r in _failed(res) if r.weight >= BaseCheck.MEDIUM] == []
+    _assert_cf_clean(path)
 
 
 @pytest.mark.parametrize("args, message", [
