@@ -39,7 +39,6 @@ import dataclasses
 import math
 import subprocess
 import time
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,18 +78,14 @@ MIN_CO2 = 0.1
 """Mt: province x sector pairs emitting less in the base year are left out of the CO2 residuals
 (their carrier split is dominated by statistical noise)."""
 
-_A = tomllib.loads((CALIBRATION_DIR / "assumptions.toml").read_text(encoding="utf-8"))
-LIFETIME_MIN = np.array([float(_A["sectors"]["lifetime_min"][s]) for s in SECTORS])
-"""(S,) yr: physical lower bounds of the fitted capacity lifetimes (assumptions.toml
-[sectors.lifetime_min], with its sources)."""
-AEEI_MAX = float(_A["sectors"]["aeei_max"]["value"])
-"""yr-1: physical upper bound of the fitted AEEI (assumptions.toml [sectors.aeei_max])."""
-
-# prior sd and bounds of the dynamic parameters (prior means: calibration/assumptions.toml)
+# prior sd and bounds of the dynamic parameters (prior means: calibration/assumptions.toml). None:
+# the physical bound of the base state (assumptions.toml with its sources, the bounds sim.model
+# holds ensemble members to): the AEEI's upper BaseState.aeei_max ([sectors.aeei_max]), the
+# lifetime's lower BaseState.lifetime_min ([sectors.lifetime_min])
 PRIORS = {
-    "aeei": dict(mean=0.02, sd=0.015, lower=0.0, upper=AEEI_MAX, unit="yr-1"),
-    "aeei_elec": dict(mean=0.02, sd=0.015, lower=0.0, upper=AEEI_MAX, unit="yr-1"),
-    "lifetime": dict(rel_sd=0.3, lower=None, upper=80.0, unit="yr"),  # lower: LIFETIME_MIN
+    "aeei": dict(mean=0.02, sd=0.015, lower=0.0, upper=None, unit="yr-1"),
+    "aeei_elec": dict(mean=0.02, sd=0.015, lower=0.0, upper=None, unit="yr-1"),
+    "lifetime": dict(rel_sd=0.3, lower=None, upper=80.0, unit="yr"),
     "stock_lifetime": dict(rel_sd=0.2, lower=15.0, upper=80.0, unit="yr"),
     "coal_to_gas_trend": dict(sd=0.02, lower=0.0, upper=0.1, unit="yr-1"),
     "electrification_trend": dict(sd=0.02, lower=0.0, upper=0.1, unit="yr-1"),
@@ -186,21 +181,23 @@ class Layout:
 def layout(base: BaseState, obs: Observations, provinces=axes.PROVINCES) -> Layout:
     names, prior, sd, lo, hi, groups = [], [], [], [], [], {}
 
-    def add(group, labels, mean, sds, lower=None):
+    def add(group, labels, mean, sds, lower=None, upper=None):
         p = PRIORS[group]
         start = len(names)
         names.extend(f"{group}.{x}" for x in labels)
         prior.extend(mean)
         sd.extend(sds)
-        lo.extend([p["lower"]] * len(labels) if lower is None else list(lower))
-        hi.extend([p["upper"]] * len(labels))
+        lo.extend(np.broadcast_to(p["lower"] if lower is None else lower, len(labels)).tolist())
+        hi.extend(np.broadcast_to(p["upper"] if upper is None else upper, len(labels)).tolist())
         groups[group] = slice(start, len(names))
 
-    add("aeei", SECTORS, np.full(S, PRIORS["aeei"]["mean"]), [PRIORS["aeei"]["sd"]] * S)
+    add("aeei", SECTORS, np.full(S, PRIORS["aeei"]["mean"]), [PRIORS["aeei"]["sd"]] * S,
+        upper=base.aeei_max)
     if HAS_AEEI_ELEC:
-        add("aeei_elec", SECTORS, np.full(S, PRIORS["aeei_elec"]["mean"]), [PRIORS["aeei_elec"]["sd"]] * S)
+        add("aeei_elec", SECTORS, np.full(S, PRIORS["aeei_elec"]["mean"]),
+            [PRIORS["aeei_elec"]["sd"]] * S, upper=base.aeei_max)
     add("lifetime", SECTORS, base.lifetime, base.lifetime * PRIORS["lifetime"]["rel_sd"],
-        LIFETIME_MIN)
+        lower=base.lifetime_min)
     L = float(base.stock_lifetime[STEEL_METAL])
     add("stock_lifetime", ["steel"], [L], [L * PRIORS["stock_lifetime"]["rel_sd"]])
     add("coal_to_gas_trend", SECTORS, np.zeros(S), [PRIORS["coal_to_gas_trend"]["sd"]] * S)

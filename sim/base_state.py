@@ -18,7 +18,6 @@ states used by the fit and the hindcast load with ``load_base_state(2010)`` / ``
 
 from __future__ import annotations
 
-
 import csv
 import functools
 import pickle
