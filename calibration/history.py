@@ -178,16 +178,25 @@ def _obs_province(name: str) -> str:
     return name.removesuffix(" Municipality")
 
 
+def _base_and_observed_years(data: Path, file_to_2019: str, file_from_2020: str,
+                             key: str) -> pd.DataFrame:
+    """The base year's rows of ``file_to_2019`` and the observed years' rows of
+    ``file_from_2020`` in one table (column ``file`` names the source), province names as in
+    sim.axes; one row per (province, ``key``, year)."""
+    old = pd.read_csv(data / file_to_2019)
+    new = pd.read_csv(data / file_from_2020)
+    old = old[old.year == axes.BASE_YEAR].assign(file=file_to_2019)
+    new = new[new.year.isin(OBS_YEARS[1:])].assign(file=file_from_2020)
+    both = pd.concat([old, new], ignore_index=True)
+    both["province"] = both.province.map(_obs_province)
+    assert not both.duplicated(["province", key, "year"]).any()
+    return both
+
+
 def _product_rows(data: Path, min_months: int) -> list[tuple]:
     """One row per province x product series x year 2019-2024 for every province the source lists
     for that product in any of these years (2019 from the 1978-2019 file, 2020-2024 from the new one)."""
-    old = pd.read_csv(data / PROVINCE_FILE)
-    new = pd.read_csv(data / PROVINCE_FILE_2020)
-    old = old[old.year == axes.BASE_YEAR].assign(file=PROVINCE_FILE)
-    new = new[new.year.isin(OBS_YEARS[1:])].assign(file=PROVINCE_FILE_2020)
-    both = pd.concat([old, new], ignore_index=True)
-    both["province"] = both.province.map(_obs_province)
-    assert not both.duplicated(["province", "product", "year"]).any()
+    both = _base_and_observed_years(data, PROVINCE_FILE, PROVINCE_FILE_2020, "product")
     rows = []
     for series, (product, unit, factor) in OBS_PRODUCTS.items():
         t = both[both["product"] == product].set_index(["province", "year"])
@@ -215,13 +224,7 @@ def _product_rows(data: Path, min_months: int) -> list[tuple]:
 def _gdp_tables(data: Path) -> tuple[dict, list[tuple]]:
     """Nominal GDP components {series: {(province, year): value}} 2019-2024 and their rows.
     2019 Total GDP of the four municipalities (missing in the 2019 file) from drivers/historical_gdp.csv."""
-    old = pd.read_csv(data / GDP_FILE)
-    new = pd.read_csv(data / GDP_FILE_2020)
-    old = old[old.year == axes.BASE_YEAR].assign(file=GDP_FILE)
-    new = new[new.year.isin(OBS_YEARS[1:])].assign(file=GDP_FILE_2020)
-    both = pd.concat([old, new], ignore_index=True)
-    both["province"] = both.province.map(_obs_province)
-    assert not both.duplicated(["province", "component", "year"]).any()
+    both = _base_and_observed_years(data, GDP_FILE, GDP_FILE_2020, "component")
     hist = pd.read_csv(data / "drivers/historical_gdp.csv", comment="#").set_index("region")
     tables: dict[str, dict] = {}
     rows = []
