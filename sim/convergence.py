@@ -48,6 +48,7 @@ import numpy as np
 import xarray as xr
 
 from sim import results
+from sim.io import json_ready
 from sim.results import REPORTED, ResultsFileError
 
 DEFAULT_TOLERANCE = 0.02
@@ -134,21 +135,9 @@ class Convergence:
     def to_dict(self) -> dict:
         d = asdict(self)
         d.update(enough=self.enough, suggested_members=self.suggested_members())
-        return _plain(d)
+        return json_ready(d)
 
 
-def _plain(x):
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_plain(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if np.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
 
 
 def _cdf_change(a: np.ndarray, b: np.ndarray, years: np.ndarray) -> float:

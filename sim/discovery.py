@@ -62,6 +62,7 @@ import numpy as np
 import xarray as xr
 
 from sim import results
+from sim.io import json_ready
 from sim.results import ResultsFileError
 
 if TYPE_CHECKING:
@@ -289,21 +290,9 @@ class Discovery:
     def to_dict(self) -> dict:
         from dataclasses import asdict
 
-        return _plain(asdict(self))
+        return json_ready(asdict(self))
 
 
-def _plain(x):
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if np.isfinite(x) else None
-    return x
 
 
 def _choose(trajectory, threshold: float) -> tuple[int, bool]:

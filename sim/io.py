@@ -345,6 +345,23 @@ def check_output_folder(path: Path | str | None, what: str = "--out") -> Path:
     return path
 
 
+def json_ready(x):
+    """``x`` with every value JSON can hold (for ``json.dumps(..., allow_nan=False)``): NaN and
+    ±inf -> None, NumPy scalars -> Python bool, int and float, tuples -> lists, dict keys ->
+    str; containers are walked, anything else is returned as it is."""
+    if isinstance(x, dict):
+        return {str(k): json_ready(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_ready(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    return x
+
+
 def write_atomic(ds: xr.Dataset, path: Path) -> Path:
     """Write ``ds`` to ``path`` via a temporary file in the same folder; returns ``path``."""
     with atomic_path(path) as tmp, uninterrupted():

@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from sim import results
+from sim.io import json_ready
 from sim.convergence import ERROR_NOTE, error_text, rule_of_three, standard_error
 from sim.results import REPORTED
 
@@ -205,7 +206,7 @@ def report_data(ds: xr.Dataset) -> dict:
     seed, detail, years, targets, peak years of every region, administrative targets."""
     members = _members(ds)
     seed = ds.attrs.get("seed")
-    return _plain(dict(
+    return json_ready(dict(
         scenario=str(ds.attrs.get("scenario_name", "")),
         members=members,
         seed=None if seed is None else int(seed),
@@ -217,17 +218,6 @@ def report_data(ds: xr.Dataset) -> dict:
     ))
 
 
-def _plain(x):
-    """JSON-ready: NaN/inf -> None, NumPy scalars -> Python numbers."""
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if np.isfinite(x) else None
-    return x
 
 
 def format_json(ds: xr.Dataset) -> str:
@@ -316,11 +306,11 @@ def format_sweep(ds: xr.Dataset, fmt: str = "table") -> str:
 
     if fmt == "table":
         return sweep.format_summary(ds)
-    rows = _plain(sweep.summary_rows(ds))
+    rows = json_ready(sweep.summary_rows(ds))
     if fmt == "json":
         return json.dumps(dict(
             sweep=str(ds.attrs.get("sweep_name", "")), scenario=str(ds.attrs.get("scenario_name", "")),
-            members=int(ds.attrs.get("members", 0)), seed=_plain(ds.attrs.get("seed")),
+            members=int(ds.attrs.get("members", 0)), seed=json_ready(ds.attrs.get("seed")),
             success_targets=str(ds.attrs.get("success_targets", "")).split(),
             robust_probability=float(ds.attrs.get("robust_probability", 0.9)), cases=rows),
             ensure_ascii=False, indent=2, allow_nan=False)

@@ -73,6 +73,7 @@ import xarray as xr
 from scipy import special
 
 from sim import axes
+from sim.io import json_ready
 from sim.levers import LEVERS
 from sim.scenario import _Checker, printable, scenario_from_document
 from sim.uncertainty import MODEL_DISCREPANCY, PARAMETERS, UncertaintySpec, design_columns
@@ -942,12 +943,9 @@ def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False)
     rows = ranked_rows(ds, all_regions)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     if fmt == "json":
-        def plain(v):
-            return None if isinstance(v, float) and not np.isfinite(v) else v
-        return json.dumps(dict(method=str(ds.attrs.get("sensitivity_method")),
-                               scenario=str(ds.attrs.get("scenario_name", "")),
-                               seed=int(ds.attrs.get("seed", 0)),
-                               rows=[{k: plain(v) for k, v in r.items()} for r in rows]),
+        return json.dumps(json_ready(dict(method=str(ds.attrs.get("sensitivity_method")),
+                                          scenario=str(ds.attrs.get("scenario_name", "")),
+                                          seed=int(ds.attrs.get("seed", 0)), rows=rows)),
                           ensure_ascii=False, indent=2)
     from sim.report import format_rows
 
