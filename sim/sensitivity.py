@@ -60,7 +60,6 @@ Dask. Row i's outputs depend only on row i, so the chunking and the workers chan
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -434,13 +433,9 @@ def _without_discrepancy(scenario):
 
 def lever_document(document: dict, points: list[tuple[LeverPoint, float]]) -> dict:
     """The scenario document with the lever points set (as a sweep case)."""
-    doc = copy.deepcopy(document)
-    for lp, value in points:
-        table = doc.setdefault("levers", {}).setdefault(lp.lever, {})
-        for k in lp.key_path():
-            table = table.setdefault(k, {})
-        table[str(lp.year)] = float(value)
-    return doc
+    from sim.sweep import with_lever_points
+
+    return with_lever_points(document, points)
 
 
 def lever_scenario(document: dict, scenario, points: list[tuple[LeverPoint, float]],

@@ -118,18 +118,26 @@ class Sweep:
 
     def case_document(self, case: Case) -> dict:
         """The base scenario document with the case's lever points set."""
-        doc = copy.deepcopy(self.scenario_doc)
-        for ax in self.axes:
-            table = doc.setdefault("levers", {}).setdefault(ax.lever, {})
-            for k in ax.key_path():
-                table = table.setdefault(k, {})
-            table[str(ax.year)] = float(case.levers[ax.label])
-        return doc
+        return with_lever_points(self.scenario_doc,
+                                 [(ax, case.levers[ax.label]) for ax in self.axes])
 
     def case_scenario(self, case: Case):
         display = f"{self.path} (case {case.index}: {_levers_text(case.levers)})"
         return scenario_from_document(self.case_document(case), self.scenario_text,
                                       self.scenario_path, display=display)
+
+
+def with_lever_points(document: dict, points) -> dict:
+    """A copy of the scenario ``document`` with lever points set: ``points`` are (point, value)
+    pairs, each point with ``lever``, ``year`` and ``key_path()`` (an :class:`Axis`, or a lever
+    point of ``sim.sensitivity``)."""
+    doc = copy.deepcopy(document)
+    for point, value in points:
+        table = doc.setdefault("levers", {}).setdefault(point.lever, {})
+        for k in point.key_path():
+            table = table.setdefault(k, {})
+        table[str(point.year)] = float(value)
+    return doc
 
 
 def _levers_text(levers: dict[str, float]) -> str:
