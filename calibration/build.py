@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import axes
-from sim.base_state import stock_age_profile
-from sim.units import PJ_PER_TWH
+from sim.core import axes
+from sim.data.base_state import stock_age_profile
+from sim.core.units import PJ_PER_TWH
 
 HERE = Path(__file__).resolve().parent
 YEAR = axes.BASE_YEAR  # default year to build
@@ -653,7 +653,7 @@ def back_calculated_stock(data: Path, A: dict, year: int, *, prov: Provenance) -
 
 @dataclass
 class BaseStateBuild:
-    """Everything the files of one base state are made of (arrays in sim.axes order: P provinces,
+    """Everything the files of one base state are made of (arrays in sim.core.axes order: P provinces,
     S sectors, R routes, C carriers, K age stages)."""
 
     year: int

@@ -28,7 +28,7 @@ province's energy balance); the larger is reported and used for the uncertainty 
 
 The Jacobian is computed by forward differences in one kernel call, one ensemble member per
 parameter (growth, lifetime and AEEI are per-member kernel inputs; the fuel-switching trends act
-after the kernel, see sim.historical_run.switch_fuels); the steel stock lifetime, which changes the
+after the kernel, see sim.model.historical.switch_fuels); the steel stock lifetime, which changes the
 shared in-use stock profile, takes one more call.
 """
 
@@ -48,18 +48,19 @@ from scipy.optimize import least_squares
 
 from kernels.arrays import ELECTRICITY, KernelInputs
 from kernels.stock_flow import simulate
-from sim import axes, io
-from sim.base_state import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
-from sim.historical_run import (ACTIVITY_SERIES, CO2_CARRIERS, History, co2_by_carrier,
+from sim.core import axes
+from sim.core import io
+from sim.data.base_state import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
+from sim.model.historical import (ACTIVITY_SERIES, CO2_CARRIERS, History, co2_by_carrier,
                                 historical_inputs, load_history, phase_out_history,
                                 structure_history, switch_fuels)
-from sim.units import PJ_PER_TWH
+from sim.core.units import PJ_PER_TWH
 
 WINDOW = (2010, 2019)
 """The window of the shipped parameters (calibration/fitted.toml)."""
 TEST_WINDOW = (2010, 2015)
 """The window of the out-of-sample check: fitted here (calibration/fitted_2010_2015.toml), tested
-by the 2015 -> 2019 hindcast (sim.hindcast)."""
+by the 2015 -> 2019 hindcast (sim.analysis.hindcast)."""
 GROWTH_FILE = CALIBRATION_DIR / "fitted_growth.csv"
 TEST_FILE = CALIBRATION_DIR / "fitted_2010_2015.toml"
 ELECTRICITY_BREAKS = {"nonferrous": 2016}
@@ -79,7 +80,7 @@ MIN_CO2 = 0.1
 (their carrier split is dominated by statistical noise)."""
 
 # prior sd and bounds of the dynamic parameters (prior means: calibration/assumptions.toml). None:
-# the physical bound of the base state (assumptions.toml with its sources, the bounds sim.model
+# the physical bound of the base state (assumptions.toml with its sources, the bounds sim.model.run
 # holds ensemble members to): the AEEI's upper BaseState.aeei_max ([sectors.aeei_max]), the
 # lifetime's lower BaseState.lifetime_min ([sectors.lifetime_min])
 PRIORS = {
@@ -134,10 +135,10 @@ def robust_sigma(r: np.ndarray) -> float:
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class Observations:
-    """Observed series over the fit window (index 0 = the base year), arrays in sim.axes order."""
+    """Observed series over the fit window (index 0 = the base year), arrays in sim.core.axes order."""
 
     years: tuple[int, ...]
-    co2: np.ndarray            # (T,P,S,4) Mt by sim.historical_run.CO2_CARRIERS, NaN = not observed
+    co2: np.ndarray            # (T,P,S,4) Mt by sim.model.historical.CO2_CARRIERS, NaN = not observed
     activity: np.ndarray       # (T,P,S) observed activity (Mt or index), NaN = missing
     electricity: np.ndarray | None  # (T,S) TWh national, or None
     eaf_share: dict = field(default_factory=dict)  # {year: national EAF share of crude steel}
@@ -147,8 +148,8 @@ class Observations:
 
 def observations(history: History, years=tuple(range(WINDOW[0], WINDOW[1] + 1))) -> Observations:
     """The observations over ``years`` with the history terms of a historical run: the closure
-    programmes as phase_out lever (sim.historical_run.phase_out_history) and the energy structure
-    of non-metallic minerals (sim.historical_run.structure_history)."""
+    programmes as phase_out lever (sim.model.historical.phase_out_history) and the energy structure
+    of non-metallic minerals (sim.model.historical.structure_history)."""
     years = tuple(years)
     idx = [history.index(y) for y in years]
     eaf = {y: v for y, v in history.national.get("eaf_share", {}).items() if years[0] < y <= years[-1]}
@@ -509,7 +510,7 @@ def discrepancy_sigma(result: FitResult) -> dict[str, float]:
 # ------------------------------------------------------------------------------------------------
 CALIBRATED_PARAMETERS = ("growth_offset", "heavy_growth_offset", "lifetime_multiplier",
                          "aeei_multiplier", "aeei_elec_multiplier", "stock_lifetime_multiplier")
-"""Uncertain parameters (sim.uncertainty) whose default width comes from the fit."""
+"""Uncertain parameters (sim.scenario.uncertainty) whose default width comes from the fit."""
 
 
 def _relative_sd(result: FitResult, group: str) -> tuple[float, list[str]]:
@@ -699,8 +700,8 @@ def write_document(doc: dict, path: Path = FITTED_FILE) -> None:
     import tomli_w
 
     w0, w1 = doc["meta"]["window"]
-    reader = ("read by sim.base_state.load_base_state (sim run)" if [w0, w1] == list(WINDOW) else
-              "read by sim.hindcast (the out-of-sample check 2015 -> 2019)")
+    reader = ("read by sim.data.base_state.load_base_state (sim run)" if [w0, w1] == list(WINDOW) else
+              "read by sim.analysis.hindcast (the out-of-sample check 2015 -> 2019)")
     _write_text_atomic(Path(path), FITTED_HEADER.format(w0=w0, w1=w1, reader=reader) + tomli_w.dumps(doc))
 
 

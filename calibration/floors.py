@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import axes
+from sim.core import axes
 
 HERE = Path(__file__).resolve().parent
 BASE = HERE / "base_2019"

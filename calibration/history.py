@@ -3,7 +3,7 @@
 Usage: python -m calibration.history [--data ../shared/data]
 
 These tables are what the fit (calibration/fit.py, 2010-2015) is fitted to and what the hindcast
-(sim/hindcast.py, 2015-2019) is driven by and compared with; the model reads them at run time, never
+(sim/analysis/hindcast.py, 2015-2019) is driven by and compared with; the model reads them at run time, never
 ../shared. Files (long format, one value a row):
 
 - ``ceads_co2.csv``: year, province, sector, carrier (coal, oil, gas, process), co2_mt. CEADs Scope-1
@@ -17,7 +17,7 @@ These tables are what the fit (calibration/fit.py, 2010-2015) is fitted to and w
 - ``national.csv``: year, indicator, value, unit, source. National series used as observations or
   drivers: real industrial value-added growth, crude steel, the EAF share and steel scrap use.
 - ``activity_2020_2024.csv``: province, series, year, value, unit, flag, source. The observed activity
-  2019-2024 that drives 2020-2024 per province (sim/observed_activity.py): NBS provincial outputs
+  2019-2024 that drives 2020-2024 per province (sim/data/observed_activity.py): NBS provincial outputs
   (crude steel, pig iron, steel products, cement, plain glass, ten non-ferrous metals, aluminium and
   copper semis, chemical fibres, motor vehicles), nominal GDP components, the derived real
   value-added index ``va_index`` (2019 = 1), and national rows (province ``China``: communiqué
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from calibration import build
-from sim import axes
+from sim.core import axes
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "history"
@@ -174,7 +174,7 @@ REPORTED, REPAIRED, PARTIAL, NO_ROW = "reported", "repaired_ytd", "missing_parti
 
 
 def _obs_province(name: str) -> str:
-    """NBS/Wind province name -> sim.axes name ('Beijing Municipality' -> 'Beijing')."""
+    """NBS/Wind province name -> sim.core.axes name ('Beijing Municipality' -> 'Beijing')."""
     return name.removesuffix(" Municipality")
 
 
@@ -182,7 +182,7 @@ def _base_and_observed_years(data: Path, file_to_2019: str, file_from_2020: str,
                              key: str) -> pd.DataFrame:
     """The base year's rows of ``file_to_2019`` and the observed years' rows of
     ``file_from_2020`` in one table (column ``file`` names the source), province names as in
-    sim.axes; one row per (province, ``key``, year)."""
+    sim.core.axes; one row per (province, ``key``, year)."""
     old = pd.read_csv(data / file_to_2019)
     new = pd.read_csv(data / file_from_2020)
     old = old[old.year == axes.BASE_YEAR].assign(file=file_to_2019)

@@ -4,7 +4,7 @@
 
 (``COMMIT`` for an exported tree that is not a git work tree.)
 
-Every IAMC variable the export writes (``sim.export.variable_names``) that the common definitions
+Every IAMC variable the export writes (``sim.results.export.variable_names``) that the common definitions
 define is copied, with their unit and description, to ``variable/common-definitions.yaml``; the
 others are defined in ``variable/china-industry-sim.yaml`` (ours: descriptions below). Regions:
 ``region/china.yaml`` (China, its 31 provinces as ``China|<Province>`` and the sums of N of them).
@@ -22,8 +22,10 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+  # noqa: E402
+from sim.core import axes
 
-from sim import axes, export  # noqa: E402
+from sim.results import export
 
 SECTOR_TEXT = {
     "Iron and Steel": "the iron and steel sector",

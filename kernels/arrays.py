@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 N_CARRIERS = 7
-"""Carrier positions of SPEC.md's index c: the one place they are declared. ``sim.axes.CARRIERS``
+"""Carrier positions of SPEC.md's index c: the one place they are declared. ``sim.core.axes.CARRIERS``
 names them in this order (a test checks the two agree)."""
 COAL, OIL, GAS, ELECTRICITY, HEAT, HYDROGEN, BIOMASS = range(N_CARRIERS)
 FOSSIL = (COAL, OIL, GAS)

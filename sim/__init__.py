@@ -7,9 +7,9 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.1.0+unknown"
 
-from sim import numba_cache as _numba_cache
+from sim.core import numba_cache as _numba_cache
 
-_numba_cache.configure()  # before anything imports the kernel: see sim/numba_cache.py
+_numba_cache.configure()  # before anything imports the kernel: see sim/core/numba_cache.py
 
 
 def _check_siblings() -> None:

@@ -1,6 +1,6 @@
 """``python -m sim``: the ``sim`` command without its console script."""
 
-from sim.cli import main
+from sim.interfaces.cli import main
 
 if __name__ == "__main__":
     main()

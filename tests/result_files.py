@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim import ensemble, io, model
-from sim.scenario import load_scenario
+from sim.results import ensemble
+
+from sim.core import io
+
+from sim.model import run as model
+from sim.scenario.load import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,8 +47,8 @@ values = [0.2, 0.35]
 
 def write_sweep(folder: Path, members: int = 6, detail: str = "summary") -> Path:
     """The combined file of a two-case sweep of the Anhui scenario, as `sim sweep` writes it
-    (each case through ``sim.sweep.run_case``, then ``sim.sweep.combine``), without a cluster."""
-    from sim.sweep import combine, load_sweep, run_case
+    (each case through ``sim.analysis.sweep.run_case``, then ``sim.analysis.sweep.combine``), without a cluster."""
+    from sim.analysis.sweep import combine, load_sweep, run_case
 
     path = folder / "tiny_cf.toml"
     path.write_text(SWEEP.format(scenario=REPO / "scenarios" / "anhui.toml", members=members,

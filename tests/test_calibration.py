@@ -1,4 +1,4 @@
-"""Checks of the calibrated 2019 base state (calibration/base_2019, read through sim.base_state)."""
+"""Checks of the calibrated 2019 base state (calibration/base_2019, read through sim.data.base_state)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from sim import axes
-from sim.base_state import BASE_DIR, load_base_state
+from sim.core import axes
+from sim.data.base_state import BASE_DIR, load_base_state
 
 P, S, R, C, K, N = (len(axes.PROVINCES), len(axes.SECTORS), 3, len(axes.CARRIERS),
                     axes.N_AGE_STAGES, len(axes.METALS))

@@ -8,7 +8,7 @@ import netCDF4
 import pytest
 from result_files import write_results
 
-from sim import ensemble
+from sim.results import ensemble
 
 
 def test_chunk_shape_layouts():

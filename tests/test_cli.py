@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim.cli import main
+from sim.interfaces.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 ANHUI = (REPO / "scenarios" / "anhui.toml").read_text(encoding="utf-8")

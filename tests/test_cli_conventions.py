@@ -13,9 +13,9 @@ import pytest
 from click.shell_completion import ShellComplete
 from click.testing import CliRunner
 
-from sim import progress as progress_mod
-from sim.cli import main
-from sim.progress import Progress
+from sim.core import progress as progress_mod
+from sim.interfaces.cli import main
+from sim.core.progress import Progress
 
 REPO = Path(__file__).resolve().parent.parent
 

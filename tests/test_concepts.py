@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import kernels.arrays as arrays
-from sim import axes
+from sim.core import axes
 
 
 def test_carrier_positions_name_the_carriers_of_sim_axes():
@@ -24,7 +24,7 @@ def test_value_added_sectors_are_the_non_material_sectors():
 def test_intensity_units_tell_co2_from_coal_equivalent_and_parse_as_udunits():
     from test_model import _udunits_parsable
 
-    from sim.indicators_registry import INDICATORS
+    from sim.core.indicators_registry import INDICATORS
 
     co2, energy = INDICATORS["co2_intensity"][0], INDICATORS["energy_intensity"][0]
     assert co2 != energy  # both were "kg/CNY"
@@ -36,7 +36,7 @@ def test_one_eaf_share_for_arrays_and_dataarrays():
     import numpy as np
     import xarray as xr
 
-    from sim.indicators import eaf_share
+    from sim.core.indicators import eaf_share
 
     rng = np.random.default_rng(3)
     steel = rng.random((4, 5, 3, 6))  # (member, province, route, year)
@@ -69,7 +69,7 @@ def test_scenario_files_resolve_provinces_like_the_reviewer_tools(tmp_path):
     import numpy as np
     import pytest
 
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario.load import ScenarioError, load_scenario
 
     def load(provinces: str, override: str):
         path = tmp_path / "s.toml"
@@ -94,14 +94,14 @@ def test_scenario_files_resolve_provinces_like_the_reviewer_tools(tmp_path):
 def test_sweep_lhs_is_the_uncertainty_design_and_unchanged():
     import numpy as np
 
-    from sim.sweep import Axis, _lhs
-    from sim.uncertainty import design
+    from sim.analysis.sweep import Axis, _lhs
+    from sim.scenario.uncertainty import design
 
     ax = (Axis("a", "eaf_share", 2030, low=0.1, high=0.3), Axis("b", "phase_out", 2030, low=0.0, high=1.0))
     cases = np.array(_lhs(ax, 9, 7))
     low, high = np.array([0.1, 0.0]), np.array([0.3, 1.0])
     np.testing.assert_array_equal(cases, low + design(2, 9, 7) * (high - low))
-    # the values the sweep's own LatinHypercube gave before it used sim.uncertainty.design
+    # the values the sweep's own LatinHypercube gave before it used sim.scenario.uncertainty.design
     np.testing.assert_allclose(cases[:2], [[0.126714240292, 0.549656235194],
                                            [0.109081086279, 0.236797206294]], rtol=0, atol=1e-12)
 
@@ -109,7 +109,7 @@ def test_sweep_lhs_is_the_uncertainty_design_and_unchanged():
 def test_scratch_path_is_removed_however_the_block_ends(tmp_path):
     import pytest
 
-    from sim import io
+    from sim.core import io
 
     with io.scratch_path(tmp_path / "x.nc") as scratch:
         scratch.write_text("working")
@@ -122,13 +122,15 @@ def test_scratch_path_is_removed_however_the_block_ends(tmp_path):
 
 
 def test_provenance_names_the_base_state_of_the_run_not_the_default():
-    # defect (#11 §3): sim.io reloaded the default base state to write the provenance
+    # defect (#11 §3): sim.core.io reloaded the default base state to write the provenance
     from dataclasses import replace
     from pathlib import Path
 
-    from sim import io, model
-    from sim.base_state import load_base_state
-    from sim.scenario import load_scenario
+    from sim.core import io
+
+    from sim.model import run as model
+    from sim.data.base_state import load_base_state
+    from sim.scenario.load import load_scenario
 
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
     custom = replace(load_base_state(), parameter_source="my_parameters.toml")
@@ -144,8 +146,8 @@ def test_structural_shift_without_base_value_added_is_an_error_not_a_ratio_of_on
     import numpy as np
     import pytest
 
-    from sim.base_state import load_base_state
-    from sim.scenario import load_scenario
+    from sim.data.base_state import load_base_state
+    from sim.scenario.load import load_scenario
 
     path = tmp_path / "s.toml"
     path.write_text('[scenario]\nname = "t"\nprovinces = ["Anhui", "Hebei"]\nmembers = 2\n'
@@ -173,7 +175,7 @@ def test_sweep_dask_client_without_jobqueue_says_how_to_install(monkeypatch):
 
     import pytest
 
-    from sim.sweep import dask_client, load_sweep
+    from sim.analysis.sweep import dask_client, load_sweep
 
     sw = load_sweep(Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "anhui_steel.toml")
     monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # import fails
@@ -189,10 +191,11 @@ def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
     import pytest
 
     from kernels.arrays import KernelInputs
-    from sim import kernel_inputs, model
-    from sim.base_state import load_base_state
-    from sim.historical_run import historical_inputs
-    from sim.scenario import load_scenario
+    from sim.model import inputs as kernel_inputs
+    from sim.model import run as model
+    from sim.data.base_state import load_base_state
+    from sim.model.historical import historical_inputs
+    from sim.scenario.load import load_scenario
 
     names = {f.name for f in fields(KernelInputs)}
     base_names = set(kernel_inputs.base_inputs(load_base_state(), np.arange(2)))
@@ -220,7 +223,7 @@ def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
 
 def test_committed_fitted_file_is_in_the_tomli_w_writers_format(tmp_path):
     from calibration.fit import write_document
-    from sim.base_state import FITTED_FILE, read_fitted
+    from sim.data.base_state import FITTED_FILE, read_fitted
 
     write_document(read_fitted(), tmp_path / "fitted.toml")
     assert (tmp_path / "fitted.toml").read_text(encoding="utf-8") == FITTED_FILE.read_text(encoding="utf-8")

@@ -13,8 +13,10 @@ import xarray as xr
 from click.testing import CliRunner
 from result_files import write_results
 
-from sim import convergence, report
-from sim.cli import main
+from sim.analysis import convergence
+
+from sim.analysis import report
+from sim.interfaces.cli import main
 
 
 def test_standard_error_by_hand():

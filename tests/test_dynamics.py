@@ -27,7 +27,7 @@ from kernel_cases import neutral_inputs, random_inputs
 from kernels.arrays import COAL, ELECTRICITY, GAS, HEAT, N_CARRIERS, OIL, check_inputs
 from kernels.stock_flow import simulate
 from reference import reference_simulate
-from sim import axes
+from sim.core import axes
 
 REPO = Path(__file__).resolve().parent.parent
 ELEC = np.arange(N_CARRIERS) == ELECTRICITY
@@ -208,10 +208,10 @@ FUEL_SWITCH_LEVERS = ("coal_to_gas", "hydrogen_substitution", "electrification")
 
 
 def _random_scenario(tmp_path, rng, index: int):
-    """A scenario of two provinces to 2060 with every lever of sim.levers.LEVERS but the fuel
+    """A scenario of two provinces to 2060 with every lever of sim.core.levers.LEVERS but the fuel
     switches at a random value within its range (route floors of a sector scaled to sum <= 1)."""
-    from sim.levers import LEVERS, ROUTE_FLOOR_GROUPS
-    from sim.scenario import load_scenario
+    from sim.core.levers import LEVERS, ROUTE_FLOOR_GROUPS
+    from sim.scenario.load import load_scenario
 
     provinces = [str(p) for p in rng.choice(axes.PROVINCES, size=2, replace=False)]
     values = {}
@@ -240,8 +240,8 @@ def _random_scenario(tmp_path, rng, index: int):
 
 @pytest.mark.parametrize("index", range(3))
 def test_random_scenarios_to_2060_never_go_below_the_floor(tmp_path, index):
-    from sim import model
-    from sim.base_state import load_base_state
+    from sim.model import run as model
+    from sim.data.base_state import load_base_state
 
     rng = np.random.default_rng(1000 + index)
     sc, values = _random_scenario(tmp_path, rng, index)
@@ -268,7 +268,7 @@ def test_random_scenarios_to_2060_never_go_below_the_floor(tmp_path, index):
 # ================================================================================================
 @pytest.mark.parametrize("year", [2019, 2015, 2010])
 def test_floor_int_is_built_from_floors_csv(year):
-    from sim.base_state import load_base_state
+    from sim.data.base_state import load_base_state
 
     base = load_base_state(year)
     rows = list(csv.DictReader(open(REPO / "calibration" / "floors.csv", encoding="utf-8")))
@@ -296,7 +296,7 @@ def test_floor_int_is_built_from_floors_csv(year):
 
 
 def test_floor_int_zero_where_the_group_has_no_best_available_energy(tmp_path):
-    from sim.base_state import floor_intensity
+    from sim.data.base_state import floor_intensity
 
     new = np.zeros((1, len(axes.SECTORS), 3, N_CARRIERS))
     new[0, 0, 0, COAL], new[0, 0, 0, GAS], new[0, 0, 0, ELECTRICITY] = 20.0, 5.0, 2.0
@@ -315,7 +315,7 @@ def test_floor_int_zero_where_the_group_has_no_best_available_energy(tmp_path):
 # the application's discrepancy and aeei_elec
 # ================================================================================================
 def test_discrepancy_draws_are_per_member_and_median_one():
-    from sim.uncertainty import discrepancy
+    from sim.scenario.uncertainty import discrepancy
 
     sigma = np.linspace(0.0, 0.08, len(axes.SECTORS))
     dt = np.arange(12.0)
@@ -340,7 +340,7 @@ def test_discrepancy_draws_are_per_member_and_median_one():
 
 
 def _scenario(tmp_path, extra: str):
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
 
     path = tmp_path / "s.toml"
     path.write_text('[scenario]\nname = "s"\nprovinces = ["Anhui"]\nend_year = 2030\nmembers = 6\n'
@@ -349,8 +349,8 @@ def _scenario(tmp_path, extra: str):
 
 
 def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path):
-    from sim import model
-    from sim.base_state import load_base_state
+    from sim.model import run as model
+    from sim.data.base_state import load_base_state
 
     sc = _scenario(tmp_path, '\n[uncertainty.aeei_elec_multiplier]\ndist = "lognormal"\n'
                              'median = 1.0\nsigma = 0.3\n\n[uncertainty.model_discrepancy]\n'
@@ -381,7 +381,7 @@ def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path):
 
 
 def test_model_discrepancy_takes_only_calibrated(tmp_path):
-    from sim.scenario import ScenarioError
+    from sim.scenario.load import ScenarioError
 
     with pytest.raises(ScenarioError, match="model_discrepancy"):
         _scenario(tmp_path, '\n[uncertainty.model_discrepancy]\ndist = "lognormal"\n'
@@ -389,7 +389,7 @@ def test_model_discrepancy_takes_only_calibrated(tmp_path):
 
 
 def test_aeei_elec_multiplier_calibrated_falls_back_to_aeei_multiplier(tmp_path):
-    from sim.base_state import read_fitted
+    from sim.data.base_state import read_fitted
 
     table = read_fitted()["uncertainty"]
     sc = _scenario(tmp_path, '\n[uncertainty.aeei_elec_multiplier]\ndist = "calibrated"\n')
@@ -402,7 +402,7 @@ def test_aeei_elec_multiplier_calibrated_falls_back_to_aeei_multiplier(tmp_path)
 def test_aeei_elec_nominal_and_fitted():
     import tomllib
 
-    from sim.base_state import load_base_state, read_fitted
+    from sim.data.base_state import load_base_state, read_fitted
 
     A = tomllib.loads((REPO / "calibration" / "assumptions.toml").read_text(encoding="utf-8"))
     nominal = A["sectors"].get("aeei_elec", A["sectors"]["aeei"])

@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sim import ensemble, io, model, report
-from sim.scenario import load_scenario
+from sim.results import ensemble
+
+from sim.core import io
+
+from sim.model import run as model
+
+from sim.analysis import report
+from sim.scenario.load import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 MEMBERS, SEED = 24, 11

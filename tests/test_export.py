@@ -10,8 +10,8 @@ import xarray as xr
 from click.testing import CliRunner
 from result_files import write_results
 
-from sim import export
-from sim.cli import main
+from sim.results import export
+from sim.interfaces.cli import main
 
 Q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 LABELS = ["p05", "p25", "median", "p75", "p95"]
@@ -104,7 +104,7 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
         np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry", "China|Anhui"),
                                    _q(va), rtol=1e-5)
         usd = _values(df, "Value Added|Industry", "China|Anhui")
-        np.testing.assert_allclose(usd, _q(va) * 0.11674, rtol=1e-4)  # sim.units: ≈ 0.11674
+        np.testing.assert_allclose(usd, _q(va) * 0.11674, rtol=1e-4)  # sim.core.units: ≈ 0.11674
         mean = df.filter(variable="Emissions|CO2|Industry", scenario="anhui|mean").timeseries()
         np.testing.assert_allclose(mean[YEARS].to_numpy(float)[0],
                                    ds["industrial_co2"].sel(region="Anhui").values.mean(axis=0),
@@ -223,6 +223,6 @@ def test_bad_files_exit_2_naming_what_is_missing_and_write_nothing(anhui, tmp_pa
 
 
 def test_quantile_labels_cover_the_stored_quantiles():
-    from sim.ensemble import QUANTILES
+    from sim.results.ensemble import QUANTILES
 
     assert sorted(export.QUANTILE_LABELS) == sorted(QUANTILES)

@@ -10,9 +10,9 @@ import pytest
 
 import calibration
 from calibration import fit
-from sim import axes
-from sim.base_state import load_base_state, read_fitted
-from sim.historical_run import load_history
+from sim.core import axes
+from sim.data.base_state import load_base_state, read_fitted
+from sim.model.historical import load_history
 
 PROVINCES = ("Anhui", "Hebei", "Jiangsu", "Shandong")
 
@@ -131,7 +131,7 @@ def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
     what the code and the committed history produce."""
     from click.testing import CliRunner
 
-    from sim.cli import main
+    from sim.interfaces.cli import main
 
     out = tmp_path / "fitted.toml"
     res = CliRunner().invoke(main, ["calibrate", "--fit", "--out", str(out)])
@@ -161,8 +161,10 @@ def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
 def test_sim_run_uses_the_calibrated_parameters():
     from pathlib import Path
 
-    from sim import io, model
-    from sim.scenario import load_scenario
+    from sim.core import io
+
+    from sim.model import run as model
+    from sim.scenario.load import load_scenario
 
     doc = read_fitted()
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
@@ -189,7 +191,7 @@ def test_sim_run_uses_the_calibrated_parameters():
 
 # --- the terms the history needs (issue #12 §3) -------------------------------------------------------
 def test_phase_out_history_is_the_programme_table():
-    from sim.historical_run import phase_out_history
+    from sim.model.historical import phase_out_history
 
     years = list(range(2010, 2020))
     po = phase_out_history(years)
@@ -206,8 +208,8 @@ def test_phase_out_history_is_the_programme_table():
 def test_nonmetallic_structure_is_the_same_composite_in_history_and_projection():
     """History 2010-2019 and observed 2020-2024 use one formula: energy ~ 0.7 cement/C19 + 0.3
     glass/G19 (national 2019 sums), production = cement."""
-    from sim import observed_activity as oa
-    from sim.historical_run import load_history, structure_history
+    from sim.data import observed_activity as oa
+    from sim.model.historical import load_history, structure_history
 
     h = load_history()
     f = structure_history(h, [2015, 2019])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import axes
+from sim.core import axes
 
 CAL = Path(__file__).resolve().parents[1] / "calibration"
 GROUPS = ("fuel", "electricity")

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sim import axes, hindcast
-from sim.cli import main
+from sim.core import axes
+
+from sim.analysis import hindcast
+from sim.interfaces.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,7 @@ def coverage():
 
 def test_the_hindcast_uses_only_the_2010_2015_fit():
     """Out of sample: the parameters and the discrepancy sigmas come from a fit that ended in 2015."""
-    from sim.base_state import read_fitted
+    from sim.data.base_state import read_fitted
 
     doc = read_fitted(hindcast.PARAMETER_FILE)
     assert doc["meta"]["window"] == [2010, 2015]
@@ -148,8 +150,8 @@ def test_discrepancy_is_keyed_on_member_and_one_at_the_start():
 def baseline_300():
     from pathlib import Path
 
-    from sim import model
-    from sim.scenario import load_scenario
+    from sim.model import run as model
+    from sim.scenario.load import load_scenario
 
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
     return model.run(model.prepare(sc, members=300))

@@ -18,8 +18,10 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim import io, sizes
-from sim.cli import main
+from sim.core import io
+
+from sim.core import sizes
+from sim.interfaces.cli import main
 from tests.result_files import write_results
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +94,11 @@ def refused(res, *texts: str) -> str:
 @pytest.fixture()
 def no_work(monkeypatch):
     """Any simulation, drawing or table building fails the test: refusals come before work."""
-    from sim import export, hindcast, model, plots, sweep
+    from sim.results import export
+    from sim.analysis import hindcast
+    from sim.model import run as model
+    from sim.plots import figures as plots
+    from sim.analysis import sweep
 
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the output was checked")
@@ -260,7 +266,7 @@ def _fill_disk(monkeypatch, command: str):
     matplotlib raise ENOSPC), with the file system reporting no free space."""
     import shutil
 
-    from sim import ensemble
+    from sim.results import ensemble
 
     usage = shutil.disk_usage("/")
     monkeypatch.setattr(io.shutil, "disk_usage",
@@ -316,7 +322,7 @@ def test_a_really_full_disk_is_one_line_and_leaves_nothing(tmp_path, size):
         pytest.skip("cannot mount a tmpfs here")
     try:
         sc = scenario_folder(tmp_path)
-        done = subprocess.run([sys.executable, "-c", "from sim.cli import main; main()", "run",
+        done = subprocess.run([sys.executable, "-c", "from sim.interfaces.cli import main; main()", "run",
                                str(sc), "--members", "300", "--chunk-size", "50", "--out",
                                str(disk / "x.nc")], capture_output=True, text=True, timeout=300,
                               cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
@@ -455,7 +461,7 @@ def test_a_rerun_removes_only_dead_owners_temporaries(tmp_path):
 
 
 def test_a_sweep_resume_removes_the_parts_temporaries_of_dead_workers(tmp_path):
-    from sim import sweep
+    from sim.analysis import sweep
 
     sw = sweep.load_sweep(sweep_file(tmp_path))
     out = tmp_path / "outputs"

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from result_files import write_results
 
-from sim import export
-from sim.results import open_results
+from sim.results import export
+from sim.results.reading import open_results
 
 DEFINITIONS = Path(__file__).resolve().parent.parent / "definitions"
 pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwarnings("ignore:::jwt"),

@@ -56,7 +56,7 @@ def test_kernel_module_imports_only_numeric_stack(path):
     "import xarray as xr",
     "import pandas",
     "from click import command",
-    "from sim.levers import LEVERS",
+    "from sim.core.levers import LEVERS",
     "import sim",
     "def f():\n    import scipy.optimize\n",
     "try:\n    import numpy\nexcept ImportError:\n    import os\n",

@@ -10,10 +10,14 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sim import axes, io, model
-from sim.base_state import load_base_state
-from sim.scenario import load_scenario
-from sim.variables import VARIABLES
+from sim.core import axes
+
+from sim.core import io
+
+from sim.model import run as model
+from sim.data.base_state import load_base_state
+from sim.scenario.load import load_scenario
+from sim.core.variables import VARIABLES
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"

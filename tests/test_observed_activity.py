@@ -1,4 +1,4 @@
-"""Observed activity 2020-2024 (calibration/history/activity_2020_2024.csv, sim.observed_activity)."""
+"""Observed activity 2020-2024 (calibration/history/activity_2020_2024.csv, sim.data.observed_activity)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import axes
-from sim import observed_activity as oa
-from sim.base_state import BASE_DIR, CALIBRATION_DIR
+from sim.core import axes
+from sim.data import observed_activity as oa
+from sim.data.base_state import BASE_DIR, CALIBRATION_DIR
 
 YEARS = (2019,) + oa.OBSERVED_YEARS
 DATA = CALIBRATION_DIR.parent.parent / "shared" / "data"
@@ -276,8 +276,8 @@ def test_2019_bases_agree_with_the_base_state():
 # --- the model driven by the observations (issue #12 item 1) -----------------------------------
 @pytest.fixture(scope="module")
 def baseline_run():
-    from sim import model
-    from sim.scenario import load_scenario
+    from sim.model import run as model
+    from sim.scenario.load import load_scenario
 
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
     return model.run(model.prepare(sc, members=4))

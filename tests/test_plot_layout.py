@@ -13,7 +13,7 @@ import itertools
 import pytest
 from test_plots import ENSEMBLE_KINDS, files, opened  # noqa: F401  (fixtures)
 
-from sim import plots
+from sim.plots import figures as plots
 
 DPI = 100
 
@@ -106,7 +106,7 @@ def test_layout_check_can_fail(opened):  # noqa: F811
 def test_place_names_the_province():
     import xarray as xr
 
-    from sim import axes
+    from sim.core import axes
 
     one = xr.Dataset(coords={"province": ["Anhui"]}, attrs={"scenario_name": "anhui"})
     assert plots.place(one) == "Anhui"

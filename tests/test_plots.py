@@ -15,11 +15,19 @@ import test_sweep
 import xarray as xr
 from click.testing import CliRunner
 
-from sim import ensemble, io, model, plots, results
-from sim import sweep as sweeps
-from sim.cli import main
-from sim.results import ResultsFileError
-from sim.scenario import load_scenario, read_document, scenario_from_document
+from sim.results import ensemble
+
+from sim.core import io
+
+from sim.model import run as model
+
+from sim.plots import figures as plots
+
+from sim.results import reading as results
+from sim.analysis import sweep as sweeps
+from sim.interfaces.cli import main
+from sim.results.reading import ResultsFileError
+from sim.scenario.load import load_scenario, read_document, scenario_from_document
 
 REPO = Path(__file__).resolve().parent.parent
 MEMBERS, SEED = 24, 11
@@ -420,6 +428,6 @@ def test_cli_bad_files_exit_2_and_write_nothing(files, tmp_path, make, message):
 
 
 def test_sim_help_does_not_import_matplotlib():
-    code = "import sys, sim.cli; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    code = "import sys, sim.interfaces.cli; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO,
                    env={"PYTHONPATH": str(REPO), "PATH": ""})

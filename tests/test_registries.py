@@ -23,15 +23,18 @@ import xarray as xr
 
 from kernels.arrays import KernelInputs
 from kernels.stock_flow import simulate
-from sim import axes, ensemble, indicators, model
-from sim.base_state import autonomous_share, load_base_state
-from sim.growth import OBSERVED_GROWTH_UNTIL
-from sim.historical_run import ELEC_RATIO, historical_inputs, switch_fuels
-from sim.indicators_registry import INDICATORS
-from sim.levers import KERNEL_LEVER_ARRAYS, LEVERS
-from sim.scenario import ScenarioError, load_scenario
-from sim.targets import CONDITIONS
-from sim.variables import VARIABLES
+from sim.core import axes
+from sim.results import ensemble
+from sim.core import indicators
+from sim.model import run as model
+from sim.data.base_state import autonomous_share, load_base_state
+from sim.data.growth import OBSERVED_GROWTH_UNTIL
+from sim.model.historical import ELEC_RATIO, historical_inputs, switch_fuels
+from sim.core.indicators_registry import INDICATORS
+from sim.core.levers import KERNEL_LEVER_ARRAYS, LEVERS
+from sim.scenario.load import ScenarioError, load_scenario
+from sim.core.targets import CONDITIONS
+from sim.core.variables import VARIABLES
 
 REPO = Path(__file__).resolve().parent.parent
 PROVINCES = ("Guangdong", "Guangxi")
@@ -55,7 +58,7 @@ def scenario(body: str = "", name: str = "tiny.toml"):
 
 def probe(lever) -> float:
     """A value off the lever's default: halfway toward ``high`` where ``high`` > default, else
-    toward ``low`` (the direction :class:`sim.levers.Effect` refers to)."""
+    toward ``low`` (the direction :class:`sim.core.levers.Effect` refers to)."""
     if lever.high > lever.default and math.isfinite(lever.high):
         return lever.default + (lever.high - lever.default) / 2
     if not math.isfinite(lever.default):
@@ -100,7 +103,7 @@ def test_lever_registry_names_kernel_arrays_and_routes_by_name():
             assert KERNEL_LEVER_ARRAYS[lv.kernel_array] == "PSRT", lv.name
             for s in lv.sectors:
                 assert lv.route in axes.ROUTE_NAMES[s], (lv.name, s)
-        assert lv.effect is not None, f"{lv.name}: document its effect (sim.levers.Effect)"
+        assert lv.effect is not None, f"{lv.name}: document its effect (sim.core.levers.Effect)"
         assert lv.effect.variable in VARIABLES and lv.effect.sign in (-1, 1), lv.name
         for dim, _ in lv.effect.where:
             assert dim in VARIABLES[lv.effect.variable].dims, (lv.name, dim)
@@ -165,7 +168,7 @@ province = "Anhui"
 year = 2030
 values = [1.2]
 """, encoding="utf-8")
-    from sim.sweep import load_sweep
+    from sim.analysis.sweep import load_sweep
 
     with pytest.raises(ScenarioError, match="no province axis"):
         load_sweep(sweep)
@@ -457,7 +460,7 @@ high = 0.2
 
 
 def test_lhs_sweep_cases_stratify_the_ranges_and_set_the_levers(tmp_path):
-    from sim.sweep import load_sweep
+    from sim.analysis.sweep import load_sweep
 
     path = tmp_path / "lhs.toml"
     path.write_text(LHS_SWEEP, encoding="utf-8")
@@ -484,7 +487,7 @@ def test_lhs_sweep_cases_stratify_the_ranges_and_set_the_levers(tmp_path):
 def test_every_result_file_carries_the_administrative_targets(tmp_path):
     """Regression: administrative targets were added by `sim run` only, so sweep parts and the
     combined sweep file had none; now the ensemble writer adds them to every file."""
-    from sim.sweep import combine, load_sweep, part_path, run_case
+    from sim.analysis.sweep import combine, load_sweep, part_path, run_case
 
     sc = load_scenario(REPO / "scenarios" / "anhui.toml")
     expected = [dict(id=a.id, description=a.description, reason=a.reason, source=a.source)

@@ -12,8 +12,8 @@ import xarray as xr
 from click.testing import CliRunner
 from result_files import write_results
 
-from sim import report
-from sim.cli import main
+from sim.analysis import report
+from sim.interfaces.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sim import results
-from sim.results import ResultsFileError
+from sim.results import reading as results
+from sim.results.reading import ResultsFileError
 
 
 def _members(n=101):
@@ -67,7 +67,7 @@ def test_open_results_rejects_missing_and_non_netcdf(tmp_path):
 
 
 def test_atomic_path_renames_on_success_and_leaves_nothing_on_failure(tmp_path):
-    from sim import io
+    from sim.core import io
 
     target = tmp_path / "sub" / "out.csv"
     with io.atomic_path(target) as tmp:

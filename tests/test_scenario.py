@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import axes
-from sim.levers import LEVERS, lever_array
-from sim.scenario import ScenarioError, load_scenario, validate
-from sim.uncertainty import PARAMETERS, UncertaintySpec, make_distribution, sample
+from sim.core import axes
+from sim.core.levers import LEVERS, lever_array
+from sim.scenario.load import ScenarioError, load_scenario, validate
+from sim.scenario.uncertainty import PARAMETERS, UncertaintySpec, make_distribution, sample
 
 SCEN = Path(__file__).resolve().parent.parent / "scenarios"
 CATALOGUE = (SCEN / "targets" / "national.toml").read_text(encoding="utf-8")
@@ -302,7 +302,7 @@ def test_scenario_uncertainty_sampling_covers_all_parameters():
 
 
 def test_calibrated_distributions_come_from_the_fit(tmp_path):
-    from sim.base_state import read_fitted
+    from sim.data.base_state import read_fitted
 
     table = read_fitted()["uncertainty"]
     sc = load_scenario(write(tmp_path, '\n[uncertainty.aeei_multiplier]\ndist = "calibrated"\n'

@@ -14,10 +14,14 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim import model, plots, results
-from sim import sensitivity as sens
-from sim.cli import main
-from sim.scenario import load_scenario
+from sim.model import run as model
+
+from sim.plots import figures as plots
+
+from sim.results import reading as results
+from sim.analysis import sensitivity as sens
+from sim.interfaces.cli import main
+from sim.scenario.load import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 ANHUI = REPO / "scenarios" / "anhui.toml"
@@ -70,7 +74,7 @@ def test_linear_model_of_kernel_inputs_sobol_and_morris():
     mu* = |c_i| (1 - 1/levels) per unit of SALib's grid, sigma = 0."""
     from dataclasses import replace
 
-    from sim.uncertainty import UncertaintySpec, make_distribution
+    from sim.scenario.uncertainty import UncertaintySpec, make_distribution
 
     sc = load_scenario(ANHUI)
     dists = {"growth_offset": make_distribution("growth_offset", "uniform",
@@ -111,7 +115,7 @@ def test_a_factor_means_what_it_means_in_sim_run():
         assert value == sc.uncertainty.distributions[name].ppf(np.array([0.5]))[0]
     assert ds["parameter_value"].sel(parameter="model_discrepancy").values.max() == 0
     # sim run's own draw is the same map of its Latin hypercube
-    from sim.uncertainty import design, design_columns, sample
+    from sim.scenario.uncertainty import design, design_columns, sample
 
     cols = design_columns(sc.uncertainty)
     lhs = design(len(cols), 6, sc.seed)
@@ -193,7 +197,7 @@ def _assert_cf_clean(path) -> None:
 
 
 def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
-    from sim import io
+    from sim.core import io
 
     p, values, ds = tiny
     path = io.write_atomic(ds, tmp_path / "s.nc")
@@ -228,7 +232,7 @@ def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
 
 def test_cfchecker_finds_only_what_it_does_not_know_of_cf_1_10(tiny, tmp_path):
     """The NCAS cfchecker as in tests/test_cf.py (its known CF-1.8 limits only)."""
-    from sim import io
+    from sim.core import io
 
     try:
         from cfchecker import cfchecks
@@ -275,11 +279,11 @@ def test_cli_end_to_end(tmp_path):
 
 # --- the model discrepancy as grouped factors ---------------------------------------------------
 def test_explicit_discrepancy_z_is_the_formula_and_without_it_nothing_changes():
-    """sim.uncertainty.discrepancy with an explicit z is exp(on sigma sqrt(t) z) exactly, and
+    """sim.scenario.uncertainty.discrepancy with an explicit z is exp(on sigma sqrt(t) z) exactly, and
     prepare(discrepancy_z=...) reaches the kernel inputs through it; without z, the kernel
     inputs are bitwise those of the seeded generator (the path of sim run)."""
-    from sim.base_state import load_base_state
-    from sim.uncertainty import discrepancy
+    from sim.data.base_state import load_base_state
+    from sim.scenario.uncertainty import discrepancy
 
     sc = load_scenario(ANHUI)
     assert "model_discrepancy" in sc.uncertainty.distributions  # on in the shipped scenario
@@ -390,7 +394,7 @@ def test_peak_year_is_analysed_with_the_discrepancy_as_factors(tiny_md, tmp_path
     np.testing.assert_array_equal(ds["sample_unit"].values, p.unit)
     assert list(ds["column_factor"].values) == [f.group for f in p.factors]
     assert "factors: z[p, s]" in ds.attrs["model_discrepancy"]
-    from sim import io
+    from sim.core import io
 
     path = io.write_atomic(ds, tmp_path / "md.nc")
     with results.open_results(path) as back:
@@ -410,7 +414,7 @@ def test_peak_year_is_analysed_with_the_discrepancy_as_factors(tiny_md, tmp_path
 
 
 def test_discrepancy_file_is_cf_clean(tiny_md, tmp_path):
-    from sim import io
+    from sim.core import io
 
     path = io.write_atomic(tiny_md[2], tmp_path / "md.nc")
     _assert_cf_clean(path)

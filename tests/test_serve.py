@@ -21,9 +21,17 @@ pytest.importorskip("plotly")
 with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2 (httpx is pinned for pyam)
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
+  # noqa: E402
+from sim.interfaces import cli
 
-from sim import cli, levers, model, serve, shipped  # noqa: E402
-from sim.scenario import ScenarioError, scenario_from_document  # noqa: E402
+from sim.core import levers
+
+from sim.model import run as model
+
+from sim.interfaces import serve
+
+from sim.core import shipped
+from sim.scenario.load import ScenarioError, scenario_from_document  # noqa: E402
 
 MEMBERS = 60  # small ensembles: these tests check behaviour, tests/bench the speed
 

@@ -34,8 +34,12 @@ from PIL import Image  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+  # noqa: E402
+from sim.interfaces import cli
 
-from sim import cli, serve, shipped  # noqa: E402
+from sim.interfaces import serve
+
+from sim.core import shipped
 
 MEMBERS = 200
 VIEWS = ("co2", "peak", "eaf", "energy", "wedges")

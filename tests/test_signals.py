@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SIM = [sys.executable, "-c", "import sys; from sim.cli import main; sys.argv[0] = 'sim'; main()"]
+SIM = [sys.executable, "-c", "import sys; from sim.interfaces.cli import main; sys.argv[0] = 'sim'; main()"]
 ENV = dict(os.environ, PYTHONPATH=str(REPO))
 
 

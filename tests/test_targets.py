@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.indicators import peak_years
-from sim.targets import _check
+from sim.core.indicators import peak_years
+from sim.core.targets import _check
 
 YEARS = np.arange(2019, 2036)
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
+from sim.interfaces.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = tomllib.loads((REPO / "scenarios" / "anhui.toml").read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 """On-disk chunking (#14 §5): reading one province across members, and one member's national
 totals, from a national full-detail file written with the current layout (one province per
-chunk, ``sim.ensemble.CHUNK_LAYOUT = "province"``) and with the layout before it (all provinces
+chunk, ``sim.results.ensemble.CHUNK_LAYOUT = "province"``) and with the layout before it (all provinces
 in a chunk of members, ``"member"``), in one run; and what the layout costs when writing.
 
     python -m pytest tests/bench/test_chunking_bench.py -p no:cacheprovider -s
@@ -21,8 +21,12 @@ import netCDF4
 import numpy as np
 import pytest
 
-from sim import ensemble, io, model
-from sim.scenario import load_scenario
+from sim.results import ensemble
+
+from sim.core import io
+
+from sim.model import run as model
+from sim.scenario.load import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = int(os.environ.get("SIM_BENCH_MEMBERS", 512))

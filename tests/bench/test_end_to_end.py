@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CLI = "from sim.cli import main; main()"
+CLI = "from sim.interfaces.cli import main; main()"
 
 
 def run_cli(args: list[str], out: Path) -> dict:

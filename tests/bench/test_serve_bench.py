@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import serve, shipped
+from sim.interfaces import serve
+
+from sim.core import shipped
 
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:

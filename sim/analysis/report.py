@@ -1,0 +1,332 @@
+"""The target table and peak-year distribution of an ensemble, computed from its Dataset alone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import xarray as xr
+
+from sim.results import reading as results
+from sim.core.io import json_ready
+from sim.analysis.convergence import ERROR_NOTE, error_text, rule_of_three, standard_error
+from sim.results.reading import REPORTED
+
+
+def _members(ds: xr.Dataset) -> int:
+    return int(ds.attrs.get("members", ds.sizes.get("member", 0)))
+
+
+def target_rows(ds: xr.Dataset) -> list[dict]:
+    """One dict per target: id, scope, year, condition, median, p05, p95, probability, its
+    Monte-Carlo standard_error and rule_of_three bound (``sim.analysis.convergence``), units, source."""
+    rows = []
+    val = ds["target_value"]
+    probability = ds["target_probability"].values
+    n = _members(ds)
+    for j, tid in enumerate(ds["target"].values):
+        if "member" in val.dims:
+            v = val.isel(target=j).values
+            v = v[np.isfinite(v)]
+            q = np.quantile(v, REPORTED) if v.size else [np.nan] * 3
+        else:  # summary detail: quantiles stored
+            q = [float(x) for x in results.quantiles(val.isel(target=j), REPORTED).values]
+        rows.append(dict(
+            id=str(tid),
+            scope=str(ds["target_scope"].values[j]),
+            year=int(ds["target_year"].values[j]),
+            condition=_condition_text(ds, j),
+            median=float(q[1]), p05=float(q[0]), p95=float(q[2]),
+            probability=float(probability[j]),
+            standard_error=standard_error(float(probability[j]), n),
+            rule_of_three=rule_of_three(float(probability[j]), n),
+            units=str(ds["target_units"].values[j]),
+            status=str(ds["target_status"].values[j]),
+            source=str(ds["target_source"].values[j]),
+        ))
+    return rows
+
+
+def _condition_text(ds: xr.Dataset, j: int) -> str:
+    cond = str(ds["target_condition"].values[j])
+    thr = float(ds["target_threshold"].values[j])
+    year = int(ds["target_year"].values[j])
+    if cond == "peak_by":
+        return f"peak year <= {year}"
+    if cond == "below_peak":
+        return f"{year} below peak"
+    if cond.startswith("change"):
+        return f"change {cond[6:]} {percent(thr, '+.1%')}"
+    return f"{cond} {_fmt(thr)}"
+
+
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    if x == int(x) and abs(x) >= 1000:
+        return f"{int(x)}"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def percent(x: float, spec: str = ".0%") -> str:
+    """``x`` as a percentage, or "n/a" when it is undefined (e.g. a probability of a target that
+    no member could evaluate, a change against a zero base): never "nan%"."""
+    return format(x, spec) if np.isfinite(x) else "n/a"
+
+
+def _fmt_value(x: float, units: str, cond_is_change: bool) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    if units == "year":
+        return f"{x:.0f}"
+    if cond_is_change:
+        return percent(x, "+.1%")
+    return _fmt(x)
+
+
+def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
+    """Peak-year distribution per region: quantiles, P(peak ≤ 2030), share not peaked by the end.
+
+    Peak-year quantiles are years (inverted CDF of the distribution over members), computed from
+    ``peak_year_probability`` when the file has it (every detail level), else from the members.
+    ``standard_error`` and ``rule_of_three`` are those of ``by_2030`` (``sim.analysis.convergence``).
+    """
+    n = _members(ds)
+    years = ds["year"].values
+    end = int(years[-1])
+    rows = []
+    for region in regions if regions is not None else list(ds["region"].values):
+        if "peak_year_probability" in ds:
+            prob = ds["peak_year_probability"].sel(region=region).values
+        else:
+            py = ds["peak_year"].sel(region=region).values
+            prob = np.array([np.mean(py == y) for y in years])
+        cdf = np.cumsum(prob)
+        q = [int(years[min(np.searchsorted(cdf, x - 1e-12), len(years) - 1)]) for x in REPORTED]
+        plateau = ds["plateau_start_year"].sel(region=region)
+        plateau_median = (int(np.quantile(plateau.values, 0.5, method="inverted_cdf"))
+                          if "member" in plateau.dims else int(plateau.sel(quantile=0.5)))
+        by_2030 = float(prob[years <= 2030].sum())
+        rows.append(dict(
+            region=str(region), p05=q[0], median=q[1], p95=q[2],
+            by_2030=by_2030, standard_error=standard_error(by_2030, n),
+            rule_of_three=rule_of_three(by_2030, n), not_peaked=float(prob[years >= end].sum()),
+            plateau_median=plateau_median,
+        ))
+    return rows
+
+
+def administrative(ds: xr.Dataset) -> list[dict]:
+    """Administrative targets stored with the run (status 'not simulated')."""
+    return json.loads(ds.attrs.get("administrative_targets", "[]"))
+
+
+def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
+    """Plain-text report: targets, peak years, administrative targets.
+
+    With many regions only the national peak row is shown unless ``all_regions``.
+    """
+    members = _members(ds)
+    lines = [f"Scenario {ds.attrs.get('scenario_name', '?')}: {members} members, seed "
+             f"{ds.attrs.get('seed', '?')}, years {int(ds['year'][0])}-{int(ds['year'][-1])}, "
+             f"output detail {results.detail(ds)}", ""]
+    rows = target_rows(ds)
+    w = max([len("target")] + [len(r["id"]) for r in rows])
+    hdr = (f"{'target':<{w}} {'scope':<20} {'condition':<20} {'median':>9} {'5-95 % range':>21} "
+           f"{'P(attain)':>9} {'s.e.':>6}")
+    lines += [hdr, "-" * len(hdr)]
+    for r in rows:
+        ch = r["condition"].startswith("change") or r["condition"].endswith("below peak")
+        rng = f"{_fmt_value(r['p05'], r['units'], ch)} .. {_fmt_value(r['p95'], r['units'], ch)}"
+        mark = "" if r["status"] == "simulated" else " (trend)"
+        lines.append(f"{r['id']:<{w}} {r['scope'][:20]:<20} {r['condition'][:20]:<20} "
+                     f"{_fmt_value(r['median'], r['units'], ch):>9} {rng:>21} "
+                     f"{percent(r['probability']):>9} {error_text(r['probability'], members):>6}"
+                     f"{mark}")
+    lines += ["", "P(attain): share of members attaining the target; "
+              + ERROR_NOTE.format(n=members), "", "Sources:"]
+    by_source: dict[str, list[str]] = {}
+    for r in rows:
+        by_source.setdefault(r["source"], []).append(r["id"])
+    for source, ids in by_source.items():
+        label = ids[0] if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more ({_common_prefix(ids)}*)"
+        lines.append(f"  {label}: {source}")
+    lines += ["", "Industrial CO2 peak year (direct + process - captured, modelled sectors)",
+              f"{'region':<16} {'median':>6} {'5-95 %':>11} {'P(<=2030)':>9} {'s.e.':>6} "
+              f"{'not peaked':>10} {'plateau from':>12}"]
+    regions = list(ds["region"].values)
+    shown = regions if (all_regions or len(regions) <= 8) else ["national"]
+    for r in peak_rows(ds, shown):
+        lines.append(f"{r['region']:<16} {r['median']:>6} {r['p05']:>5}-{r['p95']:<5} "
+                     f"{r['by_2030']:>9.0%} {error_text(r['by_2030'], members):>6} "
+                     f"{r['not_peaked']:>10.0%} {r['plateau_median']:>12}")
+    if len(shown) < len(regions):
+        by = peak_rows(ds, regions[:-1])
+        n_ok = sum(r["by_2030"] >= 0.5 for r in by)
+        lines.append(f"  provinces peaking by 2030 in at least half the members: {n_ok} of {len(by)}"
+                     " (every region: sim report --all-regions FILE)")
+    adm = administrative(ds)
+    if adm:
+        lines += ["", "Administrative targets (not simulated):"]
+        lines += [f"  {a['id']}: {a.get('description', '')} - {a.get('reason', '')}" for a in adm]
+    lines += ["", "Trend targets are exogenous trajectories with uncertain rates, not physical model "
+              "output; modelled scope is the nine industrial sectors (see each target's scope note)."]
+    return "\n".join(lines)
+
+
+def _common_prefix(ids: list[str]) -> str:
+    prefix = ids[0]
+    for i in ids[1:]:
+        while not i.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
+
+
+# --- machine-readable and Markdown formats (issue #5) ---------------------------------------------
+FORMATS = ("table", "markdown", "csv", "json")
+
+CSV_COLUMNS = ("section", "id", "region", "scope", "year", "condition", "median", "p05", "p95",
+               "probability", "by_2030", "standard_error", "rule_of_three", "not_peaked",
+               "plateau_median", "units", "status", "source", "description", "reason")
+"""One CSV table, one row per target (section ``target``), per region's peak-year distribution
+(``peak_year``: median, p05, p95 are years, by_2030 and not_peaked shares of members) and per
+administrative target (``administrative``, status ``not simulated``); cells that do not apply
+to a section are empty. ``standard_error`` and ``rule_of_three`` are the Monte-Carlo error of
+``probability`` (targets) or ``by_2030`` (peak years): ``sim.analysis.convergence``."""
+
+
+def report_data(ds: xr.Dataset) -> dict:
+    """Everything the report says, as plain Python values (NaN as None): scenario, members,
+    seed, detail, years, targets, peak years of every region, administrative targets."""
+    members = _members(ds)
+    seed = ds.attrs.get("seed")
+    return json_ready(dict(
+        scenario=str(ds.attrs.get("scenario_name", "")),
+        members=members,
+        seed=None if seed is None else int(seed),
+        detail=results.detail(ds),
+        years=[int(ds["year"][0]), int(ds["year"][-1])],
+        targets=target_rows(ds),
+        peak_years=peak_rows(ds),
+        administrative=[dict(a, status="not simulated") for a in administrative(ds)],
+    ))
+
+
+
+
+def format_json(ds: xr.Dataset) -> str:
+    """The report as one JSON object (see :func:`report_data`)."""
+    return json.dumps(report_data(ds), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def format_csv(ds: xr.Dataset) -> str:
+    """The report as one CSV table with a ``section`` column (see :data:`CSV_COLUMNS`)."""
+    data = report_data(ds)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="raise", lineterminator="\n")
+    w.writeheader()
+    for r in data["targets"]:
+        w.writerow(dict(r, section="target"))
+    for r in data["peak_years"]:
+        w.writerow(dict(r, section="peak_year"))
+    for a in data["administrative"]:
+        w.writerow({k: a.get(k, "") for k in ("id", "description", "reason", "source", "status")}
+                   | dict(section="administrative"))
+    return buf.getvalue()
+
+
+def _md_row(cells) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+
+def _md_table(header, rows) -> list[str]:
+    return [_md_row(header), _md_row(["---"] * len(header)), *(_md_row(r) for r in rows)]
+
+
+def format_markdown(ds: xr.Dataset, all_regions: bool = False) -> str:
+    """The report as GitHub-flavoured Markdown tables (values formatted as in the text table;
+    peak years of the national region only for many regions, unless ``all_regions``)."""
+    data = report_data(ds)
+    lines = [f"## Scenario {data['scenario'] or '?'}", "",
+             f"{data['members']} members, seed {data['seed']}, years {data['years'][0]}-"
+             f"{data['years'][1]}, output detail {data['detail']}", "", "### Targets", ""]
+    rows = []
+    for r in target_rows(ds):
+        ch = r["condition"].startswith("change") or r["condition"].endswith("below peak")
+        rows.append([r["id"], r["scope"], r["year"], r["condition"],
+                     _fmt_value(r["median"], r["units"], ch),
+                     f"{_fmt_value(r['p05'], r['units'], ch)} .. {_fmt_value(r['p95'], r['units'], ch)}",
+                     f"{r['probability']:.0%}" if np.isfinite(r["probability"]) else "n/a",
+                     error_text(r["probability"], data["members"]), r["status"], r["source"]])
+    lines += _md_table(["target", "scope", "year", "condition", "median", "5-95 % range",
+                        "P(attain)", "s.e.", "status", "source"], rows)
+    regions = list(ds["region"].values)
+    shown = regions if (all_regions or len(regions) <= 8) else ["national"]
+    lines += ["", "### Industrial CO2 peak year", ""]
+    lines += _md_table(["region", "median", "5-95 %", "P(<=2030)", "s.e.", "not peaked",
+                        "plateau from"],
+                       [[r["region"], r["median"], f"{r['p05']}-{r['p95']}", f"{r['by_2030']:.0%}",
+                         error_text(r["by_2030"], data["members"]), f"{r['not_peaked']:.0%}",
+                         r["plateau_median"]]
+                        for r in peak_rows(ds, shown)])
+    lines += ["", ERROR_NOTE.format(n=data["members"]) + "."]
+    if data["administrative"]:
+        lines += ["", "### Administrative targets", ""]
+        lines += _md_table(["target", "description", "status", "reason"],
+                           [[a["id"], a.get("description", ""), a["status"], a.get("reason", "")]
+                            for a in data["administrative"]])
+    return "\n".join(lines) + "\n"
+
+
+def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False) -> str:
+    """The report of an ensemble file, or the per-case summary of a combined sweep file."""
+    if "case" in ds.dims:
+        return format_sweep(ds, fmt)
+    if fmt == "table":
+        return format_table(ds, all_regions=all_regions)
+    if fmt == "markdown":
+        return format_markdown(ds, all_regions=all_regions)
+    if fmt == "csv":
+        return format_csv(ds)
+    if fmt == "json":
+        return format_json(ds)
+    raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+
+
+def format_sweep(ds: xr.Dataset, fmt: str = "table") -> str:
+    """A combined sweep file: the robust-lever-set summary (table) or the per-case rows (lever
+    values, P(attain) of each success target, P(all), robust) as Markdown, CSV or JSON."""
+    from sim.analysis import sweep
+
+    if fmt == "table":
+        return sweep.format_summary(ds)
+    rows = json_ready(sweep.summary_rows(ds))
+    if fmt == "json":
+        return json.dumps(dict(
+            sweep=str(ds.attrs.get("sweep_name", "")), scenario=str(ds.attrs.get("scenario_name", "")),
+            members=int(ds.attrs.get("members", 0)), seed=json_ready(ds.attrs.get("seed")),
+            success_targets=str(ds.attrs.get("success_targets", "")).split(),
+            robust_probability=float(ds.attrs.get("robust_probability", 0.9)), cases=rows),
+            ensure_ascii=False, indent=2, allow_nan=False)
+    return format_rows(rows, list(rows[0]) if rows else ["case"], fmt)
+
+
+def format_rows(rows: list[dict], cols: list[str], fmt: str) -> str:
+    """Rows of a report as ``csv`` (one header line, then a line per row) or ``markdown`` (a
+    table; a missing or None cell is empty)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue()
+    if fmt == "markdown":
+        return "\n".join(_md_table(cols, [["" if r.get(c) is None else r.get(c) for c in cols]
+                                           for r in rows])) + "\n"
+    raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")

@@ -1,0 +1,427 @@
+"""IAMC export of an ensemble file: ``sim export FILE --format iamc``.
+
+The IAMC format is the tabular exchange format of integrated-assessment modelling (read by
+``pyam``, the IIASA scenario explorers and most IAM tool chains): one row per (model, scenario,
+region, variable, unit) and one column per year ("wide" format).
+
+Quantiles are **separate scenarios**: ``<scenario>|p05``, ``<scenario>|p25``,
+``<scenario>|median``, ``<scenario>|p75``, ``<scenario>|p95`` (quantiles over the ensemble
+members, :data:`sim.results.reading.QUANTILES`). IAMC meta indicators belong to a whole
+(model, scenario), not to a time series, so a quantile cannot be a meta column; as a scenario it
+is an ordinary IAMC time series that every IAMC tool can filter, plot and compare. Where the file
+has members, ``<scenario>|mean`` (the ensemble mean) is added: quantiles are not additive, the mean
+is, so the hierarchy (totals = sums of their parts) holds on it.
+
+Regions: ``China|<Province>`` (English name, e.g. ``China|Anhui``); the sum over the simulated
+provinces is ``China`` when the file holds all 31 provinces, ``China|Sum of N provinces`` when it
+holds N ≥ 2 of them, and absent for a single province (it equals the province).
+
+Statistics are taken the right way round at every output detail:
+
+* from members (``full`` detail, and the per-member province totals of ``province`` detail): the
+  quantity is formed per member (sums over sectors, carriers, routes, provinces), then its
+  quantiles are taken, so a national quantile is the quantile of the per-member national sum;
+* from stored quantiles (``summary`` detail, per-sector variables of ``province`` detail): only
+  quantities stored as such are exported, for the provinces; quantiles are never summed, so
+  sums over provinces, sectors or carriers that the file does not store are left out.
+
+The table holds only what the file holds (:func:`available` lists the variables); series without
+data (the EAF share of a province that makes no steel) are left out.
+
+Names and units are those of the IAMC common definitions (github.com/IAMconsortium/
+common-definitions) wherever one exists; what has none is defined in this repository's
+``definitions/`` folder in the same (nomenclature) format, and ``definitions/README.md`` says which
+is which and the commit of the common definitions vendored there. Units are converted from the
+file's UDUNITS ``units`` (a file with other units is refused):
+
+===========================================================  ====================  ==============
+variable                                                     unit                  details
+===========================================================  ====================  ==============
+``Emissions|CO2|Industry`` (ours; direct + process −          Mt CO2/yr             all
+captured, modelled sectors; ``industrial_co2``)
+``Emissions|CO2|Industry|<Sector>`` (ours; same per sector)   Mt CO2/yr             full
+``Gross Emissions|CO2|Energy|Demand|Industry`` (fuel          Mt CO2/yr             all (summary:
+combustion before capture) and ``|<Sector>`` (ours)                                 provinces only)
+``Gross Emissions|CO2|Industrial Processes`` and              Mt CO2/yr             as above
+``|<Sector>`` (ours)
+``Carbon Capture|Industry`` (ours; CCUS on energy and         Mt CO2/yr             as above
+process CO2 together)
+``Emissions|CO2|Indirect|Industry`` (ours; purchased          Mt CO2/yr             as above
+electricity, heat, hydrogen; not part of the above)
+``Final Energy|Industry``, ``|Solids``, ``|Liquids``,         EJ/yr                 full, province
+``|Gases`` (subtotals)
+``Final Energy|Industry|<Carrier>``                          EJ/yr                 all (summary:
+                                                                                   provinces only)
+``Production|Iron and Steel|Steel`` and ``|Primary``          Mt/yr                 full
+(BF-BOF + H2-DRI-EAF), ``|Secondary`` (scrap EAF)
+``Production|Non-Ferrous Metals|Aluminum`` and ``|Primary``,  Mt/yr                 full
+``|Secondary``
+``Production|Non-Metallic Minerals|Cement``                  Mt/yr                 full
+``Value Added|Industry`` (modelled sectors)                  billion USD_2010/yr   all (summary:
+                                                                                   provinces only)
+``Value Added|Industry|<Sector>`` (ours)                     billion USD_2010/yr   all (national:
+                                                                                   full only)
+``Value Added [CNY_2019]|Industry[|<Sector>]`` (ours; as      billion CNY_2019/yr   as the above
+simulated)
+``Production|Iron and Steel|Steel|Secondary [Share]`` (ours;  %                     all (national:
+scrap-EAF share of crude steel)                                                    full only)
+===========================================================  ====================  ==============
+
+Why gross: the kernel captures a share of a route's direct + process CO2 together and the file
+keeps the captured total per sector, so net energy and net process emissions (the common
+definitions' ``Emissions|CO2|Energy|Demand|Industry`` and ``Emissions|CO2|Industrial Processes``)
+would need an allocation of the capture; the gross flows and the capture are exact.
+
+Value added is given twice: in ``billion CNY_2019/yr`` as simulated (its own tree,
+:data:`VA_CNY_TREE`), and in the common definitions' ``billion USD_2010/yr`` (× :data:`sim.core.units.USD2010_PER_CNY2019`, China's GDP
+deflator 2010→2019 and the 2010 market exchange rate; sources in ``sim.core.units``).
+
+Sectors: Iron and Steel, Non-Ferrous Metals, Non-Metallic Minerals, Chemicals, Pulp and Paper
+(the common definitions' industry sectors), Petroleum Refining and Coking, Textiles, Machinery,
+Other Industry (ours). Carriers: Solids|Coal (incl. coke and coal gases), Solids|Biomass,
+Liquids|Oil, Gases|Gas, Electricity, Heat, Hydrogen.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import numpy as np
+import xarray as xr
+
+from sim import __version__
+
+from sim.core import axes
+
+from sim.core import io
+
+from sim.results import reading as results
+from sim.results.reading import QUANTILE_LABELS, QUANTILES, ResultsFileError
+from sim.core.units import USD2010_PER_CNY2019
+
+if TYPE_CHECKING:  # pandas is imported when a table is built, not by `sim --help`
+    import pandas as pd
+
+
+IAMC_COLUMNS = ("model", "scenario", "region", "variable", "unit")
+
+SECTOR_NAMES = {
+    "iron_steel": "Iron and Steel",
+    "nonferrous": "Non-Ferrous Metals",
+    "nonmetallic_minerals": "Non-Metallic Minerals",
+    "chemicals": "Chemicals",
+    "petroleum_coking": "Petroleum Refining and Coking",
+    "paper": "Pulp and Paper",
+    "textiles": "Textiles",
+    "machinery": "Machinery",
+    "other_industry": "Other Industry",
+}
+CARRIER_NAMES = {
+    "coal": "Solids|Coal",
+    "oil": "Liquids|Oil",
+    "gas": "Gases|Gas",
+    "electricity": "Electricity",
+    "heat": "Heat",
+    "hydrogen": "Hydrogen",
+    "biomass": "Solids|Biomass",
+}
+MEAN_LABEL = "mean"
+"""Scenario label of the ensemble mean (``<scenario>|mean``), exported where the file has members:
+quantiles are not additive (the median of a total is not the sum of the medians), the mean is, so
+pyam's ``check_aggregate`` holds on it."""
+SUBTOTALS = {"Solids": ("coal", "biomass"), "Liquids": ("oil",), "Gases": ("gas",)}
+"""Carrier groups of the common definitions, exported as subtotals of ``Final Energy|Industry``."""
+VA_CNY = "billion CNY_2019/yr"
+VA_CNY_TREE = "Value Added [CNY_2019]|Industry"
+"""Value added as simulated (CNY at 2019 prices) has a tree of its own: nomenclature allows one
+unit per variable in a table, and beside ``Value Added|Industry`` a ``[CNY_2019]`` leaf would be
+one of its parts for pyam's aggregation checks."""
+UNITS = {
+    # file units -> (IAMC unit, factor); per quantity kind, so CO2 and materials differ
+    ("co2", "Mt yr-1"): ("Mt CO2/yr", 1.0),
+    ("energy", "PJ yr-1"): ("EJ/yr", 1e-3),
+    ("material", "Mt yr-1"): ("Mt/yr", 1.0),
+    ("value_added", "1e9 yr-1"): (VA_CNY, 1.0),
+    ("value_added_usd", "1e9 yr-1"): ("billion USD_2010/yr", USD2010_PER_CNY2019),
+    ("share", "1"): ("%", 100.0),
+}
+
+
+class Series:
+    """One exported variable before statistics: ``data`` has dims (member or quantile, province
+    or region, year); ``national`` says whether its sum over provinces may be formed."""
+
+    def __init__(self, variable: str, kind: str, data: xr.DataArray, source: str,
+                 national: xr.DataArray | None = None):
+        self.variable, self.kind, self.data, self.source = variable, kind, data, source
+        self.national = national
+
+
+def _units(ds: xr.Dataset, name: str, kind: str) -> tuple[str, float]:
+    units = str(ds[name].attrs.get("units", ""))
+    try:
+        return UNITS[(kind, units)]
+    except KeyError:
+        raise ResultsFileError(f"{results.name_of(ds)}: variable {name} has units {units!r}, "
+                               f"the IAMC export expects {[u for k, u in UNITS if k == kind]}") from None
+
+
+def _per_member(ds: xr.Dataset, name: str) -> bool:
+    return name in ds.variables and "member" in ds[name].dims
+
+
+def _sector_total(ds: xr.Dataset, name: str) -> tuple[xr.DataArray, str] | None:
+    """Sum over sectors of ``name``: per member when the file has members of the per-sector
+    variable (full) or of ``<name>_total`` (province); stored quantiles of ``<name>_total``
+    (summary); None when neither is there."""
+    if _per_member(ds, name) and "sector" in ds[name].dims:
+        return ds[name].sum("sector", skipna=False), name
+    if f"{name}_total" in ds.variables:
+        return ds[f"{name}_total"], f"{name}_total"
+    return None
+
+
+def _series(ds: xr.Dataset) -> Iterator[Series]:
+    """Every exportable series the file holds (see the module docstring)."""
+    production = _per_member(ds, "production")
+    if "industrial_co2" in ds.variables:
+        yield Series("Emissions|CO2|Industry", "co2", ds["industrial_co2"], "industrial_co2")
+    if all(_per_member(ds, n) for n in ("co2_direct", "co2_process", "co2_captured")):
+        net = ds["co2_direct"] + ds["co2_process"] - ds["co2_captured"]
+        for s in ds["sector"].values:
+            yield Series(f"Emissions|CO2|Industry|{SECTOR_NAMES[str(s)]}", "co2",
+                         net.sel(sector=s, drop=True), "co2_direct")
+    for name, variable in (("co2_direct", "Gross Emissions|CO2|Energy|Demand|Industry"),
+                           ("co2_process", "Gross Emissions|CO2|Industrial Processes"),
+                           ("co2_captured", "Carbon Capture|Industry"),
+                           ("co2_indirect", "Emissions|CO2|Indirect|Industry")):
+        total = _sector_total(ds, name)
+        if total is not None:
+            yield Series(variable, "co2", total[0], total[1])
+        if name in ("co2_direct", "co2_process"):
+            yield from _per_sector(ds, name, variable, "co2")
+    energy = _sector_total(ds, "final_energy")
+    if energy is not None:
+        by_carrier, source = energy
+        if "member" in by_carrier.dims:  # totals of members; never sums of quantiles
+            yield Series("Final Energy|Industry", "energy", by_carrier.sum("carrier", skipna=False),
+                         source)
+            for group, carriers in SUBTOTALS.items():
+                yield Series(f"Final Energy|Industry|{group}", "energy",
+                             by_carrier.sel(carrier=list(carriers)).sum("carrier", skipna=False),
+                             source)
+        for c in by_carrier["carrier"].values:
+            yield Series(f"Final Energy|Industry|{CARRIER_NAMES[str(c)]}", "energy",
+                         by_carrier.sel(carrier=c, drop=True), source)
+    if production:
+        prod = ds["production"]
+        route = ds["route_name"]
+
+        def routes(sector: str, names: Iterable[str]) -> xr.DataArray:
+            names = list(names)
+            mask = route.sel(sector=sector).isin(names)
+            if not bool(mask.any()):
+                raise ResultsFileError(f"{results.name_of(ds)}: no route {names} in sector {sector}")
+            return prod.sel(sector=sector, drop=True).where(mask.drop_vars("sector")).sum(
+                "route", min_count=1)
+
+        steel = "Production|Iron and Steel|Steel"
+        alu = "Production|Non-Ferrous Metals|Aluminum"
+        for variable, sector, names in (
+                (steel, "iron_steel", ("bf_bof", "scrap_eaf", "h2_dri_eaf")),
+                (f"{steel}|Primary", "iron_steel", ("bf_bof", "h2_dri_eaf")),
+                (f"{steel}|Secondary", "iron_steel", ("scrap_eaf",)),
+                (alu, "nonferrous", ("primary_al", "secondary_al")),
+                (f"{alu}|Primary", "nonferrous", ("primary_al",)),
+                (f"{alu}|Secondary", "nonferrous", ("secondary_al",)),
+                ("Production|Non-Metallic Minerals|Cement", "nonmetallic_minerals",
+                 ("kiln", "kiln_efficient", "kiln_ccus"))):
+            yield Series(variable, "material", routes(sector, names), "production")
+    va = _sector_total(ds, "value_added")
+    for kind, variable in (("value_added_usd", "Value Added|Industry"), ("value_added", VA_CNY_TREE)):
+        if va is not None:
+            yield Series(variable, kind, va[0], va[1])
+        yield from _per_sector(ds, "value_added", variable, kind)
+    if "eaf_share" in ds.variables:
+        national = None
+        if production:  # national share = national scrap-EAF output / national output
+            from sim.core.indicators import eaf_share
+
+            national = eaf_share(ds["production"].sel(sector="iron_steel", drop=True),
+                                 province_axis=True)
+        yield Series("Production|Iron and Steel|Steel|Secondary [Share]", "share", ds["eaf_share"],
+                     "eaf_share", national=national)
+
+
+def _per_sector(ds: xr.Dataset, name: str, variable: str, kind: str) -> Iterator[Series]:
+    """``<variable>|<Sector>`` of the per-sector variable ``name`` (members or stored
+    quantiles), when the file has it."""
+    if name in ds.variables and "sector" in ds[name].dims:
+        for s in ds["sector"].values:
+            yield Series(f"{variable}|{SECTOR_NAMES[str(s)]}", kind,
+                         ds[name].sel(sector=s, drop=True), name)
+
+
+def variable_names() -> dict[str, tuple[str, ...]]:
+    """Every IAMC variable the export can write, with its unit(s) (what ``definitions/`` must
+    define; a file gives the subset its detail allows)."""
+    sectors = list(SECTOR_NAMES.values())
+    co2, energy = ("Mt CO2/yr",), ("EJ/yr",)
+    names: dict[str, tuple[str, ...]] = {"Emissions|CO2|Industry": co2}
+    names.update({f"Emissions|CO2|Industry|{s}": co2 for s in sectors})
+    for total in ("Gross Emissions|CO2|Energy|Demand|Industry",
+                  "Gross Emissions|CO2|Industrial Processes"):
+        names[total] = co2
+        names.update({f"{total}|{s}": co2 for s in sectors})
+    names.update({"Carbon Capture|Industry": co2, "Emissions|CO2|Indirect|Industry": co2,
+                  "Final Energy|Industry": energy})
+    names.update({f"Final Energy|Industry|{g}": energy for g in SUBTOTALS})
+    names.update({f"Final Energy|Industry|{c}": energy for c in CARRIER_NAMES.values()})
+    for p in ("Production|Iron and Steel|Steel", "Production|Non-Ferrous Metals|Aluminum"):
+        names.update({p: ("Mt/yr",), f"{p}|Primary": ("Mt/yr",), f"{p}|Secondary": ("Mt/yr",)})
+    names["Production|Non-Metallic Minerals|Cement"] = ("Mt/yr",)
+    for tree, unit in (("Value Added|Industry", "billion USD_2010/yr"), (VA_CNY_TREE, VA_CNY)):
+        names[tree] = (unit,)
+        names.update({f"{tree}|{s}": (unit,) for s in sectors})
+    names["Production|Iron and Steel|Steel|Secondary [Share]"] = ("%",)
+    return names
+
+
+def available(ds: xr.Dataset) -> list[str]:
+    """The IAMC variables the file can give (depends on the output detail)."""
+    return [s.variable for s in _series(ds)]
+
+
+def _check(ds: xr.Dataset) -> None:
+    if results.kind(ds) == "sweep":
+        raise ResultsFileError(
+            f"{results.name_of(ds)}: a combined sweep file (case dimension) cannot be exported; "
+            "export one case's file, outputs/<sweep>/parts/case-NNNNN.nc")
+    results.require(ds, ("industrial_co2",), "an IAMC export",
+                    dims={"industrial_co2": ("region", "year")})
+    stat = [d for d in ("member", "quantile") if d in ds["industrial_co2"].dims]
+    if not stat:
+        raise ResultsFileError(f"{results.name_of(ds)}: cannot be used for an IAMC export: variable "
+                               f"industrial_co2 has dimensions ({', '.join(ds['industrial_co2'].dims)}),"
+                               " needs member or quantile")
+    if "province" not in ds.dims:
+        raise ResultsFileError(f"{results.name_of(ds)}: cannot be used for an IAMC export: "
+                               "missing dimension province")
+
+
+def _region_names(ds: xr.Dataset) -> tuple[dict[str, str], str | None]:
+    """{file province or region -> IAMC region}, and the IAMC name of the national sum (None for
+    a single-province file)."""
+    provinces = [str(p) for p in ds["province"].values]
+    names = {p: f"China|{p}" for p in provinces}
+    if len(provinces) == 1:
+        return names, None
+    national = "China" if len(provinces) == len(axes.PROVINCES) else f"China|Sum of {len(provinces)} provinces"
+    names["national"] = national
+    return names, national
+
+
+def iamc_table(ds: xr.Dataset, model_name: str | None = None,
+               quantiles: Iterable[float] | None = None,
+               scenario: str | None = None) -> "pd.DataFrame":
+    """The IAMC table (wide: model, scenario, region, variable, unit, then one column per year).
+
+    ``quantiles`` default to :data:`sim.results.reading.QUANTILES` (each must have a label in
+    :data:`sim.results.reading.QUANTILE_LABELS`); the scenario of quantile q is ``<scenario>|<label>``.
+    """
+    import pandas as pd
+
+    _check(ds)
+    q = [float(x) for x in (quantiles if quantiles is not None else QUANTILES)]
+    unknown = [x for x in q if x not in QUANTILE_LABELS]
+    if unknown:
+        raise ValueError(f"quantiles {unknown} have no scenario label; allowed: {list(QUANTILE_LABELS)}")
+    model_name = model_name or f"china-industry-sim {__version__}"
+    scenario = scenario or str(ds.attrs.get("scenario_name", Path(results.name_of(ds)).stem))
+    years = [int(y) for y in ds["year"].values]
+    regions, national = _region_names(ds)
+    rows: list[list] = []
+    for s in _series(ds):
+        unit, factor = _units(ds, s.source, s.kind)
+        for region_label, da in _by_region(s, regions, national):
+            with warnings.catch_warnings():  # a series without data (no steel in Tibet)
+                warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+                stats = results.quantiles(da.transpose(..., "year"), q)
+            values = np.asarray(stats.transpose("quantile", "year").values, dtype=float) * factor
+            if np.isnan(values).all():
+                continue  # IAMC tables leave out what does not exist
+            for i, x in enumerate(q):
+                rows.append([model_name, f"{scenario}|{QUANTILE_LABELS[x]}", region_label,
+                             s.variable, unit, *values[i]])
+            if "member" in da.dims:  # the mean is additive: totals equal the sums of their parts
+                mean = da.transpose(..., "year").mean("member", skipna=False).values * factor
+                rows.append([model_name, f"{scenario}|{MEAN_LABEL}", region_label, s.variable,
+                             unit, *np.asarray(mean, dtype=float)])
+    df = pd.DataFrame(rows, columns=[*IAMC_COLUMNS, *years])
+    return df
+
+
+def _by_region(s: Series, regions: dict[str, str],
+               national: str | None) -> Iterator[tuple[str, xr.DataArray]]:
+    """(IAMC region, data without the region axis) for the provinces and, where it can be formed
+    from members (or is stored as such), the national sum."""
+    da = s.data
+    if "region" in da.dims:  # stored per region, the national sum included (industrial_co2)
+        for r in da["region"].values:
+            if str(r) in regions:
+                yield regions[str(r)], da.sel(region=r, drop=True)
+        return
+    for p in da["province"].values:
+        yield regions[str(p)], da.sel(province=p, drop=True)
+    if national is None:
+        return
+    if s.national is not None:
+        yield national, s.national
+    elif "member" in da.dims and s.kind != "share":  # per-member sum; never a sum of quantiles
+        yield national, da.sum("province", skipna=False)
+
+
+def write_iamc(df: "pd.DataFrame", path: Path | str, meta: dict | None = None) -> Path:
+    """Write the table as CSV, or XLSX (sheet ``data``, plus ``meta`` if given) by the suffix,
+    under a temporary name in the same folder, renamed when complete."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValueError(f"{path}: the IAMC table is written as .csv or .xlsx, not {suffix or 'no suffix'!r}")
+    with io.atomic_path(path) as tmp:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            import pandas as pd
+
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                df.to_excel(xw, sheet_name="data", index=False)
+                if meta is not None:
+                    pd.DataFrame(meta).to_excel(xw, sheet_name="meta", index=False)
+    return path
+
+
+def meta_table(ds: xr.Dataset, df: "pd.DataFrame") -> dict[str, list]:
+    """Per (model, scenario): quantile (NaN for the mean), members, seed, output detail, source
+    file (XLSX ``meta``)."""
+    pairs = df[["model", "scenario"]].drop_duplicates()
+    labels = {v: k for k, v in QUANTILE_LABELS.items()} | {MEAN_LABEL: np.nan}
+    return dict(
+        model=list(pairs["model"]), scenario=list(pairs["scenario"]),
+        quantile=[labels[s.rsplit("|", 1)[1]] for s in pairs["scenario"]],
+        members=[int(ds.attrs.get("members", ds.sizes.get("member", 0)))] * len(pairs),
+        seed=[int(ds.attrs.get("seed", -1))] * len(pairs),
+        output_detail=[results.detail(ds)] * len(pairs),
+        source_file=[Path(results.name_of(ds)).name] * len(pairs),
+    )
+
+
+def export_iamc(ds: xr.Dataset, path: Path | str, model_name: str | None = None) -> "pd.DataFrame":
+    """Build the IAMC table of ``ds``, write it to ``path`` (.csv, or .xlsx with a meta sheet)
+    and return it. Nothing is written if the file cannot serve (ResultsFileError)."""
+    df = iamc_table(ds, model_name=model_name)
+    meta = meta_table(ds, df) if Path(path).suffix.lower() == ".xlsx" else None
+    write_iamc(df, path, meta)
+    return df
