@@ -49,7 +49,7 @@ from scipy.optimize import least_squares
 from kernels.arrays import ELECTRICITY, KernelInputs
 from kernels.stock_flow import simulate
 from sim.core import axes
-from sim.core import io
+from sim.core import files
 from sim.data.base_state import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
 from sim.model.historical import (ACTIVITY_SERIES, CO2_CARRIERS, History, co2_by_carrier,
                                 historical_inputs, load_history, phase_out_history,
@@ -722,7 +722,7 @@ def write_fitted(result: FitResult, path: Path = FITTED_FILE, growth_path: Path 
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    with io.atomic_path(path) as tmp:
+    with files.atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core import axes
+from sim.core.units import KGCE_PER_KWH_CALORIFIC
 
 HERE = Path(__file__).resolve().parent
 BASE = HERE / "base_2019"
@@ -206,7 +207,7 @@ def physical_floors(avg: pd.DataFrame) -> dict[tuple[str, str, str], tuple[float
         "minimum of Hall-Heroult electrolysis (about 6.3-6.4 MWh/t, e.g. US DOE 2007 'U.S. Energy "
         "Requirements for Aluminum Production', https://www.energy.gov/eere/amo/downloads/"
         "us-energy-requirements-aluminum-production; not re-read here) is not binding")
-    smelter_fuel_kgce = AL_INGOT_KGCE - AL_INGOT_KWH * 0.1229
+    smelter_fuel_kgce = AL_INGOT_KGCE - AL_INGOT_KWH * KGCE_PER_KWH_CALORIFIC
     out[("nonferrous", "primary_al", "fuel")] = (
         (ALUMINA_KGCE * ALUMINA_PER_AL + smelter_fuel_kgce) * GJ_PER_KGCE, "benchmark", SRC_GB21346,
         f"Bayer alumina 340 kgce/t x {ALUMINA_PER_AL:.3f} t alumina/t Al (stoichiometric) + smelter "

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sim.results import ensemble
 
-from sim.core import io
+from sim.results import netcdf
 
 from sim.model import run as model
-from sim.scenario.load import load_scenario
+from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ def write_results(folder: Path, scenario: str, members: int, seed: int,
     files = {}
     for detail in details:
         prep = model.prepare(sc, members=members, seed=seed)
-        attrs = io.global_attributes(sc, seed, members, command=f"sim run {scenario}")
+        attrs = netcdf.global_attributes(sc, seed, members, command=f"sim run {scenario}")
         files[detail] = ensemble.write_ensemble(prep, folder / f"{scenario}_{detail}.nc",
                                                 detail=detail, chunk_size=5, attrs=attrs)
     return files

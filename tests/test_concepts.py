@@ -69,7 +69,7 @@ def test_scenario_files_resolve_provinces_like_the_reviewer_tools(tmp_path):
     import numpy as np
     import pytest
 
-    from sim.scenario.load import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_scenario
 
     def load(provinces: str, override: str):
         path = tmp_path / "s.toml"
@@ -109,13 +109,14 @@ def test_sweep_lhs_is_the_uncertainty_design_and_unchanged():
 def test_scratch_path_is_removed_however_the_block_ends(tmp_path):
     import pytest
 
-    from sim.core import io
+    from sim.core import files
 
-    with io.scratch_path(tmp_path / "x.nc") as scratch:
+
+    with files.scratch_path(tmp_path / "x.nc") as scratch:
         scratch.write_text("working")
         assert scratch.parent == tmp_path and scratch.name.startswith(".")
     assert not scratch.exists()
-    with pytest.raises(RuntimeError), io.scratch_path(tmp_path / "x.nc") as scratch:
+    with pytest.raises(RuntimeError), files.scratch_path(tmp_path / "x.nc") as scratch:
         scratch.write_text("working")
         raise RuntimeError
     assert list(tmp_path.iterdir()) == []
@@ -126,18 +127,19 @@ def test_provenance_names_the_base_state_of_the_run_not_the_default():
     from dataclasses import replace
     from pathlib import Path
 
-    from sim.core import io
+
+    from sim.results import netcdf
 
     from sim.model import run as model
     from sim.data.base_state import load_base_state
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
     custom = replace(load_base_state(), parameter_source="my_parameters.toml")
     prep = model.prepare(sc, members=2, seed=1, base=custom)
-    attrs = io.global_attributes(sc, 1, 2, command="test", base=prep.base)
+    attrs = netcdf.global_attributes(sc, 1, 2, command="test", base=prep.base)
     assert "my_parameters.toml" in attrs["calibration"]
-    default = io.global_attributes(sc, 1, 2, command="test")["calibration"]
+    default = netcdf.global_attributes(sc, 1, 2, command="test")["calibration"]
     assert default.endswith(load_base_state().parameter_source)
 
 
@@ -147,7 +149,7 @@ def test_structural_shift_without_base_value_added_is_an_error_not_a_ratio_of_on
     import pytest
 
     from sim.data.base_state import load_base_state
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     path = tmp_path / "s.toml"
     path.write_text('[scenario]\nname = "t"\nprovinces = ["Anhui", "Hebei"]\nmembers = 2\n'
@@ -195,7 +197,7 @@ def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
     from sim.model import run as model
     from sim.data.base_state import load_base_state
     from sim.model.historical import historical_inputs
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     names = {f.name for f in fields(KernelInputs)}
     base_names = set(kernel_inputs.base_inputs(load_base_state(), np.arange(2)))

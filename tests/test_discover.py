@@ -246,7 +246,7 @@ def test_errors_are_one_line(anhui, tmp_path):
                     "keeps no attainment per member")
     _one_line_error(run(main, ["discover", str(tmp_path / "missing.nc"), "--target", "t", *out]))
     assert not (tmp_path / "x.json").exists()
-    # output paths are checked like every command's (sim.core.io.check_output), before any work
+    # output paths are checked like every command's (sim.core.files.check_output), before any work
     for bad in (["--out", "/dev/null"], ["--out", str(tmp_path / "boxes.txt")],
                 ["--out", str(anhui["province"])], ["--plot", str(tmp_path / "fig.gif")]):
         res = run(main, ["discover", str(anhui["province"]), "--target", "anhui_eaf_share_2030",

@@ -211,7 +211,7 @@ def _random_scenario(tmp_path, rng, index: int):
     """A scenario of two provinces to 2060 with every lever of sim.core.levers.LEVERS but the fuel
     switches at a random value within its range (route floors of a sector scaled to sum <= 1)."""
     from sim.core.levers import LEVERS, ROUTE_FLOOR_GROUPS
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     provinces = [str(p) for p in rng.choice(axes.PROVINCES, size=2, replace=False)]
     values = {}
@@ -340,7 +340,7 @@ def test_discrepancy_draws_are_per_member_and_median_one():
 
 
 def _scenario(tmp_path, extra: str):
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     path = tmp_path / "s.toml"
     path.write_text('[scenario]\nname = "s"\nprovinces = ["Anhui"]\nend_year = 2030\nmembers = 6\n'
@@ -381,7 +381,7 @@ def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path):
 
 
 def test_model_discrepancy_takes_only_calibrated(tmp_path):
-    from sim.scenario.load import ScenarioError
+    from sim.scenario import ScenarioError
 
     with pytest.raises(ScenarioError, match="model_discrepancy"):
         _scenario(tmp_path, '\n[uncertainty.model_discrepancy]\ndist = "lognormal"\n'

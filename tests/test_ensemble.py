@@ -12,12 +12,12 @@ import xarray as xr
 
 from sim.results import ensemble
 
-from sim.core import io
+from sim.results import netcdf
 
 from sim.model import run as model
 
 from sim.analysis import report
-from sim.scenario.load import load_scenario
+from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 MEMBERS, SEED = 24, 11
@@ -40,7 +40,7 @@ def streamed(scenario, tmp_path_factory):
     files = {}
     for detail in ensemble.DETAILS:
         prep = model.prepare(scenario, members=MEMBERS, seed=SEED)
-        attrs = io.global_attributes(scenario, SEED, MEMBERS, command="sim run anhui")
+        attrs = netcdf.global_attributes(scenario, SEED, MEMBERS, command="sim run anhui")
         files[detail] = ensemble.write_ensemble(prep, folder / f"{detail}.nc", detail=detail,
                                                 chunk_size=5, attrs=attrs)
     return files
@@ -66,8 +66,8 @@ def test_full_detail_stream_equals_the_in_memory_run(streamed, in_memory):
 
 def test_streamed_file_has_the_attributes_of_a_written_dataset(streamed, in_memory, scenario,
                                                                tmp_path):
-    plain = in_memory.assign_attrs(io.global_attributes(scenario, SEED, MEMBERS, "sim run anhui"))
-    io.write_atomic(plain, tmp_path / "plain.nc")
+    plain = in_memory.assign_attrs(netcdf.global_attributes(scenario, SEED, MEMBERS, "sim run anhui"))
+    netcdf.write_atomic(plain, tmp_path / "plain.nc")
     with xr.open_dataset(streamed["full"]) as s, xr.open_dataset(tmp_path / "plain.nc") as p:
         for key in ("Conventions", "title", "source", "scenario_toml", "seed", "data_sources"):
             assert str(s.attrs[key]) == str(p.attrs[key]), key

@@ -161,10 +161,10 @@ def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
 def test_sim_run_uses_the_calibrated_parameters():
     from pathlib import Path
 
-    from sim.core import io
+    from sim.results import netcdf
 
     from sim.model import run as model
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     doc = read_fitted()
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
@@ -184,7 +184,7 @@ def test_sim_run_uses_the_calibrated_parameters():
         fitted_life[None] * prep.samples["lifetime_multiplier"][:4, None], life_min[None]))
     assert (inp.aeei <= aeei_max).all() and (inp.lifetime >= life_min[None]).all()
     assert len(set(np.round(mult, 12))) == 4  # the calibrated distribution is sampled
-    attrs = io.global_attributes(sc, 1, 4)
+    attrs = netcdf.global_attributes(sc, 1, 4)
     assert "fitted.toml" in attrs["calibration"]
     assert '"aeei_multiplier": {"dist": "lognormal"' in attrs["uncertainty_distributions"]
 

@@ -151,7 +151,7 @@ def baseline_300():
     from pathlib import Path
 
     from sim.model import run as model
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
     return model.run(model.prepare(sc, members=300))

@@ -18,7 +18,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim.core import io
+from sim.core import files
 
 from sim.core import sizes
 from sim.interfaces.cli import main
@@ -199,9 +199,9 @@ def test_check_output_refuses_an_input_under_another_name(tmp_path):
     source = tmp_path / "a.nc"
     source.write_bytes(b"x")
     os.link(source, tmp_path / "b.nc")
-    with pytest.raises(io.OutputPathError, match="is an input"):
-        io.check_output(tmp_path / "b.nc", (".nc",), [source])
-    assert io.check_output(tmp_path / "c.nc", (".nc",), [source]) == tmp_path / "c.nc"
+    with pytest.raises(files.OutputPathError, match="is an input"):
+        files.check_output(tmp_path / "b.nc", (".nc",), [source])
+    assert files.check_output(tmp_path / "c.nc", (".nc",), [source]) == tmp_path / "c.nc"
 
 
 # --- 3. bad output locations fail before any work ------------------------------------------------
@@ -228,7 +228,7 @@ def test_a_bad_output_location_fails_before_any_work(runner, tmp_path, monkeypat
     else:
         where.mkdir()
         real_access = os.access
-        monkeypatch.setattr(io.os, "access", lambda p, mode, **kw: False if Path(p) == where
+        monkeypatch.setattr(files.os, "access", lambda p, mode, **kw: False if Path(p) == where
                             else real_access(p, mode, **kw))
         expected = "is not writable"
     before = listing(tmp_path)
@@ -269,7 +269,7 @@ def _fill_disk(monkeypatch, command: str):
     from sim.results import ensemble
 
     usage = shutil.disk_usage("/")
-    monkeypatch.setattr(io.shutil, "disk_usage",
+    monkeypatch.setattr(files.shutil, "disk_usage",
                         lambda p: type(usage)(usage.total, usage.total, 0))
 
     def hdf_error(*args, **kwargs):
@@ -436,7 +436,7 @@ def _dead_pid() -> int:
 
 def test_a_rerun_removes_only_dead_owners_temporaries(tmp_path):
     target = tmp_path / "anhui.nc"
-    host = io._HOST
+    host = files._HOST
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         names = {
@@ -449,7 +449,7 @@ def test_a_rerun_removes_only_dead_owners_temporaries(tmp_path):
         }
         for name in names.values():
             (tmp_path / name).write_bytes(b"x")
-        with io.atomic_path(target) as tmp:
+        with files.atomic_path(target) as tmp:
             tmp.write_bytes(b"result")
         left = {p.name for p in tmp_path.iterdir()}
         assert names["dead"] not in left and names["dead_scratch"] not in left
@@ -465,7 +465,7 @@ def test_a_sweep_resume_removes_the_parts_temporaries_of_dead_workers(tmp_path):
 
     sw = sweep.load_sweep(sweep_file(tmp_path))
     out = tmp_path / "outputs"
-    stale = [io._temporary_name(sweep.part_path(out, c)) for c in sw.cases]
+    stale = [files._temporary_name(sweep.part_path(out, c)) for c in sw.cases]
     stale = [p.with_name(p.name.replace(f"-{os.getpid()}.", f"-{_dead_pid()}.")) for p in stale]
     for p in stale:
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -12,11 +12,11 @@ import xarray as xr
 
 from sim.core import axes
 
-from sim.core import io
+from sim.results import netcdf
 
 from sim.model import run as model
 from sim.data.base_state import load_base_state
-from sim.scenario.load import load_scenario
+from sim.scenario import load_scenario
 from sim.core.variables import VARIABLES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,8 +131,8 @@ def test_udunits_check_rejects_what_udunits_rejects():
 
 def test_netcdf_round_trip_keeps_values_and_cf_attributes(anhui_small, tmp_path):
     sc, ds = anhui_small
-    ds = ds.assign_attrs(io.global_attributes(sc, 7, 12, command="sim run anhui"))
-    path = io.write_atomic(ds, tmp_path / "out" / "anhui.nc")
+    ds = ds.assign_attrs(netcdf.global_attributes(sc, 7, 12, command="sim run anhui"))
+    path = netcdf.write_atomic(ds, tmp_path / "out" / "anhui.nc")
     assert sorted(p.name for p in path.parent.iterdir()) == ["anhui.nc"]  # no temporary left
     with xr.open_dataset(path) as back:
         for name in ds.data_vars:
@@ -154,5 +154,5 @@ def test_write_atomic_leaves_nothing_when_writing_fails(anhui_small, tmp_path):
     _, ds = anhui_small
     bad = ds.assign(broken=("member", [object()] * ds.sizes["member"]))
     with pytest.raises(Exception):
-        io.write_atomic(bad, tmp_path / "x.nc")
+        netcdf.write_atomic(bad, tmp_path / "x.nc")
     assert list(tmp_path.iterdir()) == []

@@ -277,7 +277,7 @@ def test_2019_bases_agree_with_the_base_state():
 @pytest.fixture(scope="module")
 def baseline_run():
     from sim.model import run as model
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
     return model.run(model.prepare(sc, members=4))

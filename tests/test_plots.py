@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from sim.results import ensemble
 
-from sim.core import io
+from sim.results import netcdf
 
 from sim.model import run as model
 
@@ -27,7 +27,7 @@ from sim.results import reading as results
 from sim.analysis import sweep as sweeps
 from sim.interfaces.cli import main
 from sim.results.reading import ResultsFileError
-from sim.scenario.load import load_scenario, read_document, scenario_from_document
+from sim.scenario import load_scenario, read_document, scenario_from_document
 
 REPO = Path(__file__).resolve().parent.parent
 MEMBERS, SEED = 24, 11
@@ -56,7 +56,7 @@ def files(tmp_path_factory):
                                     ("base_", _baseline_scenario(), ("full", "summary"))):
         for detail in details:
             prep = model.prepare(scenario, members=MEMBERS, seed=SEED)
-            attrs = io.global_attributes(scenario, SEED, MEMBERS, command="test")
+            attrs = netcdf.global_attributes(scenario, SEED, MEMBERS, command="test")
             out[name + detail] = ensemble.write_ensemble(prep, folder / f"{name}{detail}.nc",
                                                          detail=detail, chunk_size=10, attrs=attrs)
     sweep_file = folder / "tiny.toml"

@@ -32,7 +32,7 @@ from sim.data.growth import OBSERVED_GROWTH_UNTIL
 from sim.model.historical import ELEC_RATIO, historical_inputs, switch_fuels
 from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import KERNEL_LEVER_ARRAYS, LEVERS
-from sim.scenario.load import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario
 from sim.core.targets import CONDITIONS
 from sim.core.variables import VARIABLES
 

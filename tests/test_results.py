@@ -67,15 +67,15 @@ def test_open_results_rejects_missing_and_non_netcdf(tmp_path):
 
 
 def test_atomic_path_renames_on_success_and_leaves_nothing_on_failure(tmp_path):
-    from sim.core import io
+    from sim.core import files
 
     target = tmp_path / "sub" / "out.csv"
-    with io.atomic_path(target) as tmp:
+    with files.atomic_path(target) as tmp:
         assert tmp.parent == target.parent and tmp.suffix == ".csv" and tmp.name.startswith(".")
         tmp.write_text("a,b\n")
     assert target.read_text() == "a,b\n"
     with pytest.raises(RuntimeError):
-        with io.atomic_path(target) as tmp:
+        with files.atomic_path(target) as tmp:
             tmp.write_text("half")
             raise RuntimeError("interrupted")
     assert target.read_text() == "a,b\n"  # the finished file is untouched

@@ -7,7 +7,7 @@ import pytest
 
 from sim.core import axes
 from sim.core.levers import LEVERS, lever_array
-from sim.scenario.load import ScenarioError, load_scenario, validate
+from sim.scenario import ScenarioError, load_scenario, validate
 from sim.scenario.uncertainty import PARAMETERS, UncertaintySpec, make_distribution, sample
 
 SCEN = Path(__file__).resolve().parent.parent / "scenarios"

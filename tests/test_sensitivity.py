@@ -21,7 +21,7 @@ from sim.plots import figures as plots
 from sim.results import reading as results
 from sim.analysis import sensitivity as sens
 from sim.interfaces.cli import main
-from sim.scenario.load import load_scenario
+from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 ANHUI = REPO / "scenarios" / "anhui.toml"
@@ -197,10 +197,10 @@ def _assert_cf_clean(path) -> None:
 
 
 def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
-    from sim.core import io
+    from sim.results import netcdf
 
     p, values, ds = tiny
-    path = io.write_atomic(ds, tmp_path / "s.nc")
+    path = netcdf.write_atomic(ds, tmp_path / "s.nc")
     _assert_cf_clean(path)
     with results.open_results(path) as back:
         assert results.kind(back) == "sensitivity"
@@ -232,7 +232,7 @@ def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
 
 def test_cfchecker_finds_only_what_it_does_not_know_of_cf_1_10(tiny, tmp_path):
     """The NCAS cfchecker as in tests/test_cf.py (its known CF-1.8 limits only)."""
-    from sim.core import io
+    from sim.results import netcdf
 
     try:
         from cfchecker import cfchecks
@@ -241,7 +241,7 @@ def test_cfchecker_finds_only_what_it_does_not_know_of_cf_1_10(tiny, tmp_path):
     import compliance_checker
     from test_cf import KNOWN_CFCHECKER_LIMITS, TABLES
 
-    path = io.write_atomic(tiny[2], tmp_path / "s.nc")
+    path = netcdf.write_atomic(tiny[2], tmp_path / "s.nc")
     names = Path(compliance_checker.__file__).parent / "data" / "cf-standard-name-table.xml"
     checker = cfchecks.CFChecker(cfStandardNamesXML=str(names),
                                  cfAreaTypesXML=str(TABLES / "area-type-table.xml"),
@@ -394,9 +394,9 @@ def test_peak_year_is_analysed_with_the_discrepancy_as_factors(tiny_md, tmp_path
     np.testing.assert_array_equal(ds["sample_unit"].values, p.unit)
     assert list(ds["column_factor"].values) == [f.group for f in p.factors]
     assert "factors: z[p, s]" in ds.attrs["model_discrepancy"]
-    from sim.core import io
+    from sim.results import netcdf
 
-    path = io.write_atomic(ds, tmp_path / "md.nc")
+    path = netcdf.write_atomic(ds, tmp_path / "md.nc")
     with results.open_results(path) as back:
         prob = {"num_vars": back.sizes["column"], "names": list(back["column"].values),
                 "bounds": [[0.0, 1.0]] * back.sizes["column"],
@@ -414,9 +414,9 @@ def test_peak_year_is_analysed_with_the_discrepancy_as_factors(tiny_md, tmp_path
 
 
 def test_discrepancy_file_is_cf_clean(tiny_md, tmp_path):
-    from sim.core import io
+    from sim.results import netcdf
 
-    path = io.write_atomic(tiny_md[2], tmp_path / "md.nc")
+    path = netcdf.write_atomic(tiny_md[2], tmp_path / "md.nc")
     _assert_cf_clean(path)
 
 

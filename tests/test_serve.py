@@ -31,7 +31,7 @@ from sim.model import run as model
 from sim.interfaces import serve
 
 from sim.core import shipped
-from sim.scenario.load import ScenarioError, scenario_from_document  # noqa: E402
+from sim.scenario import ScenarioError, scenario_from_document  # noqa: E402
 
 MEMBERS = 60  # small ensembles: these tests check behaviour, tests/bench the speed
 

@@ -16,7 +16,7 @@ from sim.results import ensemble
 
 from sim.model import run as model
 from sim.interfaces.cli import main
-from sim.scenario.load import ScenarioError
+from sim.scenario import ScenarioError
 from sim.analysis.sweep import load_sweep, part_path, run_sweep
 
 REPO = Path(__file__).resolve().parent.parent

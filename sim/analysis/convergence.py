@@ -48,7 +48,7 @@ import numpy as np
 import xarray as xr
 
 from sim.results import reading as results
-from sim.core.io import json_ready
+from sim.core.files import json_ready
 from sim.results.reading import REPORTED, ResultsFileError
 
 DEFAULT_TOLERANCE = 0.02

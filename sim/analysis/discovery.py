@@ -62,7 +62,7 @@ import numpy as np
 import xarray as xr
 
 from sim.results import reading as results
-from sim.core.io import json_ready
+from sim.core.files import json_ready
 from sim.results.reading import ResultsFileError
 
 if TYPE_CHECKING:
@@ -500,12 +500,12 @@ def to_csv(d: Discovery) -> str:
 
 def write(d: Discovery, path: Path | str) -> Path:
     """Write the result to ``path`` (.json: everything; .csv: :data:`CSV_COLUMNS`), atomically."""
-    from sim.core import io
+    from sim.core import files
 
     path = Path(path)
     text = (json.dumps(d.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
             if path.suffix == ".json" else to_csv(d))
-    with io.atomic_path(path) as tmp:
+    with files.atomic_path(path) as tmp:
         tmp.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
     return path
 

@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from sim.results import reading as results
-from sim.core.io import json_ready
+from sim.core.files import json_ready
 from sim.analysis.convergence import ERROR_NOTE, error_text, rule_of_three, standard_error
 from sim.results.reading import REPORTED
 

@@ -17,7 +17,7 @@ Public API
 ``analyse(plan, values, client) -> dict[str, np.ndarray]``
     SALib's indices of every output.
 ``dataset(plan, values, indices) -> xr.Dataset``, ``run(...) -> xr.Dataset``
-    The CF-1.10 result (written by the command line with ``sim.core.io.write_atomic``).
+    The CF-1.10 result (written by the command line with ``sim.results.netcdf.write_atomic``).
 ``ranked_rows(ds, regions)``, ``format_table(ds, all_regions)``
     The ranked table of ``sim report``.
 
@@ -72,9 +72,10 @@ import xarray as xr
 from scipy import special
 
 from sim.core import axes
-from sim.core.io import json_ready
+from sim.core.files import json_ready
 from sim.core.levers import LEVERS
-from sim.scenario.load import _Checker, printable, scenario_from_document
+from sim.scenario import printable, scenario_from_document
+from sim.scenario.errors import Checker
 from sim.scenario.uncertainty import MODEL_DISCREPANCY, PARAMETERS, UncertaintySpec, design_columns
 
 METHODS = ("sobol", "morris")
@@ -150,7 +151,7 @@ class Output:
 
 @dataclass
 class Plan:
-    scenario: Any  # sim.scenario.load.Scenario, discrepancy on only if it is analysed
+    scenario: Any  # sim.scenario.Scenario, discrepancy on only if it is analysed
     document: dict
     method: str
     samples: int
@@ -229,7 +230,7 @@ def parse_lever(text: str, scenario) -> LeverPoint:
     """``LEVER:YEAR[:SECTOR][:PROVINCE]=LO..HI`` (sector and province in either order) checked
     against the lever registry: the name, the year among the simulated years, the sector among
     those the lever applies to, the province, and LO < HI inside the lever's valid range."""
-    chk = _Checker(f"--levers {printable(text)}")
+    chk = Checker(f"--levers {printable(text)}")
     if "=" not in text or ".." not in text.split("=", 1)[1]:
         raise chk.fail("", problem="is not LEVER:YEAR[:SECTOR][:PROVINCE]=LO..HI",
                        allowed="e.g. eaf_share:2030=0.1..0.4")
@@ -476,7 +477,7 @@ def plan(scenario, method: str = "sobol", samples: int | None = None,
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
-    from sim.scenario.load import read_document
+    from sim.scenario import read_document
 
     if method not in METHODS:
         raise SensitivityError(f"--method {method}: unknown (allowed: {', '.join(METHODS)})")
@@ -734,7 +735,7 @@ _MORRIS_COMMENT = ("elementary effect = change of the output per unit change of 
 def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: list[str],
             attrs: dict | None = None) -> xr.Dataset:
     """The CF-1.10 Dataset of an analysis; ``attrs``: the global attributes (default
-    ``sim.core.io.global_attributes`` of the scenario, ``members`` = the evaluations)."""
+    ``sim.results.netcdf.global_attributes`` of the scenario, ``members`` = the evaluations)."""
     import importlib.metadata
 
     E = len(p.unit)
@@ -802,9 +803,9 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
     for name, a in coord_attrs.items():
         if name in ds.coords:
             ds[name].attrs.update(a)
-    from sim.core import io
+    from sim.results import netcdf
 
-    ds.attrs.update(io.global_attributes(p.scenario, p.seed, E) if attrs is None else attrs)
+    ds.attrs.update(netcdf.global_attributes(p.scenario, p.seed, E) if attrs is None else attrs)
     lever_points = [dataclasses.asdict(f.lever) for f in p.factors if f.lever is not None]
     ds.attrs.update(
         title=f"Global sensitivity analysis ({p.method.capitalize()}) of scenario "

@@ -60,7 +60,7 @@ from sim.core import axes
 from sim.core import sizes
 from sim.results.ensemble import DETAILS
 from sim.core.levers import LEVERS
-from sim.scenario.load import ScenarioError, read_document, scenario_from_document
+from sim.scenario import ScenarioError, read_document, scenario_from_document
 
 METHODS = ("grid", "lhs")
 CLUSTERS = ("slurm", "pbs")
@@ -159,11 +159,11 @@ def _unknown_value(chk, key: str, value: Any, choices, what: str) -> ScenarioErr
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file, its base scenario and every case."""
-    from sim.scenario.load import _Checker
+    from sim.scenario.errors import Checker
 
     path = Path(path)
     text, doc = read_document(path)
-    chk = _Checker(str(path))
+    chk = Checker(str(path))
     chk.keys(doc, ("sweep", "axes", "cluster"), "", "table")
     sw = chk.table(doc.get("sweep", {}), "sweep")
     chk.keys(sw, _SWEEP_KEYS, "sweep")
@@ -307,7 +307,8 @@ def run_case(sweep_path: str, index: int, out_dir: str, numba_threads: int = 1) 
 
     from sim.results import ensemble
 
-    from sim.core import io
+
+    from sim.results import netcdf
 
     from sim.model import run as model
 
@@ -317,7 +318,7 @@ def run_case(sweep_path: str, index: int, out_dir: str, numba_threads: int = 1) 
     case = sweep.cases[index]
     sc = sweep.case_scenario(case)
     prep = model.prepare(sc, members=sweep.members, seed=sweep.seed)
-    attrs = io.global_attributes(sc, sweep.seed, sweep.members,
+    attrs = netcdf.global_attributes(sc, sweep.seed, sweep.members,
                                  command=f"sim sweep {sweep.path} (case {index})", base=prep.base)
     attrs.update(case_hash=case.hash, case_index=np.int64(index),
                  case_levers=json.dumps(case.levers), sweep_name=sweep.name)
@@ -382,13 +383,13 @@ def run_sweep(sweep: Sweep, client, out_dir: Path,
 
 def remove_leftovers(sweep: Sweep, out_dir: Path) -> list[Path]:
     """Remove the temporary files of this sweep's parts and combined file that dead processes of
-    this host left (a killed sweep or worker; ``sim.core.io.stale_temporaries``); a live run's files,
+    this host left (a killed sweep or worker; ``sim.core.files.stale_temporaries``); a live run's files,
     and files of other hosts, are kept. Returns what was removed."""
-    from sim.core import io
+    from sim.core import files
 
     out_dir = Path(out_dir)
     paths = [part_path(out_dir, c) for c in sweep.cases] + [out_dir / f"{sweep.name}.nc"]
-    return [p for path in paths for p in io.remove_stale(path)]
+    return [p for path in paths for p in files.remove_stale(path)]
 
 
 def close_quietly(closers: list[Callable[[], Any]], interrupted: bool) -> None:
@@ -506,7 +507,8 @@ def combine(sweep: Sweep, out_dir: Path) -> Path:
     """Concatenate the parts along ``case`` with the lever values as coordinates."""
     import xarray as xr
 
-    from sim.core import io
+
+    from sim.results import netcdf
     from sim.core.variables import COORDINATES
 
     parts = []
@@ -540,7 +542,7 @@ def combine(sweep: Sweep, out_dir: Path) -> Path:
         administrative_targets=first.get("administrative_targets", "[]"),
         creation_time=first.get("creation_time", ""))
     path = out_dir / f"{sweep.name}.nc"
-    io.write_atomic(combined, path)
+    netcdf.write_atomic(combined, path)
     return path
 
 

@@ -23,10 +23,11 @@ from typing import Callable
 
 import numpy as np
 
-from kernels.arrays import COAL, ELECTRICITY, KernelOutputs
 from sim.core import axes
 from sim.core.units import GJ_PER_TCE, KWH_PER_PJ
 
+COAL = axes.CARRIERS.index("coal")
+ELECTRICITY = axes.CARRIERS.index("electricity")
 _S = {name: i for i, name in enumerate(axes.SECTORS)}
 _STEEL = _S["iron_steel"]
 _EAF = axes.route_index("iron_steel", "scrap_eaf")
@@ -55,6 +56,10 @@ TREND_RATE_PARAMETER: dict[str, str] = {
     "pollutant_intensity": "pollutant_intensity_rate",  # relative decline per year
 }
 
+ACCOUNTINGS: tuple[str, ...] = ("scope1", "scope1+2")
+"""CO2 accountings: ``scope1`` = direct + process − captured; ``scope1+2`` also counts the indirect
+CO2 of purchased electricity, heat and hydrogen."""
+
 RECYCLED_2020_MT = 380.0
 """Ten main renewable resources recycled in 2020 [Mt] (seed 002: 十种主要品种再生资源回收利用量达到3.8亿吨)."""
 
@@ -80,7 +85,8 @@ class Indicators:
     """One chunk of members' outputs and context, with the per-province sums that several
     indicators share (computed once per chunk)."""
 
-    def __init__(self, out: KernelOutputs, ctx: ChunkContext):
+    def __init__(self, out, ctx: ChunkContext):
+        """``out``: the chunk's kernel outputs (``kernels.arrays.KernelOutputs``; read by field name)."""
         self.out = out
         self.ctx = ctx
         self._by_province: dict[str, np.ndarray] = {}  # name -> (M, P, T), summed over sectors
@@ -96,8 +102,8 @@ class Indicators:
 
     def co2(self, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
         """Industrial CO2 [Mt yr-1]: direct + process − captured (+ indirect for 'scope1+2')."""
-        if accounting not in ("scope1", "scope1+2"):
-            raise ValueError(f"unknown CO2 accounting {accounting!r}; allowed: scope1, scope1+2")
+        if accounting not in ACCOUNTINGS:
+            raise ValueError(f"unknown CO2 accounting {accounting!r}; allowed: {', '.join(ACCOUNTINGS)}")
         return self.province_series(accounting)[:, prov].sum(axis=1)
 
     def energy_kgce(self, prov: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from sim.core import indicators as ind
+from sim.core.indicators import ACCOUNTINGS  # noqa: F401  (the accountings a CO2 indicator takes)
 from sim.core.units import CO2_INTENSITY_UNITS, ENERGY_INTENSITY_UNITS
 
 
@@ -28,13 +29,14 @@ class Indicator(NamedTuple):
     long_name: str
     status: str  # "simulated" or "trend"
     compute: Callable[[ind.Indicators, np.ndarray, str], np.ndarray]
+    takes_accounting: bool = False  # a CO2 indicator: its targets name an accounting (ACCOUNTINGS)
 
 
 INDICATORS: dict[str, Indicator] = {
     "industrial_co2": Indicator("Mt yr-1", "industrial CO2 emissions of the modelled sectors",
-                                "simulated", ind.industrial_co2),
+                                "simulated", ind.industrial_co2, True),
     "co2_intensity": Indicator(CO2_INTENSITY_UNITS, "industrial CO2 [kg CO2] per CNY (2019 prices) "
-                               "of industrial value added", "simulated", ind.co2_intensity),
+                               "of industrial value added", "simulated", ind.co2_intensity, True),
     "energy_intensity": Indicator(ENERGY_INTENSITY_UNITS, "industrial energy [kgce = 29.3076 MJ] "
                                   "per CNY (2019 prices) of industrial value added", "simulated",
                                   ind.energy_intensity),
@@ -59,3 +61,6 @@ INDICATORS: dict[str, Indicator] = {
     "pollutant_intensity": Indicator("1", "main pollutant emission intensity of key sectors, "
                                      "index 2020 = 1", "trend", ind.trend("pollutant_intensity", True)),
 }
+
+CO2_INDICATORS: tuple[str, ...] = tuple(n for n, i in INDICATORS.items() if i.takes_accounting)
+"""Indicators whose targets must name a CO2 accounting (direct + process, or with indirect)."""

@@ -17,6 +17,22 @@ from __future__ import annotations
 
 import os
 
+from sim.core import axes
+
+DETAILS = ("full", "province", "summary")
+"""Output details of an ensemble file (module docstring), for ``sim run`` and sweep cases."""
+
+
+FULL_DETAIL_MAX_MEMBERS = 1000
+"""Default detail: ``full`` up to this many members (a national full-detail member is ~0.4 MB in
+the file and ~2.4 MB in memory while its chunk is processed), ``province`` above."""
+
+
+def default_detail(members: int) -> str:
+    """The output detail a run of ``members`` members gets unless it asks for one."""
+    return "full" if members <= FULL_DETAIL_MAX_MEMBERS else "province"
+
+
 MAX_SEED = 2**63 - 1
 """Largest seed: stored as a signed 64-bit integer attribute of the result file."""
 SAMPLING_BYTES = 600
@@ -24,7 +40,7 @@ SAMPLING_BYTES = 600
 QUANTILE_BYTES = 28
 """[bytes per member and value] A quantile block read from the scratch file (float32), its sorted
 copy and the next block in flight (two blocks, with NumPy's temporaries)."""
-SECTORS = 9
+SECTORS = len(axes.SECTORS)
 KERNEL_BYTES = 80_000
 """[bytes per member and province] Kernel state of a chunk at full detail (README: a national
 full-detail member is ~2.4 MB in memory while its chunk is processed); two chunks in flight."""

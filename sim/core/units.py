@@ -25,6 +25,15 @@ KWH_PER_PJ = 1e15 / 3.6e6
 GJ_PER_TCE = 29.3076
 """Calorific value of standard coal [GJ tce-1] (GB/T 2589: 1 kgce = 29.3076 MJ)."""
 
+KGCE_PER_KWH_CALORIFIC = 0.1229
+"""Electricity in coal equivalent by its calorific value (当量值) [kgce kWh-1]: 3.6 MJ / 29.3076
+MJ kgce-1 = 0.12284, rounded as the statistics print it (GB/T 2589-2020, 0.1229)."""
+
+KGCE_PER_KWH_COAL_EQUIVALENT = 0.3055
+"""Electricity in coal equivalent by the coal burnt to supply it (等价值) [kgce kWh-1]: the 2020
+average coal use per kWh supplied by thermal plants >= 6 MW, 305.5 gce kWh-1 (China Electricity
+Council statistics)."""
+
 CO2_INTENSITY_UNITS = "kg"
 """UDUNITS units of CO2 per CNY of value added [kg CO2 CNY-1] (currency and species left out,
 see the module docstring)."""

@@ -95,7 +95,7 @@ GROWTH_SOURCES: dict[str, str] = {
 def growth_array(scenario, provinces: Sequence[str] | None = None,
                  sectors: Sequence[str] | None = None, years: Sequence[int] | None = None,
                  base: Any = None) -> np.ndarray:
-    """Demand growth [yr-1] (P, S, T) of ``scenario`` (a ``sim.scenario.load.Scenario``); entry t is
+    """Demand growth [yr-1] (P, S, T) of ``scenario`` (a ``sim.scenario.Scenario``); entry t is
     the growth from year t-1 to t (t = 0 unused).
 
     = scenario/default trajectory + (regional_gdp_adjustment: province − national SSP2 GDP

@@ -20,7 +20,7 @@ import click
 from sim.results import ensemble
 
 from sim.core import shipped
-from sim.scenario.load import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 from sim.core.shipped import SCENARIO_DIRS  # noqa: F401  (where bare names are looked up)
 
@@ -76,28 +76,28 @@ def _converge_options(f):
 
 
 def _output(path, suffixes: tuple[str, ...], inputs=(), what: str = "--out") -> Path:
-    """``path`` if a result may be written there (``sim.core.io.check_output``), else exit 2."""
-    from sim.core import io
+    """``path`` if a result may be written there (``sim.core.files.check_output``), else exit 2."""
+    from sim.core import files
 
     try:
-        return io.check_output(path, suffixes, inputs, what)
-    except io.OutputPathError as e:
+        return files.check_output(path, suffixes, inputs, what)
+    except files.OutputPathError as e:
         _fail(str(e))
 
 
 def _output_folder(path, what: str = "--out") -> Path:
-    from sim.core import io
+    from sim.core import files
 
     try:
-        return io.check_output_folder(path, what)
-    except io.OutputPathError as e:
+        return files.check_output_folder(path, what)
+    except files.OutputPathError as e:
         _fail(str(e))
 
 
 @contextlib.contextmanager
 def _writing():
     """Turn a failure to write (disk full, permissions changed during the run) into one line;
-    the temporary file is already removed (``sim.core.io.atomic_path``)."""
+    the temporary file is already removed (``sim.core.files.atomic_path``)."""
     try:
         yield
     except OSError as e:
@@ -106,7 +106,7 @@ def _writing():
 
 class _OutputPath(click.ParamType):
     """An output path option as given: an empty one is refused in one line (click's Path would
-    turn "" into ".", the current folder); every other check is ``sim.core.io.check_output``."""
+    turn "" into ".", the current folder); every other check is ``sim.core.files.check_output``."""
 
     name = "path"
 
@@ -129,12 +129,12 @@ class Terminated(KeyboardInterrupt):
 def _interrupt(signum, frame) -> None:
     # a second signal while cleaning up must not cut the cleanup short: ignore further ones
     # (SIGKILL still ends the process; a rerun then removes what it left)
-    from sim.core import io
+    from sim.core import files
 
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, signal.SIG_IGN)
     interruption = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-    if not io.defer(interruption):  # inside a library call that must finish first
+    if not files.defer(interruption):  # inside a library call that must finish first
         raise interruption
 
 
@@ -207,7 +207,9 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     """Run SCENARIO's Monte-Carlo ensemble, stream it to a NetCDF file and print the target table."""
     import xarray as xr
 
-    from sim.core import io
+    from sim.core import files
+
+    from sim.results import netcdf
 
     from sim.model import run as model
 
@@ -226,13 +228,13 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     timer: dict[str, float] = {}
     prep = model.prepare(sc, members=members, seed=seed)
     timer["sampling"] = time.perf_counter() - t0
-    attrs = io.global_attributes(sc, prep.seed, prep.members, base=prep.base)
+    attrs = netcdf.global_attributes(sc, prep.seed, prep.members, base=prep.base)
     with _writing():
         ensemble.write_ensemble(prep, out, detail=detail, chunk_size=chunk_size, attrs=attrs,
                                 progress=Progress(f"sim run {sc.name}", "members", quiet),
                                 timer=timer, compress=compress)
     elapsed = time.perf_counter() - t0
-    with io.uninterrupted(), xr.open_dataset(out) as ds:
+    with files.uninterrupted(), xr.open_dataset(out) as ds:
         click.echo(report.format_table(ds))
         if converge:
             click.echo(_with_convergence("", ds, tolerance, quantile_tolerance, "table")[1:])
@@ -336,9 +338,9 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int) -
     h = hc.run(fitted=not nominal)
     click.echo(hc.format_report(h))
     if plot_path is not None:
-        from sim.core import io
+        from sim.core import files
 
-        with _writing(), io.atomic_path(plot_path) as tmp:
+        with _writing(), files.atomic_path(plot_path) as tmp:
             hc.plot(h).savefig(tmp, dpi=120)
         click.echo(f"wrote {plot_path}")
     missed = [k for k, ok in h.meets_goals().items() if not ok]
@@ -455,7 +457,7 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
                 quiet: bool) -> None:
     """Global sensitivity of SCENARIO's targets, peak years and 2030/2035 CO2 to its uncertain
     parameters and chosen lever points (Sobol or Morris, SALib), written to a NetCDF file."""
-    from sim.core import io
+    from sim.results import netcdf
     from sim.core import sizes
     from sim.analysis import sensitivity as sens
     from sim.core.progress import Progress
@@ -501,10 +503,10 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
 
             sweeps.close_quietly(closers, interrupted)
     t3 = time.perf_counter()
-    attrs = io.global_attributes(plan.scenario, plan.seed, len(plan.unit))
+    attrs = netcdf.global_attributes(plan.scenario, plan.seed, len(plan.unit))
     ds = sens.dataset(plan, values, indices, notes, attrs)
     with _writing():
-        io.write_atomic(ds, out)
+        netcdf.write_atomic(ds, out)
     click.echo(sens.format_table(ds))
     click.echo(f"\nwrote {out} ({len(plan.unit)} evaluations, {time.perf_counter() - t0:.1f} s: "
                f"evaluations {t1 - t0:.1f} s, analysis {t2 - t1:.1f} s, writing "
@@ -663,7 +665,7 @@ def discover_cmd(file: Path, targets: tuple[str, ...], reduce: str, threshold: f
     """Scenario discovery (PRIM) on an ensemble or sweep FILE: the boxes of uncertain parameters
     (and lever values) that hold the members missing the --target(s)."""
     from sim.analysis import discovery
-    from sim.core import io
+    from sim.core import files
     from sim.results import reading as results
 
     if plot_path is not None:
@@ -680,7 +682,7 @@ def discover_cmd(file: Path, targets: tuple[str, ...], reduce: str, threshold: f
     with _writing():
         discovery.write(found, out)
         if fig is not None:
-            with io.atomic_path(plot_path) as tmp:
+            with files.atomic_path(plot_path) as tmp:
                 fig.savefig(tmp, format=plot_path.suffix[1:], dpi=150)
     click.echo(f"\nwrote {out}" + (f" and {plot_path}" if fig is not None else ""))
 # --- the planner's web page (issue #15) -------------------------------------------------------

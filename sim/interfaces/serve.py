@@ -7,7 +7,7 @@ medians); the browser draws. It calls the same functions as the command line:
 
 * a page state (scenario document + province choice + lever edits + members) becomes a TOML
   text (``tomli_w``) that is parsed back (``tomllib``) and validated by
-  :func:`sim.scenario.load.scenario_from_document`: one code path for files and page values, the
+  :func:`sim.scenario.scenario_from_document`: one code path for files and page values, the
   same one-line message for an out-of-range value, and the downloaded TOML *is* that text;
 * :func:`sim.model.run.prepare` / :func:`sim.model.run.run_chunk` / :func:`sim.model.run.finalize` run it,
   :func:`sim.analysis.report.target_rows` / :func:`sim.analysis.report.peak_rows` make the tables, ``sim.plots.figures``'s
@@ -53,7 +53,7 @@ from sim.core import axes
 
 from sim.core import shipped
 from sim.core.levers import LABELS as LEVER_LABELS, LEVERS, interpolate, resolve
-from sim.scenario.load import ScenarioError, printable, scenario_from_document
+from sim.scenario import ScenarioError, printable, scenario_from_document
 
 LIVE_MEMBERS = 500
 """Members of a live run (each lever change): P(attain) to within ±2.2 points (1 s.e.)."""
@@ -146,12 +146,12 @@ class Source:
     doc: dict
     path: Path
     display: str
-    scenario: Any  # the validated sim.scenario.load.Scenario of the unchanged document
+    scenario: Any  # the validated sim.scenario.Scenario of the unchanged document
 
 
 def load_source(path: Path) -> Source:
     """A shipped (or local) scenario file, validated as ``sim run`` would."""
-    from sim.scenario.load import read_document
+    from sim.scenario import read_document
 
     text, doc = read_document(path)
     return Source(doc, Path(path), Path(path).name, scenario_from_document(doc, text, path))
@@ -239,7 +239,7 @@ def to_text(doc: dict, header: str = "") -> str:
 
 def validate(doc: dict, source: Source):
     """(text, Scenario) of a page document: the document written as TOML, parsed back and checked
-    exactly as a scenario file is (:func:`sim.scenario.load.scenario_from_document`)."""
+    exactly as a scenario file is (:func:`sim.scenario.scenario_from_document`)."""
     text = to_text(doc)
     return text, scenario_from_document(tomllib.loads(text), text, source.path, source.display)
 
@@ -654,12 +654,12 @@ class Session:
 
     def write_netcdf(self) -> Path:
         from sim.results import ensemble
-        from sim.core import io
+        from sim.results import netcdf
 
         with self.lock:
             sh = self.shown
             path = self.folder() / f"{sh.scenario.name}.nc"
-            attrs = io.global_attributes(sh.scenario, sh.prep.seed, sh.prep.members,
+            attrs = netcdf.global_attributes(sh.scenario, sh.prep.seed, sh.prep.members,
                                          command="sim serve", base=sh.prep.base)
             ensemble.write_ensemble(sh.prep, path, attrs=attrs)
             return path

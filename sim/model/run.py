@@ -331,7 +331,7 @@ def finalize(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
 
 
 def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
-    """CF-1.10 variable and coordinate attributes (global attributes are added by ``sim.core.io``)."""
+    """CF-1.10 variable and coordinate attributes (global attributes are added by ``sim.results.netcdf``)."""
     from sim.core.indicators_registry import INDICATORS
 
     for name, var in VARIABLES.items():

@@ -36,7 +36,7 @@ from sim.core import axes
 
 from sim.analysis import decomposition
 
-from sim.core import io
+from sim.core import files
 
 from sim.analysis import report
 
@@ -841,7 +841,7 @@ def write_figures(ds: xr.Dataset, out_dir: Path | str, kinds: Iterable[str] | No
     paths = []
     for stem, fig in drawn:
         path = out_dir / f"{stem}.{fmt}"
-        with io.atomic_path(path) as tmp:
+        with files.atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=150)
         paths.append(path)
     return paths

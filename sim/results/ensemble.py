@@ -25,7 +25,7 @@ Output detail (``--detail``):
     distribution; per member only the sampled parameters (``parameter_value``, DESIGN §10).
 
 Storage: physical variables are stored as float32 (7 significant digits; the inputs are known to
-3-4, and the report never prints more than 4), zlib (``sim.core.io.COMPRESSION``) with the shuffle filter,
+3-4, and the report never prints more than 4), zlib (``sim.results.netcdf.COMPRESSION``) with the shuffle filter,
 in on-disk chunks of (members, one province) (:data:`CHUNK_LAYOUT`). Target values,
 attainment flags, probabilities, peak years and sampled parameters are stored exactly (float64 /
 int), and peak years are found from the float64 series before storage, so every figure of the
@@ -45,7 +45,10 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import xarray as xr
 
-from sim.core import io
+from sim.core import files
+
+from sim.results import netcdf
+from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail  # noqa: F401
 from sim.results.reading import QUANTILES
 from sim.core.variables import COORDINATES
 from sim.results.reading import member_quantiles as _quantiles
@@ -53,11 +56,6 @@ from sim.results.reading import member_quantiles as _quantiles
 if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by `sim --help`
     from sim.model import run as model
 
-DETAILS = ("full", "province", "summary")
-"""Output details of an ensemble file (module docstring), for ``sim run`` and sweep cases."""
-FULL_DETAIL_MAX_MEMBERS = 1000
-"""Default detail: ``full`` up to this many members (a national full-detail member is ~0.4 MB in
-the file and ~2.4 MB in memory while its chunk is processed), ``province`` above."""
 SCRATCH_ZLIB = False
 """Scratch is deleted at the end: compressing it costs more time than the disk it saves."""
 
@@ -116,8 +114,6 @@ def needed_variables(detail: str) -> frozenset[str] | None:
     return frozenset(PROVINCE_VARIABLES + PROVINCE_TOTAL_VARIABLES + SECTOR_QUANTILE_VARIABLES)
 
 
-def default_detail(members: int) -> str:
-    return "full" if members <= FULL_DETAIL_MAX_MEMBERS else "province"
 
 
 def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
@@ -199,7 +195,7 @@ def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
         raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
     path = Path(path)
     timer = timer if timer is not None else {}
-    with io.atomic_path(path) as tmp, io.scratch_path(path) as scratch_path:
+    with files.atomic_path(path) as tmp, files.scratch_path(path) as scratch_path:
         _stream(prep, tmp, scratch_path, detail, chunk_size, attrs, progress, timer, compress,
                 success_targets)
     return path
@@ -243,7 +239,7 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
             if pending is not None:
                 pending.result()
             if main is None:
-                with io.uninterrupted():  # xarray holds a lock while it writes
+                with files.uninterrupted():  # xarray holds a lock while it writes
                     _create(tmp, ds, per_member, for_quantiles, detail, prep, attrs or {},
                             compress, success_targets)
                 main = netCDF4.Dataset(tmp, "a")
@@ -353,9 +349,9 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
     administrative = administrative_attribute(prep.scenario.administrative)
     out.attrs.update(attrs, administrative_targets=administrative, output_detail=detail,
                      members=np.int64(prep.members))
-    encoding = io.coordinate_encoding(out)
+    encoding = netcdf.coordinate_encoding(out)
     for name, var in out.data_vars.items():
-        enc = dict(io.COMPRESSION, shuffle=True) if compress else {}
+        enc = dict(netcdf.COMPRESSION, shuffle=True) if compress else {}
         if np.issubdtype(var.dtype, np.floating) and name not in EXACT:
             enc["dtype"] = "float32"
         if "member" in var.dims:

@@ -95,7 +95,7 @@ from sim import __version__
 
 from sim.core import axes
 
-from sim.core import io
+from sim.core import files
 
 from sim.results import reading as results
 from sim.results.reading import QUANTILE_LABELS, QUANTILES, ResultsFileError
@@ -390,7 +390,7 @@ def write_iamc(df: "pd.DataFrame", path: Path | str, meta: dict | None = None) -
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{path}: the IAMC table is written as .csv or .xlsx, not {suffix or 'no suffix'!r}")
-    with io.atomic_path(path) as tmp:
+    with files.atomic_path(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:

@@ -27,7 +27,7 @@ from typing import Iterable
 import numpy as np
 import xarray as xr
 
-from sim.scenario.load import input_problem
+from sim.core.files import input_problem
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles over members stored in ``province`` and ``summary`` files, exported as IAMC

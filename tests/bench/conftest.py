@@ -36,7 +36,7 @@ def national_inputs() -> KernelInputs:
     """Kernel inputs of ``scenarios/national.toml`` for 1000 members: 31 provinces x 9 sectors x
     3 routes x 4 age stages x 7 carriers x 2 metals x 17 years."""
     from sim.model import run as model
-    from sim.scenario.load import load_scenario
+    from sim.scenario import load_scenario
 
     prep = model.prepare(load_scenario(str(TESTS.parent / "scenarios" / "national.toml")),
                          members=NATIONAL_MEMBERS)

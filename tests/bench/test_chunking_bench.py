@@ -23,10 +23,10 @@ import pytest
 
 from sim.results import ensemble
 
-from sim.core import io
+from sim.results import netcdf
 
 from sim.model import run as model
-from sim.scenario.load import load_scenario
+from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = int(os.environ.get("SIM_BENCH_MEMBERS", 512))
@@ -37,7 +37,7 @@ def _write(folder: Path, layout: str, monkeypatch) -> tuple[Path, float]:
     monkeypatch.setattr(ensemble, "CHUNK_LAYOUT", layout)
     sc = load_scenario(REPO / "scenarios" / "national.toml")
     prep = model.prepare(sc, members=MEMBERS, seed=1)
-    attrs = io.global_attributes(sc, 1, MEMBERS, command="bench")
+    attrs = netcdf.global_attributes(sc, 1, MEMBERS, command="bench")
     timer: dict = {}
     path = folder / f"national_{layout}.nc"
     ensemble.write_ensemble(prep, path, detail="full", chunk_size=256, attrs=attrs, timer=timer)

@@ -1,4 +1,4 @@
-"""NetCDF output: CF-1.10 global attributes, provenance, atomic writes.
+"""Files: atomic writes, temporaries, output-path checks, input checks, JSON-ready values.
 
 A file is complete or absent: it is written under a temporary name in the destination folder and
 renamed at the end, so an interrupted run never leaves a file that looks finished.
@@ -8,113 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import getpass
 import glob
-import json
 import os
 import re
 import shutil
 import socket
 import stat
-import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
-import xarray as xr
-
-from sim import __version__
-
-DATA_SOURCES = (
-    "CEADs provincial CO2 inventories 1997-2019 (Shan et al. 2018, Sci Data 5:170201; Shan et al. 2020, "
-    "Sci Data 7:54; Guan et al. 2021, Earth's Future); NBS provincial and national industrial output, "
-    "power and GDP statistics (via energyandcleanair/china_co2, Wind export); CEC national electricity "
-    "consumption by sector; Global Energy Monitor, Global Iron and Steel Tracker, September 2025 (V1), "
-    "CC BY 4.0; MEE/NBS grid emission factors 2021; NBS input-output tables 2018; provincial SSP GDP "
-    "projections (PyPSA-China-PIK). Details and licences: calibration/README.md and "
-    "calibration/base_2019/provenance.csv."
-)
-
-COMPRESSION = {"zlib": True, "complevel": 1}
-"""zlib level 1: within a few per cent of level 4 in size for these files, at about half the time."""
-
-
-def global_attributes(scenario, seed: int, members: int, command: str | None = None,
-                      base=None) -> dict:
-    """CF global attributes and the run's provenance; ``base`` is the run's
-    ``sim.data.base_state.BaseState`` (default: the default base state, as ``sim.model.run.prepare``)."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
-    return {
-        "Conventions": "CF-1.10",
-        "title": f"Industrial decarbonisation scenario ensemble: {scenario.name}",
-        "institution": "china-industry-sim (open-source)",
-        "source": f"china-industry-sim {__version__} (sim + Numba stock-and-flow kernel)",
-        "history": f"{now} {command} (user {_user()})",
-        "references": "README.md (methods); kernels/SPEC.md (model equations)",
-        "scenario_name": scenario.name,
-        "scenario_file": str(scenario.path),
-        "scenario_toml": scenario.text,
-        "seed": np.int64(seed),
-        "members": np.int64(members),
-        "creation_time": now,
-        "data_sources": DATA_SOURCES,
-        "calibration": _calibration_source(base),
-        "uncertainty_distributions": json.dumps(
-            {n: {"dist": d.kind, **d.params} for n, d in scenario.uncertainty.distributions.items()}),
-    }
-
-
-def _calibration_source(base=None) -> str:
-    """Which base state the run starts from and where its dynamic parameters come from (the fit,
-    or the nominal assumptions): those of ``base``, never reloaded, so a custom base state is
-    described as it is."""
-    if base is None:
-        from sim.data.base_state import load_base_state
-
-        base = load_base_state()
-    return (f"base state {base.year} (calibration/base_{base.year}); dynamic parameters from "
-            f"{base.parameter_source}")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user database entry (containers)
-        return "unknown"
-
-
-def encoding_for(ds: xr.Dataset) -> dict:
-    """zlib compression for every numeric data variable (values stored as computed, float64),
-    and the CF encoding of the coordinates (:func:`coordinate_encoding`)."""
-    enc = coordinate_encoding(ds)
-    for name, var in ds.data_vars.items():
-        if np.issubdtype(var.dtype, np.number):
-            enc[name] = dict(COMPRESSION)
-    return enc
-
-
-def coordinate_encoding(ds: xr.Dataset) -> dict:
-    """How coordinates are stored: text as character arrays (UTF-8; CF's classic text type,
-    which every CF tool reads: the NCAS cfchecker rejects variable-length strings), and no
-    ``_FillValue`` on coordinates that have no missing values (CF 2.5.1 forbids it on
-    coordinate variables; xarray adds one to every float by default)."""
-    from sim.core.variables import TIME_CALENDAR, TIME_UNITS
-
-    enc = {}
-    for name, var in ds.coords.items():
-        if var.dtype.kind in "OUS":
-            enc[name] = {"dtype": "S1"}
-        elif var.dtype.kind == "f" and not np.isnan(var.values).any():
-            enc[name] = {"_FillValue": None}
-        elif var.dtype.kind == "M":  # time read back from a file (decoded), written as it was
-            enc[name] = {"units": var.encoding.get("units", TIME_UNITS), "dtype": "float64",
-                         "calendar": var.encoding.get("calendar", TIME_CALENDAR),
-                         "_FillValue": None}
-    return enc
-
 
 class OutputPathError(ValueError):
     """An output path that cannot or must not be written; ``str(e)`` is the one-line message
@@ -137,10 +41,15 @@ DISK_FULL_MARGIN = 1 << 20
 """[bytes] A write that fails (HDF5 reports only "HDF error") while the folder has less than this
 free is reported as a full disk."""
 
+
 _HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())[:32] or "host"
 """This host in temporary names: a process id is only meaningful on the host that made it (a
 sweep's parts may be written by workers on other nodes of a shared file system)."""
+
+
 _OWNER = re.compile(r"(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)")
+
+
 TEMPORARY_KINDS = ("tmp", "scratch")
 
 
@@ -254,10 +163,11 @@ def scratch_path(path: Path | str) -> Iterator[Path]:
         _unlink_quietly(scratch)
 
 
-# --- output paths: checked before any work ---------------------------------------------------------
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISLNK, "a symbolic link"), (stat.S_ISREG, "a file"))
+
+
 _MAX_NAME = 255 - 60
 """[characters] Longest output file name: the temporary name adds host, pid and kind."""
 
@@ -362,11 +272,27 @@ def json_ready(x):
     return x
 
 
-def write_atomic(ds: xr.Dataset, path: Path) -> Path:
-    """Write ``ds`` to ``path`` via a temporary file in the same folder; returns ``path``."""
-    with atomic_path(path) as tmp, uninterrupted():
-        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding_for(ds))
-    return Path(path)
+MAX_FILE_BYTES = 10 << 20
+"""[bytes] Largest scenario, sweep or catalogue file read (the shipped ones are < 20 KB)."""
+
+
+def input_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None if it can: missing, a folder, a FIFO,
+    device or socket (reading would block or never end), no read permission. Checked before
+    opening, so nothing ever blocks on an input."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a FIFO, device or socket)"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
 
 
 # --- interruptions inside library calls ------------------------------------------------------------
