@@ -27,8 +27,8 @@ cluster-robust by province (residuals of a province are correlated: CEADs is bui
 province's energy balance); the larger is reported and used for the uncertainty widths.
 
 The Jacobian is computed by forward differences in one kernel call, one ensemble member per
-parameter (growth, lifetime and AEEI are per-member kernel inputs; the fuel-switching trends act
-after the kernel, see sim.model.historical.switch_fuels); the steel stock lifetime, which changes the
+parameter (growth, lifetime and AEEI are per-member kernel inputs; members with the same
+fuel-switching trends share a kernel call, sim.model.historical.run_history); the steel stock lifetime, which changes the
 shared in-use stock profile, takes one more call.
 """
 
@@ -46,15 +46,16 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
-from kernels.arrays import ELECTRICITY, KernelInputs
-from kernels.stock_flow import simulate
-from sim.core import axes
-from sim.core import files
-from sim.data.base_state import CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state, resolve_stock_profile
-from sim.model.historical import (ACTIVITY_SERIES, CO2_CARRIERS, History, co2_by_carrier,
-                                historical_inputs, load_history, phase_out_history,
-                                structure_history, switch_fuels)
+from sim.core import axes, files
 from sim.core.units import PJ_PER_TWH
+from sim.data.base_state import (CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state,
+                                 resolve_stock_profile)
+from sim.data.history import (ACTIVITY_SERIES, CO2_CARRIERS, History, load_history,
+                              phase_out_history, structure_history)
+from sim.model.historical import co2_by_carrier, run_history
+from sim.model.kernel import KernelInputs
+
+ELECTRICITY = axes.CARRIERS.index("electricity")
 
 WINDOW = (2010, 2019)
 """The window of the shipped parameters (calibration/fitted.toml)."""
@@ -138,7 +139,7 @@ class Observations:
     """Observed series over the fit window (index 0 = the base year), arrays in sim.core.axes order."""
 
     years: tuple[int, ...]
-    co2: np.ndarray            # (T,P,S,4) Mt by sim.model.historical.CO2_CARRIERS, NaN = not observed
+    co2: np.ndarray            # (T,P,S,4) Mt by sim.data.history.CO2_CARRIERS, NaN = not observed
     activity: np.ndarray       # (T,P,S) observed activity (Mt or index), NaN = missing
     electricity: np.ndarray | None  # (T,S) TWh national, or None
     eaf_share: dict = field(default_factory=dict)  # {year: national EAF share of crude steel}
@@ -148,8 +149,8 @@ class Observations:
 
 def observations(history: History, years=tuple(range(WINDOW[0], WINDOW[1] + 1))) -> Observations:
     """The observations over ``years`` with the history terms of a historical run: the closure
-    programmes as phase_out lever (sim.model.historical.phase_out_history) and the energy structure
-    of non-metallic minerals (sim.model.historical.structure_history)."""
+    programmes as phase_out lever (sim.data.history.phase_out_history) and the energy structure
+    of non-metallic minerals (sim.data.history.structure_history)."""
     years = tuple(years)
     idx = [history.index(y) for y in years]
     eaf = {y: v for y, v in history.national.get("eaf_share", {}).items() if years[0] < y <= years[-1]}
@@ -286,16 +287,14 @@ class Problem:
             growth[..., 0] = 0.0
             stock_lifetime = np.repeat(base.stock_lifetime[None], len(rows), axis=0)
             stock_lifetime[:, STEEL_METAL] = L
-            kw = dict(aeei_elec=par["aeei_elec"][rows]) if "aeei_elec" in par else {}
-            inp = historical_inputs(b, self.obs.years, growth, par["lifetime"][rows], par["aeei"][rows],
-                                    stock_lifetime, phase_out=self.phase_out, floor_int=b.floor_int, **kw)
-            out = simulate(inp)
-            # the structure factor scales the sector's final energy before the fuel switches (as
-            # the kernel's discrepancy input; both steps are linear, so the order is exact)
-            fe = switch_fuels(out.final_energy * self.structure[None, :, :, None, :],
-                              par["coal_to_gas_trend"][rows],
-                              par["electrification_trend"][rows], self.obs.years)
-            co2[rows] = np.moveaxis(co2_by_carrier(fe, base.ef, out.co2_process), -1, 1)
+            out = run_history(b, self.obs.years, growth, par["lifetime"][rows], par["aeei"][rows],
+                              stock_lifetime, par["coal_to_gas_trend"][rows],
+                              par["electrification_trend"][rows],
+                              aeei_elec=par["aeei_elec"][rows] if "aeei_elec" in par else None,
+                              energy_factor=self.structure, floor_int=b.floor_int,
+                              phase_out=self.phase_out)
+            fe = out.final_energy
+            co2[rows] = np.moveaxis(co2_by_carrier(out, base.ef), -1, 1)
             demand[rows] = np.moveaxis(out.demand, -1, 1)
             elec[rows] = np.moveaxis(fe[:, :, :, ELECTRICITY].sum(axis=1), -1, 1) / PJ_PER_TWH
             steel = out.production[:, :, STEEL]  # (M,P,R,T)

@@ -48,7 +48,8 @@ values = [0.2, 0.35]
 def write_sweep(folder: Path, members: int = 6, detail: str = "summary") -> Path:
     """The combined file of a two-case sweep of the Anhui scenario, as `sim sweep` writes it
     (each case through ``sim.analysis.sweep.run_case``, then ``sim.analysis.sweep.combine``), without a cluster."""
-    from sim.analysis.sweep import combine, load_sweep, run_case
+    from sim.analysis.sweep import combine, run_case
+    from sim.scenario.sweep import load_sweep
 
     path = folder / "tiny_cf.toml"
     path.write_text(SWEEP.format(scenario=REPO / "scenarios" / "anhui.toml", members=members,

@@ -94,7 +94,7 @@ def test_scenario_files_resolve_provinces_like_the_reviewer_tools(tmp_path):
 def test_sweep_lhs_is_the_uncertainty_design_and_unchanged():
     import numpy as np
 
-    from sim.analysis.sweep import Axis, _lhs
+    from sim.scenario.sweep import Axis, lhs as _lhs
     from sim.scenario.uncertainty import design
 
     ax = (Axis("a", "eaf_share", 2030, low=0.1, high=0.3), Axis("b", "phase_out", 2030, low=0.0, high=1.0))
@@ -177,7 +177,8 @@ def test_sweep_dask_client_without_jobqueue_says_how_to_install(monkeypatch):
 
     import pytest
 
-    from sim.analysis.sweep import dask_client, load_sweep
+    from sim.analysis.cluster import dask_client
+    from sim.scenario.sweep import load_sweep
 
     sw = load_sweep(Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "anhui_steel.toml")
     monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # import fails

@@ -12,7 +12,7 @@ import calibration
 from calibration import fit
 from sim.core import axes
 from sim.data.base_state import load_base_state, read_fitted
-from sim.model.historical import load_history
+from sim.data.history import load_history
 
 PROVINCES = ("Anhui", "Hebei", "Jiangsu", "Shandong")
 
@@ -191,7 +191,7 @@ def test_sim_run_uses_the_calibrated_parameters():
 
 # --- the terms the history needs (issue #12 §3) -------------------------------------------------------
 def test_phase_out_history_is_the_programme_table():
-    from sim.model.historical import phase_out_history
+    from sim.data.history import phase_out_history
 
     years = list(range(2010, 2020))
     po = phase_out_history(years)
@@ -209,7 +209,7 @@ def test_nonmetallic_structure_is_the_same_composite_in_history_and_projection()
     """History 2010-2019 and observed 2020-2024 use one formula: energy ~ 0.7 cement/C19 + 0.3
     glass/G19 (national 2019 sums), production = cement."""
     from sim.data import observed_activity as oa
-    from sim.model.historical import load_history, structure_history
+    from sim.data.history import load_history, structure_history
 
     h = load_history()
     f = structure_history(h, [2015, 2019])

@@ -98,7 +98,7 @@ def no_work(monkeypatch):
     from sim.analysis import hindcast
     from sim.model import run as model
     from sim.plots import figures as plots
-    from sim.analysis import sweep
+    from sim.analysis import cluster
 
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the output was checked")
@@ -106,7 +106,7 @@ def no_work(monkeypatch):
     from calibration import fit
 
     for module, name in ((model, "prepare"), (plots, "figures"), (export, "iamc_table"),
-                         (hindcast, "run"), (sweep, "dask_client"), (fit, "run")):
+                         (hindcast, "run"), (cluster, "dask_client"), (fit, "run")):
         monkeypatch.setattr(module, name, forbidden)
 
 
@@ -462,8 +462,9 @@ def test_a_rerun_removes_only_dead_owners_temporaries(tmp_path):
 
 def test_a_sweep_resume_removes_the_parts_temporaries_of_dead_workers(tmp_path):
     from sim.analysis import sweep
+    from sim.scenario.sweep import load_sweep
 
-    sw = sweep.load_sweep(sweep_file(tmp_path))
+    sw = load_sweep(sweep_file(tmp_path))
     out = tmp_path / "outputs"
     stale = [files._temporary_name(sweep.part_path(out, c)) for c in sw.cases]
     stale = [p.with_name(p.name.replace(f"-{os.getpid()}.", f"-{_dead_pid()}.")) for p in stale]

@@ -25,6 +25,7 @@ from sim.plots import figures as plots
 
 from sim.results import reading as results
 from sim.analysis import sweep as sweeps
+from sim.scenario.sweep import load_sweep
 from sim.interfaces.cli import main
 from sim.results.reading import ResultsFileError
 from sim.scenario import load_scenario, read_document, scenario_from_document
@@ -61,7 +62,7 @@ def files(tmp_path_factory):
                                                          detail=detail, chunk_size=10, attrs=attrs)
     sweep_file = folder / "tiny.toml"
     sweep_file.write_text(SWEEP, encoding="utf-8")
-    sw = sweeps.load_sweep(sweep_file)
+    sw = load_sweep(sweep_file)
     for case in sw.cases:  # the cases one after the other in this process: no Dask needed
         sweeps.run_case(str(sweep_file), case.index, str(folder / "sweep"))
     out["sweep"] = sweeps.combine(sw, folder / "sweep")

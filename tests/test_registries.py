@@ -29,7 +29,7 @@ from sim.core import indicators
 from sim.model import run as model
 from sim.data.base_state import autonomous_share, load_base_state
 from sim.data.growth import OBSERVED_GROWTH_UNTIL
-from sim.model.historical import ELEC_RATIO, historical_inputs, switch_fuels
+from sim.model.historical import co2_by_carrier, historical_inputs, run_history
 from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import KERNEL_LEVER_ARRAYS, LEVERS
 from sim.scenario import ScenarioError, load_scenario
@@ -168,7 +168,7 @@ province = "Anhui"
 year = 2030
 values = [1.2]
 """, encoding="utf-8")
-    from sim.analysis.sweep import load_sweep
+    from sim.scenario.sweep import load_sweep
 
     with pytest.raises(ScenarioError, match="no province axis"):
         load_sweep(sweep)
@@ -406,13 +406,15 @@ def test_every_indicator_and_condition_runs_from_a_catalogue():
     assert set(np.unique(ds["target_attained"].values)) <= {0.0, 1.0}
 
 
-# --- historical runs: switch_fuels is the kernel's step 8 -------------------------------------------
-def test_switch_fuels_equals_the_kernels_fuel_switch_step():
-    """historical_run docs: a run without the fuel-switch levers followed by switch_fuels gives
-    exactly the kernel's result with them (coal to gas, then electrification x elec_ratio)."""
+# --- historical runs: per-member trends through the kernel's own fuel switches ----------------------
+def test_run_history_runs_each_members_trends_through_the_kernel():
+    """sim.model.historical.run_history groups members by their fuel-switching trends: every member
+    equals a kernel run of that member alone with its trends as the coal_to_gas and
+    electrification levers (bitwise), and the CO2 split by carrier adds up to the kernel's
+    direct CO2."""
     base = load_base_state()
     years = np.arange(2019, 2027)
-    M, P, S, T = 2, len(axes.PROVINCES), len(axes.SECTORS), len(years)
+    M, P, S, T = 3, len(axes.PROVINCES), len(axes.SECTORS), len(years)
     rng = np.random.default_rng(3)
     growth = rng.uniform(-0.02, 0.06, (M, P, S, T))
     lifetime = np.tile(base.lifetime, (M, 1))
@@ -420,17 +422,22 @@ def test_switch_fuels_equals_the_kernels_fuel_switch_step():
     stock_lifetime = np.tile(base.stock_lifetime, (M, 1))
     gas_rate = rng.uniform(0.0, 0.08, (M, S))
     elec_rate = rng.uniform(0.0, 0.05, (M, S))
-    without = historical_inputs(base, years, growth, lifetime, aeei, stock_lifetime)
-    plain = simulate(without).final_energy
-    switched = switch_fuels(plain, gas_rate, elec_rate, years, ELEC_RATIO)
+    gas_rate[2], elec_rate[2] = gas_rate[0], elec_rate[0]  # members 0 and 2 share one kernel call
+    out = run_history(base, years, growth, lifetime, aeei, stock_lifetime, gas_rate, elec_rate)
     for m in range(M):
-        one = without.member_slice(m, m + 1)
+        one = historical_inputs(base, years, growth[m:m + 1], lifetime[m:m + 1], aeei[m:m + 1],
+                                stock_lifetime[m:m + 1])
         one.coal_to_gas = np.broadcast_to(autonomous_share(gas_rate[m], years)[None], (P, S, T)).copy()
         one.electrification = np.broadcast_to(autonomous_share(elec_rate[m], years)[None],
                                               (P, S, T)).copy()
-        kernel = simulate(one).final_energy[0]
-        np.testing.assert_allclose(switched[m], kernel, rtol=1e-12, atol=1e-12)
-    assert not np.allclose(switched, plain)  # the trends did something
+        alone = simulate(one)
+        np.testing.assert_array_equal(out.final_energy[m], alone.final_energy[0])
+        np.testing.assert_array_equal(out.co2_direct[m], alone.co2_direct[0])
+    split = co2_by_carrier(out, base.ef)
+    np.testing.assert_allclose(split[:, :, :, :3].sum(axis=3), out.co2_direct, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(split[:, :, :, 3], out.co2_process)
+    plain = run_history(base, years, growth, lifetime, aeei, stock_lifetime, 0 * gas_rate, 0 * elec_rate)
+    assert not np.allclose(plain.final_energy, out.final_energy)  # the trends did something
 
 
 # --- sweeps: LHS design and administrative targets in every result file -----------------------------
@@ -460,7 +467,7 @@ high = 0.2
 
 
 def test_lhs_sweep_cases_stratify_the_ranges_and_set_the_levers(tmp_path):
-    from sim.analysis.sweep import load_sweep
+    from sim.scenario.sweep import load_sweep
 
     path = tmp_path / "lhs.toml"
     path.write_text(LHS_SWEEP, encoding="utf-8")
@@ -487,7 +494,8 @@ def test_lhs_sweep_cases_stratify_the_ranges_and_set_the_levers(tmp_path):
 def test_every_result_file_carries_the_administrative_targets(tmp_path):
     """Regression: administrative targets were added by `sim run` only, so sweep parts and the
     combined sweep file had none; now the ensemble writer adds them to every file."""
-    from sim.analysis.sweep import combine, load_sweep, part_path, run_case
+    from sim.analysis.sweep import combine, part_path, run_case
+    from sim.scenario.sweep import load_sweep
 
     sc = load_scenario(REPO / "scenarios" / "anhui.toml")
     expected = [dict(id=a.id, description=a.description, reason=a.reason, source=a.source)

@@ -17,7 +17,8 @@ from sim.results import ensemble
 from sim.model import run as model
 from sim.interfaces.cli import main
 from sim.scenario import ScenarioError
-from sim.analysis.sweep import load_sweep, part_path, run_sweep
+from sim.analysis.sweep import part_path, run_sweep
+from sim.scenario.sweep import load_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 SWEEP = f"""
@@ -167,7 +168,7 @@ def test_cli_sweep_prints_the_robust_lever_sets(tmp_path):
 def test_cluster_table_builds_a_slurm_job_script():
     """`--cluster slurm` turns the sweep's [cluster] table into a batch job (nothing submitted)."""
     pytest.importorskip("dask_jobqueue")
-    from sim.analysis.sweep import jobqueue_cluster
+    from sim.analysis.cluster import jobqueue_cluster
 
     sweep = load_sweep(REPO / "scenarios" / "sweeps" / "anhui_steel.toml")
     cluster = jobqueue_cluster(sweep, "slurm")

@@ -2,7 +2,7 @@
 
 From the 2015 base state (calibration/base_2015, built exactly as the 2019 one) the kernel steps
 to 2019 driven by the *observed* activity of 2016-2019 (NBS crude steel, cement and ten non-ferrous
-metals by province; the real value-added index for the other sectors; ``sim.model.historical.
+metals by province; the real value-added index for the other sectors; ``sim.data.history.
 observed_growth``), with the dynamic parameters of the 2010-2015 fit
 (calibration/fitted_2010_2015.toml: data after 2015 have not been used), the history terms of the
 fit (closure programmes as phase_out lever, the energy structure of non-metallic minerals) and no
@@ -38,7 +38,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sim.core import axes
-from sim.data.base_state import CALIBRATION_DIR
+from sim.core.units import PJ_PER_TWH
+from sim.data.base_state import (CALIBRATION_DIR, fitted_vector, load_base_state, read_fitted,
+                                 resolve_stock_profile)
+from sim.data.history import load_history, observed_growth, phase_out_history, structure_history
+from sim.model.historical import co2_by_carrier, run_history
+
+ELECTRICITY = axes.CARRIERS.index("electricity")
 
 PARAMETER_FILE = CALIBRATION_DIR / "fitted_2010_2015.toml"
 """The 2010-2015 fit (calibration/fit.py): the only parameters the hindcast may use."""
@@ -122,8 +128,6 @@ def _median(x: np.ndarray) -> float:
 def base_state(fitted: bool = True, doc: dict | None = None):
     """The 2015 base state with the dynamic parameters of the 2010-2015 fit (``doc``, default
     :data:`PARAMETER_FILE`) or, ``fitted=False``, the nominal ones of assumptions.toml."""
-    from sim.data.base_state import fitted_vector, load_base_state, read_fitted, resolve_stock_profile
-
     base = load_base_state(START, fitted=False)
     if not fitted:
         return base
@@ -151,30 +155,21 @@ def base_state(fitted: bool = True, doc: dict | None = None):
 
 
 def _simulate(base, history, years, lifetime, aeei, gas, elec, aeei_elec=None, discrepancy=None):
-    """Historical run of members with parameter rows (M,S); returns (CO2 (M,P,S,T) Mt, final
-    energy (M,P,S,C,T) PJ, value added (M,P,S,T)). The structure factor and the discrepancy
-    (M,P,S,T) scale the final energy before the fuel switches, as the kernel's discrepancy input
-    does (linear steps, so applying them after the kernel is exact)."""
-    from kernels.stock_flow import simulate
-    from sim.model.historical import (co2_by_carrier, historical_inputs, observed_growth,
-                                    phase_out_history, structure_history, switch_fuels)
-
+    """Historical run of members with parameter rows (M,S) (``sim.model.historical.run_history``);
+    returns (CO2 (M,P,S,T) Mt, final energy (M,P,S,C,T) PJ, value added (M,P,S,T)). The
+    structure factor of non-metallic minerals and the discrepancy (M,P,S,T) scale the final energy
+    before the fuel switches, as the kernel's discrepancy input."""
     M = lifetime.shape[0]
     growth, _ = observed_growth(history, years)
-    stock_lifetime = np.repeat(base.stock_lifetime[None], M, axis=0)
-    kw = {}
-    if aeei_elec is not None:
-        kw["aeei_elec"] = aeei_elec
-    inp = historical_inputs(base, years, np.repeat(growth[None], M, axis=0), lifetime, aeei,
-                            stock_lifetime, phase_out=phase_out_history(years),
-                            floor_int=base.floor_int, **kw)
-    out = simulate(inp)
     factor = structure_history(history, years)[None]
     if discrepancy is not None:
         factor = factor * discrepancy
-    fe = switch_fuels(out.final_energy * factor[:, :, :, None, :], gas, elec, years)
-    co2 = co2_by_carrier(fe, base.ef, out.co2_process).sum(axis=3)  # (M,P,S,T)
-    return co2, fe, out.value_added
+    out = run_history(base, years, np.repeat(growth[None], M, axis=0), lifetime, aeei,
+                      np.repeat(base.stock_lifetime[None], M, axis=0), gas, elec,
+                      aeei_elec=aeei_elec, energy_factor=factor, floor_int=base.floor_int,
+                      phase_out=phase_out_history(years))
+    co2 = co2_by_carrier(out, base.ef).sum(axis=3)  # (M,P,S,T)
+    return co2, out.final_energy, out.value_added
 
 
 def _observed(history):
@@ -186,8 +181,6 @@ def _observed(history):
 
 def run(fitted: bool = True) -> Hindcast:
     """Run the hindcast (the central member; about a second after compilation)."""
-    from sim.model.historical import load_history
-
     base = base_state(fitted)
     history = load_history()
     years = tuple(range(START, END + 1))
@@ -297,12 +290,6 @@ def ensemble(members: int = 300, seed: int = 2015, doc: dict | None = None) -> C
     (``[discrepancy] sigma`` of :data:`PARAMETER_FILE`, estimated from 2010-2015 residuals only),
     observed 2016-2019 activity; the band's coverage of CEADs CO2 2019 and CEC electricity
     2016-2019."""
-    from sim.data.base_state import read_fitted
-    from sim.model.historical import load_history
-    from sim.core.units import PJ_PER_TWH
-
-    from kernels.arrays import ELECTRICITY
-
     doc = doc or read_fitted(PARAMETER_FILE)
     base = base_state(True, doc)
     history = load_history()

@@ -302,11 +302,9 @@ def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False)
 def format_sweep(ds: xr.Dataset, fmt: str = "table") -> str:
     """A combined sweep file: the robust-lever-set summary (table) or the per-case rows (lever
     values, P(attain) of each success target, P(all), robust) as Markdown, CSV or JSON."""
-    from sim.analysis import sweep
-
     if fmt == "table":
-        return sweep.format_summary(ds)
-    rows = json_ready(sweep.summary_rows(ds))
+        return format_summary(ds)
+    rows = json_ready(summary_rows(ds))
     if fmt == "json":
         return json.dumps(dict(
             sweep=str(ds.attrs.get("sweep_name", "")), scenario=str(ds.attrs.get("scenario_name", "")),
@@ -330,3 +328,56 @@ def format_rows(rows: list[dict], cols: list[str], fmt: str) -> str:
         return "\n".join(_md_table(cols, [["" if r.get(c) is None else r.get(c) for c in cols]
                                            for r in rows])) + "\n"
     raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+
+
+# --- sweeps ------------------------------------------------------------------------------------------
+def summary_rows(ds) -> list[dict]:
+    """Per case: lever values, P(attain) of each success target, P(all), robust or not."""
+    success = [t for t in str(ds.attrs.get("success_targets", "")).split() if t]
+    threshold = float(ds.attrs.get("robust_probability", 0.9))
+    lever_names = [c for c in ds.coords if str(c).startswith("lever_")]
+    rows = []
+    for i in range(ds.sizes["case"]):
+        row = {"case": i}
+        for c in lever_names:
+            row[str(c)[len("lever_"):]] = float(ds[c].values[i])
+        for t in success:
+            row[t] = float(ds["target_probability"].sel(target=t).values[i])
+        if "success_probability" in ds:
+            row["P(all)"] = float(ds["success_probability"].values[i])
+            row["robust"] = row["P(all)"] >= threshold
+        rows.append(row)
+    return rows
+
+
+def format_summary(ds) -> str:
+    rows = summary_rows(ds)
+    if not rows:
+        return "no cases"
+    cols = list(rows[0])
+    width = {c: max(len(c), 8) for c in cols}
+    lines = [" ".join(f"{c:>{width[c]}}" for c in cols)]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r[c]
+            if isinstance(v, bool):
+                cells.append(f"{'yes' if v else '':>{width[c]}}")
+            elif c == "case":
+                cells.append(f"{v:>{width[c]}d}")
+            elif c.startswith("P(") or c in str(ds.attrs.get("success_targets", "")).split():
+                cells.append(f"{percent(v):>{width[c]}}")
+            else:
+                cells.append(f"{v:>{width[c]}.3g}")
+        lines.append(" ".join(cells))
+    threshold = float(ds.attrs.get("robust_probability", 0.9))
+    robust = [r for r in rows if r.get("robust")]
+    lines += ["", f"robust lever sets (P(all success targets) >= {threshold:.0%}): "
+              f"{len(robust)} of {len(rows)}"]
+    for r in robust:
+        lines.append("  case " + str(r["case"]) + ": " + ", ".join(
+            f"{k} = {v:g}" for k, v in r.items() if k not in ("case", "robust", "P(all)")
+            and not k.startswith("P(") and k not in str(ds.attrs.get("success_targets", "")).split())
+            + f"  (P(all) = {percent(r['P(all)'])})")
+    return "\n".join(lines)
+

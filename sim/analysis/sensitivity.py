@@ -29,7 +29,7 @@ Latin-hypercube design of ``sim run`` (``sim.scenario.uncertainty.sample(unit=..
 ``sim.model.run.prepare(design=...)``), so a factor means the same in both. The parameters of the
 scenario that are not analysed (``--parameters`` picks some) stay at the median of their
 distribution (u = 0.5). A lever point is uniform on its range, ``lo + u (hi - lo)``, set in the
-scenario document like a sweep axis (``sim.analysis.sweep.Axis``) and validated as a scenario file. The
+scenario document like a sweep axis (``sim.scenario.sweep.Axis``) and validated as a scenario file. The
 dummy factor is sampled like the others and fed to nothing: its indices are the estimators'
 noise floor.
 
@@ -112,8 +112,8 @@ class LeverPoint:
     province: str | None = None
 
     def key_path(self) -> list[str]:
-        """Where the point lives below ``levers.<lever>`` (as ``sim.analysis.sweep.Axis``)."""
-        from sim.analysis.sweep import Axis
+        """Where the point lives below ``levers.<lever>`` (as ``sim.scenario.sweep.Axis``)."""
+        from sim.scenario.sweep import Axis
 
         return Axis(self.label, self.lever, self.year, sector=self.sector,
                     province=self.province).key_path()
@@ -434,7 +434,7 @@ def _without_discrepancy(scenario):
 
 def lever_document(document: dict, points: list[tuple[LeverPoint, float]]) -> dict:
     """The scenario document with the lever points set (as a sweep case)."""
-    from sim.analysis.sweep import with_lever_points
+    from sim.scenario.sweep import with_lever_points
 
     return with_lever_points(document, points)
 

@@ -53,6 +53,7 @@ from sim.core import axes
 
 from sim.core import shipped
 from sim.core.levers import LABELS as LEVER_LABELS, LEVERS, interpolate, resolve
+from sim.model.kernel import allocate_outputs
 from sim.scenario import ScenarioError, printable, scenario_from_document
 
 LIVE_MEMBERS = 500
@@ -326,15 +327,13 @@ class Buffers:
 
     @contextlib.contextmanager
     def take(self, members: int, provinces: int, years: int):
-        from kernels.arrays import KernelOutputs
-
         sizes = (members, provinces, len(axes.SECTORS), len(axes.ROUTES), len(axes.CARRIERS),
                  len(axes.METALS), years)
         with self._lock:
             free = self._free.get(sizes)
             out = free.pop() if free else None
         if out is None:
-            out = KernelOutputs.allocate(*sizes)
+            out = allocate_outputs(*sizes)
         try:
             yield out
         finally:

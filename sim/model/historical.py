@@ -1,178 +1,36 @@
-"""The observed history 2010-2019 and historical runs of the kernel (used by the fit and the hindcast).
+"""Historical runs of the model (the fit and the hindcast): the kernel from an earlier base state
+(``sim.data.base_state.load_base_state(2010)`` or ``(2015)``) over observed years, with no policy
+levers: capacity replaced like for like, a national scrap pool, the base grid factor, the closure
+programmes as the ``phase_out`` lever and the autonomous fuel-switching trends. Growth is observed
+(``sim.data.history.observed_growth``, the hindcast) or fitted (calibration/fit.py).
 
-The history is read from the committed tables in calibration/history/ (written by
-``python -m calibration.history`` from ../shared/data, which is never read at run time).
-
-A historical run starts from an earlier base state (``sim.data.base_state.load_base_state(2010)`` or
-``(2015)``) and steps the kernel with no policy levers: capacity replaced like for like, a national
-scrap pool, and the autonomous fuel-switching trends of the calibration. Growth is either observed
-(:func:`observed_growth`, the hindcast) or fitted (calibration/fit.py).
-
-Because the fuel-switch levers act downstream of every stock (SPEC steps 8-9 use the year's
-production and intensity and feed nothing back), a run without them followed by
-:func:`switch_fuels` gives exactly the kernel's result with them; the fit uses this to vary the
-trends per member.
+The trends are per member (the fit varies them), and the kernel's fuel-switch levers are shared by
+its members: :func:`run_history` runs the members that share their trends in one kernel call, so
+the kernel's own steps 8-9 switch the fuels (no copy of them here).
 """
 
 from __future__ import annotations
 
-import csv
-import functools
-from dataclasses import dataclass
 
 import numpy as np
 
-from kernels.arrays import COAL, ELECTRICITY, FOSSIL, GAS, KernelInputs
-from sim.core import axes
-from sim.data.base_state import CALIBRATION_DIR, BaseState, autonomous_share
-from sim.model.inputs import assemble
-from sim.scenario.uncertainty import PARAMETERS
+from kernels.arrays import FOSSIL, KernelInputs, KernelOutputs
 from sim.core.units import PJ_PER_TWH
+from sim.data.base_state import BaseState, autonomous_share
+from sim.data.history import CO2_CARRIERS
+from sim.model.inputs import assemble
+from sim.model.kernel import allocate_outputs, simulate
+from sim.scenario.uncertainty import PARAMETERS
 
-HISTORY_DIR = CALIBRATION_DIR / "history"
-CO2_CARRIERS: tuple[str, ...] = ("coal", "oil", "gas", "process")
-"""Carriers of the CEADs observations: the three fossil carriers and cement process CO2."""
-ACTIVITY_SERIES: dict[str, str] = {
-    "iron_steel": "crude_steel_mt",
-    "nonferrous": "nonferrous_ten_kinds_mt",
-    "nonmetallic_minerals": "cement_mt",
-}
-"""Observed activity series of the material sectors; the others follow ``va_index``."""
 ELEC_RATIO = PARAMETERS["elec_ratio"].nominal
 """PJ electricity per PJ fossil electrified in historical runs [PJ PJ-1]: the nominal of
 ``sim.scenario.uncertainty.PARAMETERS['elec_ratio']``."""
 
 
-@dataclass(frozen=True, eq=False)
-class History:
-    """Observed series, arrays in sim.core.axes order; NaN where there is no observation."""
-
-    years: tuple[int, ...]     # 2010 .. 2019
-    co2: np.ndarray            # (Y,P,S,4) Mt CO2 by CO2_CARRIERS (CEADs; Tibet NaN)
-    activity: np.ndarray       # (Y,P,S) observed activity: Mt (material sectors) or real VA index
-    electricity: np.ndarray    # (Y,S) TWh, CEC national
-    national: dict             # indicator -> {year: value}
-    glass: np.ndarray | None = None  # (Y,P) NBS plain glass [million weighted cases], NaN = missing
-
-    def index(self, year: int) -> int:
-        return self.years.index(year)
-
-
-def _rows(name: str) -> list[dict]:
-    with open(HISTORY_DIR / name, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-@functools.lru_cache(maxsize=1)
-def load_history() -> History:
-    """The observed history (cached, read-only arrays)."""
-    nat: dict[str, dict[int, float]] = {}
-    for r in _rows("national.csv"):
-        nat.setdefault(r["indicator"], {})[int(r["year"])] = float(r["value"])
-    co2_rows = _rows("ceads_co2.csv")
-    years = tuple(sorted({int(r["year"]) for r in co2_rows}))
-    yi = {y: i for i, y in enumerate(years)}
-    pi = {p: i for i, p in enumerate(axes.PROVINCES)}
-    si = {s: i for i, s in enumerate(axes.SECTORS)}
-    ci = {c: i for i, c in enumerate(CO2_CARRIERS)}
-    Y, P, S = len(years), len(axes.PROVINCES), len(axes.SECTORS)
-    co2 = np.full((Y, P, S, len(CO2_CARRIERS)), np.nan)
-    observed = sorted({r["province"] for r in co2_rows})
-    co2[:, [pi[p] for p in observed]] = 0.0
-    for r in co2_rows:
-        co2[yi[int(r["year"])], pi[r["province"]], si[r["sector"]], ci[r["carrier"]]] = float(r["co2_mt"])
-    series = {}
-    for r in _rows("activity.csv"):
-        v = float(r["value"]) if r["value"] not in ("", "nan") else np.nan
-        series[(r["series"], r["province"], int(r["year"]))] = v
-    act = np.full((Y, P, S), np.nan)
-    for s, sector in enumerate(axes.SECTORS):
-        name = ACTIVITY_SERIES.get(sector, "va_index")
-        for p, prov in enumerate(axes.PROVINCES):
-            for y in years:
-                act[yi[y], p, s] = series.get((name, prov, y), np.nan)
-    glass = np.array([[series.get(("plain_glass_mcases", p, y), np.nan) for p in axes.PROVINCES]
-                      for y in years])
-    elec = np.zeros((Y, S))
-    for r in _rows("electricity.csv"):
-        elec[yi[int(r["year"])], si[r["sector"]]] = float(r["twh"])
-    for a in (co2, act, elec, glass):
-        a.setflags(write=False)
-    return History(years=years, co2=co2, activity=act, electricity=elec, national=nat, glass=glass)
-
-
-NONMETALLIC = axes.SECTORS.index("nonmetallic_minerals")
-PROGRAMME_RATES = CALIBRATION_DIR / "programme_rates.csv"
-
-
-def structure_history(history: History, years) -> np.ndarray:
-    """(P,S,T) energy structure factor of a historical run over ``years`` relative to years[0]: 1
-    except non-metallic minerals, whose final energy follows the composite of cement and plain
-    glass (sim.data.observed_activity.structure_factor, the same formula and national 2019 references
-    as the projections' 2020-2024 factor). Applied to the sector's final energy, not to its
-    production, so process CO2 follows cement (clinker)."""
-    from sim.data.observed_activity import structure_factor
-
-    idx = [history.index(y) for y in years]
-    cement = history.activity[:, :, NONMETALLIC].T  # (P,Y)
-    glass = history.glass.T
-    i19 = history.index(axes.BASE_YEAR)
-    f = structure_factor(cement[:, idx], glass[:, idx], np.nansum(cement[:, i19]), np.nansum(glass[:, i19]))
-    out = np.ones((len(axes.PROVINCES), len(axes.SECTORS), len(idx)))
-    out[:, NONMETALLIC] = f
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _programme_rates() -> dict[tuple[str, str, int], float]:
-    with open(PROGRAMME_RATES, newline="", encoding="utf-8") as fh:
-        return {(r["sector"], r["province"], int(r["year"])): float(r["phase_out_lever"])
-                for r in csv.DictReader(fh)}
-
-
-def phase_out_history(years, provinces=axes.PROVINCES) -> np.ndarray:
-    """(P,S,T) historical values of the ``phase_out`` lever [yr-1] (calibration/programme_rates.csv:
-    closures of backward capacity 2010-2015 and the steel de-capacity 2016-2018 as closed capacity
-    over the capacity of the oldest age stage, which is what the lever retires, SPEC step 5).
-
-    National rows apply to every province; a provincial row (Hebei) replaces the national value of
-    its province. Sector-years without a documented figure are 0 (no cement, glass, aluminium or
-    paper figures after 2015 were found; calibration/README.md). Entry t acts in the step into
-    years[t]."""
-    rates = _programme_rates()
-    years = [int(y) for y in years]
-    out = np.zeros((len(provinces), len(axes.SECTORS), len(years)))
-    for s, sector in enumerate(axes.SECTORS):
-        for t, y in enumerate(years):
-            nat = rates.get((sector, "China", y), 0.0)
-            for p, prov in enumerate(provinces):
-                out[p, s, t] = rates.get((sector, prov, y), nat)
-    out[:, :, 0] = 0.0
-    return out
-
-
-def observed_growth(history: History, years) -> tuple[np.ndarray, np.ndarray]:
-    """Observed demand growth (P,S,T) over ``years`` (entry t: from year t-1 to t, t = 0 unused)
-    and a (P,S,T) mask of the entries that fall back to the national growth of the series (the
-    province's value is missing or zero in one of the two years)."""
-    idx = [history.index(y) for y in years]
-    a = history.activity[idx]  # (T,P,S)
-    T, P, S = a.shape
-    g = np.zeros((P, S, T))
-    fallback = np.zeros((P, S, T), dtype=bool)
-    for t in range(1, T):
-        prev, cur = a[t - 1], a[t]
-        ok = np.isfinite(prev) & np.isfinite(cur) & (prev > 0) & (cur > 0)
-        both = np.where(ok, 1.0, 0.0)
-        nat = (np.nan_to_num(cur) * both).sum(0) / np.maximum((np.nan_to_num(prev) * both).sum(0), 1e-300) - 1.0
-        g[:, :, t] = np.where(ok, np.nan_to_num(cur) / np.where(ok, prev, 1.0) - 1.0, nat[None, :])
-        fallback[:, :, t] = ~ok
-    return g, fallback
-
-
 def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.ndarray,
                       aeei: np.ndarray, stock_lifetime: np.ndarray,
-                      with_trends: bool = False, aeei_elec: np.ndarray | None = None,
+                      trends: tuple[np.ndarray, np.ndarray] | None = None,
+                      aeei_elec: np.ndarray | None = None,
                       discrepancy: np.ndarray | None = None,
                       floor_int: np.ndarray | None = None,
                       phase_out: np.ndarray | None = None) -> KernelInputs:
@@ -184,18 +42,20 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
     without floors; pass ``base.floor_int`` for the base state's). ``aeei_elec`` (M,S) [yr-1] is the electricity rate (default: ``aeei``, one
     rate for every carrier as before issue #12; pass ``base.aeei_elec`` rows for the base
     state's own); ``discrepancy`` (M,P,S,T) [1] the model-discrepancy
-    factor (default 1: none). ``with_trends`` puts the base state's autonomous fuel-switching
-    trends into the coal_to_gas and electrification arrays (else they are zero and
-    :func:`switch_fuels` can apply them afterwards). ``phase_out`` (P,S,T): the historical closure
-    programmes (:func:`phase_out_history`), else none.
+    factor (default 1: none). ``trends`` = (coal-to-gas, electrification) rates (S,) [yr-1]: the
+    autonomous fuel-switching trends put into the kernel's coal_to_gas and electrification arrays
+    (``sim.data.base_state.autonomous_share``; default none). ``phase_out`` (P,S,T): the
+    historical closure programmes (``sim.data.history.phase_out_history``), else none.
     """
     years = np.asarray(years)
     M, P, S, T = growth.shape
     R, N = base.cap0.shape[2], base.stock0.shape[1]
     zero = np.zeros((P, S, T))
-    if with_trends:
-        gas = np.broadcast_to(autonomous_share(base.coal_to_gas_trend, years)[None], (P, S, T)).copy()
-        elec = np.broadcast_to(autonomous_share(base.electrification_trend, years)[None], (P, S, T)).copy()
+    if trends is not None:
+        gas = np.broadcast_to(autonomous_share(np.asarray(trends[0], dtype=float), years)[None],
+                              (P, S, T)).copy()
+        elec = np.broadcast_to(autonomous_share(np.asarray(trends[1], dtype=float), years)[None],
+                               (P, S, T)).copy()
     else:
         gas, elec = zero, zero
     capture = np.broadcast_to(base.route_capture[None, :, :, None], (P, S, R, T)).copy()
@@ -224,29 +84,56 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
     return inp
 
 
-def switch_fuels(final_energy: np.ndarray, gas_rate: np.ndarray, elec_rate: np.ndarray,
-                 years, elec_ratio: float = ELEC_RATIO) -> np.ndarray:
-    """Final energy (M,P,S,C,T) after autonomous coal-to-gas and electrification trends of rates
-    (M,S) [yr-1], applied as SPEC step 8 applies the levers (coal to gas 1:1, then a share of the
-    remaining fossil energy to electricity x ``elec_ratio``); hydrogen is not used."""
-    x = autonomous_share(gas_rate, years)[:, None]   # (M,1,S,T)
-    e = autonomous_share(elec_rate, years)[:, None]
-    out = final_energy.copy()
-    moved = x * out[:, :, :, COAL]
-    out[:, :, :, COAL] -= moved
-    out[:, :, :, GAS] += moved
-    z = e[:, :, :, None] * out[:, :, :, list(FOSSIL)]
-    out[:, :, :, list(FOSSIL)] -= z
-    out[:, :, :, ELECTRICITY] += elec_ratio * z.sum(axis=3)
+def run_history(base: BaseState, years, growth: np.ndarray, lifetime: np.ndarray,
+                aeei: np.ndarray, stock_lifetime: np.ndarray, coal_to_gas_trend: np.ndarray,
+                electrification_trend: np.ndarray, aeei_elec: np.ndarray | None = None,
+                energy_factor: np.ndarray | None = None, floor_int: np.ndarray | None = None,
+                phase_out: np.ndarray | None = None) -> KernelOutputs:
+    """A historical run of members with their own parameter rows: growth (M,P,S,T) [yr-1],
+    lifetime (M,S) [yr], aeei and aeei_elec (M,S) [yr-1], stock_lifetime (M,N) [yr], the
+    autonomous coal-to-gas and electrification trends (M,S) [yr-1]; ``energy_factor`` (P,S,T) or
+    (M,P,S,T) [1] scales each sector's final energy before the fuel switches (the energy
+    structure of non-metallic minerals, times a model discrepancy), as the kernel's discrepancy
+    input does. Members with the same trends run in one kernel call (the trends are the kernel's
+    fuel-switch lever arrays, shared by its members); the outputs are in the members' order."""
+    growth = np.asarray(growth, dtype=float)
+    M, P, S, T = growth.shape
+    gas = np.broadcast_to(np.asarray(coal_to_gas_trend, dtype=float), (M, S))
+    elec = np.broadcast_to(np.asarray(electrification_trend, dtype=float), (M, S))
+    factor = None if energy_factor is None else np.broadcast_to(
+        np.asarray(energy_factor, dtype=float), (M, P, S, T))
+    groups, which = np.unique(np.concatenate([gas, elec], axis=1), axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    out = None
+    for g in range(len(groups)):
+        rows = np.flatnonzero(which == g)
+        inp = historical_inputs(
+            base, years, growth[rows], lifetime[rows], aeei[rows], stock_lifetime[rows],
+            trends=(groups[g, :S], groups[g, S:]),
+            aeei_elec=None if aeei_elec is None else np.asarray(aeei_elec)[rows],
+            discrepancy=None if factor is None else factor[rows], floor_int=floor_int,
+            phase_out=phase_out)
+        part = simulate(inp)
+        if len(groups) == 1:
+            return part
+        if out is None:
+            sizes = part.production.shape  # (M,P,S,R,T)
+            out = allocate_outputs(M, P, S, sizes[3], part.final_energy.shape[3],
+                                   part.scrap_supply.shape[2], T)
+        for name, arr in part.as_dict().items():
+            getattr(out, name)[rows] = arr
     return out
 
 
-def co2_by_carrier(final_energy: np.ndarray, ef: np.ndarray, co2_process: np.ndarray) -> np.ndarray:
-    """(M,P,S,4,T) CO2 by CO2_CARRIERS from final energy (M,P,S,C,T), factors ef (P,S,C) and
-    process CO2 (M,P,S,T) (SPEC step 9 summed over routes; no capture in historical runs)."""
+def co2_by_carrier(out: KernelOutputs, ef: np.ndarray) -> np.ndarray:
+    """(M,P,S,4,T) gross CO2 [Mt yr-1] of a run by ``sim.data.history.CO2_CARRIERS`` (coal, oil,
+    gas, process): the kernel's final energy of each fossil carrier times its factor ``ef``
+    (P,S,C) [Mt PJ-1], and its process CO2; the three fossil columns add up to the kernel's
+    ``co2_direct`` (SPEC step 9 summed over routes; tested)."""
+    final_energy = out.final_energy
     M, P, S, C, T = final_energy.shape
-    out = np.empty((M, P, S, len(CO2_CARRIERS), T))
+    co2 = np.empty((M, P, S, len(CO2_CARRIERS), T))
     for j, c in enumerate(FOSSIL):
-        out[:, :, :, j] = final_energy[:, :, :, c] * ef[None, :, :, c, None]
-    out[:, :, :, 3] = co2_process
-    return out
+        co2[:, :, :, j] = final_energy[:, :, :, c] * ef[None, :, :, c, None]
+    co2[:, :, :, 3] = out.co2_process
+    return co2

@@ -19,8 +19,6 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from kernels.arrays import KernelInputs, KernelOutputs
-from kernels.stock_flow import simulate, simulate_into
 from sim.core import axes
 from sim.core import indicators
 from sim.core import targets as target_checks
@@ -28,6 +26,7 @@ from sim.data.base_state import BaseState, autonomous_share, load_base_state, wi
 from sim.core.levers import kernel_lever_arrays
 from sim.data.growth import OBSERVED_GROWTH_UNTIL
 from sim.model.inputs import assemble
+from sim.model.kernel import KernelInputs, KernelOutputs, simulate
 from sim.scenario.uncertainty import MODEL_DISCREPANCY, PARAMETERS, discrepancy, sample
 from sim.core.units import PJ_PER_TWH
 from sim.core.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
@@ -218,7 +217,7 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     t0 = time.perf_counter()
     inp = kernel_inputs(prep, start, stop)
     t1 = time.perf_counter()
-    out = simulate(inp) if outputs is None else simulate_into(inp, outputs)
+    out = simulate(inp, outputs)
     t2 = time.perf_counter()
     grid_tpm = inp.grid_ef * PJ_PER_TWH
     ctx = indicators.ChunkContext(

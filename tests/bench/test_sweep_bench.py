@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sim.analysis.sweep import load_sweep, run_sweep
+from sim.analysis.sweep import run_sweep
+from sim.scenario.sweep import load_sweep
 
 REPO = Path(__file__).resolve().parents[2]
 SWEEP = f"""

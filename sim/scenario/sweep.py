@@ -1,0 +1,273 @@
+"""Sweep files: many lever sets of one base scenario (the schema; ``sim.analysis.sweep`` runs them).
+
+A sweep file (``scenarios/sweeps/*.toml``) names a base scenario and lever axes::
+
+    [sweep]
+    name = "anhui_steel"
+    scenario = "../anhui.toml"        # relative to the sweep file
+    method = "grid"                   # every combination of the axes' values, or "lhs"
+    cases = 64                        # lhs only: number of lever sets
+    members = 500                     # per case (default: the scenario's)
+    seed = 7                          # default: the scenario's; the same for every case
+    detail = "summary"                # per-case output detail (default summary)
+    success = ["anhui_eaf_share_2030"]  # target ids that define success
+    robust_probability = 0.9          # a lever set is robust if P(all success targets) >= this
+
+    [axes.eaf_2030]                   # an axis sets one point of one lever's trajectory
+    lever = "eaf_share"
+    year = 2030
+    values = [0.15, 0.20, 0.25]       # grid; for lhs: low = ..., high = ...
+    # sector = "iron_steel" / province = "Anhui": set that override's point instead
+
+    [cluster]                         # optional: dask-jobqueue settings for --cluster slurm|pbs
+    jobs = 4
+    cores = 8
+    memory = "16GB"
+    walltime = "01:00:00"
+    queue = "normal"
+
+Every case is validated like a scenario before anything runs (a case's lever value out of range is
+an error naming the sweep file, the axis and the value). All cases share the seed (common random
+numbers), so differences between cases are the levers' effects, not sampling noise.
+
+Each case is written atomically to ``outputs/<sweep>/parts/case-NNNNN.nc`` with a hash of
+everything that determines it (base scenario and catalogue texts, the case's lever points,
+members, seed, detail, success targets, code version) in its attributes; a rerun skips the parts
+whose stored hash matches, so an interrupted sweep loses only the cases in flight. The parts are
+combined into ``outputs/<sweep>/<sweep>.nc`` with a ``case`` dimension and the lever values as
+coordinates ``lever_<axis>(case)``.
+"""
+
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sim import __version__
+from sim.core import axes, sizes
+from sim.core.levers import LEVERS
+from sim.core.sizes import DETAILS
+from sim.scenario.errors import Checker
+from sim.scenario.load import read_document, scenario_from_document
+from sim.scenario.uncertainty import design
+
+METHODS = ("grid", "lhs")
+
+
+CLUSTERS = ("slurm", "pbs")
+
+
+_SWEEP_KEYS = ("name", "scenario", "method", "cases", "members", "seed", "detail", "success",
+               "robust_probability", "description")
+
+
+_AXIS_KEYS = ("lever", "year", "values", "low", "high", "sector", "province")
+
+
+_CLUSTER_KEYS = ("jobs", "cores", "processes", "memory", "walltime", "queue", "account",
+                 "job_extra_directives", "local_directory")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept lever point: ``lever`` at ``year`` (optionally a sector/province override)."""
+
+    label: str
+    lever: str
+    year: int
+    values: tuple[float, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    sector: str | None = None
+    province: str | None = None
+
+    def key_path(self) -> list[str]:
+        """Where the point lives in the scenario document, below ``levers.<lever>``."""
+        if self.province and self.sector:
+            return ["province", self.province, "sector", self.sector]
+        if self.province:
+            return ["province", self.province]
+        if self.sector:
+            return ["sector", self.sector]
+        return []
+
+
+@dataclass(frozen=True)
+class Case:
+    index: int
+    levers: dict[str, float]  # axis label -> value
+    hash: str
+
+
+@dataclass
+class Sweep:
+    name: str
+    path: Path
+    text: str
+    scenario_path: Path
+    scenario_text: str
+    scenario_doc: dict
+    method: str
+    axes: tuple[Axis, ...]
+    members: int
+    seed: int
+    detail: str
+    success: tuple[str, ...]
+    robust_probability: float
+    cluster: dict
+    cases: list[Case] = field(default_factory=list)
+
+    def case_document(self, case: Case) -> dict:
+        """The base scenario document with the case's lever points set."""
+        return with_lever_points(self.scenario_doc,
+                                 [(ax, case.levers[ax.label]) for ax in self.axes])
+
+    def case_scenario(self, case: Case):
+        display = f"{self.path} (case {case.index}: {levers_text(case.levers)})"
+        return scenario_from_document(self.case_document(case), self.scenario_text,
+                                      self.scenario_path, display=display)
+
+
+def with_lever_points(document: dict, points) -> dict:
+    """A copy of the scenario ``document`` with lever points set: ``points`` are (point, value)
+    pairs, each point with ``lever``, ``year`` and ``key_path()`` (an :class:`Axis`, or a lever
+    point of ``sim.analysis.sensitivity``)."""
+    doc = copy.deepcopy(document)
+    for point, value in points:
+        table = doc.setdefault("levers", {}).setdefault(point.lever, {})
+        for k in point.key_path():
+            table = table.setdefault(k, {})
+        table[str(point.year)] = float(value)
+    return doc
+
+
+def levers_text(levers: dict[str, float]) -> str:
+    return ", ".join(f"{k} = {v:g}" for k, v in levers.items())
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file, its base scenario and every case."""
+    path = Path(path)
+    text, doc = read_document(path)
+    chk = Checker(str(path))
+    chk.keys(doc, ("sweep", "axes", "cluster"), "", "table")
+    sw = chk.table(doc.get("sweep", {}), "sweep")
+    chk.keys(sw, _SWEEP_KEYS, "sweep")
+    for key in ("name", "scenario"):
+        if key not in sw:
+            raise chk.fail(f"sweep.{key}", problem="missing (required)", allowed="a string")
+    name = chk.name(sw["name"], "sweep.name")
+    scenario_path = path.parent / chk.string(sw["scenario"], "sweep.scenario")
+    if not scenario_path.is_file():
+        raise chk.fail("sweep.scenario", sw["scenario"], "a scenario file relative to the sweep file",
+                       f"no such file ({scenario_path})")
+    scenario_text, scenario_doc = read_document(scenario_path)
+    base = scenario_from_document(scenario_doc, scenario_text, scenario_path)
+    method = chk.string(sw.get("method", "grid"), "sweep.method", METHODS)
+    detail = chk.string(sw.get("detail", "summary"), "sweep.detail", DETAILS)
+    members = chk.integer(sw.get("members", base.members), "sweep.members", 1, sizes.MAX_MEMBERS)
+    problem = sizes.members_problem(members, len(base.provinces), len(base.years), detail)
+    if problem:  # each worker runs one case at a time: a case must fit in memory
+        raise chk.fail("sweep.members", members, problem=problem)
+    seed = chk.integer(sw.get("seed", base.seed), "sweep.seed", 0, sizes.MAX_SEED)
+    success = sw.get("success", [])
+    if not isinstance(success, list) or not all(isinstance(t, str) for t in success):
+        raise chk.fail("sweep.success", success, "a list of target ids", "must be a list of target ids")
+    ids = [t.id for t in base.targets]
+    for i, t in enumerate(success):
+        if t not in ids:
+            raise chk.unknown_value(f"sweep.success[{i}]", t, ids, "target of the base scenario")
+    robust = chk.number(sw.get("robust_probability", 0.9), "sweep.robust_probability", 0.0, 1.0)
+
+    axes_doc = chk.table(doc.get("axes", {}), "axes")
+    if not axes_doc:
+        raise chk.fail("axes", problem="no lever axes", allowed="[axes.<label>] tables")
+    parsed = tuple(parse_axis(chk, label, chk.table(t, f"axes.{label}"), method, base.years)
+                   for label, t in axes_doc.items())
+    if method == "lhs":
+        n_cases = chk.integer(sw.get("cases", 0), "sweep.cases", 1, None)
+    elif "cases" in sw:
+        raise chk.fail("sweep.cases", sw["cases"], 'only with method = "lhs"',
+                       "is set but method is grid (the grid's size is the product of the axes)")
+    cluster = chk.table(doc.get("cluster", {}), "cluster")
+    chk.keys(cluster, _CLUSTER_KEYS, "cluster")
+
+    sweep = Sweep(name=name, path=path, text=text, scenario_path=scenario_path,
+                  scenario_text=scenario_text, scenario_doc=scenario_doc, method=method,
+                  axes=parsed, members=members, seed=seed, detail=detail, success=tuple(success),
+                  robust_probability=robust, cluster=cluster)
+    values = grid(parsed) if method == "grid" else lhs(parsed, n_cases, seed)
+    catalogue_texts = [c.read_text(encoding="utf-8") for c in base.catalogues]
+    for i, row in enumerate(values):
+        levers = {ax.label: float(v) for ax, v in zip(parsed, row)}
+        case = Case(i, levers, case_hash(sweep, levers, catalogue_texts))
+        sweep.case_scenario(case)  # validate now: a bad lever value fails before any work
+        sweep.cases.append(case)
+    return sweep
+
+
+def parse_axis(chk, label: str, t: dict, method: str, years) -> Axis:
+    path = f"axes.{label}"
+    chk.keys(t, _AXIS_KEYS, path)
+    if "lever" not in t:
+        raise chk.fail(f"{path}.lever", problem="missing (required)", allowed=", ".join(LEVERS))
+    lever = t["lever"]
+    if lever not in LEVERS:
+        raise chk.unknown_value(f"{path}.lever", lever, list(LEVERS), "lever")
+    if "year" not in t:
+        raise chk.fail(f"{path}.year", problem="missing (required)", allowed=f"{years[0]}..{years[-1]}")
+    year = chk.integer(t["year"], f"{path}.year", years[0], years[-1])
+    spec = LEVERS[lever]
+    sector = t.get("sector")
+    if sector is not None and sector not in axes.SECTORS:
+        raise chk.unknown_value(f"{path}.sector", sector, axes.SECTORS, "sector")
+    province = t.get("province")
+    if province is not None:
+        try:
+            province = axes.resolve_province(province)
+        except axes.UnknownProvince:
+            raise chk.unknown_value(f"{path}.province", province, axes.PROVINCES,
+                                 "province") from None
+    if method == "grid":
+        if "values" not in t or not isinstance(t["values"], list) or not t["values"]:
+            raise chk.fail(f"{path}.values", t.get("values", []), "a non-empty list of numbers",
+                           "must be a non-empty list of numbers (method = grid)")
+        vals = tuple(chk.number(v, f"{path}.values[{i}]", spec.low, spec.high)
+                     for i, v in enumerate(t["values"]))
+        return Axis(label, lever, year, values=vals, sector=sector, province=province)
+    for k in ("low", "high"):
+        if k not in t:
+            raise chk.fail(f"{path}.{k}", problem="missing (required for method = lhs)",
+                           allowed=spec.range_text)
+    low = chk.number(t["low"], f"{path}.low", spec.low, spec.high)
+    high = chk.number(t["high"], f"{path}.high", low, spec.high)
+    return Axis(label, lever, year, low=low, high=high, sector=sector, province=province)
+
+
+def grid(ax: tuple[Axis, ...]) -> list[tuple[float, ...]]:
+    return list(itertools.product(*(a.values for a in ax)))
+
+
+def lhs(ax: tuple[Axis, ...], n: int, seed: int) -> list[tuple[float, ...]]:
+    """``n`` lever sets spread over the axes' [low, high] by the Latin hypercube of the members
+    (``sim.scenario.uncertainty.design``, seeded with the sweep's seed)."""
+    u = design(len(ax), n, seed)
+    low = np.array([a.low for a in ax])
+    high = np.array([a.high for a in ax])
+    return [tuple(row) for row in low + u * (high - low)]
+
+
+def case_hash(sweep: Sweep, levers: dict[str, float], catalogue_texts: list[str]) -> str:
+    payload = dict(scenario=sweep.scenario_text, catalogues=catalogue_texts,
+                   axes=[(a.label, a.lever, a.year, a.sector, a.province) for a in sweep.axes],
+                   levers=levers, members=sweep.members, seed=sweep.seed, detail=sweep.detail,
+                   success=list(sweep.success), version=__version__)
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
