@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sim.core import axes
-from sim.data.base_state import stock_age_profile
 from sim.core.units import PJ_PER_TWH
+from sim.data.base_state import stock_age_profile
 
 HERE = Path(__file__).resolve().parent
 YEAR = axes.BASE_YEAR  # default year to build

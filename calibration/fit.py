@@ -44,14 +44,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import tomli_w
 from scipy.optimize import least_squares
 
 from sim.core import axes, files
 from sim.core.units import PJ_PER_TWH
-from sim.data.base_state import (CALIBRATION_DIR, FITTED_FILE, BaseState, load_base_state,
-                                 resolve_stock_profile)
-from sim.data.history import (ACTIVITY_SERIES, CO2_CARRIERS, History, load_history,
-                              phase_out_history, structure_history)
+from sim.data.base_state import (
+    CALIBRATION_DIR,
+    FITTED_FILE,
+    BaseState,
+    load_base_state,
+    resolve_stock_profile,
+)
+from sim.data.history import (
+    ACTIVITY_SERIES,
+    CO2_CARRIERS,
+    History,
+    load_history,
+    phase_out_history,
+    structure_history,
+)
 from sim.model.historical import co2_by_carrier, run_history
 from sim.model.kernel import KernelInputs
 
@@ -696,7 +708,6 @@ def fitted_document(result: FitResult, uncertainty: dict | None = None,
 def write_document(doc: dict, path: Path = FITTED_FILE) -> None:
     """Write a calibrated parameter document (:func:`fitted_document`) as TOML (tomli-w), with
     the explanatory header, atomically."""
-    import tomli_w
 
     w0, w1 = doc["meta"]["window"]
     reader = ("read by sim.data.base_state.load_base_state (sim run)" if [w0, w1] == list(WINDOW) else

@@ -7,6 +7,9 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.1.0+unknown"
 
+import importlib.util
+from pathlib import Path
+
 from sim.core import numba_cache as _numba_cache
 
 _numba_cache.configure()  # before anything imports the kernel: see sim/core/numba_cache.py
@@ -19,8 +22,6 @@ def _check_siblings() -> None:
     (README, "Installed layout"); a same-named package earlier on ``sys.path`` would otherwise
     fail later in a confusing way. ``find_spec`` of a top-level name imports nothing.
     """
-    import importlib.util
-    from pathlib import Path
 
     here = Path(__file__).resolve().parent.parent
     for name in ("kernels", "calibration"):

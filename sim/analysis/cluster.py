@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import Any, Callable
 
+
 def close_quietly(closers: list[Callable[[], Any]], interrupted: bool) -> None:
     """Call the closers of :func:`dask_client` in order. After an interruption the cluster is torn
     down while its tasks are cancelled: Dask then logs a warning or traceback per worker and

@@ -47,8 +47,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from sim.results import reading as results
 from sim.core.files import json_ready
+from sim.results import reading as results
 from sim.results.reading import REPORTED, ResultsFileError
 
 DEFAULT_TOLERANCE = 0.02

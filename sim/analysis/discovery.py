@@ -54,15 +54,19 @@ import io as _io
 import json
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-from sim.results import reading as results
+from sim.core import files
+from sim.core.axes import UnknownProvince, resolve_province
 from sim.core.files import json_ready
+from sim.plots import figures as plots
+from sim.results import reading as results
 from sim.results.reading import ResultsFileError
 
 if TYPE_CHECKING:
@@ -131,7 +135,6 @@ def _scope_targets(ds: xr.Dataset, ids: list[str], reduce: str) -> tuple[list[st
     if reduce == "national":
         region = "national"
     else:
-        from sim.core.axes import UnknownProvince, resolve_province
 
         try:
             region = resolve_province(reduce)
@@ -149,7 +152,6 @@ def _scope_targets(ds: xr.Dataset, ids: list[str], reduce: str) -> tuple[list[st
 
 def inputs(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any") -> Inputs:
     """PRIM's x (parameters, and levers of a sweep) and y (rows that miss) from a result file."""
-    import pandas as pd
 
     name = results.name_of(ds)
     if "parameter_value" not in ds.variables:
@@ -288,7 +290,6 @@ class Discovery:
     boxes: list[Box] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        from dataclasses import asdict
 
         return json_ready(asdict(self))
 
@@ -500,7 +501,6 @@ def to_csv(d: Discovery) -> str:
 
 def write(d: Discovery, path: Path | str) -> Path:
     """Write the result to ``path`` (.json: everything; .csv: :data:`CSV_COLUMNS`), atomically."""
-    from sim.core import files
 
     path = Path(path)
     text = (json.dumps(d.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
@@ -518,7 +518,6 @@ def plot(d: Discovery, ds: xr.Dataset | None = None) -> Figure:
     from matplotlib.colors import BoundaryNorm
     from matplotlib.figure import Figure
 
-    from sim.plots import figures as plots
 
     n = max(1, len(d.boxes))
     height = max([2.8] + [1.2 + 0.42 * max(1, len(b.limits)) for b in d.boxes])

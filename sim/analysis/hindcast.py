@@ -39,8 +39,13 @@ import numpy as np
 
 from sim.core import axes
 from sim.core.units import PJ_PER_TWH
-from sim.data.base_state import (CALIBRATION_DIR, fitted_vector, load_base_state, read_fitted,
-                                 resolve_stock_profile)
+from sim.data.base_state import (
+    CALIBRATION_DIR,
+    fitted_vector,
+    load_base_state,
+    read_fitted,
+    resolve_stock_profile,
+)
 from sim.data.history import load_history, observed_growth, phase_out_history, structure_history
 from sim.model.historical import co2_by_carrier, run_history
 

@@ -9,9 +9,9 @@ import json
 import numpy as np
 import xarray as xr
 
-from sim.results import reading as results
-from sim.core.files import json_ready
 from sim.analysis.convergence import ERROR_NOTE, error_text, rule_of_three, standard_error
+from sim.core.files import json_ready
+from sim.results import reading as results
 from sim.results.reading import REPORTED
 
 

@@ -61,21 +61,32 @@ Dask. Row i's outputs depend only on row i, so the chunking and the workers chan
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
+import importlib.metadata
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numba
 import numpy as np
 import xarray as xr
 from scipy import special
 
+from sim.analysis.report import format_rows
 from sim.core import axes
 from sim.core.files import json_ready
+from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import LEVERS
-from sim.scenario import printable, scenario_from_document
+from sim.core.targets import target_units
+from sim.data.base_state import load_base_state
+from sim.model import run as model
+from sim.results import netcdf
+from sim.scenario import printable, read_document, scenario_from_document
 from sim.scenario.errors import Checker
+from sim.scenario.sweep import Axis, with_lever_points
 from sim.scenario.uncertainty import MODEL_DISCREPANCY, PARAMETERS, UncertaintySpec, design_columns
 
 METHODS = ("sobol", "morris")
@@ -113,7 +124,6 @@ class LeverPoint:
 
     def key_path(self) -> list[str]:
         """Where the point lives below ``levers.<lever>`` (as ``sim.scenario.sweep.Axis``)."""
-        from sim.scenario.sweep import Axis
 
         return Axis(self.label, self.lever, self.year, sector=self.sector,
                     province=self.province).key_path()
@@ -290,7 +300,6 @@ def discrepancy_factors(scenario, sigma: np.ndarray | None = None) -> list[Facto
     with sigma_s > 0 (sector-major), grouped per sector as ``model_discrepancy:<sector>``;
     ``sigma`` (S,) [yr^-1/2] defaults to the base state's."""
     if sigma is None:
-        from sim.data.base_state import load_base_state
 
         sigma = load_base_state().discrepancy_sigma
     out = []
@@ -329,7 +338,6 @@ def factors(scenario, parameters: list[str] | None = None,
                            if p == MODEL_DISCREPANCY else "has no distribution in the scenario")
                     raise SensitivityError(f"--parameters {p}: {why} (allowed: "
                                            f"{', '.join(columns_allowed)})")
-                import difflib
 
                 match = difflib.get_close_matches(p, columns_allowed, n=1, cutoff=0.6)
                 hint = f"; did you mean '{match[0]}'?" if match else ""
@@ -379,8 +387,6 @@ def factor_values(fs: list[Factor], u: np.ndarray, scenario) -> np.ndarray:
 def outputs(scenario) -> tuple[list[Output], list[str]]:
     """The analysed outputs and the regions: peak year and industrial CO2 in 2030 and 2035 of
     every simulated province and national, then every simulated target's value and attainment."""
-    from sim.core.indicators_registry import INDICATORS
-    from sim.core.targets import target_units
 
     regions = list(scenario.provinces) + ["national"]
     out = []
@@ -434,7 +440,6 @@ def _without_discrepancy(scenario):
 
 def lever_document(document: dict, points: list[tuple[LeverPoint, float]]) -> dict:
     """The scenario document with the lever points set (as a sweep case)."""
-    from sim.scenario.sweep import with_lever_points
 
     return with_lever_points(document, points)
 
@@ -477,7 +482,6 @@ def plan(scenario, method: str = "sobol", samples: int | None = None,
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
-    from sim.scenario import read_document
 
     if method not in METHODS:
         raise SensitivityError(f"--method {method}: unknown (allowed: {', '.join(METHODS)})")
@@ -527,7 +531,6 @@ _PREPARED_MAX = 4
 
 def _prepared(task: Task):
     """The group's ``Prepared`` (levers resolved once per process and group)."""
-    from sim.model import run as model
 
     hit = _PREPARED.get(task.key)
     if hit is None:
@@ -542,10 +545,8 @@ def _prepared(task: Task):
 
 def run_task(task: Task, numba_threads: int | None = None) -> np.ndarray:
     """(rows, output) of one chunk: ``sim.model.run.run_chunk`` on the explicit design."""
-    from sim.model import run as model
 
     if numba_threads:
-        import numba
 
         numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
     prep = model.with_design(_prepared(task), task.design, task.discrepancy_z)
@@ -638,7 +639,6 @@ MORRIS_VARIABLES = ("mu", "mu_star", "mu_star_conf", "sigma")
 def analyse_one(method: str, prob: dict, unit: np.ndarray, y: np.ndarray, second_order: bool,
                 seed: int) -> tuple[dict[str, np.ndarray], str]:
     """SALib's indices of one output and a note ("" when analysed)."""
-    import warnings
 
     if not np.isfinite(y).all():
         return {}, f"not analysed: undefined in {int((~np.isfinite(y)).sum())} evaluations"
@@ -736,7 +736,6 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
             attrs: dict | None = None) -> xr.Dataset:
     """The CF-1.10 Dataset of an analysis; ``attrs``: the global attributes (default
     ``sim.results.netcdf.global_attributes`` of the scenario, ``members`` = the evaluations)."""
-    import importlib.metadata
 
     E = len(p.unit)
     gs = p.groups
@@ -803,7 +802,6 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
     for name, a in coord_attrs.items():
         if name in ds.coords:
             ds[name].attrs.update(a)
-    from sim.results import netcdf
 
     ds.attrs.update(netcdf.global_attributes(p.scenario, p.seed, E) if attrs is None else attrs)
     lever_points = [dataclasses.asdict(f.lever) for f in p.factors if f.lever is not None]
@@ -943,6 +941,5 @@ def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False)
                                           scenario=str(ds.attrs.get("scenario_name", "")),
                                           seed=int(ds.attrs.get("seed", 0)), rows=rows)),
                           ensure_ascii=False, indent=2)
-    from sim.analysis.report import format_rows
 
     return format_rows(rows, cols, fmt)

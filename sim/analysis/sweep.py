@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Callable
 
 import netCDF4
+import numba
 import numpy as np
 import xarray as xr
 
 from sim.core import files
 from sim.core.levers import LEVERS
 from sim.core.variables import COORDINATES
-from sim.results import netcdf
+from sim.model import run as model
+from sim.results import ensemble, netcdf
 from sim.scenario.sweep import Case, Sweep, load_sweep
+
 
 def part_path(out_dir: Path, case: Case) -> Path:
     return out_dir / "parts" / f"case-{case.index:05d}.nc"
@@ -46,13 +49,10 @@ def is_done(path: Path, case: Case) -> bool:
 
 def run_case(sweep_path: str, index: int, out_dir: str, numba_threads: int = 1) -> dict:
     """Run one case and write its part (executed on a Dask worker). Returns a small record."""
-    import numba
-
-    from sim.results import ensemble
 
 
 
-    from sim.model import run as model
+
 
     t0 = time.perf_counter()
     numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))

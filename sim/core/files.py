@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+
 class OutputPathError(ValueError):
     """An output path that cannot or must not be written; ``str(e)`` is the one-line message
     (``<path>: <what is wrong> (<what is allowed>)``)."""

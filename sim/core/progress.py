@@ -13,6 +13,8 @@ import sys
 import time
 from typing import Callable, TextIO
 
+from tqdm import tqdm
+
 AFTER = 2.0
 """Seconds of work before any progress is shown [s]."""
 
@@ -51,7 +53,6 @@ class Progress:
             self._line(out, done, total, failed)
 
     def _bar(self, out: TextIO, done: int, total: int, failed: int | None) -> None:
-        from tqdm import tqdm
 
         if self.bar is None:
             # tqdm counts its delay from the bar's creation, here the first call: subtract the

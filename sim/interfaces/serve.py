@@ -45,16 +45,27 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
+import tomli_w
 import xarray as xr
 
-from sim.core import axes
-
-from sim.core import shipped
-from sim.core.levers import LABELS as LEVER_LABELS, LEVERS, interpolate, resolve
+from sim.analysis import decomposition, report
+from sim.core import axes, shipped
+from sim.core import axes as ax_
+from sim.core.indicators import eaf_share
+from sim.core.levers import LABELS as LEVER_LABELS
+from sim.core.levers import LEVERS, interpolate, resolve
+from sim.data.base_state import load_base_state
+from sim.model import run as model
 from sim.model.kernel import allocate_outputs
-from sim.scenario import ScenarioError, printable, scenario_from_document
+from sim.plots import figures as plots
+from sim.results import ensemble, export, netcdf
+from sim.results import reading as results
+from sim.results.reading import member_quantiles
+from sim.scenario import ScenarioError, printable, read_document, scenario_from_document
+from sim.scenario.uncertainty import sample
 
 LIVE_MEMBERS = 500
 """Members of a live run (each lever change): P(attain) to within ±2.2 points (1 s.e.)."""
@@ -121,7 +132,6 @@ def base_state():
     global _BASE
     with _BASE_LOCK:
         if _BASE is None:
-            from sim.data.base_state import load_base_state
 
             _BASE = load_base_state()
         return _BASE
@@ -129,7 +139,6 @@ def base_state():
 
 def warm_up() -> float:
     """Compile (or load from Numba's cache) the kernel and load the base state; seconds taken."""
-    from sim.model import run as model
 
     t0 = time.perf_counter()
     sc = load_source(shipped.resolve("anhui")).scenario
@@ -152,7 +161,6 @@ class Source:
 
 def load_source(path: Path) -> Source:
     """A shipped (or local) scenario file, validated as ``sim run`` would."""
-    from sim.scenario import read_document
 
     text, doc = read_document(path)
     return Source(doc, Path(path), Path(path).name, scenario_from_document(doc, text, path))
@@ -233,7 +241,6 @@ def without_levers(doc: dict) -> dict:
 
 
 def to_text(doc: dict, header: str = "") -> str:
-    import tomli_w
 
     return header + tomli_w.dumps(doc)
 
@@ -268,7 +275,6 @@ def _reduce(ds: xr.Dataset, region: str) -> xr.Dataset:
     every region, and the extensive variables and EAF share of the region alone (a province axis
     of length 1 labelled ``region``, so ``sim.plots.figures``' helpers read it as a one-province file).
     Every array is new (none views the kernel outputs, which are reused)."""
-    from sim.core.indicators import eaf_share
 
     provinces = [str(p) for p in ds["province"].values]
     i = None if region == "national" else provinces.index(region)
@@ -294,7 +300,6 @@ def _reduce(ds: xr.Dataset, region: str) -> xr.Dataset:
 def run_members(prep, region: str, still_wanted=lambda: None, chunk: int | None = None):
     """The page Dataset of every member of ``prep`` (chunk by chunk, ``still_wanted()`` raising
     :class:`Superseded` between chunks), with target probabilities (``sim.model.run.finalize``)."""
-    from sim.model import run as model
 
     parts = []
     chunk = chunk or prep.members
@@ -388,14 +393,12 @@ def chinese_phrase(source: str) -> str:
 def _bands(x: np.ndarray) -> dict:
     """Quantile bands {p05, p25, p50, p75, p95} over the members (axis 0) of ``x``, with the
     statistic of the result files (``sim.results.reading.member_quantiles``: linear, NaN ignored)."""
-    from sim.results.reading import member_quantiles
 
     q = member_quantiles(np.asarray(x, dtype=float), np.array(QUANTILES))
     return {f"p{int(round(p * 100)):02d}": q[i] for i, p in enumerate(QUANTILES)}
 
 
 def _median(x: np.ndarray) -> np.ndarray:
-    from sim.results.reading import member_quantiles
 
     return member_quantiles(np.asarray(x, dtype=float), np.array([0.5]))[0]
 
@@ -404,8 +407,6 @@ def summary(ds: xr.Dataset, region: str) -> dict:
     """The charts' statistics of one page Dataset (``_reduce``): CO2 and EAF bands, peak-year
     distribution, energy medians by carrier and the medians that the LMDI wedges
     (``sim.analysis.decomposition.co2_wedges``) take, as in ``sim.plots.figures.wedges``."""
-    from sim.core import axes as ax_
-    from sim.analysis import report
 
     years = ds["year"].values
     py = ds["peak_year"].sel(region=region).values
@@ -429,9 +430,6 @@ def summary(ds: xr.Dataset, region: str) -> dict:
 def payload(ds: xr.Dataset, base: dict, sc, region: str) -> dict:
     """What the page draws: the target table of ``ds`` and the charts of ``ds`` beside its
     baseline's (``base``: the baseline's :func:`summary`), wedges by LMDI group."""
-    from sim.analysis import decomposition
-    from sim.plots import figures as plots
-    from sim.analysis import report
 
     years = ds["year"].values
     descriptions = {t.id: t.description for t in sc.targets}
@@ -550,7 +548,6 @@ class Session:
             raise Superseded()
 
     def _baseline_of(self, doc: dict, source: Source, members: int, check):
-        from sim.model import run as model
 
         plain = without_levers(doc)
         key = (to_text(plain), source.path, source.display)
@@ -569,7 +566,6 @@ class Session:
         drew it before (None: ``sim.model.run.prepare`` draws it, and it is kept)."""
         key = (to_text(doc.get("uncertainty", {})), sc.members, sc.seed)
         if key not in self._designs:
-            from sim.scenario.uncertainty import sample
 
             while len(self._designs) >= 2:  # the live and the precise member count
                 self._designs.pop(next(iter(self._designs)))
@@ -583,7 +579,6 @@ class Session:
         it is invalid, :class:`ScenarioError` is raised and the state is unchanged. A valid change
         is kept even when its run is superseded (:class:`Superseded`), so a newer change builds on
         it."""
-        from sim.model import run as model
 
         with self.lock:
             new_source = source or self.source
@@ -652,8 +647,6 @@ class Session:
         return header + sh.text
 
     def write_netcdf(self) -> Path:
-        from sim.results import ensemble
-        from sim.results import netcdf
 
         with self.lock:
             sh = self.shown
@@ -664,8 +657,6 @@ class Session:
             return path
 
     def write_iamc(self) -> Path:
-        from sim.results import export
-        from sim.results import reading as results
 
         nc = self.write_netcdf()
         path = nc.with_name(f"{nc.stem}_iamc.csv")
@@ -678,8 +669,6 @@ class Session:
         import matplotlib
 
         matplotlib.use("Agg")
-        from sim.plots import figures as plots
-        from sim.results import reading as results
 
         nc = self.write_netcdf()
         fig_dir = nc.parent / "figures"
@@ -819,7 +808,6 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
         return await run_change(request, source=source)
 
     async def api_upload(request: Request) -> Response:
-        from urllib.parse import unquote
 
         filename = unquote(request.headers.get("x-filename", "upload.toml"))
         try:

@@ -11,7 +11,6 @@ the kernel's own steps 8-9 switch the fuels (no copy of them here).
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from kernels.arrays import FOSSIL, KernelInputs, KernelOutputs

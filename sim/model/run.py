@@ -19,17 +19,18 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from sim.core import axes
-from sim.core import indicators
+from sim.core import axes, indicators
 from sim.core import targets as target_checks
-from sim.data.base_state import BaseState, autonomous_share, load_base_state, with_trend
+from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import kernel_lever_arrays
+from sim.core.units import PJ_PER_TWH
+from sim.core.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
+from sim.data.base_state import BaseState, autonomous_share, load_base_state, with_trend
 from sim.data.growth import OBSERVED_GROWTH_UNTIL
+from sim.data.observed_activity import nonmetallic_structure
 from sim.model.inputs import assemble
 from sim.model.kernel import KernelInputs, KernelOutputs, simulate
 from sim.scenario.uncertainty import MODEL_DISCREPANCY, PARAMETERS, discrepancy, sample
-from sim.core.units import PJ_PER_TWH
-from sim.core.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
 
 
 @dataclass
@@ -173,7 +174,6 @@ def _structure(provinces, years, scenario=None) -> np.ndarray:
     whose observed 2020-2024 factor goes with the observed activity: where the scenario's own
     growth points for the sector replace the observed history (from their first year on,
     sim.data.growth), the factor is held at its value of the year before."""
-    from sim.data.observed_activity import nonmetallic_structure
 
     k = axes.SECTORS.index("nonmetallic_minerals")
     f = nonmetallic_structure(provinces, years)
@@ -331,7 +331,6 @@ def finalize(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
 
 def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
     """CF-1.10 variable and coordinate attributes (global attributes are added by ``sim.results.netcdf``)."""
-    from sim.core.indicators_registry import INDICATORS
 
     for name, var in VARIABLES.items():
         if name in ds:

@@ -26,22 +26,20 @@ the wedges are by sector instead.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 import xarray as xr
 
-from sim.core import axes
-
-from sim.analysis import decomposition
-
-from sim.core import files
-
-from sim.analysis import report
-
-from sim.results import reading as results
+from sim.analysis import decomposition, report
+from sim.analysis import sensitivity as sens
 from sim.analysis.decomposition import lmdi  # noqa: F401  (re-exported: plots.lmdi)
+from sim.core import axes, files
+from sim.core.axes import UnknownProvince, resolve_province
+from sim.core.indicators import eaf_share as share_of
+from sim.results import reading as results
 from sim.results.reading import ResultsFileError
 
 if TYPE_CHECKING:
@@ -80,7 +78,6 @@ def _footnote(fig: Figure, ds: xr.Dataset, extra: str = "") -> None:
     """The source note along the bottom edge. It is the figure's ``supxlabel`` so that the
     constrained layout reserves its height (axes, tick labels and outside legends stay clear of
     it), wrapped beforehand to the figure's width (the layout cannot measure ``wrap=True`` text)."""
-    import textwrap
 
     members = ds.attrs.get("members", ds.sizes.get("member", "?"))
     text = (f"Source: {ds.attrs.get('title', results.name_of(ds))}; {members} members, seed "
@@ -380,7 +377,6 @@ def eaf_share(ds: xr.Dataset, region: str) -> xr.DataArray:
             f"{results.name_of(ds)}: cannot be used for the national steel figure: missing variable "
             f"production (national EAF share needs crude-steel output by route, output detail full; "
             f"this file is {results.detail(ds)}: choose provinces with --province)")
-    from sim.core.indicators import eaf_share as share_of
 
     share = share_of(ds["production"].sel(sector="iron_steel"), province_axis=True)
     share.attrs = ds["eaf_share"].attrs
@@ -668,7 +664,6 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
     model-discrepancy group (all its provinces' z together) in purple. Below, a heatmap of
     ST (Morris: mu* as a share of the output's largest) of every analysed target output.
     """
-    from sim.analysis import sensitivity as sens
 
     _sensitivity_only(ds)
     method = str(ds.attrs.get("sensitivity_method", "sobol"))
@@ -681,7 +676,6 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
     simulated = list(dict.fromkeys(r for r, q in zip(region, quantity)
                                    if q in sens.REGIONAL and r != "national"))
     if provinces:
-        from sim.core.axes import UnknownProvince, resolve_province
 
         regions = []
         for p in provinces:

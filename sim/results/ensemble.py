@@ -42,15 +42,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+import netCDF4
 import numpy as np
 import xarray as xr
 
 from sim.core import files
-
-from sim.results import netcdf
 from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail  # noqa: F401
-from sim.results.reading import QUANTILES
+from sim.core.targets import administrative_attribute
 from sim.core.variables import COORDINATES
+from sim.model import run as model
+from sim.results import netcdf
+from sim.results.reading import QUANTILES
 from sim.results.reading import member_quantiles as _quantiles
 
 if TYPE_CHECKING:  # the model (and Numba) is imported when a run starts, not by `sim --help`
@@ -206,9 +208,7 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
             compress: bool, success_targets: tuple[str, ...] | None) -> None:
     """Write the ensemble to ``tmp`` (using ``scratch_path`` for the quantiles); every file
     handle is closed when this returns or raises, so the caller may rename or remove both."""
-    import netCDF4
 
-    from sim.model import run as model
 
     main = scratch = None
     finished = False
@@ -322,8 +322,6 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
             success_targets: tuple[str, ...] | None = None) -> None:
     """Write the file's skeleton: coordinates, attributes, the first chunk's per-member
     variables along an unlimited ``member`` axis, and NaN placeholders for the statistics."""
-    from sim.model import run as model
-    from sim.core.targets import administrative_attribute
 
     out = per_member.isel(member=slice(0, 0)) if per_member.data_vars else xr.Dataset()
     out = out.assign_coords({k: v for k, v in first.coords.items() if "member" not in v.dims})
@@ -365,7 +363,6 @@ def _create_scratch(path: Path, for_quantiles: xr.Dataset, members: int, chunk_s
     """A scratch HDF5 file with one (member, ...) variable per quantile source (float32 unless
     in :data:`EXACT`), chunked by (chunk of members, one province) so a province can be read back
     for all members."""
-    import netCDF4
 
     nc = netCDF4.Dataset(path, "w", format="NETCDF4")
     nc.createDimension("member", members)

@@ -89,17 +89,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from sim import __version__
-
-from sim.core import axes
-
-from sim.core import files
-
+from sim.core import axes, files
+from sim.core.indicators import eaf_share
+from sim.core.units import USD2010_PER_CNY2019
 from sim.results import reading as results
 from sim.results.reading import QUANTILE_LABELS, QUANTILES, ResultsFileError
-from sim.core.units import USD2010_PER_CNY2019
 
 if TYPE_CHECKING:  # pandas is imported when a table is built, not by `sim --help`
     import pandas as pd
@@ -247,7 +245,6 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
     if "eaf_share" in ds.variables:
         national = None
         if production:  # national share = national scrap-EAF output / national output
-            from sim.core.indicators import eaf_share
 
             national = eaf_share(ds["production"].sel(sector="iron_steel", drop=True),
                                  province_axis=True)
@@ -331,7 +328,6 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
     ``quantiles`` default to :data:`sim.results.reading.QUANTILES` (each must have a label in
     :data:`sim.results.reading.QUANTILE_LABELS`); the scenario of quantile q is ``<scenario>|<label>``.
     """
-    import pandas as pd
 
     _check(ds)
     q = [float(x) for x in (quantiles if quantiles is not None else QUANTILES)]
@@ -394,7 +390,6 @@ def write_iamc(df: "pd.DataFrame", path: Path | str, meta: dict | None = None) -
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:
-            import pandas as pd
 
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 df.to_excel(xw, sheet_name="data", index=False)

@@ -27,6 +27,7 @@ from typing import Iterable
 import numpy as np
 import xarray as xr
 
+from sim.core.axes import UnknownProvince, resolve_province
 from sim.core.files import input_problem
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -153,7 +154,6 @@ def median(da: xr.DataArray) -> xr.DataArray:
 def provinces(ds: xr.Dataset, selected: Iterable[str] | None) -> list[str]:
     """Validate province names (pinyin, ISO code, or Chinese: ``sim.core.axes.resolve_province``)
     against the file; return the pinyin names."""
-    from sim.core.axes import UnknownProvince, resolve_province
 
     names = [str(p) for p in ds["province"].values]
     if selected is None:

@@ -203,9 +203,9 @@ class Checker:
     def unknown_value(self, key: str, value: Any, choices: Sequence[str], what: str) -> ScenarioError:
         """An unknown value (not a table key) with the closest allowed one, if any."""
         match = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.6)
-        if match:
-            return self.fail(key, value, match[0], f"unknown {what}; did you mean '{match[0]}'?")
-        return self.fail(key, value, ", ".join(choices), f"unknown {what}")
+        hint = f"; did you mean '{match[0]}'?" if match else ""
+        return self.fail(key, value, match[0] if match else ", ".join(choices),
+                         f"is an unknown {what}{hint}")
 
     def known_province(self, path: str, p: Any) -> str:
         """The pinyin name of province value ``p`` (see :func:`sim.core.axes.resolve_province`);

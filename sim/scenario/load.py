@@ -76,8 +76,15 @@ from sim.core.levers import ROUTE_FLOOR_GROUPS
 from sim.scenario.catalogue import load_catalogue, select_targets
 from sim.scenario.errors import Checker, ScenarioError, read_toml
 from sim.scenario.parse import parse_growth, parse_levers, parse_provinces, parse_uncertainty
-from sim.scenario.spec import (DEFAULT_MEMBERS, DEFAULT_SEED, ELECTRICITY_CONVERSIONS, MAX_END_YEAR,
-                               AdministrativeTarget, Scenario, Target)
+from sim.scenario.spec import (
+    DEFAULT_MEMBERS,
+    DEFAULT_SEED,
+    ELECTRICITY_CONVERSIONS,
+    MAX_END_YEAR,
+    AdministrativeTarget,
+    Scenario,
+    Target,
+)
 
 _TOP_KEYS = ("scenario", "growth", "levers", "uncertainty", "settings")
 

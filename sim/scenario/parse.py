@@ -13,8 +13,15 @@ from sim.data.base_state import FITTED_FILE, read_fitted
 from sim.data.growth import GrowthSpec
 from sim.scenario.errors import Checker, format_number, join_key
 from sim.scenario.spec import GROWTH_RANGE
-from sim.scenario.uncertainty import (CALIBRATED_DISCREPANCY, MODEL_DISCREPANCY, PARAMETERS,
-                                      DistributionError, UncertaintySpec, make_distribution)
+from sim.scenario.uncertainty import (
+    CALIBRATED_DISCREPANCY,
+    MODEL_DISCREPANCY,
+    PARAMETERS,
+    DistributionError,
+    UncertaintySpec,
+    make_distribution,
+)
+
 
 def parse_provinces(value: Any, chk: Checker) -> tuple[str, ...]:
     if value == "all":

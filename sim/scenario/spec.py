@@ -10,8 +10,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from sim.core.levers import LeverSpec
-from sim.core.units import KGCE_PER_KWH_CALORIFIC, KGCE_PER_KWH_COAL_EQUIVALENT
 from sim.core.levers import lever_array as _lever_array
+from sim.core.units import KGCE_PER_KWH_CALORIFIC, KGCE_PER_KWH_COAL_EQUIVALENT
 from sim.data.growth import GrowthSpec
 from sim.data.growth import growth_array as _growth_array
 from sim.scenario.uncertainty import UncertaintySpec
