@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.results import ensemble
-
-from sim.results import netcdf
-
 from sim.model import run as model
+from sim.results import ensemble, netcdf
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent

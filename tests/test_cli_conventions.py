@@ -14,8 +14,8 @@ from click.shell_completion import ShellComplete
 from click.testing import CliRunner
 
 from sim.core import progress as progress_mod
-from sim.interfaces.cli import main
 from sim.core.progress import Progress
+from sim.interfaces.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -94,7 +94,8 @@ def test_scenario_files_resolve_provinces_like_the_reviewer_tools(tmp_path):
 def test_sweep_lhs_is_the_uncertainty_design_and_unchanged():
     import numpy as np
 
-    from sim.scenario.sweep import Axis, lhs as _lhs
+    from sim.scenario.sweep import Axis
+    from sim.scenario.sweep import lhs as _lhs
     from sim.scenario.uncertainty import design
 
     ax = (Axis("a", "eaf_share", 2030, low=0.1, high=0.3), Axis("b", "phase_out", 2030, low=0.0, high=1.0))
@@ -127,11 +128,9 @@ def test_provenance_names_the_base_state_of_the_run_not_the_default():
     from dataclasses import replace
     from pathlib import Path
 
-
-    from sim.results import netcdf
-
-    from sim.model import run as model
     from sim.data.base_state import load_base_state
+    from sim.model import run as model
+    from sim.results import netcdf
     from sim.scenario import load_scenario
 
     sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "anhui.toml")
@@ -194,9 +193,9 @@ def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
     import pytest
 
     from kernels.arrays import KernelInputs
+    from sim.data.base_state import load_base_state
     from sim.model import inputs as kernel_inputs
     from sim.model import run as model
-    from sim.data.base_state import load_base_state
     from sim.model.historical import historical_inputs
     from sim.scenario import load_scenario
 

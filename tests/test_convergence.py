@@ -13,9 +13,7 @@ import xarray as xr
 from click.testing import CliRunner
 from result_files import write_results
 
-from sim.analysis import convergence
-
-from sim.analysis import report
+from sim.analysis import convergence, report
 from sim.interfaces.cli import main
 
 

@@ -13,8 +13,8 @@ efficiency rate, the model-discrepancy factor (kernels/SPEC.md steps 5 and 8, he
 from __future__ import annotations
 
 import csv
-import re
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_cases import neutral_inputs, random_inputs
+from reference import reference_simulate
 
 from kernels.arrays import COAL, ELECTRICITY, GAS, HEAT, N_CARRIERS, OIL, check_inputs
 from kernels.stock_flow import simulate
-from reference import reference_simulate
 from sim.core import axes
 
 REPO = Path(__file__).resolve().parent.parent
@@ -240,8 +240,8 @@ def _random_scenario(tmp_path, rng, index: int):
 
 @pytest.mark.parametrize("index", range(3))
 def test_random_scenarios_to_2060_never_go_below_the_floor(tmp_path, index):
-    from sim.model import run as model
     from sim.data.base_state import load_base_state
+    from sim.model import run as model
 
     rng = np.random.default_rng(1000 + index)
     sc, values = _random_scenario(tmp_path, rng, index)
@@ -349,8 +349,8 @@ def _scenario(tmp_path, extra: str):
 
 
 def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path):
-    from sim.model import run as model
     from sim.data.base_state import load_base_state
+    from sim.model import run as model
 
     sc = _scenario(tmp_path, '\n[uncertainty.aeei_elec_multiplier]\ndist = "lognormal"\n'
                              'median = 1.0\nsigma = 0.3\n\n[uncertainty.model_discrepancy]\n'

@@ -10,13 +10,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sim.results import ensemble
-
-from sim.results import netcdf
-
-from sim.model import run as model
-
 from sim.analysis import report
+from sim.model import run as model
+from sim.results import ensemble, netcdf
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent

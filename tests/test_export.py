@@ -10,8 +10,8 @@ import xarray as xr
 from click.testing import CliRunner
 from result_files import write_results
 
-from sim.results import export
 from sim.interfaces.cli import main
+from sim.results import export
 
 Q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 LABELS = ["p05", "p25", "median", "p75", "p95"]

@@ -161,9 +161,8 @@ def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
 def test_sim_run_uses_the_calibrated_parameters():
     from pathlib import Path
 
-    from sim.results import netcdf
-
     from sim.model import run as model
+    from sim.results import netcdf
     from sim.scenario import load_scenario
 
     doc = read_fitted()

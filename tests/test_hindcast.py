@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sim.core import axes
-
 from sim.analysis import hindcast
+from sim.core import axes
 from sim.interfaces.cli import main
 
 

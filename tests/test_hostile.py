@@ -18,9 +18,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim.core import files
-
-from sim.core import sizes
+from sim.core import files, sizes
 from sim.interfaces.cli import main
 from tests.result_files import write_results
 
@@ -94,11 +92,10 @@ def refused(res, *texts: str) -> str:
 @pytest.fixture()
 def no_work(monkeypatch):
     """Any simulation, drawing or table building fails the test: refusals come before work."""
-    from sim.results import export
-    from sim.analysis import hindcast
+    from sim.analysis import cluster, hindcast
     from sim.model import run as model
     from sim.plots import figures as plots
-    from sim.analysis import cluster
+    from sim.results import export
 
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the output was checked")

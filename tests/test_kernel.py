@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from kernel_cases import kernel_inputs, neutral_inputs, random_inputs
 from reference import reference_simulate
 
-from kernels.arrays import (LETTER_SOURCES, KernelInputs, KernelOutputs, check_inputs,
-                            group_fields)
+from kernels.arrays import LETTER_SOURCES, KernelInputs, KernelOutputs, check_inputs, group_fields
 from kernels.stock_flow import simulate as kernel_simulate
 from kernels.stock_flow import simulate_into
 

@@ -11,13 +11,11 @@ import pytest
 import xarray as xr
 
 from sim.core import axes
-
-from sim.results import netcdf
-
-from sim.model import run as model
-from sim.data.base_state import load_base_state
-from sim.scenario import load_scenario
 from sim.core.variables import VARIABLES
+from sim.data.base_state import load_base_state
+from sim.model import run as model
+from sim.results import netcdf
+from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"

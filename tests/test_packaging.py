@@ -25,9 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.core import numba_cache
-
-from sim.core import shipped
+from sim.core import numba_cache, shipped
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "MANIFEST.in", "constraints.txt", "sim", "kernels",

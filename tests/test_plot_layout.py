@@ -13,7 +13,10 @@ import itertools
 import pytest
 from test_plots import ENSEMBLE_KINDS, files, opened  # noqa: F401  (fixtures)
 
+from sim.plots import common as plot_common
+from sim.plots import ensemble as ensemble_plots
 from sim.plots import figures as plots
+from sim.plots import sweep as sweep_plots
 
 DPI = 100
 
@@ -82,18 +85,18 @@ def test_ensemble_figures_are_laid_out_cleanly(opened, kind, detail):  # noqa: F
 
 @pytest.mark.parametrize("detail", ["full", "summary"])
 def test_wedge_figure_is_laid_out_cleanly(opened, detail):  # noqa: F811
-    fig = plots.plot_sectors(opened[detail], "Anhui", baseline=opened[f"base_{detail}"])
+    fig = ensemble_plots.plot_sectors(opened[detail], "Anhui", baseline=opened[f"base_{detail}"])
     check_layout(fig)
 
 
 def test_sweep_figure_is_laid_out_cleanly(opened):  # noqa: F811
-    fig = plots.plot_sweep(opened["sweep"])
+    fig = sweep_plots.plot_sweep(opened["sweep"])
     check_layout(fig)
 
 
 def test_layout_check_can_fail(opened):  # noqa: F811
     """A legend moved onto the source note is caught."""
-    fig = plots.plot_attainment(opened["full"])
+    fig = ensemble_plots.plot_attainment(opened["full"])
     check_layout(fig)  # laid out cleanly; now freeze that layout and move the legend
     fig.set_layout_engine("none")
     legend = fig.legends[0]
@@ -109,11 +112,11 @@ def test_place_names_the_province():
     from sim.core import axes
 
     one = xr.Dataset(coords={"province": ["Anhui"]}, attrs={"scenario_name": "anhui"})
-    assert plots.place(one) == "Anhui"
-    assert plots.place(one.assign_attrs(scenario_name="anhui_steel")) == \
+    assert plot_common.place(one) == "Anhui"
+    assert plot_common.place(one.assign_attrs(scenario_name="anhui_steel")) == \
         "Anhui, scenario anhui_steel"
     every = xr.Dataset(coords={"province": list(axes.PROVINCES)},
                        attrs={"scenario_name": "national"})
-    assert plots.place(every) == "China, scenario national"
+    assert plot_common.place(every) == "China, scenario national"
     two = xr.Dataset(coords={"province": ["Anhui", "Hebei"]}, attrs={"scenario_name": "pair"})
-    assert plots.place(two) == "2 provinces, scenario pair"
+    assert plot_common.place(two) == "2 provinces, scenario pair"

@@ -15,20 +15,18 @@ import test_sweep
 import xarray as xr
 from click.testing import CliRunner
 
-from sim.results import ensemble
-
-from sim.results import netcdf
-
-from sim.model import run as model
-
-from sim.plots import figures as plots
-
-from sim.results import reading as results
+from sim.analysis import decomposition
 from sim.analysis import sweep as sweeps
-from sim.scenario.sweep import load_sweep
 from sim.interfaces.cli import main
+from sim.model import run as model
+from sim.plots import ensemble as ensemble_plots
+from sim.plots import figures as plots
+from sim.plots import sweep as sweep_plots
+from sim.results import ensemble, netcdf
+from sim.results import reading as results
 from sim.results.reading import ResultsFileError
 from sim.scenario import load_scenario, read_document, scenario_from_document
+from sim.scenario.sweep import load_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 MEMBERS, SEED = 24, 11
@@ -147,7 +145,7 @@ def test_every_kind_at_every_detail_is_complete(opened, detail, kind):
 @pytest.mark.parametrize("detail", ensemble.DETAILS)
 def test_fan_chart_plots_the_file_quantiles_and_peak_years(opened, detail):
     ds = opened[detail]
-    fig = plots.plot_fan(ds)
+    fig = ensemble_plots.plot_fan(ds)
     fan, side = fig.axes[0], fig.axes[1]
     years = ds["year"].values
     co2 = ds["industrial_co2"].sel(region="Anhui")
@@ -164,7 +162,7 @@ def test_fan_chart_plots_the_file_quantiles_and_peak_years(opened, detail):
 @pytest.mark.parametrize("detail", ensemble.DETAILS)
 def test_attainment_heatmap_holds_the_probabilities(opened, detail):
     ds = opened[detail]
-    fig = plots.plot_attainment(ds)
+    fig = ensemble_plots.plot_attainment(ds)
     ax = fig.axes[0]
     image = ax.images[0].get_array()
     np.testing.assert_array_equal(np.asarray(image)[:, 0], ds["target_probability"].values)
@@ -191,7 +189,7 @@ def test_attainment_matrix_puts_per_province_targets_in_one_row():
                 "target_threshold": ("target", [np.nan, np.nan, 0.2, -0.1]),
                 "target_year": ("target", [2030, 2030, 2030, 2025]),
                 "province": ["Anhui", "Hebei"]})
-    matrix, labels, columns, trend = plots.attainment_matrix(ds)
+    matrix, labels, columns, trend = ensemble_plots.attainment_matrix(ds)
     assert columns == ["national", "jjj", "Anhui", "Hebei"]
     np.testing.assert_array_equal(matrix, [[np.nan, np.nan, 0.95, 0.4], [0.6, np.nan, np.nan, np.nan],
                                            [np.nan, 1.0, np.nan, np.nan]])
@@ -202,7 +200,7 @@ def test_attainment_matrix_puts_per_province_targets_in_one_row():
 @pytest.mark.parametrize("detail", ensemble.DETAILS)
 def test_energy_mix_stacks_the_carrier_medians(opened, detail):
     ds = opened[detail]
-    fig = plots.plot_energy(ds, "Anhui")
+    fig = ensemble_plots.plot_energy(ds, "Anhui")
     ax, share_ax = fig.axes[0], fig.axes[1]
     years = ds["year"].values
     if detail == "full":
@@ -235,7 +233,7 @@ def test_energy_mix_stacks_the_carrier_medians(opened, detail):
 @pytest.mark.parametrize("detail", ensemble.DETAILS)
 def test_steel_shows_eaf_share_against_its_target_and_scrap(opened, detail):
     ds = opened[detail]
-    fig = plots.plot_steel(ds, "Anhui")
+    fig = ensemble_plots.plot_steel(ds, "Anhui")
     ax, scrap_ax = fig.axes[0], fig.axes[1]
     eaf = ds["eaf_share"].isel(province=0)
     np.testing.assert_allclose(line(ax, "median EAF share").get_ydata(), _stat(ds, eaf, 0.5),
@@ -251,7 +249,7 @@ def test_steel_shows_eaf_share_against_its_target_and_scrap(opened, detail):
 @pytest.mark.parametrize("detail", ensemble.DETAILS)
 def test_sector_emissions_stack_direct_plus_process_minus_captured(opened, detail):
     ds = opened[detail]
-    fig = plots.plot_sectors(ds, "Anhui")
+    fig = ensemble_plots.plot_sectors(ds, "Anhui")
     ax = fig.axes[0]
     years = ds["year"].values
     net = sum(sign * _stat(ds, ds[name].isel(province=0), 0.5)
@@ -276,7 +274,7 @@ def test_sector_emissions_stack_direct_plus_process_minus_captured(opened, detai
 # --- wedges ---------------------------------------------------------------------------------------------
 def test_lmdi_hand_case_and_exact_sum():
     # X = a b from (2, 3) to (4, 3): all of the change is a's, b's wedge is zero
-    w, unresolved = plots.lmdi([np.array([2.0]), np.array([3.0])], [np.array([4.0]), np.array([3.0])])
+    w, unresolved = decomposition.lmdi([np.array([2.0]), np.array([3.0])], [np.array([4.0]), np.array([3.0])])
     np.testing.assert_allclose(w[0], [-6.0], rtol=1e-12)
     np.testing.assert_allclose(w[1], [0.0], atol=1e-12)
     assert unresolved.tolist() == [0.0]
@@ -285,7 +283,7 @@ def test_lmdi_hand_case_and_exact_sum():
     base = [rng.uniform(0.1, 10, 50) for _ in range(4)]
     scen = [rng.uniform(0.1, 10, 50) for _ in range(4)]
     base[2][7] = 0.0
-    w, unresolved = plots.lmdi(base, scen)
+    w, unresolved = decomposition.lmdi(base, scen)
     np.testing.assert_allclose(sum(w) + unresolved, np.prod(base, axis=0) - np.prod(scen, axis=0),
                                rtol=1e-10, atol=1e-12)
     assert unresolved[7] == -np.prod(scen, axis=0)[7] and np.count_nonzero(unresolved) == 1
@@ -293,16 +291,16 @@ def test_lmdi_hand_case_and_exact_sum():
 
 def test_lever_wedges_add_up_to_the_reduction_against_the_baseline(opened):
     ds, base = opened["full"], opened["base_full"]
-    split, method = plots.wedges(ds, base, "Anhui")
+    split, method = ensemble_plots.wedges(ds, base, "Anhui")
     assert method == "lmdi"
-    difference = (plots.sector_co2(base, "Anhui")[0].sum("sector")
-                  - plots.sector_co2(ds, "Anhui")[0].sum("sector"))
+    difference = (ensemble_plots.sector_co2(base, "Anhui")[0].sum("sector")
+                  - ensemble_plots.sector_co2(ds, "Anhui")[0].sum("sector"))
     np.testing.assert_allclose(split.sum("wedge").values, difference.values, rtol=1e-10, atol=1e-10)
     assert difference.values[-1] > 10  # the Anhui levers cut 2035 emissions by > 10 Mt
     # before the levers start (2024) there is nothing to explain
     np.testing.assert_allclose(split.sel(year=2019).values, 0.0, atol=1e-9)
     # the figure: wedges hang from the baseline and end on the scenario line
-    fig = plots.plot_sectors(ds, "Anhui", baseline=base)
+    fig = ensemble_plots.plot_sectors(ds, "Anhui", baseline=base)
     check_figure(fig)
     wedge_ax = fig.axes[1]
     years = ds["year"].values
@@ -317,11 +315,11 @@ def test_lever_wedges_add_up_to_the_reduction_against_the_baseline(opened):
 
 def test_summary_detail_wedges_are_by_sector(opened):
     ds, base = opened["summary"], opened["base_summary"]
-    split, method = plots.wedges(ds, base, "Anhui")
+    split, method = ensemble_plots.wedges(ds, base, "Anhui")
     assert method == "sector" and list(split["wedge"].values) == list(ds["sector"].values)
-    expected = plots.sector_co2(base, "Anhui")[0] - plots.sector_co2(ds, "Anhui")[0]
+    expected = ensemble_plots.sector_co2(base, "Anhui")[0] - ensemble_plots.sector_co2(ds, "Anhui")[0]
     np.testing.assert_allclose(split.values, expected.values)
-    fig = plots.plot_sectors(ds, "Anhui", baseline=base)
+    fig = ensemble_plots.plot_sectors(ds, "Anhui", baseline=base)
     check_figure(fig)
     assert "by sector" in fig.axes[1].get_title()
 
@@ -329,13 +327,13 @@ def test_summary_detail_wedges_are_by_sector(opened):
 def test_a_baseline_of_other_provinces_or_years_is_refused(opened):
     other = opened["base_full"].isel(year=slice(0, 10))
     with pytest.raises(ResultsFileError, match="cannot be the baseline.*year"):
-        plots.plot_sectors(opened["full"], "Anhui", baseline=other)
+        ensemble_plots.plot_sectors(opened["full"], "Anhui", baseline=other)
 
 
 # --- sweeps ----------------------------------------------------------------------------------------------
 def test_sweep_figure_plots_probabilities_against_levers(opened):
     ds = opened["sweep"]
-    fig = plots.plot_sweep(ds)
+    fig = sweep_plots.plot_sweep(ds)
     check_figure(fig)
     eaf_ax, phase_ax, grid_ax = fig.axes[:3]
     for ax, lever in ((eaf_ax, "lever_eaf"), (phase_ax, "lever_phase_out")):
@@ -359,9 +357,9 @@ def test_sweep_figure_plots_probabilities_against_levers(opened):
 
 def test_kinds_that_do_not_fit_the_file_are_refused_or_skipped(opened, tmp_path):
     with pytest.raises(ResultsFileError, match="no case dimension"):
-        plots.plot_sweep(opened["full"])
+        sweep_plots.plot_sweep(opened["full"])
     with pytest.raises(ResultsFileError, match="combined sweep file"):
-        plots.plot_fan(opened["sweep"])
+        ensemble_plots.plot_fan(opened["sweep"])
     notes = []
     paths = plots.write_figures(opened["sweep"], tmp_path, note=notes.append)
     assert [p.name for p in paths] == ["sweep.png"]
@@ -372,14 +370,14 @@ def test_kinds_that_do_not_fit_the_file_are_refused_or_skipped(opened, tmp_path)
 def test_missing_variables_and_wrong_dimensions_are_named(opened):
     ds = opened["full"]
     with pytest.raises(ResultsFileError, match="missing variable.*industrial_co2"):
-        plots.plot_fan(ds.drop_vars("industrial_co2"))
+        ensemble_plots.plot_fan(ds.drop_vars("industrial_co2"))
     with pytest.raises(ResultsFileError, match="missing variable.*co2_process"):
-        plots.plot_sectors(ds.drop_vars("co2_process"), "Anhui")
+        ensemble_plots.plot_sectors(ds.drop_vars("co2_process"), "Anhui")
     with pytest.raises(ResultsFileError, match="final_energy_by_carrier"):
-        plots.plot_energy(ds.drop_vars("final_energy"), "Anhui")
+        ensemble_plots.plot_energy(ds.drop_vars("final_energy"), "Anhui")
     wrong = ds.assign(industrial_co2=ds["industrial_co2"].rename(region="place"))
     with pytest.raises(ResultsFileError, match="industrial_co2 has dimensions.*needs region"):
-        plots.plot_fan(wrong)
+        ensemble_plots.plot_fan(wrong)
     with pytest.raises(ResultsFileError, match="no province 'Atlantis'"):
         plots.figures(ds, ["energy"], provinces=["Atlantis"])
 

@@ -23,18 +23,17 @@ import xarray as xr
 
 from kernels.arrays import KernelInputs
 from kernels.stock_flow import simulate
-from sim.core import axes
-from sim.results import ensemble
-from sim.core import indicators
-from sim.model import run as model
-from sim.data.base_state import autonomous_share, load_base_state
-from sim.data.growth import OBSERVED_GROWTH_UNTIL
-from sim.model.historical import co2_by_carrier, historical_inputs, run_history
+from sim.core import axes, indicators
 from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import KERNEL_LEVER_ARRAYS, LEVERS
-from sim.scenario import ScenarioError, load_scenario
 from sim.core.targets import CONDITIONS
 from sim.core.variables import VARIABLES
+from sim.data.base_state import autonomous_share, load_base_state
+from sim.data.growth import OBSERVED_GROWTH_UNTIL
+from sim.model import run as model
+from sim.model.historical import co2_by_carrier, historical_inputs, run_history
+from sim.results import ensemble
+from sim.scenario import ScenarioError, load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 PROVINCES = ("Guangdong", "Guangxi")

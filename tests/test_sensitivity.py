@@ -14,13 +14,11 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim.model import run as model
-
-from sim.plots import figures as plots
-
-from sim.results import reading as results
 from sim.analysis import sensitivity as sens
 from sim.interfaces.cli import main
+from sim.model import run as model
+from sim.plots import sensitivity as sensitivity_plots
+from sim.results import reading as results
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -215,7 +213,7 @@ def test_file_is_cf_clean_reported_and_drawn(tiny, tmp_path):
         np.testing.assert_array_equal(again["ST"], back["ST"].values)
         np.testing.assert_array_equal(back["sample_unit"].values, p.unit)
         table = sens.format_table(back)
-        fig = plots.plot_sensitivity(back)
+        fig = sensitivity_plots.plot_sensitivity(back)
     lines = table.splitlines()
     block = lines.index("industrial_co2_2030:national [Mt yr-1]")
     assert lines[block + 2].split()[1] == "lifetime_multiplier"  # ranked first by ST
@@ -407,7 +405,7 @@ def test_peak_year_is_analysed_with_the_discrepancy_as_factors(tiny_md, tmp_path
         np.testing.assert_array_equal(again["ST"],
                                       back["ST"].sel(output="peak_year:national").values)
         assert "model-discrepancy groups" in sens.format_table(back)
-        fig = plots.plot_sensitivity(back)
+        fig = sensitivity_plots.plot_sensitivity(back)
     from test_plots import check_figure
 
     check_figure(fig)

@@ -22,15 +22,9 @@ with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2 (httpx 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
   # noqa: E402
-from sim.interfaces import cli
-
-from sim.core import levers
-
+from sim.core import levers, shipped
+from sim.interfaces import cli, serve
 from sim.model import run as model
-
-from sim.interfaces import serve
-
-from sim.core import shipped
 from sim.scenario import ScenarioError, scenario_from_document  # noqa: E402
 
 MEMBERS = 60  # small ensembles: these tests check behaviour, tests/bench the speed

@@ -34,12 +34,11 @@ from PIL import Image  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-  # noqa: E402
-from sim.interfaces import cli
-
-from sim.interfaces import serve
 
 from sim.core import shipped
+
+# noqa: E402
+from sim.interfaces import cli, serve
 
 MEMBERS = 200
 VIEWS = ("co2", "peak", "eaf", "energy", "wedges")

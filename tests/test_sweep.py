@@ -12,12 +12,11 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim.results import ensemble
-
-from sim.model import run as model
-from sim.interfaces.cli import main
-from sim.scenario import ScenarioError
 from sim.analysis.sweep import part_path, run_sweep
+from sim.interfaces.cli import main
+from sim.model import run as model
+from sim.results import ensemble
+from sim.scenario import ScenarioError
 from sim.scenario.sweep import load_sweep
 
 REPO = Path(__file__).resolve().parent.parent

@@ -60,6 +60,7 @@ from sim.core.levers import LEVERS, interpolate, resolve
 from sim.data.base_state import load_base_state
 from sim.model import run as model
 from sim.model.kernel import allocate_outputs
+from sim.plots import ensemble as ensemble_plots
 from sim.plots import figures as plots
 from sim.results import ensemble, export, netcdf
 from sim.results import reading as results
@@ -452,7 +453,7 @@ def payload(ds: xr.Dataset, base: dict, sc, region: str) -> dict:
         eaf=None if mine["eaf"] is None else dict(
             bands=mine["eaf"], baseline=base["eaf"],
             targets=[dict(id=t, threshold=v, year=y, condition=c)
-                     for t, v, y, c in plots.eaf_targets(ds, region)]),
+                     for t, v, y, c in ensemble_plots.eaf_targets(ds, region)]),
         energy=dict(carriers=list(ds["carrier"].values), median=mine["energy"],
                     baseline=base["energy"]),
         wedges=dict(method="lmdi", names=list(decomposition.LMDI_GROUPS), values=wedges,

@@ -21,11 +21,8 @@ import netCDF4
 import numpy as np
 import pytest
 
-from sim.results import ensemble
-
-from sim.results import netcdf
-
 from sim.model import run as model
+from sim.results import ensemble, netcdf
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,8 +22,14 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
-from conftest import (NATIONAL_MEMBERS, TESTS, Interleaved, allocate_outputs, province_sector_years,
-                      province_slice)
+from conftest import (
+    NATIONAL_MEMBERS,
+    TESTS,
+    Interleaved,
+    allocate_outputs,
+    province_sector_years,
+    province_slice,
+)
 
 from kernels import stock_flow
 from kernels.stock_flow import simulate, simulate_into

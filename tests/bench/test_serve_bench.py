@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.interfaces import serve
-
 from sim.core import shipped
+from sim.interfaces import serve
 
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:

@@ -12,6 +12,7 @@ from sim.analysis import hindcast as hc
 from sim.core import files
 from sim.data.base_state import FITTED_FILE, read_fitted
 from sim.interfaces.cli.common import OUTPUT_PATH, fail, output, writing
+from sim.plots.hindcast import plot_hindcast
 
 
 @click.command()
@@ -95,7 +96,7 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int) -
     if plot_path is not None:
 
         with writing(), files.atomic_path(plot_path) as tmp:
-            hc.plot(h).savefig(tmp, dpi=120)
+            plot_hindcast(h).savefig(tmp, dpi=120)
         click.echo(f"wrote {plot_path}")
     missed = [k for k, ok in h.meets_goals().items() if not ok]
     if members and not nominal:

@@ -21,6 +21,7 @@ from sim.interfaces.cli.common import (
     writing,
 )
 from sim.plots import figures as plots
+from sim.plots.discovery import plot_discovery
 from sim.plots.figures import FORMATS as _PLOT_FORMATS
 from sim.plots.figures import KINDS as _PLOT_KINDS
 from sim.results import export
@@ -153,7 +154,7 @@ def discover_cmd(file: Path, targets: tuple[str, ...], reduce: str, threshold: f
         with results.open_results(file) as ds:
             found = discovery.discover(ds, targets, reduce, threshold=threshold, boxes=boxes,
                                        resample=resample, seed=seed, verbose=verbose)
-            fig = discovery.plot(found, ds) if plot_path is not None else None
+            fig = plot_discovery(found, ds) if plot_path is not None else None
     except results.ResultsFileError as e:
         fail(str(e))
     click.echo(discovery.format_table(found))
