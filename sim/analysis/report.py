@@ -37,7 +37,7 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
             id=str(tid),
             scope=str(ds["target_scope"].values[j]),
             year=int(ds["target_year"].values[j]),
-            condition=_condition_text(ds, j),
+            condition=condition_text(ds, j),
             median=float(q[1]), p05=float(q[0]), p95=float(q[2]),
             probability=float(probability[j]),
             standard_error=standard_error(float(probability[j]), n),
@@ -49,7 +49,8 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
     return rows
 
 
-def _condition_text(ds: xr.Dataset, j: int) -> str:
+def condition_text(ds: xr.Dataset, j: int) -> str:
+    """The condition of target ``j`` of ``ds`` as the report prints it (e.g. "change <= -18.0%")."""
     cond = str(ds["target_condition"].values[j])
     thr = float(ds["target_threshold"].values[j])
     year = int(ds["target_year"].values[j])

@@ -135,12 +135,12 @@ def industrial_co2(ind: Indicators, prov: np.ndarray, accounting: str = "scope1"
 
 def co2_intensity(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
     """CO2 per value added [kg CNY-1] = Mt / 1e9 CNY."""
-    return _ratio(ind.co2(prov, accounting), ind.value_added(prov))
+    return ratio(ind.co2(prov, accounting), ind.value_added(prov))
 
 
 def energy_intensity(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
     """Final energy per value added [kgce CNY-1]."""
-    return _ratio(ind.energy_kgce(prov), ind.value_added(prov) * 1e9)
+    return ratio(ind.energy_kgce(prov), ind.value_added(prov) * 1e9)
 
 
 def steel_eaf_share(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
@@ -151,7 +151,7 @@ def steel_eaf_share(ind: Indicators, prov: np.ndarray, accounting: str = "scope1
 def electricity_share(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
     """Electricity / final energy of the modelled sectors, both in PJ [1]."""
     fe = ind.out.final_energy[:, prov].sum(axis=(1, 2))
-    return _ratio(fe[:, ELECTRICITY], fe.sum(axis=1))
+    return ratio(fe[:, ELECTRICITY], fe.sum(axis=1))
 
 
 def coal_consumption(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
@@ -167,14 +167,14 @@ def al_renewable_share(ind: Indicators, prov: np.ndarray, accounting: str = "sco
     green = ind.ctx.green_power[prov, _NONFERROUS][None]  # (1,p,T)
     rs = ind.ctx.grid_renewable_share[:, prov]
     renewable = green + (1.0 - green) * rs
-    return _ratio((elec * renewable).sum(axis=1), elec.sum(axis=1))
+    return ratio((elec * renewable).sum(axis=1), elec.sum(axis=1))
 
 
 def refining_capacity(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
     """Crude-oil processing capacity [Mt yr-1]: the petroleum_coking capacity index scaled to
     :data:`REFINING_CAPACITY_2019_MT` in the base year."""
     cap = ind.out.capacity[:, prov, _PETROLEUM].sum(axis=(1, 2))  # (M,T) activity units
-    return REFINING_CAPACITY_2019_MT * _ratio(cap, cap[:, :1])
+    return REFINING_CAPACITY_2019_MT * ratio(cap, cap[:, :1])
 
 
 def recycled_resources(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
@@ -225,13 +225,13 @@ def eaf_share(steel, route_axis: int = -2, province_axis: int | None = None):
     route_axis %= steel.ndim
     eaf = np.take(steel, _EAF, axis=route_axis)
     if province_axis is None:
-        return _ratio(eaf, steel.sum(axis=route_axis))
+        return ratio(eaf, steel.sum(axis=route_axis))
     province_axis %= steel.ndim
     eaf = eaf.sum(axis=province_axis if province_axis < route_axis else province_axis - 1)
-    return _ratio(eaf, steel.sum(axis=(province_axis, route_axis)))
+    return ratio(eaf, steel.sum(axis=(province_axis, route_axis)))
 
 
-def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a / b with NaN where b is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)

@@ -272,7 +272,7 @@ def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
             data[name] = arr
     if wanted("route_share"):
         total = out.production.sum(axis=3, keepdims=True)
-        data["route_share"] = indicators._ratio(out.production, total)
+        data["route_share"] = indicators.ratio(out.production, total)
     for name in ("value_added", "final_energy", "co2_direct", "co2_process", "co2_indirect",
                  "co2_captured", "scrap_supply", "scrap_use", "inuse_stock"):
         if wanted(name):

@@ -123,7 +123,7 @@ def attainment_matrix(ds: xr.Dataset) -> tuple[np.ndarray, list[str], list[str],
         if str(ds["target_status"].values[j]) != "simulated":
             trend[r] = True
         if labels[r] == tid:
-            labels[r] = f"{tid}\n({report._condition_text(ds, j)}, {int(ds['target_year'].values[j])})"
+            labels[r] = f"{tid}\n({report.condition_text(ds, j)}, {int(ds['target_year'].values[j])})"
     labels = [f"{lab} (trend)" if t else lab for lab, t in zip(labels, trend)]
     return matrix, labels, columns, trend
 
