@@ -35,10 +35,8 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from sim.core import shipped
-
-# noqa: E402
-from sim.interfaces import cli, serve
+from sim.core import shipped  # noqa: E402
+from sim.interfaces import cli, serve  # noqa: E402
 
 MEMBERS = 200
 VIEWS = ("co2", "peak", "eaf", "energy", "wedges")

@@ -482,7 +482,6 @@ def plan(scenario, method: str = "sobol", samples: int | None = None,
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
-
     if method not in METHODS:
         raise SensitivityError(f"--method {method}: unknown (allowed: {', '.join(METHODS)})")
     points = [parse_lever(t, scenario) for t in levers]

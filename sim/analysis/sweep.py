@@ -27,8 +27,8 @@ import xarray as xr
 from sim.core import files
 from sim.core.levers import LEVERS
 from sim.core.variables import COORDINATES
-from sim.model import run as model
-from sim.results import ensemble, netcdf
+from sim.results import netcdf
+from sim.results.run import run_scenario
 from sim.scenario.sweep import Case, Sweep, load_sweep
 
 
@@ -48,25 +48,18 @@ def is_done(path: Path, case: Case) -> bool:
 
 
 def run_case(sweep_path: str, index: int, out_dir: str, numba_threads: int = 1) -> dict:
-    """Run one case and write its part (executed on a Dask worker). Returns a small record."""
-
-
-
-
-
+    """Run one case and write its part (executed on a Dask worker; ``sim.results.run.run_scenario``,
+    the one run path). Returns a small record."""
     t0 = time.perf_counter()
     numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
     sweep = load_sweep_cached(sweep_path)
     case = sweep.cases[index]
-    sc = sweep.case_scenario(case)
-    prep = model.prepare(sc, members=sweep.members, seed=sweep.seed)
-    attrs = netcdf.global_attributes(sc, sweep.seed, sweep.members,
-                                 command=f"sim sweep {sweep.path} (case {index})", base=prep.base)
-    attrs.update(case_hash=case.hash, case_index=np.int64(index),
-                 case_levers=json.dumps(case.levers), sweep_name=sweep.name)
     path = part_path(Path(out_dir), case)
-    ensemble.write_ensemble(prep, path, detail=sweep.detail, attrs=attrs,
-                            success_targets=sweep.success or None)
+    run_scenario(sweep.case_scenario(case), path, members=sweep.members, seed=sweep.seed,
+                 detail=sweep.detail, command=f"sim sweep {sweep.path} (case {index})",
+                 attrs=dict(case_hash=case.hash, case_index=np.int64(index),
+                            case_levers=json.dumps(case.levers), sweep_name=sweep.name),
+                 success_targets=sweep.success or None)
     return dict(index=index, seconds=time.perf_counter() - t0, path=str(path))
 
 

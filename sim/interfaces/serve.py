@@ -60,9 +60,10 @@ from sim.core.levers import LEVERS, interpolate, resolve
 from sim.data.base_state import load_base_state
 from sim.model import run as model
 from sim.model.kernel import allocate_outputs
+from sim.results.run import run_scenario
 from sim.plots import ensemble as ensemble_plots
 from sim.plots import figures as plots
-from sim.results import ensemble, export, netcdf
+from sim.results import export
 from sim.results import reading as results
 from sim.results.reading import member_quantiles
 from sim.scenario import ScenarioError, printable, read_document, scenario_from_document
@@ -652,10 +653,7 @@ class Session:
         with self.lock:
             sh = self.shown
             path = self.folder() / f"{sh.scenario.name}.nc"
-            attrs = netcdf.global_attributes(sh.scenario, sh.prep.seed, sh.prep.members,
-                                         command="sim serve", base=sh.prep.base)
-            ensemble.write_ensemble(sh.prep, path, attrs=attrs)
-            return path
+            return run_scenario(sh.scenario, path, command="sim serve", prepared=sh.prep).path
 
     def write_iamc(self) -> Path:
 

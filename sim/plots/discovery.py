@@ -23,7 +23,6 @@ def plot_discovery(d: Discovery, ds: xr.Dataset | None = None) -> Figure:
     from matplotlib.colors import BoundaryNorm
     from matplotlib.figure import Figure
 
-
     n = max(1, len(d.boxes))
     height = max([2.8] + [1.2 + 0.42 * max(1, len(b.limits)) for b in d.boxes])
     fig = Figure(figsize=(10.5, 0.6 + height * n), layout="constrained")

@@ -209,7 +209,6 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
     """Write the ensemble to ``tmp`` (using ``scratch_path`` for the quantiles); every file
     handle is closed when this returns or raises, so the caller may rename or remove both."""
 
-
     main = scratch = None
     finished = False
     # One writer thread appends chunk i to the files while chunk i+1 is simulated (HDF5 and zlib

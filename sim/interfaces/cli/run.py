@@ -3,7 +3,6 @@ report."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -24,8 +23,8 @@ from sim.interfaces.cli.common import (
     with_convergence,
     writing,
 )
-from sim.model import run as model
-from sim.results import ensemble, netcdf
+from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail
+from sim.results.run import run_scenario
 
 
 @click.command()
@@ -45,10 +44,10 @@ def validate(scenario: str) -> None:
               help="Random seed (default: the scenario's `seed`).")
 @click.option("--out", "out", type=OUTPUT_PATH, default=None,
               help="Output NetCDF file (default: outputs/<name>/<name>.nc).")
-@click.option("--detail", type=click.Choice(ensemble.DETAILS), default=None,
+@click.option("--detail", type=click.Choice(DETAILS), default=None,
               help="What the file keeps per member: full (every variable), province (province "
                    "totals, targets, peaks; per-sector quantiles) or summary (statistics only). "
-                   f"Default: full up to {ensemble.FULL_DETAIL_MAX_MEMBERS} members, else province.")
+                   f"Default: full up to {FULL_DETAIL_MAX_MEMBERS} members, else province.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=256, show_default=True,
               help="Members simulated and written per step (bounds the memory).")
 @click.option("--compress/--no-compress", default=True, show_default=True,
@@ -59,35 +58,24 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
         detail: str | None, chunk_size: int, compress: bool, quiet: bool, converge: bool,
         tolerance: float, quantile_tolerance: float) -> None:
     """Run SCENARIO's Monte-Carlo ensemble, stream it to a NetCDF file and print the target table."""
-
-
-
-
-
     sc = load(scenario)
     out = output(out or Path("outputs") / sc.name / f"{sc.name}.nc", (".nc",),
-                  (sc.path, *sc.catalogues))
-    detail = detail or ensemble.default_detail(members or sc.members)
+                 (sc.path, *sc.catalogues))
+    detail = detail or default_detail(members or sc.members)
     if converge and detail == "summary":
         fail("--converge needs members per target and peak year: use --detail province or full "
-              "(summary keeps only the parameter values per member)")
+             "(summary keeps only the parameter values per member)")
     check_size(members or sc.members, sc, detail, chunk_size)  # before the design is drawn
-    t0 = time.perf_counter()
-    timer: dict[str, float] = {}
-    prep = model.prepare(sc, members=members, seed=seed)
-    timer["sampling"] = time.perf_counter() - t0
-    attrs = netcdf.global_attributes(sc, prep.seed, prep.members, base=prep.base)
     with writing():
-        ensemble.write_ensemble(prep, out, detail=detail, chunk_size=chunk_size, attrs=attrs,
-                                progress=Progress(f"sim run {sc.name}", "members", quiet),
-                                timer=timer, compress=compress)
-    elapsed = time.perf_counter() - t0
+        result = run_scenario(sc, out, members=members, seed=seed, detail=detail,
+                              chunk_size=chunk_size, compress=compress,
+                              progress=Progress(f"sim run {sc.name}", "members", quiet))
     with files.uninterrupted(), xr.open_dataset(out) as ds:
         click.echo(report.format_table(ds))
         if converge:
             click.echo(with_convergence("", ds, tolerance, quantile_tolerance, "table")[1:])
-    busy = timer.pop("writer_busy", 0.0)
-    stages = ", ".join(f"{k} {v:.1f} s" for k, v in timer.items())
-    click.echo(f"\nwrote {out} ({prep.members} members, detail {detail}, {elapsed:.1f} s: {stages}; "
-               f"writer thread busy {busy:.1f} s, overlapped with the simulation)")
-
+    stages = dict(result.stages)
+    busy = stages.pop("writer_busy", 0.0)
+    text = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+    click.echo(f"\nwrote {out} ({result.members} members, detail {detail}, {result.seconds:.1f} s: "
+               f"{text}; writer thread busy {busy:.1f} s, overlapped with the simulation)")
