@@ -22,7 +22,7 @@ def test_value_added_sectors_are_the_non_material_sectors():
 
 
 def test_intensity_units_tell_co2_from_coal_equivalent_and_parse_as_udunits():
-    from test_model import _udunits_parsable
+    from tests.model.test_model import _udunits_parsable
 
     from sim.core.indicators_registry import INDICATORS
 

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import pytest
 
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[2]
 if str(TESTS) not in sys.path:  # reference.py, kernel_cases.py and test_kernel.py live there
     sys.path.insert(0, str(TESTS))
 

@@ -127,7 +127,7 @@ def test_kernel_vs_numpy_reference(benchmark, national_inputs, all_threads):
     """Seconds per member of tests/reference.py over those of the kernel, both single-threaded,
     on the same national inputs; the outputs of the reference's members are checked equal."""
     from reference import reference_simulate
-    from test_kernel import assert_same
+    from tests.kernels.test_kernel import assert_same
 
     inp = national_inputs
     small = inp.member_slice(0, REFERENCE_MEMBERS)
@@ -187,7 +187,7 @@ FIRST_CALL = f"""
 import sys, time
 sys.path.insert(0, {str(TESTS)!r})
 import numba  # importing Numba itself is not part of the figure
-from kernel_cases import neutral_inputs
+from tests.helpers.kernel_cases import neutral_inputs
 inp = neutral_inputs(M=2, P=3, S=3, T=5)
 t0 = time.perf_counter()
 from kernels.stock_flow import simulate

@@ -21,7 +21,7 @@ import pytest
 from sim.core import shipped
 from sim.interfaces import serve
 
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[2]
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
@@ -50,7 +50,7 @@ def test_server_lever_change(province, rounds, goal):
 
 def test_browser_slider_to_table():
     try:
-        import test_serve_browser as browser  # skips without chromium and chromedriver
+        from tests.interfaces import test_serve_browser as browser  # skips without chromium and chromedriver
     except pytest.skip.Exception as e:
         pytest.skip(str(e))
     import tempfile

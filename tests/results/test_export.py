@@ -1,0 +1,228 @@
+"""`sim export FILE --format iamc`: the IAMC table read back with pyam equals the file's numbers
+(quantiles computed here with NumPy from the file's arrays) at every output detail; national
+values are quantiles of per-member sums; bad files exit 2 naming what is missing, writing nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+from tests.helpers.result_files import write_results
+
+from sim.interfaces.cli import main
+from sim.results import export
+
+Q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+LABELS = ["p05", "p25", "median", "p75", "p95"]
+YEARS = list(range(2019, 2036))
+# pyam 3.x and its ixmp4 warn about pandas 3 deprecations and their own web stack on import
+pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwarnings("ignore:::jwt"),
+              pytest.mark.filterwarnings("ignore:::fastapi"),
+              pytest.mark.filterwarnings("ignore:::ixmp4")]
+
+
+@pytest.fixture(scope="module")
+def anhui(tmp_path_factory):
+    return write_results(tmp_path_factory.mktemp("anhui"), "anhui", members=24, seed=11)
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    return write_results(tmp_path_factory.mktemp("national"), "national", members=7, seed=3)
+
+
+@pytest.fixture(scope="module")
+def pyam():
+    import pyam  # test-only dependency (the `test` extra)
+
+    return pyam
+
+
+def _export(path, out, *extra):
+    res = CliRunner().invoke(main, ["export", str(path), "--format", "iamc", "--out", str(out),
+                                    *extra])
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def _values(df, variable, region):
+    """(quantile, year) array of one variable and region of a pyam IamDataFrame."""
+    sub = df.filter(variable=variable, region=region)
+    sub = sub.timeseries()
+    sub = sub[~sub.index.get_level_values("scenario").str.endswith("|mean")]
+    assert len(sub) == len(LABELS), (variable, region, len(sub))
+    scen = sub.index.get_level_values("scenario")
+    return np.array([sub[scen.str.endswith(f"|{lab}")].iloc[0][YEARS].to_numpy(float)
+                     for lab in LABELS])
+
+
+def _q(members):  # quantiles over the first (member) axis
+    return np.quantile(np.asarray(members, dtype=float), Q, axis=0)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
+    out = tmp_path / f"anhui_iamc{suffix}"
+    _export(anhui["full"], out, "--model", "CIS")
+    df = pyam.IamDataFrame(out)
+    assert list(df.model) == ["CIS"]
+    assert sorted(df.scenario) == sorted(f"anhui|{x}" for x in [*LABELS, "mean"])
+    assert list(df.year) == YEARS and list(df.region) == ["China|Anhui"]
+    for v in ("Emissions|CO2|Industry", "Emissions|CO2|Industry|Iron and Steel",
+              "Emissions|CO2|Indirect|Industry", "Carbon Capture|Industry", "Final Energy|Industry",
+              "Final Energy|Industry|Electricity", "Final Energy|Industry|Solids|Coal",
+              "Production|Iron and Steel|Steel", "Production|Iron and Steel|Steel|Primary",
+              "Production|Iron and Steel|Steel|Secondary", "Production|Non-Metallic Minerals|Cement",
+              "Production|Non-Ferrous Metals|Aluminum", "Value Added|Industry",
+              "Value Added|Industry|Chemicals", "Production|Iron and Steel|Steel|Secondary [Share]"):
+        assert v in df.variable, v
+    units = dict(zip(df.data["variable"], df.data["unit"]))
+    assert units["Emissions|CO2|Industry"] == "Mt CO2/yr" and units["Final Energy|Industry"] == "EJ/yr"
+    with xr.open_dataset(anhui["full"]) as ds:
+        p = dict(province="Anhui")
+        np.testing.assert_allclose(_values(df, "Emissions|CO2|Industry", "China|Anhui"),
+                                   _q(ds["industrial_co2"].sel(region="Anhui").values), rtol=1e-6)
+        steel = (ds["co2_direct"] + ds["co2_process"] - ds["co2_captured"]).sel(
+            sector="iron_steel", **p).values
+        np.testing.assert_allclose(_values(df, "Emissions|CO2|Industry|Iron and Steel", "China|Anhui"),
+                                   _q(steel), rtol=1e-5)
+        fe = ds["final_energy"].sel(**p).values  # member, sector, carrier, year; PJ -> EJ
+        elec = list(ds["carrier"].values).index("electricity")
+        np.testing.assert_allclose(_values(df, "Final Energy|Industry|Electricity", "China|Anhui"),
+                                   _q(fe[:, :, elec].sum(axis=1)) / 1000, rtol=1e-5)
+        np.testing.assert_allclose(_values(df, "Final Energy|Industry", "China|Anhui"),
+                                   _q(fe.sum(axis=(1, 2))) / 1000, rtol=1e-5)
+        prod = ds["production"].sel(sector="iron_steel", **p).values  # member, route, year
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary", "China|Anhui"),
+                                   _q(prod[:, 1]), rtol=1e-6)  # route_1 = scrap_eaf
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Primary", "China|Anhui"),
+                                   _q(prod[:, 0] + prod[:, 2]), rtol=1e-5)
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary [Share]", "China|Anhui"),
+                                   _q(ds["eaf_share"].sel(**p).values) * 100, rtol=1e-6)
+        va = ds["value_added"].sel(**p).values.sum(axis=1)  # member, year
+        np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry", "China|Anhui"),
+                                   _q(va), rtol=1e-5)
+        usd = _values(df, "Value Added|Industry", "China|Anhui")
+        np.testing.assert_allclose(usd, _q(va) * 0.11674, rtol=1e-4)  # sim.core.units: ≈ 0.11674
+        mean = df.filter(variable="Emissions|CO2|Industry", scenario="anhui|mean").timeseries()
+        np.testing.assert_allclose(mean[YEARS].to_numpy(float)[0],
+                                   ds["industrial_co2"].sel(region="Anhui").values.mean(axis=0),
+                                   rtol=1e-6)
+    if suffix == ".xlsx":  # the meta sheet: one row per quantile scenario
+        quantiles = df.meta["quantile"]
+        assert sorted(quantiles.dropna()) == sorted(Q) and quantiles.isna().sum() == 1  # mean
+        assert set(df.meta["members"]) == {24}
+
+
+def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
+    out = tmp_path / "national.csv"
+    _export(national["full"], out)
+    df = pyam.IamDataFrame(out)
+    assert "China" in df.region and len(df.region) == 32
+    steel_share = df.filter(variable="Production|Iron and Steel|Steel|Secondary [Share]")
+    assert "China|Tibet" not in steel_share.region and len(steel_share.region) == 31  # no steel
+    with xr.open_dataset(national["full"]) as ds:
+        net = (ds["co2_direct"] + ds["co2_process"] - ds["co2_captured"]).sel(sector="iron_steel")
+        per_member = net.sum("province").values  # member, year
+        got = _values(df, "Emissions|CO2|Industry|Iron and Steel", "China")
+        np.testing.assert_allclose(got, _q(per_member), rtol=1e-5)
+        sum_of_quantiles = _q(net.values).sum(axis=1)  # what must not be exported
+        assert not np.allclose(got[[0, 4]], sum_of_quantiles[[0, 4]], rtol=1e-3)
+        np.testing.assert_allclose(_values(df, "Emissions|CO2|Industry", "China"),
+                                   _q(ds["industrial_co2"].sel(region="national").values), rtol=1e-6)
+        fe = ds["final_energy"].sum(["province", "sector", "carrier"]).values / 1000
+        np.testing.assert_allclose(_values(df, "Final Energy|Industry", "China"), _q(fe), rtol=1e-5)
+        steel = ds["production"].sel(sector="iron_steel").sum("province").values  # member, route, year
+        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary [Share]", "China"),
+                                   _q(steel[:, 1] / steel.sum(axis=1)) * 100, rtol=1e-5)
+
+
+def test_province_detail_sums_members_and_keeps_stored_quantiles_per_province(national, pyam,
+                                                                              tmp_path):
+    out = tmp_path / "national_province.csv"
+    _export(national["province"], out)
+    df = pyam.IamDataFrame(out)
+    assert "Emissions|CO2|Industry|Iron and Steel" not in df.variable  # needs members per sector
+    with xr.open_dataset(national["province"]) as ds:
+        fe = ds["final_energy_total"].sel(carrier="electricity")  # member, province, year
+        np.testing.assert_allclose(_values(df, "Final Energy|Industry|Electricity", "China"),
+                                   _q(fe.sum("province").values) / 1000, rtol=1e-5)
+        np.testing.assert_allclose(_values(df, "Final Energy|Industry|Electricity", "China|Hebei"),
+                                   _q(fe.sel(province="Hebei").values) / 1000, rtol=1e-6)
+        va = ds["value_added"].sel(province="Jiangsu", sector="machinery")  # stored quantiles
+        np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry|Machinery", "China|Jiangsu"),
+                                   va.sel(quantile=Q).values, rtol=1e-6)
+    machinery = df.filter(variable="Value Added [CNY_2019]|Industry|Machinery")
+    assert "China" not in machinery.region and len(machinery.region) == 31  # no sum of quantiles
+
+
+def test_summary_detail_exports_stored_quantiles_only(national, pyam, tmp_path):
+    out = tmp_path / "national_summary.xlsx"
+    _export(national["summary"], out)
+    df = pyam.IamDataFrame(out)
+    assert "Final Energy|Industry" not in df.variable  # only per-carrier quantiles are stored
+    with xr.open_dataset(national["summary"]) as ds:
+        np.testing.assert_allclose(_values(df, "Emissions|CO2|Industry", "China"),
+                                   ds["industrial_co2"].sel(region="national", quantile=Q).values,
+                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            _values(df, "Final Energy|Industry|Heat", "China|Shandong"),
+            ds["final_energy_total"].sel(province="Shandong", carrier="heat", quantile=Q).values
+            / 1000, rtol=1e-6)
+    for v in df.variable:
+        regions = df.filter(variable=v).region
+        assert v == "Emissions|CO2|Industry" or "China" not in regions, v
+
+
+def test_default_output_path(anhui, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["export", str(anhui["summary"])])
+    assert res.exit_code == 0, res.output
+    stem = anhui["summary"].stem
+    assert (tmp_path / "outputs" / stem / f"{stem}_iamc.csv").is_file()
+    assert "255 rows" in res.output
+
+
+def _bad_files(anhui, folder):
+    with xr.open_dataset(anhui["full"]) as ds:
+        full = ds.load()
+    no_co2 = folder / "no_co2.nc"
+    full.drop_vars("industrial_co2").to_netcdf(no_co2)
+    wrong_dims = folder / "wrong_dims.nc"
+    full.assign(industrial_co2=full["industrial_co2"].isel(region=0, drop=True)).to_netcdf(wrong_dims)
+    bad_units = folder / "bad_units.nc"
+    kt = full["co2_indirect"].copy()
+    kt.attrs["units"] = "kt yr-1"
+    full.assign(co2_indirect=kt).to_netcdf(bad_units)
+    text = folder / "text.nc"
+    text.write_text("not netcdf")
+    sweep = folder / "sweep.nc"
+    xr.concat([full[["industrial_co2"]]] * 2, dim="case").to_netcdf(sweep)
+    return [(no_co2, "missing variable(s) industrial_co2"),
+            (wrong_dims, "industrial_co2 has dimensions (member, year), needs region"),
+            (bad_units, "co2_indirect has units 'kt yr-1'"),
+            (text, "not a readable NetCDF file"),
+            (sweep, "a combined sweep file (case dimension) cannot be exported"),
+            (folder / "absent.nc", "no such file")]
+
+
+def test_bad_files_exit_2_naming_what_is_missing_and_write_nothing(anhui, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for path, message in _bad_files(anhui, inputs):
+        for suffix in (".csv", ".xlsx"):
+            out = tmp_path / "out" / f"x{suffix}"
+            res = CliRunner().invoke(main, ["export", str(path), "--out", str(out)])
+            assert res.exit_code == 2, (path, res.output)
+            assert message in res.output and str(path) in res.output, res.output
+            assert "Traceback" not in res.output
+            assert not out.parent.exists() or not any(out.parent.iterdir())
+    res = CliRunner().invoke(main, ["export", str(anhui["full"]), "--out", str(tmp_path / "x.txt")])
+    assert res.exit_code == 2 and ".csv or .xlsx" in res.output
+
+
+def test_quantile_labels_cover_the_stored_quantiles():
+    from sim.results.ensemble import QUANTILES
+
+    assert sorted(export.QUANTILE_LABELS) == sorted(QUANTILES)
