@@ -14,9 +14,9 @@ import numba
 import numpy as np
 import pytest
 
-TESTS = Path(__file__).resolve().parents[2]
-if str(TESTS) not in sys.path:  # reference.py, kernel_cases.py and test_kernel.py live there
-    sys.path.insert(0, str(TESTS))
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS.parent) not in sys.path:  # tests.helpers and tests.kernels are imported from the repository
+    sys.path.insert(0, str(TESTS.parent))
 
 from kernels.arrays import KernelInputs, KernelOutputs  # noqa: E402
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
-from conftest import (
+from tests.bench.conftest import (
     NATIONAL_MEMBERS,
     TESTS,
     Interleaved,
@@ -185,7 +185,7 @@ def test_scaling_provinces(benchmark, national_inputs, all_threads):
 # ================================================================================================
 FIRST_CALL = f"""
 import sys, time
-sys.path.insert(0, {str(TESTS)!r})
+sys.path.insert(0, {str(TESTS.parent)!r})
 import numba  # importing Numba itself is not part of the figure
 from tests.helpers.kernel_cases import neutral_inputs
 inp = neutral_inputs(M=2, P=3, S=3, T=5)

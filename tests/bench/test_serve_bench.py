@@ -21,9 +21,9 @@ import pytest
 from sim.core import shipped
 from sim.interfaces import serve
 
-TESTS = Path(__file__).resolve().parents[2]
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS.parent) not in sys.path:
+    sys.path.insert(0, str(TESTS.parent))
 
 
 def _report(name: str, seconds: list[float], goal: float) -> None:
