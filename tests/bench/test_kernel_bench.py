@@ -126,7 +126,7 @@ REFERENCE_MEMBERS = 4
 def test_kernel_vs_numpy_reference(benchmark, national_inputs, all_threads):
     """Seconds per member of tests/reference.py over those of the kernel, both single-threaded,
     on the same national inputs; the outputs of the reference's members are checked equal."""
-    from reference import reference_simulate
+    from tests.helpers.reference import reference_simulate
     from tests.kernels.test_kernel import assert_same
 
     inp = national_inputs
@@ -232,7 +232,7 @@ ALLOCATING = {"_member", "_member_state", "_scratch", "_simulate_all"}
 
 def _guard_args(name: str):
     """Arguments of the right types for ``stock_flow.<name>`` (small random inputs)."""
-    from kernel_cases import random_inputs
+    from tests.helpers.kernel_cases import random_inputs
 
     from kernels.arrays import KernelOutputs, check_inputs, check_outputs
 
