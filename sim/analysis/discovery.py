@@ -193,6 +193,9 @@ def inputs(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any") -> Input
     miss = att == 0.0
     y = miss.any(axis=1) if how == "any" else miss.all(axis=1)
     x, y = x.loc[defined].reset_index(drop=True), y[defined]
+    if not defined.any():
+        raise DiscoveryError(f"{name}: the attainment of {', '.join(ids)} is undefined (NaN) in "
+                             f"every row: nothing to discover")
     constant = [c for c in x.columns if not np.ptp(x[c].values) > 0]
     x = x.drop(columns=constant)
     label = "cases x members" if sweep else "members"
@@ -518,7 +521,7 @@ def default_out(file: Path, plot_path: Path | None) -> Path:
     ``outputs/<file stem>/discovery.json``."""
     if plot_path is not None:
         return plot_path.with_suffix(".json")
-    return Path("outputs") / file.stem / "discovery.json"
+    return files.default_output(file, "discovery.json")
 
 
 def run(file: Path | str, targets: Iterable[str], reduce: str = "any", **kwargs) -> Discovery:

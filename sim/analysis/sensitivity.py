@@ -253,11 +253,10 @@ def parse_lever(text: str, scenario) -> LeverPoint:
     if name not in LEVERS:
         raise chk.unknown("", name, list(LEVERS), "lever")
     lv = LEVERS[name]
-    try:
-        year = int(parts[1])
-    except ValueError:
-        raise chk.fail("year", parts[1], f"{scenario.years[0]}..{scenario.years[-1]}",
-                       "is not a year") from None
+    year = axes.year_of(parts[1])
+    if year is None:
+        raise chk.fail("year", parts[1], f"{scenario.years[0]}..{scenario.years[-1]} in ASCII digits",
+                       "is not a year")
     year = chk.integer(year, "year", scenario.years[0], scenario.years[-1])
     sector = province = None
     for where in parts[2:]:

@@ -6,6 +6,8 @@ integer positions. Nothing else in the code base lists provinces, sectors, route
 
 from __future__ import annotations
 
+import re
+
 import difflib
 
 BASE_YEAR = 2019
@@ -152,6 +154,17 @@ METAL_FEEDSTOCK: dict[str, tuple[str, str]] = {
 
 N_AGE_STAGES = 4
 """Stages of the aging chains (order-N material delay) for capacity and in-use metal stocks."""
+
+
+YEAR_KEY = re.compile(r"[0-9]{4}")
+"""A year as a table key or a command-line field: four ASCII digits. (Python's ``int`` also reads
+other scripts' digits, ``"٢٠٣٠"`` or full-width ``"２０３０"``, which would give a second point for
+the same year under another key.)"""
+
+
+def year_of(text) -> int | None:
+    """The year written as four ASCII digits in ``text``, else None (see :data:`YEAR_KEY`)."""
+    return int(text) if isinstance(text, str) and YEAR_KEY.fullmatch(text) else None
 
 
 def index(axis: tuple[str, ...], name: str) -> int:

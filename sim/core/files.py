@@ -256,6 +256,27 @@ def check_output_folder(path: Path | str | None, what: str = "--out") -> Path:
     return path
 
 
+OUTPUTS = Path("outputs")
+"""Where results go unless an --out is given."""
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def output_stem(path: Path | str) -> str:
+    """A folder and file name made from the name of ``path`` for a default output below
+    :data:`OUTPUTS`: never empty, never ``.`` or ``..`` nor hidden (an input named ``...nc`` has the
+    stem ``..``, which would leave ``outputs/``), nothing but letters, digits, ``_``, ``-`` and
+    ``.`` (other characters become ``_``)."""
+    stem = _UNSAFE.sub("_", Path(path).stem).lstrip(".")
+    return stem or "result"
+
+
+def default_output(path: Path | str, *parts: str) -> Path:
+    """``outputs/<stem>/<parts...>`` for the input ``path`` (:func:`output_stem`); ``{stem}`` in a
+    part is replaced by the stem."""
+    stem = output_stem(path)
+    return OUTPUTS.joinpath(stem, *(p.format(stem=stem) for p in parts))
+
+
 def json_ready(x):
     """``x`` with every value JSON can hold (for ``json.dumps(..., allow_nan=False)``): NaN and
     ±inf -> None, NumPy scalars -> Python bool, int and float, tuples -> lists, dict keys ->

@@ -16,6 +16,7 @@ MemoryError after minutes. A seed is a 64-bit integer in the result file.
 from __future__ import annotations
 
 import os
+import resource
 
 from sim.core import axes
 
@@ -48,12 +49,64 @@ MAX_MEMBERS = 2**40
 """Members beyond any machine (the bound when the physical memory is unknown)."""
 
 
+MAX_CASES = 100_000
+"""Most lever sets of one sweep (DESIGN §8 plans 10²–10⁴): validating a case takes about 4 ms
+(measured 2026-12-07) and running one at least 0.1 s, so 10⁵ cases are minutes to validate and
+hours to run; a larger sweep is refused before its cases are built, with the count."""
+
+HINDCAST_BYTES = 400_000
+"""[bytes per member] The 2015 -> 2019 hindcast ensemble: the kernel outputs of a historical run of
+31 provinces over 5 years and the final energy by carrier kept for the coverage (measured: about
+0.3 MB per member)."""
+
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def physical_memory() -> int | None:
     """[bytes] This machine's physical memory, or None if the system does not say."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def _virtual_size() -> int:
+    """[bytes] This process's current virtual memory size (0 where /proc does not say)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def available_memory() -> tuple[int | None, str]:
+    """([bytes], what limits it) that a run of this process may still take: the least of the
+    machine's physical memory, the memory limit of its control group (a container or batch job)
+    and what the process's address-space limit (``ulimit -v``) leaves beyond what it already
+    maps. (None, "") where none is known."""
+    limits: list[tuple[int, str]] = []
+    physical = physical_memory()
+    if physical:
+        limits.append((physical, "this machine has"))
+    for path in _CGROUP_LIMITS:
+        try:
+            text = open(path, encoding="ascii").read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < (1 << 60):
+            limits.append((int(text), "this process's control group allows"))
+        break
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ValueError, OSError, AttributeError):
+        soft = resource.RLIM_INFINITY
+    if soft != resource.RLIM_INFINITY:
+        limits.append((max(0, soft - _virtual_size()), "the process's address-space limit "
+                       "(ulimit -v) leaves"))
+    return min(limits) if limits else (None, "")
 
 
 def bytes_per_member(n_provinces: int, n_years: int, detail: str) -> int:
@@ -76,7 +129,7 @@ def memory_estimate(members: int, n_provinces: int, n_years: int, detail: str,
 
 def max_members(n_provinces: int, n_years: int, detail: str, chunk_size: int = 256) -> int:
     """Most members whose :func:`memory_estimate` fits in the physical memory."""
-    memory = physical_memory()
+    memory, _ = available_memory()
     if memory is None:
         return MAX_MEMBERS
     room = memory - 2 * chunk_size * n_provinces * KERNEL_BYTES
@@ -96,16 +149,40 @@ def members_problem(members: int, n_provinces: int, n_years: int, detail: str,
     per = bytes_per_member(n_provinces, n_years, detail)
     return (f"is outside [1, {limit}]: at detail {detail} a member of {n_provinces} province(s) "
             f"holds about {per / 1e3:.3g} KB for the whole run, so {members} members need about "
-            f"{_gb(members * per)} and this machine has {_gb(physical_memory() or 0)}")
+            f"{_gb(members * per)} and {_memory_text()}")
+
+
+def _memory_text() -> str:
+    memory, what = available_memory()
+    return f"{what} {_gb(memory or 0)}"
 
 
 def chunk_problem(chunk_size: int, members: int, n_provinces: int) -> str | None:
     """Why a chunk of ``chunk_size`` members cannot be held in memory, or None."""
-    memory = physical_memory()
+    memory, _ = available_memory()
     need = 2 * min(chunk_size, members) * n_provinces * KERNEL_BYTES
     if memory is None or need <= memory // 2:
         return None
     limit = max(1, memory // 2 // (2 * n_provinces * KERNEL_BYTES))
     return (f"is outside [1, {limit}]: two chunks of {n_provinces} province(s) are in memory at "
             f"about {KERNEL_BYTES / 1e3:.0f} KB per member and province, {_gb(need)} for this "
-            f"chunk, and this machine has {_gb(memory)}")
+            f"chunk, and {_memory_text()}")
+
+
+def cases_problem(cases: int) -> str | None:
+    """Why a sweep of ``cases`` lever sets is refused (:data:`MAX_CASES`), or None."""
+    if 1 <= cases <= MAX_CASES:
+        return None
+    return (f"is outside [1, {MAX_CASES:,}]: {cases:,} lever sets would take about "
+            f"{cases * 0.004 / 3600:,.3g} h to validate and far longer to run (split the sweep)")
+
+
+def hindcast_problem(members: int) -> str | None:
+    """Why a hindcast ensemble of ``members`` cannot be held in memory, or None."""
+    memory, _ = available_memory()
+    if memory is None or members * HINDCAST_BYTES <= memory // 2:
+        return None
+    limit = max(0, memory // 2 // HINDCAST_BYTES)
+    return (f"is outside [0, {limit}]: a hindcast member holds about {HINDCAST_BYTES / 1e3:.0f} KB, "
+            f"so {members} members need about {_gb(members * HINDCAST_BYTES)} and "
+            f"{_memory_text()}")

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.core import axes
+from sim.core.files import input_problem
+from sim.core.messages import printable
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "calibration"
 BASE_DIR = CALIBRATION_DIR / "base_2019"
@@ -170,6 +172,48 @@ def read_fitted(path: Path = FITTED_FILE) -> dict | None:
         cached = (stamp, tomllib.loads(path.read_text(encoding="utf-8")))
         _FITTED_CACHE[str(path)] = cached
     return pickle.loads(pickle.dumps(cached[1]))  # a deep copy, ~10x faster than copy.deepcopy
+
+
+class FittedFileError(ValueError):
+    """A parameter file that is missing, unreadable or not one ``sim calibrate --fit`` writes;
+    ``str(e)`` is the one-line message."""
+
+
+def fitted_summary(path: Path) -> str:
+    """The parameter file ``path`` as ``sim calibrate`` shows it: the fit's window, date and
+    statistics, a row of values ± sd per parameter group (* = at a bound), the derived
+    uncertainty widths. Raises :class:`FittedFileError` for a file that is missing, not TOML or
+    lacks what the fit writes."""
+    problem = input_problem(path)
+    if problem == "no such file":
+        raise FittedFileError(f"{path}: no calibrated parameter file; run sim calibrate --fit")
+    if problem:
+        raise FittedFileError(f"{path}: {problem}")
+    try:
+        doc = read_fitted(path)
+        st, meta = doc["statistics"], doc["meta"]
+        lines = [f"{path}: fit {meta['window'][0]}-{meta['window'][1]} of {meta['created']} (code "
+                 f"{meta['code']}): {st['n_residuals']} residuals, {st['n_parameters']} parameters, "
+                 f"reduced chi2 {st['reduced_chi2']:.2f}, R2 province x sector CO2 "
+                 f"{st['r2_province_sector_co2']:.3f}",
+                 f"{'parameter':<24} " + " ".join(f"{s[:11]:>11}" for s in doc["parameters"]["aeei"]
+                                                  if s not in ("unit", "prior_source"))]
+        for group, table in doc["parameters"].items():
+            cells = [f"{v['value']:>6.3g}±{v['sd']:<4.2g}" + ("*" if v["at_bound"] else "")
+                     for k, v in table.items() if k not in ("unit", "prior_source")]
+            lines.append(f"{group + ' [' + table['unit'] + ']':<24} " + " ".join(f"{c:>11}" for c in cells))
+        lines.append("(* = at a bound)")
+        for name, u in doc.get("uncertainty", {}).items():
+            params = ", ".join(f"{k} {v:g}" for k, v in u.items() if k not in ("dist", "evidence"))
+            lines.append(f"uncertainty {name}: {u['dist']}({params}) - {u['evidence']}")
+    except tomllib.TOMLDecodeError as e:
+        raise FittedFileError(f"{path}: malformed TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise FittedFileError(f"{path}: not UTF-8 text") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise FittedFileError(f"{path}: not a parameter file of sim calibrate --fit (missing or "
+                              f"malformed: {printable(e)})") from None
+    return "\n".join(lines)
 
 
 def fitted_vector(doc: dict, group: str, names: tuple[str, ...]) -> np.ndarray:

@@ -141,6 +141,9 @@ def plot_attainment(ds: xr.Dataset, provinces: Iterable[str] | None = None, base
     ensemble_only(ds, "attainment heatmap")
     results.require(ds, ("target_probability", "target_scope", "target_status", "target_condition",
                          "target_threshold", "target_year"), "the attainment heatmap")
+    if ds.sizes.get("target", 0) == 0:
+        raise ResultsFileError(f"{results.name_of(ds)}: has no targets (its scenario selects "
+                               "none), so there is no attainment to draw")
     matrix, labels, columns, trend = attainment_matrix(ds)
     if provinces:
         keep = set(results.provinces(ds, list(provinces))) | {"national"}

@@ -348,7 +348,7 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
                      members=np.int64(prep.members))
     encoding = netcdf.coordinate_encoding(out)
     for name, var in out.data_vars.items():
-        enc = dict(netcdf.COMPRESSION, shuffle=True) if compress else {}
+        enc = netcdf.data_encoding(var, compress)
         if np.issubdtype(var.dtype, np.floating) and name not in EXACT:
             enc["dtype"] = "float32"
         if "member" in var.dims:

@@ -20,6 +20,7 @@ the command line turns it into exit code 2 without a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 from typing import Iterable
@@ -61,7 +62,88 @@ def open_results(path: Path | str) -> xr.Dataset:
         ds.close()
         raise ResultsFileError(f"{path}: has no {empty[0]}s (dimension {empty[0]} of length 0); "
                                "a result file of sim run or sim sweep has at least one")
+    try:
+        with read_errors(path):
+            check_values(ds)
+    except ResultsFileError:
+        ds.close()
+        raise
     return ds
+
+
+_HDF_ERROR = ("NetCDF:", "HDF")
+
+
+@contextlib.contextmanager
+def read_errors(path: Path | str):
+    """Turn an error of the NetCDF library while reading ``path`` (a corrupted or truncated data
+    chunk: ``NetCDF: HDF error``, a checksum that does not hold) into :class:`ResultsFileError`;
+    other errors pass."""
+    try:
+        yield
+    except (RuntimeError, OSError) as e:
+        text = " ".join(str(e).split())
+        if not any(k in text for k in _HDF_ERROR):
+            raise
+        raise ResultsFileError(f"{path}: corrupted data: a chunk cannot be read ({text[:120]}); "
+                               "the file must be written again") from None
+
+
+PROBABILITIES = ("target_probability", "peak_year_probability", "success_probability")
+"""Variables whose values are probabilities [1]: in [0, 1] or undefined (NaN)."""
+YEAR_RANGE = (1900, 2200)
+"""Calendar years a result file's ``year`` coordinate may hold."""
+
+
+def check_values(ds: xr.Dataset) -> None:
+    """Refuse a file whose small variables and coordinates are not what this model writes (a
+    file read back is never trusted blindly): text where numbers belong, probabilities outside
+    [0, 1], attainment flags other than 0, 1 or NaN, peak years outside the simulated years,
+    years that are not increasing calendar years, duplicate members, provinces missing from the
+    ``region`` axis. Raises :class:`ResultsFileError` naming the variable and a bad value."""
+    name = name_of(ds)
+
+    def bad(var: str, value, allowed: str) -> ResultsFileError:
+        return ResultsFileError(f"{name}: {var} = {value!r} is not what sim writes (allowed: "
+                                f"{allowed})")
+
+    years = None
+    if "year" in ds.coords:
+        years = ds["year"].values
+        if (years.dtype.kind not in "iu" or years.ndim != 1 or (np.diff(years) <= 0).any()
+                or years.min() < YEAR_RANGE[0] or years.max() > YEAR_RANGE[1]):
+            raise bad("year", years[:5].tolist(), f"increasing integer calendar years in "
+                      f"{YEAR_RANGE[0]}..{YEAR_RANGE[1]}")
+    if "member" in ds.coords:
+        members = ds["member"].values
+        if members.dtype.kind not in "iu" or len(np.unique(members)) != len(members):
+            raise bad("member", members[:5].tolist(), "distinct integers")
+    if "province" in ds.coords and "region" in ds.coords:
+        missing = sorted(set(map(str, ds["province"].values)) - set(map(str, ds["region"].values)))
+        if missing:
+            raise bad("region", missing[0], "every province of the file, and national: the "
+                      f"region axis lacks {missing[0]}")
+    for var in ("target_value", "target_attained", "peak_year", "plateau_start_year",
+                *PROBABILITIES):
+        if var not in ds.data_vars:
+            continue
+        values = ds[var].values
+        if values.dtype.kind not in "fiub":
+            raise bad(var, values.flat[0] if values.size else values.dtype.name, "numbers")
+        values = values.astype(float)
+        defined = values[np.isfinite(values)]
+        if var in PROBABILITIES and ((defined < 0) | (defined > 1)).any():
+            raise bad(var, float(defined[(defined < 0) | (defined > 1)][0]), "a probability in "
+                      "[0, 1] or NaN")
+        if (var == "target_attained" and "member" in ds[var].dims
+                and not np.isin(defined, (0.0, 1.0)).all()):
+            raise bad(var, float(defined[~np.isin(defined, (0.0, 1.0))][0]), "0, 1 or NaN")
+        if var in ("peak_year", "plateau_start_year") and years is not None and defined.size and (
+                (defined < years[0]) | (defined > years[-1])).any():
+            raise bad(var, float(defined[(defined < years[0]) | (defined > years[-1])][0]),
+                      f"a year in {years[0]}..{years[-1]} or NaN")
+        if np.isinf(values).any() and var != "target_value":
+            raise bad(var, "inf", "finite numbers or NaN")
 
 
 def name_of(ds: xr.Dataset) -> str:

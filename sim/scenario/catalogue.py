@@ -4,6 +4,7 @@ registries; and the selection of a scenario's targets."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,7 +29,30 @@ _TARGET_KEYS = ("id", "indicator", "scope", "year", "condition", "value", "base_
 _ADMIN_KEYS = ("id", "description", "year", "source", "status", "reason")
 
 
+def _names_a_province(key: str) -> bool:
+    try:
+        axes.resolve_province(key)
+    except axes.UnknownProvince:
+        return False
+    return True
+
+
 def load_catalogue(path: Path, years, provinces):
+    """(groups, targets, administrative targets) of the catalogue file ``path`` for a scenario of
+    ``years`` and ``provinces``, validated; cached by the file's path, size and modification time
+    (a sweep validates every case's scenario, and they share their catalogues)."""
+    st = Path(path).stat()
+    return _load_catalogue_cached(str(path), st.st_mtime_ns, st.st_size, tuple(years),
+                                  tuple(provinces))
+
+
+@functools.lru_cache(maxsize=64)
+def _load_catalogue_cached(path: str, mtime_ns: int, size: int, years: tuple, provinces: tuple):
+    groups, targets, admin = _read_catalogue(Path(path), years, provinces)
+    return dict(groups), tuple(targets), tuple(admin)
+
+
+def _read_catalogue(path: Path, years, provinces):
     chk = Checker(str(path))
     _, doc = read_toml(path, str(path), chk)
     chk.keys(doc, _CATALOGUE_KEYS, "", "table")
@@ -37,6 +61,11 @@ def load_catalogue(path: Path, years, provinces):
     groups: dict[str, tuple[str, ...]] = {}
     for g, gt in chk.table(doc.get("groups", {}), "groups").items():
         gp = join_key("groups", g)
+        if g in (NATIONAL, EACH_PROVINCE) or _names_a_province(g):
+            raise chk.fail(gp, problem="names a province or a scope of its own, so the group would "
+                           "shadow it (a target scoped there would silently cover the group's "
+                           "provinces)", allowed="a group key that is not a province (pinyin, ISO "
+                           "code or Chinese), national or each_province")
         gt = chk.table(gt, gp)
         chk.keys(gt, _GROUP_KEYS, gp)
         members = gt.get("provinces")

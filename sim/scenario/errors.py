@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from sim.core import axes, sizes
 from sim.core.files import MAX_FILE_BYTES, input_problem
+from sim.core.messages import MAX_SHOWN, printable
 
 NO_VALUE = object()
 
@@ -40,15 +41,8 @@ class ScenarioError(Exception):
         return msg
 
 
-MAX_SHOWN = 60
-"""[characters] Longest value or key quoted in an error message (longer ones are cut with ...)."""
 
 
-def printable(text: Any, limit: int = MAX_SHOWN) -> str:
-    """``text`` for a one-line message: control characters (newlines, tabs, escapes) shown as
-    escape sequences, cut at ``limit`` characters."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def format_value(v: Any) -> str:

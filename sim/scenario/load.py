@@ -165,6 +165,7 @@ def scenario_from_document(doc: dict, text: str, path: Path, display: str | None
                            f"no such target catalogue ({cpath})")
         catalogues.append(cpath)
         g, t, a = load_catalogue(cpath, years, provinces)
+        g, t, a = dict(g), list(t), list(a)
         for k, v in g.items():
             if k in groups and groups[k] != v:
                 raise ScenarioError(str(cpath), f"groups.{k}", problem="group defined differently in "

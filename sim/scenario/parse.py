@@ -4,7 +4,6 @@ uncertainty, each validated into its resolved form (errors through :class:`Check
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any, Mapping, Sequence
 
 from sim.core import axes
@@ -46,9 +45,9 @@ def parse_points(table: Mapping, path: str, chk: Checker, years: Sequence[int], 
             continue
         if k in reserved:
             continue
-        if not re.fullmatch(r"\d{4}", k):
-            raise chk.unknown(path, k, list(reserved) + ["<year> (e.g. 2030)"], "key")
-        y = int(k)
+        y = axes.year_of(k)
+        if y is None:
+            raise chk.unknown(path, k, list(reserved) + ["<year> in ASCII digits (e.g. 2030)"], "key")
         if not years[0] <= y <= years[-1]:
             raise chk.fail(join_key(path, k), v, f"years {years[0]}-{years[-1]}",
                            f"is for a year outside the horizon {years[0]}-{years[-1]}")

@@ -45,8 +45,10 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -152,8 +154,9 @@ def levers_text(levers: dict[str, float]) -> str:
     return ", ".join(f"{k} = {v:g}" for k, v in levers.items())
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file, its base scenario and every case."""
+def load_sweep(path: str | Path, progress: Callable[[int, int], None] | None = None) -> Sweep:
+    """Read and validate a sweep file, its base scenario and every case (``progress(done,
+    total)`` after each case: a large sweep takes a while, about 4 ms a case)."""
     path = Path(path)
     text, doc = read_document(path)
     chk = Checker(str(path))
@@ -191,11 +194,27 @@ def load_sweep(path: str | Path) -> Sweep:
         raise chk.fail("axes", problem="no lever axes", allowed="[axes.<label>] tables")
     parsed = tuple(parse_axis(chk, label, chk.table(t, f"axes.{label}"), method, base.years)
                    for label, t in axes_doc.items())
+    seen: dict[tuple, str] = {}
+    for ax in parsed:
+        point = (ax.lever, ax.year, ax.sector, ax.province)
+        if point in seen:
+            raise chk.fail(f"axes.{ax.label}", problem=f"sets the same lever point as axes."
+                           f"{seen[point]} ({ax.lever} in {ax.year}"
+                           f"{''.join(f', {w}' for w in (ax.sector, ax.province) if w)}): one of "
+                           "the two would be ignored", allowed="one axis per lever point")
+        seen[point] = ax.label
     if method == "lhs":
         n_cases = chk.integer(sw.get("cases", 0), "sweep.cases", 1, None)
+        if sizes.cases_problem(n_cases):
+            raise chk.fail("sweep.cases", n_cases, problem=sizes.cases_problem(n_cases))
     elif "cases" in sw:
         raise chk.fail("sweep.cases", sw["cases"], 'only with method = "lhs"',
                        "is set but method is grid (the grid's size is the product of the axes)")
+    else:
+        n_cases = math.prod(len(ax.values) for ax in parsed)
+        if sizes.cases_problem(n_cases):
+            raise chk.fail("axes", problem=f"make a grid of {' x '.join(str(len(ax.values)) for ax in parsed)} "
+                           f"= {n_cases:,} lever sets, which {sizes.cases_problem(n_cases)}")
     cluster = chk.table(doc.get("cluster", {}), "cluster")
     chk.keys(cluster, _CLUSTER_KEYS, "cluster")
 
@@ -210,6 +229,8 @@ def load_sweep(path: str | Path) -> Sweep:
         case = Case(i, levers, case_hash(sweep, levers, catalogue_texts))
         sweep.case_scenario(case)  # validate now: a bad lever value fails before any work
         sweep.cases.append(case)
+        if progress is not None:
+            progress(i + 1, n_cases)
     return sweep
 
 

@@ -26,11 +26,14 @@ sensitivity analysis as in ``sim run``.
 
 Valid ranges are closed unless ``low_open`` (e.g. multipliers are in (0, inf)). A distribution's
 support must lie inside the parameter's range: an untruncated normal is only allowed for an
-unbounded parameter, a lognormal only for one whose range contains (0, inf).
+unbounded parameter, a lognormal only for one whose range starts at 0; and its quantiles at
+``U_EDGE`` and ``1 - U_EDGE`` (the extreme values the design can take) must be finite and inside
+the range, so no sampled value can leave what the kernel takes.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -46,6 +49,14 @@ MODEL_DISCREPANCY = "model_discrepancy"
 """The uncertain parameter that switches the model-discrepancy factor on (see
 :func:`discrepancy`); it only takes ``dist = "calibrated"`` and is drawn outside the design."""
 DISCREPANCY_STREAM = 0x6D64  # "md": keeps the discrepancy draws apart from the design's stream
+U_EDGE = 1e-12
+"""Design values are held inside [U_EDGE, 1 − U_EDGE] before the inverse CDFs (a Latin hypercube
+value beyond them has a probability of 2e-12 per draw), and a distribution is accepted only if its
+quantiles there are finite and inside the parameter's valid range: so every value that can be
+sampled is one the model and the kernel take (issue #21 §2)."""
+MULTIPLIER_MAX = 1e4
+"""Largest value of a multiplier on a calibrated quantity: 10⁴ times a calibrated lifetime or
+collection rate is beyond any physical plant or stock, and keeps the product finite."""
 
 
 @dataclass(frozen=True)
@@ -87,16 +98,16 @@ _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
         "zero-centred; steel and cement demand after the 2021 property downturn is the main "
         "unknown (NBS: cement 2.38 Gt 2020 -> 1.83 Gt 2024)"),
     UncertainParameter(
-        "lifetime_multiplier", "1", 1.0, 0.0, INF,
+        "lifetime_multiplier", "1", 1.0, 0.0, MULTIPLIER_MAX,
         "multiplies the calibrated mean capacity lifetime of every sector",
         "nominal = calibration", low_open=True),
     UncertainParameter(
-        "aeei_multiplier", "1", 1.0, 0.0, INF,
+        "aeei_multiplier", "1", 1.0, 0.0, MULTIPLIER_MAX,
         "multiplies the calibrated annual decline (AEEI) of the gap between best-available and "
         "floor intensity, every carrier but electricity (capped at 1)",
         "nominal = calibration", low_open=True),
     UncertainParameter(
-        "aeei_elec_multiplier", "1", 1.0, 0.0, INF,
+        "aeei_elec_multiplier", "1", 1.0, 0.0, MULTIPLIER_MAX,
         "multiplies the calibrated annual decline of the gap between best-available and floor "
         "electricity intensity (aeei_elec; capped at 1); sampled independently of "
         "aeei_multiplier",
@@ -104,11 +115,11 @@ _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
         "dist = \"calibrated\" takes fitted.toml [uncertainty.aeei_elec_multiplier], else the "
         "width of aeei_multiplier", low_open=True),
     UncertainParameter(
-        "collection_multiplier", "1", 1.0, 0.0, INF,
+        "collection_multiplier", "1", 1.0, 0.0, MULTIPLIER_MAX,
         "multiplies the calibrated obsolete-scrap collection rate (after the scrap_collection "
         "lever; the product is capped at 1)", "nominal = calibration", low_open=True),
     UncertainParameter(
-        "stock_lifetime_multiplier", "1", 1.0, 0.0, INF,
+        "stock_lifetime_multiplier", "1", 1.0, 0.0, MULTIPLIER_MAX,
         "multiplies the calibrated mean lifetime of the in-use steel and aluminium stocks",
         "nominal = calibration", low_open=True),
     UncertainParameter(
@@ -222,7 +233,24 @@ class Distribution:
 
 
 def make_distribution(param: str, kind, params: Mapping[str, object]) -> Distribution:
-    """Validated distribution of uncertain parameter ``param`` (``params`` without ``dist``)."""
+    """Validated distribution of uncertain parameter ``param`` (``params`` without ``dist``);
+    cached by its arguments (freezing a scipy distribution for the quantile check costs about a
+    millisecond, and a sweep validates the same distributions in every case)."""
+    try:
+        key = (param, kind, tuple(sorted((k, type(v).__name__, v) for k, v in params.items())))
+        hash(key)
+    except TypeError:  # an unhashable value: not cacheable, and refused below
+        return _make_distribution(param, kind, params)
+    return _make_distribution_cached(key)
+
+
+@functools.lru_cache(maxsize=256)
+def _make_distribution_cached(key) -> Distribution:
+    param, kind, items = key
+    return _make_distribution(param, kind, {k: v for k, _, v in items})
+
+
+def _make_distribution(param: str, kind, params: Mapping[str, object]) -> Distribution:
     if param not in PARAMETERS:
         raise DistributionError("", param, ", ".join(PARAMETERS), "unknown uncertain parameter")
     up = PARAMETERS[param]
@@ -259,7 +287,9 @@ def make_distribution(param: str, kind, params: Mapping[str, object]) -> Distrib
     dist = Distribution(kind, vals)
     lo, hi = dist.support()
     # normal: support (-inf, inf); lognormal: (0, inf) (open at 0, so a range (0, inf) admits it)
-    inside = (up.low <= lo if kind == "lognormal" else up.low == lo) and hi <= up.high
+    # (a lognormal's upper tail is held by the quantile check below, as the multipliers' range is
+    # bounded by MULTIPLIER_MAX)
+    inside = up.low <= lo if kind == "lognormal" else (up.low == lo and hi <= up.high)
     if kind in ("uniform", "triangular", "truncnormal"):
         for k in ("low", "high"):
             if not up.contains(vals[k]):
@@ -271,6 +301,14 @@ def make_distribution(param: str, kind, params: Mapping[str, object]) -> Distrib
         raise DistributionError(
             "dist", kind, f"support within {up.range_text}",
             f"has support [{_fmt(lo)}, {_fmt(hi)}] but {param} is bounded to {up.range_text}: {hint}")
+    with np.errstate(all="ignore"):
+        edges = np.asarray(dist.ppf(np.array([U_EDGE, 0.5, 1.0 - U_EDGE])), dtype=float)
+    if not (np.isfinite(edges).all() and all(up.contains(float(x)) for x in edges)):
+        key = {"lognormal": "sigma", "normal": "sd", "truncnormal": "sd"}.get(kind, "high")
+        raise DistributionError(
+            key, vals[key], f"parameters whose draws stay inside {up.range_text}",
+            f"gives draws from {edges[0]:.3g} to {edges[-1]:.3g} (quantiles {U_EDGE:g} and "
+            f"1 - {U_EDGE:g}), outside the valid range {up.range_text} of {param} or not finite")
     return dist
 
 
@@ -335,7 +373,8 @@ def sample(spec: UncertaintySpec | Mapping[str, Distribution] | None, n_members:
         if not ((unit >= 0.0) & (unit <= 1.0)).all():
             raise ValueError("explicit design values must lie in [0, 1]")
     if names:
-        u = (design(len(names), n_members, seed) if unit is None else unit)[start:stop]
+        u = np.clip((design(len(names), n_members, seed) if unit is None else unit)[start:stop],
+                    U_EDGE, 1.0 - U_EDGE)
         for j, n in enumerate(names):
             out[n] = np.asarray(dists[n].ppf(u[:, j]), dtype=float)
     if MODEL_DISCREPANCY in dists:  # a switch, not a design column

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from sim.analysis import hindcast as hc
-from sim.core import files
-from sim.data.base_state import FITTED_FILE, read_fitted
+from sim.core import files, sizes
+from sim.data.base_state import FITTED_FILE, FittedFileError, fitted_summary
 from sim.interfaces.cli.common import OUTPUT_PATH, fail, output, writing
 from sim.plots.hindcast import plot_hindcast
 
@@ -30,7 +30,6 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
     bounded least squares; the default uncertainty widths (dist = "calibrated" in a scenario) and
     the model-discrepancy sigmas are derived from it.
     """
-
     out = out or FITTED_FILE
     if do_fit:
         if out.parent and not out.parent.is_dir():
@@ -50,24 +49,10 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
         click.echo(fit.summary(result))
         click.echo("wrote " + ", ".join(str(p) for p in written))
         return
-    doc = read_fitted(out)
-    if doc is None:
-        fail(f"{out}: no calibrated parameter file; run sim calibrate --fit")
-    st = doc["statistics"]
-    click.echo(f"{out}: fit {doc['meta']['window'][0]}-{doc['meta']['window'][1]} of "
-               f"{doc['meta']['created']} (code {doc['meta']['code']}): {st['n_residuals']} residuals, "
-               f"{st['n_parameters']} parameters, reduced chi2 {st['reduced_chi2']:.2f}, "
-               f"R2 province x sector CO2 {st['r2_province_sector_co2']:.3f}")
-    click.echo(f"{'parameter':<24} " + " ".join(f"{s[:11]:>11}" for s in doc["parameters"]["aeei"]
-                                                 if s not in ("unit", "prior_source")))
-    for group, table in doc["parameters"].items():
-        cells = [f"{v['value']:>6.3g}±{v['sd']:<4.2g}" + ("*" if v["at_bound"] else "")
-                 for k, v in table.items() if k not in ("unit", "prior_source")]
-        click.echo(f"{group + ' [' + table['unit'] + ']':<24} " + " ".join(f"{c:>11}" for c in cells))
-    click.echo("(* = at a bound)")
-    for name, t in doc.get("uncertainty", {}).items():
-        params = ", ".join(f"{k} {v:g}" for k, v in t.items() if k not in ("dist", "evidence"))
-        click.echo(f"uncertainty {name}: {t['dist']}({params}) - {t['evidence']}")
+    try:
+        click.echo(fitted_summary(out))
+    except FittedFileError as e:
+        fail(str(e))
 
 
 @click.command()
@@ -88,13 +73,14 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int) -
     province x sector CO2 cells above 1 Mt and 70-95 % of the national sector-year electricity
     values (--check: exit code 1 if one is missed).
     """
-
+    problem = sizes.hindcast_problem(members)
+    if problem:
+        fail(f"--members = {members} {problem}")
     if plot_path is not None:
         output(plot_path, (".png", ".pdf", ".svg"), what="--plot")
     h = hc.run(fitted=not nominal)
     click.echo(hc.format_report(h))
     if plot_path is not None:
-
         with writing(), files.atomic_path(plot_path) as tmp:
             plot_hindcast(h).savefig(tmp, dpi=120)
         click.echo(f"wrote {plot_path}")

@@ -139,6 +139,11 @@ class Main(click.Group):
                        "left (a rerun starts again; a sweep resumes from its finished cases)",
                        err=True)
             sys.exit(128 + signum)
+        except MemoryError:
+            # the size checks refuse what cannot fit before any work; this is the net for an
+            # estimate that was too low (the temporaries are already removed: files.atomic_path)
+            raise Failure("out of memory: this run needs more memory than the process may take; "
+                          "use fewer --members or a smaller --chunk-size") from None
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)

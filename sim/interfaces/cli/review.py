@@ -11,6 +11,7 @@ import click
 from sim.analysis import discovery, report
 from sim.analysis import sensitivity as sens
 from sim.core import files
+from sim.core.messages import printable
 from sim.interfaces.cli.common import (
     OUTPUT_PATH,
     converge_options,
@@ -43,7 +44,7 @@ def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, toleranc
     file, the robust lever sets (table) or the per-case rows (markdown, csv, json)."""
 
     try:
-        with results.open_results(file) as ds:
+        with results.open_results(file) as ds, results.read_errors(file):
             if results.kind(ds) == "sensitivity":
 
                 results.require(ds, sens.report_variables(ds), "a sensitivity report")
@@ -81,10 +82,11 @@ def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out
              fmt: str, baseline: Path | None) -> None:
     """Draw the figures of a result FILE (ensemble or combined sweep) from the file alone."""
 
-    out_dir = output_folder(out_dir or Path("outputs") / file.stem / "figures")
+    out_dir = output_folder(out_dir or files.default_output(file, "figures"))
     try:
         with writing(), contextlib.ExitStack() as stack:
             ds = stack.enter_context(results.open_results(file))
+            stack.enter_context(results.read_errors(file))
             base = stack.enter_context(results.open_results(baseline)) if baseline else None
             paths = plots.write_figures(ds, out_dir, kinds or None, provinces or None, fmt, base,
                                         note=lambda text: click.echo(text, err=True))
@@ -104,11 +106,15 @@ def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out
               help="IAMC model name (default: china-industry-sim <version>).")
 def export_cmd(file: Path, fmt: str, out: Path | None, model_name: str | None) -> None:
     """Write the IAMC table of an ensemble FILE: quantiles as scenarios <scenario>|p05 ... |p95."""
+    if model_name is not None and (not model_name.strip() or not model_name.isprintable()
+                                   or len(model_name) > 200):
+        fail(f'--model = "{printable(model_name)}" is not a model name (allowed: 1-200 printable '
+             "characters, no control characters)")
 
-    out = output(out or Path("outputs") / file.stem / f"{file.stem}_iamc.csv", (".csv", ".xlsx"),
+    out = output(out or files.default_output(file, "{stem}_iamc.csv"), (".csv", ".xlsx"),
                   (file,))
     try:
-        with writing(), results.open_results(file) as ds:
+        with writing(), results.open_results(file) as ds, results.read_errors(file):
             df = export.export_iamc(ds, out, model_name=model_name)
     except results.ResultsFileError as e:
         fail(str(e))
@@ -151,7 +157,7 @@ def discover_cmd(file: Path, targets: tuple[str, ...], reduce: str, threshold: f
         plot_path = output(plot_path, (".png", ".pdf", ".svg"), (file,), "--plot")
     out = output(out or discovery.default_out(file, plot_path), discovery.FORMATS, (file,))
     try:
-        with results.open_results(file) as ds:
+        with results.open_results(file) as ds, results.read_errors(file):
             found = discovery.discover(ds, targets, reduce, threshold=threshold, boxes=boxes,
                                        resample=resample, seed=seed, verbose=verbose)
             fig = plot_discovery(found, ds) if plot_path is not None else None

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import xarray as xr
 
-from sim.analysis import report
+from sim.analysis import convergence, report
 from sim.core import files
 from sim.core.progress import Progress
 from sim.interfaces.cli.common import (
@@ -65,6 +65,9 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
     if converge and detail == "summary":
         fail("--converge needs members per target and peak year: use --detail province or full "
              "(summary keeps only the parameter values per member)")
+    if converge and (members or sc.members) < convergence.MIN_MEMBERS:
+        fail(f"--converge needs at least {convergence.MIN_MEMBERS} members (it compares the first "
+             f"half with all of them); --members = {members or sc.members}")
     check_size(members or sc.members, sc, detail, chunk_size)  # before the design is drawn
     with writing():
         result = run_scenario(sc, out, members=members, seed=seed, detail=detail,

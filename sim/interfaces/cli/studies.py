@@ -51,7 +51,7 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
     except shipped.NotFound:
         path = Path(sweep_file)  # load_sweep names the missing file
     try:
-        sw = load_sweep(path)
+        sw = load_sweep(path, progress=Progress(f"validating {Path(sweep_file).name}", "cases", quiet))
     except ScenarioError as e:
         fail(str(e))
     out_dir = output_folder(out_dir or Path("outputs") / sw.name)
