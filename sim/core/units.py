@@ -4,7 +4,7 @@ Unit strings in result files follow UDUNITS-2 (CF-1.10), which has no currency a
 equivalent. The project's convention:
 
 * a currency is left out of ``units`` and named in the long name or a ``currency`` attribute:
-  value added is ``"1e9 yr-1"`` = 1e9 CNY (2019 prices) per year (``sim.core.variables.VA_UNITS``);
+  value added is ``"yr-1"`` = CNY (2019 prices) per year (``sim.core.variables.VA_UNITS``);
 * a species is never part of ``units`` (CF practice: it is in the name): CO2 is ``"Mt yr-1"``;
 * coal equivalent is energy: 1 kgce = 29.3076 MJ, so a quantity in kgce has the UDUNITS unit
   ``"29.3076 MJ"``, which keeps it apart from a mass (kg CO2) in both text and dimension.
@@ -24,6 +24,10 @@ KWH_PER_PJ = 1e15 / 3.6e6
 
 GJ_PER_TCE = 29.3076
 """Calorific value of standard coal [GJ tce-1] (GB/T 2589: 1 kgce = 29.3076 MJ)."""
+
+CNY_PER_KERNEL_VA = 1e9
+"""[CNY per unit of the kernel's value added]: the kernel and the base state count value added in
+billions of CNY (2019 prices); result files store CNY (``sim.core.variables.VA_UNITS``)."""
 
 KGCE_PER_KWH_CALORIFIC = 0.1229
 """Electricity in coal equivalent by its calorific value (当量值) [kgce kWh-1]: 3.6 MJ / 29.3076

@@ -20,9 +20,11 @@ class Variable(NamedTuple):
     long_name: str
 
 
-VA_UNITS = "1e9 yr-1"
-"""UDUNITS has no currency: value added is in billions of CNY at 2019 prices per year, and the
-variable carries ``currency = 'CNY (2019 prices)'``."""
+VA_UNITS = "yr-1"
+"""UDUNITS has no currency: value added is in CNY at 2019 prices per year, written ``yr-1`` (a
+unit UDUNITS, pint and cf_xarray all read; a scaled unit such as ``1e9 yr-1`` is refused by pint),
+and the variable carries ``currency = 'CNY (2019 prices)'``. The kernel's value added is in
+billions of CNY (``sim.core.units.CNY_PER_KERNEL_VA``)."""
 
 _ACT = ("member", "province", "sector", "route", "year")
 _PS = ("member", "province", "sector", "year")
@@ -34,7 +36,7 @@ VARIABLES: dict[str, Variable] = {
     "investment": Variable(_ACT, "Mt yr-1", "new capacity built (material sectors)"),
     "retirement": Variable(_ACT, "Mt yr-1", "capacity retired, natural and phase-out (material sectors)"),
     "route_share": Variable(_ACT, "1", "share of the sector's output made by each route"),
-    "value_added": Variable(_PS, VA_UNITS, "industrial value added, billion CNY at 2019 prices"),
+    "value_added": Variable(_PS, VA_UNITS, "industrial value added, CNY at 2019 prices"),
     "final_energy": Variable(("member", "province", "sector", "carrier", "year"), "PJ yr-1",
                              "final energy consumption by carrier"),
     "co2_direct": Variable(_PS, "Mt yr-1", "direct CO2 emissions from fuel combustion (gross of capture)"),

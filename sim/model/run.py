@@ -23,7 +23,7 @@ from sim.core import axes, indicators
 from sim.core import targets as target_checks
 from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import kernel_lever_arrays
-from sim.core.units import PJ_PER_TWH
+from sim.core.units import CNY_PER_KERNEL_VA, PJ_PER_TWH
 from sim.core.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
 from sim.data.base_state import BaseState, autonomous_share, load_base_state, with_trend
 from sim.data.growth import OBSERVED_GROWTH_UNTIL
@@ -273,7 +273,9 @@ def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
     if wanted("route_share"):
         total = out.production.sum(axis=3, keepdims=True)
         data["route_share"] = indicators.ratio(out.production, total)
-    for name in ("value_added", "final_energy", "co2_direct", "co2_process", "co2_indirect",
+    if wanted("value_added"):
+        data["value_added"] = out.value_added * CNY_PER_KERNEL_VA  # files store CNY yr-1
+    for name in ("final_energy", "co2_direct", "co2_process", "co2_indirect",
                  "co2_captured", "scrap_supply", "scrap_use", "inuse_stock"):
         if wanted(name):
             data[name] = getattr(out, name)

@@ -31,8 +31,10 @@ FAN_DEFAULT_PROVINCES = 6
 """Without --province the fan chart shows every province up to this many, else national only."""
 
 
-UNITS = {"Mt yr-1": "Mt/yr", "PJ yr-1": "PJ/yr", "1e9 yr-1": "bn CNY/yr (2019 prices)",
+UNITS = {"Mt yr-1": "Mt/yr", "PJ yr-1": "PJ/yr", "yr-1": "1/yr", "1e9 yr-1": "bn CNY/yr (2019 prices)",
          "Mt": "Mt", "1": "share, 0-1", "t MW-1 h-1": "t CO2/MWh"}
+"""Readable text of the UDUNITS strings the files use; a variable with a ``currency`` attribute
+(value added: CNY yr-1, the currency left out of ``units``) is labelled with it."""
 
 
 CARRIER_COLOURS = {"coal": "#4d4d4d", "oil": "#8c510a", "gas": "#dfc27d", "electricity": "#2166ac",
@@ -49,6 +51,8 @@ def units(da: xr.DataArray, co2: bool = False) -> str:
     """Readable units of a variable, from its UDUNITS ``units`` attribute, in brackets."""
     raw = str(da.attrs.get("units", "1"))
     text = UNITS.get(raw, raw)
+    if "currency" in da.attrs and raw == "yr-1":
+        text = f"{da.attrs['currency']}/yr"
     if co2:
         text = text.replace("Mt", "Mt CO2", 1)
     return f"[{text}]"

@@ -141,7 +141,9 @@ UNITS = {
     ("co2", "Mt yr-1"): ("Mt CO2/yr", 1.0),
     ("energy", "PJ yr-1"): ("EJ/yr", 1e-3),
     ("material", "Mt yr-1"): ("Mt/yr", 1.0),
-    ("value_added", "1e9 yr-1"): (VA_CNY, 1.0),
+    ("value_added", "yr-1"): (VA_CNY, 1e-9),
+    ("value_added_usd", "yr-1"): ("billion USD_2010/yr", 1e-9 * USD2010_PER_CNY2019),
+    ("value_added", "1e9 yr-1"): (VA_CNY, 1.0),  # files written before 2026-12-07
     ("value_added_usd", "1e9 yr-1"): ("billion USD_2010/yr", USD2010_PER_CNY2019),
     ("share", "1"): ("%", 100.0),
 }

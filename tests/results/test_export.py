@@ -100,7 +100,7 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
                                    _q(prod[:, 0] + prod[:, 2]), rtol=1e-5)
         np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary [Share]", "China|Anhui"),
                                    _q(ds["eaf_share"].sel(**p).values) * 100, rtol=1e-6)
-        va = ds["value_added"].sel(**p).values.sum(axis=1)  # member, year
+        va = ds["value_added"].sel(**p).values.sum(axis=1) / 1e9  # member, year; CNY -> billion
         np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry", "China|Anhui"),
                                    _q(va), rtol=1e-5)
         usd = _values(df, "Value Added|Industry", "China|Anhui")
@@ -152,7 +152,7 @@ def test_province_detail_sums_members_and_keeps_stored_quantiles_per_province(na
                                    _q(fe.sel(province="Hebei").values) / 1000, rtol=1e-6)
         va = ds["value_added"].sel(province="Jiangsu", sector="machinery")  # stored quantiles
         np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry|Machinery", "China|Jiangsu"),
-                                   va.sel(quantile=Q).values, rtol=1e-6)
+                                   va.sel(quantile=Q).values / 1e9, rtol=1e-6)
     machinery = df.filter(variable="Value Added [CNY_2019]|Industry|Machinery")
     assert "China" not in machinery.region and len(machinery.region) == 31  # no sum of quantiles
 
