@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import dask.array  # noqa: F401  (xarray's lazy import of it raced between a worker's threads)
 import netCDF4
 import numba
 import numpy as np
@@ -58,18 +59,64 @@ def is_done(path: Path, case: Case) -> bool:
 
 def run_case(sweep_path: str, index: int, out_dir: str, numba_threads: int = 1) -> dict:
     """Run one case and write its part (executed on a Dask worker; ``sim.results.run.run_scenario``,
-    the one run path). Returns a small record."""
+    the one run path, then :func:`as_part`). Returns a small record."""
     t0 = time.perf_counter()
     numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
     sweep = load_sweep_cached(sweep_path)
     case = sweep.cases[index]
     path = part_path(Path(out_dir), case)
-    run_scenario(sweep.case_scenario(case), path, members=sweep.members, seed=sweep.seed,
+    ensemble = work_path(Path(out_dir), case)
+    run_scenario(sweep.case_scenario(case), ensemble, members=sweep.members, seed=sweep.seed,
                  detail=sweep.detail, command=f"sim sweep {sweep.path} (case {index})",
                  attrs=dict(case_hash=case.hash, case_index=np.int64(index),
                             case_levers=json.dumps(case.levers), sweep_name=sweep.name),
                  success_targets=sweep.success or None)
+    try:
+        as_part(ensemble, path, sweep, [case])
+    finally:
+        ensemble.unlink(missing_ok=True)
     return dict(index=index, seconds=time.perf_counter() - t0, path=str(path))
+
+
+def work_path(out_dir: Path, case: Case) -> Path:
+    """Where a worker writes a case's ensemble before :func:`as_part` makes it a part (a hidden
+    folder beside the parts; its temporaries are cleaned like the parts')."""
+    return out_dir / "parts" / ".work" / f"case-{case.index:05d}.nc"
+
+
+CHUNKS = {"case": 1, "member": 256, "province": 1, "region": 1}
+"""On-disk chunks of parts and combined sweep files: one case and one province (or region) per
+chunk, members in blocks, everything else whole; so reading one case, or one province of every
+case, reads only its chunks."""
+
+
+def lever_coordinates(sweep: Sweep, cases: list[Case]) -> dict[str, xr.DataArray]:
+    """``lever_<axis>(case)``: each axis's lever value in each of ``cases``, with the lever's units,
+    name and year."""
+    out = {}
+    for ax in sweep.axes:
+        where = " ".join(w for w in (ax.sector, ax.province) if w)
+        out[f"lever_{ax.label}"] = xr.DataArray(
+            np.array([c.levers[ax.label] for c in cases], dtype=float), dims=("case",),
+            attrs=dict(long_name=f"lever {ax.lever} in {ax.year}" + (f" ({where})" if where else ""),
+                       units=LEVERS[ax.lever].unit, lever=ax.lever, year=np.int64(ax.year)))
+    return out
+
+
+def as_part(ensemble: Path, path: Path, sweep: Sweep, cases: list[Case]) -> Path:
+    """The ensemble file of a case rewritten as a sweep part at ``path`` (atomically): every data
+    variable gains the ``case`` dimension (length 1), with the case number and its lever values
+    as coordinates, so the parts combine by themselves (``xr.open_mfdataset(parts)`` gives the
+    combined dataset)."""
+    with xr.open_dataset(ensemble, chunks={}) as ds:
+        ds = _coordinates_in_memory(ds)
+        part = ds.expand_dims(case=[c.index for c in cases])
+        part = part.assign_coords(lever_coordinates(sweep, cases))
+        part["case"].attrs.update(COORDINATES["case"])
+        for name, var in ds.data_vars.items():  # keep each variable's stored dtype
+            part[name].encoding = dict(var.encoding)
+        netcdf.write_atomic(part, path, CHUNKS)
+    return path
 
 
 _CACHE: dict[str, tuple[float, Sweep]] = {}
@@ -130,44 +177,44 @@ def remove_leftovers(sweep: Sweep, out_dir: Path) -> list[Path]:
     this host left (a killed sweep or worker; ``sim.core.files.stale_temporaries``); a live run's files,
     and files of other hosts, are kept. Returns what was removed."""
     out_dir = Path(out_dir)
-    paths = [part_path(out_dir, c) for c in sweep.cases] + [out_dir / f"{sweep.name}.nc"]
+    paths = ([part_path(out_dir, c) for c in sweep.cases] + [work_path(out_dir, c) for c in sweep.cases]
+             + [out_dir / f"{sweep.name}.nc"])
     return [p for path in paths for p in files.remove_stale(path)]
 
 
-def combine(sweep: Sweep, out_dir: Path) -> Path:
-    """Concatenate the parts along ``case`` with the lever values as coordinates."""
+def _coordinates_in_memory(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` (opened with Dask chunks, so its data is streamed) with its coordinates loaded:
+    they are small, and text coordinates must be in memory to be written as characters."""
+    return ds.assign_coords({name: var.load() for name, var in ds.coords.items()
+                             if name not in ds.indexes})
 
-    parts = []
-    for case in sweep.cases:
-        with xr.open_dataset(part_path(out_dir, case)) as ds:
-            parts.append(ds.load())
-    combined = xr.concat(parts, dim="case", data_vars="all", coords="minimal", compat="override",
-                         join="override", combine_attrs="drop")
-    combined = combined.assign_coords(case=("case", np.arange(len(sweep.cases))))
-    combined["case"].attrs.update(COORDINATES["case"])
-    for ax in sweep.axes:
-        values = np.array([c.levers[ax.label] for c in sweep.cases])
-        where = f" ({ax.sector or ''}{' ' if ax.sector and ax.province else ''}{ax.province or ''})" \
-            if (ax.sector or ax.province) else ""
-        combined = combined.assign_coords({f"lever_{ax.label}": ("case", values)})
-        combined[f"lever_{ax.label}"].attrs.update(
-            long_name=f"lever {ax.lever} in {ax.year}{where}", units=LEVERS[ax.lever].unit,
-            lever=ax.lever, year=np.int64(ax.year))
-    for name, var in parts[0].data_vars.items():
-        combined[name].attrs = dict(var.attrs)
-    first = parts[0].attrs
-    combined.attrs = {k: first[k] for k in ("Conventions", "institution", "source", "references",
-                                            "data_sources", "output_detail") if k in first}
-    combined.attrs.update(
-        title=f"Policy sweep {sweep.name}: {len(sweep.cases)} lever sets x {sweep.members} members",
-        history=first.get("history", ""), sweep_name=sweep.name, sweep_toml=sweep.text,
-        scenario_toml=sweep.scenario_text, scenario_name=first.get("scenario_name", ""),
-        seed=np.int64(sweep.seed), members=np.int64(sweep.members),
-        success_targets=" ".join(sweep.success), robust_probability=sweep.robust_probability,
-        case_levers=json.dumps([c.levers for c in sweep.cases]),
-        administrative_targets=first.get("administrative_targets", "[]"),
-        creation_time=first.get("creation_time", ""))
-    path = out_dir / f"{sweep.name}.nc"
-    netcdf.write_atomic(combined, path)
+
+def combine(sweep: Sweep, out_dir: Path) -> Path:
+    """Combine the parts along ``case`` (they carry their case and lever values,
+    :func:`as_part`) into ``<out>/<sweep>.nc``, chunked by case and province (:data:`CHUNKS`)."""
+    paths = [part_path(out_dir, case) for case in sweep.cases]
+    with xr.open_mfdataset(paths, combine="by_coords", data_vars="all", coords="minimal",
+                           compat="override", join="override", combine_attrs="drop_conflicts",
+                           chunks={}) as combined:
+        combined = _coordinates_in_memory(combined)
+        first = xr.open_dataset(paths[0])
+        first.close()
+        for name, var in first.data_vars.items():
+            combined[name].attrs = dict(var.attrs)
+            combined[name].encoding = dict(var.encoding)
+        combined.attrs = {k: first.attrs[k] for k in ("Conventions", "institution", "source",
+                                                      "references", "data_sources",
+                                                      "output_detail") if k in first.attrs}
+        combined.attrs.update(
+            title=f"Policy sweep {sweep.name}: {len(sweep.cases)} lever sets x {sweep.members} members",
+            history=first.attrs.get("history", ""), sweep_name=sweep.name, sweep_toml=sweep.text,
+            scenario_toml=sweep.scenario_text, scenario_name=first.attrs.get("scenario_name", ""),
+            seed=np.int64(sweep.seed), members=np.int64(sweep.members),
+            success_targets=" ".join(sweep.success), robust_probability=sweep.robust_probability,
+            case_levers=json.dumps([c.levers for c in sweep.cases]),
+            administrative_targets=first.attrs.get("administrative_targets", "[]"),
+            creation_time=first.attrs.get("creation_time", ""))
+        path = out_dir / f"{sweep.name}.nc"
+        netcdf.write_atomic(combined, path, CHUNKS)
     return path
 

@@ -294,10 +294,6 @@ def available(ds: xr.Dataset) -> list[str]:
 
 
 def _check(ds: xr.Dataset) -> None:
-    if results.kind(ds) == "sweep":
-        raise ResultsFileError(
-            f"{results.name_of(ds)}: a combined sweep file (case dimension) cannot be exported; "
-            "export one case's file, outputs/<sweep>/parts/case-NNNNN.nc")
     results.require(ds, ("industrial_co2",), "an IAMC export",
                     dims={"industrial_co2": ("region", "year")})
     stat = [d for d in ("member", "quantile") if d in ds["industrial_co2"].dims]
@@ -331,6 +327,11 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
     :data:`sim.results.reading.QUANTILE_LABELS`); the scenario of quantile q is ``<scenario>|<label>``.
     """
 
+    if "case" in ds.dims:  # a sweep (combined, or one part): one scenario per case
+        scenario = scenario or str(ds.attrs.get("scenario_name", Path(results.name_of(ds)).stem))
+        return pd.concat([iamc_table(ds.isel(case=i), model_name, quantiles,
+                                     f"{scenario}|{case_label(int(c))}")
+                          for i, c in enumerate(ds["case"].values)], ignore_index=True)
     _check(ds)
     q = [float(x) for x in (quantiles if quantiles is not None else QUANTILES)]
     unknown = [x for x in q if x not in QUANTILE_LABELS]
@@ -359,6 +360,12 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
                              unit, *np.asarray(mean, dtype=float)])
     df = pd.DataFrame(rows, columns=[*IAMC_COLUMNS, *years])
     return df
+
+
+def case_label(case: int) -> str:
+    """The scenario suffix of a sweep case, ``case-00003``: the parts of a sweep export to distinct
+    scenarios, so their tables concatenate (``pyam.concat``) into the combined file's table."""
+    return f"case-{case:05d}"
 
 
 def _by_region(s: Series, regions: dict[str, str],

@@ -87,13 +87,20 @@ def _user() -> str:
         return "unknown"
 
 
-def encoding_for(ds: xr.Dataset) -> dict:
-    """Checksums and zlib compression for every data variable (:func:`data_encoding`; values
-    stored as computed, float64), and the CF encoding of the coordinates
-    (:func:`coordinate_encoding`)."""
+def encoding_for(ds: xr.Dataset, chunks: dict[str, int] | None = None) -> dict:
+    """Checksums and zlib compression for every data variable (:func:`data_encoding`; stored in
+    the dtype it was read with, float32 for the physical variables of a result file, else as
+    computed), and the CF encoding of the coordinates (:func:`coordinate_encoding`). ``chunks``
+    (dimension -> size): on-disk chunks of the data variables along those dimensions, the others
+    whole (a combined sweep: one case and one region per chunk)."""
     enc = coordinate_encoding(ds)
     for name, var in ds.data_vars.items():
         enc[name] = data_encoding(var)
+        if "dtype" in var.encoding and np.dtype(var.encoding["dtype"]).kind == "f":
+            enc[name]["dtype"] = var.encoding["dtype"]
+        if chunks and var.ndim:
+            enc[name]["chunksizes"] = tuple(max(1, min(int(var.sizes[d]), chunks.get(d, var.sizes[d])))
+                                            for d in var.dims)
     return enc
 
 
@@ -115,9 +122,10 @@ def coordinate_encoding(ds: xr.Dataset) -> dict:
     return enc
 
 
-def write_atomic(ds: xr.Dataset, path: Path) -> Path:
-    """Write ``ds`` to ``path`` via a temporary file in the same folder; returns ``path``."""
+def write_atomic(ds: xr.Dataset, path: Path, chunks: dict[str, int] | None = None) -> Path:
+    """Write ``ds`` to ``path`` via a temporary file in the same folder (encodings:
+    :func:`encoding_for`, with ``chunks``); returns ``path``."""
     with atomic_path(path) as tmp, uninterrupted():
-        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding_for(ds))
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding_for(ds, chunks))
     return Path(path)
 

@@ -80,8 +80,9 @@ def test_combined_sweep_equals_each_case_run_alone(client, tmp_path):
             # each part and the combined file carry the case's design rows (DESIGN §10)
             design = np.stack([prep.samples[k] for k in prep.samples], axis=1)
             with xr.open_dataset(part_path(tmp_path / "out", case)) as part:
-                assert part["parameter_value"].dims == ("member", "parameter")
-                np.testing.assert_array_equal(part["parameter_value"].values, design)
+                assert part["parameter_value"].dims == ("case", "member", "parameter")
+                assert part["case"].values.tolist() == [case.index]
+                np.testing.assert_array_equal(part["parameter_value"].isel(case=0).values, design)
             combined = ds["parameter_value"].isel(case=case.index).values
             np.testing.assert_array_equal(combined, design)
         # the levers matter: a higher EAF floor raises the attainment of the EAF target
@@ -115,7 +116,7 @@ def test_a_failing_case_does_not_sink_the_sweep(client, tmp_path):
     blocker = part_path(out, sweep.cases[1])
     (blocker / "in_the_way").mkdir(parents=True)  # case 1 cannot be written
     res = run_sweep(sweep, client, out)
-    assert sorted(res.failed) == [1] and res.computed == [0, 2, 3]
+    assert sorted(res.failed) == [1] and res.computed == [0, 2, 3], res.failed
     assert res.combined is None
     shutil.rmtree(blocker)
     res = run_sweep(sweep, client, out)
