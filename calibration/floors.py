@@ -289,6 +289,7 @@ def build(base: Path = BASE) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def main(argv=None) -> None:
+    """Command line: write calibration/floors.csv and floors_check.csv and print the check."""
     floors, check = build()
     floors.to_csv(HERE / "floors.csv", index=False)
     check.to_csv(HERE / "floors_check.csv", index=False)

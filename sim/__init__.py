@@ -22,7 +22,6 @@ def _check_siblings() -> None:
     (README, "Installed layout"); a same-named package earlier on ``sys.path`` would otherwise
     fail later in a confusing way. ``find_spec`` of a top-level name imports nothing.
     """
-
     here = Path(__file__).resolve().parent.parent
     for name in ("kernels", "calibration"):
         spec = importlib.util.find_spec(name)

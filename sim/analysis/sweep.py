@@ -33,6 +33,7 @@ from sim.scenario.sweep import Case, Sweep, load_sweep
 
 
 def part_path(out_dir: Path, case: Case) -> Path:
+    """Path of the part file of ``case``: ``<out_dir>/parts/case-NNNNN.nc``."""
     return out_dir / "parts" / f"case-{case.index:05d}.nc"
 
 
@@ -77,6 +78,9 @@ def load_sweep_cached(path: str) -> Sweep:
 
 @dataclass
 class SweepResult:
+    """What a sweep did: cases computed, skipped (already done) and failed (index -> message),
+    and the combined file (None when a case failed)."""
+
     computed: list[int]
     skipped: list[int]
     failed: dict[int, str]  # case index -> error message
@@ -127,7 +131,6 @@ def remove_leftovers(sweep: Sweep, out_dir: Path) -> list[Path]:
 
 def combine(sweep: Sweep, out_dir: Path) -> Path:
     """Concatenate the parts along ``case`` with the lever values as coordinates."""
-
     parts = []
     for case in sweep.cases:
         with xr.open_dataset(part_path(out_dir, case)) as ds:

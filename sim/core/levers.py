@@ -104,6 +104,7 @@ class Lever:
 
     @property
     def range_text(self) -> str:
+        """The lever's allowed range as text, e.g. ``[0, 1]``."""
         return f"[{_fmt(self.low)}, {_fmt(self.high)}]"
 
 
@@ -289,6 +290,7 @@ class Trajectory:
 
     @property
     def empty(self) -> bool:
+        """True when the trajectory has no points."""
         return not self.points
 
 

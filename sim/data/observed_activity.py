@@ -217,7 +217,7 @@ def _national_rates(sectors: Sequence[str], y0: int, y1: int) -> np.ndarray:
 
 # --- steel route split ------------------------------------------------------------------------------
 def hot_metal_ratio() -> float:
-    """h [t pig iron per t BOF steel], derived in the build from the 2019 NBS provincial rows so that
+    """The ratio h [t pig iron per t BOF steel], derived in the build from the 2019 NBS provincial rows so that
     the pig-iron estimate reproduces the base state's national EAF share (calibration/history.py)."""
     return _table()[(NATIONAL, "hot_metal_per_bof_steel", BASE_YEAR)][0]
 

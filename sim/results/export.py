@@ -328,7 +328,6 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
     ``quantiles`` default to :data:`sim.results.reading.QUANTILES` (each must have a label in
     :data:`sim.results.reading.QUANTILE_LABELS`); the scenario of quantile q is ``<scenario>|<label>``.
     """
-
     _check(ds)
     q = [float(x) for x in (quantiles if quantiles is not None else QUANTILES)]
     unknown = [x for x in q if x not in QUANTILE_LABELS]

@@ -75,8 +75,8 @@ def _user() -> str:
 
 
 def encoding_for(ds: xr.Dataset) -> dict:
-    """zlib compression for every numeric data variable (values stored as computed, float64),
-    and the CF encoding of the coordinates (:func:`coordinate_encoding`)."""
+    """The encoding: zlib compression for every numeric data variable (values stored as
+    computed, float64), and the CF encoding of the coordinates (:func:`coordinate_encoding`)."""
     enc = coordinate_encoding(ds)
     for name, var in ds.data_vars.items():
         if np.issubdtype(var.dtype, np.number):

@@ -29,6 +29,8 @@ _ADMIN_KEYS = ("id", "description", "year", "source", "status", "reason")
 
 
 def load_catalogue(path: Path, years, provinces):
+    """Read and validate a target catalogue: its regional groups, targets and administrative
+    targets, for the scenario's ``years`` and ``provinces``."""
     chk = Checker(str(path))
     _, doc = read_toml(path, str(path), chk)
     chk.keys(doc, _CATALOGUE_KEYS, "", "table")
@@ -148,6 +150,8 @@ def load_catalogue(path: Path, years, provinces):
 
 
 def select_targets(targets: list[Target], ids: Any, provinces: Sequence[str], chk: Checker):
+    """The targets a scenario evaluates (all that apply to its provinces, or the ids it lists),
+    and the skipped ones with the reason."""
     simulated = set(provinces)
 
     def applicable(t: Target) -> bool:

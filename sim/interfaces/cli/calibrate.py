@@ -30,7 +30,6 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
     bounded least squares; the default uncertainty widths (dist = "calibrated" in a scenario) and
     the model-discrepancy sigmas are derived from it.
     """
-
     out = out or FITTED_FILE
     if do_fit:
         if out.parent and not out.parent.is_dir():
@@ -88,7 +87,6 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int) -
     province x sector CO2 cells above 1 Mt and 70-95 % of the national sector-year electricity
     values (--check: exit code 1 if one is missed).
     """
-
     if plot_path is not None:
         output(plot_path, (".png", ".pdf", ".svg"), what="--plot")
     h = hc.run(fitted=not nominal)
