@@ -1,6 +1,6 @@
 """Build a base state (calibration/base_<year>/*.csv) from the raw data in ../shared/data.
 
-Usage: python -m calibration.build [--data ../shared/data] [--year 2019]
+Usage: ``python -m calibration.build [--data ../shared/data] [--year 2019]``
 
 The default year is the simulator's base year 2019. The same method builds the earlier base states
 used by the fit (2010) and the hindcast (2015); the few national figures that are not in the data for

@@ -112,7 +112,7 @@ class SensitivityError(ValueError):
 @dataclass(frozen=True)
 class LeverPoint:
     """A lever point analysed as a factor: ``lever`` in ``year`` (optionally a sector and/or
-    province override), uniform on [low, high] [lever units]."""
+    province override), uniform on [low, high] in the lever's units."""
 
     label: str
     lever: str

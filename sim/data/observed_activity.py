@@ -176,7 +176,7 @@ def activity_index(provinces: Sequence[str] | None = None, sectors: Sequence[str
 def observed_growth(provinces: Sequence[str], sectors: Sequence[str],
                     years: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed demand growth on a model year axis, in the convention of
-    ``Scenario.growth_array``: entry t is the growth from years[t-1] to years[t] [yr-1].
+    ``Scenario.growth_array``: entry t is the growth [yr-1] from years[t-1] to years[t].
 
     Returns (growth (P,S,T), observed (T,) bool: entries whose years[t-1] and years[t] both lie in
     2019-2024, so the growth is observed and should replace the default; growth elsewhere is 0),

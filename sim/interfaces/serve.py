@@ -405,7 +405,7 @@ def _median(x: np.ndarray) -> np.ndarray:
 def summary(ds: xr.Dataset, region: str) -> dict:
     """The charts' statistics of one page Dataset (``_reduce``): CO2 and EAF bands, peak-year
     distribution, energy medians by carrier and the medians that the LMDI wedges
-    (``sim.analysis.decomposition.co2_wedges``) take, as in ``sim.plots.figures.wedges``."""
+    (``sim.analysis.decomposition.co2_wedges``) take, as in ``sim.plots.ensemble.wedges``."""
     years = ds["year"].values
     py = ds["peak_year"].sel(region=region).values
     prob = np.bincount(np.searchsorted(years, py), minlength=len(years)) / len(py)
