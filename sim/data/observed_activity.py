@@ -257,7 +257,7 @@ def eaf_share(provinces: Sequence[str] | None = None, years: Sequence[int] = OBS
     Without ``base_share``: the pig-iron estimate itself (:func:`eaf_estimate`), the level.
     With ``base_share`` (P,) (the base state's 2019 EAF share, from GEM capacity): base_share + the
     estimate's change since 2019, clipped to [0, 1] — the calibrated 2019 split is kept and the
-    data move it (recommended: the two 2019 estimates disagree per province, see the README).
+    data move it (recommended: the two 2019 estimates disagree per province, see calibration/README.md).
     Provinces without crude steel in 2019 or year t get the national estimate (fallback)."""
     provinces = tuple(provinces or axes.PROVINCES)
     years = _check_years(years)
