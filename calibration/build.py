@@ -1,6 +1,6 @@
 """Build a base state (calibration/base_<year>/*.csv) from the raw data in ../shared/data.
 
-Usage: python -m calibration.build [--data ../shared/data] [--year 2019]
+Usage: ``python -m calibration.build [--data ../shared/data] [--year 2019]``
 
 The default year is the simulator's base year 2019. The same method builds the earlier base states
 used by the fit (2010) and the hindcast (2015); the few national figures that are not in the data for
@@ -55,11 +55,14 @@ class Provenance:
     rows: list[dict] = field(default_factory=list)
 
     def add(self, quantity, unit, file, source, method, assumption="", value=""):
+        """Record one provenance row: quantity, its unit, the file it goes to, its source, the
+        method, the assumption made and (optionally) its value."""
         self.rows.append(dict(quantity=quantity, unit=unit, file=file, source=source,
                               method=method, assumption=assumption, value=value))
 
 
 def norm(name: str) -> str:
+    """A province or region name for matching: lower case, without spaces."""
     return name.lower().replace(" ", "")
 
 
@@ -100,6 +103,7 @@ def load_ceads(data: Path, A: dict, year: int = YEAR, *, prov: Provenance):
 
 
 def load_outputs(data: Path, A: dict, year: int = YEAR):
+    """NBS provincial industrial output of ``year`` [Mt], province x product (10000 t x 0.01)."""
     nb = pd.read_csv(data / "nbs/nbs_province_industrial_output_annual.csv")
     nb = nb[nb.year == year]
     tab = nb.pivot_table(index="province", columns="product", values="annual").reindex(PROV)
@@ -130,6 +134,7 @@ def tibet_estimate(A, co2, pj, proc, out_mt, iva, year: int = YEAR, *, prov: Pro
 
 # ------------------------------------------------------------------------------------------------
 def provincial_gdp(data: Path, year: int = YEAR):
+    """Provincial GDP of ``year`` and its sum over 2005..``year`` [1e8 CNY, current prices]."""
     h = pd.read_csv(data / "drivers/historical_gdp.csv", comment="#")
     h["key"] = h.region.map(norm)
     h = h.set_index("key")
@@ -139,6 +144,8 @@ def provincial_gdp(data: Path, year: int = YEAR):
 
 
 def industrial_va(data: Path, gdp: np.ndarray, year: int = YEAR, *, prov: Provenance):
+    """Provincial industrial value added of ``year`` [1e8 CNY, current prices]: NBS where
+    reported, else GDP x the national industry share of GDP."""
     g = pd.read_csv(data / "nbs/nbs_province_gdp_by_sector_annual.csv")
     g = g[(g.year == year) & (g.component == "Secondary Industry: Industry")].set_index("province")
     have = np.array([p in g.index and g.loc[p, "value_cny_100mn"] > 0 for p in PROV])
@@ -158,6 +165,10 @@ def industrial_va(data: Path, gdp: np.ndarray, year: int = YEAR, *, prov: Proven
 
 # ------------------------------------------------------------------------------------------------
 def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray, year: int = YEAR, *, prov: Provenance):
+    """Steel of ``year``: crude steel scaled to the national NBS total [Mt], EAF and BOF output
+    [Mt] from GEM capacities with one common EAF utilisation, utilisation [1] and the age
+    shares of capacity by route; provinces with CEADs steel CO2 but no NBS steel get a nominal
+    output."""
     St = A["steel"]
     crude_prov = out_mt["Crude Steel"].to_numpy().copy()
     nat_nbs = yearly(A, year, "steel", "nbs_national_crude_steel")["value"]
@@ -255,6 +266,8 @@ def steel(data: Path, A: dict, out_mt: pd.DataFrame, co2_steel: np.ndarray, year
 
 
 def nonferrous(A, out_mt, year: int = YEAR, *, prov: Provenance):
+    """Aluminium of ``year``: primary, secondary and other non-ferrous output by province [Mt]
+    (national primary Al spread by weighted NBS ten-metals output, capped at 97 % of it)."""
     N = A["nonferrous"]
     ten = out_mt["Ten Kinds of Non-ferrous Metals"].to_numpy()
     w = np.array([N["primary_al_weight"].get(p, N["primary_al_weight_default"]) for p in PROV])
@@ -293,6 +306,8 @@ CEC_FULL_LIST_YEAR = 2018
 
 
 def cec_sector_totals(data: Path, year: int = YEAR, *, prov: Provenance):
+    """National electricity use of each sector in ``year`` [TWh] from the CEC sub-sectors,
+    the mapping used, and the residual of manufacturing not listed [TWh]."""
     c_all = pd.read_csv(data / "nbs/cec_national_electricity_consumption_by_sector_annual.csv")
     c = c_all[c_all.year == year].set_index("sector").twh
     M = {
@@ -360,6 +375,8 @@ def cec_sector_totals(data: Path, year: int = YEAR, *, prov: Provenance):
 
 
 def province_elec_total(data: Path, year: int = YEAR):
+    """Provincial electricity consumption [TWh], renewable share of generation [1] and
+    generation by source [TWh] of ``year`` (NBS)."""
     d = pd.read_csv(data / "nbs/nbs_province_power_generation_consumption_annual.csv")
     d = d[d.year == year]
     cons = d[d.variable == "electricity_consumption"].set_index("province").annual_twh.reindex(PROV).to_numpy()
@@ -395,6 +412,8 @@ def downscale_electricity(cec_tot, seeds, cons):
 
 # ------------------------------------------------------------------------------------------------
 def ras(seed, row, col, iters=500):
+    """Biproportional fitting (RAS): scale ``seed`` (P,S) until its row sums are ``row`` and its
+    column sums ``col``."""
     x = seed.copy()
     for _ in range(iters):
         x *= (row / np.maximum(x.sum(1), 1e-300))[:, None]
@@ -403,6 +422,9 @@ def ras(seed, row, col, iters=500):
 
 
 def value_added(data, A, iva, prod_phys, co2_tot, year: int = YEAR, *, prov: Provenance):
+    """Value added by province x sector [1e9 CNY] (RAS of seeds to provincial industrial VA
+    and national input-output shares), its in-scope total [1e9 CNY], the in-scope share of
+    industry VA [1] and the national VA per sector [1e4 CNY]."""
     io_year = int(yearly(A, year, "value_added", "io_table_year")["value"])
     io = pd.read_csv(data / "nbs_national_io_value_added_by_sector.csv", dtype={"io_code": str})
     io = io[(io.year == io_year) & (io.item == "TVA")]
@@ -524,6 +546,9 @@ def sname_is_alt(sname, r):
 
 # ------------------------------------------------------------------------------------------------
 def gdp_growth(data: Path, A, gdp19, *, prov: Provenance):
+    """GDP growth by province 2020..END_YEAR [yr-1] from the SSP provincial projections,
+    outliers replaced by the national rate: (years, growth (P,Y), national growth (Y,), outlier
+    mask (P,))."""
     x = pd.read_excel(data / "drivers/SSPs_GDP_Prov_v2.xlsx", sheet_name=A["gdp"]["ssp_sheet"])
     x["key"] = x.region.map(norm)
     x = x.set_index("key")
@@ -552,6 +577,8 @@ def gdp_growth(data: Path, A, gdp19, *, prov: Provenance):
 
 
 def grid(data: Path, ren, year: int = YEAR, *, prov: Provenance):
+    """Grid emission factor by province [t CO2 MWh-1] (MEE 2021; Tibet: the Southwest grid)
+    and the basis of each value."""
     m = pd.read_csv(data / "mee_provincial_grid_emission_factors_2021_2022.csv")
     m = m[m.year == 2021].set_index("province").tco2_per_mwh
     rg = pd.read_csv(data / "mee_regional_grid_emission_factors_2021_2022.csv")
@@ -962,6 +989,7 @@ def report(b: BaseStateBuild) -> str:
 
 
 def main(argv=None):
+    """Command line: build the base state of ``--year`` and write calibration/base_<year>/."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     ap.add_argument("--year", type=int, default=YEAR,

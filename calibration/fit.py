@@ -193,6 +193,9 @@ class Layout:
 
 
 def layout(base: BaseState, obs: Observations, provinces=axes.PROVINCES) -> Layout:
+    """The parameter vector of the fit: names, prior means and sds, bounds and groups of the
+    AEEI [yr-1], lifetimes [yr], trends [yr-1], steel stock lifetime [yr] and activity growth
+    [yr-1] per province x sector."""
     names, prior, sd, lo, hi, groups = [], [], [], [], [], {}
 
     def add(group, labels, mean, sds, lower=None, upper=None):
@@ -354,17 +357,23 @@ class Problem:
         return out
 
     def weighted(self, groups: dict[str, np.ndarray]) -> np.ndarray:
+        """Residual groups divided by their sigma (the prior group is already standardised),
+        concatenated to (M, n) rows."""
         parts = [g / (self.sigma[k] if k != "prior" else 1.0) for k, g in groups.items()]
         return np.concatenate(parts, axis=1)
 
     def residuals(self, X: np.ndarray) -> np.ndarray:
+        """Weighted residuals (M, n) of parameter rows ``X`` (M, n_parameters)."""
         X = np.atleast_2d(X)
         return self.weighted(self.residual_groups(self.simulate(X), X))
 
     def fun(self, x: np.ndarray) -> np.ndarray:
+        """Weighted residuals of one parameter vector ``x``: the objective of least_squares."""
         return self.residuals(x[None])[0]
 
     def jac(self, x: np.ndarray) -> np.ndarray:
+        """Forward-difference Jacobian of :meth:`fun` (step 1e-5 prior sd, backwards at an upper
+        bound), all columns in one batched run of the model."""
         n = len(x)
         h = 1e-5 * self.lay.prior_sd
         up = x + h > self.lay.upper
@@ -397,6 +406,9 @@ class Problem:
 # ------------------------------------------------------------------------------------------------
 @dataclass
 class FitResult:
+    """A finished fit: parameter values and sds (model-based, robust, reported), bounds hit,
+    residual sigmas, statistics, and the problem it solved."""
+
     x: np.ndarray
     sd: np.ndarray              # reported sd: max of model-based and cluster-robust
     sd_model: np.ndarray
@@ -411,9 +423,11 @@ class FitResult:
     companion: FitResult | None = None                # the 2010-2015 fit, from run()
 
     def value(self, name: str) -> float:
+        """Fitted value of parameter ``name`` (e.g. ``aeei.iron_steel``)."""
         return float(self.x[self.lay.names.index(name)])
 
     def group(self, g: str) -> tuple[np.ndarray, np.ndarray]:
+        """Fitted values and sds of parameter group ``g`` (in sector order)."""
         sl = self.lay.groups[g]
         return self.x[sl], self.sd[sl]
 
@@ -708,7 +722,6 @@ def fitted_document(result: FitResult, uncertainty: dict | None = None,
 def write_document(doc: dict, path: Path = FITTED_FILE) -> None:
     """Write a calibrated parameter document (:func:`fitted_document`) as TOML (tomli-w), with
     the explanatory header, atomically."""
-
     w0, w1 = doc["meta"]["window"]
     reader = ("read by sim.data.base_state.load_base_state (sim run)" if [w0, w1] == list(WINDOW) else
               "read by sim.analysis.hindcast (the out-of-sample check 2015 -> 2019)")
@@ -737,6 +750,8 @@ def _write_text_atomic(path: Path, text: str) -> None:
 
 
 def summary(result: FitResult) -> str:
+    """The console summary of a fit: statistics, national CO2 error by year, residual sigmas and
+    the parameters per sector (``*`` on a bound)."""
     lay = result.lay
     w0, w1 = result.window
     out = [f"fit {w0}-{w1}: {result.stats['n_residuals']} residuals, {result.stats['n_parameters']} parameters, "
@@ -803,6 +818,7 @@ def run(out: Path = FITTED_FILE, verbose: int = 0) -> FitResult:
 
 
 def main(argv=None) -> FitResult:
+    """Command line: run the fit, print its summary and write ``--out`` (default fitted.toml)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=FITTED_FILE)
     ap.add_argument("--verbose", type=int, default=0)

@@ -109,8 +109,8 @@ EAF_KGCE = 61.0
 CLINKER_FUEL_KGCE, CLINKER_KWH, GRINDING_KWH = 94.0, 48.0, 26.0
 CLINKER_RATIO = {"kiln": 0.66, "kiln_efficient": 0.58}
 CCUS_PENALTY = {"fuel": 1.3, "electricity": 1.5}
-"""kiln_ccus energy relative to kiln_efficient, as the base state defines the route (README
-'Route intensities'); the capture energy is taken as the route design gives it."""
+"""kiln_ccus energy relative to kiln_efficient, as the base state defines the route
+(calibration/README.md, 'Route intensities'); the capture energy is taken as the route design gives it."""
 AL_INGOT_KWH, AL_INGOT_KGCE, ALUMINA_KGCE = 13300.0, 1670.0, 340.0
 ALUMINA_PER_AL = 101.96 / (2 * 26.98)
 """t Al2O3 per t Al, stoichiometric (the floor; practice is 1.92-1.93)."""
@@ -289,6 +289,7 @@ def build(base: Path = BASE) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def main(argv=None) -> None:
+    """Command line: write calibration/floors.csv and floors_check.csv and print the check."""
     floors, check = build()
     floors.to_csv(HERE / "floors.csv", index=False)
     check.to_csv(HERE / "floors_check.csv", index=False)

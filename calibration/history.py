@@ -57,11 +57,14 @@ PROVENANCE: list[dict] = []
 
 
 def prov(quantity, unit, file, source, method, assumption=""):
+    """Record one provenance row of the history files (history/provenance.csv)."""
     PROVENANCE.append(dict(quantity=quantity, unit=unit, file=file, source=source, method=method,
                            assumption=assumption))
 
 
 def ceads(data: Path, A: dict) -> pd.DataFrame:
+    """CEADs CO2 by year, province, sector and carrier (coal, oil, gas, process) [Mt CO2],
+    30 provinces (no Tibet), mapped exactly as :func:`calibration.build.load_ceads`."""
     rows = []
     tibet = build.iP["Tibet"]
     for y in YEARS:
@@ -102,6 +105,8 @@ def va_index(data: Path, A: dict) -> tuple[np.ndarray, dict[int, float]]:
 
 
 def outputs(data: Path) -> pd.DataFrame:
+    """NBS provincial output of the series of OUTPUT_SERIES by year [Mt; plain glass: million
+    weighted cases]; NaN where NBS gives no value."""
     nb = pd.read_csv(data / "nbs/nbs_province_industrial_output_annual.csv")
     rows = []
     for series, product in OUTPUT_SERIES.items():
@@ -119,6 +124,8 @@ def outputs(data: Path) -> pd.DataFrame:
 
 
 def national(data: Path, A: dict, nat_va: dict[int, float]) -> pd.DataFrame:
+    """National series by year: real industry VA growth [yr-1] and index [1], crude steel [Mt],
+    EAF share [1] and scrap use [Mt], with their sources."""
     rows = []
     g = A["history"]["industry_va_real_growth"]
     for y in YEARS[1:]:
@@ -343,7 +350,7 @@ def _pig_iron_breaks(rows: list[tuple], A: dict) -> list[tuple]:
 
 
 def _hot_metal_ratio(rows: list[tuple], s_base: float) -> tuple[float, float]:
-    """h [t pig iron / t BOF steel] such that sum_p max(0, crude_p - pig_p / h) = s_base x sum_p crude_p
+    """The ratio h [t pig iron / t BOF steel] such that sum_p max(0, crude_p - pig_p / h) = s_base x sum_p crude_p
     over the 2019 rows (pig iron: the comparable series where there is a break; bisection), and the plain
     national ratio pig / ((1 - s) crude)."""
     v = {(r[0], r[1]): r[3] for r in rows if r[2] == axes.BASE_YEAR}
@@ -429,6 +436,7 @@ def observed_activity(data: Path, A: dict) -> pd.DataFrame:
 
 
 def main(argv=None):
+    """Command line: write the observed history to calibration/history/."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     data = Path(ap.parse_args(argv).data)

@@ -153,6 +153,8 @@ the like have no capacity in the model's units and get no rate."""
 
 
 def programme_rows() -> pd.DataFrame:
+    """The documented closure programmes as rows (sector, period, measure, amount [Mt], unit,
+    source, note)."""
     rows = []
     for year, (src, *vals) in ANNUAL.items():
         for (sector, measure, unit), v in zip(MEASURES, vals):
@@ -183,6 +185,8 @@ def paper_capacity_mt(data: Path, year: int) -> float:
 
 
 def rates(prog: pd.DataFrame, data: Path) -> pd.DataFrame:
+    """Closure per sector and year [Mt] as a share of the calibrated capacity [yr-1] and as the
+    ``phase_out`` lever's value (share of the oldest age stage) [yr-1], national and Hebei."""
     annual = prog[prog.period.str.fullmatch(r"\d{4}") & ~prog.sector.str.contains("@")]
     rows = []
     for year in range(2010, 2020):
@@ -236,6 +240,7 @@ def rates(prog: pd.DataFrame, data: Path) -> pd.DataFrame:
 
 
 def main(argv=None) -> None:
+    """Command line: write calibration/programmes.csv and programme_rates.csv."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     args = ap.parse_args(argv)

@@ -9,7 +9,7 @@ define is copied, with their unit and description, to ``variable/common-definiti
 others are defined in ``variable/china-industry-sim.yaml`` (ours: descriptions below). Regions:
 ``region/china.yaml`` (China, its 31 provinces as ``China|<Province>`` and the sums of N of them).
 The commit of the checkout goes into ``COMMON_DEFINITIONS_COMMIT``. Run by hand when the export
-or the common definitions change; the tests check the result (tests/test_iamc_definitions.py).
+or the common definitions change; the tests check the result (tests/results/test_iamc_definitions.py).
 """
 
 from __future__ import annotations

@@ -173,6 +173,7 @@ class KernelOutputs:
                       for f in fields(cls)})
 
     def as_dict(self) -> dict[str, np.ndarray]:
+        """The outputs as a dict, field name -> array."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 

@@ -8,7 +8,7 @@ them and nothing else, in SPEC's order and with SPEC's step numbers:
 - :func:`_scrap_step` — step 7 (scrap market and in-use metal stocks) for every metal;
 - :func:`_energy_steps` — steps 8–10 (energy, emissions, value added).
 
-A plain NumPy reading of the same specification lives in ``tests/reference.py`` and the test
+A plain NumPy reading of the same specification lives in ``tests/helpers/reference.py`` and the test
 suite checks the two agree to rtol 1e-9.
 
 Public entry points:

@@ -19,10 +19,10 @@ def _check_siblings() -> None:
     """Stop at once if ``kernels`` or ``calibration`` would import another distribution's package.
 
     The three packages are installed under the generic top-level names of the repository layout
-    (README, "Installed layout"); a same-named package earlier on ``sys.path`` would otherwise
-    fail later in a confusing way. ``find_spec`` of a top-level name imports nothing.
+    (docs/architecture.md, "Installed layout"); a same-named package earlier on ``sys.path``
+    would otherwise fail later in a confusing way. ``find_spec`` of a top-level name imports
+    nothing.
     """
-
     here = Path(__file__).resolve().parent.parent
     for name in ("kernels", "calibration"):
         spec = importlib.util.find_spec(name)

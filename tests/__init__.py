@@ -1,1 +1,1 @@
-"""The test suite; its folders mirror the packages of sim/ (README, Tests)."""
+"""The test suite; its folders mirror the packages of sim/ (docs/development.md, Tests and tiers)."""

@@ -115,6 +115,9 @@ class Row:
 
 @dataclass
 class Convergence:
+    """The convergence check of one file: the first ``half`` members against all ``members``,
+    with the tolerances used and every compared statistic (:class:`Row`)."""
+
     file: str
     members: int
     half: int
@@ -124,6 +127,7 @@ class Convergence:
 
     @property
     def enough(self) -> bool:
+        """True when no statistic moves by more than its limit."""
         return not any(r.moves for r in self.rows)
 
     def suggested_members(self) -> int | None:
@@ -133,6 +137,7 @@ class Convergence:
         return int(np.ceil(self.members * max(worst) / 100.0) * 100) if worst else None
 
     def to_dict(self) -> dict:
+        """Plain data for JSON: every field, ``enough`` and ``suggested_members``."""
         d = asdict(self)
         d.update(enough=self.enough, suggested_members=self.suggested_members())
         return json_ready(d)
@@ -281,4 +286,5 @@ def format_table(c: Convergence, regions_shown: int = 8) -> str:
 
 
 def format_json(c: Convergence) -> str:
+    """The check as a JSON text (:meth:`Convergence.to_dict`; NaN as null)."""
     return json.dumps(c.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)

@@ -151,7 +151,6 @@ def _scope_targets(ds: xr.Dataset, ids: list[str], reduce: str) -> tuple[list[st
 
 def inputs(ds: xr.Dataset, targets: Sequence[str], reduce: str = "any") -> Inputs:
     """PRIM's x (parameters, and levers of a sweep) and y (rows that miss) from a result file."""
-
     name = results.name_of(ds)
     if "parameter_value" not in ds.variables:
         raise DiscoveryError(
@@ -292,7 +291,7 @@ class Discovery:
     boxes: list[Box] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-
+        """Plain data for JSON and CSV: every field, boxes included."""
         return json_ready(asdict(self))
 
 
@@ -488,6 +487,7 @@ apply. The outcome and settings are in the JSON file only."""
 
 
 def to_csv(d: Discovery) -> str:
+    """The result as CSV text: one row per box, limit and trajectory step (:data:`CSV_COLUMNS`)."""
     buf = _io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -505,7 +505,6 @@ def to_csv(d: Discovery) -> str:
 
 def write(d: Discovery, path: Path | str) -> Path:
     """Write the result to ``path`` (.json: everything; .csv: :data:`CSV_COLUMNS`), atomically."""
-
     path = Path(path)
     text = (json.dumps(d.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
             if path.suffix == ".json" else to_csv(d))

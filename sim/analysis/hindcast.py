@@ -119,6 +119,8 @@ class Hindcast:
         return rows
 
     def meets_goals(self) -> dict[str, bool]:
+        """Whether each goal is met: ``national`` (|error| <= GOAL_NATIONAL) and every sector that
+        has a median-APE goal."""
         out = {"national": abs(self.national_error) <= GOAL_NATIONAL}
         for r in self.sector_table():
             if r["goal"] is not None:
@@ -229,31 +231,38 @@ class Coverage:
 
     @property
     def co2_cells(self) -> np.ndarray:
+        """(P,S) cells in the CO2 coverage: CEADs 2019 observed and above MIN_CO2_COVERAGE [Mt CO2]."""
         return np.isfinite(self.observed) & (np.nan_to_num(self.observed) > MIN_CO2_COVERAGE)
 
     @property
     def co2_inside(self) -> np.ndarray:
+        """(P,S) whether CEADs 2019 CO2 lies inside the ensemble's 5-95 % band."""
         o = np.nan_to_num(self.observed)
         return (o >= self.co2_band[0]) & (o <= self.co2_band[1])
 
     @property
     def elec_cells(self) -> np.ndarray:
+        """(Y,S) national sector-years in the electricity coverage (ELECTRICITY_EXCLUDED left out)."""
         keep = np.array([s not in ELECTRICITY_EXCLUDED for s in axes.SECTORS])
         return np.broadcast_to(keep[None], self.elec_observed.shape)
 
     @property
     def elec_inside(self) -> np.ndarray:
+        """(Y,S) whether CEC electricity lies inside the ensemble's 5-95 % band."""
         return (self.elec_observed >= self.elec_band[0]) & (self.elec_observed <= self.elec_band[1])
 
     @property
     def co2_coverage(self) -> float:
+        """Share of the covered CO2 cells inside the band [1]."""
         return float(self.co2_inside[self.co2_cells].mean())
 
     @property
     def elec_coverage(self) -> float:
+        """Share of the covered electricity sector-years inside the band [1]."""
         return float(self.elec_inside[self.elec_cells].mean())
 
     def co2_coverage_by_sector(self) -> dict[str, tuple[float, int]]:
+        """Per sector: (share of its covered CO2 cells inside the band [1], number of cells)."""
         out = {}
         for s, name in enumerate(axes.SECTORS):
             k = self.co2_cells[:, s]
@@ -321,6 +330,7 @@ def ensemble(members: int = 300, seed: int = 2015, doc: dict | None = None) -> C
 
 
 def format_coverage(c: Coverage) -> str:
+    """The ensemble hindcast as console text: coverage against its goals and a row per sector."""
     lo, hi = COVERAGE_GOALS["co2"]
     elo, ehi = COVERAGE_GOALS["electricity"]
     co2_ok = lo <= c.co2_coverage <= hi

@@ -352,6 +352,7 @@ def summary_rows(ds) -> list[dict]:
 
 
 def format_summary(ds) -> str:
+    """The per-case table of a combined sweep file as text (probabilities in %)."""
     rows = summary_rows(ds)
     if not rows:
         return "no cases"

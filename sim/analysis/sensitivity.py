@@ -112,7 +112,7 @@ class SensitivityError(ValueError):
 @dataclass(frozen=True)
 class LeverPoint:
     """A lever point analysed as a factor: ``lever`` in ``year`` (optionally a sector and/or
-    province override), uniform on [low, high] [lever units]."""
+    province override), uniform on [low, high] in the lever's units."""
 
     label: str
     lever: str
@@ -124,7 +124,6 @@ class LeverPoint:
 
     def key_path(self) -> list[str]:
         """Where the point lives below ``levers.<lever>`` (as ``sim.scenario.sweep.Axis``)."""
-
         return Axis(self.label, self.lever, self.year, sector=self.sector,
                     province=self.province).key_path()
 
@@ -151,6 +150,9 @@ class Factor:
 
 @dataclass(frozen=True)
 class Output:
+    """One analysed output: its quantity (peak year, industrial CO2 of a year [Mt CO2 yr-1],
+    a target's value or attainment), region or scope, target id, units and long name."""
+
     name: str
     quantity: str  # peak_year, industrial_co2_<year>, target_value, target_attained
     region: str  # region, or the target's scope
@@ -161,6 +163,9 @@ class Output:
 
 @dataclass
 class Plan:
+    """Everything an analysis needs before it runs: the scenario, method, sample size, seed,
+    factors (columns), outputs and SALib's unit sample."""
+
     scenario: Any  # sim.scenario.Scenario, discrepancy on only if it is analysed
     document: dict
     method: str
@@ -175,6 +180,7 @@ class Plan:
 
     @property
     def problem(self) -> dict:
+        """SALib's problem dict of the factors (names, bounds, groups)."""
         return problem(self.factors)
 
     @property
@@ -386,7 +392,6 @@ def factor_values(fs: list[Factor], u: np.ndarray, scenario) -> np.ndarray:
 def outputs(scenario) -> tuple[list[Output], list[str]]:
     """The analysed outputs and the regions: peak year and industrial CO2 in 2030 and 2035 of
     every simulated province and national, then every simulated target's value and attainment."""
-
     regions = list(scenario.provinces) + ["national"]
     out = []
     for q in REGIONAL:
@@ -439,7 +444,6 @@ def _without_discrepancy(scenario):
 
 def lever_document(document: dict, points: list[tuple[LeverPoint, float]]) -> dict:
     """The scenario document with the lever points set (as a sweep case)."""
-
     return with_lever_points(document, points)
 
 
@@ -529,7 +533,6 @@ _PREPARED_MAX = 4
 
 def _prepared(task: Task):
     """The group's ``Prepared`` (levers resolved once per process and group)."""
-
     hit = _PREPARED.get(task.key)
     if hit is None:
         sc = (lever_scenario(task.document, task.scenario, list(task.points))
@@ -543,7 +546,6 @@ def _prepared(task: Task):
 
 def run_task(task: Task, numba_threads: int | None = None) -> np.ndarray:
     """(rows, output) of one chunk: ``sim.model.run.run_chunk`` on the explicit design."""
-
     if numba_threads:
 
         numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
@@ -637,7 +639,6 @@ MORRIS_VARIABLES = ("mu", "mu_star", "mu_star_conf", "sigma")
 def analyse_one(method: str, prob: dict, unit: np.ndarray, y: np.ndarray, second_order: bool,
                 seed: int) -> tuple[dict[str, np.ndarray], str]:
     """SALib's indices of one output and a note ("" when analysed)."""
-
     if not np.isfinite(y).all():
         return {}, f"not analysed: undefined in {int((~np.isfinite(y)).sum())} evaluations"
     if np.ptp(y) == 0:
@@ -734,7 +735,6 @@ def dataset(p: Plan, values: np.ndarray, indices: dict[str, np.ndarray], notes: 
             attrs: dict | None = None) -> xr.Dataset:
     """The CF-1.10 Dataset of an analysis; ``attrs``: the global attributes (default
     ``sim.results.netcdf.global_attributes`` of the scenario, ``members`` = the evaluations)."""
-
     E = len(p.unit)
     gs = p.groups
     fnames = [f.name for f in gs]

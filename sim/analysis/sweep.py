@@ -34,6 +34,7 @@ from sim.scenario.sweep import Case, Sweep, load_sweep
 
 
 def part_path(out_dir: Path, case: Case) -> Path:
+    """Path of the part file of ``case``: ``<out_dir>/parts/case-NNNNN.nc``."""
     return out_dir / "parts" / f"case-{case.index:05d}.nc"
 
 
@@ -133,6 +134,9 @@ def load_sweep_cached(path: str) -> Sweep:
 
 @dataclass
 class SweepResult:
+    """What a sweep did: cases computed, skipped (already done) and failed (index -> message),
+    and the combined file (None when a case failed)."""
+
     computed: list[int]
     skipped: list[int]
     failed: dict[int, str]  # case index -> error message

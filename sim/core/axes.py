@@ -78,7 +78,6 @@ def resolve_province(name, among: tuple[str, ...] | list[str] = PROVINCES) -> st
     case), ISO 3166-2:CN code (``CN-AH``) or Chinese name (``安徽``); the one resolver of scenario
     files, sweeps and the reviewer tools. Raises :class:`UnknownProvince` unless the province is
     one of ``among`` (default: all 31)."""
-
     among = tuple(among)
     found = _PROVINCE_LOOKUP.get(name.lower()) if isinstance(name, str) else None
     if found is not None and found in among:

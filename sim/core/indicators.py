@@ -232,7 +232,7 @@ def eaf_share(steel, route_axis: int = -2, province_axis: int | None = None):
 
 
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a / b with NaN where b is 0."""
+    """Ratio a / b, NaN where b is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)
 

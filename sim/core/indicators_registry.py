@@ -4,7 +4,7 @@ Each entry (as xclim's indicators carry ``compute=``): name -> :class:`Indicator
 of the series, its long name, its status and the function of ``sim.core.indicators`` that computes it.
 ``status`` is ``simulated`` (computed from the stock-and-flow model) or ``trend`` (an exogenous
 trajectory driven by an uncertain annual rate, see ``sim.core.indicators``), as documented in the
-README's methods section. A new indicator is one compute function in ``sim.core.indicators`` and one
+user guide (docs/scenarios.md). A new indicator is one compute function in ``sim.core.indicators`` and one
 entry here; the tests loop over every entry.
 """
 

@@ -9,7 +9,7 @@ A lever is data: the kernel array it feeds (``kernel_array``), for ``share_floor
 name, whether province overrides are meaningful (``province_overrides``) and its documented first
 effect (``effect``). :func:`kernel_lever_arrays` places it, the scenario check reads its range and
 overrides, sweeps read its range, ``ROUTE_FLOOR_GROUPS`` is derived from it, and
-tests/test_registries.py tests it; a new lever on an existing kernel array is one entry in
+tests/core/test_registries.py tests it; a new lever on an existing kernel array is one entry in
 ``_LEVER_LIST``.
 
 Public API
@@ -64,7 +64,7 @@ _ALL = axes.SECTORS
 @dataclass(frozen=True)
 class Effect:
     """A lever's documented first effect on the results (checked for every lever by
-    tests/test_registries.py): moving the lever from its default toward the other end of its range
+    tests/core/test_registries.py): moving the lever from its default toward the other end of its range
     (toward ``high`` where ``high`` > default, else toward ``low``) moves ``variable`` (a result
     variable of ``sim.core.variables``), summed over the selection ``where`` and every dimension but
     ``member``, in the direction ``sign``."""
@@ -104,6 +104,7 @@ class Lever:
 
     @property
     def range_text(self) -> str:
+        """The lever's allowed range as text, e.g. ``[0, 1]``."""
         return f"[{_fmt(self.low)}, {_fmt(self.high)}]"
 
 
@@ -230,7 +231,7 @@ _LEVER_LIST: tuple[Lever, ...] = (
 LEVERS: dict[str, Lever] = {lv.name: lv for lv in _LEVER_LIST}
 
 LABELS: dict[str, tuple[str, str]] = {
-    # lever -> (English, Chinese) short label for the page of `sim serve` (tests/test_serve.py
+    # lever -> (English, Chinese) short label for the page of `sim serve` (tests/interfaces/test_serve.py
     # checks that every lever of LEVERS has one and nothing else does)
     "eaf_share": ("Scrap-EAF share floor (steel)", "短流程炼钢比例下限"),
     "h2_dri_share": ("Hydrogen-DRI share floor (steel)", "氢冶金比例下限"),
@@ -289,6 +290,7 @@ class Trajectory:
 
     @property
     def empty(self) -> bool:
+        """True when the trajectory has no points."""
         return not self.points
 
 

@@ -1,4 +1,4 @@
-"""Where Numba keeps the compiled kernel (``@njit(cache=True)``) between runs.
+r"""Where Numba keeps the compiled kernel (``@njit(cache=True)``) between runs.
 
 Numba's default is a ``__pycache__`` folder next to ``kernels/stock_flow.py``. That is right in a
 source checkout (editable install or ``PYTHONPATH``), but after a plain ``pip install`` it would
@@ -6,7 +6,7 @@ write into site-packages: files that pip did not install and will not remove, in
 user may not be allowed to write (Numba then falls back to its own user-wide folder). So unless
 ``NUMBA_CACHE_DIR`` is set, an installed package caches in the user's cache folder instead:
 ``$XDG_CACHE_HOME/china-industry-sim/numba`` (default ``~/.cache/...``) on Linux,
-``~/Library/Caches/china-industry-sim/numba`` on macOS, ``%LOCALAPPDATA%\\china-industry-sim\\numba``
+``~/Library/Caches/china-industry-sim/numba`` on macOS, ``%LOCALAPPDATA%\china-industry-sim\numba``
 on Windows. Numba keys the files by the source path inside that folder, so several installations
 share it safely. The choice must be made before the kernel module is imported (Numba picks its
 cache locator when the function is decorated); :mod:`sim` calls :func:`configure` on import.

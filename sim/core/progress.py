@@ -44,6 +44,8 @@ class Progress:
         return self.stream if self.stream is not None else sys.stderr
 
     def __call__(self, done: int, total: int, failed: int | None = None) -> None:
+        """Report ``done`` of ``total`` units (and ``failed`` ones): a bar on a terminal, else a
+        plain line at most every interval."""
         if self.quiet:
             return
         out = self._out()

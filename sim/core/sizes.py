@@ -43,7 +43,7 @@ QUANTILE_BYTES = 28
 copy and the next block in flight (two blocks, with NumPy's temporaries)."""
 SECTORS = len(axes.SECTORS)
 KERNEL_BYTES = 80_000
-"""[bytes per member and province] Kernel state of a chunk at full detail (README: a national
+"""[bytes per member and province] Kernel state of a chunk at full detail (a national
 full-detail member is ~2.4 MB in memory while its chunk is processed); two chunks in flight."""
 MAX_MEMBERS = 2**40
 """Members beyond any machine (the bound when the physical memory is unknown)."""

@@ -15,6 +15,8 @@ import numpy as np
 
 
 class Variable(NamedTuple):
+    """A registry entry: dimensions, UDUNITS units and long name of a result variable."""
+
     dims: tuple[str, ...]
     units: str
     long_name: str

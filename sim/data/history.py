@@ -45,6 +45,7 @@ class History:
     glass: np.ndarray | None = None  # (Y,P) NBS plain glass [million weighted cases], NaN = missing
 
     def index(self, year: int) -> int:
+        """Position of ``year`` on the history's year axis."""
         return self.years.index(year)
 
 

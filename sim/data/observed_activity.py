@@ -176,7 +176,7 @@ def activity_index(provinces: Sequence[str] | None = None, sectors: Sequence[str
 def observed_growth(provinces: Sequence[str], sectors: Sequence[str],
                     years: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed demand growth on a model year axis, in the convention of
-    ``Scenario.growth_array``: entry t is the growth from years[t-1] to years[t] [yr-1].
+    ``Scenario.growth_array``: entry t is the growth [yr-1] from years[t-1] to years[t].
 
     Returns (growth (P,S,T), observed (T,) bool: entries whose years[t-1] and years[t] both lie in
     2019-2024, so the growth is observed and should replace the default; growth elsewhere is 0),
@@ -217,7 +217,7 @@ def _national_rates(sectors: Sequence[str], y0: int, y1: int) -> np.ndarray:
 
 # --- steel route split ------------------------------------------------------------------------------
 def hot_metal_ratio() -> float:
-    """h [t pig iron per t BOF steel], derived in the build from the 2019 NBS provincial rows so that
+    """The ratio h [t pig iron per t BOF steel], derived in the build from the 2019 NBS provincial rows so that
     the pig-iron estimate reproduces the base state's national EAF share (calibration/history.py)."""
     return _table()[(NATIONAL, "hot_metal_per_bof_steel", BASE_YEAR)][0]
 
@@ -257,7 +257,7 @@ def eaf_share(provinces: Sequence[str] | None = None, years: Sequence[int] = OBS
     Without ``base_share``: the pig-iron estimate itself (:func:`eaf_estimate`), the level.
     With ``base_share`` (P,) (the base state's 2019 EAF share, from GEM capacity): base_share + the
     estimate's change since 2019, clipped to [0, 1] — the calibrated 2019 split is kept and the
-    data move it (recommended: the two 2019 estimates disagree per province, see the README).
+    data move it (recommended: the two 2019 estimates disagree per province, see calibration/README.md).
     Provinces without crude steel in 2019 or year t get the national estimate (fallback)."""
     provinces = tuple(provinces or axes.PROVINCES)
     years = _check_years(years)

@@ -141,7 +141,6 @@ def base_state():
 
 def warm_up() -> float:
     """Compile (or load from Numba's cache) the kernel and load the base state; seconds taken."""
-
     t0 = time.perf_counter()
     sc = load_source(shipped.resolve("anhui")).scenario
     model.run_chunk(model.prepare(sc, members=2, base=base_state()), 0, 2)
@@ -163,7 +162,6 @@ class Source:
 
 def load_source(path: Path) -> Source:
     """A shipped (or local) scenario file, validated as ``sim run`` would."""
-
     text, doc = read_document(path)
     return Source(doc, Path(path), Path(path).name, scenario_from_document(doc, text, path))
 
@@ -243,7 +241,7 @@ def without_levers(doc: dict) -> dict:
 
 
 def to_text(doc: dict, header: str = "") -> str:
-
+    """``doc`` as TOML text after ``header``."""
     return header + tomli_w.dumps(doc)
 
 
@@ -269,6 +267,7 @@ def page_value(value: Any) -> Any:
 
 # --- results for the page ------------------------------------------------------------------------------
 def region_of(sc) -> str:
+    """The region the page shows: the scenario's only province, else ``national``."""
     return sc.provinces[0] if len(sc.provinces) == 1 else "national"
 
 
@@ -277,7 +276,6 @@ def _reduce(ds: xr.Dataset, region: str) -> xr.Dataset:
     every region, and the extensive variables and EAF share of the region alone (a province axis
     of length 1 labelled ``region``, so ``sim.plots.figures``' helpers read it as a one-province file).
     Every array is new (none views the kernel outputs, which are reused)."""
-
     provinces = [str(p) for p in ds["province"].values]
     i = None if region == "national" else provinces.index(region)
     pick = slice(None) if i is None else slice(i, i + 1)
@@ -302,7 +300,6 @@ def _reduce(ds: xr.Dataset, region: str) -> xr.Dataset:
 def run_members(prep, region: str, still_wanted=lambda: None, chunk: int | None = None):
     """The page Dataset of every member of ``prep`` (chunk by chunk, ``still_wanted()`` raising
     :class:`Superseded` between chunks), with target probabilities (``sim.model.run.finalize``)."""
-
     parts = []
     chunk = chunk or prep.members
     for start in range(0, prep.members, chunk):
@@ -334,6 +331,7 @@ class Buffers:
 
     @contextlib.contextmanager
     def take(self, members: int, provinces: int, years: int):
+        """Kernel outputs of these sizes for one run, reused if free and kept for the next run."""
         sizes = (members, provinces, len(axes.SECTORS), len(axes.ROUTES), len(axes.CARRIERS),
                  len(axes.METALS), years)
         with self._lock:
@@ -395,7 +393,6 @@ def chinese_phrase(source: str) -> str:
 def _bands(x: np.ndarray) -> dict:
     """Quantile bands {p05, p25, p50, p75, p95} over the members (axis 0) of ``x``, with the
     statistic of the result files (``sim.results.reading.member_quantiles``: linear, NaN ignored)."""
-
     q = member_quantiles(np.asarray(x, dtype=float), np.array(QUANTILES))
     return {f"p{int(round(p * 100)):02d}": q[i] for i, p in enumerate(QUANTILES)}
 
@@ -408,8 +405,7 @@ def _median(x: np.ndarray) -> np.ndarray:
 def summary(ds: xr.Dataset, region: str) -> dict:
     """The charts' statistics of one page Dataset (``_reduce``): CO2 and EAF bands, peak-year
     distribution, energy medians by carrier and the medians that the LMDI wedges
-    (``sim.analysis.decomposition.co2_wedges``) take, as in ``sim.plots.figures.wedges``."""
-
+    (``sim.analysis.decomposition.co2_wedges``) take, as in ``sim.plots.ensemble.wedges``."""
     years = ds["year"].values
     py = ds["peak_year"].sel(region=region).values
     prob = np.bincount(np.searchsorted(years, py), minlength=len(years)) / len(py)
@@ -432,7 +428,6 @@ def summary(ds: xr.Dataset, region: str) -> dict:
 def payload(ds: xr.Dataset, base: dict, sc, region: str) -> dict:
     """What the page draws: the target table of ``ds`` and the charts of ``ds`` beside its
     baseline's (``base``: the baseline's :func:`summary`), wedges by LMDI group."""
-
     years = ds["year"].values
     descriptions = {t.id: t.description for t in sc.targets}
     ids = list(ds["target"].values)
@@ -581,7 +576,6 @@ class Session:
         it is invalid, :class:`ScenarioError` is raised and the state is unchanged. A valid change
         is kept even when its run is superseded (:class:`Superseded`), so a newer change builds on
         it."""
-
         with self.lock:
             new_source = source or self.source
             new_province = OWN if (reset or source is not None) else (
@@ -616,6 +610,7 @@ class Session:
             return self.state()
 
     def state(self) -> dict:
+        """The page's state as JSON data: scenario, province, edits, levers and the shown result."""
         sh = self.shown
         sc = sh.scenario
         return dict(
@@ -630,6 +625,7 @@ class Session:
 
     # --- downloads -------------------------------------------------------------------------------
     def folder(self) -> Path:
+        """The session's download folder ``<out_dir>/<session id>/``, created if needed."""
         assert _SESSION_ID.fullmatch(self.id)
         d = (self.out_dir / self.id).resolve()
         if not d.is_relative_to(self.out_dir.resolve()):
@@ -649,14 +645,14 @@ class Session:
         return header + sh.text
 
     def write_netcdf(self) -> Path:
-
+        """The shown run written as NetCDF by the one run path (same members and seed)."""
         with self.lock:
             sh = self.shown
             path = self.folder() / f"{sh.scenario.name}.nc"
             return run_scenario(sh.scenario, path, command="sim serve", prepared=sh.prep).path
 
     def write_iamc(self) -> Path:
-
+        """The shown run's IAMC table (CSV) next to its NetCDF file."""
         nc = self.write_netcdf()
         path = nc.with_name(f"{nc.stem}_iamc.csv")
         with results.open_results(nc) as ds:
@@ -694,6 +690,7 @@ class Sessions:
         self._source = None
 
     def new(self) -> Session:
+        """A new session on the initial scenario; the least recently used beyond MAX_SESSIONS go."""
         if self._source is None:
             self._source = load_source(self.initial)
         s = Session(secrets.token_hex(16), self._source, self.out_dir, self.live_members)
@@ -704,6 +701,7 @@ class Sessions:
         return s
 
     def get(self, sid: str | None) -> Session | None:
+        """The session of cookie value ``sid`` (marked as recently used), or None."""
         if not sid or not _SESSION_ID.fullmatch(sid):
             return None
         with self._lock:

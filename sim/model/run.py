@@ -174,7 +174,6 @@ def _structure(provinces, years, scenario=None) -> np.ndarray:
     whose observed 2020-2024 factor goes with the observed activity: where the scenario's own
     growth points for the sector replace the observed history (from their first year on,
     sim.data.growth), the factor is held at its value of the year before."""
-
     k = axes.SECTORS.index("nonmetallic_minerals")
     f = nonmetallic_structure(provinces, years)
     yrs = np.asarray(years)
@@ -333,7 +332,6 @@ def finalize(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
 
 def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
     """CF-1.10 variable and coordinate attributes (global attributes are added by ``sim.results.netcdf``)."""
-
     for name, var in VARIABLES.items():
         if name in ds:
             ds[name].attrs.update(units=var.units, long_name=var.long_name)

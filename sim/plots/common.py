@@ -42,6 +42,7 @@ CARRIER_COLOURS = {"coal": "#4d4d4d", "oil": "#8c510a", "gas": "#dfc27d", "elect
 
 
 def new_figure(width: float, height: float) -> Figure:
+    """A matplotlib Figure of ``width`` x ``height`` [in] with constrained layout (no pyplot)."""
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
@@ -62,7 +63,6 @@ def footnote(fig: Figure, ds: xr.Dataset, extra: str = "") -> None:
     """The source note along the bottom edge. It is the figure's ``supxlabel`` so that the
     constrained layout reserves its height (axes, tick labels and outside legends stay clear of
     it), wrapped beforehand to the figure's width (the layout cannot measure ``wrap=True`` text)."""
-
     members = ds.attrs.get("members", ds.sizes.get("member", "?"))
     text = (f"Source: {ds.attrs.get('title', results.name_of(ds))}; {members} members, seed "
             f"{ds.attrs.get('seed', '?')}, output detail {results.detail(ds)}; "
@@ -86,10 +86,12 @@ def place(ds: xr.Dataset) -> str:
 
 
 def years_of(ds: xr.Dataset) -> np.ndarray:
+    """The file's years as integers."""
     return np.asarray(ds["year"].values, dtype=int)
 
 
 def mark_milestones(ax: Axes, years: np.ndarray) -> None:
+    """Dotted vertical lines at the milestone years (2025, 2030, 2035) inside ``years``."""
     for i, y in enumerate(y for y in MILESTONES if years[0] <= y <= years[-1]):
         ax.axvline(y, color="0.4", lw=0.8, ls=":", zorder=0,
                    label="2025 / 2030 / 2035" if i == 0 else "_milestone")
@@ -146,16 +148,19 @@ def regional(ds: xr.Dataset, da: xr.DataArray, region: str) -> tuple[xr.DataArra
 
 
 def region_title(ds: xr.Dataset, region: str) -> str:
+    """The title of ``region``: ``national (N provinces)`` when several provinces are summed."""
     if region == "national" and ds.sizes.get("province", 0) > 1:
         return f"national ({ds.sizes['province']} provinces)"
     return region
 
 
 def approx_note(approx: bool) -> str:
+    """The title note of a figure whose national parts are sums of provincial medians."""
     return "\n(sums of provincial medians: no members per sector or carrier at this detail)" if approx else ""
 
 
 def ensemble_only(ds: xr.Dataset, what: str) -> None:
+    """Refuse a combined sweep file for a figure (``what``) drawn from an ensemble file."""
     if results.kind(ds) == "sweep":
         raise ResultsFileError(f"{results.name_of(ds)}: is a combined sweep file (case dimension); "
                                f"the {what} is drawn from an ensemble file (plot kind 'sweep' here)")

@@ -34,7 +34,6 @@ def plot_sensitivity(ds: xr.Dataset, provinces: Iterable[str] | None = None,
     model-discrepancy group (all its provinces' z together) in purple. Below, a heatmap of
     ST (Morris: mu* as a share of the output's largest) of every analysed target output.
     """
-
     _sensitivity_only(ds)
     method = str(ds.attrs.get("sensitivity_method", "sobol"))
     key = "ST" if method == "sobol" else "mu_star"

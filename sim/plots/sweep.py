@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 def lever_axes(ds: xr.Dataset) -> list[str]:
+    """Names of the ``lever_<axis>(case)`` coordinates of a combined sweep file."""
     return [str(c) for c in ds.coords if str(c).startswith("lever_") and ds[c].dims == ("case",)]
 
 

@@ -208,7 +208,6 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
             compress: bool, success_targets: tuple[str, ...] | None) -> None:
     """Write the ensemble to ``tmp`` (using ``scratch_path`` for the quantiles); every file
     handle is closed when this returns or raises, so the caller may rename or remove both."""
-
     main = scratch = None
     finished = False
     # One writer thread appends chunk i to the files while chunk i+1 is simulated (HDF5 and zlib
@@ -321,7 +320,6 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
             success_targets: tuple[str, ...] | None = None) -> None:
     """Write the file's skeleton: coordinates, attributes, the first chunk's per-member
     variables along an unlimited ``member`` axis, and NaN placeholders for the statistics."""
-
     out = per_member.isel(member=slice(0, 0)) if per_member.data_vars else xr.Dataset()
     out = out.assign_coords({k: v for k, v in first.coords.items() if "member" not in v.dims})
     if per_member.data_vars:
@@ -362,7 +360,6 @@ def _create_scratch(path: Path, for_quantiles: xr.Dataset, members: int, chunk_s
     """A scratch HDF5 file with one (member, ...) variable per quantile source (float32 unless
     in :data:`EXACT`), chunked by (chunk of members, one province) so a province can be read back
     for all members."""
-
     nc = netCDF4.Dataset(path, "w", format="NETCDF4")
     nc.createDimension("member", members)
     for name, da in for_quantiles.data_vars.items():

@@ -326,7 +326,6 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
     ``quantiles`` default to :data:`sim.results.reading.QUANTILES` (each must have a label in
     :data:`sim.results.reading.QUANTILE_LABELS`); the scenario of quantile q is ``<scenario>|<label>``.
     """
-
     if "case" in ds.dims:  # a sweep (combined, or one part): one scenario per case
         scenario = scenario or str(ds.attrs.get("scenario_name", Path(results.name_of(ds)).stem))
         return pd.concat([iamc_table(ds.isel(case=i), model_name, quantiles,

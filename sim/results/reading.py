@@ -236,7 +236,6 @@ def median(da: xr.DataArray) -> xr.DataArray:
 def provinces(ds: xr.Dataset, selected: Iterable[str] | None) -> list[str]:
     """Validate province names (pinyin, ISO code, or Chinese: ``sim.core.axes.resolve_province``)
     against the file; return the pinyin names."""
-
     names = [str(p) for p in ds["province"].values]
     if selected is None:
         return names

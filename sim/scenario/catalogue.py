@@ -177,6 +177,8 @@ def _read_catalogue(path: Path, years, provinces):
 
 
 def select_targets(targets: list[Target], ids: Any, provinces: Sequence[str], chk: Checker):
+    """The targets a scenario evaluates (all that apply to its provinces, or the ids it lists),
+    and the skipped ones with the reason."""
     simulated = set(provinces)
 
     def applicable(t: Target) -> bool:

@@ -46,6 +46,7 @@ class ScenarioError(Exception):
 
 
 def format_value(v: Any) -> str:
+    """A value as it is shown in an error message (TOML-like, shortened, printable)."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -63,6 +64,7 @@ def format_value(v: Any) -> str:
 
 
 def format_number(x: float) -> str:
+    """A number as shown in an error message (``inf`` for infinity)."""
     return format_value(float(x)) if isinstance(x, (int, float)) else str(x)
 
 
@@ -78,6 +80,7 @@ NAME_ALLOWED = ("1-100 letters, digits, _, - and ., starting with a letter or di
 
 
 def join_key(path: str, key: Any) -> str:
+    """The dotted key ``path.key``, the key quoted unless it is bare."""
     k = str(key)
     if not _BARE.match(k):
         k = f'"{printable(k)}"'
@@ -92,9 +95,12 @@ class Checker:
 
     def fail(self, key: str, value: Any = NO_VALUE, allowed: str | None = None,
              problem: str = "invalid") -> ScenarioError:
+        """An error at ``key`` of this file with the value, what is allowed and the problem."""
         return ScenarioError(self.file, key, value, allowed, problem)
 
     def unknown(self, path: str, name: str, choices: Sequence[str], what: str) -> ScenarioError:
+        """An unknown table key ``name`` at ``path``, with the closest allowed one (did you mean)
+        or the list of ``choices``."""
         key = join_key(path, name)
         match = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
         if match:
@@ -102,16 +108,19 @@ class Checker:
         return self.fail(key, problem=f"unknown {what}", allowed=", ".join(choices) or "none")
 
     def keys(self, table: Mapping, allowed: Sequence[str], path: str, what: str = "key") -> None:
+        """Fail on the first key of ``table`` that is not in ``allowed``."""
         for k in table:
             if k not in allowed:
                 raise self.unknown(path, k, allowed, what)
 
     def table(self, value: Any, path: str) -> dict:
+        """``value`` if it is a table, else fail."""
         if not isinstance(value, dict):
             raise self.fail(path, value, "a table", "must be a table")
         return value
 
     def string(self, value: Any, path: str, choices: Sequence[str] | None = None) -> str:
+        """``value`` if it is a string (one of ``choices`` if given), else fail."""
         if not isinstance(value, str):
             raise self.fail(path, value, "a string", "must be a string")
         if choices is not None and value not in choices:
@@ -138,11 +147,13 @@ class Checker:
         return members
 
     def boolean(self, value: Any, path: str) -> bool:
+        """``value`` if it is a boolean, else fail."""
         if not isinstance(value, bool):
             raise self.fail(path, value, "true or false", "must be true or false")
         return value
 
     def integer(self, value: Any, path: str, low: int | None = None, high: int | None = None) -> int:
+        """``value`` if it is an integer in [``low``, ``high``], else fail."""
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(path, value, "an integer", "must be an integer")
         if (low is not None and value < low) or (high is not None and value > high):
@@ -152,6 +163,8 @@ class Checker:
 
     def number(self, value: Any, path: str, low: float = -math.inf, high: float = math.inf,
                low_open: bool = False) -> float:
+        """``value`` as a float if it is a number in [``low``, ``high``] (``(low`` if
+        ``low_open``), else fail; NaN and booleans are refused."""
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise self.fail(path, value, "a number", "must be a number")
         x = float(value)
@@ -187,6 +200,7 @@ class Checker:
 
     def sector(self, name: Any, path: str, allowed: Sequence[str] = axes.SECTORS,
                what: str = "sector") -> str:
+        """Sector key ``name`` if it is a sector and in ``allowed``, else fail."""
         if name not in axes.SECTORS:
             raise self.unknown(path, name, axes.SECTORS, "sector")
         if name not in allowed:
@@ -213,6 +227,8 @@ class Checker:
 
 
 def read_toml(path: Path, display: str, chk: Checker) -> tuple[str, dict]:
+    """The text and parsed document of a TOML input file, checked first: a regular readable
+    file of at most MAX_FILE_BYTES, UTF-8, valid TOML."""
     problem = input_problem(path)
     if problem == "no such file":
         raise chk.fail("", problem=f"no such file ({path.resolve()})")

@@ -23,6 +23,8 @@ from sim.scenario.uncertainty import (
 
 
 def parse_provinces(value: Any, chk: Checker) -> tuple[str, ...]:
+    """Provinces of ``scenario.provinces`` (``"all"`` or a list of names, ISO codes or Chinese
+    names), each once, in the axes' order."""
     if value == "all":
         return axes.PROVINCES
     if not isinstance(value, list) or not value:
@@ -37,6 +39,8 @@ def parse_provinces(value: Any, chk: Checker) -> tuple[str, ...]:
 
 def parse_points(table: Mapping, path: str, chk: Checker, years: Sequence[int], low: float,
                   high: float, reserved: Sequence[str]) -> Trajectory:
+    """The year points of one trajectory table (``<year> = value`` within [``low``, ``high``]
+    and the horizon), plus its ``interpolation`` if that key is reserved."""
     pts: list[tuple[int, float]] = []
     interp = None
     for k, v in table.items():
@@ -56,6 +60,8 @@ def parse_points(table: Mapping, path: str, chk: Checker, years: Sequence[int], 
 
 
 def parse_growth(tb: dict, chk: Checker, years, provinces) -> GrowthSpec:
+    """The ``[growth]`` table: regional GDP adjustment, interpolation and the sector and
+    province x sector growth trajectories [yr-1]."""
     chk.keys(tb, ("regional_gdp_adjustment", "interpolation", "sector", "province"), "growth")
     adj = chk.boolean(tb.get("regional_gdp_adjustment", False), "growth.regional_gdp_adjustment")
     interp = chk.string(tb.get("interpolation", "linear"), "growth.interpolation", INTERPOLATIONS)
@@ -77,6 +83,8 @@ def parse_growth(tb: dict, chk: Checker, years, provinces) -> GrowthSpec:
 
 
 def parse_levers(tb: dict, chk: Checker, years, provinces) -> dict[str, LeverSpec]:
+    """The ``[levers]`` table: each lever's points and its province, sector and province x
+    sector overrides, checked against the lever registry."""
     out: dict[str, LeverSpec] = {}
     for name, t in tb.items():
         if name not in LEVERS:
@@ -133,6 +141,7 @@ def _nonempty(trajectory: Trajectory, path: str, chk: Checker, lever) -> Traject
 
 
 def parse_uncertainty(tb: dict, chk: Checker) -> UncertaintySpec:
+    """The ``[uncertainty]`` table: a validated distribution for each named uncertain parameter."""
     dists = {}
     for name, t in tb.items():
         if name not in PARAMETERS:

@@ -42,6 +42,9 @@ GROWTH_RANGE = (-0.5, 0.5)
 
 @dataclass(frozen=True)
 class Target:
+    """One evaluated target of a catalogue: indicator, scope and its provinces, year,
+    condition with value, base year and tolerance, accounting, source and status."""
+
     id: str
     indicator: str
     scope: str  # "national", a province, a group key
@@ -61,6 +64,9 @@ class Target:
 
 @dataclass(frozen=True)
 class AdministrativeTarget:
+    """A catalogue target that the model does not simulate (counts of standards, parks,
+    products), listed with the reason."""
+
     id: str
     description: str
     year: int | None
@@ -72,6 +78,9 @@ class AdministrativeTarget:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A validated scenario: provinces, years, members, seed, growth, levers, uncertainty and
+    targets, with its file's text."""
+
     name: str
     description: str
     path: Path

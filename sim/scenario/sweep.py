@@ -103,6 +103,8 @@ class Axis:
 
 @dataclass(frozen=True)
 class Case:
+    """One lever set of a sweep: its index, axis label -> value, and the hash of its inputs."""
+
     index: int
     levers: dict[str, float]  # axis label -> value
     hash: str
@@ -110,6 +112,9 @@ class Case:
 
 @dataclass
 class Sweep:
+    """A validated sweep file: its base scenario, axes, method, members, seed, detail, success
+    targets, robust probability, cluster settings and cases."""
+
     name: str
     path: Path
     text: str
@@ -132,6 +137,7 @@ class Sweep:
                                  [(ax, case.levers[ax.label]) for ax in self.axes])
 
     def case_scenario(self, case: Case):
+        """The validated scenario of ``case`` (its lever points set in the base scenario)."""
         display = f"{self.path} (case {case.index}: {levers_text(case.levers)})"
         return scenario_from_document(self.case_document(case), self.scenario_text,
                                       self.scenario_path, display=display)
@@ -151,6 +157,7 @@ def with_lever_points(document: dict, points) -> dict:
 
 
 def levers_text(levers: dict[str, float]) -> str:
+    """Lever values as text, e.g. ``eaf_floor_2030 = 0.3, steel_phase_out = 0.05``."""
     return ", ".join(f"{k} = {v:g}" for k, v in levers.items())
 
 
@@ -235,6 +242,8 @@ def load_sweep(path: str | Path, progress: Callable[[int, int], None] | None = N
 
 
 def parse_axis(chk, label: str, t: dict, method: str, years) -> Axis:
+    """One validated axis ``label``: lever, year, optional sector or province, and its values
+    (grid) or low and high (lhs)."""
     path = f"axes.{label}"
     chk.keys(t, _AXIS_KEYS, path)
     if "lever" not in t:
@@ -273,6 +282,7 @@ def parse_axis(chk, label: str, t: dict, method: str, years) -> Axis:
 
 
 def grid(ax: tuple[Axis, ...]) -> list[tuple[float, ...]]:
+    """Every combination of the axes' values (method ``grid``)."""
     return list(itertools.product(*(a.values for a in ax)))
 
 
@@ -286,6 +296,8 @@ def lhs(ax: tuple[Axis, ...], n: int, seed: int) -> list[tuple[float, ...]]:
 
 
 def case_hash(sweep: Sweep, levers: dict[str, float], catalogue_texts: list[str]) -> str:
+    """SHA-256 of everything a case's result depends on (scenario and catalogue texts, axes,
+    lever values, members, seed, detail, success targets, code version)."""
     payload = dict(scenario=sweep.scenario_text, catalogues=catalogue_texts,
                    axes=[(a.label, a.lever, a.year, a.sector, a.province) for a in sweep.axes],
                    levers=levers, members=sweep.members, seed=sweep.seed, detail=sweep.detail,

@@ -61,6 +61,9 @@ collection rate is beyond any physical plant or stock, and keeps the product fin
 
 @dataclass(frozen=True)
 class UncertainParameter:
+    """An entry of the uncertain-parameter catalogue: name, unit, nominal value, allowed range,
+    how the model applies it and the source of the nominal value."""
+
     name: str
     unit: str
     nominal: float
@@ -72,10 +75,12 @@ class UncertainParameter:
 
     @property
     def range_text(self) -> str:
+        """The allowed range as text, e.g. ``(0, inf]``."""
         lo = "(" if self.low_open else "["
         return f"{lo}{_fmt(self.low)}, {_fmt(self.high)}]"
 
     def contains(self, x: float) -> bool:
+        """Whether ``x`` lies in the allowed range."""
         above = x > self.low if self.low_open else x >= self.low
         return above and x <= self.high
 
@@ -196,10 +201,14 @@ class DistributionError(ValueError):
 
 @dataclass(frozen=True)
 class Distribution:
+    """A validated distribution: ``kind`` (uniform, triangular, normal, lognormal, truncnormal or
+    calibrated) and its parameters."""
+
     kind: str
     params: Mapping[str, float]
 
     def frozen(self):
+        """The scipy.stats frozen distribution."""
         p = self.params
         if self.kind == "uniform":
             return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
@@ -217,11 +226,13 @@ class Distribution:
         raise ValueError(self.kind)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Quantiles at ``u`` in [0, 1] (``calibrated``, the discrepancy switch: 1 everywhere)."""
         if self.kind == "calibrated":  # the discrepancy switch: on for every member
             return np.ones_like(u)
         return self.frozen().ppf(u)
 
     def support(self) -> tuple[float, float]:
+        """The (low, high) bounds of the values the distribution can take."""
         p = self.params
         if self.kind == "calibrated":
             return 1.0, 1.0

@@ -35,6 +35,7 @@ class Failure(click.ClickException):
 
 
 def fail(message: str) -> None:
+    """Stop the command with ``message`` as one line, exit code 2 (:class:`Failure`)."""
     raise Failure(" ".join(str(message).split()))  # always one line
 
 
@@ -75,6 +76,7 @@ def output(path, suffixes: tuple[str, ...], inputs=(), what: str = "--out") -> P
 
 
 def output_folder(path, what: str = "--out") -> Path:
+    """The checked output folder ``path`` (``sim.core.files.check_output_folder``), or fail."""
     try:
         return files.check_output_folder(path, what)
     except files.OutputPathError as e:
@@ -98,6 +100,7 @@ class OutputPath(click.ParamType):
     name = "path"
 
     def convert(self, value, param, ctx):
+        """The option's value as a Path; an empty or blank value fails in one line."""
         if isinstance(value, Path):
             return value
         if not str(value).strip():
@@ -114,6 +117,8 @@ class Terminated(KeyboardInterrupt):
 
 
 def interrupt(signum, frame) -> None:
+    """Signal handler of SIGINT and SIGTERM: raise an interruption (deferred while a library
+    call must finish) and ignore further signals during the cleanup."""
     # a second signal while cleaning up must not cut the cleanup short: ignore further ones
     # (SIGKILL still ends the process; a rerun then removes what it left)
     for s in (signal.SIGINT, signal.SIGTERM):
@@ -128,6 +133,8 @@ class Main(click.Group):
     (exit code 130 or 143, 128 + the signal number) instead of a traceback or "Aborted!"."""
 
     def invoke(self, ctx):
+        """Run the command with the signal handlers installed; an interruption exits 130 or 143
+        with one line."""
         main_thread = threading.current_thread() is threading.main_thread()
         previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)
                     if main_thread and signal.getsignal(s) is not signal.SIG_IGN}  # nohup, &
@@ -150,6 +157,7 @@ class Main(click.Group):
 
 
 def load(name: str):
+    """The validated scenario ``name`` (a path or a shipped name), or fail in one line."""
     try:
         return load_scenario(resolve_scenario(name))
     except ScenarioError as e:
@@ -172,7 +180,6 @@ def with_convergence(text: str, ds, tolerance: float, quantile_tolerance: float,
                       fmt: str) -> str:
     """The report ``text`` with the convergence check of the open ensemble file ``ds``
     (``sim.analysis.convergence``): a table after it, or a ``convergence`` member of its JSON object."""
-
     try:
         c = convergence.compare(ds, tolerance, quantile_tolerance)
     except results.ResultsFileError as e:

@@ -42,7 +42,6 @@ def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, toleranc
                quantile_tolerance: float) -> None:
     """Print the target table and peak years of an ensemble FILE (NetCDF); for a combined sweep
     file, the robust lever sets (table) or the per-case rows (markdown, csv, json)."""
-
     try:
         with results.open_results(file) as ds, results.read_errors(file):
             if results.kind(ds) == "sensitivity":
@@ -81,7 +80,6 @@ def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, toleranc
 def plot_cmd(file: Path, kinds: tuple[str, ...], provinces: tuple[str, ...], out_dir: Path | None,
              fmt: str, baseline: Path | None) -> None:
     """Draw the figures of a result FILE (ensemble or combined sweep) from the file alone."""
-
     out_dir = output_folder(out_dir or files.default_output(file, "figures"))
     try:
         with writing(), contextlib.ExitStack() as stack:
@@ -152,7 +150,6 @@ def discover_cmd(file: Path, targets: tuple[str, ...], reduce: str, threshold: f
                  verbose: bool) -> None:
     """Scenario discovery (PRIM) on an ensemble or sweep FILE: the boxes of uncertain parameters
     (and lever values) that hold the members missing the --target(s)."""
-
     if plot_path is not None:
         plot_path = output(plot_path, (".png", ".pdf", ".svg"), (file,), "--plot")
     out = output(out or discovery.default_out(file, plot_path), discovery.FORMATS, (file,))

@@ -45,7 +45,6 @@ from sim.scenario.sweep import levers_text, load_sweep
 def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: str | None,
           out_dir: Path | None, quiet: bool) -> None:
     """Run every lever set of SWEEP on Dask, resumably, and combine the cases into one file."""
-
     try:
         path = shipped.resolve(sweep_file, "sweeps")
     except shipped.NotFound:
@@ -125,7 +124,6 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
                 quiet: bool) -> None:
     """Global sensitivity of SCENARIO's targets, peak years and 2030/2035 CO2 to its uncertain
     parameters and chosen lever points (Sobol or Morris, SALib), written to a NetCDF file."""
-
     sc = load(scenario)
     out = output(out or Path("outputs") / sc.name / f"{sc.name}_sensitivity_{method}.nc", (".nc",),
                   (sc.path, *sc.catalogues))
