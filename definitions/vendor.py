@@ -72,7 +72,7 @@ def ours(name: str) -> str:
         return f"Value added of {SCOPE} at 2019 prices, as simulated (CNY)"
     if head == export.VA_CNY_TREE:
         return f"Value added of {SECTOR_TEXT[sector]} at 2019 prices, as simulated (CNY)"
-    if name == "Production|Iron and Steel|Steel|Secondary [Share]":
+    if name == "Production Share|Iron and Steel|Steel|Secondary":
         return ("Share of secondary (scrap-based electric arc furnace) steel in crude steel "
                 "production")
     raise KeyError(f"no description for {name}")

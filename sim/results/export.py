@@ -63,7 +63,7 @@ electricity, heat, hydrogen; not part of the above)
                                                                                    full only)
 ``Value Added [CNY_2019]|Industry[|<Sector>]`` (ours; as      billion CNY_2019/yr   as the above
 simulated)
-``Production|Iron and Steel|Steel|Secondary [Share]`` (ours;  %                     all (national:
+``Production Share|Iron and Steel|Steel|Secondary`` (ours;  %                     all (national:
 scrap-EAF share of crude steel)                                                    full only)
 ===========================================================  ====================  ==============
 
@@ -250,7 +250,7 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
 
             national = eaf_share(ds["production"].sel(sector="iron_steel", drop=True),
                                  province_axis=True)
-        yield Series("Production|Iron and Steel|Steel|Secondary [Share]", "share", ds["eaf_share"],
+        yield Series("Production Share|Iron and Steel|Steel|Secondary", "share", ds["eaf_share"],
                      "eaf_share", national=national)
 
 
@@ -284,7 +284,7 @@ def variable_names() -> dict[str, tuple[str, ...]]:
     for tree, unit in (("Value Added|Industry", "billion USD_2010/yr"), (VA_CNY_TREE, VA_CNY)):
         names[tree] = (unit,)
         names.update({f"{tree}|{s}": (unit,) for s in sectors})
-    names["Production|Iron and Steel|Steel|Secondary [Share]"] = ("%",)
+    names["Production Share|Iron and Steel|Steel|Secondary"] = ("%",)
     return names
 
 

@@ -75,7 +75,7 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
               "Production|Iron and Steel|Steel", "Production|Iron and Steel|Steel|Primary",
               "Production|Iron and Steel|Steel|Secondary", "Production|Non-Metallic Minerals|Cement",
               "Production|Non-Ferrous Metals|Aluminum", "Value Added|Industry",
-              "Value Added|Industry|Chemicals", "Production|Iron and Steel|Steel|Secondary [Share]"):
+              "Value Added|Industry|Chemicals", "Production Share|Iron and Steel|Steel|Secondary"):
         assert v in df.variable, v
     units = dict(zip(df.data["variable"], df.data["unit"]))
     assert units["Emissions|CO2|Industry"] == "Mt CO2/yr" and units["Final Energy|Industry"] == "EJ/yr"
@@ -98,7 +98,7 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
                                    _q(prod[:, 1]), rtol=1e-6)  # route_1 = scrap_eaf
         np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Primary", "China|Anhui"),
                                    _q(prod[:, 0] + prod[:, 2]), rtol=1e-5)
-        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary [Share]", "China|Anhui"),
+        np.testing.assert_allclose(_values(df, "Production Share|Iron and Steel|Steel|Secondary", "China|Anhui"),
                                    _q(ds["eaf_share"].sel(**p).values) * 100, rtol=1e-6)
         va = ds["value_added"].sel(**p).values.sum(axis=1) / 1e9  # member, year; CNY -> billion
         np.testing.assert_allclose(_values(df, "Value Added [CNY_2019]|Industry", "China|Anhui"),
@@ -120,7 +120,7 @@ def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
     _export(national["full"], out)
     df = pyam.IamDataFrame(out)
     assert "China" in df.region and len(df.region) == 32
-    steel_share = df.filter(variable="Production|Iron and Steel|Steel|Secondary [Share]")
+    steel_share = df.filter(variable="Production Share|Iron and Steel|Steel|Secondary")
     assert "China|Tibet" not in steel_share.region and len(steel_share.region) == 31  # no steel
     with xr.open_dataset(national["full"]) as ds:
         net = (ds["co2_direct"] + ds["co2_process"] - ds["co2_captured"]).sel(sector="iron_steel")
@@ -134,7 +134,7 @@ def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
         fe = ds["final_energy"].sum(["province", "sector", "carrier"]).values / 1000
         np.testing.assert_allclose(_values(df, "Final Energy|Industry", "China"), _q(fe), rtol=1e-5)
         steel = ds["production"].sel(sector="iron_steel").sum("province").values  # member, route, year
-        np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary [Share]", "China"),
+        np.testing.assert_allclose(_values(df, "Production Share|Iron and Steel|Steel|Secondary", "China"),
                                    _q(steel[:, 1] / steel.sum(axis=1)) * 100, rtol=1e-5)
 
 
@@ -197,13 +197,13 @@ def _bad_files(anhui, folder):
     full.assign(co2_indirect=kt).to_netcdf(bad_units)
     text = folder / "text.nc"
     text.write_text("not netcdf")
-    sweep = folder / "sweep.nc"
+    sweep = folder / "sweep.nc"  # a sweep is exported case by case: each case must serve
     xr.concat([full[["industrial_co2"]]] * 2, dim="case").to_netcdf(sweep)
     return [(no_co2, "missing variable(s) industrial_co2"),
             (wrong_dims, "industrial_co2 has dimensions (member, year), needs region"),
             (bad_units, "co2_indirect has units 'kt yr-1'"),
             (text, "not a readable NetCDF file"),
-            (sweep, "a combined sweep file (case dimension) cannot be exported"),
+            (sweep, "missing dimension province"),
             (folder / "absent.nc", "no such file")]
 
 
