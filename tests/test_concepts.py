@@ -47,7 +47,8 @@ def test_one_eaf_share_for_arrays_and_dataarrays():
         np.testing.assert_array_equal(per_province, steel[:, :, eaf] / steel.sum(axis=2))
     grouped = eaf_share(steel, route_axis=2, province_axis=1)
     np.testing.assert_allclose(grouped, steel[:, :, eaf].sum(1) / steel.sum(axis=(1, 2)), rtol=1e-15)
-    da = xr.DataArray(steel, dims=("member", "province", "route", "year"))
+    da = xr.DataArray(steel, dims=("member", "province", "route", "year"),
+                      coords={"route": list(axes.ROUTE_NAMES["iron_steel"])})
     np.testing.assert_array_equal(eaf_share(da).values, per_province)
     np.testing.assert_allclose(eaf_share(da, province_axis=True).values, grouped, rtol=1e-12)
 

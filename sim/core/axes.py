@@ -123,6 +123,13 @@ ROUTE_NAMES: dict[str, tuple[str, str, str]] = {
     "machinery": ("conventional", "efficient", "electrified"),
     "other_industry": ("conventional", "efficient", "electrified"),
 }
+ROUTE_LABELS: tuple[str, ...] = tuple(dict.fromkeys(r for s in SECTORS for r in ROUTE_NAMES[s]))
+"""Every route by its name, once (the material sectors' nine, then the value-added sectors' shared
+three): the ``route`` axis of result files, so ``ds.sel(route="scrap_eaf")`` selects a route."""
+ROUTE_SECTORS: dict[str, tuple[str, ...]] = {
+    label: tuple(s for s in SECTORS if label in ROUTE_NAMES[s]) for label in ROUTE_LABELS}
+"""The sectors each route label belongs to (one for a material route)."""
+
 SUBSTITUTABLE: dict[str, tuple[bool, bool, bool]] = {
     s: (True, True, s != "nonferrous") for s in SECTORS
 }

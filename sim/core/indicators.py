@@ -216,9 +216,10 @@ def eaf_share(steel, route_axis: int = -2, province_axis: int | None = None):
     position, or True for a DataArray's ``province`` dimension) sums numerator and denominator
     over the provinces first: the share of a group of provinces, not a mean of shares.
     """
-    if hasattr(steel, "dims"):  # xarray.DataArray
+    if hasattr(steel, "dims"):  # xarray.DataArray: routes by name (a result file's route axis)
         over = ["province"] if province_axis else []
-        eaf = steel.isel(route=_EAF).sum(over) if over else steel.isel(route=_EAF)
+        steel = steel.sel(route=list(axes.ROUTE_NAMES["iron_steel"]))
+        eaf = steel.sel(route="scrap_eaf").sum(over) if over else steel.sel(route="scrap_eaf")
         total = steel.sum(over + ["route"])
         return eaf / total.where(total != 0)
     steel = np.asarray(steel)

@@ -28,7 +28,8 @@ unit UDUNITS, pint and cf_xarray all read; a scaled unit such as ``1e9 yr-1`` is
 and the variable carries ``currency = 'CNY (2019 prices)'``. The kernel's value added is in
 billions of CNY (``sim.core.units.CNY_PER_KERNEL_VA``)."""
 
-_ACT = ("member", "province", "sector", "route", "year")
+_ACT = ("member", "province", "route", "year")
+_SHARE = ("member", "province", "sector", "route", "year")
 _PS = ("member", "province", "sector", "year")
 
 VARIABLES: dict[str, Variable] = {
@@ -37,7 +38,7 @@ VARIABLES: dict[str, Variable] = {
     "capacity": Variable(_ACT, "Mt yr-1", "productive capacity by route (material sectors)"),
     "investment": Variable(_ACT, "Mt yr-1", "new capacity built (material sectors)"),
     "retirement": Variable(_ACT, "Mt yr-1", "capacity retired, natural and phase-out (material sectors)"),
-    "route_share": Variable(_ACT, "1", "share of the sector's output made by each route"),
+    "route_share": Variable(_SHARE, "1", "share of the sector's output made by each route"),
     "value_added": Variable(_PS, VA_UNITS, "industrial value added, CNY at 2019 prices"),
     "final_energy": Variable(("member", "province", "sector", "carrier", "year"), "PJ yr-1",
                              "final energy consumption by carrier"),
@@ -85,8 +86,8 @@ COORDINATES: dict[str, dict] = {
     "province_iso": dict(long_name="ISO 3166-2:CN code of the province"),
     "province_zh": dict(long_name="province (Chinese)"),
     "sector": dict(long_name="industrial sector"),
-    "route": dict(long_name="production route position (names in route_name)"),
-    "route_name": dict(long_name="production route name by sector"),
+    "route": dict(long_name="production route (ds.sel(route='scrap_eaf'))"),
+    "route_sector": dict(long_name="sectors the route belongs to"),
     "carrier": dict(long_name="final energy carrier"),
     "metal": dict(long_name="metal with an in-use stock"),
     "year": dict(long_name="calendar year (Gregorian); the CF time coordinate is time(year)",

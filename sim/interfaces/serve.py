@@ -289,7 +289,7 @@ def _reduce(ds: xr.Dataset, region: str) -> xr.Dataset:
              "industrial_co2")}
     for name in _EXTENSIVE:
         data[name] = (ds[name].dims, cut(name))
-    steel = ds["production"].values[:, pick, axes.SECTORS.index("iron_steel")]  # (M,p,R,T)
+    steel = ds["production"].sel(route=list(axes.ROUTE_NAMES["iron_steel"])).values[:, pick]  # (M,p,R,T)
     data["eaf_share"] = (("member", "province", "year"),
                          eaf_share(steel, route_axis=2, province_axis=1)[:, None, :])
     coords = {k: v for k, v in ds.coords.items() if "province" not in v.dims}

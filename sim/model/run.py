@@ -264,14 +264,15 @@ def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
 
     material = np.array([s in axes.MATERIAL_SECTORS for s in axes.SECTORS])
     data: dict[str, np.ndarray] = {}
-    for name in ("demand", "production", "capacity", "investment", "retirement"):
+    if wanted("demand"):
+        data["demand"] = out.demand.copy()
+        data["demand"][:, :, ~material] = np.nan
+    for name in ("production", "capacity", "investment", "retirement"):
         if wanted(name):
-            arr = getattr(out, name).copy()
-            arr[:, :, ~material] = np.nan
-            data[name] = arr
+            data[name] = _by_route_label(getattr(out, name))
     if wanted("route_share"):
         total = out.production.sum(axis=3, keepdims=True)
-        data["route_share"] = indicators.ratio(out.production, total)
+        data["route_share"] = _by_route_label(indicators.ratio(out.production, total), True)
     if wanted("value_added"):
         data["value_added"] = out.value_added * CNY_PER_KERNEL_VA  # files store CNY yr-1
     for name in ("final_energy", "co2_direct", "co2_process", "co2_indirect",
@@ -285,6 +286,27 @@ def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
     return data
 
 
+_LABEL_OF = [[axes.ROUTE_LABELS.index(name) for name in axes.ROUTE_NAMES[s]] for s in axes.SECTORS]
+
+
+def _by_route_label(arr: np.ndarray, per_sector: bool = False) -> np.ndarray:
+    """A kernel array (M,P,S,R,T) by route position on the file's ``route`` axis of route names
+    (``sim.core.axes.ROUTE_LABELS``): per route (M,P,L,T) for the material sectors (each material
+    route belongs to one sector; the value-added sectors' routes are NaN), or with ``per_sector``
+    (M,P,S,L,T), NaN where a route is not the sector's."""
+    M, P, S, R, T = arr.shape
+    if per_sector:
+        out = np.full((M, P, S, len(axes.ROUTE_LABELS), T), np.nan)
+        for s in range(S):
+            out[:, :, s, _LABEL_OF[s]] = arr[:, :, s]
+        return out
+    out = np.full((M, P, len(axes.ROUTE_LABELS), T), np.nan)
+    for s, sector in enumerate(axes.SECTORS):
+        if sector in axes.MATERIAL_SECTORS:
+            out[:, :, _LABEL_OF[s]] = arr[:, :, s]
+    return out
+
+
 def _coords(prep: Prepared, members: np.ndarray, regions: list[str]) -> dict:
     tg = prep.targets
     return {
@@ -293,8 +315,8 @@ def _coords(prep: Prepared, members: np.ndarray, regions: list[str]) -> dict:
         "province_iso": ("province", [axes.PROVINCE_ISO[p] for p in prep.provinces]),
         "province_zh": ("province", [axes.PROVINCE_ZH[p] for p in prep.provinces]),
         "sector": ("sector", list(axes.SECTORS)),
-        "route": ("route", list(axes.ROUTES)),
-        "route_name": (("sector", "route"), [list(axes.ROUTE_NAMES[s]) for s in axes.SECTORS]),
+        "route": ("route", list(axes.ROUTE_LABELS)),
+        "route_sector": ("route", [" ".join(axes.ROUTE_SECTORS[r]) for r in axes.ROUTE_LABELS]),
         "carrier": ("carrier", list(axes.CARRIERS)),
         "metal": ("metal", list(axes.METALS)),
         "year": ("year", prep.years),

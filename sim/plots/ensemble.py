@@ -259,7 +259,7 @@ def eaf_share(ds: xr.Dataset, region: str) -> xr.DataArray:
             f"production (national EAF share needs crude-steel output by route, output detail full; "
             f"this file is {results.detail(ds)}: choose provinces with --province)")
 
-    share = share_of(ds["production"].sel(sector="iron_steel"), province_axis=True)
+    share = share_of(ds["production"], province_axis=True)
     share.attrs = ds["eaf_share"].attrs
     return share
 

@@ -217,15 +217,13 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
                          by_carrier.sel(carrier=c, drop=True), source)
     if production:
         prod = ds["production"]
-        route = ds["route_name"]
 
         def routes(sector: str, names: Iterable[str]) -> xr.DataArray:
             names = list(names)
-            mask = route.sel(sector=sector).isin(names)
-            if not bool(mask.any()):
-                raise ResultsFileError(f"{results.name_of(ds)}: no route {names} in sector {sector}")
-            return prod.sel(sector=sector, drop=True).where(mask.drop_vars("sector")).sum(
-                "route", min_count=1)
+            missing = [n for n in names if n not in prod["route"].values]
+            if missing:
+                raise ResultsFileError(f"{results.name_of(ds)}: no route {missing} in sector {sector}")
+            return prod.sel(route=names).sum("route", min_count=1)
 
         steel = "Production|Iron and Steel|Steel"
         alu = "Production|Non-Ferrous Metals|Aluminum"
@@ -248,8 +246,7 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
         national = None
         if production:  # national share = national scrap-EAF output / national output
 
-            national = eaf_share(ds["production"].sel(sector="iron_steel", drop=True),
-                                 province_axis=True)
+            national = eaf_share(ds["production"], province_axis=True)
         yield Series("Production Share|Iron and Steel|Steel|Secondary", "share", ds["eaf_share"],
                      "eaf_share", national=national)
 

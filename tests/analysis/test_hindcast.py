@@ -158,7 +158,7 @@ def baseline_300():
 
 def _energy_per_unit_ratio(ds, sector):
     fe = ds["final_energy"].sel(sector=sector).sum(["carrier", "province"])
-    prod = ds["production"].sel(sector=sector).sum(["route", "province"])
+    prod = ds["production"].sel(route=list(axes.ROUTE_NAMES[sector])).sum(["route", "province"])
     i = fe / prod
     return (i.sel(year=2035) / i.sel(year=2019)).values
 

@@ -26,7 +26,7 @@ def test_chunk_shape_layouts():
 def test_files_are_chunked_by_member_chunk_and_province(tmp_path):
     files = write_results(tmp_path, "anhui", members=7, seed=1, details=("full", "province"))
     with netCDF4.Dataset(files["full"]) as nc:
-        assert nc["production"].chunking() == [5, 1, 9, 3, 17]  # write_results: chunks of 5
+        assert nc["production"].chunking() == [5, 1, 12, 17]  # write_results: chunks of 5; 12 routes
         assert nc["industrial_co2"].chunking() == [5, 1, 17]  # region: Anhui, national
         assert nc["target_value"].chunking()[0] == 5
     with netCDF4.Dataset(files["province"]) as nc:

@@ -93,11 +93,12 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
                                    _q(fe[:, :, elec].sum(axis=1)) / 1000, rtol=1e-5)
         np.testing.assert_allclose(_values(df, "Final Energy|Industry", "China|Anhui"),
                                    _q(fe.sum(axis=(1, 2))) / 1000, rtol=1e-5)
-        prod = ds["production"].sel(sector="iron_steel", **p).values  # member, route, year
+        prod = ds["production"].sel(**p)  # member, route, year; routes by name
         np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Secondary", "China|Anhui"),
-                                   _q(prod[:, 1]), rtol=1e-6)  # route_1 = scrap_eaf
+                                   _q(prod.sel(route="scrap_eaf").values), rtol=1e-6)
         np.testing.assert_allclose(_values(df, "Production|Iron and Steel|Steel|Primary", "China|Anhui"),
-                                   _q(prod[:, 0] + prod[:, 2]), rtol=1e-5)
+                                   _q(prod.sel(route=["bf_bof", "h2_dri_eaf"]).sum("route").values),
+                                   rtol=1e-5)
         np.testing.assert_allclose(_values(df, "Production Share|Iron and Steel|Steel|Secondary", "China|Anhui"),
                                    _q(ds["eaf_share"].sel(**p).values) * 100, rtol=1e-6)
         va = ds["value_added"].sel(**p).values.sum(axis=1) / 1e9  # member, year; CNY -> billion
@@ -133,9 +134,10 @@ def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
                                    _q(ds["industrial_co2"].sel(region="national").values), rtol=1e-6)
         fe = ds["final_energy"].sum(["province", "sector", "carrier"]).values / 1000
         np.testing.assert_allclose(_values(df, "Final Energy|Industry", "China"), _q(fe), rtol=1e-5)
-        steel = ds["production"].sel(sector="iron_steel").sum("province").values  # member, route, year
+        steel = ds["production"].sel(route=["bf_bof", "scrap_eaf", "h2_dri_eaf"]).sum("province")
         np.testing.assert_allclose(_values(df, "Production Share|Iron and Steel|Steel|Secondary", "China"),
-                                   _q(steel[:, 1] / steel.sum(axis=1)) * 100, rtol=1e-5)
+                                   _q((steel.sel(route="scrap_eaf") / steel.sum("route")).values)
+                                   * 100, rtol=1e-5)
 
 
 def test_province_detail_sums_members_and_keeps_stored_quantiles_per_province(national, pyam,
