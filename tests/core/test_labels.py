@@ -6,6 +6,7 @@ needs no edit of the page."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from sim.core.levers import LEVERS
 from sim.core.targets import CONDITIONS
 from sim.core.variables import VARIABLES
 
+STATIC = Path(labels.__file__).resolve().parents[1] / "interfaces" / "web" / "static"
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -48,10 +50,28 @@ def test_units_of_levers_targets_and_variables_views_wedges_and_conditions_are_l
     for kind in ("wedge", "view", "condition", "region", "page"):
         for name, entry in labels.LABELS[kind].items():
             _both(entry, f"{kind}.{name}")
+    views = set(re.findall(r'data-view="(\w+)"', (STATIC / "index.html").read_text(encoding="utf-8")))
+    assert views == set(labels.LABELS["view"])
     # every condition of the registry is worded (the level conditions share one template)
     worded = {c if c in labels.LABELS["condition"] else
               "change" if c.startswith("change") else "level" for c in CONDITIONS}
     assert worded == set(labels.LABELS["condition"])
+
+
+def test_the_page_words_are_all_in_the_file_and_none_is_left_over():
+    js = (STATIC / "app.js").read_text(encoding="utf-8")
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    used = set(re.findall(r'\bt\("(\w+)"', js)) | set(re.findall(r'data-i18n="(\w+)"', html))
+    assert used == set(labels.LABELS["page"])
+
+
+def test_the_page_names_no_sector_carrier_or_lever_itself():
+    """The page takes every name from the server (a new sector needs no edit of the page)."""
+    page = "\n".join((STATIC / f).read_text(encoding="utf-8") for f in ("app.js", "index.html"))
+    page = re.sub(r'[xy]ref: "paper"', "", page)  # plotly's coordinates, not the paper sector
+    for kind in ("sector", "carrier", "lever"):
+        for name in labels.NAMES[kind]:
+            assert not re.search(rf"\b{name}\b", page), f"{kind} {name} written in the page"
 
 
 def test_a_name_without_a_label_is_shown_as_it_is():
