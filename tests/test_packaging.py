@@ -88,8 +88,9 @@ def test_wheel_carries_scenarios_calibration_and_spec(wheel):
         assert f"sim/_scenarios/{rel}" in names, rel
     for rel in ("calibration/fitted.toml", "calibration/assumptions.toml",
                 "calibration/base_2019/capacity.csv", "calibration/history/activity_2020_2024.csv",
-                "kernels/SPEC.md", "sim/__main__.py", "sim/interfaces/web/index.html", "sim/interfaces/web/app.js",
-                "sim/interfaces/web/style.css", "sim/interfaces/web/favicon.svg"):
+                "kernels/SPEC.md", "sim/__main__.py", "sim/interfaces/web/static/index.html",
+                "sim/interfaces/web/static/app.js", "sim/interfaces/web/static/style.css",
+                "sim/interfaces/web/static/favicon.svg", "sim/core/labels.toml"):
         assert rel in names, rel
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == set(TOP_LEVEL), tops
@@ -140,8 +141,8 @@ def test_installed_wheel_runs_from_any_folder(wheel, tmp_path):
     assert run2.returncode == 0, run2.stderr
     # `sim serve`'s page, script and plotly.js come from the installed packages
     page = subprocess.run([str(python), "-W", "ignore", "-c",
-                           "from starlette.testclient import TestClient; from sim.interfaces import serve; "
-                           "c = TestClient(serve.create_app()); "
+                           "from starlette.testclient import TestClient; from sim.interfaces.web import app; "
+                           "c = TestClient(app.create_app()); "
                            "print(*(c.get(u).status_code for u in ('/', '/static/app.js', "
                            "'/vendor/plotly.min.js', '/api/meta')))"],
                           cwd=work, env=env, capture_output=True, text=True, timeout=120)

@@ -2,7 +2,7 @@
 whether its statistics still move between the first half of the members and all of them.
 
 **Standard error of a probability.** A probability P of the report (attaining a target, the
-industrial-CO2 peak by 2030) is the share of n members with the event, a binomial proportion; its
+industrial-CO2 peak by the year of the peak target) is the share of n members with the event, a binomial proportion; its
 Monte-Carlo standard error is the plug-in binomial estimate sqrt(P (1 - P) / n) (:func:`standard_error`),
 with n the members of the file. It treats the members as independent draws; for outcomes monotone
 in each parameter a Latin hypercube's variance is at most that of independent draws (McKay,
@@ -11,12 +11,13 @@ P = 0 or 1 the plug-in estimate is 0, which would claim certainty: there the rep
 the *rule of three* (Hanley and Lippman-Hand 1983, doi:10.1001/jama.1983.03330370053031): with no
 event among n independent draws, the true probability is below 3/n with 95 % confidence
 (:func:`rule_of_three`; shown as ``<x %``: the true probability is within x of the reported 0 or
-100 %). ``sim report`` and ``sim run`` print it per target and for P(peak <= 2030).
+100 %). ``sim report`` and ``sim run`` print it per target and for P(peak <= year), the year of the peak target
+(``sim.analysis.peak``).
 
 **Convergence** (``--converge``, :func:`compare`): every probability and quantile is computed from
 the first n/2 members (in draw order: the ``member`` coordinate) and from all n, and compared:
 
-* probabilities (P(attain) of each target; per region P(peak <= 2030) and the cumulative
+* probabilities (P(attain) of each target; per region P(peak <= year) and the cumulative
   peak-year distribution P(peak <= y) of every year y, i.e. its largest difference): moves if the
   absolute change exceeds ``tolerance`` (default 0.02);
 * quantiles (5 %, median, 95 %) of each target's value: moves if the change exceeds
@@ -47,6 +48,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
+from sim.analysis.peak import peak_by_year
 from sim.core.files import json_ready
 from sim.results import reading as results
 from sim.results.reading import REPORTED, ResultsFileError
@@ -57,6 +59,8 @@ DEFAULT_QUANTILE_TOLERANCE = 0.01
 """Largest relative change [1] of a quantile (module docstring) for n to count as enough."""
 MIN_MEMBERS = 20
 """Fewest members a convergence check is made on (10 in the first half)."""
+PEAK_STATISTIC = "P(peak<="
+"""How the statistic of a region's peak by the peak target's year begins (then the year and ")")."""
 
 
 def standard_error(p: float, n: int) -> float:
@@ -103,7 +107,7 @@ class Row:
     region's peak-year statistic."""
 
     item: str  # target id or region
-    statistic: str  # "P(attain)", "p05", "median", "p95", "P(peak<=2030)", "peak-year CDF", ...
+    statistic: str  # "P(attain)", "p05", "median", "p95", "P(peak<=<year>)", "peak-year CDF", ...
     half: float
     full: float
     change: float  # absolute (probabilities) or relative (quantiles) change, compared with limit
@@ -221,10 +225,11 @@ def compare(ds: xr.Dataset, tolerance: float = DEFAULT_TOLERANCE,
                                 change > quantile_tolerance, "quantile"))
 
     peak = ds["peak_year"].transpose("member", "region").values
+    by = peak_by_year(ds)
     for g, region in enumerate(map(str, ds["region"].values)):
         p_half, p_full = peak[:h, g], peak[:, g]
-        prob(region, "P(peak<=2030)", (p_half <= 2030).astype(float),
-             (p_full <= 2030).astype(float))
+        prob(region, f"{PEAK_STATISTIC}{by})", (p_half <= by).astype(float),
+             (p_full <= by).astype(float))
         change = _cdf_change(p_half, p_full, years)
         out.rows.append(Row(region, "peak-year CDF", float(np.median(p_half)),
                             float(np.median(p_full)), change, tolerance, change > tolerance,
@@ -244,7 +249,7 @@ def format_table(c: Convergence, regions_shown: int = 8) -> str:
              f"tolerance {c.tolerance:g} for probabilities (absolute), {c.quantile_tolerance:.1%} "
              "for quantiles (of max(|value|, 5-95 % width))"]
     items = list(dict.fromkeys(r.item for r in c.rows))
-    regions = list(dict.fromkeys(r.item for r in c.rows if r.statistic == "P(peak<=2030)"))
+    regions = list(dict.fromkeys(r.item for r in c.rows if r.statistic.startswith(PEAK_STATISTIC)))
     hidden = [g for g in regions if g != "national"] if len(regions) > regions_shown else []
     w = max([len("target / region")] + [len(i) for i in items if i not in hidden])
     hdr = (f"{'target / region':<{w}} {'statistic':<14} {'n/2':>10} {'n':>10} {'change':>8} "

@@ -1,4 +1,13 @@
-"""The target table and peak-year distribution of an ensemble, computed from its Dataset alone."""
+"""The report of an ensemble, computed from its Dataset alone: the target table, the peak-year
+distribution and the administrative targets, as rows (:func:`target_rows`, :func:`peak_rows`,
+:func:`administrative`) in text, Markdown, CSV and JSON.
+
+This module formats every number the report prints (:func:`value_text`, :func:`number_text`,
+:func:`percent`, ``sim.analysis.convergence.error_text``); the rows carry those strings
+(``text``), and the web page shows them rather than formatting its own. Conditions are worded
+from ``sim.core.labels`` (English and Chinese); the peak-year threshold is the year of the peak
+target (``sim.analysis.peak``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,8 @@ import numpy as np
 import xarray as xr
 
 from sim.analysis.convergence import ERROR_NOTE, error_text, rule_of_three, standard_error
+from sim.analysis.peak import peak_by_year
+from sim.core import labels
 from sim.core.files import json_ready
 from sim.results import reading as results
 from sim.results.reading import REPORTED
@@ -20,8 +31,10 @@ def _members(ds: xr.Dataset) -> int:
 
 
 def target_rows(ds: xr.Dataset) -> list[dict]:
-    """One dict per target: id, scope, year, condition, median, p05, p95, probability, its
-    Monte-Carlo standard_error and rule_of_three bound (``sim.analysis.convergence``), units, source."""
+    """One dict per target: id, scope, year, condition (in English; ``condition_zh`` in
+    Chinese), median, p05, p95, probability, its Monte-Carlo standard_error and rule_of_three
+    bound (``sim.analysis.convergence``), units, status, source, and ``text``: median, range,
+    probability and standard_error as the report prints them (the web page shows these strings)."""
     rows = []
     val = ds["target_value"]
     probability = ds["target_probability"].values
@@ -33,37 +46,46 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
             q = np.quantile(v, REPORTED) if v.size else [np.nan] * 3
         else:  # summary detail: quantiles stored
             q = [float(x) for x in results.quantiles(val.isel(target=j), REPORTED).values]
+        units = str(ds["target_units"].values[j])
+        cond = str(ds["target_condition"].values[j])
+        p = float(probability[j])
         rows.append(dict(
             id=str(tid),
             scope=str(ds["target_scope"].values[j]),
             year=int(ds["target_year"].values[j]),
             condition=condition_text(ds, j),
+            condition_zh=condition_text(ds, j, "zh"),
             median=float(q[1]), p05=float(q[0]), p95=float(q[2]),
-            probability=float(probability[j]),
-            standard_error=standard_error(float(probability[j]), n),
-            rule_of_three=rule_of_three(float(probability[j]), n),
-            units=str(ds["target_units"].values[j]),
+            probability=p,
+            standard_error=standard_error(p, n),
+            rule_of_three=rule_of_three(p, n),
+            units=units,
             status=str(ds["target_status"].values[j]),
             source=str(ds["target_source"].values[j]),
+            text=dict(median=value_text(q[1], units, cond),
+                      range=f"{value_text(q[0], units, cond)} .. {value_text(q[2], units, cond)}",
+                      probability=percent(p), standard_error=error_text(p, n)),
         ))
     return rows
 
 
-def condition_text(ds: xr.Dataset, j: int) -> str:
-    """The condition of target ``j`` of ``ds`` as the report prints it (e.g. "change <= -18.0%")."""
+def condition_text(ds: xr.Dataset, j: int, lang: str = "en") -> str:
+    """The condition of target ``j`` of ``ds`` as the report prints it (e.g. "change <= -18.0%"),
+    in ``lang`` (the templates of ``sim.core.labels``, kind "condition")."""
     cond = str(ds["target_condition"].values[j])
     thr = float(ds["target_threshold"].values[j])
     year = int(ds["target_year"].values[j])
-    if cond == "peak_by":
-        return f"peak year <= {year}"
-    if cond == "below_peak":
-        return f"{year} below peak"
+    if cond in ("peak_by", "below_peak"):
+        return labels.text("condition", cond, lang, year=year)
     if cond.startswith("change"):
-        return f"change {cond[6:]} {percent(thr, '+.1%')}"
-    return f"{cond} {_fmt(thr)}"
+        return labels.text("condition", "change", lang, op=cond[len("change"):],
+                           value=percent(thr, "+.1%"))
+    return labels.text("condition", "level", lang, op=cond, value=number_text(thr))
 
 
-def _fmt(x: float) -> str:
+def number_text(x: float) -> str:
+    """A number as the report prints it: 3 decimals below 1, 2 below 100, none above; "n/a" if
+    undefined."""
     if not np.isfinite(x):
         return "n/a"
     if x == int(x) and abs(x) >= 1000:
@@ -81,51 +103,68 @@ def percent(x: float, spec: str = ".0%") -> str:
     return format(x, spec) if np.isfinite(x) else "n/a"
 
 
-def _fmt_value(x: float, units: str, cond_is_change: bool) -> str:
+def value_text(x: float, units: str, condition: str) -> str:
+    """A target's compared value as the report prints it: a year whole, a relative change
+    (``change...`` and ``below_peak`` conditions) as a signed percentage, else :func:`number_text`."""
     if not np.isfinite(x):
         return "n/a"
     if units == "year":
         return f"{x:.0f}"
-    if cond_is_change:
+    if condition.startswith("change") or condition == "below_peak":
         return percent(x, "+.1%")
-    return _fmt(x)
+    return number_text(x)
+
+
+def peak_distribution(ds: xr.Dataset, region: str) -> np.ndarray:
+    """Share of members [1] whose industrial CO2 peaks in each year of ``ds`` (year,), from
+    ``peak_year_probability`` when the file has it (every detail level), else from the members."""
+    if "peak_year_probability" in ds:
+        return ds["peak_year_probability"].sel(region=region).values
+    py = ds["peak_year"].sel(region=region).values
+    return np.array([np.mean(py == y) for y in ds["year"].values])
 
 
 def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
-    """Peak-year distribution per region: quantiles, P(peak ≤ 2030), share not peaked by the end.
+    """Peak-year distribution per region: quantiles, ``probability`` of the peak by ``year`` (the
+    year of the file's peak target, ``sim.analysis.peak``), share not peaked by the end.
 
-    Peak-year quantiles are years (inverted CDF of the distribution over members), computed from
-    ``peak_year_probability`` when the file has it (every detail level), else from the members.
-    ``standard_error`` and ``rule_of_three`` are those of ``by_2030`` (``sim.analysis.convergence``).
+    Peak-year quantiles are years (inverted CDF of :func:`peak_distribution`).
+    ``standard_error`` and ``rule_of_three`` are those of ``probability``
+    (``sim.analysis.convergence``); ``condition`` states the event; ``text`` holds range,
+    probability, standard_error and not_peaked as the report prints them.
     """
     n = _members(ds)
     years = ds["year"].values
     end = int(years[-1])
+    by = peak_by_year(ds)
     rows = []
     for region in regions if regions is not None else list(ds["region"].values):
-        if "peak_year_probability" in ds:
-            prob = ds["peak_year_probability"].sel(region=region).values
-        else:
-            py = ds["peak_year"].sel(region=region).values
-            prob = np.array([np.mean(py == y) for y in years])
+        prob = peak_distribution(ds, region)
         cdf = np.cumsum(prob)
         q = [int(years[min(np.searchsorted(cdf, x - 1e-12), len(years) - 1)]) for x in REPORTED]
         plateau = ds["plateau_start_year"].sel(region=region)
         plateau_median = (int(np.quantile(plateau.values, 0.5, method="inverted_cdf"))
                           if "member" in plateau.dims else int(plateau.sel(quantile=0.5)))
-        by_2030 = float(prob[years <= 2030].sum())
+        p = float(prob[years <= by].sum())
+        not_peaked = float(prob[years >= end].sum())
         rows.append(dict(
-            region=str(region), p05=q[0], median=q[1], p95=q[2],
-            by_2030=by_2030, standard_error=standard_error(by_2030, n),
-            rule_of_three=rule_of_three(by_2030, n), not_peaked=float(prob[years >= end].sum()),
-            plateau_median=plateau_median,
+            region=str(region), year=by,
+            condition=labels.text("condition", "peak_by", year=by),
+            condition_zh=labels.text("condition", "peak_by", "zh", year=by),
+            p05=q[0], median=q[1], p95=q[2],
+            probability=p, standard_error=standard_error(p, n), rule_of_three=rule_of_three(p, n),
+            not_peaked=not_peaked, plateau_median=plateau_median,
+            text=dict(range=f"{q[0]}-{q[2]}", probability=percent(p),
+                      standard_error=error_text(p, n), not_peaked=percent(not_peaked)),
         ))
     return rows
 
 
 def administrative(ds: xr.Dataset) -> list[dict]:
-    """Administrative targets stored with the run (status 'not simulated')."""
-    return json.loads(ds.attrs.get("administrative_targets", "[]"))
+    """Administrative targets stored with the run: id, description, reason, source and status
+    'not simulated'."""
+    return [dict(a, status="not simulated")
+            for a in json.loads(ds.attrs.get("administrative_targets", "[]"))]
 
 
 def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
@@ -143,13 +182,11 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
            f"{'P(attain)':>9} {'s.e.':>6}")
     lines += [hdr, "-" * len(hdr)]
     for r in rows:
-        ch = r["condition"].startswith("change") or r["condition"].endswith("below peak")
-        rng = f"{_fmt_value(r['p05'], r['units'], ch)} .. {_fmt_value(r['p95'], r['units'], ch)}"
+        text = r["text"]
         mark = "" if r["status"] == "simulated" else " (trend)"
         lines.append(f"{r['id']:<{w}} {r['scope'][:20]:<20} {r['condition'][:20]:<20} "
-                     f"{_fmt_value(r['median'], r['units'], ch):>9} {rng:>21} "
-                     f"{percent(r['probability']):>9} {error_text(r['probability'], members):>6}"
-                     f"{mark}")
+                     f"{text['median']:>9} {text['range']:>21} "
+                     f"{text['probability']:>9} {text['standard_error']:>6}{mark}")
     lines += ["", "P(attain): share of members attaining the target; "
               + ERROR_NOTE.format(n=members), "", "Sources:"]
     by_source: dict[str, list[str]] = {}
@@ -158,20 +195,22 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
     for source, ids in by_source.items():
         label = ids[0] if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more ({_common_prefix(ids)}*)"
         lines.append(f"  {label}: {source}")
+    by = peak_by_year(ds)
     lines += ["", "Industrial CO2 peak year (direct + process - captured, modelled sectors)",
-              f"{'region':<16} {'median':>6} {'5-95 %':>11} {'P(<=2030)':>9} {'s.e.':>6} "
+              f"{'region':<16} {'median':>6} {'5-95 %':>11} {f'P(<={by})':>9} {'s.e.':>6} "
               f"{'not peaked':>10} {'plateau from':>12}"]
     regions = list(ds["region"].values)
     shown = regions if (all_regions or len(regions) <= 8) else ["national"]
     for r in peak_rows(ds, shown):
-        lines.append(f"{r['region']:<16} {r['median']:>6} {r['p05']:>5}-{r['p95']:<5} "
-                     f"{r['by_2030']:>9.0%} {error_text(r['by_2030'], members):>6} "
-                     f"{r['not_peaked']:>10.0%} {r['plateau_median']:>12}")
+        text = r["text"]
+        lines.append(f"{r['region']:<16} {r['median']:>6} {text['range']:^11} "
+                     f"{text['probability']:>9} {text['standard_error']:>6} "
+                     f"{text['not_peaked']:>10} {r['plateau_median']:>12}")
     if len(shown) < len(regions):
-        by = peak_rows(ds, regions[:-1])
-        n_ok = sum(r["by_2030"] >= 0.5 for r in by)
-        lines.append(f"  provinces peaking by 2030 in at least half the members: {n_ok} of {len(by)}"
-                     " (every region: sim report --all-regions FILE)")
+        provinces = peak_rows(ds, regions[:-1])
+        n_ok = sum(r["probability"] >= 0.5 for r in provinces)
+        lines.append(f"  provinces peaking by {by} in at least half the members: {n_ok} of "
+                     f"{len(provinces)} (every region: sim report --all-regions FILE)")
     adm = administrative(ds)
     if adm:
         lines += ["", "Administrative targets (not simulated):"]
@@ -192,14 +231,15 @@ def _common_prefix(ids: list[str]) -> str:
 # --- machine-readable and Markdown formats (issue #5) ---------------------------------------------
 FORMATS = ("table", "markdown", "csv", "json")
 
-CSV_COLUMNS = ("section", "id", "region", "scope", "year", "condition", "median", "p05", "p95",
-               "probability", "by_2030", "standard_error", "rule_of_three", "not_peaked",
+CSV_COLUMNS = ("section", "id", "region", "scope", "year", "condition", "condition_zh", "median",
+               "p05", "p95", "probability", "standard_error", "rule_of_three", "not_peaked",
                "plateau_median", "units", "status", "source", "description", "reason")
 """One CSV table, one row per target (section ``target``), per region's peak-year distribution
-(``peak_year``: median, p05, p95 are years, by_2030 and not_peaked shares of members) and per
-administrative target (``administrative``, status ``not simulated``); cells that do not apply
-to a section are empty. ``standard_error`` and ``rule_of_three`` are the Monte-Carlo error of
-``probability`` (targets) or ``by_2030`` (peak years): ``sim.analysis.convergence``."""
+(``peak_year``: median, p05, p95 are years; probability is that of the peak by ``year``, the
+year of the peak target; not_peaked a share of members) and per administrative target
+(``administrative``, status ``not simulated``); cells that do not apply to a section are empty.
+``standard_error`` and ``rule_of_three`` are the Monte-Carlo error of ``probability``:
+``sim.analysis.convergence``. The rows' ``text`` (numbers as printed) is in the JSON format only."""
 
 
 def report_data(ds: xr.Dataset) -> dict:
@@ -215,10 +255,8 @@ def report_data(ds: xr.Dataset) -> dict:
         years=[int(ds["year"][0]), int(ds["year"][-1])],
         targets=target_rows(ds),
         peak_years=peak_rows(ds),
-        administrative=[dict(a, status="not simulated") for a in administrative(ds)],
+        administrative=administrative(ds),
     ))
-
-
 
 
 def format_json(ds: xr.Dataset) -> str:
@@ -232,10 +270,9 @@ def format_csv(ds: xr.Dataset) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="raise", lineterminator="\n")
     w.writeheader()
-    for r in data["targets"]:
-        w.writerow(dict(r, section="target"))
-    for r in data["peak_years"]:
-        w.writerow(dict(r, section="peak_year"))
+    for section, rows in (("target", data["targets"]), ("peak_year", data["peak_years"])):
+        for r in rows:
+            w.writerow({k: v for k, v in r.items() if k != "text"} | dict(section=section))
     for a in data["administrative"]:
         w.writerow({k: a.get(k, "") for k in ("id", "description", "reason", "source", "status")}
                    | dict(section="administrative"))
@@ -257,24 +294,18 @@ def format_markdown(ds: xr.Dataset, all_regions: bool = False) -> str:
     lines = [f"## Scenario {data['scenario'] or '?'}", "",
              f"{data['members']} members, seed {data['seed']}, years {data['years'][0]}-"
              f"{data['years'][1]}, output detail {data['detail']}", "", "### Targets", ""]
-    rows = []
-    for r in target_rows(ds):
-        ch = r["condition"].startswith("change") or r["condition"].endswith("below peak")
-        rows.append([r["id"], r["scope"], r["year"], r["condition"],
-                     _fmt_value(r["median"], r["units"], ch),
-                     f"{_fmt_value(r['p05'], r['units'], ch)} .. {_fmt_value(r['p95'], r['units'], ch)}",
-                     f"{r['probability']:.0%}" if np.isfinite(r["probability"]) else "n/a",
-                     error_text(r["probability"], data["members"]), r["status"], r["source"]])
+    rows = [[r["id"], r["scope"], r["year"], r["condition"], r["text"]["median"],
+             r["text"]["range"], r["text"]["probability"], r["text"]["standard_error"],
+             r["status"], r["source"]] for r in data["targets"]]
     lines += _md_table(["target", "scope", "year", "condition", "median", "5-95 % range",
                         "P(attain)", "s.e.", "status", "source"], rows)
     regions = list(ds["region"].values)
     shown = regions if (all_regions or len(regions) <= 8) else ["national"]
     lines += ["", "### Industrial CO2 peak year", ""]
-    lines += _md_table(["region", "median", "5-95 %", "P(<=2030)", "s.e.", "not peaked",
-                        "plateau from"],
-                       [[r["region"], r["median"], f"{r['p05']}-{r['p95']}", f"{r['by_2030']:.0%}",
-                         error_text(r["by_2030"], data["members"]), f"{r['not_peaked']:.0%}",
-                         r["plateau_median"]]
+    lines += _md_table(["region", "median", "5-95 %", f"P(<={peak_by_year(ds)})", "s.e.",
+                        "not peaked", "plateau from"],
+                       [[r["region"], r["median"], r["text"]["range"], r["text"]["probability"],
+                         r["text"]["standard_error"], r["text"]["not_peaked"], r["plateau_median"]]
                         for r in peak_rows(ds, shown)])
     lines += ["", ERROR_NOTE.format(n=data["members"]) + "."]
     if data["administrative"]:

@@ -230,30 +230,6 @@ _LEVER_LIST: tuple[Lever, ...] = (
 
 LEVERS: dict[str, Lever] = {lv.name: lv for lv in _LEVER_LIST}
 
-LABELS: dict[str, tuple[str, str]] = {
-    # lever -> (English, Chinese) short label for the page of `sim serve` (tests/interfaces/test_serve.py
-    # checks that every lever of LEVERS has one and nothing else does)
-    "eaf_share": ("Scrap-EAF share floor (steel)", "短流程炼钢比例下限"),
-    "h2_dri_share": ("Hydrogen-DRI share floor (steel)", "氢冶金比例下限"),
-    "secondary_al_share": ("Secondary aluminium share floor", "再生铝比例下限"),
-    "kiln_efficient_share": ("Efficient kiln share floor", "高效窑炉比例下限"),
-    "kiln_ccus_share": ("Kilns with CCUS, share floor", "窑炉碳捕集（CCUS）比例下限"),
-    "efficient_share": ("Benchmark-efficiency route share floor", "能效标杆工艺比例下限"),
-    "electrified_share": ("Electrified route share floor", "电气化工艺比例下限"),
-    "phase_out": ("Extra phase-out of oldest capacity", "淘汰落后产能（每年）"),
-    "capacity_replacement_ratio": ("Capacity replacement ratio", "产能置换比例"),
-    "efficiency_retrofit": ("Energy-efficiency retrofit (gap closed)", "节能改造（每年缩小差距）"),
-    "coal_to_gas": ("Coal-to-gas switching", "煤改气"),
-    "hydrogen_substitution": ("Hydrogen substitution", "氢能替代"),
-    "electrification": ("Electrification of fossil energy", "电能替代"),
-    "green_power": ("Green power share", "绿电比例"),
-    "ccus_capture": ("CCUS capture share", "碳捕集比例"),
-    "scrap_collection": ("Scrap collection (multiplier)", "废钢与再生资源回收（倍数）"),
-    "scrap_market": ("Inter-provincial scrap market", "跨省废钢流通"),
-    "structural_shift": ("Structural shift away from heavy industry", "产业结构调整（每年）"),
-}
-"""Short labels of the levers in English and Chinese (the page's lever names)."""
-
 KERNEL_LEVER_ARRAYS: dict[str, str] = {
     # KernelInputs field -> index letters (kernels/SPEC.md) of the array the levers make of it
     "share_floor": "PSRT",

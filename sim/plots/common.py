@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 import xarray as xr
 
-from sim.core import axes
+from sim.core import axes, labels
 from sim.results import reading as results
 from sim.results.reading import ResultsFileError
 
@@ -25,16 +25,12 @@ BANDS = ((0.05, 0.95, "5-95 %", 0.18), (0.25, 0.75, "25-75 %", 0.35))
 
 
 MILESTONES = (2025, 2030, 2035)
+"""Years marked by a dotted line in the time-series figures (and the page's lever years): the
+14th and 15th five-year plans' ends and the policy horizon of seeds 000 and 003."""
 
 
 FAN_DEFAULT_PROVINCES = 6
 """Without --province the fan chart shows every province up to this many, else national only."""
-
-
-UNITS = {"Mt yr-1": "Mt/yr", "PJ yr-1": "PJ/yr", "yr-1": "1/yr", "1e9 yr-1": "bn CNY/yr (2019 prices)",
-         "Mt": "Mt", "1": "share, 0-1", "t MW-1 h-1": "t CO2/MWh"}
-"""Readable text of the UDUNITS strings the files use; a variable with a ``currency`` attribute
-(value added: CNY yr-1, the currency left out of ``units``) is labelled with it."""
 
 
 CARRIER_COLOURS = {"coal": "#4d4d4d", "oil": "#8c510a", "gas": "#dfc27d", "electricity": "#2166ac",
@@ -49,10 +45,11 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 def units(da: xr.DataArray, co2: bool = False) -> str:
-    """Readable units of a variable, from its UDUNITS ``units`` attribute, in brackets."""
+    """Readable units of a variable, from its UDUNITS ``units`` attribute (``sim.core.labels``,
+    kind "unit"), in brackets."""
     raw = str(da.attrs.get("units", "1"))
-    text = UNITS.get(raw, raw)
-    if "currency" in da.attrs and raw == "yr-1":
+    text = labels.label("unit", raw)
+    if "currency" in da.attrs and raw == "yr-1":  # value added: CNY yr-1, the currency left out
         text = f"{da.attrs['currency']}/yr"
     if co2:
         text = text.replace("Mt", "Mt CO2", 1)
@@ -94,7 +91,7 @@ def mark_milestones(ax: Axes, years: np.ndarray) -> None:
     """Dotted vertical lines at the milestone years (2025, 2030, 2035) inside ``years``."""
     for i, y in enumerate(y for y in MILESTONES if years[0] <= y <= years[-1]):
         ax.axvline(y, color="0.4", lw=0.8, ls=":", zorder=0,
-                   label="2025 / 2030 / 2035" if i == 0 else "_milestone")
+                   label=" / ".join(map(str, MILESTONES)) if i == 0 else "_milestone")
 
 
 def fan(ax: Axes, years: np.ndarray, q: xr.DataArray, colour: str, label: str = "median") -> None:
@@ -107,7 +104,8 @@ def fan(ax: Axes, years: np.ndarray, q: xr.DataArray, colour: str, label: str = 
 
 def stack(ax: Axes, years: np.ndarray, parts: xr.DataArray, dim: str,
            colours: dict[str, str] | None = None) -> np.ndarray:
-    """Stacked areas of ``parts`` (dim, year), in the order of ``dim``; returns the top."""
+    """Stacked areas of ``parts`` (dim, year), in the order of ``dim``, labelled as
+    ``sim.core.labels`` names them (``dim`` is the kind: "sector", "carrier"); returns the top."""
     top = np.zeros(len(years))
     cmap = None
     for i, name in enumerate(parts[dim].values):
@@ -119,7 +117,7 @@ def stack(ax: Axes, years: np.ndarray, parts: xr.DataArray, dim: str,
             colour = cmap(i % 10)
         else:
             colour = colours.get(str(name), "0.6")
-        ax.fill_between(years, top, top + values, color=colour, lw=0, label=str(name))
+        ax.fill_between(years, top, top + values, color=colour, lw=0, label=labels.label(dim, name))
         top = top + values
     return top
 

@@ -63,8 +63,9 @@ def plot_fan(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=No
     """Fan chart of industrial CO2 per selected province and nationally, with the peak-year
     distribution beside it.
 
-    Left: median and 25-75 % / 5-95 % bands of ``industrial_co2`` [Mt CO2 yr-1], 2025, 2030 and
-    2035 marked. Right: ``peak_year_probability`` [%] per year, with P(peak <= 2030).
+    Left: median and 25-75 % / 5-95 % bands of ``industrial_co2`` [Mt CO2 yr-1], the milestones
+    marked. Right: ``peak_year_probability`` [%] per year, with P(peak <= year), the year of the
+    peak target (``sim.analysis.peak``).
     """
     ensemble_only(ds, "fan chart")
     results.require(ds, ("industrial_co2", "peak_year_probability", "plateau_start_year"),
@@ -96,7 +97,8 @@ def plot_fan(ds: xr.Dataset, provinces: Iterable[str] | None = None, baseline=No
         side.set_title(f"peak year: median {row['median']} ({row['p05']}-{row['p95']})", fontsize=9)
         side.set_xlabel("year of the industrial-CO2 peak")
         side.set_ylabel("share of members [%]")
-        side.axvline(2030.5, color="0.4", lw=0.8, ls=":", label=f"P(peak <= 2030) = {row['by_2030']:.0%}")
+        side.axvline(row["year"] + 0.5, color="0.4", lw=0.8, ls=":",
+                     label=f"P(peak <= {row['year']}) = {row['text']['probability']}")
         side.legend(fontsize=7, loc="best")  # clear of the bars, wherever the peak years are
     fig.suptitle(f"Industrial CO2: median and uncertainty bands, {place(ds)}")
     footnote(fig, ds)
@@ -341,7 +343,10 @@ def sector_co2(ds: xr.Dataset, region: str) -> tuple[xr.DataArray, bool]:
                         coords={"sector": ds["sector"].values, "year": ds["year"].values}), approx
 
 
-def _lmdi_factors(ds: xr.Dataset, region: str) -> tuple[dict[str, np.ndarray], bool]:
+def lmdi_factors(ds: xr.Dataset, region: str) -> tuple[dict[str, np.ndarray], bool]:
+    """The (sector, year) medians the LMDI wedges take (``sim.analysis.decomposition.co2_wedges``):
+    value_added, co2_direct, co2_process, co2_captured, energy and fossil (final energy of all and
+    of the fossil carriers), and whether national values are sums of provincial medians."""
     parts, approx = _sector_medians(ds, region, ("value_added", "co2_direct", "co2_process",
                                                  "co2_captured"))
     energy, _ = regional(ds, ds["final_energy"], region)
@@ -370,8 +375,8 @@ def wedges(ds: xr.Dataset, baseline: xr.Dataset, region: str) -> tuple[xr.DataAr
         scen, _ = sector_co2(ds, region)
         out = (base - scen).rename(sector="wedge")
         return out, "sector"
-    fb, _ = _lmdi_factors(baseline, region)
-    fs, _ = _lmdi_factors(ds, region)
+    fb, _ = lmdi_factors(baseline, region)
+    fs, _ = lmdi_factors(ds, region)
     out = decomposition.co2_wedges(fb, fs, steel=ds["sector"].values == "iron_steel")
     return xr.DataArray(out, dims=("wedge", "year"),
                         coords=dict(coords, wedge=list(decomposition.LMDI_GROUPS))), "lmdi"

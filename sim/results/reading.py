@@ -191,6 +191,13 @@ def quantiles(da: xr.DataArray, q: Iterable[float]) -> xr.DataArray:
     itself (every quantile equal) when it has neither (a deterministic quantity).
     """
     q = [float(x) for x in q]
+    if "member" in da.dims and np.issubdtype(da.dtype, np.floating):
+        # member_quantiles: the same statistic with the block sorted once; xarray's skipna path
+        # runs np.nanquantile along each column in Python (~10x slower on (member, sector, year))
+        x = da.transpose("member", ...)
+        coords = {k: v for k, v in x.coords.items() if v.dims and "member" not in v.dims}
+        return xr.DataArray(member_quantiles(x.values, np.array(q)), dims=("quantile",) + x.dims[1:],
+                            coords=dict(coords, quantile=q), attrs=da.attrs, name=da.name)
     if "member" in da.dims:
         return da.quantile(q, dim="member", skipna=True)
     if "quantile" in da.dims:

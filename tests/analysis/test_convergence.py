@@ -93,7 +93,7 @@ def test_report_states_the_standard_error_of_every_probability(files):
         text = report.format_csv(ds)
         md = report.format_markdown(ds)
     assert n == 40
-    for r in rows + [dict(p, probability=p["by_2030"]) for p in peaks]:
+    for r in rows + peaks:
         p = r["probability"]
         assert r["standard_error"] == pytest.approx(np.sqrt(p * (1 - p) / 40), abs=1e-12)
         assert r["rule_of_three"] == (pytest.approx(3 / 40) if p in (0.0, 1.0) or abs(p - 1) < 1e-9

@@ -12,7 +12,7 @@ import xarray as xr
 from click.testing import CliRunner
 from tests.helpers.result_files import write_results
 
-from sim.analysis import report
+from sim.analysis import convergence, report
 from sim.interfaces.cli import main
 
 
@@ -64,7 +64,8 @@ def test_csv_report_one_table_with_sections(files):
         assert int(got["year"]) == want["year"] and got["source"] == want["source"]
     peak = [r for r in table if r["section"] == "peak_year"]
     assert [r["region"] for r in peak] == [p["region"] for p in peaks]
-    assert all(int(g["median"]) == p["median"] and _same(g["by_2030"], p["by_2030"])
+    assert all(int(g["median"]) == p["median"] and _same(g["probability"], p["probability"])
+               and int(g["year"]) == p["year"] and g["condition"] == p["condition"]
                for g, p in zip(peak, peaks))
     admin = [r for r in table if r["section"] == "administrative"]
     assert [r["id"] for r in admin] == [a["id"] for a in adm]
@@ -84,6 +85,28 @@ def test_markdown_report_has_every_target_and_administrative_rows(files):
         line = next(x for x in lines if x.startswith(f"| {a['id']} |"))
         assert "| not simulated |" in line
     assert "| --- | --- |" in res.output and "### Industrial CO2 peak year" in res.output
+
+
+@pytest.mark.parametrize("detail", ["full", "summary"])
+def test_the_rows_text_is_what_the_table_and_markdown_print(files, detail):
+    """One formatting: the strings the rows carry (and the web page shows) are the printed ones."""
+    with xr.open_dataset(files[detail]) as ds:
+        table, md = report.format_table(ds).splitlines(), report.format_markdown(ds).splitlines()
+        rows, peaks = report.target_rows(ds), report.peak_rows(ds)
+    for r in rows:
+        line = next(x for x in table if x.startswith(r["id"] + " "))
+        text = r["text"]
+        for key in ("median", "range", "probability", "standard_error"):
+            assert f" {text[key]}" in line, (r["id"], key, line)
+        assert text["probability"] == f"{r['probability']:.0%}"
+        assert text["standard_error"] == convergence.error_text(r["probability"], 24)
+        cells = next(x for x in md if x.startswith(f"| {r['id']} |")).split(" | ")
+        assert [text["median"], text["range"], text["probability"], text["standard_error"]] == \
+            cells[4:8]
+    for p in peaks:
+        line = next(x for x in table if x.startswith(p["region"] + " "))
+        assert line.split()[1:6] == [str(p["median"]), p["text"]["range"], p["text"]["probability"],
+                                     p["text"]["standard_error"], p["text"]["not_peaked"]]
 
 
 def test_table_stays_the_default(files):

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from sim.core import shipped
-from sim.interfaces import serve
+from sim.interfaces.web import app as web
+from sim.interfaces.web import session
 
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS.parent) not in sys.path:
@@ -35,8 +36,8 @@ def _report(name: str, seconds: list[float], goal: float) -> None:
 
 @pytest.mark.parametrize("province, rounds, goal", [("", 40, 0.150), ("all", 8, 1.5)])
 def test_server_lever_change(province, rounds, goal):
-    serve.warm_up()
-    s = serve.Session("0" * 32, serve.load_source(shipped.resolve("anhui")), Path("unused"))
+    session.warm_up()
+    s = session.Session("0" * 32, session.load_source(shipped.resolve("anhui")), Path("unused"))
     s.change(s.next_generation(), province=province)  # the session's baseline
     s.change(s.next_generation(), edits=[("eaf_share", "", 2030, 0.3)])  # buffers of this size
     times = []
@@ -55,9 +56,9 @@ def test_browser_slider_to_table():
         pytest.skip(str(e))
     import tempfile
 
-    serve.warm_up()
+    session.warm_up()
     with tempfile.TemporaryDirectory() as tmp:
-        url, server, thread = browser.start_server(serve.create_app(
+        url, server, thread = browser.start_server(web.create_app(
             shipped.resolve("anhui"), Path(tmp) / "out"))
         driver = browser.chromium(Path(tmp) / "profile")
         try:

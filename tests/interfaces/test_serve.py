@@ -4,7 +4,9 @@ outside the output folder, upload limits, and the downloaded TOML reproduces the
 
 from __future__ import annotations
 
+import json
 import shutil
+import socket
 import threading
 import time
 import tomllib
@@ -23,7 +25,9 @@ with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2 (httpx 
     from starlette.testclient import TestClient  # noqa: E402
   # noqa: E402
 from sim.core import levers, shipped
-from sim.interfaces import cli, serve
+from sim.interfaces import cli
+from sim.interfaces.web import app as web
+from sim.interfaces.web import payload, session
 from sim.model import run as model
 from sim.scenario import ScenarioError, scenario_from_document  # noqa: E402
 
@@ -33,7 +37,7 @@ MEMBERS = 60  # small ensembles: these tests check behaviour, tests/bench the sp
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     out = tmp_path_factory.mktemp("serve-out")
-    return serve.create_app(shipped.resolve("anhui"), out, live_members=MEMBERS)
+    return web.create_app(shipped.resolve("anhui"), out, live_members=MEMBERS)
 
 
 def client(app) -> TestClient:
@@ -55,14 +59,14 @@ def test_every_lever_of_the_registry_is_on_the_page_with_its_unit_default_and_ra
     c = client(app)
     meta = c.get("/api/meta").json()
     assert [lv["name"] for lv in meta["levers"]] == list(levers.LEVERS)
-    assert set(levers.LABELS) == set(levers.LEVERS)
+    assert set(meta["labels"]["lever"]) == set(levers.LEVERS)
     for lv in meta["levers"]:
         reg = levers.LEVERS[lv["name"]]
         assert lv["unit"] == reg.unit
         for key in ("default", "low", "high"):
             want = getattr(reg, key)
             assert lv[key] == ("inf" if want == float("inf") else want)
-        assert tuple(lv["sectors"]) == serve.editable_sectors(reg)
+        assert tuple(lv["sectors"]) == payload.editable_sectors(reg)
     assert meta["key_years"] == [2025, 2030, 2035]
     assert {"anhui", "national", "baseline"} <= set(meta["scenarios"])
     assert len(meta["provinces"]) == 31 and meta["provinces"][0]["zh"]
@@ -90,8 +94,8 @@ def test_first_state_is_the_scenario_with_its_targets_and_the_page_members(app):
     assert row["name_zh"] == "短流程炼钢比例达到 20% 以上"  # the seed's phrase of the catalogue
     assert 0 <= row["probability"] <= 1 and row["p05"] <= row["median"] <= row["p95"]
     assert st["levers"]["eaf_share"]["levels"][""] == pytest.approx([0.2 / 6, 0.2, 0.25])
-    assert len(r["fan"]["scenario"]["p50"]) == len(r["years"]) == len(r["fan"]["baseline"]["p05"])
-    assert abs(sum(r["peak"]["scenario"]["probability"]) - 1) < 1e-9
+    assert len(r["fan"]["scenario"]["median"]) == len(r["years"]) == len(r["fan"]["baseline"]["p05"])
+    assert abs(sum(r["peak"]["scenario"]["distribution"]) - 1) < 1e-9
     w = np.array(r["wedges"]["values"], dtype=float)
     assert np.allclose(w.sum(axis=0), r["wedges"]["total"])
 
@@ -102,7 +106,7 @@ def test_a_lever_change_reruns_and_moves_the_result(app):
     after = edit(c, "eaf_share", 2030, 0.6).json()
     assert after["status"] == "ok" and after["generation"] > before["generation"]
     assert after["levers"]["eaf_share"]["levels"][""][1] == 0.6
-    assert (after["result"]["eaf"]["bands"]["p50"][-5] > before["result"]["eaf"]["bands"]["p50"][-5])
+    assert (after["result"]["eaf"]["bands"]["median"][-5] > before["result"]["eaf"]["bands"]["median"][-5])
     reset = c.post("/api/change", json={"reset": True}).json()
     assert reset["edits"] == [] and probabilities(reset) == probabilities(before)
 
@@ -138,8 +142,8 @@ def test_out_of_range_gets_the_scenario_file_message_and_nothing_runs(app, tmp_p
     got = r.json()["message"]
     assert got == f"anhui.toml: {message}" and "\n" not in got
     assert calls == []  # nothing ran
-    session = app.state.sessions.get(c.cookies.get(serve.SESSION_COOKIE))
-    doc = serve.document(session.source, serve.OWN, {("eaf_share", "", 2030): value}, MEMBERS)
+    s = app.state.sessions.get(c.cookies.get(web.SESSION_COOKIE))
+    doc = session.document(s.source, session.OWN, {("eaf_share", "", 2030): value}, MEMBERS)
     assert _file_message(tmp_path, doc) == message  # the same words as for a scenario file
     assert c.get("/api/state").json()["edits"] == before["edits"] == []  # state unchanged
 
@@ -189,7 +193,7 @@ def test_a_run_in_progress_is_superseded_by_a_newer_change(app, monkeypatch):
     chunks = []
 
     def slow(prep, start, stop, *a, **k):
-        if prep.members == serve.PRECISE_MEMBERS:
+        if prep.members == session.PRECISE_MEMBERS:
             chunks.append(start)
             started.set()
             release.wait(10)
@@ -211,7 +215,7 @@ def test_a_run_in_progress_is_superseded_by_a_newer_change(app, monkeypatch):
     t2.join(60)
     assert answers["precise"].status_code == 409
     assert answers["precise"].json()["status"] == "superseded"
-    assert len(chunks) == 1 < serve.PRECISE_MEMBERS // serve.PRECISE_CHUNK  # not run to the end
+    assert len(chunks) == 1 < session.PRECISE_MEMBERS // session.PRECISE_CHUNK  # not run to the end
     r = newer["r"].json()
     assert r["status"] == "ok" and r["result"]["members"] == MEMBERS
     assert time.perf_counter() - t0 < 30
@@ -222,10 +226,10 @@ def test_superseded_before_it_starts_keeps_the_change_but_does_not_run(app):
     """Changes waiting for the session's run are applied in order, only the newest one runs."""
     c = client(app)
     c.get("/api/state")
-    s = app.state.sessions.get(c.cookies.get(serve.SESSION_COOKIE))
+    s = app.state.sessions.get(c.cookies.get(web.SESSION_COOKIE))
     old = s.next_generation()
     s.next_generation()  # a newer change has arrived
-    with pytest.raises(serve.Superseded):
+    with pytest.raises(session.Superseded):
         s.change(old, edits=[("eaf_share", "", 2025, 0.1)])
     assert s.edits == {("eaf_share", "", 2025): 0.1}  # kept: the newer change builds on it
 
@@ -234,8 +238,8 @@ def test_more_precise_reruns_with_more_members(app):
     c = client(app)
     c.get("/api/state")
     r = c.post("/api/change", json={"precise": True}).json()
-    assert r["status"] == "ok" and r["result"]["members"] == serve.PRECISE_MEMBERS
-    assert r["scenario"]["members"] == serve.PRECISE_MEMBERS
+    assert r["status"] == "ok" and r["result"]["members"] == session.PRECISE_MEMBERS
+    assert r["scenario"]["members"] == session.PRECISE_MEMBERS
     assert edit(c, "eaf_share", 2030, 0.2).json()["result"]["members"] == MEMBERS
 
 
@@ -276,8 +280,36 @@ def test_downloaded_toml_reproduces_the_page_exactly(app, tmp_path):
         file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
         peak = ds["peak_year_probability"].sel(region="Anhui").values
     assert file_p == probabilities(page)  # exactly
-    shown = np.array(page["result"]["peak"]["scenario"]["probability"])
+    shown = np.array(page["result"]["peak"]["scenario"]["distribution"])
     np.testing.assert_array_equal(peak, shown)
+
+
+def _without(row: dict, *keys) -> dict:
+    return {k: v for k, v in row.items() if k not in keys}
+
+
+@pytest.mark.parametrize("province", ["", "all"])
+def test_the_page_shows_the_rows_of_sim_report_json(app, province):
+    """One source of numbers: the page's target, peak-year and administrative rows (numbers and
+    the strings it shows) are those `sim report --format json` gives for the shown run's file."""
+    c = client(app)
+    c.get("/api/state")
+    if province:
+        assert c.post("/api/change", json={"province": province}).status_code == 200
+    page = edit(c, "eaf_share", 2030, 0.31).json()["result"]
+    assert c.get("/api/download/nc").status_code == 200
+    sid = c.cookies.get(web.SESSION_COOKIE)
+    (path,) = (Path(app.state.sessions.out_dir) / sid).glob("*.nc")
+    res = CliRunner().invoke(cli.main, ["report", "--format", "json", str(path)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert [r["id"] for r in page["targets"]] == [r["id"] for r in data["targets"]]
+    for shown, printed in zip(page["targets"], data["targets"]):
+        assert _without(shown, "name_en", "name_zh") == printed, printed["id"]
+    (peak,) = [r for r in data["peak_years"] if r["region"] == page["region"]]
+    assert _without(page["peak"]["scenario"], "distribution") == peak
+    assert page["administrative"] == data["administrative"] != []
+    assert page["peak_by"] == peak["year"]
 
 
 def test_netcdf_and_iamc_downloads_are_the_shown_run(app):
@@ -285,7 +317,7 @@ def test_netcdf_and_iamc_downloads_are_the_shown_run(app):
     page = edit(c, "eaf_share", 2030, 0.33).json()
     r = c.get("/api/download/nc")
     assert r.status_code == 200
-    path = Path(app.state.sessions.out_dir) / c.cookies.get(serve.SESSION_COOKIE) / "anhui.nc"
+    path = Path(app.state.sessions.out_dir) / c.cookies.get(web.SESSION_COOKIE) / "anhui.nc"
     with xr.open_dataset(path) as ds:
         assert int(ds.attrs["members"]) == MEMBERS
         got = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
@@ -297,9 +329,10 @@ def test_netcdf_and_iamc_downloads_are_the_shown_run(app):
 def test_no_request_reads_or_writes_outside_the_output_folder(app, tmp_path):
     c = client(app)
     c.get("/api/state")
-    for url in ("/static/../serve.py", "/static/%2e%2e/serve.py", "/static/..%2fserve.py",
-                "/static/%2e%2e%2f%2e%2e%2fpyproject.toml", "/api/download/..%2f..%2fetc%2fpasswd",
-                "/api/download/%2e%2e", "/vendor/../serve.py"):
+    for url in ("/static/../session.py", "/static/%2e%2e/session.py", "/static/..%2fsession.py",
+                "/static/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fpyproject.toml",
+                "/api/download/..%2f..%2fetc%2fpasswd", "/api/download/%2e%2e",
+                "/vendor/../session.py"):
         r = c.get(url)
         assert r.status_code in (400, 404), url
         assert b"LIVE_MEMBERS" not in r.content and b"[project]" not in r.content
@@ -317,22 +350,22 @@ def test_no_request_reads_or_writes_outside_the_output_folder(app, tmp_path):
     c.get("/api/download/nc")
     for p in out.rglob("*"):
         assert p.resolve().is_relative_to(out)
-    sid = c.cookies.get(serve.SESSION_COOKIE)
+    sid = c.cookies.get(web.SESSION_COOKIE)
     assert {p.parent.name for p in out.rglob("*.nc")} >= {sid}
     # a forged session id is no session
-    forged = TestClient(app, cookies={serve.SESSION_COOKIE: "../../etc"})
+    forged = TestClient(app, cookies={web.SESSION_COOKIE: "../../etc"})
     assert forged.get("/api/download/nc").status_code == 401
 
 
 def test_upload_limits_and_bad_files(app):
     c = client(app)
     c.get("/api/state")
-    big = b"# " + b"x" * serve.MAX_UPLOAD_BYTES + b"\n"
+    big = b"# " + b"x" * session.MAX_UPLOAD_BYTES + b"\n"
     r = c.post("/api/upload", content=big, headers={"X-Filename": "big.toml"})
     assert r.status_code == 413 and "at most" in r.json()["message"]
 
     def chunks():  # no Content-Length: the limit holds while reading
-        for _ in range(serve.MAX_UPLOAD_BYTES // 4096 + 2):
+        for _ in range(session.MAX_UPLOAD_BYTES // 4096 + 2):
             yield b"#" * 4095 + b"\n"
 
     r = c.post("/api/upload", content=chunks(), headers={"X-Filename": "stream.toml"})
@@ -351,10 +384,10 @@ def test_upload_limits_and_bad_files(app):
 
 def test_page_documents_are_checked_by_the_scenario_check():
     """One code path: the page's document is TOML text parsed and checked like a file."""
-    source = serve.load_source(shipped.resolve("national"))
-    doc = serve.document(source, "Anhui", {("capacity_replacement_ratio", "iron_steel", 2030):
-                                           serve.page_value("inf")}, 10)
-    text, sc = serve.validate(doc, source)
+    source = session.load_source(shipped.resolve("national"))
+    doc = session.document(source, "Anhui", {("capacity_replacement_ratio", "iron_steel", 2030):
+                                           session.page_value("inf")}, 10)
+    text, sc = session.validate(doc, source)
     assert sc.provinces == ("Anhui",) and sc.members == 10
     # the overrides of provinces not simulated are gone, Anhui's stays
     assert set(doc["levers"]["capacity_replacement_ratio"]["province"]) == {"Anhui"}
@@ -363,39 +396,43 @@ def test_page_documents_are_checked_by_the_scenario_check():
     again = scenario_from_document(tomllib.loads(text), text, source.path)
     assert again.levers == sc.levers
     with pytest.raises(ScenarioError):
-        serve.validate(serve.document(source, serve.OWN, {("phase_out", "", 2030): -1}, 10), source)
+        session.validate(session.document(source, session.OWN, {("phase_out", "", 2030): -1}, 10), source)
 
 
 def test_serve_binds_127_0_0_1_unless_told_and_says_so(monkeypatch, tmp_path):
-    import uvicorn
-
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **k: seen.update(host=host, port=port))
-    monkeypatch.setattr(serve, "warm_up", lambda: 0.0)
+
+    def listen(host, port):
+        seen.update(host=host, port=port)
+        return socket.socket()  # closed by serve
+
+    monkeypatch.setattr(web, "listen", listen)
+    monkeypatch.setattr(web, "run", lambda app, sock: seen.update(served=True))
+    monkeypatch.setattr(web, "warm_up", lambda: 0.0)
     result = CliRunner().invoke(cli.main, ["serve", "anhui", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert seen == {"host": "127.0.0.1", "port": 8050}
+    assert seen == {"host": "127.0.0.1", "port": 8050, "served": True}
     assert "http://127.0.0.1:8050/" in result.output and "only this machine" in result.output
     result = CliRunner().invoke(cli.main, ["serve", "--host", "0.0.0.0", "--port", "9000",
                                            "--out", str(tmp_path)])
-    assert seen == {"host": "0.0.0.0", "port": 9000}
+    assert seen == {"host": "0.0.0.0", "port": 9000, "served": True}
     assert "other machines" in result.output
     result = CliRunner().invoke(cli.main, ["serve", "nosuch"])
     assert result.exit_code == 2 and "Error:" in result.output
 
 
 def test_chinese_phrase_of_sources():
-    assert serve.chinese_phrase("003: 短流程炼钢比例达到 20% 以上") == "短流程炼钢比例达到 20% 以上"
-    assert serve.chinese_phrase("000: 碳排放总量实现达峰; 002: 为2030年") == "碳排放总量实现达峰"
-    assert serve.chinese_phrase("MIIT (no phrase)") == ""
+    assert payload.chinese_phrase("003: 短流程炼钢比例达到 20% 以上") == "短流程炼钢比例达到 20% 以上"
+    assert payload.chinese_phrase("000: 碳排放总量实现达峰; 002: 为2030年") == "碳排放总量实现达峰"
+    assert payload.chinese_phrase("MIIT (no phrase)") == ""
 
 
 def test_reused_kernel_outputs_give_the_same_numbers():
-    source = serve.load_source(shipped.resolve("anhui"))
-    prep = model.prepare(source.scenario, members=20, base=serve.base_state())
-    a = serve.run_members(prep, "Anhui")
-    b = serve.run_members(prep, "Anhui")  # into the buffers of the first
-    fresh = serve._reduce(model.run_chunk(prep, 0, 20, variables=serve.NEEDED), "Anhui")
+    source = session.load_source(shipped.resolve("anhui"))
+    prep = model.prepare(source.scenario, members=20, base=session.base_state())
+    a = session.run_members(prep, "Anhui")
+    b = session.run_members(prep, "Anhui")  # into the buffers of the first
+    fresh = session.page_dataset(model.run_chunk(prep, 0, 20, variables=session.NEEDED), "Anhui")
     for name in ("industrial_co2", "final_energy", "target_value", "eaf_share"):
         np.testing.assert_array_equal(a[name].values, b[name].values)
         np.testing.assert_array_equal(a[name].values, fresh[name].values)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -35,29 +34,19 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
+from tests.helpers.web_server import start_server  # noqa: E402
+
+from sim.analysis import report  # noqa: E402
 from sim.core import shipped  # noqa: E402
-from sim.interfaces import cli, serve  # noqa: E402
+from sim.interfaces import cli  # noqa: E402
+from sim.interfaces.web import app as web  # noqa: E402
+from sim.interfaces.web import session  # noqa: E402
 
 MEMBERS = 200
 VIEWS = ("co2", "peak", "eaf", "energy", "wedges")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1400,1250")
-
-
-def start_server(app):
-    """uvicorn on a free port of 127.0.0.1 in a thread; returns (base URL, server)."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(300):
-        if server.started:
-            break
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return f"http://127.0.0.1:{port}", server, thread
 
 
 def chromium(user_data: Path):
@@ -72,9 +61,9 @@ def chromium(user_data: Path):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    serve.warm_up()
+    session.warm_up()
     out = tmp_path_factory.mktemp("serve-out")
-    url, server, thread = start_server(serve.create_app(shipped.resolve("anhui"), out, MEMBERS))
+    url, server, thread = start_server(web.create_app(shipped.resolve("anhui"), out, MEMBERS))
     with tempfile.TemporaryDirectory() as profile:
         driver = chromium(Path(profile))
         try:
@@ -113,7 +102,7 @@ def move_slider(driver, lever, year, value):
 
 
 def shown_probabilities(driver) -> dict[str, tuple[float, str]]:
-    rows = driver.find_elements(By.CSS_SELECTOR, "#targets tbody tr")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#targets tbody tr[data-probability]")
     return {r.get_attribute("data-target"): (float(r.get_attribute("data-probability")),
                                              r.find_element(By.CSS_SELECTOR, "span.p").text)
             for r in rows}
@@ -145,8 +134,8 @@ def test_slider_move_shows_what_sim_run_gives_on_the_downloaded_toml(site, tmp_p
     shown = shown_probabilities(driver)
     latency = driver.execute_script("return window.simPage.lastLatency")
     assert 0 < latency < 10_000
-    cookie = driver.get_cookie(serve.SESSION_COOKIE)["value"]
-    r = httpx.get(url + "/api/download/toml", cookies={serve.SESSION_COOKIE: cookie})
+    cookie = driver.get_cookie(web.SESSION_COOKIE)["value"]
+    r = httpx.get(url + "/api/download/toml", cookies={web.SESSION_COOKIE: cookie})
     assert r.status_code == 200 and "2030 = 0.42" in r.text
     folder = tmp_path / "run"
     shutil.copytree(shipped.SHIPPED_DIR / "targets", folder / "targets")
@@ -157,10 +146,11 @@ def test_slider_move_shows_what_sim_run_gives_on_the_downloaded_toml(site, tmp_p
     with xr.open_dataset(out) as ds:
         assert int(ds.attrs["members"]) == MEMBERS
         file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
+        printed = {r["id"]: r["text"]["probability"] for r in report.target_rows(ds)}
     assert set(file_p) == set(shown)
     for tid, p in file_p.items():
         assert shown[tid][0] == p, tid
-        assert shown[tid][1] == f"{100 * p:.1f} %", tid
+        assert shown[tid][1] == printed[tid], tid  # the report's string, as `sim report` prints it
 
 
 def test_language_switch(site):

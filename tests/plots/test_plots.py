@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from sim.analysis import decomposition
 from sim.analysis import sweep as sweeps
+from sim.core import labels
 from sim.interfaces.cli import main
 from sim.model import run as model
 from sim.plots import ensemble as ensemble_plots
@@ -216,7 +217,7 @@ def test_energy_mix_stacks_the_carrier_medians(opened, detail):
         total = None
     top = np.zeros(len(years))
     for i, carrier in enumerate(ds["carrier"].values):
-        assert_band(band(ax, str(carrier)), years, top, top + medians[i], rtol=1e-5)
+        assert_band(band(ax, labels.label("carrier", carrier)), years, top, top + medians[i], rtol=1e-5)
         top = top + medians[i]
     if total is not None:
         np.testing.assert_allclose(line(ax, "median of the total").get_ydata(), total, rtol=1e-5)
@@ -256,7 +257,7 @@ def test_sector_emissions_stack_direct_plus_process_minus_captured(opened, detai
               for name, sign in (("co2_direct", 1), ("co2_process", 1), ("co2_captured", -1)))
     top = np.zeros(len(years))
     for i, sector in enumerate(ds["sector"].values):
-        assert_band(band(ax, str(sector)), years, top, top + net[i], rtol=1e-5)
+        assert_band(band(ax, labels.label("sector", sector)), years, top, top + net[i], rtol=1e-5)
         top = top + net[i]
     np.testing.assert_allclose(
         line(ax, "median of the total (industrial_co2)").get_ydata(),

@@ -1,4 +1,4 @@
-"""``sim serve``: the planner's web page (``sim.interfaces.serve``)."""
+"""``sim serve``: the planner's web page (``sim.interfaces.web``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.interfaces import serve
+from sim.interfaces.web import app as web
 from sim.interfaces.cli.common import OUTPUT_PATH, completer, fail, load, output_folder
 
 
@@ -31,5 +31,8 @@ def serve_cmd(scenario: str, host: str, port: int, out_dir: Path | None) -> None
         import uvicorn  # noqa: F401
     except ImportError as e:
         fail(f"sim serve needs {e.name}: pip install -e . installs it")
-    serve.serve(sc.path, host, port, out_dir, echo=click.echo)
+    try:
+        web.serve(sc.path, host, port, out_dir, echo=click.echo)
+    except web.ServeError as e:
+        fail(str(e))
 

@@ -1,0 +1,522 @@
+"""A page session of ``sim serve``: the scenario as edited on the page, its runs and its downloads.
+
+A page state (scenario document + province choice + lever edits + members) becomes a TOML text
+(``tomli_w``) that is parsed back (``tomllib``) and validated by
+:func:`sim.scenario.scenario_from_document`: one code path for files and page values, the same
+one-line message for an out-of-range value, and the downloaded TOML *is* that text. It runs
+through :func:`sim.model.run.prepare` / :func:`sim.model.run.run_chunk` /
+:func:`sim.model.run.finalize`; :mod:`sim.interfaces.web.payload` makes what the page shows of it;
+the downloads are :func:`sim.results.run.run_scenario`, :func:`sim.results.export.export_iamc`
+and :func:`sim.plots.figures.write_figures` on the shown run.
+
+Per session (a random cookie): the chosen scenario, province and lever edits, the baseline run
+(the scenario without levers, same seed and members), and a generation counter. The base state
+is loaded once per process, the kernel compiled (or loaded from Numba's cache) before the server
+listens, and kernel outputs are reused between runs of the same size (:class:`Buffers`). Every
+change increments the generation; a run that finds a newer generation when it starts, between
+chunks, or when it ends is dropped (:class:`Superseded`) instead of being queued ahead of the
+newer change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import math
+import re
+import secrets
+import threading
+import time
+import tomllib
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+import xarray as xr
+
+from sim.core import axes, shipped
+from sim.core.indicators import eaf_share
+from sim.core.targets import administrative_attribute
+from sim.data.base_state import load_base_state
+from sim.interfaces.web.payload import clean, lever_state, payload, summary
+from sim.model import run as model
+from sim.model.kernel import allocate_outputs
+from sim.plots import figures as plots
+from sim.results import export
+from sim.results import reading as results
+from sim.results.run import run_scenario
+from sim.scenario import printable, read_document, scenario_from_document
+from sim.scenario.uncertainty import sample
+
+LIVE_MEMBERS = 500
+"""Members of a live run (each lever change): P(attain) to within ±2.2 points (1 s.e.)."""
+PRECISE_MEMBERS = 2000
+"""Members of the "more precise" run (±1.1 points), run in the background, chunk by chunk."""
+PRECISE_CHUNK = 250
+MAX_UPLOAD_BYTES = 256 << 10
+"""[bytes] Largest uploaded scenario (the shipped ones are < 20 KB)."""
+MAX_SESSIONS = 32
+"""Sessions kept in memory; the least recently used one is dropped beyond this."""
+ALL = "all"  # province choice: every province (the whole country)
+OWN = ""  # province choice: the scenario's own provinces
+SESSION_ID = re.compile(r"[0-9a-f]{32}")
+"""A session id: 32 hex digits (``secrets.token_hex(16)``); anything else is no session."""
+NEEDED = frozenset({"value_added", "final_energy", "production", "co2_direct", "co2_process",
+                    "co2_captured"})
+"""Kernel variables the page needs (run_chunk always adds CO2, targets and peak years)."""
+_EXTENSIVE = ("value_added", "final_energy", "co2_direct", "co2_process", "co2_captured")
+
+
+class Superseded(Exception):
+    """A newer change of the same session arrived: this run's result is not wanted."""
+
+
+class PageError(ValueError):
+    """A request the page cannot serve (one line, shown on the page)."""
+
+
+class TooLarge(PageError):
+    """A request body beyond its size limit (HTTP 413)."""
+
+
+# --- the process-wide pieces: base state and the compiled kernel ------------------------------------
+_BASE = None
+_BASE_LOCK = threading.Lock()
+
+
+def base_state():
+    """The base state, loaded once per process (``sim.data.base_state.load_base_state``)."""
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is None:
+            _BASE = load_base_state()
+        return _BASE
+
+
+def warm_up() -> float:
+    """Compile (or load from Numba's cache) the kernel and load the base state; seconds taken."""
+    t0 = time.perf_counter()
+    sc = load_source(shipped.resolve("anhui")).scenario
+    model.run_chunk(model.prepare(sc, members=2, base=base_state()), 0, 2)
+    return time.perf_counter() - t0
+
+
+# --- scenario sources and page documents -------------------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    """A scenario as chosen on the page: its parsed document, where its catalogues are looked
+    up (``path``: a shipped file, or for an upload a name in the shipped folder) and the name
+    messages use (``display``)."""
+
+    doc: dict
+    path: Path
+    display: str
+    scenario: Any  # the validated sim.scenario.Scenario of the unchanged document
+
+
+def load_source(path: Path) -> Source:
+    """A shipped (or local) scenario file, validated as ``sim run`` would."""
+    text, doc = read_document(path)
+    return Source(doc, Path(path), Path(path).name, scenario_from_document(doc, text, path))
+
+
+def upload_source(data: bytes, filename: str) -> Source:
+    """An uploaded scenario: parsed as TOML (never executed) and validated; its target catalogues
+    are those of the shipped scenarios (``scenario.targets`` relative to that folder)."""
+    name = Path(str(filename or "upload.toml").replace("\\", "/")).name or "upload.toml"
+    display = printable(name)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TooLarge(f"{display}: is {len(data):,} bytes (allowed: at most "
+                        f"{MAX_UPLOAD_BYTES:,} for an uploaded scenario)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PageError(f"{display}: not UTF-8 text ({e})") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise PageError(f"{display}: malformed TOML: {e}") from None
+    except RecursionError:
+        raise PageError(f"{display}: malformed TOML: arrays or tables nested too deeply") from None
+    path = shipped.SHIPPED_DIR / "uploaded.toml"  # catalogues: the shipped targets/ folder
+    return Source(doc, path, display, scenario_from_document(doc, text, path, display))
+
+
+def prune_provinces(table: dict, simulated: tuple[str, ...]) -> None:
+    """Remove ``province.<P>`` overrides of provinces that are not simulated (they cannot apply),
+    and tables left without points."""
+    prov = table.get("province")
+    if isinstance(prov, dict):
+        for key in list(prov):
+            try:
+                p = axes.resolve_province(key)
+            except axes.UnknownProvince:
+                continue  # left for the scenario check to name
+            if p not in simulated:
+                del prov[key]
+        if not prov:
+            del table["province"]
+
+
+def document(source: Source, province: str, edits: dict, members: int) -> dict:
+    """The page's scenario document: ``source``'s with the province choice (``OWN``, ``ALL`` or
+    a province), the lever edits ``{(lever, sector or "", year): value}`` as points and
+    ``members``. Choosing other provinces than the scenario's drops its ``target_ids`` (every
+    catalogue target that applies is checked) and its overrides of provinces not simulated."""
+    doc = copy.deepcopy(source.doc)
+    sc = doc.get("scenario")
+    if isinstance(sc, dict):
+        if province != OWN:
+            chosen = axes.PROVINCES if province == ALL else (province,)
+            sc["provinces"] = ALL if province == ALL else [province]
+            if tuple(chosen) != tuple(source.scenario.provinces):
+                sc.pop("target_ids", None)
+                for name, t in list(doc.get("levers", {}).items()):
+                    if isinstance(t, dict):
+                        prune_provinces(t, chosen)
+                        if not t:
+                            del doc["levers"][name]
+                if isinstance(doc.get("growth"), dict):
+                    prune_provinces(doc["growth"], chosen)
+        sc["members"] = int(members)
+    for (lever, sector, year), value in edits.items():
+        t = doc.setdefault("levers", {}).setdefault(lever, {})
+        if sector:
+            t = t.setdefault("sector", {}).setdefault(sector, {})
+        t[str(year)] = value
+    return doc
+
+
+def without_levers(doc: dict) -> dict:
+    """The baseline of a page document: the same without any lever (no policy)."""
+    doc = copy.deepcopy(doc)
+    doc.pop("levers", None)
+    return doc
+
+
+def to_text(doc: dict, header: str = "") -> str:
+    """The TOML text of a scenario document, after ``header`` (comment lines)."""
+    return header + tomli_w.dumps(doc)
+
+
+def validate(doc: dict, source: Source):
+    """(text, Scenario) of a page document: the document written as TOML, parsed back and checked
+    exactly as a scenario file is (:func:`sim.scenario.scenario_from_document`)."""
+    text = to_text(doc)
+    return text, scenario_from_document(tomllib.loads(text), text, source.path, source.display)
+
+
+def page_value(value: Any) -> Any:
+    """A lever value from the page as a TOML value: numbers as they are, ``"inf"``/``"-inf"`` as
+    floats (JSON has no infinity); anything else is passed on for the scenario check to refuse."""
+    if isinstance(value, str) and value.strip().lower() in ("inf", "+inf", "-inf", "infinity"):
+        return -math.inf if value.strip().startswith("-") else math.inf
+    if isinstance(value, str):
+        try:
+            return float(value) if value.strip() else value
+        except ValueError:
+            return value
+    return value
+
+
+# --- results for the page ------------------------------------------------------------------------------
+def region_of(sc) -> str:
+    """The region the page shows for scenario ``sc``: its only province, else ``national``."""
+    return sc.provinces[0] if len(sc.provinces) == 1 else "national"
+
+
+def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
+    """One chunk's Dataset cut to what the page shows of ``region``: targets, peak years, CO2 of
+    every region, and the extensive variables and EAF share of the region alone (a province axis
+    of length 1 labelled ``region``, so ``sim.plots.figures``' helpers read it as a one-province file).
+    Every array is new (none views the kernel outputs, which are reused)."""
+    provinces = [str(p) for p in ds["province"].values]
+    i = None if region == "national" else provinces.index(region)
+    pick = slice(None) if i is None else slice(i, i + 1)
+
+    def cut(name):  # (member, province, ...) -> (member, 1, ...), summed over the provinces
+        x = ds[name].values
+        return x.sum(axis=1, keepdims=True) if i is None else x[:, pick].copy()
+
+    data = {name: (ds[name].dims, ds[name].values) for name in
+            ("target_value", "target_attained", "peak_year", "plateau_start_year",
+             "industrial_co2")}
+    for name in _EXTENSIVE:
+        data[name] = (ds[name].dims, cut(name))
+    steel = ds["production"].sel(route=list(axes.ROUTE_NAMES["iron_steel"])).values[:, pick]  # (M,p,R,T)
+    data["eaf_share"] = (("member", "province", "year"),
+                         eaf_share(steel, route_axis=2, province_axis=1)[:, None, :])
+    coords = {k: v for k, v in ds.coords.items() if "province" not in v.dims}
+    coords["province"] = ("province", [region])
+    return xr.Dataset(data, coords=coords)
+
+
+def run_members(prep, region: str, still_wanted=lambda: None, chunk: int | None = None):
+    """The page Dataset of every member of ``prep`` (chunk by chunk, ``still_wanted()`` raising
+    :class:`Superseded` between chunks), with target probabilities (``sim.model.run.finalize``)."""
+    parts = []
+    chunk = chunk or prep.members
+    for start in range(0, prep.members, chunk):
+        still_wanted()
+        stop = min(prep.members, start + chunk)
+        with BUFFERS.take(stop - start, len(prep.provinces), len(prep.years)) as outputs:
+            ds = model.run_chunk(prep, start, stop, variables=NEEDED, outputs=outputs)
+            parts.append(page_dataset(ds, region))
+            del ds
+    ds = parts[0] if len(parts) == 1 else xr.concat(parts, "member", data_vars="minimal",
+                                                      coords="minimal", compat="override",
+                                                      join="override")
+    ds = model.finalize(ds, prep)
+    # what the report reads of a file beyond the variables (sim.analysis.report.administrative)
+    ds.attrs["administrative_targets"] = administrative_attribute(prep.scenario.administrative)
+    return ds
+
+
+class Buffers:
+    """Kernel outputs kept for reuse by their sizes (``sim.model.run.run_chunk(outputs=...)``), at most
+    :data:`MAX_BUFFER_BYTES` in all: a lever change reruns the sizes of the run before, and fresh
+    outputs cost page faults (~1 GB per 1000 national members)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._free: OrderedDict[tuple, list] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _bytes(self) -> int:
+        return sum(sum(a.nbytes for a in o.as_dict().values()) for lst in self._free.values()
+                   for o in lst)
+
+    @contextlib.contextmanager
+    def take(self, members: int, provinces: int, years: int):
+        """Kernel outputs of these sizes for one chunk: a kept one if there is, else new ones;
+        given back to the pool when the block ends."""
+        sizes = (members, provinces, len(axes.SECTORS), len(axes.ROUTES), len(axes.CARRIERS),
+                 len(axes.METALS), years)
+        with self._lock:
+            free = self._free.get(sizes)
+            out = free.pop() if free else None
+        if out is None:
+            out = allocate_outputs(*sizes)
+        try:
+            yield out
+        finally:
+            with self._lock:
+                self._free.setdefault(sizes, []).append(out)
+                self._free.move_to_end(sizes)
+                while self._bytes() > self.limit and self._free:
+                    first = next(iter(self._free))
+                    self._free[first].pop(0)
+                    if not self._free[first]:
+                        del self._free[first]
+
+
+MAX_BUFFER_BYTES = 1500 << 20
+"""[bytes] Kernel outputs kept for reuse (500 national members take ~0.5 GB)."""
+BUFFERS = Buffers(MAX_BUFFER_BYTES)
+
+
+# --- sessions -------------------------------------------------------------------------------------------
+@dataclass
+class Shown:
+    """The run whose numbers the page shows."""
+
+    text: str  # the scenario TOML it ran (the download)
+    scenario: Any
+    prep: Any
+    result: dict
+
+
+@dataclass
+class Session:
+    """One browser session's state; only its own requests touch it."""
+
+    id: str
+    source: Source
+    out_dir: Path
+    live_members: int = LIVE_MEMBERS
+    province: str = OWN
+    edits: dict = field(default_factory=dict)
+    generation: int = 0
+    shown: Shown | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _baseline: dict = field(default_factory=dict)  # baseline document -> its summary()
+    _designs: dict = field(default_factory=dict)  # (uncertainty, members, seed) -> design
+
+    def next_generation(self) -> int:
+        """Called (in the event loop) when a change arrives: older runs become superseded."""
+        self.generation += 1
+        return self.generation
+
+    def _check(self, generation: int) -> None:
+        if self.generation != generation:
+            raise Superseded()
+
+    def _baseline_of(self, doc: dict, source: Source, members: int, check):
+        plain = without_levers(doc)
+        key = (to_text(plain), source.path, source.display)
+        if key not in self._baseline:
+            _, sc = validate(plain, source)
+            prep = model.prepare(sc, base=base_state())
+            region = region_of(sc)
+            stats = summary(run_members(prep, region, check, PRECISE_CHUNK), region)
+            while len(self._baseline) >= 2:  # the live and the precise member count
+                self._baseline.pop(next(iter(self._baseline)))
+            self._baseline[key] = stats
+        return self._baseline[key]
+
+    def _design(self, doc: dict, sc) -> dict | None:
+        """The Latin-hypercube design of this uncertainty, member count and seed if this session
+        drew it before (None: ``sim.model.run.prepare`` draws it, and it is kept)."""
+        key = (to_text(doc.get("uncertainty", {})), sc.members, sc.seed)
+        if key not in self._designs:
+
+            while len(self._designs) >= 2:  # the live and the precise member count
+                self._designs.pop(next(iter(self._designs)))
+            self._designs[key] = sample(sc.uncertainty, sc.members, sc.seed)
+        return self._designs[key]
+
+    def change(self, generation: int, *, source: Source | None = None, province: str | None = None,
+               edits: list | tuple = (), reset: bool = False, members: int | None = None,
+               timer: dict | None = None) -> dict:
+        """Apply one change and run it (in a worker thread). The change is validated first: if
+        it is invalid, :class:`ScenarioError` is raised and the state is unchanged. A valid change
+        is kept even when its run is superseded (:class:`Superseded`), so a newer change builds on
+        it."""
+        with self.lock:
+            new_source = source or self.source
+            new_province = OWN if (reset or source is not None) else (
+                self.province if province is None else province)
+            new_edits = {} if (reset or source is not None) else dict(self.edits)
+            for lever, sector, year, value in edits:  # in order: the last value of a point wins
+                new_edits[(lever, sector, int(year))] = page_value(value)
+            n = members or self.live_members
+            doc = document(new_source, new_province, new_edits, n)
+            t0 = time.perf_counter()
+            text, sc = validate(doc, new_source)  # ScenarioError: nothing changes, nothing runs
+            self.source, self.province, self.edits = new_source, new_province, new_edits
+            self._check(generation)
+            t1 = time.perf_counter()
+
+            def check():
+                self._check(generation)
+
+            baseline = self._baseline_of(doc, new_source, n, check)
+            t2 = time.perf_counter()
+            prep = model.prepare(sc, base=base_state(), samples=self._design(doc, sc))
+            region = region_of(sc)
+            ds = run_members(prep, region, check, None if members is None else PRECISE_CHUNK)
+            t3 = time.perf_counter()
+            result = payload(ds, baseline, sc, region)
+            self._check(generation)
+            t4 = time.perf_counter()
+            if timer is not None:
+                timer.update(validate=t1 - t0, baseline=t2 - t1, run=t3 - t2, payload=t4 - t3)
+            result["timing_ms"] = round((t4 - t0 - (t2 - t1)) * 1000, 1)
+            self.shown = Shown(text, sc, prep, result)
+            return self.state()
+
+    def state(self) -> dict:
+        """What the page shows of this session: the shown run's payload and the edits."""
+        sh = self.shown
+        sc = sh.scenario
+        return dict(
+            status="ok", generation=self.generation,
+            scenario=dict(name=sc.name, file=self.source.display, description=sc.description,
+                          provinces=list(sc.provinces), members=sh.prep.members, seed=sh.prep.seed,
+                          own_provinces=list(self.source.scenario.provinces)),
+            province=self.province,
+            edits=[dict(lever=k[0], sector=k[1], year=k[2], value=clean(v))
+                   for k, v in self.edits.items()],
+            levers=lever_state(sc), result=sh.result)
+
+    # --- downloads -------------------------------------------------------------------------------
+    def folder(self) -> Path:
+        """The session's download folder, ``<out>/<session id>/`` (created)."""
+        assert SESSION_ID.fullmatch(self.id)
+        d = (self.out_dir / self.id).resolve()
+        if not d.is_relative_to(self.out_dir.resolve()):
+            raise PageError("output folder outside the server's output folder")
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def download_text(self) -> str:
+        """The shown run's scenario TOML: ``sim run`` on it (next to the shipped ``targets/``
+        catalogues) reproduces the page's numbers exactly (same seed, same members)."""
+        sh = self.shown
+        header = (f"# Scenario {sh.scenario.name} as edited on the sim serve page "
+                  f"({sh.prep.members} members, seed {sh.prep.seed}).\n"
+                  "# Its target catalogues (scenario.targets) are looked up relative to this "
+                  "file: save it in a folder with the\n"
+                  f"# shipped targets/ folder ({shipped.SHIPPED_DIR}), then: sim run <file>\n\n")
+        return header + sh.text
+
+    def write_netcdf(self) -> Path:
+        """The shown run as a NetCDF file (``sim.results.run.run_scenario``, the one run path)."""
+        with self.lock:
+            sh = self.shown
+            path = self.folder() / f"{sh.scenario.name}.nc"
+            return run_scenario(sh.scenario, path, command="sim serve", prepared=sh.prep).path
+
+    def write_iamc(self) -> Path:
+        """The shown run's IAMC table (CSV) beside its NetCDF file."""
+        nc = self.write_netcdf()
+        path = nc.with_name(f"{nc.stem}_iamc.csv")
+        with results.open_results(nc) as ds:
+            export.export_iamc(ds, path)
+        return path
+
+    def write_figures(self) -> Path:
+        """The run's figures (``sim plot``'s complete set, png) zipped."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+
+        nc = self.write_netcdf()
+        fig_dir = nc.parent / "figures"
+        with results.open_results(nc) as ds:
+            paths = plots.write_figures(ds, fig_dir)
+        path = nc.with_name(f"{nc.stem}_figures.zip")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for p in paths:
+                z.write(p, p.name)
+        path.write_bytes(buf.getvalue())
+        return path
+
+
+class Sessions:
+    """The sessions of one server, least recently used first."""
+
+    def __init__(self, initial: Path, out_dir: Path, live_members: int = LIVE_MEMBERS):
+        self.initial = initial
+        self.out_dir = Path(out_dir)
+        self.live_members = live_members
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._lock = threading.Lock()
+        self._source = None
+
+    def new(self) -> Session:
+        """A new session on the initial scenario, with a fresh random id."""
+        if self._source is None:
+            self._source = load_source(self.initial)
+        s = Session(secrets.token_hex(16), self._source, self.out_dir, self.live_members)
+        with self._lock:
+            self._sessions[s.id] = s
+            while len(self._sessions) > MAX_SESSIONS:
+                self._sessions.popitem(last=False)
+        return s
+
+    def get(self, sid: str | None) -> Session | None:
+        """The session of cookie value ``sid``, or None (unknown or malformed)."""
+        if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):
+            return None
+        with self._lock:
+            s = self._sessions.get(sid)
+            if s is not None:
+                self._sessions.move_to_end(sid)
+            return s
+
