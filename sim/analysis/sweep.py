@@ -11,6 +11,7 @@ coordinates ``lever_<axis>(case)``. The report of a combined file is ``sim.analy
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import dask
 import dask.array  # noqa: F401  (xarray's lazy import of it raced between a worker's threads)
 import netCDF4
 import numba
@@ -88,7 +90,9 @@ def work_path(out_dir: Path, case: Case) -> Path:
 CHUNKS = {"case": 1, "member": 256, "province": 1, "region": 1}
 """On-disk chunks of parts and combined sweep files: one case and one province (or region) per
 chunk, members in blocks, everything else whole; so reading one case, or one province of every
-case, reads only its chunks."""
+case, reads only its chunks. Parts are rewritten and combined with Dask's synchronous scheduler
+(streamed chunk by chunk in this process: HDF5 files must not be written from several processes,
+and a sweep's client would otherwise ship the work to its workers)."""
 
 
 def lever_coordinates(sweep: Sweep, cases: list[Case]) -> dict[str, xr.DataArray]:
@@ -109,7 +113,7 @@ def as_part(ensemble: Path, path: Path, sweep: Sweep, cases: list[Case]) -> Path
     variable gains the ``case`` dimension (length 1), with the case number and its lever values
     as coordinates, so the parts combine by themselves (``xr.open_mfdataset(parts)`` gives the
     combined dataset)."""
-    with xr.open_dataset(ensemble, chunks={}) as ds:
+    with dask.config.set(scheduler="synchronous"), xr.open_dataset(ensemble, chunks={}) as ds:
         ds = _coordinates_in_memory(ds)
         part = ds.expand_dims(case=[c.index for c in cases])
         part = part.assign_coords(lever_coordinates(sweep, cases))
@@ -183,7 +187,16 @@ def remove_leftovers(sweep: Sweep, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     paths = ([part_path(out_dir, c) for c in sweep.cases] + [work_path(out_dir, c) for c in sweep.cases]
              + [out_dir / f"{sweep.name}.nc"])
-    return [p for path in paths for p in files.remove_stale(path)]
+    removed = [p for path in paths for p in files.remove_stale(path)]
+    # a case's ensemble is made a part and removed at once; one left behind belongs to a worker
+    # that was stopped (the command calls this before the workers start and after they end)
+    for work in (work_path(out_dir, c) for c in sweep.cases):
+        if work.is_file():
+            work.unlink(missing_ok=True)
+            removed.append(work)
+    with contextlib.suppress(OSError):  # only if empty
+        (out_dir / "parts" / ".work").rmdir()
+    return removed
 
 
 def _coordinates_in_memory(ds: xr.Dataset) -> xr.Dataset:
@@ -197,9 +210,10 @@ def combine(sweep: Sweep, out_dir: Path) -> Path:
     """Combine the parts along ``case`` (they carry their case and lever values,
     :func:`as_part`) into ``<out>/<sweep>.nc``, chunked by case and province (:data:`CHUNKS`)."""
     paths = [part_path(out_dir, case) for case in sweep.cases]
-    with xr.open_mfdataset(paths, combine="by_coords", data_vars="all", coords="minimal",
-                           compat="override", join="override", combine_attrs="drop_conflicts",
-                           chunks={}) as combined:
+    with dask.config.set(scheduler="synchronous"), \
+            xr.open_mfdataset(paths, combine="by_coords", data_vars="all", coords="minimal",
+                              compat="override", join="override", combine_attrs="drop_conflicts",
+                              chunks={}) as combined:
         combined = _coordinates_in_memory(combined)
         first = xr.open_dataset(paths[0])
         first.close()
