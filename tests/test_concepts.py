@@ -22,9 +22,8 @@ def test_value_added_sectors_are_the_non_material_sectors():
 
 
 def test_intensity_units_tell_co2_from_coal_equivalent_and_parse_as_udunits():
-    from tests.model.test_model import _udunits_parsable
-
     from sim.core.indicators_registry import INDICATORS
+    from tests.model.test_model import _udunits_parsable
 
     co2, energy = INDICATORS["co2_intensity"][0], INDICATORS["energy_intensity"][0]
     assert co2 != energy  # both were "kg/CNY"

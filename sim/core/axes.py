@@ -6,9 +6,8 @@ integer positions. Nothing else in the code base lists provinces, sectors, route
 
 from __future__ import annotations
 
-import re
-
 import difflib
+import re
 
 BASE_YEAR = 2019
 """Last year of the CEADs provincial inventories; the calibrated base state describes it."""

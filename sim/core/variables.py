@@ -90,8 +90,9 @@ COORDINATES: dict[str, dict] = {
     "route_sector": dict(long_name="sectors the route belongs to"),
     "carrier": dict(long_name="final energy carrier"),
     "metal": dict(long_name="metal with an in-use stock"),
-    "year": dict(long_name="calendar year (Gregorian); the CF time coordinate is time(year)",
-                 units="1", comment=YEAR_COMMENT),
+    "year": dict(long_name="calendar year (Gregorian) of the time axis", units="1",
+                 comment="result files have the CF time coordinate time as their dimension and "
+                         "year(time) as its label: ds.sel(year=2030) or ds.sel(time='2030')"),
     "region": dict(long_name="province or national (sum of the simulated provinces)"),
     "region_iso": dict(long_name="ISO 3166 code of the region"),
     "target": dict(long_name="target identifier"),

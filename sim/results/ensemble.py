@@ -353,6 +353,7 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
             enc["chunksizes"] = chunk_shape(var.dims, out.sizes, first.sizes["member"])
         encoding[name] = enc
     unlimited = ["member"] if "member" in out.dims else []
+    out = netcdf.file_layout(out)  # the CF time coordinate is the file's dimension
     out.to_netcdf(tmp, engine="netcdf4", encoding=encoding, unlimited_dims=unlimited)
 
 

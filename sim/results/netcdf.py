@@ -122,9 +122,20 @@ def coordinate_encoding(ds: xr.Dataset) -> dict:
     return enc
 
 
+def file_layout(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` as result files store it: the CF time coordinate ``time`` is the dimension (so CF
+    tools, cf_xarray's ``T`` axis among them, use it as the time axis), and the calendar year is
+    the coordinate ``year(time)``. In memory the model and the tools index by ``year``
+    (:func:`sim.results.reading.open_results` swaps back)."""
+    if "year" in ds.dims and "time" in ds.coords and ds["time"].dims == ("year",):
+        return ds.swap_dims(year="time")
+    return ds
+
+
 def write_atomic(ds: xr.Dataset, path: Path, chunks: dict[str, int] | None = None) -> Path:
-    """Write ``ds`` to ``path`` via a temporary file in the same folder (encodings:
-    :func:`encoding_for`, with ``chunks``); returns ``path``."""
+    """Write ``ds`` to ``path`` in the file layout (:func:`file_layout`) via a temporary file in
+    the same folder (encodings: :func:`encoding_for`, with ``chunks``); returns ``path``."""
+    ds = file_layout(ds)
     with atomic_path(path) as tmp, uninterrupted():
         ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding_for(ds, chunks))
     return Path(path)

@@ -52,6 +52,8 @@ def open_results(path: Path | str) -> xr.Dataset:
         raise ResultsFileError(f"{path}: {problem}")
     try:
         ds = xr.open_dataset(path)
+        if "time" in ds.dims and "year" in ds.coords and ds["year"].dims == ("time",):
+            ds = ds.swap_dims(time="year")  # the file layout (sim.results.netcdf.file_layout)
     except Exception as e:  # netCDF4/h5netcdf raise many types for "not a NetCDF file"
         reason = " ".join(f"{type(e).__name__}: {e}".split())  # their messages span lines
         raise ResultsFileError(f"{path}: not a readable NetCDF file ({reason[:200]})") from None

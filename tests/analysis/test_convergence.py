@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
-from tests.helpers.result_files import write_results
 
 from sim.analysis import convergence, report
 from sim.interfaces.cli import main
+from sim.results.reading import open_results
+from tests.helpers.result_files import write_results
 
 
 def test_standard_error_by_hand():
@@ -85,7 +86,7 @@ def files(tmp_path_factory):
 
 
 def test_report_states_the_standard_error_of_every_probability(files):
-    with xr.open_dataset(files["summary"]) as ds:
+    with open_results(files["summary"]) as ds:
         n = int(ds.attrs["members"])
         rows, peaks = report.target_rows(ds), report.peak_rows(ds)
         table = report.format_table(ds)
@@ -111,12 +112,12 @@ def test_report_states_the_standard_error_of_every_probability(files):
         [p["standard_error"] for p in peaks])
     assert "| P(attain) | s.e. |" in md and "| P(<=2030) | s.e. |" in md
     # the same report at every detail (the s.e. uses the member count, not the detail)
-    with xr.open_dataset(files["province"]) as ds:
+    with open_results(files["province"]) as ds:
         assert report.format_table(ds).split("\n", 1)[1] == table.split("\n", 1)[1]
 
 
 def test_converge_verdict_follows_the_tolerance(files):
-    with xr.open_dataset(files["province"]) as ds:
+    with open_results(files["province"]) as ds:
         c = convergence.compare(ds)
     probs = [r.change for r in c.rows if r.kind == "probability"]
     quants = [r.change for r in c.rows if r.kind == "quantile"]

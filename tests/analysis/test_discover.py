@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from sim.analysis import discovery
 from sim.interfaces.cli import main
+from sim.results.reading import open_results
 
 PARAMS = ["a", "b", "c", "d", "fixed"]
 BOX = dict(a=(0.6, None), b=(None, 0.35))  # failure: a > 0.6 and b < 0.35 (lower, upper)
@@ -189,7 +190,7 @@ def test_real_run_end_to_end(anhui, tmp_path):
                                     "anhui_eaf_share_2030", "--plot", str(png), "--resample", "3"])
     assert res.exit_code == 0, res.output
     data = json.loads(png.with_suffix(".json").read_text())
-    with xr.open_dataset(anhui["province"]) as ds:
+    with open_results(anhui["province"]) as ds:
         att = ds["target_attained"].sel(target=["anhui_eaf_share_2030"]).values
         params = [str(p) for p in ds["parameter"].values]
     assert data["of_interest"] == int((att == 0).any(axis=1).sum()) and data["rows"] == 200
@@ -203,7 +204,7 @@ def test_summary_files_keep_what_discovery_needs(anhui, tmp_path):
     res = CliRunner().invoke(main, ["discover", str(anhui["summary"]), "--target",
                                     "anhui_green_factory_2030", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    with xr.open_dataset(anhui["summary"]) as ds:
+    with open_results(anhui["summary"]) as ds:
         att = ds["target_attained"].sel(target="anhui_green_factory_2030").values
     data = json.loads(out.read_text())
     assert data["rows"] == 60 and data["of_interest"] == int((att == 0).sum())

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 from click.testing import CliRunner
 
 from sim.analysis import convergence, peak, report
 from sim.core import shipped
 from sim.interfaces.cli import main
+from sim.results.reading import open_results
 
 MEMBERS = 24
 YEAR = 2028
@@ -58,7 +58,7 @@ def test_report_states_the_targets_year_in_every_format(run_2028):
     assert f"P(<={YEAR})" in section and "2030" not in section
     assert f"peak year <= {YEAR}" in table
     data = json.loads(runner.invoke(main, ["report", "--format", "json", str(run_2028)]).output)
-    with xr.open_dataset(run_2028) as ds:
+    with open_results(run_2028) as ds:
         dist = ds["peak_year_probability"].sel(region="Anhui").values
         years = ds["year"].values
     for row in data["peak_years"]:
@@ -75,7 +75,7 @@ def test_report_states_the_targets_year_in_every_format(run_2028):
 
 def test_the_probability_is_that_of_the_targets_year(run_2028):
     """Moved to a year inside the peak-year distribution, the target's year changes the number."""
-    with xr.open_dataset(run_2028) as ds:
+    with open_results(run_2028) as ds:
         ds = ds.load()
     dist = ds["peak_year_probability"].sel(region="Anhui").values
     years = ds["year"].values
@@ -96,7 +96,7 @@ def test_convergence_and_the_fan_chart_state_the_targets_year(run_2028):
     pytest.importorskip("matplotlib")
     from sim.plots import ensemble as ensemble_plots
 
-    with xr.open_dataset(run_2028) as ds:
+    with open_results(run_2028) as ds:
         c = convergence.compare(ds)
         fig = ensemble_plots.plot_fan(ds)
         row = report.peak_rows(ds, ["Anhui"])[0]
@@ -129,7 +129,7 @@ def test_a_file_without_a_peak_target_takes_the_shipped_catalogues_year(run_2028
     with open(shipped.SHIPPED_DIR / "targets" / "national.toml", "rb") as f:
         first = next(t for t in tomllib.load(f)["target"]
                      if t["condition"] == "peak_by" and t["indicator"] == "industrial_co2")
-    with xr.open_dataset(run_2028) as ds:
+    with open_results(run_2028) as ds:
         keep = [j for j, c in enumerate(ds["target_condition"].values) if str(c) != "peak_by"]
         without = ds.isel(target=keep)
         assert peak.peak_by_year(ds) == YEAR

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
-from tests.helpers.result_files import write_results
 
 from sim.analysis import convergence, report
 from sim.interfaces.cli import main
+from sim.results.reading import open_results
+from tests.helpers.result_files import write_results
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_json_report_equals_rows_and_file(files, detail):
     res = CliRunner().invoke(main, ["report", "--format", "json", str(files[detail])])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
-    with xr.open_dataset(files[detail]) as ds:
+    with open_results(files[detail]) as ds:
         rows, peaks, adm = report.target_rows(ds), report.peak_rows(ds), report.administrative(ds)
         probability = ds["target_probability"].values
         assert (data["scenario"], data["members"], data["seed"], data["detail"]) == \
@@ -51,7 +52,7 @@ def test_json_report_equals_rows_and_file(files, detail):
 
 
 def test_csv_report_one_table_with_sections(files):
-    with xr.open_dataset(files["full"]) as ds:
+    with open_results(files["full"]) as ds:
         text = report.format_csv(ds)
         rows, peaks, adm = report.target_rows(ds), report.peak_rows(ds), report.administrative(ds)
     table = list(csv.DictReader(io.StringIO(text)))
@@ -75,7 +76,7 @@ def test_csv_report_one_table_with_sections(files):
 def test_markdown_report_has_every_target_and_administrative_rows(files):
     res = CliRunner().invoke(main, ["report", "--format", "markdown", str(files["province"])])
     assert res.exit_code == 0, res.output
-    with xr.open_dataset(files["province"]) as ds:
+    with open_results(files["province"]) as ds:
         rows, adm = report.target_rows(ds), report.administrative(ds)
     lines = res.output.splitlines()
     for r in rows:
@@ -90,7 +91,7 @@ def test_markdown_report_has_every_target_and_administrative_rows(files):
 @pytest.mark.parametrize("detail", ["full", "summary"])
 def test_the_rows_text_is_what_the_table_and_markdown_print(files, detail):
     """One formatting: the strings the rows carry (and the web page shows) are the printed ones."""
-    with xr.open_dataset(files[detail]) as ds:
+    with open_results(files[detail]) as ds:
         table, md = report.format_table(ds).splitlines(), report.format_markdown(ds).splitlines()
         rows, peaks = report.target_rows(ds), report.peak_rows(ds)
     for r in rows:
@@ -111,12 +112,12 @@ def test_the_rows_text_is_what_the_table_and_markdown_print(files, detail):
 
 def test_table_stays_the_default(files):
     res = CliRunner().invoke(main, ["report", str(files["full"])])
-    with xr.open_dataset(files["full"]) as ds:
+    with open_results(files["full"]) as ds:
         assert res.output == report.format_table(ds) + "\n"
 
 
 def test_sweep_file_reports_summary_and_case_rows(files, tmp_path):
-    with xr.open_dataset(files["summary"]) as ds:
+    with open_results(files["summary"]) as ds:
         one = ds.load()
     cases = xr.concat([one, one], dim="case", data_vars="all", coords="minimal", compat="override")
     cases = cases.assign_coords(case=[0, 1], lever_eaf_2030=("case", [0.2, 0.3]))

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 from click.testing import CliRunner
 
 from sim.analysis import sensitivity as sens
@@ -19,6 +18,7 @@ from sim.interfaces.cli import main
 from sim.model import run as model
 from sim.plots import sensitivity as sensitivity_plots
 from sim.results import reading as results
+from sim.results.reading import open_results
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -184,6 +184,7 @@ def _assert_cf_clean(path) -> None:
     """No error and no warning of the IOOS compliance-checker's CF-1.10 suite on ``path``."""
     suite_module = pytest.importorskip("compliance_checker.suite")
     from compliance_checker.base import BaseCheck
+
     from tests.results.test_cf import _failed
 
     suite_module.CheckSuite.load_all_available_checkers()
@@ -237,6 +238,7 @@ def test_cfchecker_finds_only_what_it_does_not_know_of_cf_1_10(tiny, tmp_path):
     except Exception as e:  # not installed, or no udunits2 C library
         pytest.skip(f"cfchecker unusable ({type(e).__name__}: {e})")
     import compliance_checker
+
     from tests.results.test_cf import KNOWN_CFCHECKER_LIMITS, TABLES
 
     path = netcdf.write_atomic(tiny[2], tmp_path / "s.nc")
@@ -262,7 +264,7 @@ def test_cli_end_to_end(tmp_path):
                                     "phase_out:2025:iron_steel=0..0.05", "--out", str(out), "-q"])
     assert res.exit_code == 0, res.output
     assert "Morris sensitivity of scenario anhui" in res.stdout and f"wrote {out}" in res.stdout
-    with xr.open_dataset(out) as ds:
+    with open_results(out) as ds:
         assert ds.sizes["evaluation"] == 3 * (4 + 1) and list(ds["factor"].values) == [
             "aeei_multiplier", "elec_ratio", "phase_out:2025:iron_steel", "dummy"]
         assert (ds["mu_star"].sel(factor="dummy").fillna(0) == 0).all()

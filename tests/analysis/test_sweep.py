@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 from click.testing import CliRunner
 
 from sim.analysis.sweep import part_path, run_sweep
 from sim.interfaces.cli import main
 from sim.model import run as model
 from sim.results import ensemble
+from sim.results.reading import open_results
 from sim.scenario import ScenarioError
 from sim.scenario.sweep import load_sweep
 
@@ -64,7 +64,7 @@ def test_combined_sweep_equals_each_case_run_alone(client, tmp_path):
     assert len(sweep.cases) == 4
     res = run_sweep(sweep, client, tmp_path / "out")
     assert res.failed == {} and res.computed == [0, 1, 2, 3]
-    with xr.open_dataset(res.combined) as ds:
+    with open_results(res.combined) as ds:
         assert ds.sizes["case"] == 4
         np.testing.assert_array_equal(ds["lever_eaf"].values, [0.2, 0.2, 0.35, 0.35])
         np.testing.assert_array_equal(ds["lever_phase_out"].values, [0.0, 0.1, 0.0, 0.1])
@@ -73,13 +73,13 @@ def test_combined_sweep_equals_each_case_run_alone(client, tmp_path):
             alone = tmp_path / f"alone{case.index}.nc"
             ensemble.write_ensemble(prep, alone, detail="summary",
                                     success_targets=sweep.success)
-            with xr.open_dataset(alone) as one:
+            with open_results(alone) as one:
                 for name in one.data_vars:
                     np.testing.assert_array_equal(ds[name].isel(case=case.index).values,
                                                   one[name].values, err_msg=name)
             # each part and the combined file carry the case's design rows (DESIGN §10)
             design = np.stack([prep.samples[k] for k in prep.samples], axis=1)
-            with xr.open_dataset(part_path(tmp_path / "out", case)) as part:
+            with open_results(part_path(tmp_path / "out", case)) as part:
                 assert part["parameter_value"].dims == ("case", "member", "parameter")
                 assert part["case"].values.tolist() == [case.index]
                 np.testing.assert_array_equal(part["parameter_value"].isel(case=0).values, design)

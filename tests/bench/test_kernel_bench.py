@@ -22,6 +22,9 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
+
+from kernels import stock_flow
+from kernels.stock_flow import simulate, simulate_into
 from tests.bench.conftest import (
     NATIONAL_MEMBERS,
     TESTS,
@@ -30,9 +33,6 @@ from tests.bench.conftest import (
     province_sector_years,
     province_slice,
 )
-
-from kernels import stock_flow
-from kernels.stock_flow import simulate, simulate_into
 
 REPO = TESTS.parent
 
@@ -232,9 +232,8 @@ ALLOCATING = {"_member", "_member_state", "_scratch", "_simulate_all"}
 
 def _guard_args(name: str):
     """Arguments of the right types for ``stock_flow.<name>`` (small random inputs)."""
-    from tests.helpers.kernel_cases import random_inputs
-
     from kernels.arrays import KernelOutputs, check_inputs, check_outputs
+    from tests.helpers.kernel_cases import random_inputs
 
     inp = random_inputs(np.random.default_rng(1), 2, 3, 2, 5, 4, 2)
     (base, levers, uncertain), sizes = check_inputs(inp)

@@ -51,7 +51,9 @@ def test_server_lever_change(province, rounds, goal):
 
 def test_browser_slider_to_table():
     try:
-        from tests.interfaces import test_serve_browser as browser  # skips without chromium and chromedriver
+        from tests.interfaces import (
+            test_serve_browser as browser,  # skips without chromium and chromedriver
+        )
     except pytest.skip.Exception as e:
         pytest.skip(str(e))
     import tempfile

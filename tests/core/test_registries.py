@@ -33,6 +33,7 @@ from sim.data.growth import OBSERVED_GROWTH_UNTIL
 from sim.model import run as model
 from sim.model.historical import co2_by_carrier, historical_inputs, run_history
 from sim.results import ensemble
+from sim.results.reading import open_results
 from sim.scenario import ScenarioError, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -511,7 +512,7 @@ def test_every_result_file_carries_the_administrative_targets(tmp_path):
     combined = combine(sweep, out)
     files = [run_file, combined] + [part_path(out, c) for c in sweep.cases]
     for f in files:
-        with xr.open_dataset(f) as ds:
+        with open_results(f) as ds:
             assert json.loads(ds.attrs["administrative_targets"]) == expected, f
-    with xr.open_dataset(combined) as ds:  # and the LHS values are the case coordinates
+    with open_results(combined) as ds:  # and the LHS values are the case coordinates
         np.testing.assert_array_equal(ds["lever_eaf"].values, [c.levers["eaf"] for c in sweep.cases])

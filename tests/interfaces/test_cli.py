@@ -9,6 +9,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 from sim.interfaces.cli import main
+from sim.results.reading import open_results
 
 REPO = Path(__file__).resolve().parents[2]
 ANHUI = (REPO / "scenarios" / "anhui.toml").read_text(encoding="utf-8")
@@ -28,7 +29,7 @@ def test_run_prints_targets_and_peak_and_writes_the_file(runner, tmp_path):
                  "Industrial CO2 peak year", "Administrative targets (not simulated)",
                  "anhui_zero_carbon_parks_2027", f"wrote {out}"):
         assert text in res.output, text
-    with xr.open_dataset(out) as ds:
+    with open_results(out) as ds:
         assert ds.sizes["member"] == 16 and int(ds.attrs["seed"]) == 5
         # `sim report` reproduces the table from the file alone
         rep = runner.invoke(main, ["report", str(out)])

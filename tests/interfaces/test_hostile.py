@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 from click.testing import CliRunner
 
 from sim.core import files, sizes
 from sim.interfaces.cli import main
+from sim.results.reading import open_results
 from tests.helpers.result_files import write_results
 
 REPO = Path(__file__).resolve().parents[2]
@@ -188,7 +188,7 @@ def test_out_replaces_an_earlier_result(runner, tmp_path):
     res = runner.invoke(main, ["run", str(scenario_folder(tmp_path)), "--members", "2",
                                "--out", str(out)])
     assert res.exit_code == 0, res.output
-    with xr.open_dataset(out) as ds:
+    with open_results(out) as ds:
         assert ds.sizes["member"] == 2
 
 
@@ -476,7 +476,7 @@ def test_a_sweep_resume_removes_the_parts_temporaries_of_dead_workers(tmp_path):
 @pytest.fixture(scope="module")
 def zero_members(result_file, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("zero") / "zero.nc"
-    with xr.open_dataset(result_file) as ds:
+    with open_results(result_file) as ds:
         ds.isel(member=slice(0, 0)).load().to_netcdf(path)
     return path
 
@@ -535,7 +535,7 @@ def _without_lever(text: str, lever: str) -> str:
 
 def test_undefined_probabilities_and_changes_print_na_not_nan(runner, tmp_path, result_file):
     path = tmp_path / "undefined.nc"
-    with xr.open_dataset(result_file) as ds:
+    with open_results(result_file) as ds:
         ds = ds.load()
     ds["target_probability"][:] = np.nan
     ds["target_value"][:] = np.nan

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 from click.testing import CliRunner
 
 pytest.importorskip("starlette")
@@ -29,6 +28,7 @@ from sim.interfaces import cli
 from sim.interfaces.web import app as web
 from sim.interfaces.web import payload, session
 from sim.model import run as model
+from sim.results.reading import open_results
 from sim.scenario import ScenarioError, scenario_from_document  # noqa: E402
 
 MEMBERS = 60  # small ensembles: these tests check behaviour, tests/bench the speed
@@ -276,7 +276,7 @@ def test_downloaded_toml_reproduces_the_page_exactly(app, tmp_path):
     out = folder / "run.nc"
     result = CliRunner().invoke(cli.main, ["run", str(path), "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
-    with xr.open_dataset(out) as ds:
+    with open_results(out) as ds:
         file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
         peak = ds["peak_year_probability"].sel(region="Anhui").values
     assert file_p == probabilities(page)  # exactly
@@ -318,7 +318,7 @@ def test_netcdf_and_iamc_downloads_are_the_shown_run(app):
     r = c.get("/api/download/nc")
     assert r.status_code == 200
     path = Path(app.state.sessions.out_dir) / c.cookies.get(web.SESSION_COOKIE) / "anhui.nc"
-    with xr.open_dataset(path) as ds:
+    with open_results(path) as ds:
         assert int(ds.attrs["members"]) == MEMBERS
         got = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
     assert got == probabilities(page)

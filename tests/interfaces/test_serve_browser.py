@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 from click.testing import CliRunner
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,13 +33,13 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from tests.helpers.web_server import start_server  # noqa: E402
-
 from sim.analysis import report  # noqa: E402
 from sim.core import shipped  # noqa: E402
 from sim.interfaces import cli  # noqa: E402
 from sim.interfaces.web import app as web  # noqa: E402
 from sim.interfaces.web import session  # noqa: E402
+from sim.results.reading import open_results  # noqa: E402
+from tests.helpers.web_server import start_server  # noqa: E402
 
 MEMBERS = 200
 VIEWS = ("co2", "peak", "eaf", "energy", "wedges")
@@ -143,7 +142,7 @@ def test_slider_move_shows_what_sim_run_gives_on_the_downloaded_toml(site, tmp_p
     out = folder / "edited.nc"
     result = CliRunner().invoke(cli.main, ["run", str(folder / "edited.toml"), "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
-    with xr.open_dataset(out) as ds:
+    with open_results(out) as ds:
         assert int(ds.attrs["members"]) == MEMBERS
         file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
         printed = {r["id"]: r["text"]["probability"] for r in report.target_rows(ds)}

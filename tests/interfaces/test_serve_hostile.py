@@ -12,6 +12,7 @@ import warnings
 
 import pytest
 from click.testing import CliRunner
+
 from tests.helpers.web_server import start_server
 
 pytest.importorskip("starlette")

@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.helpers.kernel_cases import neutral_inputs, random_inputs
-from tests.helpers.reference import reference_simulate
 
 from kernels.arrays import COAL, ELECTRICITY, GAS, HEAT, N_CARRIERS, OIL, check_inputs
 from kernels.stock_flow import simulate
 from sim.core import axes
+from tests.helpers.kernel_cases import neutral_inputs, random_inputs
+from tests.helpers.reference import reference_simulate
 
 REPO = Path(__file__).resolve().parents[2]
 ELEC = np.arange(N_CARRIERS) == ELECTRICITY

@@ -12,12 +12,12 @@ from dataclasses import fields, replace
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from tests.helpers.kernel_cases import kernel_inputs, neutral_inputs, random_inputs
-from tests.helpers.reference import reference_simulate
 
 from kernels.arrays import LETTER_SOURCES, KernelInputs, KernelOutputs, check_inputs, group_fields
 from kernels.stock_flow import simulate as kernel_simulate
 from kernels.stock_flow import simulate_into
+from tests.helpers.kernel_cases import kernel_inputs, neutral_inputs, random_inputs
+from tests.helpers.reference import reference_simulate
 
 IMPLS = {"kernel": kernel_simulate, "reference": reference_simulate}
 impls = pytest.mark.parametrize("sim", list(IMPLS.values()), ids=list(IMPLS))

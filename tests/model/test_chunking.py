@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import netCDF4
 import pytest
-from tests.helpers.result_files import write_results
 
 from sim.results import ensemble
+from tests.helpers.result_files import write_results
 
 
 def test_chunk_shape_layouts():

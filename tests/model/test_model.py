@@ -15,6 +15,7 @@ from sim.core.variables import VARIABLES
 from sim.data.base_state import load_base_state
 from sim.model import run as model
 from sim.results import netcdf
+from sim.results.reading import open_results
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,7 +133,7 @@ def test_netcdf_round_trip_keeps_values_and_cf_attributes(anhui_small, tmp_path)
     ds = ds.assign_attrs(netcdf.global_attributes(sc, 7, 12, command="sim run anhui"))
     path = netcdf.write_atomic(ds, tmp_path / "out" / "anhui.nc")
     assert sorted(p.name for p in path.parent.iterdir()) == ["anhui.nc"]  # no temporary left
-    with xr.open_dataset(path) as back:
+    with open_results(path) as back:
         for name in ds.data_vars:
             np.testing.assert_array_equal(back[name].values, ds[name].values, err_msg=name)
             assert back[name].attrs["units"] == VARIABLES[name].units

@@ -11,12 +11,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from tests.plots.test_plots import ENSEMBLE_KINDS, files, opened  # noqa: F401  (fixtures)
 
 from sim.plots import common as plot_common
 from sim.plots import ensemble as ensemble_plots
 from sim.plots import figures as plots
 from sim.plots import sweep as sweep_plots
+from tests.plots.test_plots import ENSEMBLE_KINDS, files, opened  # noqa: F401  (fixtures)
 
 DPI = 100
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.analysis import test_sweep
 import xarray as xr
 from click.testing import CliRunner
 
@@ -25,9 +24,10 @@ from sim.plots import figures as plots
 from sim.plots import sweep as sweep_plots
 from sim.results import ensemble, netcdf
 from sim.results import reading as results
-from sim.results.reading import ResultsFileError
+from sim.results.reading import ResultsFileError, open_results
 from sim.scenario import load_scenario, read_document, scenario_from_document
 from sim.scenario.sweep import load_sweep
+from tests.analysis import test_sweep
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS, SEED = 24, 11
@@ -417,7 +417,7 @@ def test_cli_bad_files_exit_2_and_write_nothing(files, tmp_path, make, message):
     if make is None:
         bad.write_text("not a NetCDF file")
     else:
-        with xr.open_dataset(files["summary"]) as ds:
+        with open_results(files["summary"]) as ds:
             make(ds.load()).to_netcdf(bad)
     out = tmp_path / "figures"
     for args in ([], ["--kind", "fan"]):

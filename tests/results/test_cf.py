@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+
 from tests.helpers.result_files import write_results, write_sweep
 
 TABLES = Path(__file__).resolve().parents[1] / "fixtures" / "cf_tables"

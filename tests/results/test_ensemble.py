@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from sim.analysis import report
 from sim.model import run as model
 from sim.results import ensemble, netcdf
+from sim.results.reading import open_results
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def _assert_stored_equal(stored: np.ndarray, exact: np.ndarray, name: str) -> No
 
 
 def test_full_detail_stream_equals_the_in_memory_run(streamed, in_memory):
-    with xr.open_dataset(streamed["full"]) as ds:
+    with open_results(streamed["full"]) as ds:
         assert ds.sizes["member"] == MEMBERS
         np.testing.assert_array_equal(ds["member"].values, np.arange(MEMBERS))
         for name in in_memory.data_vars:
@@ -64,7 +64,7 @@ def test_streamed_file_has_the_attributes_of_a_written_dataset(streamed, in_memo
                                                                tmp_path):
     plain = in_memory.assign_attrs(netcdf.global_attributes(scenario, SEED, MEMBERS, "sim run anhui"))
     netcdf.write_atomic(plain, tmp_path / "plain.nc")
-    with xr.open_dataset(streamed["full"]) as s, xr.open_dataset(tmp_path / "plain.nc") as p:
+    with open_results(streamed["full"]) as s, open_results(tmp_path / "plain.nc") as p:
         for key in ("Conventions", "title", "source", "scenario_toml", "seed", "data_sources"):
             assert str(s.attrs[key]) == str(p.attrs[key]), key
         assert s.attrs["output_detail"] == "full"
@@ -76,7 +76,7 @@ def test_streamed_file_has_the_attributes_of_a_written_dataset(streamed, in_memo
 
 
 def test_province_detail_totals_and_sector_quantiles(streamed, in_memory):
-    with xr.open_dataset(streamed["province"]) as ds:
+    with open_results(streamed["province"]) as ds:
         assert ds.attrs["output_detail"] == "province"
         assert "sector" not in ds["co2_direct_total"].dims
         for name in ensemble.PROVINCE_TOTAL_VARIABLES:
@@ -96,7 +96,7 @@ def test_province_detail_totals_and_sector_quantiles(streamed, in_memory):
 
 
 def test_summary_detail_has_no_members_and_exact_statistics(streamed, in_memory):
-    with xr.open_dataset(streamed["summary"]) as ds:
+    with open_results(streamed["summary"]) as ds:
         # only the design rows (DESIGN §10) and the attainment keep the member axis
         assert sorted(n for n in ds.data_vars if "member" in ds[n].dims) == [
             "parameter_value", "target_attained"]
@@ -116,7 +116,7 @@ def test_summary_detail_has_no_members_and_exact_statistics(streamed, in_memory)
 def test_report_is_the_same_at_every_detail(streamed):
     tables = []
     for detail in ensemble.DETAILS:
-        with xr.open_dataset(streamed[detail]) as ds:
+        with open_results(streamed[detail]) as ds:
             tables.append(report.format_table(ds).split("\n", 1)[1])  # after the header line
     assert tables[0] == tables[1] == tables[2]
 
@@ -204,7 +204,7 @@ def test_every_detail_stores_the_sampled_parameters_per_member(scenario, tmp_pat
     for chunk in (3, members):
         path = ensemble.write_ensemble(prep, tmp_path / f"{detail}_{chunk}.nc", detail=detail,
                                        chunk_size=chunk)
-        with xr.open_dataset(path) as ds:
+        with open_results(path) as ds:
             da = ds["parameter_value"]
             assert da.dims == ("member", "parameter")
             assert da.encoding["dtype"] == np.float64

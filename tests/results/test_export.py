@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
-from tests.helpers.result_files import write_results
 
 from sim.interfaces.cli import main
 from sim.results import export
+from sim.results.reading import open_results
+from tests.helpers.result_files import write_results
 
 Q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 LABELS = ["p05", "p25", "median", "p75", "p95"]
@@ -79,7 +80,7 @@ def test_full_detail_csv_and_xlsx_match_the_file(anhui, pyam, tmp_path, suffix):
         assert v in df.variable, v
     units = dict(zip(df.data["variable"], df.data["unit"]))
     assert units["Emissions|CO2|Industry"] == "Mt CO2/yr" and units["Final Energy|Industry"] == "EJ/yr"
-    with xr.open_dataset(anhui["full"]) as ds:
+    with open_results(anhui["full"]) as ds:
         p = dict(province="Anhui")
         np.testing.assert_allclose(_values(df, "Emissions|CO2|Industry", "China|Anhui"),
                                    _q(ds["industrial_co2"].sel(region="Anhui").values), rtol=1e-6)
@@ -123,7 +124,7 @@ def test_national_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
     assert "China" in df.region and len(df.region) == 32
     steel_share = df.filter(variable="Production Share|Iron and Steel|Steel|Secondary")
     assert "China|Tibet" not in steel_share.region and len(steel_share.region) == 31  # no steel
-    with xr.open_dataset(national["full"]) as ds:
+    with open_results(national["full"]) as ds:
         net = (ds["co2_direct"] + ds["co2_process"] - ds["co2_captured"]).sel(sector="iron_steel")
         per_member = net.sum("province").values  # member, year
         got = _values(df, "Emissions|CO2|Industry|Iron and Steel", "China")
@@ -146,7 +147,7 @@ def test_province_detail_sums_members_and_keeps_stored_quantiles_per_province(na
     _export(national["province"], out)
     df = pyam.IamDataFrame(out)
     assert "Emissions|CO2|Industry|Iron and Steel" not in df.variable  # needs members per sector
-    with xr.open_dataset(national["province"]) as ds:
+    with open_results(national["province"]) as ds:
         fe = ds["final_energy_total"].sel(carrier="electricity")  # member, province, year
         np.testing.assert_allclose(_values(df, "Final Energy|Industry|Electricity", "China"),
                                    _q(fe.sum("province").values) / 1000, rtol=1e-5)
@@ -164,7 +165,7 @@ def test_summary_detail_exports_stored_quantiles_only(national, pyam, tmp_path):
     _export(national["summary"], out)
     df = pyam.IamDataFrame(out)
     assert "Final Energy|Industry" not in df.variable  # only per-carrier quantiles are stored
-    with xr.open_dataset(national["summary"]) as ds:
+    with open_results(national["summary"]) as ds:
         np.testing.assert_allclose(_values(df, "Emissions|CO2|Industry", "China"),
                                    ds["industrial_co2"].sel(region="national", quantile=Q).values,
                                    rtol=1e-6)
@@ -187,7 +188,7 @@ def test_default_output_path(anhui, tmp_path, monkeypatch):
 
 
 def _bad_files(anhui, folder):
-    with xr.open_dataset(anhui["full"]) as ds:
+    with open_results(anhui["full"]) as ds:
         full = ds.load()
     no_co2 = folder / "no_co2.nc"
     full.drop_vars("industrial_co2").to_netcdf(no_co2)

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from tests.helpers.result_files import write_results
 
 from sim.results import export
 from sim.results.reading import open_results
+from tests.helpers.result_files import write_results
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwarnings("ignore:::jwt"),

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import xarray as xr
 
 from sim.analysis import convergence, report
 from sim.core import files
 from sim.core.progress import Progress
+from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail
 from sim.interfaces.cli.common import (
     OUTPUT_PATH,
     QUIET,
@@ -23,7 +23,7 @@ from sim.interfaces.cli.common import (
     with_convergence,
     writing,
 )
-from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail
+from sim.results.reading import open_results
 from sim.results.run import run_scenario
 
 
@@ -73,7 +73,7 @@ def run(scenario: str, members: int | None, seed: int | None, out: Path | None,
         result = run_scenario(sc, out, members=members, seed=seed, detail=detail,
                               chunk_size=chunk_size, compress=compress,
                               progress=Progress(f"sim run {sc.name}", "members", quiet))
-    with files.uninterrupted(), xr.open_dataset(out) as ds:
+    with files.uninterrupted(), open_results(out) as ds:
         click.echo(report.format_table(ds))
         if converge:
             click.echo(with_convergence("", ds, tolerance, quantile_tolerance, "table")[1:])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from sim.interfaces.web import app as web
 from sim.interfaces.cli.common import OUTPUT_PATH, completer, fail, load, output_folder
+from sim.interfaces.web import app as web
 
 
 @click.command("serve")

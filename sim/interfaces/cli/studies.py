@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import click
-import xarray as xr
 
 from sim.analysis import cluster as clusters
 from sim.analysis import report
@@ -26,6 +25,7 @@ from sim.interfaces.cli.common import (
     writing,
 )
 from sim.results import netcdf
+from sim.results.reading import open_results
 from sim.scenario import ScenarioError
 from sim.scenario.sweep import levers_text, load_sweep
 
@@ -83,7 +83,7 @@ def sweep(sweep_file: str, scheduler: str | None, workers: int | None, cluster: 
                    "cases are kept)", err=True)
         sys.exit(1)
 
-    with xr.open_dataset(result.combined) as ds:
+    with open_results(result.combined) as ds:
         click.echo(report.format_summary(ds))
     click.echo(f"\nwrote {result.combined}")
 
