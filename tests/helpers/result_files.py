@@ -1,13 +1,16 @@
-"""Small result files for the reviewer tools (report formats, IAMC export): one scenario written
-at every output detail, as `sim run` writes it (the ensemble writer adds the administrative targets)."""
+"""Small result files as the commands write them: one scenario at every output detail, as `sim run`
+writes it (the ensemble writer adds the administrative targets), and a small grid sweep, as `sim
+sweep` writes it. tests/conftest.py makes each once per test session."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from sim.analysis.sweep import combine, part_path, run_case
 from sim.model import run as model
 from sim.results import ensemble, netcdf
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
+from sim.scenario.sweep import load_sweep
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -15,43 +18,55 @@ REPO = Path(__file__).resolve().parents[2]
 def write_results(folder: Path, scenario: str, members: int, seed: int,
                   details=ensemble.DETAILS) -> dict[str, Path]:
     """{detail: path} of ``scenarios/<scenario>.toml`` run with ``members`` and ``seed``."""
-    sc = load_scenario(REPO / "scenarios" / f"{scenario}.toml")
+    return write_scenario_results(folder, load_scenario(REPO / "scenarios" / f"{scenario}.toml"),
+                                  members, seed, details)
+
+
+def write_scenario_results(folder: Path, sc: Scenario, members: int, seed: int,
+                           details=ensemble.DETAILS) -> dict[str, Path]:
+    """{detail: path} of the scenario ``sc`` run with ``members`` and ``seed``, in chunks of 5
+    members, to ``<folder>/<name>_<detail>.nc``."""
     files = {}
     for detail in details:
         prep = model.prepare(sc, members=members, seed=seed)
-        attrs = netcdf.global_attributes(sc, seed, members, command=f"sim run {scenario}")
-        files[detail] = ensemble.write_ensemble(prep, folder / f"{scenario}_{detail}.nc",
+        attrs = netcdf.global_attributes(sc, seed, members, command=f"sim run {sc.name}")
+        files[detail] = ensemble.write_ensemble(prep, folder / f"{sc.name}_{detail}.nc",
                                                 detail=detail, chunk_size=5, attrs=attrs)
     return files
 
 
 SWEEP = """
 [sweep]
-name = "tiny_cf"
+name = "tiny"
 scenario = "{scenario}"
-members = {members}
+members = 8
 seed = 5
-detail = "{detail}"
-success = ["anhui_eaf_share_2030"]
+success = ["anhui_eaf_share_2030", "industry_peak_2030_province:Anhui"]
 robust_probability = 0.5
 
 [axes.eaf]
 lever = "eaf_share"
 year = 2030
 values = [0.2, 0.35]
+
+[axes.phase_out]
+lever = "phase_out"
+sector = "iron_steel"
+year = 2024
+values = [0.0, 0.1, 0.2]
 """
 
 
-def write_sweep(folder: Path, members: int = 6, detail: str = "summary") -> Path:
-    """The combined file of a two-case sweep of the Anhui scenario, as `sim sweep` writes it
-    (each case through ``sim.analysis.sweep.run_case``, then ``sim.analysis.sweep.combine``), without a cluster."""
-    from sim.analysis.sweep import combine, run_case
-    from sim.scenario.sweep import load_sweep
-
-    path = folder / "tiny_cf.toml"
-    path.write_text(SWEEP.format(scenario=REPO / "scenarios" / "anhui.toml", members=members,
-                                 detail=detail), encoding="utf-8")
+def write_sweep(folder: Path) -> dict:
+    """A 2 x 3 grid sweep of the Anhui scenario (8 members, summary detail), as `sim sweep` writes
+    it: each case through ``sim.analysis.sweep.run_case``, one after the other in this process (no
+    Dask), then ``sim.analysis.sweep.combine``. ``{"toml": path, "combined": path, "parts": [path
+    of each case]}``; rows and columns of the grid differ, so a figure cannot swap them unseen."""
+    path = folder / "tiny.toml"
+    path.write_text(SWEEP.format(scenario=REPO / "scenarios" / "anhui.toml"), encoding="utf-8")
     sweep = load_sweep(path)
+    out = folder / "out"
     for case in sweep.cases:
-        run_case(str(path), case.index, str(folder / "out"))
-    return combine(sweep, folder / "out")
+        run_case(str(path), case.index, str(out))
+    return dict(toml=path, combined=combine(sweep, out),
+                parts=[part_path(out, case) for case in sweep.cases])

@@ -24,13 +24,13 @@ pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwar
 
 
 @pytest.fixture(scope="module")
-def anhui(tmp_path_factory):
-    return write_results(tmp_path_factory.mktemp("anhui"), "anhui", members=24, seed=11)
+def anhui(anhui_results):
+    return anhui_results  # tests/conftest.py: 24 members, seed 11
 
 
 @pytest.fixture(scope="module")
-def national(tmp_path_factory):
-    return write_results(tmp_path_factory.mktemp("national"), "national", members=7, seed=3)
+def national(national_results):
+    return national_results  # tests/conftest.py: 7 members, seed 3
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,12 @@ pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwar
 
 
 @pytest.fixture(scope="module")
-def tables(tmp_path_factory):
-    """{(scenario, detail): IAMC table} of small runs of anhui (1 province) and national."""
-    folder = tmp_path_factory.mktemp("iamc")
+def tables(anhui_results, national_results):
+    """{(scenario, detail): IAMC table} of the small runs of anhui (1 province) and national
+    (tests/conftest.py)."""
     out = {}
-    for scenario, members in (("anhui", 6), ("national", 3)):
-        for detail, path in write_results(folder, scenario, members=members, seed=4).items():
+    for scenario, files in (("anhui", anhui_results), ("national", national_results)):
+        for detail, path in files.items():
             with open_results(path) as ds:
                 out[scenario, detail] = export.iamc_table(ds)
     return out
