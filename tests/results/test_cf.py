@@ -30,6 +30,7 @@ def _failed(results):
         yield from _failed(r.children)
 
 
+@pytest.mark.slow  # the IOOS checker takes seconds a file
 def test_compliance_checker_cf_1_10_finds_nothing(files):
     suite_module = pytest.importorskip("compliance_checker.suite")
     from compliance_checker.base import BaseCheck

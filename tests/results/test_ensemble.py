@@ -142,6 +142,7 @@ def _peak_traced_memory(scenario, folder: Path, members: int) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # three national runs under tracemalloc
 def test_peak_memory_does_not_grow_with_members(scenario, tmp_path):
     national = load_scenario(REPO / "scenarios" / "national.toml")
     _peak_traced_memory(national, tmp_path, 8)  # warm caches and imports

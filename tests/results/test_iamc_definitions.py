@@ -17,7 +17,10 @@ from sim.results.reading import open_results
 from tests.helpers.result_files import write_results
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
-pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwarnings("ignore:::jwt"),
+# slow: nomenclature and pyam, checkers of the IAMC export by others, as the CF checkers; the
+# export's numbers are checked every day by test_export.py
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwarnings("ignore:::jwt"),
               pytest.mark.filterwarnings("ignore:::fastapi"),
               pytest.mark.filterwarnings("ignore:::ixmp4"),
               pytest.mark.filterwarnings("ignore:::toolkit")]
