@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from sim.analysis import convergence, report
 from sim.interfaces.cli import main
 from sim.results.reading import open_results
-from tests.helpers.result_files import write_results
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import netCDF4
 import pytest
 
 from sim.results import ensemble
-from tests.helpers.result_files import write_results
 
 
 def test_chunk_shape_layouts():

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from sim.interfaces.cli import main
 from sim.results import export
 from sim.results.reading import open_results
-from tests.helpers.result_files import write_results
 
 Q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 LABELS = ["p05", "p25", "median", "p75", "p95"]

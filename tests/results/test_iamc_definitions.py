@@ -14,7 +14,6 @@ import yaml
 
 from sim.results import export
 from sim.results.reading import open_results
-from tests.helpers.result_files import write_results
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 # slow: nomenclature and pyam, checkers of the IAMC export by others, as the CF checkers; the
