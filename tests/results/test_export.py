@@ -159,6 +159,7 @@ def test_province_detail_sums_members_and_keeps_stored_quantiles_per_province(na
     assert "China" not in machinery.region and len(machinery.region) == 31  # no sum of quantiles
 
 
+@pytest.mark.slow  # sim.results.export on 31 provinces, to .xlsx: ~8 s
 def test_summary_detail_exports_stored_quantiles_only(national, pyam, tmp_path):
     out = tmp_path / "national_summary.xlsx"
     _export(national["summary"], out)
