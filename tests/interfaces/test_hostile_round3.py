@@ -22,7 +22,6 @@ from sim.interfaces.cli import main
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.sweep import load_sweep
 from sim.scenario.uncertainty import U_EDGE, make_distribution, sample
-from tests.helpers.result_files import write_results
 from tests.interfaces import test_hostile as round_one
 from tests.interfaces.test_hostile import ANHUI, listing, refused, scenario_folder, sweep_file
 
@@ -45,9 +44,9 @@ def minimal(tmp_path: Path, provinces='["Anhui"]', targets='["targets/anhui.toml
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
-    """Small full- and summary-detail Anhui ensembles."""
-    return write_results(tmp_path_factory.mktemp("results"), "anhui", 6, 3, ("full", "summary"))
+def files(anhui_results) -> dict[str, Path]:
+    """Small Anhui ensembles at every detail (24 members, tests/conftest.py); read-only."""
+    return anhui_results
 
 
 def _copy(path: Path, folder: Path, name: str | None = None) -> Path:
