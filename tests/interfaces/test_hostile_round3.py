@@ -317,6 +317,7 @@ def test_every_variable_of_every_file_kind_has_checksums(files, tmp_path):
                     assert var.filters()["fletcher32"], (detail, name)
 
 
+@pytest.mark.slow  # a sweep on a Dask cluster, run twice: ~10 s
 def test_a_sweep_part_with_a_corrupted_chunk_is_computed_again(tmp_path):
     """A part with a good header and a corrupted chunk was counted as done (only case_hash was
     read), and every resume then failed in the combine step."""
