@@ -1,9 +1,9 @@
 """Session fixtures: the expensive results that several test modules read, made once per run.
 
 They are shared, so they are read-only: a test opens them for reading and writes only under its
-own ``tmp_path`` (copy a file there to change it). The files are made read-only on disk (which
-root ignores), and their SHA-256 digests are compared at the end of the session: a test that
-changed one fails the run, whoever runs it.
+own ``tmp_path`` (copy a file there to change it). ``tests.helpers.result_files.read_only`` makes
+the files read-only on disk (which root ignores) and compares their SHA-256 digests at the end of
+the session: a test that changed one fails the run, whoever runs it.
 
 The ``slow`` tier (``-m "not slow"`` leaves it out) is declared in pyproject.toml and described in
 tests/README.md.
@@ -11,36 +11,13 @@ tests/README.md.
 
 from __future__ import annotations
 
-import hashlib
-import stat
 from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 
 from sim.data.base_state import BaseState, load_base_state
-from tests.helpers.result_files import write_results, write_sweep
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_only(request, files: Mapping) -> Mapping:
-    """``files`` (name -> path, or name -> list of paths) as a read-only mapping; the files are
-    made read-only and must be unchanged at the end of the session."""
-    paths = [p for v in files.values() for p in (v if isinstance(v, list) else [v])]
-    digests = {p: _digest(p) for p in paths}
-    for p in paths:
-        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-
-    def unchanged():
-        changed = [str(p) for p, d in digests.items() if not p.is_file() or _digest(p) != d]
-        assert not changed, f"a test changed the shared result files {changed}; copy them first"
-
-    request.addfinalizer(unchanged)
-    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in files.items()})
+from tests.helpers.result_files import read_only, write_results, write_sweep
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,15 @@
 """Small result files as the commands write them: one scenario at every output detail, as `sim run`
 writes it (the ensemble writer adds the administrative targets), and a small grid sweep, as `sim
-sweep` writes it. tests/conftest.py makes each once per test session."""
+sweep` writes it. tests/conftest.py makes each once per test session and shares it read-only
+(``read_only``)."""
 
 from __future__ import annotations
 
+import hashlib
+import stat
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from sim.analysis.sweep import combine, part_path, run_case
 from sim.model import run as model
@@ -70,3 +75,23 @@ def write_sweep(folder: Path) -> dict:
         run_case(str(path), case.index, str(out))
     return dict(toml=path, combined=combine(sweep, out),
                 parts=[part_path(out, case) for case in sweep.cases])
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_only(request, files: Mapping) -> Mapping:
+    """``files`` (name -> path, or name -> list of paths) as a read-only mapping; the files are
+    made read-only and must be unchanged at the end of the session."""
+    paths = [p for v in files.values() for p in (v if isinstance(v, list) else [v])]
+    digests = {p: _digest(p) for p in paths}
+    for p in paths:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+    def unchanged():
+        changed = [str(p) for p, d in digests.items() if not p.is_file() or _digest(p) != d]
+        assert not changed, f"a test changed the shared result files {changed}; copy them first"
+
+    request.addfinalizer(unchanged)
+    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in files.items()})

@@ -12,8 +12,7 @@ import pytest
 
 from sim.results import reading as results
 from sim.scenario import read_document, scenario_from_document
-from tests.conftest import read_only
-from tests.helpers.result_files import REPO, write_scenario_results
+from tests.helpers.result_files import REPO, read_only, write_scenario_results
 
 
 def baseline_scenario():
