@@ -44,8 +44,9 @@ SWEEP = """
 [sweep]
 name = "tiny"
 scenario = "{scenario}"
-members = 8
+members = {members}
 seed = 5
+detail = "{detail}"
 success = ["anhui_eaf_share_2030", "industry_peak_2030_province:Anhui"]
 robust_probability = 0.5
 
@@ -53,7 +54,8 @@ robust_probability = 0.5
 lever = "eaf_share"
 year = 2030
 values = [0.2, 0.35]
-
+"""
+PHASE_OUT_AXIS = """
 [axes.phase_out]
 lever = "phase_out"
 sector = "iron_steel"
@@ -62,13 +64,16 @@ values = [0.0, 0.1, 0.2]
 """
 
 
-def write_sweep(folder: Path) -> dict:
-    """A 2 x 3 grid sweep of the Anhui scenario (8 members, summary detail), as `sim sweep` writes
-    it: each case through ``sim.analysis.sweep.run_case``, one after the other in this process (no
-    Dask), then ``sim.analysis.sweep.combine``. ``{"toml": path, "combined": path, "parts": [path
-    of each case]}``; rows and columns of the grid differ, so a figure cannot swap them unseen."""
+def write_sweep(folder: Path, members: int = 8, detail: str = "summary",
+                grid: bool = True) -> dict:
+    """A sweep of the Anhui scenario, as `sim sweep` writes it: each case through
+    ``sim.analysis.sweep.run_case``, one after the other in this process (no Dask), then
+    ``sim.analysis.sweep.combine``. Two EAF floors, times three phase-outs with ``grid`` (2 x 3:
+    rows and columns of the grid differ, so a figure cannot swap them unseen).
+    ``{"toml": path, "combined": path, "parts": [path of each case]}``."""
     path = folder / "tiny.toml"
-    path.write_text(SWEEP.format(scenario=REPO / "scenarios" / "anhui.toml"), encoding="utf-8")
+    text = SWEEP.format(scenario=REPO / "scenarios" / "anhui.toml", members=members, detail=detail)
+    path.write_text(text + (PHASE_OUT_AXIS if grid else ""), encoding="utf-8")
     sweep = load_sweep(path)
     out = folder / "out"
     for case in sweep.cases:
