@@ -142,12 +142,12 @@ def test_provenance_names_the_base_state_of_the_run_not_the_default():
     assert default.endswith(load_base_state().parameter_source)
 
 
-def test_structural_shift_without_base_value_added_is_an_error_not_a_ratio_of_one(tmp_path):
+def test_structural_shift_without_base_value_added_is_an_error_not_a_ratio_of_one(tmp_path,
+                                                                                  base_state):
     # defect (#11 §3): a blanket except substituted 1 for the heavy/light value-added ratio
     import numpy as np
     import pytest
 
-    from sim.data.base_state import load_base_state
     from sim.scenario import load_scenario
 
     path = tmp_path / "s.toml"
@@ -156,7 +156,7 @@ def test_structural_shift_without_base_value_added_is_an_error_not_a_ratio_of_on
     sc = load_scenario(path)
     with pytest.raises(ValueError, match="structural_shift needs the base-year value added"):
         sc.growth_array()
-    base = load_base_state()
+    base = base_state
     shifted = sc.growth_array(base=base)
     path.write_text('[scenario]\nname = "t"\nprovinces = ["Anhui", "Hebei"]\nmembers = 2\n',
                     encoding="utf-8")

@@ -81,6 +81,7 @@ def wheel(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow  # builds the wheel
 def test_wheel_carries_scenarios_calibration_and_spec(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for rel in ("anhui.toml", "national.toml", "baseline.toml", "README.md", "targets/anhui.toml",
@@ -96,6 +97,7 @@ def test_wheel_carries_scenarios_calibration_and_spec(wheel):
     assert tops == set(TOP_LEVEL), tops
 
 
+@pytest.mark.slow  # builds the wheel, installs it in a new virtual environment, runs it
 def test_installed_wheel_runs_from_any_folder(wheel, tmp_path):
     if importlib.util.find_spec("venv") is None:
         pytest.skip("no venv module")

@@ -83,6 +83,7 @@ def test_statistics_follow_their_definitions(fitted):
     assert sum(r["model"] for r in rows.values()) == pytest.approx(fitted.model[cover].sum())
 
 
+@pytest.mark.slow  # `sim hindcast` twice, with its figure: ~6 s
 def test_cli_prints_the_report_and_writes_the_plot(tmp_path):
     out = tmp_path / "hindcast.png"
     res = CliRunner().invoke(main, ["hindcast", "--plot", str(out)])

@@ -14,12 +14,11 @@ from click.testing import CliRunner
 from sim.analysis import convergence, report
 from sim.interfaces.cli import main
 from sim.results.reading import open_results
-from tests.helpers.result_files import write_results
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    return write_results(tmp_path_factory.mktemp("report"), "anhui", members=24, seed=11)
+def files(anhui_results):
+    return anhui_results  # tests/conftest.py: 24 members, seed 11
 
 
 def _same(a, b):

@@ -278,16 +278,15 @@ def test_cli_end_to_end(tmp_path):
 
 
 # --- the model discrepancy as grouped factors ---------------------------------------------------
-def test_explicit_discrepancy_z_is_the_formula_and_without_it_nothing_changes():
+def test_explicit_discrepancy_z_is_the_formula_and_without_it_nothing_changes(base_state):
     """sim.scenario.uncertainty.discrepancy with an explicit z is exp(on sigma sqrt(t) z) exactly, and
     prepare(discrepancy_z=...) reaches the kernel inputs through it; without z, the kernel
     inputs are bitwise those of the seeded generator (the path of sim run)."""
-    from sim.data.base_state import load_base_state
     from sim.scenario.uncertainty import discrepancy
 
     sc = load_scenario(ANHUI)
     assert "model_discrepancy" in sc.uncertainty.distributions  # on in the shipped scenario
-    sigma = load_base_state().discrepancy_sigma
+    sigma = base_state.discrepancy_sigma
     assert (sigma > 0).all()
     rng = np.random.default_rng(4)
     M, S = 5, len(sigma)

@@ -59,6 +59,7 @@ def _write(tmp_path: Path, text: str = SWEEP) -> Path:
     return path
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_combined_sweep_equals_each_case_run_alone(client, tmp_path):
     sweep = load_sweep(_write(tmp_path))
     assert len(sweep.cases) == 4
@@ -96,6 +97,7 @@ def test_combined_sweep_equals_each_case_run_alone(client, tmp_path):
         assert ds["target_probability"].attrs["units"] == "1"
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_resume_recomputes_only_the_missing_part(client, tmp_path):
     sweep = load_sweep(_write(tmp_path))
     out = tmp_path / "out"
@@ -110,6 +112,7 @@ def test_resume_recomputes_only_the_missing_part(client, tmp_path):
     assert all(a.hash != b.hash for a, b in zip(sweep.cases, changed.cases))
 
 
+@pytest.mark.slow  # a local Dask cluster
 def test_a_failing_case_does_not_sink_the_sweep(client, tmp_path):
     sweep = load_sweep(_write(tmp_path))
     out = tmp_path / "out"
@@ -156,6 +159,7 @@ values = [0.0, 0.7]
     assert "case" in str(e.value) and "h2 = 0.7" in str(e.value)
 
 
+@pytest.mark.slow  # `sim sweep` starts a local Dask cluster
 def test_cli_sweep_prints_the_robust_lever_sets(tmp_path):
     path = _write(tmp_path)
     res = CliRunner().invoke(main, ["sweep", str(path), "--workers", "2", "--out",

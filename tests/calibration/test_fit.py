@@ -51,6 +51,7 @@ def synthetic():
     return base, obs, lay, true
 
 
+@pytest.mark.slow  # a refit (4 provinces)
 def test_fit_recovers_parameters_from_synthetic_data(synthetic):
     """Noise-free data made by the model from known parameters, weak priors (sd x 100, so the
     data, not the prior, must identify the parameters): the fit starts at the prior and has to
@@ -126,6 +127,7 @@ def test_the_committed_fit_is_what_the_base_state_uses():
     assert not np.array_equal(nominal.aeei, base.aeei)
 
 
+@pytest.mark.slow  # the full refit
 def test_sim_calibrate_fit_reproduces_the_committed_file(tmp_path):
     """`sim calibrate --fit` end to end (all provinces, ~15 s): the committed parameter file is
     what the code and the committed history produce."""

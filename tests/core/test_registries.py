@@ -28,7 +28,7 @@ from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import KERNEL_LEVER_ARRAYS, LEVERS
 from sim.core.targets import CONDITIONS
 from sim.core.variables import VARIABLES
-from sim.data.base_state import autonomous_share, load_base_state
+from sim.data.base_state import autonomous_share
 from sim.data.growth import OBSERVED_GROWTH_UNTIL
 from sim.model import run as model
 from sim.model.historical import co2_by_carrier, historical_inputs, run_history
@@ -224,9 +224,9 @@ def test_structural_shift_moves_growth_from_energy_intensive_sectors_to_the_othe
     assert (np.abs(d_heavy + d_other) < 0.05 * np.abs(d_heavy)).all(), (d_heavy, d_other)
 
 
-def test_regional_gdp_adjustment_adds_province_minus_national_gdp_growth():
+def test_regional_gdp_adjustment_adds_province_minus_national_gdp_growth(base_state):
     """scenario docs: growth += province − national SSP2 GDP growth (calibration), every sector."""
-    base = load_base_state()
+    base = base_state
     off = scenario("\n[growth]\nregional_gdp_adjustment = false\n", "no_gdp.toml")
     on = scenario("\n[growth]\nregional_gdp_adjustment = true\n", "gdp.toml")
     years = np.asarray(on.years)
@@ -407,12 +407,12 @@ def test_every_indicator_and_condition_runs_from_a_catalogue():
 
 
 # --- historical runs: per-member trends through the kernel's own fuel switches ----------------------
-def test_run_history_runs_each_members_trends_through_the_kernel():
+def test_run_history_runs_each_members_trends_through_the_kernel(base_state):
     """sim.model.historical.run_history groups members by their fuel-switching trends: every member
     equals a kernel run of that member alone with its trends as the coal_to_gas and
     electrification levers (bitwise), and the CO2 split by carrier adds up to the kernel's
     direct CO2."""
-    base = load_base_state()
+    base = base_state
     years = np.arange(2019, 2027)
     M, P, S, T = 3, len(axes.PROVINCES), len(axes.SECTORS), len(years)
     rng = np.random.default_rng(3)

@@ -16,8 +16,8 @@ P, S, R, C, K, N = (len(axes.PROVINCES), len(axes.SECTORS), 3, len(axes.CARRIERS
 
 
 @pytest.fixture(scope="module")
-def b():
-    return load_base_state()
+def b(base_state):
+    return base_state  # tests/conftest.py: the default base state
 
 
 def _rows(name):
@@ -123,8 +123,7 @@ def test_alternative_routes_defined(b):
                            axes.route_index("nonmetallic_minerals", "kiln_ccus")] == pytest.approx(0.9)
 
 
-def test_tibet_positive():
-    b = load_base_state()
+def test_tibet_positive(b):
     t = axes.PROVINCES.index("Tibet")
     assert b.co2_direct0[t].sum() > 0 and b.co2_process0[t].sum() > 0
     assert b.value_added0[t].sum() > 0 and b.final_energy0[t].sum() > 0

@@ -20,7 +20,6 @@ from click.testing import CliRunner
 from sim.core import files, sizes
 from sim.interfaces.cli import main
 from sim.results.reading import open_results
-from tests.helpers.result_files import write_results
 
 REPO = Path(__file__).resolve().parents[2]
 ANHUI = (REPO / "scenarios" / "anhui.toml").read_text(encoding="utf-8")
@@ -33,9 +32,9 @@ def runner():
 
 
 @pytest.fixture(scope="module")
-def result_file(tmp_path_factory) -> Path:
-    """A small full-detail Anhui ensemble (5 members)."""
-    return write_results(tmp_path_factory.mktemp("results"), "anhui", 5, 3, ("full",))["full"]
+def result_file(anhui_results) -> Path:
+    """A small full-detail Anhui ensemble (24 members, tests/conftest.py); read-only."""
+    return anhui_results["full"]
 
 
 @contextlib.contextmanager

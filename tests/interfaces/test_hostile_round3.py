@@ -22,7 +22,6 @@ from sim.interfaces.cli import main
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.sweep import load_sweep
 from sim.scenario.uncertainty import U_EDGE, make_distribution, sample
-from tests.helpers.result_files import write_results
 from tests.interfaces import test_hostile as round_one
 from tests.interfaces.test_hostile import ANHUI, listing, refused, scenario_folder, sweep_file
 
@@ -45,9 +44,9 @@ def minimal(tmp_path: Path, provinces='["Anhui"]', targets='["targets/anhui.toml
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
-    """Small full- and summary-detail Anhui ensembles."""
-    return write_results(tmp_path_factory.mktemp("results"), "anhui", 6, 3, ("full", "summary"))
+def files(anhui_results) -> dict[str, Path]:
+    """Small Anhui ensembles at every detail (24 members, tests/conftest.py); read-only."""
+    return anhui_results
 
 
 def _copy(path: Path, folder: Path, name: str | None = None) -> Path:
@@ -318,6 +317,7 @@ def test_every_variable_of_every_file_kind_has_checksums(files, tmp_path):
                     assert var.filters()["fletcher32"], (detail, name)
 
 
+@pytest.mark.slow  # a sweep on a Dask cluster, run twice: ~10 s
 def test_a_sweep_part_with_a_corrupted_chunk_is_computed_again(tmp_path):
     """A part with a good header and a corrupted chunk was counted as done (only case_hash was
     read), and every resume then failed in the combine step."""

@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+pytestmark = pytest.mark.slow  # a real browser and server
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real processes, run until a signal stops them
+
 REPO = Path(__file__).resolve().parents[2]
 SIM = [sys.executable, "-c", "import sys; from sim.interfaces.cli import main; sys.argv[0] = 'sim'; main()"]
 ENV = dict(os.environ, PYTHONPATH=str(REPO))

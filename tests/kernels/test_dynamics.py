@@ -239,13 +239,12 @@ def _random_scenario(tmp_path, rng, index: int):
 
 
 @pytest.mark.parametrize("index", range(3))
-def test_random_scenarios_to_2060_never_go_below_the_floor(tmp_path, index):
-    from sim.data.base_state import load_base_state
+def test_random_scenarios_to_2060_never_go_below_the_floor(tmp_path, index, base_state):
     from sim.model import run as model
 
     rng = np.random.default_rng(1000 + index)
     sc, values = _random_scenario(tmp_path, rng, index)
-    base = load_base_state()
+    base = base_state
     # the autonomous electrification trend moves fuel energy to electricity by design (not an
     # efficiency gain), and the discrepancy is not technical intensity: both off here
     base = replace(base, electrification_trend=np.zeros_like(base.electrification_trend),
@@ -353,14 +352,13 @@ def _scenario(tmp_path, extra: str):
     return load_scenario(path)
 
 
-def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path):
-    from sim.data.base_state import load_base_state
+def test_model_passes_floors_aeei_elec_and_discrepancy(tmp_path, base_state):
     from sim.model import run as model
 
     sc = _scenario(tmp_path, '\n[uncertainty.aeei_elec_multiplier]\ndist = "lognormal"\n'
                              'median = 1.0\nsigma = 0.3\n\n[uncertainty.model_discrepancy]\n'
                              'dist = "calibrated"\n')
-    base = load_base_state()
+    base = base_state
     sigma = np.full(len(axes.SECTORS), 0.05)
     prep = model.prepare(sc, base=replace(base, discrepancy_sigma=sigma))
     inp = model.kernel_inputs(prep, 2, 5)

@@ -8,7 +8,6 @@ import netCDF4
 import pytest
 
 from sim.results import ensemble
-from tests.helpers.result_files import write_results
 
 
 def test_chunk_shape_layouts():
@@ -23,8 +22,8 @@ def test_chunk_shape_layouts():
         ensemble.chunk_shape(dims, sizes, 5, layout="sector")
 
 
-def test_files_are_chunked_by_member_chunk_and_province(tmp_path):
-    files = write_results(tmp_path, "anhui", members=7, seed=1, details=("full", "province"))
+def test_files_are_chunked_by_member_chunk_and_province(anhui_results):
+    files = anhui_results  # 24 members in chunks of 5 (tests/conftest.py)
     with netCDF4.Dataset(files["full"]) as nc:
         assert nc["production"].chunking() == [5, 1, 12, 17]  # write_results: chunks of 5; 12 routes
         assert nc["industrial_co2"].chunking() == [5, 1, 17]  # region: Anhui, national

@@ -12,7 +12,6 @@ import xarray as xr
 
 from sim.core import axes
 from sim.core.variables import VARIABLES
-from sim.data.base_state import load_base_state
 from sim.model import run as model
 from sim.results import netcdf
 from sim.results.reading import open_results
@@ -56,11 +55,11 @@ def test_zero_growth_no_levers_keeps_every_capacity_stock(zero_growth):
     np.testing.assert_allclose(float(steel), 996.3, rtol=0.01)
 
 
-def test_zero_growth_without_intensity_change_keeps_energy_and_co2(zero_growth):
+def test_zero_growth_without_intensity_change_keeps_energy_and_co2(zero_growth, base_state):
     """With best-available intensity equal to the installed one, no AEEI and no autonomous fuel
     switching, replacement changes nothing either: final energy and every CO2 flow stay at their
     base values."""
-    base = load_base_state()
+    base = base_state
     still = replace(base, new_int0=base.int0, aeei=np.zeros_like(base.aeei),
                     aeei_elec=np.zeros_like(base.aeei_elec),
                     floor_int=np.minimum(base.floor_int, base.int0),

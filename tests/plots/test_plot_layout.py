@@ -16,7 +16,7 @@ from sim.plots import common as plot_common
 from sim.plots import ensemble as ensemble_plots
 from sim.plots import figures as plots
 from sim.plots import sweep as sweep_plots
-from tests.plots.test_plots import ENSEMBLE_KINDS, files, opened  # noqa: F401  (fixtures)
+from tests.plots.test_plots import ENSEMBLE_KINDS
 
 DPI = 100
 
@@ -73,7 +73,7 @@ def check_layout(fig) -> None:
 
 @pytest.mark.parametrize("detail", ["full", "province", "summary"])
 @pytest.mark.parametrize("kind", ENSEMBLE_KINDS)
-def test_ensemble_figures_are_laid_out_cleanly(opened, kind, detail):  # noqa: F811
+def test_ensemble_figures_are_laid_out_cleanly(opened, kind, detail):
     ds = opened[detail]
     fig = next(f for _, f in plots.figures(ds, [kind]))
     check_layout(fig)
@@ -84,17 +84,17 @@ def test_ensemble_figures_are_laid_out_cleanly(opened, kind, detail):  # noqa: F
 
 
 @pytest.mark.parametrize("detail", ["full", "summary"])
-def test_wedge_figure_is_laid_out_cleanly(opened, detail):  # noqa: F811
+def test_wedge_figure_is_laid_out_cleanly(opened, detail):
     fig = ensemble_plots.plot_sectors(opened[detail], "Anhui", baseline=opened[f"base_{detail}"])
     check_layout(fig)
 
 
-def test_sweep_figure_is_laid_out_cleanly(opened):  # noqa: F811
+def test_sweep_figure_is_laid_out_cleanly(opened):
     fig = sweep_plots.plot_sweep(opened["sweep"])
     check_layout(fig)
 
 
-def test_layout_check_can_fail(opened):  # noqa: F811
+def test_layout_check_can_fail(opened):
     """A legend moved onto the source note is caught."""
     fig = ensemble_plots.plot_attainment(opened["full"])
     check_layout(fig)  # laid out cleanly; now freeze that layout and move the legend

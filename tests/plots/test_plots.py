@@ -4,7 +4,6 @@ the LMDI wedges add up to the difference; bad files fail with a clear error and 
 
 from __future__ import annotations
 
-import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -15,65 +14,16 @@ import xarray as xr
 from click.testing import CliRunner
 
 from sim.analysis import decomposition
-from sim.analysis import sweep as sweeps
 from sim.core import labels
 from sim.interfaces.cli import main
-from sim.model import run as model
 from sim.plots import ensemble as ensemble_plots
 from sim.plots import figures as plots
 from sim.plots import sweep as sweep_plots
-from sim.results import ensemble, netcdf
-from sim.results import reading as results
+from sim.results import ensemble
 from sim.results.reading import ResultsFileError, open_results
-from sim.scenario import load_scenario, read_document, scenario_from_document
-from sim.scenario.sweep import load_sweep
-from tests.analysis import test_sweep
 
 REPO = Path(__file__).resolve().parents[2]
-MEMBERS, SEED = 24, 11
 ENSEMBLE_KINDS = ("fan", "attainment", "energy", "steel", "sectors")
-SWEEP = test_sweep.SWEEP.replace("members = 12", "members = 8").replace(
-    "values = [0.0, 0.1]", "values = [0.0, 0.1, 0.2]")  # 2 x 3 grid: rows and columns differ
-
-
-def _baseline_scenario():
-    """Anhui without its levers: the no-policy counterpart, same growth, uncertainty and seed."""
-    path = REPO / "scenarios" / "anhui.toml"
-    text, doc = read_document(path)
-    doc = copy.deepcopy(doc)
-    doc.pop("levers")
-    doc["scenario"]["name"] = "anhui_baseline"
-    return scenario_from_document(doc, text, path)
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    """Anhui at the three details, its baseline (full and summary) and a 2 x 3 sweep."""
-    folder = tmp_path_factory.mktemp("plots")
-    out = {}
-    for name, scenario, details in (("", load_scenario(REPO / "scenarios" / "anhui.toml"),
-                                     ensemble.DETAILS),
-                                    ("base_", _baseline_scenario(), ("full", "summary"))):
-        for detail in details:
-            prep = model.prepare(scenario, members=MEMBERS, seed=SEED)
-            attrs = netcdf.global_attributes(scenario, SEED, MEMBERS, command="test")
-            out[name + detail] = ensemble.write_ensemble(prep, folder / f"{name}{detail}.nc",
-                                                         detail=detail, chunk_size=10, attrs=attrs)
-    sweep_file = folder / "tiny.toml"
-    sweep_file.write_text(SWEEP, encoding="utf-8")
-    sw = load_sweep(sweep_file)
-    for case in sw.cases:  # the cases one after the other in this process: no Dask needed
-        sweeps.run_case(str(sweep_file), case.index, str(folder / "sweep"))
-    out["sweep"] = sweeps.combine(sw, folder / "sweep")
-    return out
-
-
-@pytest.fixture(scope="module")
-def opened(files):
-    handles = {k: results.open_results(v) for k, v in files.items()}
-    yield handles
-    for ds in handles.values():
-        ds.close()
 
 
 # --- what every figure must have ------------------------------------------------------------------
@@ -388,11 +338,12 @@ def test_cli_default_writes_the_complete_set(files, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(main, ["plot", str(files["province"])])
     assert res.exit_code == 0, res.output
-    folder = tmp_path / "outputs" / "province" / "figures"
+    stem = files["province"].stem  # outputs/<input file name>/figures
+    folder = tmp_path / "outputs" / stem / "figures"
     written = sorted(p.name for p in folder.iterdir())
     assert written == sorted(["fan.png", "attainment.png", "energy-anhui.png", "steel-anhui.png",
                               "sectors-anhui.png"])
-    assert all(str(Path("outputs", "province", "figures", name)) in res.output for name in written)
+    assert all(str(Path("outputs", stem, "figures", name)) in res.output for name in written)
     assert "skipped sweep" in res.output  # the one kind an ensemble file cannot serve
     assert all((folder / name).stat().st_size > 10_000 for name in written)
 

@@ -13,18 +13,14 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.helpers.result_files import write_results, write_sweep
-
 TABLES = Path(__file__).resolve().parents[1] / "fixtures" / "cf_tables"
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("cf")
-    out = {f"anhui {d}": p for d, p in write_results(folder, "anhui", members=8, seed=2).items()}
-    out["sweep"] = write_sweep(folder)
-    out["sweep part"] = next((folder / "out" / "parts").glob("case-*.nc"))
-    return out
+def files(anhui_results, sweep_results) -> dict[str, Path]:
+    """The files of `sim run` at every detail and of `sim sweep` (tests/conftest.py)."""
+    return {**{f"anhui {d}": p for d, p in anhui_results.items()},
+            "sweep": sweep_results["combined"], "sweep part": sweep_results["parts"][0]}
 
 
 def _failed(results):
@@ -34,6 +30,7 @@ def _failed(results):
         yield from _failed(r.children)
 
 
+@pytest.mark.slow  # the IOOS checker takes seconds a file
 def test_compliance_checker_cf_1_10_finds_nothing(files):
     suite_module = pytest.importorskip("compliance_checker.suite")
     from compliance_checker.base import BaseCheck

@@ -15,19 +15,20 @@ from click.testing import CliRunner
 from sim.core import axes
 from sim.interfaces.cli import main
 from sim.results import export
-from tests.helpers.result_files import write_results, write_sweep
+from tests.helpers.result_files import write_sweep
 
 pyam = pytest.importorskip("pyam")
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
+def files(tmp_path_factory, anhui_results) -> dict[str, Path]:
+    """The run files at every detail (tests/conftest.py), a two-case sweep at province detail
+    (its parts and combined file) and a sensitivity file."""
     folder = tmp_path_factory.mktemp("consumers")
-    out = {f"run {d}": p for d, p in write_results(folder, "anhui", 8, 2).items()}
-    out["combined sweep"] = write_sweep(folder, detail="province")
-    parts = sorted((folder / "out" / "parts").glob("case-*.nc"))
-    out["sweep part"] = parts[0]
-    out["sweep part 2"] = parts[1]
+    out = {f"run {d}": p for d, p in anhui_results.items()}
+    sweep = write_sweep(folder, members=6, detail="province", grid=False)
+    out["combined sweep"] = sweep["combined"]
+    out["sweep part"], out["sweep part 2"] = sweep["parts"]
     res = CliRunner().invoke(main, ["sensitivity", "anhui", "--method", "morris", "--samples", "2",
                                     "--no-discrepancy", "--parameters", "growth_offset",
                                     "--out", str(folder / "sens.nc"), "-q"])

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from sim.interfaces.cli import main
 from sim.results import export
 from sim.results.reading import open_results
-from tests.helpers.result_files import write_results
 
 Q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 LABELS = ["p05", "p25", "median", "p75", "p95"]
@@ -24,13 +23,13 @@ pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwar
 
 
 @pytest.fixture(scope="module")
-def anhui(tmp_path_factory):
-    return write_results(tmp_path_factory.mktemp("anhui"), "anhui", members=24, seed=11)
+def anhui(anhui_results):
+    return anhui_results  # tests/conftest.py: 24 members, seed 11
 
 
 @pytest.fixture(scope="module")
-def national(tmp_path_factory):
-    return write_results(tmp_path_factory.mktemp("national"), "national", members=7, seed=3)
+def national(national_results):
+    return national_results  # tests/conftest.py: 7 members, seed 3
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +159,7 @@ def test_province_detail_sums_members_and_keeps_stored_quantiles_per_province(na
     assert "China" not in machinery.region and len(machinery.region) == 31  # no sum of quantiles
 
 
+@pytest.mark.slow  # sim.results.export on 31 provinces, to .xlsx: ~8 s
 def test_summary_detail_exports_stored_quantiles_only(national, pyam, tmp_path):
     out = tmp_path / "national_summary.xlsx"
     _export(national["summary"], out)

@@ -14,22 +14,24 @@ import yaml
 
 from sim.results import export
 from sim.results.reading import open_results
-from tests.helpers.result_files import write_results
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
-pytestmark = [pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwarnings("ignore:::jwt"),
+# slow: nomenclature and pyam, checkers of the IAMC export by others, as the CF checkers; the
+# export's numbers are checked every day by test_export.py
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:::pyam"), pytest.mark.filterwarnings("ignore:::jwt"),
               pytest.mark.filterwarnings("ignore:::fastapi"),
               pytest.mark.filterwarnings("ignore:::ixmp4"),
               pytest.mark.filterwarnings("ignore:::toolkit")]
 
 
 @pytest.fixture(scope="module")
-def tables(tmp_path_factory):
-    """{(scenario, detail): IAMC table} of small runs of anhui (1 province) and national."""
-    folder = tmp_path_factory.mktemp("iamc")
+def tables(anhui_results, national_results):
+    """{(scenario, detail): IAMC table} of the small runs of anhui (1 province) and national
+    (tests/conftest.py)."""
     out = {}
-    for scenario, members in (("anhui", 6), ("national", 3)):
-        for detail, path in write_results(folder, scenario, members=members, seed=4).items():
+    for scenario, files in (("anhui", anhui_results), ("national", national_results)):
+        for detail, path in files.items():
             with open_results(path) as ds:
                 out[scenario, detail] = export.iamc_table(ds)
     return out
