@@ -421,6 +421,14 @@ def ras(seed, row, col, iters=500):
     return x
 
 
+IO_CODES: dict[str, list[int]] = {
+    "iron_steel": [], "nonferrous": [], "nonmetallic_minerals": [13], "chemicals": [12],
+    "petroleum_coking": [11], "paper": [10], "textiles": [7, 8],
+    "machinery": [15, 16, 17, 18, 19, 20, 21, 23], "other_industry": [4, 5, 6, 9, 22, 26]}
+"""Codes of the 42-sector NBS input-output table in each model sector (metal smelting, IO 14, is
+split between iron_steel and nonferrous by ``steel_share_of_metal_smelting``)."""
+
+
 def value_added(data, A, iva, prod_phys, co2_tot, year: int = YEAR, *, prov: Provenance):
     """Value added by province x sector [1e9 CNY] (RAS of seeds to provincial industrial VA
     and national input-output shares), its in-scope total [1e9 CNY], the in-scope share of
@@ -431,9 +439,7 @@ def value_added(data, A, iva, prod_phys, co2_tot, year: int = YEAR, *, prov: Pro
     io["code"] = io.io_code.astype(int)
     v = io.set_index("code").value_10k_cny
     sh = A["value_added"]["steel_share_of_metal_smelting"]["value"]
-    M = {"iron_steel": [], "nonferrous": [], "nonmetallic_minerals": [13], "chemicals": [12],
-         "petroleum_coking": [11], "paper": [10], "textiles": [7, 8],
-         "machinery": [15, 16, 17, 18, 19, 20, 21, 23], "other_industry": [4, 5, 6, 9, 22, 26]}
+    M = IO_CODES
     nat = {s: float(sum(v[c] for c in cs)) for s, cs in M.items()}
     nat["iron_steel"] = sh * float(v[14])
     nat["nonferrous"] = (1 - sh) * float(v[14])
