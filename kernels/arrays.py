@@ -110,6 +110,10 @@ class KernelInputs:
     scrap_per_unit: np.ndarray = _base("NR", "t scrap / t output", ">= 0")
     prompt_scrap: np.ndarray = _base("N", "1", ">= 0")
     inflow_ratio: np.ndarray = _base("N", "1", ">= 0")
+    # the scale of the route choice's cost differences (SPEC step 4): reference LCOP
+    cost_scale: np.ndarray = _base("PS", "CNY per activity unit", "> 0")
+    # premium of a route a carbon price can bring in (SPEC step 4 entrants); inf: floors only
+    entry_premium: np.ndarray = _base("PSR", "CNY per activity unit", ">= 0, inf allowed")
     # ---- levers, deterministic, shared by all members (T = years) -------------------------------
     share_floor: np.ndarray = _lever("PSRT", "1", "[0, 1]")
     phase_out: np.ndarray = _lever("PST", "yr-1", "[0, 1]")
@@ -121,6 +125,8 @@ class KernelInputs:
     green_power: np.ndarray = _lever("PST", "1", "[0, 1]")
     capture: np.ndarray = _lever("PSRT", "1", "[0, 1]")
     scrap_market: np.ndarray = _lever("T", "1", "[0, 1]")
+    carbon_price: np.ndarray = _lever("PST", "CNY per t CO2", ">= 0")  # at the margin (step 4, 5)
+    switch_price: np.ndarray = _lever("PST", "CNY per t CO2", ">= 0")  # as adopted (step 8)
     # ---- uncertain, one row per member (M) ------------------------------------------------------
     growth: np.ndarray = _uncertain("MPST", "yr-1")
     lifetime: np.ndarray = _uncertain("MS", "yr", "> 0")
@@ -131,6 +137,10 @@ class KernelInputs:
     stock_lifetime: np.ndarray = _uncertain("MN", "yr", "> 0")
     elec_ratio: np.ndarray = _uncertain("M", "PJ / PJ", ">= 0")
     discrepancy: np.ndarray = _uncertain("MPST", "1", "> 0")  # model discrepancy (SPEC step 8)
+    cost_response: np.ndarray = _uncertain("M", "1", ">= 0")  # β of the route logit (step 4)
+    retrofit_response: np.ndarray = _uncertain("M", "yr-1 per CNY t-1", ">= 0")  # step 5
+    gas_response: np.ndarray = _uncertain("M", "1 per CNY t-1", ">= 0")  # step 8
+    elec_response: np.ndarray = _uncertain("M", "1 per CNY t-1", ">= 0")  # step 8
 
     @property
     def shape(self) -> dict[str, int]:
@@ -164,6 +174,8 @@ class KernelOutputs:
     scrap_supply: np.ndarray = _output("MPNT", "Mt yr-1")
     scrap_use: np.ndarray = _output("MPNT", "Mt yr-1")
     inuse_stock: np.ndarray = _output("MPNT", "Mt")
+    retrofit_saving: np.ndarray = _output("MPST", "PJ yr-1")  # step 5, at full capacity
+    electrified: np.ndarray = _output("MPST", "PJ yr-1")  # step 8, electricity replacing fossil
 
     @classmethod
     def allocate(cls, M: int, P: int, S: int, R: int, C: int, N: int, T: int) -> "KernelOutputs":

@@ -73,8 +73,18 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from kernels.arrays import (COAL, ELECTRICITY, GAS, HEAT, HYDROGEN, OIL, KernelInputs,
-                            KernelOutputs, check_inputs, check_outputs)
+from kernels.arrays import (
+    COAL,
+    ELECTRICITY,
+    GAS,
+    HEAT,
+    HYDROGEN,
+    OIL,
+    KernelInputs,
+    KernelOutputs,
+    check_inputs,
+    check_outputs,
+)
 
 FASTMATH = False
 """Whether the kernel is compiled with ``fastmath``; a test checks mass balance with it as set."""
@@ -113,6 +123,8 @@ class Scratch(NamedTuple):
     retired: np.ndarray  # (R,) step 2: ret_r
     invest: np.ndarray  # (R,) step 4: I_r
     weight: np.ndarray  # (R,) step 4: default weights w_r
+    logw: np.ndarray  # (R,) step 4: the weights of the route choice under a carbon price
+    route_co2: np.ndarray  # (R,) step 4: CO2 per unit of each route's new capacity
     floor_need: np.ndarray  # (R,) step 4: need_r
     held: np.ndarray  # (R,) bool, step 4: r ∈ A (held at its floor)
     floor: np.ndarray  # (R,) share_floor[p,s,:,t]
@@ -219,6 +231,58 @@ def _default_weights(invest_total, surviving, retired, base_share, weight):
             weight[r] = (retired[r] + (invest_total - retired_total) * kappa) / invest_total
 
 
+@njit(**_JIT)  # not inlined: called only under a price, it would crowd the loop it sits in
+def _priced_weights(weight, logw, co2, sub, new_int0, floor_int, decay, ef, process_ef, capture,
+                    entry, p, s, t, price, beta, scale):
+    """Route choice under a carbon price (SPEC step 4): the calibrated substitutable routes'
+    weights relative to route 0, w_r · exp(−k · (e_r − e_0)), and the entrants' weights
+    w_0 · exp(−β · Δ_r / scale) · (exp(k · (e_0 − e_r)) − 1), k = β · π · 10⁶ / scale, all
+    renormalised to the calibrated weights' former sum; ``weight`` (R,) in place, ``logw`` and
+    ``co2`` (R,) scratch. Computed in logs shifted by the largest, so no weight underflows to
+    leave all of them 0. e_r [Mt CO2 per activity unit] is the CO2 of new capacity:
+    (Σ_fossil bat_c · ef_c + process_ef_r) · (1 − capture_r), bat as in step 5; π [CNY t-1],
+    β [1], scale [CNY per activity unit], Δ_r = ``entry[p, s, r]`` [CNY per activity unit]."""
+    R = weight.shape[0]
+    k = beta * price * 1e6 / scale
+    for r in range(R):
+        if sub[r] != 0:
+            e = process_ef[p, s, r]
+            for c in range(3):  # the fossil carriers (kernels.arrays.FOSSIL)
+                floor = floor_int[p, s, r, c]
+                e += (floor + (new_int0[p, s, r, c] - floor) * decay[s, t, c]) * ef[p, s, c]
+            co2[r] = e * (1.0 - capture[p, s, r, t])
+    reference = sub[0] != 0 and weight[0] > 0.0  # route 0 prices the entrants
+    before = 0.0
+    top = -np.inf
+    for r in range(R):
+        logw[r] = -np.inf
+        if sub[r] == 0:
+            continue
+        if weight[r] > 0.0:
+            before += weight[r]
+            logw[r] = np.log(weight[r]) - k * (co2[r] - co2[0] if reference else co2[r])
+        elif reference and entry[p, s, r] < np.inf and co2[r] < co2[0]:
+            gain = k * (co2[0] - co2[r])
+            if gain > 0.0:
+                logw[r] = (np.log(weight[0]) - beta * entry[p, s, r] / scale
+                           + (gain + np.log(-np.expm1(-gain)) if gain > 30.0
+                              else np.log(np.expm1(gain))))
+        if logw[r] > top:
+            top = logw[r]
+    if before <= 0.0:
+        return
+    after = 0.0
+    for r in range(R):
+        if logw[r] > -np.inf:
+            logw[r] = np.exp(logw[r] - top)
+            after += logw[r]
+        else:
+            logw[r] = 0.0
+    for r in range(R):
+        if sub[r] != 0:
+            weight[r] = before * logw[r] / after
+
+
 @njit(inline="always", **_JIT)
 def _split_investment(invest_total, surviving, weight, floor, sub, invest, floor_need, held):
     """Route split of new capacity under share floors (SPEC step 4); writes ``invest`` (R,)
@@ -295,8 +359,10 @@ def _intensity_coflow(intensity, new_int0, floor_int, p, s, t, decay, surviving,
     intensity, then the retrofit. The best-available intensity approaches ``floor_int``:
     ``decay[s, t, c]`` = (1 − a_c)^t of the gap (a_c = aeei_elec for electricity, aeei for the
     other carriers; one table per member, so the carrier loop has no branch on c);
-    ``retrofit_rate`` [yr-1]."""
+    ``retrofit_rate`` [yr-1]. Returns the retrofit's saving Σ_r (Cs_r + I_r) · Σ_c removed
+    intensity [PJ yr-1 at full capacity]."""
     R, C = intensity.shape[2], intensity.shape[3]
+    saving = 0.0
     for r in range(R):
         # int = (Cs_r · int + I_r · bat) / (Cs_r + I_r): one division per route, not per carrier
         # (multiplying by the reciprocal rounds twice: ~1e-16 relative from the quotient;
@@ -312,8 +378,11 @@ def _intensity_coflow(intensity, new_int0, floor_int, p, s, t, decay, surviving,
                 avg = (surviving[r] * avg + invest[r] * best) * inv_denom
             gap = avg - best
             if gap > 0.0:
-                avg -= retrofit_rate * gap  # int −= retrofit · max(0, int − bat)
+                removed = retrofit_rate * gap  # int −= ρ · max(0, int − bat)
+                avg -= removed
+                saving += denom * removed
             intensity[p, s, r, c] = avg
+    return saving
 
 
 @njit(inline="always", **_JIT)
@@ -355,6 +424,7 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
                 for r in range(R):
                     invest[r] = 0.0
                     retired[r] = 0.0
+                out.retrofit_saving[m, p, s, t] = 0.0
             else:
                 # 1. demand: D_t = max(0, D_{t−1} · (1 + growth))
                 d = demand[p, s] * (1.0 + uncertain.growth[m, p, s, t])
@@ -372,13 +442,21 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
                     scratch.floor[r] = levers.share_floor[p, s, r, t]
                     scratch.sub[r] = base.substitutable[s, r]
                 _default_weights(invest_total, surviving, retired, scratch.share, scratch.weight)
+                price = levers.carbon_price[p, s, t]
+                if price > 0.0:  # the logit on the carbon cost of new capacity
+                    _priced_weights(scratch.weight, scratch.logw, scratch.route_co2, scratch.sub,
+                                    base.new_int0, base.floor_int, state.decay, base.ef,
+                                    base.process_ef, levers.capture, base.entry_premium, p, s, t,
+                                    price, uncertain.cost_response[m], base.cost_scale[p, s])
                 _split_investment(invest_total, surviving, scratch.weight, scratch.floor,
                                   scratch.sub, invest, scratch.floor_need, scratch.held)
                 for r in range(R):
                     cap[p, s, r, 0] += invest[r]
-                # 5. intensity co-flow and retrofit
-                _intensity_coflow(state.intensity, base.new_int0, base.floor_int, p, s, t,
-                                  state.decay, surviving, invest, levers.retrofit[p, s, t])
+                # 5. intensity co-flow and retrofit; its rate rises with the carbon price
+                rate = levers.retrofit[p, s, t] + uncertain.retrofit_response[m] * price
+                out.retrofit_saving[m, p, s, t] = _intensity_coflow(
+                    state.intensity, base.new_int0, base.floor_int, p, s, t, state.decay,
+                    surviving, invest, rate if rate < 1.0 else 1.0)
             # 6. production pro rata capacity
             _production(cap, p, s, demand[p, s], state.prod, scratch.cap_route)
             for r in range(R):
@@ -494,13 +572,19 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
         grid_ef = uncertain.grid_ef[m, p, t]
         for s in range(S):
             disc = uncertain.discrepancy[m, p, s, t]  # model discrepancy of the sector's energy
-            gas_share = levers.coal_to_gas[p, s, t]  # γ
+            adopted = levers.switch_price[p, s, t]  # the carbon price as fuel switching adopted it
+            gas_share = levers.coal_to_gas[p, s, t] + uncertain.gas_response[m] * adopted  # γ
+            if gas_share > 1.0:
+                gas_share = 1.0
             h2_share = levers.hydrogen[p, s, t]  # h
-            elec_share = levers.electrification[p, s, t]  # ε
+            elec_share = levers.electrification[p, s, t] + uncertain.elec_response[m] * adopted  # ε
+            if elec_share > 1.0:
+                elec_share = 1.0
             direct = 0.0
             process = 0.0
             captured = 0.0
             value_added = 0.0
+            electrified = 0.0
             for r in range(R):
                 prod_r = prod[p, s, r]
                 energy_r = prod_r * disc  # the activity energy scales with (not process CO2)
@@ -520,6 +604,7 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
                 fossil[r, GAS] = gas
                 h2_made[r] = y  # E_h2 += Σ y_c
                 elec_used[r] = elec_ratio * z  # E_elec += elec_ratio · Σ z_c
+                electrified += elec_used[r]
                 # 9. direct_r = Σ_{c fossil} E_rc · ef_c; process_r = prod_r · process_ef_r;
                 # captured_r = capture_r · (direct_r + process_r)
                 direct_r = coal * ef[p, s, COAL] + oil * ef[p, s, OIL] + gas * ef[p, s, GAS]
@@ -557,6 +642,7 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
                     e_heat = e_c
                 elif c == HYDROGEN:
                     e_h2 = e_c
+            out.electrified[m, p, s, t] = electrified
             out.co2_direct[m, p, s, t] = direct
             out.co2_process[m, p, s, t] = process
             out.co2_captured[m, p, s, t] = captured
@@ -602,6 +688,7 @@ def _scratch(P, R):
     """Fresh :class:`Scratch` arrays for ``P`` provinces and ``R`` routes."""
     return Scratch(
         surviving=np.empty(R), retired=np.empty(R), invest=np.empty(R), weight=np.empty(R),
+        logw=np.empty(R), route_co2=np.empty(R),
         floor_need=np.empty(R), held=np.zeros(R, dtype=np.bool_), floor=np.empty(R),
         sub=np.empty(R, dtype=np.int64), share=np.empty(R), cap_route=np.empty(R),
         spare=np.empty(R), fossil=np.empty((R, 3)), h2_made=np.empty(R), elec_used=np.empty(R),

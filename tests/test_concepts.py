@@ -215,7 +215,8 @@ def test_scenario_and_historical_runs_assemble_kernel_inputs_in_one_place():
             assert a == b, name
         else:
             per_province = name in ("cap0", "util", "base_share", "int0", "new_int0", "floor_int",
-                                    "va_per_unit", "ef", "process_ef", "stock0")
+                                    "va_per_unit", "ef", "process_ef", "stock0", "cost_scale",
+                                    "entry_premium")
             np.testing.assert_array_equal(a, b[prep.prov_idx] if per_province else b, err_msg=name)
             assert a.flags.writeable and b.flags.writeable, name
     with pytest.raises(KeyError, match="missing \\['scrap_market'\\]"):

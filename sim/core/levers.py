@@ -59,6 +59,16 @@ INTERPOLATIONS = ("linear", "step")
 
 _VA_SECTORS = axes.VA_SECTORS
 _ALL = axes.SECTORS
+ETS_SECTORS = ("iron_steel", "nonferrous", "nonmetallic_minerals", "chemicals",
+               "petroleum_coking", "paper")
+"""Sectors the national carbon market covers or plans to cover (the eight-sector plan: power,
+petrochemicals, chemicals, building materials, steel, non-ferrous metals, paper, aviation; steel,
+cement and aluminium enter with the 2024 reporting year), among the model's sectors."""
+ADOPTION_YEARS = 5.0
+"""[yr] Time constant of the carbon price as fuel switching adopts it (``switch_price``, a
+first-order lag of ``carbon_price``): burners, boilers and furnaces change at refurbishment, so
+a price moves the fuel mix over years, not at once (an assumption, tested as a range; the
+elasticities it scales are uncertain parameters)."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +77,14 @@ class Effect:
     tests/core/test_registries.py): moving the lever from its default toward the other end of its range
     (toward ``high`` where ``high`` > default, else toward ``low``) moves ``variable`` (a result
     variable of ``sim.core.variables``), summed over the selection ``where`` and every dimension but
-    ``member``, in the direction ``sign``."""
+    ``member``, in the direction ``sign``; ``given`` names other levers (and their values, from
+    the policy year on) that both runs set, for a lever that acts only together with them (free
+    allocation needs a carbon price)."""
 
     variable: str
     sign: int  # +1 rises, -1 falls
     where: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # (dimension, label(s))
+    given: tuple[tuple[str, float], ...] = ()  # (lever, value) set in both runs compared
 
 
 @dataclass(frozen=True)
@@ -215,6 +228,48 @@ _LEVER_LIST: tuple[Lever, ...] = (
           "other way); with them EAF output may fall below its 2019 level in scrap-short provinces.",
           (_SEED_000, _SEED_004), per_province_sector=False, sector_overrides=False,
           effect=Effect("eaf_share", -1)),
+    Lever("carbon_price", "CNY t-1", 0.0, 0.0, 5000.0, ETS_SECTORS, "carbon_price",
+          "Carbon price paid on direct + process CO2 net of capture (碳排放权交易): the national "
+          "market covers power and, from the 2024 reporting year, steel, cement and aluminium, with "
+          "petrochemicals, chemicals, paper and the other building materials and non-ferrous metals "
+          "planned; set it per sector. New build chooses among substitutable routes by a logit on "
+          "their carbon cost, retrofits speed up and fuel switching follows the price as adopted "
+          "(a first-order lag of ADOPTION_YEARS; kernels/SPEC.md steps 4, 5, 8); the carbon cost "
+          "is in the cost outputs (sim.model.costs).",
+          (_SEED_000, _SEED_002, _SEED_003),
+          effect=Effect("industrial_co2", -1)),
+    Lever("carbon_free_allocation", "1", 0.0, 0.0, 1.5, ETS_SECTORS, None,
+          "Free allowances per unit of output as a fraction of the sector's 2019 national direct + "
+          "process CO2 per unit (the benchmark, sim.data.costs.Costs.benchmark_co2): China's market "
+          "allocates by output x benchmark intensity, so only emissions above the benchmark pay "
+          "and a plant below it sells allowances (net carbon cost may be negative). Allocation is "
+          "per unit of output, the same for every route, so it changes the carbon cost paid, not "
+          "the margin of choice (kernels/SPEC.md step 4).",
+          (_SEED_000, _SEED_002), acts_on="carbon cost (sim.model.costs)",
+          effect=Effect("cost", -1, (("cost_item", "carbon"),), given=(("carbon_price", 200.0),))),
+    Lever("electricity_surcharge", "CNY kWh-1", 0.0, 0.0, 1.0, axes.ENERGY_INTENSIVE_SECTORS, None,
+          "Differentiated and tiered electricity price (差别电价, 阶梯电价): a surcharge on the "
+          "sector's electricity above its benchmark use (the best-available electricity intensity "
+          "of 2019 x output; the rules charge capacity less efficient than a benchmark, e.g. 0.1-0.5 "
+          "CNY/kWh for restricted and eliminated steel capacity, calibration/costs/policy.csv). A "
+          "cost only: the kernel has no surcharge response (no cited elasticity).",
+          (_SEED_000, _SEED_002, _SEED_004), acts_on="electricity cost (sim.model.costs)",
+          effect=Effect("cost", +1, (("cost_item", "power_surcharges"),))),
+    Lever("green_power_premium", "CNY MWh-1", 30.0, 0.0, 500.0, _ALL, None,
+          "Premium paid for contracted green power (the green_power lever's share of electricity) "
+          "over grid power (绿电交易). Default 30 CNY/MWh: first trades of the 2021 pilot "
+          "(calibration/costs/policy.csv green_power_trading_premium, an assumption).",
+          (_SEED_000, _SEED_001), acts_on="electricity cost (sim.model.costs)",
+          effect=Effect("cost", +1, (("cost_item", "power_surcharges"),),
+                        given=(("green_power", 0.3),))),
+    Lever("grid_decarbonisation", "1", 0.0, 0.0, 1.0, _ALL, None,
+          "Fraction by which each province's grid emission factor lies below its baseline path "
+          "(the calibrated 2019 factor declining at the uncertain grid_decline_rate): member "
+          "factor = baseline x (1 - value), so the uncertainty of the baseline path stays around "
+          "the lever's path (能源结构调整, 非化石能源). Set per province.",
+          (_SEED_000, _SEED_001, _SEED_002), sector_overrides=False,
+          acts_on="grid emission factor (sim.model.run.kernel_inputs)",
+          effect=Effect("co2_indirect", -1)),
     Lever("structural_shift", "yr-1", 0.0, -0.1, 0.1, _ALL, None,
           "Growth moved each year from the energy-intensive sectors (axes.ENERGY_INTENSIVE_SECTORS) "
           "to the others: their growth rate falls by the value, the others' rises by the value x "
@@ -243,10 +298,21 @@ KERNEL_LEVER_ARRAYS: dict[str, str] = {
     "capture": "PSRT",
     "scrap_market": "T",
     "collection": "NT",  # a multiplier on the calibrated rate; sim.model.run adds the member axis
+    "carbon_price": "PST",
 }
+
+DERIVED_ARRAYS: dict[str, str] = {
+    "switch_price": "carbon_price",
+}
+"""Kernel lever arrays computed from another (derived -> source): ``switch_price`` is the
+carbon price as fuel switching adopted it, :func:`adopted` of ``carbon_price``."""
 """The kernel arrays levers feed, with their layout: how :func:`kernel_lever_arrays` places a
 lever's (P,S,T) trajectory. A layout describes the kernel, not a lever, so a new lever on an
 existing array needs no entry here."""
+
+GROWTH_LEVERS = frozenset({"structural_shift"})
+"""Levers without a kernel array that act on demand growth (``Scenario.growth_array``); the other
+levers without one act on the costs (:func:`outside_lever_arrays`)."""
 
 ROUTE_FLOOR_GROUPS: dict[str, tuple[str, ...]] = {
     s: group for s in axes.SECTORS
@@ -382,7 +448,7 @@ def kernel_lever_arrays(scenario, provinces: Sequence[str], years: Sequence[int]
 
     ``base`` needs ``metal_sector`` and the ``calibrated`` fields (a ``sim.data.base_state.BaseState``).
     Returns {KernelInputs field: array [lever units]}; ``collection`` is the (N,T) multiplier on
-    the calibrated collection rate.
+    the calibrated collection rate; the :data:`DERIVED_ARRAYS` are added from their sources.
     """
     sectors = axes.SECTORS
     years = np.asarray(list(years), dtype=np.int64)
@@ -410,4 +476,27 @@ def kernel_lever_arrays(scenario, provinces: Sequence[str], years: Sequence[int]
             for r in range(R):
                 rate = calibrated[None, :, r, None]
                 out[:, :, r] = np.where(rate > 0, rate, x)
+    for derived, source in DERIVED_ARRAYS.items():
+        arrays[derived] = adopted(arrays[source], years)
     return arrays
+
+
+def adopted(price: np.ndarray, years: Sequence[int], tau: float = ADOPTION_YEARS) -> np.ndarray:
+    """A price (..., T) as adopted with a first-order lag of time constant ``tau`` [yr]:
+    a[0] = price[0], a[t] = a[t-1] + (price[t] - a[t-1]) · (1 - exp(-Δt / tau)), Δt the years
+    between t-1 and t (exact for a price held over the step)."""
+    years = np.asarray(list(years), dtype=float)
+    out = np.array(price, dtype=float, copy=True)
+    for t in range(1, out.shape[-1]):
+        k = 1.0 - math.exp(-(years[t] - years[t - 1]) / tau)
+        out[..., t] = out[..., t - 1] + (price[..., t] - out[..., t - 1]) * k
+    return out
+
+
+def outside_lever_arrays(scenario, provinces: Sequence[str], years: Sequence[int]) -> dict[str, np.ndarray]:
+    """{lever name: (P,S,T) trajectory} of the levers that act outside the kernel and have no
+    other home (every lever with ``kernel_array`` None except those acting on demand growth,
+    which ``Scenario.growth_array`` resolves)."""
+    return {lv.name: np.asarray(lever_array(lv.name, scenario, provinces, axes.SECTORS, years),
+                                dtype=float)
+            for lv in LEVERS.values() if lv.kernel_array is None and lv.name not in GROWTH_LEVERS}

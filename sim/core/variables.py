@@ -69,7 +69,26 @@ VARIABLES: dict[str, Variable] = {
     "peak_year": Variable(("member", "region"), "1", "calendar year of the industrial-CO2 peak (direct + process - captured)"),
     "plateau_start_year": Variable(("member", "region"), "1",
                                    "first year industrial CO2 is within the plateau tolerance of its peak"),
+    "peak_year_with_indirect": Variable(("member", "region"), "1",
+                                        "calendar year of the peak of industrial CO2 with indirect "
+                                        "emissions (direct + process - captured + electricity, heat, hydrogen)"),
+    # costs (sim.model.costs), CNY at 2019 prices: currency in the ``currency`` attribute
+    "investment_cost": Variable(_SHARE, VA_UNITS, "capital spent on new capacity by route, CNY at 2019 prices"),
+    "cost": Variable(("member", "province", "sector", "cost_item", "year"), VA_UNITS,
+                     "annualised cost by item, CNY at 2019 prices"),
+    "energy_cost": Variable(("member", "province", "carrier", "year"), VA_UNITS,
+                            "energy purchases by carrier, sum over the modelled sectors, CNY at 2019 prices"),
+    "cost_by_item": Variable(("member", "region", "cost_item", "year"), VA_UNITS,
+                             "annualised cost by item, sum over the modelled sectors, CNY at 2019 prices"),
+    "total_cost": Variable(("member", "region", "year"), VA_UNITS,
+                           "annualised cost of the modelled sectors, sum of the cost items, CNY at 2019 prices"),
+    "discounted_cost": Variable(("member", "region"), "1",
+                                "present value of the total cost over the planning period, CNY at 2019 prices"),
 }
+
+COST_VARIABLES = ("investment_cost", "cost", "cost_by_item", "energy_cost", "total_cost",
+                  "discounted_cost")
+"""The cost variables (sim.model.costs): amounts of money, CNY at 2019 prices (``currency``)."""
 
 YEAR_COMMENT = "calendar year (Gregorian), a label of the year axis, not a time coordinate"
 """``peak_year``, ``plateau_start_year``, ``target_year``: integers such as 2030. CF has no unit
@@ -89,6 +108,7 @@ COORDINATES: dict[str, dict] = {
     "route": dict(long_name="production route (ds.sel(route='scrap_eaf'))"),
     "route_sector": dict(long_name="sectors the route belongs to"),
     "carrier": dict(long_name="final energy carrier"),
+    "cost_item": dict(long_name="item of the annualised cost (sim.model.costs.COST_ITEMS)"),
     "metal": dict(long_name="metal with an in-use stock"),
     "year": dict(long_name="calendar year (Gregorian) of the time axis", units="1",
                  comment="result files have the CF time coordinate time as their dimension and "

@@ -19,7 +19,7 @@ from sim.data.base_state import BaseState, autonomous_share
 from sim.data.history import CO2_CARRIERS
 from sim.model.inputs import assemble
 from sim.model.kernel import allocate_outputs, simulate
-from sim.scenario.uncertainty import PARAMETERS
+from sim.scenario.uncertainty import PARAMETERS, PRICE_RESPONSES
 
 ELEC_RATIO = PARAMETERS["elec_ratio"].nominal
 """PJ electricity per PJ fossil electrified in historical runs [PJ PJ-1]: the nominal of
@@ -63,7 +63,7 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
         phase_out=zero if phase_out is None else np.ascontiguousarray(phase_out, dtype=float),
         replacement_ratio=np.full((P, S, T), np.inf),
         retrofit=zero, coal_to_gas=gas, hydrogen=zero, electrification=elec, green_power=zero,
-        capture=capture, scrap_market=np.ones(T),
+        capture=capture, scrap_market=np.ones(T), carbon_price=zero, switch_price=zero,
     )
     members = dict(
         growth=np.ascontiguousarray(growth, dtype=float),
@@ -76,6 +76,8 @@ def historical_inputs(base: BaseState, years, growth: np.ndarray, lifetime: np.n
         aeei_elec=np.ascontiguousarray(aeei if aeei_elec is None else aeei_elec, dtype=float),
         discrepancy=(np.ones((M, P, S, T)) if discrepancy is None
                      else np.ascontiguousarray(discrepancy, dtype=float)),
+        # no carbon price in history: the responses multiply a zero price (their nominals)
+        **{name: np.full(M, PARAMETERS[param].nominal) for name, param in PRICE_RESPONSES.items()},
     )
     inp = assemble(base, np.arange(P), levers, members)
     inp.floor_int = (np.zeros_like(inp.floor_int) if floor_int is None

@@ -14,12 +14,15 @@ import numpy as np
 
 from kernels.arrays import KernelInputs
 from sim.core import axes
+from sim.data.costs import cost_scale, entry_premium
 
 LEVER_FIELDS = ("share_floor", "phase_out", "replacement_ratio", "retrofit", "coal_to_gas",
-                "hydrogen", "electrification", "green_power", "capture", "scrap_market")
+                "hydrogen", "electrification", "green_power", "capture", "scrap_market",
+                "carbon_price", "switch_price")
 """KernelInputs fields set by the levers (SPEC.md's lever table), (P,S,T), (P,S,R,T) or (T,)."""
 MEMBER_FIELDS = ("growth", "lifetime", "aeei", "grid_ef", "collection", "stock_lifetime",
-                 "elec_ratio", "aeei_elec", "discrepancy")
+                 "elec_ratio", "aeei_elec", "discrepancy", "cost_response", "retrofit_response",
+                 "gas_response", "elec_response")
 """KernelInputs fields with one row per member (SPEC.md's uncertain inputs)."""
 
 
@@ -42,6 +45,7 @@ def base_inputs(base, prov_idx: np.ndarray) -> dict[str, Any]:
         metal_route=np.array(base.metal_route, dtype=np.int64),
         scrap_per_unit=np.array(base.scrap_per_unit), prompt_scrap=np.array(base.prompt_scrap),
         inflow_ratio=np.array(base.inflow_ratio),
+        cost_scale=cost_scale(len(sel)), entry_premium=entry_premium(len(sel)),
     )
 
 

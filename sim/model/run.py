@@ -22,15 +22,29 @@ import xarray as xr
 from sim.core import axes, indicators
 from sim.core import targets as target_checks
 from sim.core.indicators_registry import INDICATORS
-from sim.core.levers import kernel_lever_arrays
+from sim.core.levers import kernel_lever_arrays, outside_lever_arrays
 from sim.core.units import CNY_PER_KERNEL_VA, PJ_PER_TWH
-from sim.core.variables import COORDINATES, VARIABLES, YEAR_COMMENT, time_coordinates
+from sim.core.variables import (
+    COORDINATES,
+    COST_VARIABLES,
+    VARIABLES,
+    YEAR_COMMENT,
+    time_coordinates,
+)
 from sim.data.base_state import BaseState, autonomous_share, load_base_state, with_trend
+from sim.data.costs import Costs, load_costs
 from sim.data.growth import OBSERVED_GROWTH_UNTIL
 from sim.data.observed_activity import nonmetallic_structure
+from sim.model import costs as cost_model
 from sim.model.inputs import assemble
 from sim.model.kernel import KernelInputs, KernelOutputs, simulate
-from sim.scenario.uncertainty import MODEL_DISCREPANCY, PARAMETERS, discrepancy, sample
+from sim.scenario.uncertainty import (
+    MODEL_DISCREPANCY,
+    PARAMETERS,
+    PRICE_RESPONSES,
+    discrepancy,
+    sample,
+)
 
 
 @dataclass
@@ -53,6 +67,9 @@ class Prepared:
     plateau_tolerance: float
     energy_structure: np.ndarray  # (P,S,T) energy structure factor relative to the base year [1]
     discrepancy_z: np.ndarray | None = None  # (members,P,S) explicit discrepancy draws [1]
+    outside: dict | None = None  # {lever: (P,S,T)} levers acting outside the kernel (costs, grid)
+    costs: Costs | None = None  # cost tables of the base state (sim.data.costs)
+    prices: np.ndarray | None = None  # (P,S,C,T) energy prices of the provinces [CNY PJ-1]
 
 
 def prepare(scenario, members: int | None = None, seed: int | None = None,
@@ -102,6 +119,8 @@ def prepare(scenario, members: int | None = None, seed: int | None = None,
         plateau_tolerance=float(scenario.plateau_tolerance),
         energy_structure=_structure(provinces, years, scenario),
         discrepancy_z=_checked_z(discrepancy_z, members, len(provinces)),
+        outside=outside_lever_arrays(scenario, provinces, years),
+        costs=(costs := load_costs(base)), prices=costs.prices(prov_idx, years),
     )
 
 
@@ -140,8 +159,11 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
                  + smp["heavy_growth_offset"][:, None, None, None] * heavy[None, None, :, None])
               * projected[None, None, None, :])
     dt = (years - years[0]).astype(float)
+    # the baseline grid path (uncertain decline), below it by the grid_decarbonisation lever
+    # (one value per province: the lever has no sector overrides)
     grid_tpm = base.grid_ef0[prep.prov_idx][None, :, None] * (
-        1.0 - smp["grid_decline_rate"][:, None, None]) ** dt[None, None, :]
+        1.0 - smp["grid_decline_rate"][:, None, None]) ** dt[None, None, :] * (
+        1.0 - prep.outside["grid_decarbonisation"][None, :, 0, :])
     collection = np.clip(
         base.collection[None, :, None] * prep.collection_lever[None]
         * smp["collection_multiplier"][:, None, None], 0.0, 1.0)
@@ -157,6 +179,8 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         collection=collection,
         stock_lifetime=base.stock_lifetime[None, :] * smp["stock_lifetime_multiplier"][:, None],
         elec_ratio=np.broadcast_to(smp["elec_ratio"], (M,)).astype(float),
+        **{name: np.broadcast_to(smp[param], (M,)).astype(float)
+           for name, param in PRICE_RESPONSES.items()},
         # model discrepancy on each sector's final energy (1 in the base year; 1 everywhere
         # unless the scenario switches it on and the fit gives widths)
         # times the energy structure of non-metallic minerals (cement + glass composite,
@@ -242,6 +266,10 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     data = _raw_variables(out, ctx, variables)
     data["industrial_co2"] = co2
     data["industrial_co2_with_indirect"] = co2_all
+    peak_all, _ = indicators.peak_years(co2_all.reshape(M * G, T), prep.years,
+                                        prep.plateau_tolerance)
+    data["peak_year_with_indirect"] = peak_all.reshape(M, G)
+    data.update(_cost_variables(prep, out, inp, start, stop, variables))
     data["target_value"] = value
     data["target_attained"] = attained
     data["peak_year"] = peak.reshape(M, G)
@@ -255,6 +283,29 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
         for key, dt in (("inputs", t1 - t0), ("kernel", t2 - t1), ("targets", time.perf_counter() - t2)):
             timer[key] = timer.get(key, 0.0) + dt
     return ds
+
+
+def _cost_variables(prep: Prepared, out: KernelOutputs, inp: KernelInputs, start: int, stop: int,
+                    variables: frozenset[str] | None) -> dict[str, np.ndarray]:
+    """The cost variables of a chunk (``sim.model.costs``): ``total_cost``, ``cost_by_item`` and
+    ``discounted_cost`` per region always; ``cost``, ``investment_cost`` and ``energy_cost``
+    where ``variables`` asks for them (default: all)."""
+    levers = dict(prep.outside, carbon_price=prep.shared["carbon_price"],
+                  green_power=prep.shared["green_power"])
+    parts = cost_model.chunk_costs(prep.costs, out, inp, prep.years, prep.prices, levers,
+                                   {k: v[start:stop] for k, v in prep.samples.items()})
+    by_item = parts["cost"].sum(axis=2)  # (M,P,K,T)
+    by_item = np.concatenate([by_item, by_item.sum(axis=1, keepdims=True)], axis=1)
+    total = by_item.sum(axis=2)  # (M,G,T)
+    data = {"total_cost": total, "cost_by_item": by_item,
+            "discounted_cost": cost_model.discounted(total, prep.years, prep.costs.discount_rate)}
+    if variables is None or "cost" in variables:
+        data["cost"] = parts["cost"]
+    if variables is None or "investment_cost" in variables:
+        data["investment_cost"] = _by_route_label(parts["investment_cost"], True)
+    if variables is None or "energy_cost" in variables:
+        data["energy_cost"] = parts["energy_cost"].sum(axis=2)
+    return data
 
 
 def _raw_variables(out: KernelOutputs, ctx: indicators.ChunkContext,
@@ -318,6 +369,7 @@ def _coords(prep: Prepared, members: np.ndarray, regions: list[str]) -> dict:
         "route": ("route", list(axes.ROUTE_LABELS)),
         "route_sector": ("route", [" ".join(axes.ROUTE_SECTORS[r]) for r in axes.ROUTE_LABELS]),
         "carrier": ("carrier", list(axes.CARRIERS)),
+        "cost_item": ("cost_item", list(cost_model.COST_ITEMS)),
         "metal": ("metal", list(axes.METALS)),
         "year": ("year", prep.years),
         "region": ("region", regions),
@@ -357,9 +409,15 @@ def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
     for name, var in VARIABLES.items():
         if name in ds:
             ds[name].attrs.update(units=var.units, long_name=var.long_name)
-    if "value_added" in ds:
-        ds["value_added"].attrs["currency"] = "CNY (2019 prices)"
-    for name in ("peak_year", "plateau_start_year"):
+    for name in ("value_added",) + COST_VARIABLES:
+        if name in ds:
+            ds[name].attrs["currency"] = "CNY (2019 prices)"
+    if "discounted_cost" in ds:
+        ds["discounted_cost"].attrs.update(
+            discount_rate=prep.costs.discount_rate,
+            comment=f"present value in {cost_model.DISCOUNT_WINDOW[0]} of the total cost of "
+                    f"{cost_model.DISCOUNT_WINDOW[0]}-{cost_model.DISCOUNT_WINDOW[1]}")
+    for name in ("peak_year", "plateau_start_year", "peak_year_with_indirect"):
         if name in ds:
             ds[name].attrs.update(units="1", comment=YEAR_COMMENT)
     if "target_attained" in ds:  # CF: flag_values of the variable's type (float: NaN = undefined)

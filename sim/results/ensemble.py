@@ -62,6 +62,8 @@ SCRATCH_ZLIB = False
 """Scratch is deleted at the end: compressing it costs more time than the disk it saves."""
 
 EXACT = ("target_value", "target_attained", "target_probability", "peak_year",
+         "peak_year_with_indirect", "peak_year_with_indirect_probability", "total_cost",
+         "discounted_cost", "cost_by_item",
          "plateau_start_year", "peak_year_probability", "success_probability", "parameter_value")
 """Variables stored exactly as computed (never rounded to float32)."""
 SECTOR_QUANTILE_VARIABLES = ("value_added", "co2_direct", "co2_process", "co2_indirect",
@@ -76,8 +78,13 @@ PROVINCE_TOTAL_VARIABLES = ("value_added", "final_energy", "co2_direct", "co2_pr
 PROVINCE_VARIABLES = ("eaf_share", "scrap_supply", "scrap_use", "inuse_stock",
                       "grid_emission_factor", "grid_renewable_share", "industrial_co2",
                       "industrial_co2_with_indirect", "target_value", "target_attained",
-                      "peak_year", "plateau_start_year", "parameter_value")
+                      "peak_year", "plateau_start_year", "parameter_value",
+                      "peak_year_with_indirect", "total_cost", "discounted_cost", "cost_by_item",
+                      "energy_cost")
 """Per-member variables without a sector dimension, kept as they are in ``province`` detail."""
+PEAK_PROBABILITY = {"peak_year": "peak_year_probability",
+                    "peak_year_with_indirect": "peak_year_with_indirect_probability"}
+"""Per-member peak years (each CO2 accounting) -> the exact distribution written at every detail."""
 QUANTILE_COMMENT = "quantiles over the ensemble members (quantile axis)"
 """``comment`` of the variables stored as quantiles."""
 
@@ -156,7 +163,7 @@ class _Counts:
         self.attained = np.zeros(n_targets)
         self.valid = np.zeros(n_targets)
         self.years = years
-        self.peaks = np.zeros((n_regions, len(years)))
+        self.peaks = {name: np.zeros((n_regions, len(years))) for name in PEAK_PROBABILITY}
         self.members = 0
         self.joint = joint  # target positions that must all be attained together
         self.joint_attained = 0
@@ -167,11 +174,12 @@ class _Counts:
         self.valid += np.sum(np.isfinite(a), axis=0)
         if self.joint is not None:
             self.joint_attained += int(np.all(a[:, self.joint] == 1.0, axis=1).sum())
-        py = ds["peak_year"].values  # (member, region)
-        idx = np.searchsorted(self.years, py)
-        for g in range(py.shape[1]):
-            self.peaks[g] += np.bincount(idx[:, g], minlength=len(self.years))
-        self.members += py.shape[0]
+        for name, peaks in self.peaks.items():
+            py = ds[name].values  # (member, region)
+            idx = np.searchsorted(self.years, py)
+            for g in range(py.shape[1]):
+                peaks[g] += np.bincount(idx[:, g], minlength=len(self.years))
+        self.members += ds.sizes["member"]
 
     def probability(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -260,7 +268,8 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
         if scratch is not None:
             _write_quantiles(main, scratch)
         main["target_probability"][:] = counts.probability()
-        main["peak_year_probability"][:] = counts.peaks / counts.members
+        for name, probability in PEAK_PROBABILITY.items():
+            main[probability][:] = counts.peaks[name] / counts.members
         if counts.joint is not None:
             main["success_probability"].assignValue(counts.joint_attained / counts.members)
         main.close()
@@ -328,9 +337,12 @@ def _create(tmp: Path, first: xr.Dataset, per_member: xr.Dataset, for_quantiles:
         out[name] = _quantile_template(da)
     prob = xr.DataArray(np.full(first.sizes["target"], np.nan), dims=("target",))
     out["target_probability"] = prob
-    out["peak_year_probability"] = xr.DataArray(
-        np.full((first.sizes["region"], len(prep.years)), np.nan), dims=("region", "year"),
-        attrs=dict(units="1", long_name="share of members whose industrial CO2 peaks in the year"))
+    for name, probability in PEAK_PROBABILITY.items():
+        out[probability] = xr.DataArray(
+            np.full((first.sizes["region"], len(prep.years)), np.nan), dims=("region", "year"),
+            attrs=dict(units="1", long_name="share of members whose industrial CO2 "
+                       + ("" if name == "peak_year" else "with indirect emissions ")
+                       + "peaks in the year"))
     if success_targets:
         out["success_probability"] = xr.DataArray(np.nan, attrs=dict(
             units="1", long_name="share of members attaining every success target",

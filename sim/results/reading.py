@@ -91,7 +91,8 @@ def read_errors(path: Path | str):
                                "the file must be written again") from None
 
 
-PROBABILITIES = ("target_probability", "peak_year_probability", "success_probability")
+PROBABILITIES = ("target_probability", "peak_year_probability", "success_probability",
+                 "peak_year_with_indirect_probability")
 """Variables whose values are probabilities [1]: in [0, 1] or undefined (NaN)."""
 YEAR_RANGE = (1900, 2200)
 """Calendar years a result file's ``year`` coordinate may hold."""
@@ -125,8 +126,7 @@ def check_values(ds: xr.Dataset) -> None:
         if missing:
             raise bad("region", missing[0], "every province of the file, and national: the "
                       f"region axis lacks {missing[0]}")
-    for var in ("target_value", "target_attained", "peak_year", "plateau_start_year",
-                *PROBABILITIES):
+    for var in ("target_value", "target_attained", *PEAK_YEARS, *PROBABILITIES):
         if var not in ds.data_vars:
             continue
         values = ds[var].values
@@ -140,12 +140,16 @@ def check_values(ds: xr.Dataset) -> None:
         if (var == "target_attained" and "member" in ds[var].dims
                 and not np.isin(defined, (0.0, 1.0)).all()):
             raise bad(var, float(defined[~np.isin(defined, (0.0, 1.0))][0]), "0, 1 or NaN")
-        if var in ("peak_year", "plateau_start_year") and years is not None and defined.size and (
+        if var in PEAK_YEARS and years is not None and defined.size and (
                 (defined < years[0]) | (defined > years[-1])).any():
             raise bad(var, float(defined[(defined < years[0]) | (defined > years[-1])][0]),
                       f"a year in {years[0]}..{years[-1]} or NaN")
         if np.isinf(values).any() and var != "target_value":
             raise bad(var, "inf", "finite numbers or NaN")
+
+
+PEAK_YEARS = ("peak_year", "plateau_start_year", "peak_year_with_indirect")
+"""Per-member calendar years of a result file (checked to lie in its years or be NaN)."""
 
 
 def name_of(ds: xr.Dataset) -> str:

@@ -170,6 +170,48 @@ _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
         "seed 002: ten main resources 380 Mt in 2020, target 480 Mt in 2025 (+4.8 %/yr); seed 000: "
         "510 Mt in 2030; nominal 4 %/yr for the non-metal part, slightly below the planned total"),
     UncertainParameter(
+        "route_cost_response", "1", 3.0, 0.0, 50.0,
+        "beta of the route choice of new capacity under a carbon price (kernels/SPEC.md step 4): "
+        "weights x exp(-beta x carbon cost of the route's new capacity / the sector's levelised "
+        "cost); a relative-cost logit, as GCAM's share ~ weight x cost^-beta for small differences",
+        "GCAM data system defaults: subsector logit exponent -3, technology -6 (JGCRI/gcam-core "
+        "gcam-data-system/energy-data/assumptions/A_energy_data.R, default_subsector_logit, "
+        "default_technology_logit); the steel route is GCAM's subsector choice, so nominal 3"),
+    UncertainParameter(
+        "retrofit_price_response", "yr-1 per CNY t-1", 1.5e-4, 0.0, 1e-2,
+        "extra fraction of the gap to best-available intensity closed per year per CNY/t of "
+        "carbon price (kernels/SPEC.md step 5)",
+        "assumption (no Chinese elasticity found): 200 CNY/t adds 3 %/yr, about half the 5-6 %/yr "
+        "of a full-coverage retrofit programme (scenarios/anhui.toml efficiency_retrofit), since "
+        "200 CNY/t on a BF-BOF mill's ~2 t CO2/t is ~12 % of its levelised cost "
+        "(calibration/costs/lcop_published.csv); the spread runs from none to 2.7x"),
+    UncertainParameter(
+        "gas_price_response", "1 per CNY t-1", 2.5e-4, 0.0, 1e-2,
+        "extra share of coal energy switched to gas per CNY/t of adopted carbon price "
+        "(kernels/SPEC.md step 8)",
+        "assumption: 200 CNY/t narrows the industrial gas-coal price gap (~50 CNY/GJ ex-VAT, "
+        "calibration/costs/prices.csv) by ~8 CNY/GJ (0.095 - 0.056 t CO2/GJ); a 5 % switch at "
+        "200 CNY/t, spread from none to 3x"),
+    UncertainParameter(
+        "electrification_price_response", "1 per CNY t-1", 1e-4, 0.0, 1e-2,
+        "extra share of the remaining fossil energy electrified per CNY/t of adopted carbon "
+        "price (kernels/SPEC.md step 8)",
+        "assumption: electricity's price per useful GJ is 2-4x coal's (calibration/costs/"
+        "prices.csv) and its grid CO2 is not priced in the industrial market, so 200 CNY/t moves "
+        "~2 % of fossil heat to electricity; spread from none to 3x"),
+    UncertainParameter(
+        "capital_cost_multiplier", "1", 1.0, 0.0, MULTIPLIER_MAX,
+        "multiplies every capital cost (new capacity, retrofits, electrification equipment) in "
+        "the cost outputs (sim.model.costs); no effect on the physical results",
+        "nominal = calibration/costs; the cited ranges of routes.csv are about -30 % / +40 %",
+        low_open=True),
+    UncertainParameter(
+        "energy_price_multiplier", "1", 1.0, 0.0, MULTIPLIER_MAX,
+        "multiplies every energy price in the cost outputs (sim.model.costs); no effect on the "
+        "physical results",
+        "nominal = calibration/costs/prices.csv; 2019-2023 industrial coal and gas prices moved "
+        "by about +-40 % (prices.csv index rows)", low_open=True),
+    UncertainParameter(
         MODEL_DISCREPANCY, "1", 0.0, 0.0, 1.0,
         "switch of the model-discrepancy factor on each sector's final energy (SPEC step 8): 0 "
         "none; 1 (dist = \"calibrated\") log discrepancy[m,p,s,t] = sigma_s sqrt(t) z[m,p,s], "
@@ -181,6 +223,15 @@ _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
 )
 
 PARAMETERS: dict[str, UncertainParameter] = {p.name: p for p in _PARAMETER_LIST}
+
+PRICE_RESPONSES: dict[str, str] = {
+    "cost_response": "route_cost_response",
+    "retrofit_response": "retrofit_price_response",
+    "gas_response": "gas_price_response",
+    "elec_response": "electrification_price_response",
+}
+"""KernelInputs field -> the uncertain parameter it takes (the responses to a carbon price,
+kernels/SPEC.md steps 4, 5 and 8)."""
 
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "uniform": ("low", "high"),

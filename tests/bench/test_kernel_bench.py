@@ -290,3 +290,65 @@ def test_hot_helpers_have_no_refcount_updates(name):
     body = ir[ir.index(f"@{mangled}("):]
     body = body[:body.index("\n}\n")]
     assert "@NRT_incref" not in body and "@NRT_decref" not in body, name
+
+
+# ================================================================================================
+# before and after the price terms of issue #23 (route logit, price responses, cost outputs)
+# ================================================================================================
+BEFORE_PRICES = "dee53dcb2fa2e67263421cdb7e315453a724713e"
+"""The last commit of main before the kernel's price terms (issue #23)."""
+
+
+def _kernel_at(commit: str, folder: Path):
+    """The kernel package of ``commit`` (git show), importable as ``kernels_<commit[:7]>`` with
+    its own imports rewritten; None where git or the commit is not there."""
+    name = f"kernels_{commit[:7]}"
+    pkg = folder / name
+    pkg.mkdir()
+    for module in ("__init__.py", "arrays.py", "stock_flow.py"):
+        shown = subprocess.run(["git", "show", f"{commit}:kernels/{module}"], cwd=REPO,
+                               capture_output=True, text=True)
+        if shown.returncode != 0:
+            return None
+        (pkg / module).write_text(shown.stdout.replace("from kernels.", f"from {name}.")
+                                  .replace("import kernels.", f"import {name}."), encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    import importlib
+    return importlib.import_module(f"{name}.stock_flow"), importlib.import_module(f"{name}.arrays")
+
+
+def test_kernel_before_and_after_the_price_terms(benchmark, national_inputs, tmp_path):
+    """Single-threaded throughput of the kernel of :data:`BEFORE_PRICES` and of today's on the
+    same national inputs, timed in alternation (no price: the cost of the new terms when they
+    are off), and today's with 200 CNY/t on steel, non-ferrous and cement (the priced branch).
+    Issue #23 asks for at least 80 % of the throughput before."""
+    from dataclasses import fields, replace
+
+    old = _kernel_at(BEFORE_PRICES, tmp_path)
+    if old is None:
+        pytest.skip(f"commit {BEFORE_PRICES[:7]} is not in this checkout's history")
+    old_flow, old_arrays = old
+    inp = national_inputs
+    known = {f.name for f in fields(old_arrays.KernelInputs)}
+    old_inp = old_arrays.KernelInputs(**{k: getattr(inp, k) for k in known})
+    old_out = old_arrays.KernelOutputs.allocate(*(old_inp.shape[x] for x in "MPSRCNT"))
+    price = np.zeros_like(inp.carbon_price)
+    price[:, :3, 6:] = 200.0  # iron_steel, nonferrous, nonmetallic_minerals from 2025
+    priced = replace(inp, carbon_price=price, switch_price=price.copy())
+    out = allocate_outputs(inp)
+    _compile(inp)
+    numba.set_num_threads(1)
+    old_flow.simulate_into(old_inp, old_out)  # compile the old kernel outside the timing
+
+    iv = Interleaved({"before": lambda: old_flow.simulate_into(old_inp, old_out),
+                      "after": lambda: simulate_into(inp, out),
+                      "priced": lambda: simulate_into(priced, out)})
+    benchmark.pedantic(iv.round, rounds=5, warmup_rounds=1)
+    psy = province_sector_years(inp)
+    kept = iv.ratio("before", "after")  # time before / time after = throughput after / before
+    print(f"\nBENCH kernel_price_terms_off {kept:.3f} of the throughput before (median of per-round "
+          f"ratios; best {psy / iv.best('before'):.3g} -> {psy / iv.best('after'):.3g} psy/s, "
+          f"1 thread)")
+    print(f"BENCH kernel_price_terms_on {iv.ratio('before', 'priced'):.3f} of the throughput "
+          f"before with 200 CNY/t on three sectors ({psy / iv.best('priced'):.3g} psy/s)")
+    assert kept >= 0.8

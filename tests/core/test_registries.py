@@ -25,7 +25,7 @@ from kernels.arrays import KernelInputs
 from kernels.stock_flow import simulate
 from sim.core import axes, indicators
 from sim.core.indicators_registry import INDICATORS
-from sim.core.levers import KERNEL_LEVER_ARRAYS, LEVERS
+from sim.core.levers import DERIVED_ARRAYS, GROWTH_LEVERS, KERNEL_LEVER_ARRAYS, LEVERS
 from sim.core.targets import CONDITIONS
 from sim.core.variables import VARIABLES
 from sim.data.base_state import autonomous_share
@@ -71,11 +71,14 @@ def lever_body(name: str, value: float, year: int = POLICY_YEAR) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def prepared(name: str | None):
+def prepared(name: str | None, given: tuple[tuple[str, float], ...] = ()):
     """(Prepared, Dataset) of the tiny scenario with lever ``name`` at its probe value (None: all
-    defaults)."""
-    body = "" if name is None else lever_body(name, probe(LEVERS[name]))
-    prep = model.prepare(scenario(body, f"{name or 'default'}.toml"))
+    defaults) and the ``given`` (lever, value) pairs set."""
+    body = "".join(lever_body(n, v) for n, v in given)
+    if name is not None:
+        body += lever_body(name, probe(LEVERS[name]))
+    tag = "-".join(n for n, _ in given)
+    prep = model.prepare(scenario(body, f"{name or 'default'}{tag}.toml"))
     return prep, model.run(prep)
 
 
@@ -85,7 +88,17 @@ def lever_arrays(prep) -> dict[str, np.ndarray]:
     out = {k: prep.shared[k] for k in KERNEL_LEVER_ARRAYS if k in prep.shared}
     out["collection"] = prep.collection_lever
     out["growth"] = prep.base_growth
+    out.update(prep.outside)  # the levers acting on costs and the grid, by lever name
+    out.update({k: prep.shared[k] for k in DERIVED_ARRAYS})
     return out
+
+
+def expected_arrays(lv) -> set[str]:
+    """The prepared arrays lever ``lv`` moves: its kernel array and the arrays derived from it,
+    else the demand growth (levers acting on growth), else its own trajectory."""
+    if lv.kernel_array is not None:
+        return {lv.kernel_array} | {d for d, src in DERIVED_ARRAYS.items() if src == lv.kernel_array}
+    return {"growth"} if lv.name in GROWTH_LEVERS else {lv.name}
 
 
 # --- levers --------------------------------------------------------------------------------------
@@ -116,7 +129,7 @@ def test_each_lever_changes_only_the_kernel_array_it_names(name):
     moved, _ = prepared(name)
     before, after = lever_arrays(base), lever_arrays(moved)
     changed = {k for k in before if not np.array_equal(before[k], after[k])}
-    assert changed == {lv.kernel_array or "growth"}
+    assert changed == expected_arrays(lv)
     if lv.route is not None:
         # only the named route of the lever's own sectors moves
         diff = after[lv.kernel_array] != before[lv.kernel_array]  # (P,S,R,T)
@@ -136,8 +149,8 @@ def test_each_lever_moves_the_output_its_docs_name(name):
             da = da.sel({dim: list(labels) if isinstance(labels, tuple) else labels})
         return da.sum([d for d in da.dims if d != "member"]).values  # (member,)
 
-    _, base = prepared(None)
-    _, moved = prepared(name)
+    _, base = prepared(None, effect.given)
+    _, moved = prepared(name, effect.given)
     change = total(moved) - total(base)
     assert np.all(np.sign(change) == effect.sign), (effect, total(base), total(moved))
     # and the base year, before the policy, is untouched

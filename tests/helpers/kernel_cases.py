@@ -143,6 +143,22 @@ def random_inputs(rng: np.random.Generator, M: int, P: int, S: int, T: int, K: i
     discrepancy = np.exp(u(-0.4, 0.4, (M, P, S, T)))
     discrepancy[rng.random((M, P, S, T)) < 0.3] = 1.0
 
+    # ---- the #23 price terms, drawn last for the same reason ---------------------------------
+    # cost scale: CNY per activity unit around 1e9 (CNY per Mt of product ~ 1e3 CNY/t), so that
+    # the carbon price moves the route split by a visible but finite amount
+    cost_scale = u(0.5e9, 5e9, (P, S))
+    carbon_price = lever((P, S, T), 400.0)
+    switch_price = lever((P, S, T), 400.0)
+    cost_response = u(0.0, 20.0, M)
+    cost_response[rng.random(M) < 0.2] = 0.0
+    retrofit_response = u(0.0, 5e-4, M)
+    gas_response = u(0.0, 2e-3, M)
+    elec_response = u(0.0, 2e-3, M)
+    # entrants (SPEC step 4): a premium up to the cost scale, inf for a route that enters only
+    # through its floor
+    entry_premium = u(0.0, 3e9, (P, S, R))
+    entry_premium[rng.random((P, S, R)) < 0.4] = np.inf
+
     return KernelInputs(
         cap0=cap0, util=util, base_share=base_share, int0=int0, new_int0=new_int0,
         floor_int=floor_int, va_per_unit=va_per_unit, ef=ef, process_ef=process_ef, substitutable=substitutable,
@@ -155,7 +171,11 @@ def random_inputs(rng: np.random.Generator, M: int, P: int, S: int, T: int, K: i
         scrap_market=market,
         growth=growth, lifetime=lifetime, aeei=aeei, grid_ef=grid_ef, collection=collection,
         stock_lifetime=stock_lifetime, elec_ratio=elec_ratio, aeei_elec=aeei_elec,
-        discrepancy=discrepancy,
+        discrepancy=discrepancy, cost_scale=cost_scale, entry_premium=entry_premium,
+        carbon_price=carbon_price,
+        switch_price=switch_price, cost_response=cost_response,
+        retrofit_response=retrofit_response, gas_response=gas_response,
+        elec_response=elec_response,
     )
 
 
@@ -223,5 +243,8 @@ def neutral_inputs(M: int = 1, P: int = 2, S: int = 2, T: int = 8, K: int = 4, N
         growth=z(M, P, S, T), lifetime=np.full((M, S), lifetime), aeei=z(M, S),
         grid_ef=np.full((M, P, T), 0.16), collection=np.full((M, N, T), 1.0),
         stock_lifetime=np.full((M, N), 30.0), elec_ratio=np.full(M, 0.4), aeei_elec=z(M, S),
-        discrepancy=np.ones((M, P, S, T)),
+        discrepancy=np.ones((M, P, S, T)), cost_scale=np.full((P, S), 3e9),
+        entry_premium=np.full((P, S, R), np.inf),
+        carbon_price=z(P, S, T), switch_price=z(P, S, T), cost_response=np.full(M, 4.0),
+        retrofit_response=z(M), gas_response=z(M), elec_response=z(M),
     )

@@ -110,6 +110,44 @@ def _allocate(I_sub: float, A: set, sub_idx: list, need: dict, wt: dict) -> dict
     return alloc
 
 
+def _priced_weights(w: np.ndarray, sub: np.ndarray, bat: np.ndarray, ef: np.ndarray,
+                    process_ef: np.ndarray, capture: np.ndarray, entry: np.ndarray, price: float,
+                    beta: float, scale: float) -> np.ndarray:
+    """SPEC step 4, route choice under a carbon price. With k = beta * price * 1e6 / scale and
+    e_r = (sum over fossil c of bat_rc * ef_c + process_ef_r) * (1 - capture_r): the calibrated
+    substitutable routes (w_r > 0) get w_r * exp(-k * (e_r - e_0)), the entrants (w_r = 0, finite
+    entry premium, route 0 substitutable with w_0 > 0, e_r < e_0) get
+    w_0 * exp(-beta * entry_r / scale) * (exp(k * (e_0 - e_r)) - 1); all are renormalised to the
+    calibrated weights' former sum; the others are as they are."""
+    w = w.astype(float).copy()
+    R = w.shape[0]
+    e = [(sum(bat[r, c] * ef[c] for c in FOSSIL) + process_ef[r]) * (1.0 - capture[r])
+         for r in range(R)]
+    k = beta * price * 1e6 / scale
+    ref = sub[0] == 1 and w[0] > 0
+    e0 = e[0] if ref else 0.0
+    live = [r for r in range(R) if sub[r] == 1 and w[r] > 0]
+    before = sum(w[r] for r in live)
+    if before <= 0:
+        return w
+    # in logs, shifted by the largest, so that no weight underflows to make all of them 0
+    logs = {r: math.log(w[r]) - k * (e[r] - e0) for r in live}
+    if ref:
+        for r in range(R):
+            if sub[r] == 1 and w[r] == 0 and math.isfinite(entry[r]) and e[r] < e[0]:
+                gain = k * (e[0] - e[r])
+                if gain > 0:
+                    # log(exp(gain) - 1), written so that it overflows for no gain
+                    logs[r] = (math.log(w[0]) - beta * entry[r] / scale
+                               + gain + math.log(-math.expm1(-gain)))
+    top = max(logs.values())
+    after = sum(math.exp(v - top) for v in logs.values())
+    for r in range(R):
+        if sub[r] == 1:
+            w[r] = before * math.exp(logs[r] - top) / after if r in logs else 0.0
+    return w
+
+
 def reference_simulate(inp: KernelInputs) -> KernelOutputs:
     sh = inp.shape
     M, P, S, R, K, C, N, T = (sh[x] for x in "MPSRKCNT")
@@ -148,25 +186,35 @@ def reference_simulate(inp: KernelInputs) -> KernelOutputs:
                         ratio = inp.replacement_ratio[p, s, t]
                         if math.isfinite(ratio):
                             I = min(I, ratio * ret.sum())
-                        # 4. route split; new capacity enters stage 0
-                        w = _default_weights(I, Cs, ret, inp.base_share[p, s])
-                        Ir = _split_investment(I, w, Cs, inp.substitutable[s],
-                                               inp.share_floor[p, s, :, t])
-                        cap[p, s, :, 0] += Ir
-                        out.investment[m, p, s, :, t] = Ir
-                        # 5. intensity co-flow and retrofit
-                        # best-available intensity approaches the floor: the gap decays at
-                        # aeei, for electricity at aeei_elec
+                        # best-available intensity of the year (step 5): the gap to the floor
+                        # decays at aeei, for electricity at aeei_elec
                         a = np.full(C, inp.aeei[m, s])
                         a[ELECTRICITY] = inp.aeei_elec[m, s]
                         floor = inp.floor_int[p, s]  # (R,C)
                         bat = floor + (inp.new_int0[p, s] - floor) * (1.0 - a) ** t  # (R,C)
+                        # 4. route split; new capacity enters stage 0
+                        w = _default_weights(I, Cs, ret, inp.base_share[p, s])
+                        price = inp.carbon_price[p, s, t]
+                        if price > 0:  # the logit on the carbon cost of new capacity
+                            w = _priced_weights(w, inp.substitutable[s], bat, inp.ef[p, s],
+                                                inp.process_ef[p, s], inp.capture[p, s, :, t],
+                                                inp.entry_premium[p, s], price,
+                                                inp.cost_response[m], inp.cost_scale[p, s])
+                        Ir = _split_investment(I, w, Cs, inp.substitutable[s],
+                                               inp.share_floor[p, s, :, t])
+                        cap[p, s, :, 0] += Ir
+                        out.investment[m, p, s, :, t] = Ir
+                        # 5. intensity co-flow and retrofit (its rate rises with the carbon price)
+                        rho = min(1.0, inp.retrofit[p, s, t] + inp.retrofit_response[m] * price)
+                        saving = 0.0
                         for r in range(R):
                             if Cs[r] + Ir[r] > 0:
                                 inten[p, s, r] = (Cs[r] * inten[p, s, r] + Ir[r] * bat[r]) / (
                                     Cs[r] + Ir[r])
-                            inten[p, s, r] -= inp.retrofit[p, s, t] * np.maximum(
-                                0.0, inten[p, s, r] - bat[r])
+                            removed = rho * np.maximum(0.0, inten[p, s, r] - bat[r])
+                            inten[p, s, r] -= removed
+                            saving += (Cs[r] + Ir[r]) * removed.sum()
+                        out.retrofit_saving[m, p, s, t] = saving
             # 6. production (capacity and intensity are the current state)
             for p in range(P):
                 for s in range(S):
@@ -221,9 +269,11 @@ def reference_simulate(inp: KernelInputs) -> KernelOutputs:
             # 8.-10. energy, emissions, value added on final production
             for p in range(P):
                 for s in range(S):
-                    gam = inp.coal_to_gas[p, s, t]
+                    adopted = inp.switch_price[p, s, t]
+                    gam = min(1.0, inp.coal_to_gas[p, s, t] + inp.gas_response[m] * adopted)
                     h = inp.hydrogen[p, s, t]
-                    eps = inp.electrification[p, s, t]
+                    eps = min(1.0, inp.electrification[p, s, t] + inp.elec_response[m] * adopted)
+                    electrified = 0.0
                     Esec = np.zeros(C)
                     direct = process = captured = 0.0
                     for r in range(R):
@@ -238,6 +288,7 @@ def reference_simulate(inp: KernelInputs) -> KernelOutputs:
                         z = eps * E[fossil]
                         E[fossil] -= z
                         E[ELECTRICITY] += inp.elec_ratio[m] * z.sum()
+                        electrified += inp.elec_ratio[m] * z.sum()
                         Esec += E
                         # 9. emissions per route
                         d_r = float((E[fossil] * inp.ef[p, s, fossil]).sum())
@@ -246,6 +297,7 @@ def reference_simulate(inp: KernelInputs) -> KernelOutputs:
                         process += pr_r
                         captured += inp.capture[p, s, r, t] * (d_r + pr_r)
                     out.final_energy[m, p, s, :, t] = Esec
+                    out.electrified[m, p, s, t] = electrified
                     out.co2_direct[m, p, s, t] = direct
                     out.co2_process[m, p, s, t] = process
                     out.co2_captured[m, p, s, t] = captured

@@ -182,6 +182,7 @@ def test_random_kernel_inputs_to_2060_never_go_below_the_floor(seed, P, S, K, N)
     # at or above the floor (SPEC step 5's premise)
     zero = np.zeros_like(inp.coal_to_gas)
     inp = replace(inp, coal_to_gas=zero, hydrogen=zero, electrification=zero,
+                  switch_price=zero,  # the price-driven fuel switches too (#23)
                   discrepancy=np.ones_like(inp.discrepancy),
                   floor_int=np.minimum(inp.floor_int, inp.int0),
                   aeei=rng.uniform(0.0, 0.5, inp.aeei.shape),
@@ -204,7 +205,9 @@ def test_floor_check_can_fail():
 # ================================================================================================
 # property: no carrier group below its floor, whole scenarios
 # ================================================================================================
-FUEL_SWITCH_LEVERS = ("coal_to_gas", "hydrogen_substitution", "electrification")
+FUEL_SWITCH_LEVERS = ("coal_to_gas", "hydrogen_substitution", "electrification",
+                      "carbon_price")  # the price switches fuels too (SPEC step 8; its route and
+# retrofit effects are in the kernel-level property above, with switch_price 0)
 
 
 def _random_scenario(tmp_path, rng, index: int):

@@ -1,0 +1,108 @@
+"""What a run costs (DESIGN §11): capital, O&M, energy, carbon and CCUS costs of every member,
+from the kernel's physical outputs and the cost tables (``sim.data.costs``), in constant 2019 CNY.
+
+Per member, province, sector and year [CNY yr-1]:
+
+* ``investment_cost`` by route: new capacity (kernel ``investment``) x its capital cost;
+* ``cost`` by item (:data:`COST_ITEMS`), the annualised cost of the year:
+  ``capital``: the annuities (capital recovery factor at the discount rate over the economic
+  lifetime) of every investment made since the base year, for new capacity, efficiency retrofits
+  (kernel ``retrofit_saving`` [PJ yr-1] x capital per PJ yr-1 saved) and electrification
+  equipment (the year's rise of kernel ``electrified`` [PJ yr-1] x capital per PJ yr-1); the
+  capital of the base year's stock is sunk and not counted, so costs compare scenarios, not
+  industries; ``fixed_om`` (capacity x fixed O&M), ``variable_om`` (production x non-energy
+  variable O&M); ``energy`` (final energy x price of the carrier, province and year);
+  ``power_surcharges`` (the differentiated / tiered surcharge on electricity above the benchmark
+  use, and the green-power premium on the contracted green share); ``carbon`` (carbon price x
+  (direct + process − captured CO2 − free allocation), negative where allowances are sold);
+  ``ccus`` (captured CO2 x levelised cost of capture, transport and storage);
+* ``energy_cost`` by carrier (summed over sectors);
+* ``total_cost`` per region and its present value ``discounted_cost`` over
+  :data:`DISCOUNT_WINDOW` at the discount rate, discounted to the window's first year.
+
+The uncertain ``capital_cost_multiplier`` and ``energy_price_multiplier`` scale capital and
+energy prices per member; they do not touch the physical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core import axes
+from sim.core.units import KWH_PER_PJ
+from sim.data.costs import T_PER_MT, Costs
+
+COST_ITEMS = ("capital", "fixed_om", "variable_om", "energy", "power_surcharges", "carbon", "ccus")
+"""The items of the annualised cost (module docstring), the ``cost_item`` axis of result files."""
+DISCOUNT_WINDOW = (2025, 2035)
+"""Years whose costs ``discounted_cost`` adds up (the planning period of the targets)."""
+MWH_PER_PJ = KWH_PER_PJ / 1e3
+
+
+def annualised(spend: np.ndarray, rate: float, lifetime) -> np.ndarray:
+    """(..., T) annuity payments [CNY yr-1] of investments ``spend`` (..., T) [CNY yr-1] made at
+    the start of each year: each investment pays rate / (1 − (1 + rate)^−L) of itself at the end
+    of the year it is made and of the L − 1 years after (an ordinary annuity: the payments
+    discounted to the investment are the investment). ``lifetime`` [yr]: a number or an array broadcasting
+    against spend[..., 0]."""
+    life = np.broadcast_to(np.asarray(lifetime, dtype=float), spend.shape[:-1])
+    crf = rate / (1.0 - (1.0 + rate) ** (-life))
+    T = spend.shape[-1]
+    out = np.zeros_like(spend)
+    for t in range(T):
+        alive = (t - np.arange(t + 1))[None] < np.round(life)[..., None]  # (..., t+1)
+        out[..., t] = (spend[..., :t + 1] * alive).sum(axis=-1) * crf
+    return out
+
+
+def chunk_costs(costs: Costs, out, inp, years: np.ndarray, prices: np.ndarray, levers: dict,
+                samples: dict) -> dict[str, np.ndarray]:
+    """The cost arrays of one chunk (module docstring).
+
+    ``out`` (KernelOutputs) and ``inp`` (KernelInputs) of the chunk; ``prices`` (P,S,C,T) [CNY
+    PJ-1] of the chunk's provinces; ``levers``: (P,S,T) trajectories ``carbon_price`` [CNY t-1],
+    ``carbon_free_allocation`` [1], ``electricity_surcharge`` [CNY kWh-1], ``green_power_premium``
+    [CNY MWh-1], ``green_power`` [1]; ``samples``: the chunk's ``capital_cost_multiplier`` and
+    ``energy_price_multiplier`` (M,). Returns ``investment_cost`` (M,P,S,R,T) by route position,
+    ``cost`` (M,P,S,K,T) by :data:`COST_ITEMS` and ``energy_cost`` (M,P,S,C,T) [CNY yr-1]."""
+    M, P, S, R, T = out.investment.shape
+    kcap = np.asarray(samples["capital_cost_multiplier"], dtype=float)[:, None, None, None]
+    kprice = np.asarray(samples["energy_price_multiplier"], dtype=float)[:, None, None, None, None]
+    rate = costs.discount_rate
+    capex = costs.capex[None, None, :, :, None]  # (1,1,S,R,1)
+    investment = out.investment * capex * kcap[..., None]  # (M,P,S,R,T)
+    capital = annualised(investment, rate, costs.lifetime[None, None, :, :]).sum(axis=3)
+    retrofit = out.retrofit_saving * costs.retrofit_per_pj * kcap
+    capital += annualised(retrofit, rate, costs.retrofit_lifetime)
+    added = np.zeros_like(out.electrified)
+    added[..., 1:] = np.maximum(0.0, np.diff(out.electrified, axis=-1))
+    capital += annualised(added * costs.electric_per_pj * kcap, rate, costs.electric_lifetime)
+
+    item = np.zeros((M, P, S, len(COST_ITEMS), T))
+    item[:, :, :, 0] = capital
+    item[:, :, :, 1] = (out.capacity * costs.fixed_om[None, None, :, :, None]).sum(axis=3)
+    item[:, :, :, 2] = (out.production * costs.var_om[None, None, :, :, None]).sum(axis=3)
+    energy_cost = out.final_energy * prices[None] * kprice  # (M,P,S,C,T)
+    item[:, :, :, 3] = energy_cost.sum(axis=3)
+    e = axes.CARRIERS.index("electricity")
+    elec = out.final_energy[:, :, :, e]  # (M,P,S,T) PJ
+    activity = out.production.sum(axis=3)
+    above = np.maximum(0.0, elec - costs.surcharge_benchmark[None, None, :, None] * activity)
+    item[:, :, :, 4] = (levers["electricity_surcharge"][None] * KWH_PER_PJ * above
+                        + levers["green_power_premium"][None] * MWH_PER_PJ * elec
+                        * levers["green_power"][None])
+    emitted = out.co2_direct + out.co2_process - out.co2_captured  # Mt
+    free = levers["carbon_free_allocation"][None] * costs.benchmark_co2[None, None, :, None] * activity
+    item[:, :, :, 5] = levers["carbon_price"][None] * T_PER_MT * (emitted - free)
+    item[:, :, :, 6] = out.co2_captured * T_PER_MT * costs.ccus_per_t
+    return dict(investment_cost=investment, cost=item, energy_cost=energy_cost)
+
+
+def discounted(total: np.ndarray, years: np.ndarray, rate: float,
+               window: tuple[int, int] = DISCOUNT_WINDOW) -> np.ndarray:
+    """(...,) present value [CNY] at the window's first year of annual costs ``total`` (..., T)
+    [CNY yr-1] over the ``window`` years (inclusive) that ``years`` holds."""
+    years = np.asarray(years)
+    inside = (years >= window[0]) & (years <= window[1])
+    factor = np.where(inside, (1.0 + rate) ** -(years - window[0]).astype(float), 0.0)
+    return (total * factor).sum(axis=-1)
