@@ -18,6 +18,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from sim.analysis import costs
 from sim.analysis.convergence import ERROR_NOTE, error_text, rule_of_three, standard_error
 from sim.analysis.peak import peak_by_year
 from sim.core import labels
@@ -115,18 +116,29 @@ def value_text(x: float, units: str, condition: str) -> str:
     return number_text(x)
 
 
-def peak_distribution(ds: xr.Dataset, region: str) -> np.ndarray:
-    """Share of members [1] whose industrial CO2 peaks in each year of ``ds`` (year,), from
-    ``peak_year_probability`` when the file has it (every detail level), else from the members."""
-    if "peak_year_probability" in ds:
-        return ds["peak_year_probability"].sel(region=region).values
-    py = ds["peak_year"].sel(region=region).values
+PEAK_VARIABLES = {"scope1": "peak_year", "scope1+2": "peak_year_with_indirect"}
+"""The per-member peak year of each CO2 accounting (sim.analysis.costs.CO2_VARIABLES)."""
+
+
+def peak_distribution(ds: xr.Dataset, region: str, accounting: str = "scope1") -> np.ndarray | None:
+    """Share of members [1] whose industrial CO2 in ``accounting`` peaks in each year of ``ds``
+    (year,), from ``<peak variable>_probability`` when the file has it (every detail level), else
+    from the members; None where the file has neither (files before the cost layer)."""
+    name = PEAK_VARIABLES[accounting]
+    if f"{name}_probability" in ds:
+        return ds[f"{name}_probability"].sel(region=region).values
+    if name not in ds or "member" not in ds[name].dims:
+        return None
+    py = ds[name].sel(region=region).values
     return np.array([np.mean(py == y) for y in ds["year"].values])
 
 
-def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
-    """Peak-year distribution per region: quantiles, ``probability`` of the peak by ``year`` (the
-    year of the file's peak target, ``sim.analysis.peak``), share not peaked by the end.
+def peak_rows(ds: xr.Dataset, regions: list[str] | None = None,
+              accounting: str = "scope1") -> list[dict]:
+    """Peak-year distribution per region of industrial CO2 in ``accounting`` (direct + process
+    − captured, or with electricity, heat and hydrogen): quantiles, ``probability`` of the peak by
+    ``year`` (the year of the file's peak target, ``sim.analysis.peak``), share not peaked by the
+    end. Empty for the with-indirect accounting in files written before the cost layer.
 
     Peak-year quantiles are years (inverted CDF of :func:`peak_distribution`).
     ``standard_error`` and ``rule_of_three`` are those of ``probability``
@@ -139,7 +151,9 @@ def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
     by = peak_by_year(ds)
     rows = []
     for region in regions if regions is not None else list(ds["region"].values):
-        prob = peak_distribution(ds, region)
+        prob = peak_distribution(ds, region, accounting)
+        if prob is None:
+            return []
         cdf = np.cumsum(prob)
         q = [int(years[min(np.searchsorted(cdf, x - 1e-12), len(years) - 1)]) for x in REPORTED]
         plateau = ds["plateau_start_year"].sel(region=region)
@@ -148,7 +162,7 @@ def peak_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
         p = float(prob[years <= by].sum())
         not_peaked = float(prob[years >= end].sum())
         rows.append(dict(
-            region=str(region), year=by,
+            region=str(region), year=by, accounting=accounting,
             condition=labels.text("condition", "peak_by", year=by),
             condition_zh=labels.text("condition", "peak_by", "zh", year=by),
             p05=q[0], median=q[1], p95=q[2],
@@ -167,10 +181,12 @@ def administrative(ds: xr.Dataset) -> list[dict]:
             for a in json.loads(ds.attrs.get("administrative_targets", "[]"))]
 
 
-def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
-    """Plain-text report: targets, peak years, administrative targets.
+def format_table(ds: xr.Dataset, all_regions: bool = False,
+                 baseline: xr.Dataset | None = None) -> str:
+    """Plain-text report: targets, peak years in both CO2 accountings, costs (against
+    ``baseline`` under common random numbers if given), administrative targets.
 
-    With many regions only the national peak row is shown unless ``all_regions``.
+    With many regions only the national peak and cost rows are shown unless ``all_regions``.
     """
     members = _members(ds)
     lines = [f"Scenario {ds.attrs.get('scenario_name', '?')}: {members} members, seed "
@@ -196,21 +212,28 @@ def format_table(ds: xr.Dataset, all_regions: bool = False) -> str:
         label = ids[0] if len(ids) == 1 else f"{ids[0]} and {len(ids) - 1} more ({_common_prefix(ids)}*)"
         lines.append(f"  {label}: {source}")
     by = peak_by_year(ds)
-    lines += ["", "Industrial CO2 peak year (direct + process - captured, modelled sectors)",
-              f"{'region':<16} {'median':>6} {'5-95 %':>11} {f'P(<={by})':>9} {'s.e.':>6} "
-              f"{'not peaked':>10} {'plateau from':>12}"]
     regions = list(ds["region"].values)
     shown = regions if (all_regions or len(regions) <= 8) else ["national"]
-    for r in peak_rows(ds, shown):
-        text = r["text"]
-        lines.append(f"{r['region']:<16} {r['median']:>6} {text['range']:^11} "
-                     f"{text['probability']:>9} {text['standard_error']:>6} "
-                     f"{text['not_peaked']:>10} {r['plateau_median']:>12}")
+    for accounting in PEAK_VARIABLES:
+        rows = peak_rows(ds, shown, accounting)
+        if not rows:
+            continue
+        lines += ["", f"Industrial CO2 peak year, {costs.ACCOUNTING_TEXT[accounting]} "
+                  f"({accounting}, modelled sectors)",
+                  f"{'region':<16} {'median':>6} {'5-95 %':>11} {f'P(<={by})':>9} {'s.e.':>6} "
+                  f"{'not peaked':>10} {'plateau from':>12}"]
+        for r in rows:
+            text = r["text"]
+            plateau = r["plateau_median"] if accounting == "scope1" else ""
+            lines.append(f"{r['region']:<16} {r['median']:>6} {text['range']:^11} "
+                         f"{text['probability']:>9} {text['standard_error']:>6} "
+                         f"{text['not_peaked']:>10} {plateau:>12}")
     if len(shown) < len(regions):
         provinces = peak_rows(ds, regions[:-1])
         n_ok = sum(r["probability"] >= 0.5 for r in provinces)
         lines.append(f"  provinces peaking by {by} in at least half the members: {n_ok} of "
                      f"{len(provinces)} (every region: sim report --all-regions FILE)")
+    lines += costs.format_lines(ds, shown, baseline)
     adm = administrative(ds)
     if adm:
         lines += ["", "Administrative targets (not simulated):"]
@@ -242,9 +265,10 @@ year of the peak target; not_peaked a share of members) and per administrative t
 ``sim.analysis.convergence``. The rows' ``text`` (numbers as printed) is in the JSON format only."""
 
 
-def report_data(ds: xr.Dataset) -> dict:
+def report_data(ds: xr.Dataset, baseline: xr.Dataset | None = None) -> dict:
     """Everything the report says, as plain Python values (NaN as None): scenario, members,
-    seed, detail, years, targets, peak years of every region, administrative targets."""
+    seed, detail, years, targets, peak years of every region in both CO2 accountings, costs
+    (``sim.analysis.costs``; against ``baseline`` if given), administrative targets."""
     members = _members(ds)
     seed = ds.attrs.get("seed")
     return json_ready(dict(
@@ -255,13 +279,18 @@ def report_data(ds: xr.Dataset) -> dict:
         years=[int(ds["year"][0]), int(ds["year"][-1])],
         targets=target_rows(ds),
         peak_years=peak_rows(ds),
+        peak_years_with_indirect=peak_rows(ds, accounting="scope1+2"),
+        costs=(dict(window=costs.window(ds), regions=costs.cost_rows(ds), items=costs.item_rows(ds))
+               if costs.has_costs(ds) else None),
+        versus_baseline=(None if baseline is None
+                         else costs.versus_baseline(ds, baseline, costs.default_region(ds))),
         administrative=administrative(ds),
     ))
 
 
-def format_json(ds: xr.Dataset) -> str:
+def format_json(ds: xr.Dataset, baseline: xr.Dataset | None = None) -> str:
     """The report as one JSON object (see :func:`report_data`)."""
-    return json.dumps(report_data(ds), ensure_ascii=False, indent=2, allow_nan=False)
+    return json.dumps(report_data(ds, baseline), ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def format_csv(ds: xr.Dataset) -> str:
@@ -270,9 +299,11 @@ def format_csv(ds: xr.Dataset) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="raise", lineterminator="\n")
     w.writeheader()
-    for section, rows in (("target", data["targets"]), ("peak_year", data["peak_years"])):
+    for section, rows in (("target", data["targets"]), ("peak_year", data["peak_years"]),
+                          ("peak_year_with_indirect", data["peak_years_with_indirect"])):
         for r in rows:
-            w.writerow({k: v for k, v in r.items() if k != "text"} | dict(section=section))
+            w.writerow({k: v for k, v in r.items() if k not in ("text", "accounting")}
+                       | dict(section=section))
     for a in data["administrative"]:
         w.writerow({k: a.get(k, "") for k in ("id", "description", "reason", "source", "status")}
                    | dict(section="administrative"))
@@ -301,12 +332,28 @@ def format_markdown(ds: xr.Dataset, all_regions: bool = False) -> str:
                         "P(attain)", "s.e.", "status", "source"], rows)
     regions = list(ds["region"].values)
     shown = regions if (all_regions or len(regions) <= 8) else ["national"]
-    lines += ["", "### Industrial CO2 peak year", ""]
-    lines += _md_table(["region", "median", "5-95 %", f"P(<={peak_by_year(ds)})", "s.e.",
-                        "not peaked", "plateau from"],
-                       [[r["region"], r["median"], r["text"]["range"], r["text"]["probability"],
-                         r["text"]["standard_error"], r["text"]["not_peaked"], r["plateau_median"]]
-                        for r in peak_rows(ds, shown)])
+    for accounting in PEAK_VARIABLES:
+        rows = peak_rows(ds, shown, accounting)
+        if not rows:
+            continue
+        lines += ["", f"### Industrial CO2 peak year, {costs.ACCOUNTING_TEXT[accounting]} "
+                  f"({accounting})", ""]
+        lines += _md_table(["region", "median", "5-95 %", f"P(<={peak_by_year(ds)})", "s.e.",
+                            "not peaked", "plateau from"],
+                           [[r["region"], r["median"], r["text"]["range"], r["text"]["probability"],
+                             r["text"]["standard_error"], r["text"]["not_peaked"],
+                             r["plateau_median"] if accounting == "scope1" else ""] for r in rows])
+    if costs.has_costs(ds):
+        last = int(ds["year"][-1])
+        lines += ["", f"### Costs (billion CNY, 2019 prices; present value {costs.window(ds)})", ""]
+        lines += _md_table(["region", "PV median", "5-95 %", f"cost {last}"],
+                           [[r["region"], r["text"]["median"], r["text"]["range"],
+                             r["text"]["last_year"]] for r in costs.cost_rows(ds, shown)])
+        items = costs.item_rows(ds)
+        if items:
+            lines += ["", f"Cost by item, {items[0]['region']}, {last}:", ""]
+            lines += _md_table(["item", "median", "5-95 %"],
+                               [[r["item"], r["text"]["median"], r["text"]["range"]] for r in items])
     lines += ["", ERROR_NOTE.format(n=data["members"]) + "."]
     if data["administrative"]:
         lines += ["", "### Administrative targets", ""]
@@ -316,18 +363,20 @@ def format_markdown(ds: xr.Dataset, all_regions: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False) -> str:
-    """The report of an ensemble file, or the per-case summary of a combined sweep file."""
+def format_report(ds: xr.Dataset, fmt: str = "table", all_regions: bool = False,
+                  baseline: xr.Dataset | None = None) -> str:
+    """The report of an ensemble file (costs against ``baseline`` in the table and JSON), or
+    the per-case summary of a combined sweep file."""
     if "case" in ds.dims:
         return format_sweep(ds, fmt)
     if fmt == "table":
-        return format_table(ds, all_regions=all_regions)
+        return format_table(ds, all_regions=all_regions, baseline=baseline)
     if fmt == "markdown":
         return format_markdown(ds, all_regions=all_regions)
     if fmt == "csv":
         return format_csv(ds)
     if fmt == "json":
-        return format_json(ds)
+        return format_json(ds, baseline)
     raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
 
 

@@ -37,13 +37,25 @@ from sim.results import reading as results
               default="table", show_default=True,
               help="Plain-text table, GitHub Markdown tables, one CSV table (a `section` column: "
                    "target, peak_year, administrative) or one JSON object.")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="Baseline ensemble file of the same design (seed, members, provinces): the "
+                   "extra cost and the CO2 avoided against it, member by member (table, json).")
 @converge_options
-def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, tolerance: float,
-               quantile_tolerance: float) -> None:
-    """Print the target table and peak years of an ensemble FILE (NetCDF); for a combined sweep
-    file, the robust lever sets (table) or the per-case rows (markdown, csv, json)."""
+def report_cmd(file: Path, all_regions: bool, fmt: str, baseline: Path | None, converge: bool,
+               tolerance: float, quantile_tolerance: float) -> None:
+    """Print the target table, peak years (both CO2 accountings) and costs of an ensemble FILE
+    (NetCDF); for a combined sweep file, the robust lever sets (table) or the per-case rows
+    (markdown, csv, json)."""
+    if baseline is not None and fmt not in ("table", "json"):
+        fail(f"--baseline is printed with --format table or json, not {fmt}")
     try:
-        with results.open_results(file) as ds, results.read_errors(file):
+        with contextlib.ExitStack() as stack:
+            ds = stack.enter_context(results.open_results(file))
+            stack.enter_context(results.read_errors(file))
+            base = None
+            if baseline is not None:
+                base = stack.enter_context(results.open_results(baseline))
+                stack.enter_context(results.read_errors(baseline))
             if results.kind(ds) == "sensitivity":
 
                 results.require(ds, sens.report_variables(ds), "a sensitivity report")
@@ -54,7 +66,7 @@ def report_cmd(file: Path, all_regions: bool, fmt: str, converge: bool, toleranc
                 results.require(ds, ("target_probability",), "a sweep report")
             else:
                 results.require(ds, ("target_value", "target_probability", "peak_year"), "a report")
-            text = report.format_report(ds, fmt, all_regions=all_regions)
+            text = report.format_report(ds, fmt, all_regions=all_regions, baseline=base)
             if converge:
                 if fmt not in ("table", "json"):
                     fail(f"--converge is printed with --format table or json, not {fmt}")
