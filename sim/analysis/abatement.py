@@ -255,9 +255,12 @@ def format_csv(ds: xr.Dataset) -> str:
 
 def format_json(ds: xr.Dataset) -> str:
     """The rows as one JSON object, with the units, the region, the window and the caveat."""
+    def integer(name: str) -> int | None:  # attributes read back are NumPy integers
+        return int(ds.attrs[name]) if name in ds.attrs else None
+
     return json.dumps(dict(scenario=ds.attrs.get("scenario_name"), region=ds.attrs["region"],
-                           window=ds.attrs["window"], members=ds.attrs.get("members"),
-                           seed=ds.attrs.get("seed"),
+                           window=ds.attrs["window"], members=integer("members"),
+                           seed=integer("seed"),
                            units=dict(co2_avoided="Mt CO2", extra_cost="CNY (2019 prices)",
                                       cost_per_t="CNY (2019 prices) per t CO2"),
                            accountings={a: ACCOUNTING_TEXT[a] for a in ds["accounting"].values},
