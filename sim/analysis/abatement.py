@@ -52,8 +52,8 @@ SCENARIO = "scenario"
 """The key of the scenario's own run in :func:`run_abatement`'s answer."""
 DETAIL = "province"
 """Output detail of the runs: the smallest that keeps per-member costs and CO2 by region."""
-STATISTICS = (0.05, 0.5, 0.95)
-"""Quantiles of the per-member differences in the wedges file."""
+STATISTICS = results.REPORTED
+"""Quantiles of the per-member differences in the wedges file (those the report prints)."""
 INTERACTIONS = ("each lever is removed on its own from the full scenario: its row is what it adds "
                 "given all the others; levers interact, so the rows do not add up to the "
                 f"package (row {ALL}: the package against no policy)")

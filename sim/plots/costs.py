@@ -13,11 +13,12 @@ abatement-cost curve, as the Energy Policy Simulator draws its policy wedges), o
 accounting. Each lever is removed on its own from the full scenario, so the bars are what each
 adds given the others and their widths need not add up to the package (the dashed line: the
 package against no policy). Levers that avoid no CO2 in an accounting have no bar there and are
-named under the panel.
+named in the panel's title.
 """
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -74,7 +75,7 @@ def plot_costs(ds: xr.Dataset, region: str, baseline: xr.Dataset | None = None) 
     fig = new_figure(11, 5.0)
     ax = fig.subplots()
     stack(ax, years, parts / BN, kind)
-    total = results.quantiles(ds["total_cost"].sel(region=region), (0.05, 0.5, 0.95)) / BN
+    total = results.quantiles(ds["total_cost"].sel(region=region), results.REPORTED) / BN
     ax.fill_between(years, total.sel(quantile=0.05).values, total.sel(quantile=0.95).values,
                     facecolor="none", edgecolor="black", hatch="///", lw=0.6,
                     label="total, 5-95 % of members")
@@ -122,7 +123,7 @@ def curve(ds: xr.Dataset, accounting: str) -> list[dict]:
 def plot_abatement(ds: xr.Dataset, provinces: Iterable[str] | None = None,
                    baseline: xr.Dataset | None = None, lang: str = "en") -> Figure:
     """The abatement-cost curve of a wedges file (module docstring), one panel per accounting;
-    lever names in ``lang`` (``sim.core.labels``). ``provinces`` and ``baseline`` are not used:
+    lever names in ``lang`` (``sim.core.labels``; "zh" needs a font with CJK glyphs). ``provinces`` and ``baseline`` are not used:
     the file holds one region."""
     _require_wedges(ds)
     from matplotlib import colormaps
@@ -152,9 +153,11 @@ def plot_abatement(ds: xr.Dataset, provinces: Iterable[str] | None = None,
         ax.set_ylabel("levelised cost of abatement [CNY/t CO2, 2019 prices]")
         missing = [labels.label("lever", lv, lang) for lv in levers
                    if lv not in {b["lever"] for b in bars}]
+        # many levers without a bar would run past the panel: wrapped like the source note
         ax.set_title(f"{accounting}: {ACCOUNTING_TEXT[accounting]}; each lever removed in turn, "
-                     "cheapest first" + (f"\nno CO2 avoided (not drawn): {', '.join(missing)}"
-                                         if missing else ""), fontsize=9)
+                     "cheapest first" + ("\n" + textwrap.fill(
+                         f"not drawn, no CO2 avoided (median or mean): {', '.join(missing)}", 130)
+                         if missing else ""), fontsize=9)
         if bars or ax.lines:
             ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(f"Abatement-cost curve of the levers, {ds.attrs.get('region', '')}, "

@@ -20,7 +20,7 @@ from sim.plots import figures as plots
 from sim.results import netcdf
 from sim.results.reading import ResultsFileError
 from tests.plots.test_plot_layout import check_layout
-from tests.plots.test_plots import _quantiles, assert_band, check_figure, line
+from tests.plots.test_plots import assert_band, check_figure, line
 
 
 @pytest.mark.parametrize("detail, kind", [("full", "sector"), ("province", "cost_item"),
@@ -48,7 +48,7 @@ def test_costs_stack_the_file_medians_under_the_band_of_the_total(opened, detail
         assert_band(ax.collections[i], years, below[i], top[i])
     total = ds["total_cost"].sel(region="Anhui")
     if "member" in total.dims:
-        q = _quantiles(total.transpose("member", "year").values, [0.05, 0.5, 0.95])
+        q = np.quantile(total.transpose("member", "year").values, [0.05, 0.5, 0.95], axis=0)
     else:
         q = total.sel(quantile=[0.05, 0.5, 0.95]).transpose("quantile", "year").values
     np.testing.assert_allclose(line(ax, "median of the total (total_cost)").get_ydata(), q[1] / BN,
@@ -104,7 +104,7 @@ def test_the_curve_sorts_levers_by_cost_and_sizes_bars_by_co2_avoided():
     # every CO2 axis names its accounting; the levers without a bar are named
     assert "direct + process - captured (scope1)" in top.get_xlabel()
     assert "with electricity, heat and hydrogen (scope1+2)" in bottom.get_xlabel()
-    assert "not drawn): idle" in top.get_title()
+    assert "not drawn, no CO2 avoided (median or mean): idle" in top.get_title()
     assert "cheap" in bottom.get_title() and "idle" in bottom.get_title()
     # the package's cost per tonne as a line
     assert line(top, "whole package against no policy: 40 CNY/t").get_ydata()[0] == 40.0
