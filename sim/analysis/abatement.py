@@ -7,7 +7,10 @@ and once with no lever at all. Each lever's row is the scenario against the scen
 compared member by member by :func:`sim.analysis.costs.versus_baseline`: the CO2 it avoids over
 the planning period (2025-2035, summed, in both accountings; median and 5-95 % of the per-member
 differences), its extra present cost, and the levelised cost of abatement in CNY per t CO2
-(ensemble-mean present extra cost over ensemble-mean present CO2 avoided).
+(ensemble-mean present extra cost over ensemble-mean present CO2 avoided), each as paid (with the
+carbon payments) and as a resource cost (without them: the payments are a transfer to the carbon
+market, and a lever that cuts CO2 under a carbon price would otherwise look cheaper by the
+payments it saves). The curve and the order of the rows take the resource cost.
 
 Removing one lever at a time measures what that lever adds **given all the others**. Levers
 interact (a carbon price abates less once a scrap-EAF floor has built the EAFs it would have
@@ -116,8 +119,10 @@ def wedges(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str | None
 
     Variables: ``co2_avoided`` (lever, accounting, quantile) [Mt], the CO2 avoided summed over
     the planning period, quantiles of the per-member differences; ``extra_cost`` (lever,
-    quantile) [CNY], the present value of the extra cost; ``abatement_cost`` (lever,
-    accounting) [CNY t-1], the levelised cost of abatement (NaN where no CO2 is avoided).
+    quantile) [CNY], the present value of the extra cost as paid, and ``extra_resource_cost``
+    without the carbon payments; ``abatement_cost`` and ``resource_abatement_cost`` (lever,
+    accounting) [CNY t-1], the levelised cost of abatement on each basis (NaN where no CO2 is
+    avoided).
     """
     if region is None:
         provinces = results.provinces(ds, None)
@@ -125,16 +130,20 @@ def wedges(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str | None
     names = list(without)
     avoided = np.full((len(names), len(ACCOUNTINGS), len(STATISTICS)), np.nan)
     extra = np.full((len(names), len(STATISTICS)), np.nan)
+    extra_resource = np.full((len(names), len(STATISTICS)), np.nan)
     per_t = np.full((len(names), len(ACCOUNTINGS)), np.nan)
+    per_t_resource = np.full((len(names), len(ACCOUNTINGS)), np.nan)
     window = costs.window(ds)
     for i, name in enumerate(names):
         v = costs.versus_baseline(ds, without[name], region)
         extra[i] = (v["p05"], v["median"], v["p95"])
+        extra_resource[i] = (v["resource_p05"], v["resource_median"], v["resource_p95"])
         for j, accounting in enumerate(ACCOUNTINGS):
             a = v["accountings"].get(accounting)
             if a is not None:
                 avoided[i, j] = (a["avoided_p05"], a["avoided_median"], a["avoided_p95"])
                 per_t[i, j] = a["cost_per_t"]
+                per_t_resource[i, j] = a["resource_cost_per_t"]
     currency = ds["discounted_cost"].attrs.get("currency", "CNY (2019 prices)")
     rate = float(ds["discounted_cost"].attrs.get("discount_rate", 0.08))
     out = xr.Dataset(
@@ -147,10 +156,20 @@ def wedges(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str | None
              long_name=f"extra present cost of the lever over {window} (scenario minus scenario "
                        "without it; quantiles of the per-member differences), CNY at 2019 "
                        "prices")),
+         "extra_resource_cost": (("lever", "quantile"), extra_resource, dict(
+             units="1", currency=currency, discount_rate=rate,
+             long_name=f"extra present cost of the lever over {window} without the carbon "
+                       "payments (a transfer to the carbon market), quantiles of the per-member "
+                       "differences, CNY at 2019 prices")),
          "abatement_cost": (("lever", "accounting"), per_t, dict(
              units="t-1", currency=currency, discount_rate=rate,
-             long_name="levelised cost of abatement: ensemble-mean present extra cost over "
-                       "ensemble-mean present CO2 avoided, CNY at 2019 prices per t CO2",
+             long_name="levelised cost of abatement as paid: ensemble-mean present extra cost "
+                       "over ensemble-mean present CO2 avoided, CNY at 2019 prices per t CO2",
+             comment="NaN where the lever avoids no CO2 on average")),
+         "resource_abatement_cost": (("lever", "accounting"), per_t_resource, dict(
+             units="t-1", currency=currency, discount_rate=rate,
+             long_name="levelised cost of abatement without the carbon payments (resource "
+                       "cost), CNY at 2019 prices per t CO2",
              comment="NaN where the lever avoids no CO2 on average"))},
         coords={"lever": ("lever", names, dict(long_name="lever removed from the scenario "
                                                          f"({ALL}: every lever)")),
@@ -173,19 +192,26 @@ def is_wedges(ds: xr.Dataset) -> bool:
     return "lever" in ds.dims and "abatement_cost" in ds.data_vars
 
 
-def order(ds: xr.Dataset, accounting: str = "scope1") -> list[str]:
-    """The levers (without :data:`ALL`) by cost per tonne in ``accounting``, cheapest first;
-    levers that avoid no CO2 (NaN) last, in file order."""
+BASES = {"resource": "resource_abatement_cost", "paid": "abatement_cost"}
+"""The two costs per tonne of a wedges file: without the carbon payments, and as paid."""
+BASIS_TEXT = {"resource": "without carbon payments (resource cost)",
+              "paid": "as paid (with carbon payments)"}
+
+
+def order(ds: xr.Dataset, accounting: str = "scope1", basis: str = "resource") -> list[str]:
+    """The levers (without :data:`ALL`) by cost per tonne in ``accounting`` on ``basis``
+    (:data:`BASES`), cheapest first; levers that avoid no CO2 (NaN) last, in file order."""
     levers = [str(x) for x in ds["lever"].values if str(x) != ALL]
-    cost = {lv: float(ds["abatement_cost"].sel(lever=lv, accounting=accounting)) for lv in levers}
+    cost = {lv: float(ds[BASES[basis]].sel(lever=lv, accounting=accounting)) for lv in levers}
     return sorted(levers, key=lambda lv: (not np.isfinite(cost[lv]),
                                           cost[lv] if np.isfinite(cost[lv]) else 0.0))
 
 
 def rows(ds: xr.Dataset) -> list[dict]:
-    """One row per lever (cheapest first in scope1, then :data:`ALL`): the removed ``lever``,
-    ``extra_cost`` p05/median/p95 [CNY], and per accounting ``co2_avoided_<acc>`` p05/median/p95
-    [Mt] and ``cost_per_t_<acc>`` [CNY t-1] (None where no CO2 is avoided)."""
+    """One row per lever (cheapest first in scope1 without carbon payments, then :data:`ALL`):
+    the removed ``lever``, ``extra_cost`` and ``extra_resource_cost`` p05/median/p95 [CNY], and
+    per accounting ``co2_avoided_<acc>`` p05/median/p95 [Mt], ``cost_per_t_<acc>`` (as paid)
+    and ``resource_cost_per_t_<acc>`` [CNY t-1] (None where no CO2 is avoided)."""
     names = order(ds) + ([ALL] if ALL in ds["lever"].values else [])
 
     def number(x) -> float | None:
@@ -196,15 +222,19 @@ def rows(ds: xr.Dataset) -> list[dict]:
     for name in names:
         row = dict(lever=name)
         e = ds["extra_cost"].sel(lever=name).values
+        r = ds["extra_resource_cost"].sel(lever=name).values
         row.update(extra_cost_p05=number(e[0]), extra_cost_median=number(e[1]),
-                   extra_cost_p95=number(e[2]))
+                   extra_cost_p95=number(e[2]), extra_resource_cost_p05=number(r[0]),
+                   extra_resource_cost_median=number(r[1]), extra_resource_cost_p95=number(r[2]))
         for accounting in ds["accounting"].values:
             a = ds["co2_avoided"].sel(lever=name, accounting=accounting).values
             row.update({f"co2_avoided_{accounting}_p05": number(a[0]),
                         f"co2_avoided_{accounting}_median": number(a[1]),
                         f"co2_avoided_{accounting}_p95": number(a[2]),
                         f"cost_per_t_{accounting}": number(
-                            ds["abatement_cost"].sel(lever=name, accounting=accounting))})
+                            ds["abatement_cost"].sel(lever=name, accounting=accounting)),
+                        f"resource_cost_per_t_{accounting}": number(
+                            ds["resource_abatement_cost"].sel(lever=name, accounting=accounting))})
         out.append(row)
     return out
 
@@ -218,27 +248,39 @@ def _mt(row: dict, key: str) -> str:
 def format_table(ds: xr.Dataset) -> str:
     """The plain-text table of ``sim abatement``."""
     accountings = [str(a) for a in ds["accounting"].values]
+    rate = float(ds["extra_cost"].attrs["discount_rate"])
     lines = [f"Abatement by lever, {ds.attrs.get('scenario_name', '')} ({ds.attrs['region']}), "
-             f"{ds.attrs.get('members', '?')} members, seed {ds.attrs.get('seed', '?')}: CO2 "
-             f"avoided {ds.attrs['window']} [Mt], median (5-95 %), extra present cost [bn CNY, "
-             f"2019 prices, {float(ds['extra_cost'].attrs['discount_rate']):.0%} a year] and "
-             "levelised cost of abatement [CNY/t CO2]"]
-    lines += [f"  {a}: {ACCOUNTING_TEXT[a]}" for a in accountings]
+             f"{ds.attrs.get('members', '?')} members, seed {ds.attrs.get('seed', '?')}, "
+             f"{ds.attrs['window']}, common random numbers:",
+             "  CO2 avoided [Mt], median (5-95 %) of the per-member differences; "
+             + "; ".join(f"{a} = {ACCOUNTING_TEXT[a]}" for a in accountings),
+             "  CNY/t: levelised cost of abatement without carbon payments (resource cost), "
+             "paid: with them [CNY/t CO2, 2019 prices]",
+             f"  extra cost: present value without carbon payments [bn CNY, 2019 prices, "
+             f"{rate:.0%} a year], median (5-95 %); paid: median with them"]
     head = f"{'lever removed':<28}"
     for a in accountings:
-        head += f" {'CO2 avoided ' + a:>30} {'CNY/t ' + a:>15}"
-    head += f" {'extra cost':>10} {'5-95 %':>21}"
+        head += f" {'CO2 avoided ' + a:>30} {'CNY/t':>9} {'paid':>9}"
+    head += f" {'extra cost':>10} {'5-95 %':>21} {'paid':>10}"
     lines.append(head)
+
+    def per_t(x) -> str:
+        return f"{x:,.0f}" if x is not None else "none"
+
+    def money(x) -> str:
+        return costs.money(np.nan if x is None else x)
+
     for row in rows(ds):
         text = f"{row['lever']:<28}"
         for a in accountings:
-            per_t = row[f"cost_per_t_{a}"]
             text += (f" {_mt(row, f'co2_avoided_{a}'):>30} "
-                     f"{(f'{per_t:,.0f}' if per_t is not None else 'no CO2 avoided'):>15}")
-        money = {k: costs.money(np.nan if row[f"extra_cost_{k}"] is None else row[f"extra_cost_{k}"])
-                 for k in ("p05", "median", "p95")}
-        text += f" {money['median']:>10} {money['p05'] + ' - ' + money['p95']:>21}"
+                     f"{per_t(row[f'resource_cost_per_t_{a}']):>9} {per_t(row[f'cost_per_t_{a}']):>9}")
+        spread = (f"{money(row['extra_resource_cost_p05'])} - "
+                  f"{money(row['extra_resource_cost_p95'])}")
+        text += (f" {money(row['extra_resource_cost_median']):>10} {spread:>21} "
+                 f"{money(row['extra_cost_median']):>10}")
         lines.append(text)
+    lines.append("  none: no CO2 avoided on average in that accounting, so no cost per tonne.")
     lines.append(f"Note: {INTERACTIONS}.")
     return "\n".join(lines)
 
@@ -262,7 +304,11 @@ def format_json(ds: xr.Dataset) -> str:
                            window=ds.attrs["window"], members=integer("members"),
                            seed=integer("seed"),
                            units=dict(co2_avoided="Mt CO2", extra_cost="CNY (2019 prices)",
-                                      cost_per_t="CNY (2019 prices) per t CO2"),
+                                      extra_resource_cost="CNY (2019 prices), without carbon "
+                                                          "payments",
+                                      cost_per_t="CNY (2019 prices) per t CO2, as paid",
+                                      resource_cost_per_t="CNY (2019 prices) per t CO2, without "
+                                                          "carbon payments"),
                            accountings={a: ACCOUNTING_TEXT[a] for a in ds["accounting"].values},
                            note=INTERACTIONS, rows=rows(ds)),
                       ensure_ascii=False, indent=2, allow_nan=False)

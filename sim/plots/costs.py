@@ -8,7 +8,8 @@ has no cost by sector), so the top is the sum of the medians; the median of the 
 sold): its area then lies below the others' top.
 
 ``abatement`` draws each lever as a bar: width = its median CO2 avoided over the planning period
-[Mt CO2], height = its levelised cost of abatement [CNY/t CO2], cheapest first (a marginal
+[Mt CO2], height = its levelised cost of abatement [CNY/t CO2], by default without the carbon
+payments (the resource cost: the payments are a transfer), cheapest first (a marginal
 abatement-cost curve, as the Energy Policy Simulator draws its policy wedges), one panel per CO2
 accounting. Each lever is removed on its own from the full scenario, so the bars are what each
 adds given the others and their widths need not add up to the package (the dashed line: the
@@ -100,19 +101,20 @@ def _require_wedges(ds: xr.Dataset) -> None:
         raise ResultsFileError(f"{results.name_of(ds)}: is not a wedges file of sim abatement (no "
                                "lever dimension with abatement_cost); make one with `sim abatement "
                                "SCENARIO` and draw it with --kind abatement")
-    results.require(ds, ("co2_avoided", "abatement_cost", "extra_cost"), "the abatement-cost curve",
+    results.require(ds, ("co2_avoided", *abatement.BASES.values()), "the abatement-cost curve",
                     dims={"co2_avoided": ("lever", "accounting", "quantile"),
-                          "abatement_cost": ("lever", "accounting")})
+                          **{v: ("lever", "accounting") for v in abatement.BASES.values()}})
 
 
-def curve(ds: xr.Dataset, accounting: str) -> list[dict]:
+def curve(ds: xr.Dataset, accounting: str, basis: str = "resource") -> list[dict]:
     """The bars of the abatement-cost curve in ``accounting``, left to right: ``lever``,
-    ``left`` and ``width`` [Mt CO2] (median CO2 avoided), ``height`` [CNY/t CO2]; levers whose
-    cost per tonne is undefined or whose median avoided CO2 is not positive are left out."""
+    ``left`` and ``width`` [Mt CO2] (median CO2 avoided), ``height`` [CNY/t CO2] on ``basis``
+    (``sim.analysis.abatement.BASES``); levers whose cost per tonne is undefined or whose median
+    avoided CO2 is not positive are left out."""
     bars, left = [], 0.0
-    for lever in abatement.order(ds, accounting):
+    for lever in abatement.order(ds, accounting, basis):
         width = float(ds["co2_avoided"].sel(lever=lever, accounting=accounting, quantile=0.5))
-        height = float(ds["abatement_cost"].sel(lever=lever, accounting=accounting))
+        height = float(ds[abatement.BASES[basis]].sel(lever=lever, accounting=accounting))
         if not (np.isfinite(height) and np.isfinite(width) and width > 0):
             continue
         bars.append(dict(lever=lever, left=left, width=width, height=height))
@@ -121,9 +123,11 @@ def curve(ds: xr.Dataset, accounting: str) -> list[dict]:
 
 
 def plot_abatement(ds: xr.Dataset, provinces: Iterable[str] | None = None,
-                   baseline: xr.Dataset | None = None, lang: str = "en") -> Figure:
-    """The abatement-cost curve of a wedges file (module docstring), one panel per accounting;
-    lever names in ``lang`` (``sim.core.labels``; "zh" needs a font with CJK glyphs). ``provinces`` and ``baseline`` are not used:
+                   baseline: xr.Dataset | None = None, lang: str = "en",
+                   basis: str = "resource") -> Figure:
+    """The abatement-cost curve of a wedges file (module docstring), one panel per accounting,
+    the cost per tonne on ``basis`` ("resource": without carbon payments; "paid"); lever names in
+    ``lang`` (``sim.core.labels``; "zh" needs a font with CJK glyphs). ``provinces`` and ``baseline`` are not used:
     the file holds one region."""
     _require_wedges(ds)
     from matplotlib import colormaps
@@ -135,14 +139,15 @@ def plot_abatement(ds: xr.Dataset, provinces: Iterable[str] | None = None,
     axes = fig.subplots(len(accountings), 1, squeeze=False)[:, 0]
     window = ds.attrs.get("window", "2025-2035")
     for ax, accounting in zip(axes, accountings):
-        bars = curve(ds, accounting)
+        bars = curve(ds, accounting, basis)
         for bar in bars:
             ax.bar(bar["left"], bar["height"], width=bar["width"], align="edge",
                    color=colour[bar["lever"]], edgecolor="white", lw=0.5,
                    label=f"{labels.label('lever', bar['lever'], lang)}: "
                          f"{bar['width']:,.1f} Mt, {bar['height']:,.0f} CNY/t")
         if abatement.ALL in ds["lever"].values:
-            package = float(ds["abatement_cost"].sel(lever=abatement.ALL, accounting=accounting))
+            package = float(ds[abatement.BASES[basis]].sel(lever=abatement.ALL,
+                                                           accounting=accounting))
             if np.isfinite(package):
                 ax.axhline(package, color="black", ls="--", lw=1.0,
                            label=f"whole package against no policy: {package:,.0f} CNY/t")
@@ -150,7 +155,8 @@ def plot_abatement(ds: xr.Dataset, provinces: Iterable[str] | None = None,
         ax.set_xlim(0, max([b["left"] + b["width"] for b in bars], default=1.0) * 1.02)
         ax.set_xlabel(f"CO2 avoided {window}, {ACCOUNTING_TEXT[accounting]} ({accounting}), "
                       "median over members [Mt CO2]")
-        ax.set_ylabel("levelised cost of abatement [CNY/t CO2, 2019 prices]")
+        ax.set_ylabel(f"levelised cost of abatement [CNY/t CO2, 2019 prices]\n"
+                      f"{abatement.BASIS_TEXT[basis]}", fontsize=9)
         missing = [labels.label("lever", lv, lang) for lv in levers
                    if lv not in {b["lever"] for b in bars}]
         # many levers without a bar would run past the panel: wrapped like the source note

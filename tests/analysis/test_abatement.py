@@ -60,8 +60,9 @@ def pair(tmp_path_factory):
 
 
 def _by_hand(ds, base, accounting_variable: str):
-    """(extra present cost per member [CNY], CO2 avoided 2025-2035 per member [Mt], levelised
-    cost [CNY/t]) of ``ds`` against ``base`` in Anhui, from the arrays."""
+    """(extra present cost per member [CNY], the same without the carbon payments, CO2 avoided
+    2025-2035 per member [Mt], levelised cost [CNY/t] as paid and without the carbon payments)
+    of ``ds`` against ``base`` in Anhui, from the arrays."""
     extra = (ds["discounted_cost"].sel(region="Anhui").values
              - base["discounted_cost"].sel(region="Anhui").values)
     avoided = (base[accounting_variable].sel(region="Anhui").values
@@ -69,8 +70,13 @@ def _by_hand(ds, base, accounting_variable: str):
     years = ds["year"].values
     inside = (years >= 2025) & (years <= 2035)
     factor = np.where(inside, 1.08 ** -(years - 2025.0), 0.0)
-    per_t = extra.mean() / ((avoided * factor).sum(axis=1).mean() * 1e6)
-    return extra, avoided[:, inside].sum(axis=1), per_t
+    items = [i for i in ds["cost_item"].values if i != "carbon"]
+    by_item = [d["cost_by_item"].sel(region="Anhui", cost_item=items).sum("cost_item")
+               .transpose("member", "year").values for d in (ds, base)]
+    resource = ((by_item[0] - by_item[1]) * factor).sum(axis=1)
+    discounted = (avoided * factor).sum(axis=1).mean() * 1e6
+    return (extra, resource, avoided[:, inside].sum(axis=1), extra.mean() / discounted,
+            resource.mean() / discounted)
 
 
 @pytest.mark.parametrize("lever, without", [("efficiency_retrofit", "without_retrofit"),
@@ -81,18 +87,24 @@ def test_each_row_is_the_difference_of_two_runs_by_hand(pair, lever, without):
     assert w.attrs["region"] == "Anhui" and w.attrs["window"] == "2025-2035"
     for accounting, variable in (("scope1", "industrial_co2"),
                                  ("scope1+2", "industrial_co2_with_indirect")):
-        extra, avoided, per_t = _by_hand(ds, base, variable)
+        extra, resource, avoided, per_t, per_t_resource = _by_hand(ds, base, variable)
         np.testing.assert_allclose(w["extra_cost"].sel(lever=lever).values,
                                    np.quantile(extra, [0.05, 0.5, 0.95]), rtol=1e-9)
+        np.testing.assert_allclose(w["extra_resource_cost"].sel(lever=lever).values,
+                                   np.quantile(resource, [0.05, 0.5, 0.95]), rtol=1e-6)
         np.testing.assert_allclose(
             w["co2_avoided"].sel(lever=lever, accounting=accounting).values,
             np.quantile(avoided, [0.05, 0.5, 0.95]), rtol=1e-6)
         assert float(w["abatement_cost"].sel(lever=lever, accounting=accounting)) == \
             pytest.approx(per_t, rel=1e-6)
+        assert float(w["resource_abatement_cost"].sel(lever=lever, accounting=accounting)) == \
+            pytest.approx(per_t_resource, rel=1e-6)
     # both levers cut direct CO2 in every member: the retrofit saves fuel, the price moves the
     # fuel mix and the new build
-    _, avoided, _ = _by_hand(ds, base, "industrial_co2")
+    extra, resource, avoided, _, _ = _by_hand(ds, base, "industrial_co2")
     assert (avoided > 0).all()
+    if lever != "efficiency_retrofit":  # the price's payments make it dearer as paid
+        assert (extra > resource).all()
 
 
 def test_the_package_is_not_the_sum_of_its_levers_and_the_file_says_so(pair):
@@ -113,14 +125,18 @@ def test_a_lever_without_effect_avoids_nothing_and_costs_nothing(tmp_path):
         idle = w.sel(lever="carbon_price")
         np.testing.assert_array_equal(idle["co2_avoided"].values, 0.0)
         np.testing.assert_array_equal(idle["extra_cost"].values, 0.0)
-        assert np.isnan(idle["abatement_cost"].values).all()  # no CO2 avoided: no cost per tonne
+        np.testing.assert_array_equal(idle["extra_resource_cost"].values, 0.0)
+        assert np.isnan(idle["abatement_cost"].values).all()
+        assert np.isnan(idle["resource_abatement_cost"].values).all()  # no CO2 avoided: no cost per tonne
         # the retrofit alone does the whole package's work
         np.testing.assert_allclose(w["co2_avoided"].sel(lever="efficiency_retrofit").values,
                                    w["co2_avoided"].sel(lever=abatement.ALL).values)
         row = next(r for r in abatement.rows(w) if r["lever"] == "carbon_price")
         assert row["co2_avoided_scope1_median"] == 0.0 and row["cost_per_t_scope1"] is None
+        assert row["extra_resource_cost_median"] == 0.0
+        assert row["resource_cost_per_t_scope1+2"] is None
         assert abatement.rows(w)[-2]["lever"] == "carbon_price"  # no cost per tonne: last lever
-        assert "no CO2 avoided" in abatement.format_table(w)
+        assert "none" in abatement.format_table(w)
     finally:
         for d in (ds, *opened.values()):
             d.close()
@@ -159,7 +175,7 @@ def test_csv_and_json_carry_the_same_rows(pair):
     assert data["rows"] == rows and data["region"] == "Anhui"
     assert data["accountings"]["scope1+2"] == "with electricity, heat and hydrogen"
     # cheapest first in scope1, the package last
-    costs = [r["cost_per_t_scope1"] for r in rows[:-1]]
+    costs = [r["resource_cost_per_t_scope1"] for r in rows[:-1]]
     assert costs == sorted(costs) and rows[-1]["lever"] == abatement.ALL
 
 

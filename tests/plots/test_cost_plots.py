@@ -68,7 +68,8 @@ def test_costs_need_cost_variables(opened):
 
 def synthetic_wedges() -> xr.Dataset:
     """A wedges file by hand: four levers and the package; ``idle`` avoids nothing, ``demand``
-    saves money, ``dearer`` costs more than ``cheap``; in scope1+2 ``cheap`` adds CO2."""
+    saves money, ``dearer`` costs more than ``cheap`` as paid but less without the carbon
+    payments (``cheap`` is a carbon price); in scope1+2 ``cheap`` adds CO2."""
     levers = ["dearer", "idle", "cheap", "demand", abatement.ALL]
     avoided = np.array([[[1, 2, 3], [1, 2, 3]],
                         [[0, 0, 0], [0, 0, 0]],
@@ -76,12 +77,17 @@ def synthetic_wedges() -> xr.Dataset:
                         [[8, 10, 12], [9, 11, 13]],
                         [[12, 16, 25], [6, 9, 15]]], dtype=float)
     per_t = np.array([[900, 800], [np.nan, np.nan], [120, np.nan], [-300, -250], [40, 90]])
+    resource = np.array([[700, 800], [np.nan, np.nan], [1000, np.nan], [-300, -250], [30, 80]])
     extra = np.array([[1e9, 2e9, 3e9], [0, 0, 0], [0.5e9, 0.6e9, 1e9], [-4e9, -3e9, -2e9],
                       [-1e9, 0.5e9, 2e9]])
     ds = xr.Dataset({"co2_avoided": (("lever", "accounting", "quantile"), avoided, {"units": "Mt"}),
                      "extra_cost": (("lever", "quantile"), extra,
                                     {"units": "1", "discount_rate": 0.08}),
-                     "abatement_cost": (("lever", "accounting"), per_t, {"units": "t-1"})},
+                     "extra_resource_cost": (("lever", "quantile"), extra * 0.9,
+                                             {"units": "1", "discount_rate": 0.08}),
+                     "abatement_cost": (("lever", "accounting"), per_t, {"units": "t-1"}),
+                     "resource_abatement_cost": (("lever", "accounting"), resource,
+                                                 {"units": "t-1"})},
                     coords={"lever": levers, "accounting": ["scope1", "scope1+2"],
                             "quantile": [0.05, 0.5, 0.95]},
                     attrs={"region": "Anhui", "window": "2025-2035", "scenario_name": "hand",
@@ -92,13 +98,20 @@ def synthetic_wedges() -> xr.Dataset:
 
 def test_the_curve_sorts_levers_by_cost_and_sizes_bars_by_co2_avoided():
     ds = synthetic_wedges()
-    assert [b["lever"] for b in cost_plots.curve(ds, "scope1")] == ["demand", "cheap", "dearer"]
-    fig = cost_plots.plot_abatement(ds)
+    assert [b["lever"] for b in cost_plots.curve(ds, "scope1")] == ["demand", "dearer", "cheap"]
+    assert [b["lever"] for b in cost_plots.curve(ds, "scope1", "paid")] == [
+        "demand", "cheap", "dearer"]
+    paid = cost_plots.plot_abatement(ds, basis="paid")
+    assert [(p.get_x(), p.get_width(), p.get_height()) for p in paid.axes[0].patches] == [
+        (0.0, 10.0, -300.0), (10.0, 5.0, 120.0), (15.0, 2.0, 900.0)]
+    assert "as paid (with carbon payments)" in paid.axes[0].get_ylabel()
+    fig = cost_plots.plot_abatement(ds)  # without the carbon payments (the resource cost)
     check_figure(fig)
     check_layout(fig)
     top, bottom = fig.axes
+    assert "without carbon payments (resource cost)" in top.get_ylabel()
     assert [(p.get_x(), p.get_width(), p.get_height()) for p in top.patches] == [
-        (0.0, 10.0, -300.0), (10.0, 5.0, 120.0), (15.0, 2.0, 900.0)]
+        (0.0, 10.0, -300.0), (10.0, 2.0, 700.0), (12.0, 5.0, 1000.0)]
     assert [(p.get_x(), p.get_width(), p.get_height()) for p in bottom.patches] == [
         (0.0, 11.0, -250.0), (11.0, 2.0, 800.0)]
     # every CO2 axis names its accounting; the levers without a bar are named
@@ -107,7 +120,7 @@ def test_the_curve_sorts_levers_by_cost_and_sizes_bars_by_co2_avoided():
     assert "not drawn, no CO2 avoided (median or mean): idle" in top.get_title()
     assert "cheap" in bottom.get_title() and "idle" in bottom.get_title()
     # the package's cost per tonne as a line
-    assert line(top, "whole package against no policy: 40 CNY/t").get_ydata()[0] == 40.0
+    assert line(top, "whole package against no policy: 30 CNY/t").get_ydata()[0] == 30.0
     assert "CNY/t CO2" in top.get_ylabel()
 
 
