@@ -277,8 +277,20 @@ def sector_structure(data: Path, A: dict) -> pd.DataFrame:
          "CEADs computes process CO2 as cement x about 0.29 t/t, so the implied clinker carries one national "
          "clinker ratio; CEADs has no non-energy (feedstock) use, so chemicals cannot be split into fuel and "
          "feedstock")
-    return pd.DataFrame(rows, columns=["year", "province", "clinker_mt", "cement_mt", "nonmetallic_energy_pj",
-                                       "fibre_co2_share"])
+    out = pd.DataFrame(rows, columns=["year", "province", "clinker_mt", "cement_mt", "nonmetallic_energy_pj",
+                                      "fibre_co2_share"])
+    # a break in CEADs' process CO2 (Yunnan 2019: 0.004 Mt for 128 Mt of cement, 34.6 Mt in 2015)
+    # would make the province's kilns vanish: below half the year's national clinker ratio the
+    # clinker is the province's cement x that ratio
+    ratio = out.groupby("year").clinker_mt.sum() / out[out.clinker_mt.notna()].groupby("year").cement_mt.sum()
+    national = out.year.map(ratio)
+    broken = out.clinker_mt < 0.5 * national * out.cement_mt
+    out.loc[broken, "clinker_mt"] = out.cement_mt[broken] * national[broken]
+    prov("sector_structure_clinker_break", "Mt", STRUCTURE_FILE, "as sector_structure",
+         "clinker = cement x the year's national clinker/cement ratio where the province's is below half of it: "
+         + ", ".join(f"{r.province} {r.year}" for r in out[broken].itertuples()),
+         "CEADs' process CO2 breaks there (not a closure: the province's NBS cement output is unchanged)")
+    return out
 
 
 # --- observed activity 2020-2024 ------------------------------------------------------------------
