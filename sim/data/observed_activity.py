@@ -368,6 +368,22 @@ def cement_energy_share(provinces: Sequence[str] | None = None, year: int = BASE
     return share if q.ndim else share[0]
 
 
+def national_cement_energy_share(year: int = BASE_YEAR) -> float:
+    """Share of cement in the national final energy of non-metallic minerals in base year ``year``
+    [1]: the provinces' :func:`cement_energy_share` at the nominal clinker fuel intensity, weighted
+    by the sector's energy (sector_structure.csv). For national figures such as the energy of a
+    tonne of cement in sim.data.costs."""
+    w = cement_energy_share(axes.PROVINCES, year)
+    energy = _structure_column("nonmetallic_energy_pj", axes.PROVINCES, year)
+    ok = np.isfinite(energy)
+    return float((w[ok] * energy[ok]).sum() / energy[ok].sum())
+
+
+CEMENT_ENERGY_SHARE = national_cement_energy_share()
+"""Share of cement in the national final energy of non-metallic minerals in 2019 [1], derived
+(:func:`national_cement_energy_share`; until issue #22 an assumed 0.7)."""
+
+
 def fibre_share(provinces: Sequence[str] | None = None, year: int = BASE_YEAR,
                 fibres: np.ndarray | None = None) -> np.ndarray:
     """(P,) share of the chemical-fibre part in the province's chemicals [1]: the CEADs 'Chemical

@@ -425,3 +425,17 @@ def test_baseline_reproduces_observed_steel_and_cement_2020_2024_within_2_percen
                                        err_msg=f"{sector} {p} {year}")
             checked += 1
     assert checked > 20 * 5  # most provinces, every year
+
+
+def test_national_cement_energy_share_is_the_energy_weighted_provincial_share():
+    """0.85 in 2019 (an assumed 0.7 before issue #22): the provinces' shares weighted by the sector's
+    energy in calibration/history/sector_structure.csv, recomputed by hand."""
+    rows = [r for r in csv.DictReader(open(oa.STRUCTURE_TABLE, encoding="utf-8")) if r["year"] == "2019"]
+    num = den = 0.0
+    for r in rows:
+        if r["nonmetallic_energy_pj"]:
+            e = float(r["nonmetallic_energy_pj"])
+            num += oa.cement_energy_share([r["province"]])[0] * e
+            den += e
+    assert oa.CEMENT_ENERGY_SHARE == pytest.approx(num / den)
+    assert 0.8 < oa.CEMENT_ENERGY_SHARE < 0.9
