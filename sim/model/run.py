@@ -184,22 +184,24 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         # model discrepancy on each sector's final energy (1 in the base year; 1 everywhere
         # unless the scenario switches it on and the fit gives widths)
         # times the energy structure of non-metallic minerals (cement + glass composite,
-        # observed 2020-2024, held after; sim.data.observed_activity.nonmetallic_structure)
+        # observed 2020-2024, held after; sim.data.observed_activity.nonmetallic_structure), whose
+        # cement weight depends on each member's clinker fuel intensity
         discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
                                 prep.prov_idx, dt, smp[MODEL_DISCREPANCY],
                                 z=None if prep.discrepancy_z is None
                                 else prep.discrepancy_z[start:stop])
-        * prep.energy_structure[None],
+        * _structure(prep.provinces, years, prep.scenario, smp["clinker_fuel_intensity"]),
     ))
 
 
-def _structure(provinces, years, scenario=None) -> np.ndarray:
-    """(P,S,T) energy structure factor relative to the base year: 1 except non-metallic minerals,
+def _structure(provinces, years, scenario=None, clinker_fuel_intensity=None) -> np.ndarray:
+    """(P,S,T) energy structure factor relative to the base year ((M,P,S,T) for an array (M,) of
+    clinker fuel intensities [GJ t-1]): 1 except non-metallic minerals,
     whose observed 2020-2024 factor goes with the observed activity: where the scenario's own
     growth points for the sector replace the observed history (from their first year on,
     sim.data.growth), the factor is held at its value of the year before."""
     k = axes.SECTORS.index("nonmetallic_minerals")
-    f = nonmetallic_structure(provinces, years)
+    f = nonmetallic_structure(provinces, years, clinker_fuel_intensity)
     yrs = np.asarray(years)
     if scenario is not None:
         g = scenario.growth
@@ -210,9 +212,9 @@ def _structure(provinces, years, scenario=None) -> np.ndarray:
                 first = min(t.points[0][0] for t in own)
                 held = yrs >= first
                 if held.any():
-                    f[i, held] = f[i, max(int(np.argmax(held)) - 1, 0)]
-    out = np.ones((len(provinces), len(axes.SECTORS), len(years)))
-    out[:, k] = f
+                    f[..., i, held] = f[..., i, max(int(np.argmax(held)) - 1, 0), None]
+    out = np.ones(f.shape[:-2] + (len(provinces), len(axes.SECTORS), len(years)))
+    out[..., k, :] = f
     return out
 
 
