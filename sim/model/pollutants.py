@@ -222,19 +222,23 @@ def emissions(factors: Factors, production: np.ndarray, final_energy: np.ndarray
     (the historical check), any other value or None those of 2019."""
     old = year == 2015
     M = production.shape[0]
-    parts = ((np.nan_to_num(production), factors.process_2015 if old else factors.process,
+    parts = ((production, factors.process_2015 if old else factors.process,
               factors.process_ule, process_mult, T_PER_MT / KG_PER_T),  # Mt x kg t-1 -> t
              (final_energy, factors.combustion_2015 if old else factors.combustion,
               factors.combustion_ule, combustion_mult, 1.0))  # PJ x t PJ-1 -> t
+    X = len(POLLUTANTS)
+    u = ule.transpose(1, 0, 2)[None, :, :, :, None]  # (1,S,P,T,1)
     out = 0.0
     for activity, net, removal, mult, scale in parts:
         f = np.broadcast_to(net[None] * (1.0 if mult is None else mult), (M,) + net.shape)
-        # activity x f x (1 - u removal) = activity x f - u x activity x f x removal, summed over
-        # routes or carriers (u does not depend on them)
-        gross = np.einsum("mpskt,mskx->mpsxt", activity, f)
-        cut = np.einsum("mpskt,mskx->mpsxt", activity, f * removal[None])
-        out = out + scale * (gross - ule[None, :, :, None, :] * cut)
-    return out
+        # activity x f x (1 − u removal) = activity x f − u x activity x f x removal, summed over
+        # routes or carriers (u does not depend on them): one batched matrix product of views,
+        # (M,S,P,T,K) @ (M,S,1,K,2X), several times faster than einsum or a loop; the sums in
+        # its (M,S,P,T,X) layout, one transposed copy at the end
+        both = np.concatenate([f, f * removal[None]], axis=-1)[:, :, None]  # (M,S,1,K,2X)
+        r = np.matmul(activity.transpose(0, 2, 1, 4, 3), both)  # (M,S,P,T,2X)
+        out = out + scale * (r[..., :X] - u * r[..., X:])
+    return np.ascontiguousarray(out.transpose(0, 2, 1, 4, 3))  # (M,P,S,X,T)
 
 
 def ule_cost(capacity: np.ndarray, production: np.ndarray, ule: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
