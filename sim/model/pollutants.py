@@ -103,6 +103,8 @@ class Factors:
     combustion_2015: np.ndarray  # (S,C,X)
     combustion_ule: np.ndarray  # (S,C,X)
     combustion_range: np.ndarray  # (S,C,X,2)
+    process_row: np.ndarray  # (S,R,X) int: the table row of each factor, -1 none
+    combustion_row: np.ndarray  # (S,C,X) int
     rows: tuple[dict, ...]  # the rows of the table, for provenance
 
 
@@ -128,8 +130,12 @@ def load_factors() -> Factors:
         ("process_range", (S, R, X, 2)), ("combustion", (S, C, X)),
         ("combustion_2015", (S, C, X)), ("combustion_ule", (S, C, X)),
         ("combustion_range", (S, C, X, 2)))}
-    ordered = sorted(rows, key=lambda r: r["sector"] != "combustion")  # named sectors override
-    for row in ordered:
+    arrays["process_row"] = np.full((S, R, X), -1)
+    arrays["combustion_row"] = np.full((S, C, X), -1)
+    # named sectors override the generic combustion rows
+    ordered = sorted(range(len(rows)), key=lambda i: rows[i]["sector"] != "combustion")
+    for n in ordered:
+        row = rows[n]
         if row["pollutant"] not in POLLUTANTS:
             raise PollutantDataError(f"{FACTORS_FILE.name}: unknown pollutant {row['pollutant']!r}")
         x = POLLUTANTS.index(row["pollutant"])
@@ -157,6 +163,7 @@ def load_factors() -> Factors:
             arrays[kind + "_2015"][idx] = net15
             arrays[kind + "_ule"][idx] = ule
             arrays[kind + "_range"][idx] = (low, high)
+            arrays[kind + "_row"][idx] = n
     return Factors(rows=rows, **arrays)
 
 
@@ -178,26 +185,23 @@ def ule_share(lever: np.ndarray, years) -> np.ndarray:
 
 def multipliers(factors: Factors, seed: int, members, sampled: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per-member multipliers of the process (M,S,R,X) and combustion (M,S,C,X) factors [1]:
-    1 unless ``sampled``; else triangular (low, net, high) / net from each member's own generator
-    (module docstring). Rows with a zero factor keep 1."""
+    1 unless ``sampled``; else one draw per row of the table, triangular (low, net, high) / net,
+    from each member's own generator (module docstring), shared by every sector a row applies to
+    (the generic combustion rows: one coal sulphur content, not one per sector). Factors of zero
+    and cells without a row keep 1."""
     members = np.asarray(members)
-    shapes = (factors.process.shape, factors.combustion.shape)
+    cells = (factors.process_row, factors.combustion_row)
     if not sampled:
-        return tuple(np.ones((len(members),) + s) for s in shapes)
-    out = []
-    for kind, shape in (("process", shapes[0]), ("combustion", shapes[1])):
-        net = getattr(factors, kind)
-        rng_ = getattr(factors, kind + "_range")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lo = np.where(net > 0, rng_[..., 0] / net, 1.0)
-            hi = np.where(net > 0, rng_[..., 1] / net, 1.0)
-        draws = np.empty((len(members),) + shape)
-        for j, i in enumerate(members):
-            gen = np.random.default_rng((int(seed), POLLUTANT_STREAM, int(i), len(out)))
-            u = gen.random(shape)
-            draws[j] = _triangular(u, lo, hi)
-        out.append(draws)
-    return out[0], out[1]
+        return tuple(np.ones((len(members),) + c.shape) for c in cells)
+    net = np.array([float(r["net_2019"]) for r in factors.rows])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(net > 0, np.array([float(r["low"]) for r in factors.rows]) / net, 1.0)
+        hi = np.where(net > 0, np.array([float(r["high"]) for r in factors.rows]) / net, 1.0)
+    u = np.stack([np.random.default_rng((int(seed), POLLUTANT_STREAM, int(i))).random(len(net))
+                  for i in members])  # (M, rows)
+    per_row = np.concatenate([_triangular(u, lo[None], hi[None]), np.ones((len(members), 1))],
+                             axis=1)  # index -1: no row
+    return per_row[:, cells[0]], per_row[:, cells[1]]
 
 
 def _triangular(u: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

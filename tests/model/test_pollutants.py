@@ -204,7 +204,10 @@ def test_member_draws_depend_on_seed_and_member_only():
     f = pl.load_factors()
     a, b = pl.multipliers(f, 5, [0, 1], sampled=False)
     assert (a == 1).all() and (b == 1).all()
-    a, _ = pl.multipliers(f, 5, range(400), sampled=True)
+    a, c = pl.multipliers(f, 5, range(400), sampled=True)
+    # one draw per table row: the generic coal row is one sulphur content for every sector
+    np.testing.assert_array_equal(c[:, S["chemicals"], C["coal"]], c[:, S["paper"], C["coal"]])
+    assert not np.array_equal(c[:, S["chemicals"], C["coal"]], c[:, S["petroleum_coking"], C["coal"]])
     kiln_nox = a[:, S["nonmetallic_minerals"], 0, X["NOx"]]
     lo, hi = (f.process_range[S["nonmetallic_minerals"], 0, X["NOx"]]
               / f.process[S["nonmetallic_minerals"], 0, X["NOx"]])
