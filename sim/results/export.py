@@ -96,6 +96,7 @@ from sim import __version__
 from sim.core import axes, files
 from sim.core.indicators import eaf_share
 from sim.core.units import USD2010_PER_CNY2019
+from sim.model.costs import DISCOUNT_WINDOW
 from sim.results import reading as results
 from sim.results.reading import QUANTILE_LABELS, QUANTILES, ResultsFileError
 
@@ -136,6 +137,25 @@ VA_CNY_TREE = "Value Added [CNY_2019]|Industry"
 """Value added as simulated (CNY at 2019 prices) has a tree of its own: nomenclature allows one
 unit per variable in a table, and beside ``Value Added|Industry`` a ``[CNY_2019]`` leaf would be
 one of its parts for pyam's aggregation checks."""
+COST = "Cost|Industry"
+"""The annualised cost of the modelled sectors (``total_cost``), its items below it."""
+COST_ITEM_NAMES = {
+    "capital": "Capital",
+    "fixed_om": "Fixed O&M",
+    "variable_om": "Variable O&M",
+    "energy": "Energy",
+    "power_surcharges": "Power Surcharges",
+    "carbon": "Carbon Payments",
+    "ccus": "CCUS",
+}
+"""IAMC names of the cost items (``cost_item`` axis, ``sim.model.costs.COST_ITEMS``)."""
+PRESENT_VALUE = "Present Value|Cost|Industry"
+"""``discounted_cost``: one value per region, in the column of the year it is discounted to
+(the first year of ``sim.model.costs.DISCOUNT_WINDOW``); a tree of its own, an amount (not per
+year) beside the annual flows."""
+USD = "billion USD_2010/yr"
+CNY_TO_USD = 1e-9 * USD2010_PER_CNY2019
+"""CNY at 2019 prices -> billion USD_2010 (``sim.core.units``)."""
 UNITS = {
     # file units -> (IAMC unit, factor); per quantity kind, so CO2 and materials differ
     ("co2", "Mt yr-1"): ("Mt CO2/yr", 1.0),
@@ -146,6 +166,10 @@ UNITS = {
     ("value_added", "1e9 yr-1"): (VA_CNY, 1.0),  # files written before 2026-12-07
     ("value_added_usd", "1e9 yr-1"): ("billion USD_2010/yr", USD2010_PER_CNY2019),
     ("share", "1"): ("%", 100.0),
+    ("cost", "yr-1"): (USD, CNY_TO_USD),
+    ("present_value", "1"): ("billion USD_2010", CNY_TO_USD),
+    # energy_cost [CNY yr-1] / final energy [PJ yr-1] = CNY PJ-1; 1 PJ = 1e6 GJ
+    ("price", "yr-1"): ("USD_2010/GJ", 1e-6 * USD2010_PER_CNY2019),
 }
 
 
@@ -249,6 +273,73 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
             national = eaf_share(ds["production"], province_axis=True)
         yield Series("Production Share|Iron and Steel|Steel|Secondary", "share", ds["eaf_share"],
                      "eaf_share", national=national)
+    yield from _cost_series(ds)
+
+
+def _cost_series(ds: xr.Dataset) -> Iterator[Series]:
+    """The costs (``sim.model.costs``) and the energy prices paid: see the module docstring."""
+    if "total_cost" in ds.variables:
+        yield Series(COST, "cost", ds["total_cost"], "total_cost")
+    if "cost_by_item" in ds.variables:
+        for k in ds["cost_item"].values:
+            yield Series(f"{COST}|{COST_ITEM_NAMES[str(k)]}", "cost",
+                         ds["cost_by_item"].sel(cost_item=k, drop=True), "cost_by_item")
+    if _per_member(ds, "cost"):  # full: the items by sector; energy is split by carrier below
+        for k in ds["cost_item"].values:
+            if str(k) == "energy":
+                continue
+            for s in ds["sector"].values:
+                yield Series(f"{COST}|{COST_ITEM_NAMES[str(k)]}|{SECTOR_NAMES[str(s)]}", "cost",
+                             ds["cost"].sel(cost_item=k, sector=s, drop=True), "cost")
+    if "energy_cost" in ds.variables:
+        spent = ds["energy_cost"]
+        if "member" in spent.dims:  # subtotals of members; never sums of quantiles
+            for group, carriers in SUBTOTALS.items():
+                yield Series(f"{COST}|Energy|{group}", "cost",
+                             spent.sel(carrier=list(carriers)).sum("carrier", skipna=False),
+                             "energy_cost")
+        for c in spent["carrier"].values:
+            yield Series(f"{COST}|Energy|{CARRIER_NAMES[str(c)]}", "cost",
+                         spent.sel(carrier=c, drop=True), "energy_cost")
+        yield from _prices(ds)
+    if _per_member(ds, "investment_cost"):
+        # routes that are not the sector's are NaN: the sum over routes skips them
+        spend = ds["investment_cost"].sum("route")
+        yield Series("Investment|Industry", "cost", spend.sum("sector", skipna=False),
+                     "investment_cost")
+        for s in ds["sector"].values:
+            yield Series(f"Investment|Industry|{SECTOR_NAMES[str(s)]}", "cost",
+                         spend.sel(sector=s, drop=True), "investment_cost")
+    if "discounted_cost" in ds.variables:
+        pv = ds["discounted_cost"]
+        at = xr.DataArray(ds["year"].values == DISCOUNT_WINDOW[0], dims="year",
+                          coords={"year": ds["year"].values})
+        yield Series(PRESENT_VALUE, "present_value", pv.where(at), "discounted_cost")
+
+
+def _prices(ds: xr.Dataset) -> Iterator[Series]:
+    """``Price|Final Energy|Industry|<Carrier>``: what the modelled sectors paid per GJ, energy
+    cost over final energy (the prices of the sectors weighted by their use, each member's
+    price multiplier included), per member; the national price is the ratio of the national
+    sums. Needs members of both (full and province detail); NaN where nothing is used."""
+    energy = _sector_total(ds, "final_energy")
+    if energy is None or "member" not in energy[0].dims or "member" not in ds["energy_cost"].dims:
+        return
+    used, source = energy
+    _units(ds, source, "energy")  # PJ yr-1 (the one energy unit; anything else is refused)
+    spent = ds["energy_cost"]
+    groups = {**{g: list(c) for g, c in SUBTOTALS.items()},
+              **{CARRIER_NAMES[str(c)]: [str(c)] for c in spent["carrier"].values}}
+    for name, carriers in groups.items():
+        cost = spent.sel(carrier=carriers).sum("carrier", skipna=False)
+        fe = used.sel(carrier=carriers).sum("carrier", skipna=False)
+        national = cost.sum("province", skipna=False) / _positive(fe.sum("province", skipna=False))
+        yield Series(f"Price|Final Energy|Industry|{name}", "price", cost / _positive(fe),
+                     "energy_cost", national=national)
+
+
+def _positive(da: xr.DataArray) -> xr.DataArray:
+    return da.where(da > 0)
 
 
 def _per_sector(ds: xr.Dataset, name: str, variable: str, kind: str) -> Iterator[Series]:
@@ -282,6 +373,16 @@ def variable_names() -> dict[str, tuple[str, ...]]:
         names[tree] = (unit,)
         names.update({f"{tree}|{s}": (unit,) for s in sectors})
     names["Production Share|Iron and Steel|Steel|Secondary"] = ("%",)
+    names[COST] = (USD,)
+    names.update({f"{COST}|{k}": (USD,) for k in COST_ITEM_NAMES.values()})
+    names.update({f"{COST}|{k}|{s}": (USD,) for k in COST_ITEM_NAMES.values() if k != "Energy"
+                  for s in sectors})
+    carriers = [*SUBTOTALS, *CARRIER_NAMES.values()]
+    names.update({f"{COST}|Energy|{c}": (USD,) for c in carriers})
+    names.update({f"Price|Final Energy|Industry|{c}": ("USD_2010/GJ",) for c in carriers})
+    names["Investment|Industry"] = (USD,)
+    names.update({f"Investment|Industry|{s}": (USD,) for s in sectors})
+    names[PRESENT_VALUE] = ("billion USD_2010",)
     return names
 
 
@@ -380,7 +481,7 @@ def _by_region(s: Series, regions: dict[str, str],
         return
     if s.national is not None:
         yield national, s.national
-    elif "member" in da.dims and s.kind != "share":  # per-member sum; never a sum of quantiles
+    elif "member" in da.dims and s.kind not in ("share", "price"):  # per-member sum; never a sum of quantiles
         yield national, da.sum("province", skipna=False)
 
 
