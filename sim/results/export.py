@@ -65,6 +65,22 @@ electricity, heat, hydrogen; not part of the above)
 simulated)
 ``Production Share|Iron and Steel|Steel|Secondary`` (ours;  %                     all (national:
 scrap-EAF share of crude steel)                                                    full only)
+``Cost|Industry`` (ours; annualised cost, ``total_cost``)     billion USD_2010/yr   all
+``Cost|Industry|<Item>`` (ours; Capital, Fixed O&M,          billion USD_2010/yr   all
+Variable O&M, Energy, Power Surcharges, Carbon Payments,
+CCUS; ``cost_by_item``)
+``Cost|Industry|<Item>|<Sector>`` (ours; every item but      billion USD_2010/yr   full
+Energy; ``cost``)
+``Cost|Industry|Energy|<Carrier>`` (ours; ``energy_cost``)   billion USD_2010/yr   all (summary:
+and the subtotals ``|Solids``, ``|Liquids``, ``|Gases``                            provinces only;
+                                                                                   subtotals: full,
+                                                                                   province)
+``Price|Final Energy|Industry|<Carrier>`` and ``|Solids``,   USD_2010/GJ           full, province
+``|Liquids``, ``|Gases`` (energy cost / final energy)
+``Investment|Industry`` and ``|<Sector>`` (ours; new         billion USD_2010/yr   full
+capacity, ``investment_cost`` summed over routes)
+``Present Value|Cost|Industry`` (ours; ``discounted_cost``,  billion USD_2010      all
+in the column of the year it is discounted to, 2025)
 ===========================================================  ====================  ==============
 
 Why gross: the kernel captures a share of a route's direct + process CO2 together and the file
@@ -75,6 +91,31 @@ would need an allocation of the capture; the gross flows and the capture are exa
 Value added is given twice: in ``billion CNY_2019/yr`` as simulated (its own tree,
 :data:`VA_CNY_TREE`), and in the common definitions' ``billion USD_2010/yr`` (× :data:`sim.core.units.USD2010_PER_CNY2019`, China's GDP
 deflator 2010→2019 and the 2010 market exchange rate; sources in ``sim.core.units``).
+
+Costs (``sim.model.costs``; CNY at 2019 prices in the file) are converted like value added, to
+``billion USD_2010/yr``; only USD_2010 is exported (the file has the CNY). ``Cost|Industry`` is the
+sum of its items and each item the sum of its sectors (full) or, for Energy, of its carriers:
+the Energy item is split by carrier, not by sector, because pyam's ``check_aggregate`` takes
+every variable one level below a total as its part, so carriers and sectors side by side would
+count it twice. ``Investment|Industry`` is the capital spent on new capacity in the year; the
+capital of efficiency retrofits and electrification equipment is only in
+``Cost|Industry|Capital`` (as annuities). The present value is an amount, not a flow: one value
+per region and scenario (quantiles of the per-member present value), in the column of the year it
+is discounted to; per region it cannot be an IAMC meta indicator (those belong to a whole
+scenario).
+
+Prices: ``Price|Final Energy|Industry|<Carrier>`` is what the modelled sectors paid per GJ, the
+member's energy cost of the carrier over its final energy (so the sectors' prices, such as coking
+coal in steel, weighted by their use, times the member's ``energy_price_multiplier``; excluding
+VAT), per member and then quantiles; the national price is the ratio of the national sums; years
+without use of the carrier are left out. It does not include the carrier's share of a carbon
+price, which the common definitions' text includes: the model charges the carbon price on
+emissions (``Cost|Industry|Carbon Payments``), not on fuels, so the two agree when no carbon
+price is set. Files of ``summary`` detail keep only quantiles of costs and energy, whose ratio is
+not a price, so they have no prices. Not exported: ``Price|Carbon`` (the lever's path per province
+and sector is not in the file, and a sector coverage makes one regional price ambiguous; what is
+paid is ``Cost|Industry|Carbon Payments``) and investment by route (in the file,
+``investment_cost``; IAMC has no names for routes).
 
 Sectors: Iron and Steel, Non-Ferrous Metals, Non-Metallic Minerals, Chemicals, Pulp and Paper
 (the common definitions' industry sectors), Petroleum Refining and Coking, Textiles, Machinery,
