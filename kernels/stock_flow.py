@@ -21,7 +21,10 @@ kernel SPEC's four groups as named tuples of arrays (:class:`~kernels.arrays.Bas
 :class:`~kernels.arrays.LeverArrays`, :class:`~kernels.arrays.UncertainArrays`,
 :class:`~kernels.arrays.OutputArrays`), whose fields are declared once in ``kernels/arrays.py``.
 
-Members run in parallel (``prange``); inside a member everything is sequential. ``fastmath`` is off
+One call runs a range of members (:func:`_simulate_members`, which releases the GIL); the caller
+decides how ranges are spread over threads (``spread`` of :func:`simulate_into`;
+``sim.model.kernel`` runs them in ``numba.get_num_threads()`` threads). Inside a member everything
+is sequential. ``fastmath`` is off
 (:data:`FASTMATH`): mass balance must hold to rounding, and the measured gain did not justify it.
 
 Names: the code spells out what SPEC writes as a symbol (SPEC's symbol is in the comment beside
@@ -60,6 +63,14 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
   (C,) scratch array: its mixed vector and scalar accesses stalled on store-to-load forwarding;
   steps 8–10 were a third of the run time); one reciprocal per route in the intensity co-flow
   instead of a division per carrier.
+- First call (issue #25, tests/bench ``test_kernel_before_and_after_the_first_run_work``): the
+  members used to run in a ``prange``; the parallel loop's gufunc and its wrapper each linked and
+  re-optimised the whole kernel, and compiling took 25 s of CPU. With the members' ranges run in
+  threads by the caller and the three parts of a year inlined into :func:`_member` (one
+  optimisation of their code fewer), 15 s; the throughput is unchanged or a few per cent
+  better. Numba's inlining copies the callee's IR block by block (a cost that grows with the
+  size of the callee), and LLVM's optimisation level hardly matters (``NUMBA_OPT=0``: 11 s), so
+  the rest is Numba's own typing and lowering.
 - The year loop stays outermost for all sectors: running the sectors that feed no metal
   year-innermost (so output rows are written contiguously) was measured slower, 0.84 s vs 0.67 s
   for 1000 members, because each (p, s) year depends on the previous one while consecutive
@@ -71,7 +82,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from kernels.arrays import (
     COAL,
@@ -405,7 +416,7 @@ def _production(cap, p, s, demand, prod, cap_route):
 # ================================================================================================
 # the three parts of a year
 # ================================================================================================
-@njit(**_JIT)
+@njit(inline="always", **_JIT)  # into _member: see the module docstring
 def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
     """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
     (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
@@ -466,7 +477,7 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
             out.demand[m, p, s, t] = demand[p, s]
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)  # into _member: see the module docstring
 def _scrap_step(m, t, base, levers, uncertain, out, state, scratch):
     """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
     ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
@@ -559,7 +570,7 @@ def _take_share(share, coal, oil, gas):
     return coal - y_coal, oil - y_oil, gas - y_gas, y_coal + y_oil + y_gas
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)  # into _member: see the module docstring
 def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
     """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
     final energy after the fuel switches, direct, process, indirect and captured CO2, and value
@@ -710,28 +721,46 @@ def _member(m, base, levers, uncertain, out):
         _energy_steps(m, t, base, levers, uncertain, out, state, scratch)
 
 
-@njit(parallel=True, **_JIT)
-def _simulate_all(base, levers, uncertain, out):
-    for m in prange(uncertain.growth.shape[0]):
-        # one integer type for m: the parfor types the loop index int64, its gufunc uint64, and
-        # each type compiles _member and the three parts of a year once more (measured: 11 s of
-        # a 37 s cold compile)
-        _member(np.int64(m), base, levers, uncertain, out)
+@njit(nogil=True, **_JIT)
+def _simulate_members(first, stop, base, levers, uncertain, out):
+    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``.
+    Releases the GIL, so a caller may run disjoint ranges in threads (:func:`simulate_into`)."""
+    for m in range(first, stop):
+        _member(m, base, levers, uncertain, out)
 
 
-def simulate_into(inp: KernelInputs, out: KernelOutputs) -> KernelOutputs:
+def in_sequence(run, members: int) -> None:
+    """Run members 0 .. ``members − 1`` as one range in the calling thread: the default
+    ``spread`` of :func:`simulate_into`. ``run(first, stop)`` runs one range of members."""
+    run(0, members)
+
+
+def simulate_into(inp: KernelInputs, out: KernelOutputs, spread=in_sequence) -> KernelOutputs:
     """Run every member of ``inp`` into the pre-allocated ``out`` (see SPEC.md); returns ``out``.
+
+    ``spread(run, members)`` decides how the members are run: it must call ``run(first, stop)``
+    on disjoint ranges covering 0 .. members − 1, in any order and from any threads (each call
+    releases the GIL; the members are independent). The default runs them all in the calling
+    thread; ``sim.model.kernel`` passes one that runs ranges in threads.
 
     Raises ValueError if an input breaks SPEC (:func:`kernels.arrays.check_inputs`) or an output
     is not a C-contiguous, writeable float64 array of SPEC's shape."""
-    (base, levers, uncertain), sizes = check_inputs(inp)
-    _simulate_all(base, levers, uncertain, check_outputs(out, sizes))
+    inputs, sizes = check_inputs(inp)
+    _run(inputs, check_outputs(out, sizes), sizes["M"], spread)
     return out
 
 
-def simulate(inp: KernelInputs) -> KernelOutputs:
-    """Run every member of ``inp`` and return freshly allocated :class:`KernelOutputs`."""
-    (base, levers, uncertain), sizes = check_inputs(inp)
+def simulate(inp: KernelInputs, spread=in_sequence) -> KernelOutputs:
+    """Run every member of ``inp`` and return freshly allocated :class:`KernelOutputs`
+    (``spread`` as in :func:`simulate_into`)."""
+    inputs, sizes = check_inputs(inp)
     out = KernelOutputs.allocate(*(sizes[x] for x in "MPSRCNT"))
-    _simulate_all(base, levers, uncertain, check_outputs(out, sizes))
+    _run(inputs, check_outputs(out, sizes), sizes["M"], spread)
     return out
+
+
+def _run(inputs, arrays, members: int, spread) -> None:
+    """The checked ``inputs`` (base, levers, uncertain) into the checked output ``arrays``."""
+    base, levers, uncertain = inputs
+    spread(lambda first, stop: _simulate_members(first, stop, base, levers, uncertain, arrays),
+           members)

@@ -13,6 +13,7 @@ asserted (machine noise); the scaling ratios and the kernel == reference check a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -24,7 +25,8 @@ import numpy as np
 import pytest
 
 from kernels import stock_flow
-from kernels.stock_flow import simulate, simulate_into
+from kernels.stock_flow import simulate_into
+from sim.model import kernel as model_kernel
 from tests.bench.conftest import (
     NATIONAL_MEMBERS,
     TESTS,
@@ -44,9 +46,11 @@ def _compile(inp) -> None:
 
 
 def _run_into(inp, out, threads: int):
+    """``sim.model.kernel.simulate`` into ``out`` with ``threads`` threads (the application's
+    call: member ranges in threads)."""
     def run():
         numba.set_num_threads(threads)
-        simulate_into(inp, out)
+        model_kernel.simulate(inp, out)
     return run
 
 
@@ -80,7 +84,7 @@ def test_kernel_throughput_with_allocation(benchmark, national_inputs, all_threa
     def run(threads: int):
         def f():
             numba.set_num_threads(threads)
-            simulate(inp)
+            model_kernel.simulate(inp)
         return f
 
     iv = Interleaved({"1": run(1), "all": run(all_threads)})
@@ -148,7 +152,7 @@ def test_kernel_vs_numpy_reference(benchmark, national_inputs, all_threads):
           f"(reference {per_ref * 1e3:.0f} ms/member on {REFERENCE_MEMBERS} members, kernel "
           f"{per_kernel * 1e3:.3f} ms/member on {NATIONAL_MEMBERS}, 1 thread each)")
     numba.set_num_threads(all_threads)
-    assert_same(simulate(small), ref["out"])
+    assert_same(model_kernel.simulate(small), ref["out"])
 
 
 # ================================================================================================
@@ -183,26 +187,35 @@ def test_scaling_provinces(benchmark, national_inputs, all_threads):
 # ================================================================================================
 # first-call JIT cost, on-disk cache cold and warm
 # ================================================================================================
-FIRST_CALL = f"""
+FIRST_CALL = """
 import sys, time
-sys.path.insert(0, {str(TESTS.parent)!r})
+sys.path[:0] = {paths!r}
 import numba  # importing Numba itself is not part of the figure
 from tests.helpers.kernel_cases import neutral_inputs
 inp = neutral_inputs(M=2, P=3, S=3, T=5)
-t0 = time.perf_counter()
-from kernels.stock_flow import simulate
+t0, c0 = time.perf_counter(), time.process_time()
+from {package}.stock_flow import simulate
 simulate(inp)
-print("FIRST_CALL", time.perf_counter() - t0)
+print("FIRST_CALL", time.perf_counter() - t0, time.process_time() - c0)
 """
 
 
-def first_call_seconds(cache_dir: Path) -> float:
-    """Seconds for ``from kernels.stock_flow import simulate; simulate(small inputs)`` in a fresh
-    interpreter whose Numba cache is ``cache_dir``."""
+def first_call(cache_dir: Path, package: str = "kernels", path: Path | None = None):
+    """(wall, CPU) seconds for ``from <package>.stock_flow import simulate; simulate(small
+    inputs)`` in a fresh interpreter whose Numba cache is ``cache_dir`` (``path``: where an
+    older copy of the kernel package is, see :func:`_kernel_at`). The CPU time (of the process)
+    is the steadier figure on a loaded machine."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
-    res = subprocess.run([sys.executable, "-c", FIRST_CALL], cwd=REPO, env=env,
-                         capture_output=True, text=True, check=True)
-    return float(re.search(r"FIRST_CALL (\S+)", res.stdout).group(1))
+    paths = [str(p) for p in (path, TESTS.parent) if p is not None]
+    res = subprocess.run([sys.executable, "-c", FIRST_CALL.format(paths=paths, package=package)],
+                         cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    wall, cpu = re.search(r"FIRST_CALL (\S+) (\S+)", res.stdout).groups()
+    return float(wall), float(cpu)
+
+
+def first_call_seconds(cache_dir: Path) -> float:
+    """Wall seconds of :func:`first_call` of today's kernel."""
+    return first_call(cache_dir)[0]
 
 
 def test_jit_first_call_cold_cache(benchmark, tmp_path_factory):
@@ -227,7 +240,7 @@ def test_jit_first_call_warm_cache(benchmark, tmp_path_factory):
 # ================================================================================================
 # Functions that allocate the member's state (their reference counting is legitimate, once per
 # member) or are the parallel driver; every other @njit function of the kernel is guarded.
-ALLOCATING = {"_member", "_member_state", "_scratch", "_simulate_all"}
+ALLOCATING = {"_member", "_member_state", "_scratch", "_simulate_members"}
 
 
 def _guard_args(name: str):
@@ -254,6 +267,9 @@ def _guard_args(name: str):
                               state.decay, v.copy(), v.copy(), 0.1),
         "_production": (state.cap, 1, 1, 5.0, state.prod, np.empty(R)),
         "_take_share": (0.5, 1.0, 2.0, 3.0),
+        "_priced_weights": (v / R, np.empty(R), np.empty(R), np.ones(R, dtype=np.int64),
+                            base.new_int0, base.floor_int, state.decay, base.ef, base.process_ef,
+                            levers.capture, base.entry_premium, 1, 1, 2, 200.0, 1.0, 3e9),
         "_capacity_steps": year,
         "_scrap_step": year,
         "_energy_steps": year,
@@ -261,8 +277,8 @@ def _guard_args(name: str):
 
 
 GUARDED = ["_age_chain", "_age_routes", "_investment", "_default_weights", "_split_investment",
-           "_intensity_coflow", "_production", "_take_share", "_capacity_steps", "_scrap_step",
-           "_energy_steps"]
+           "_intensity_coflow", "_production", "_take_share", "_priced_weights", "_capacity_steps",
+           "_scrap_step", "_energy_steps"]
 
 
 def test_every_kernel_function_is_guarded():
@@ -352,3 +368,78 @@ def test_kernel_before_and_after_the_price_terms(benchmark, national_inputs, tmp
     print(f"BENCH kernel_price_terms_on {iv.ratio('before', 'priced'):.3f} of the throughput "
           f"before with 200 CNY/t on three sectors ({psy / iv.best('priced'):.3g} psy/s)")
     assert kept >= 0.8
+
+
+# ================================================================================================
+# before and after the first-run work of issue #25 (no prange: member ranges in threads; the
+# three parts of a year inlined into the member)
+# ================================================================================================
+BEFORE_FIRST_RUN = "7b6db0ce723f9dcaffe5439fec18026acbcaa225"
+"""The last commit of main before the first-run work of issue #25."""
+
+COLD_ROUNDS = int(os.environ.get("SIM_BENCH_COLD_ROUNDS", "2"))
+
+
+def _median(values):
+    v = sorted(values)
+    return v[len(v) // 2]
+
+
+def test_kernel_before_and_after_the_first_run_work(benchmark, national_inputs, tmp_path,
+                                                     all_threads):
+    """The kernel of :data:`BEFORE_FIRST_RUN` against today's, in one run: the first call in a
+    fresh interpreter with an empty Numba cache (compiles) and with the cache it wrote (loads),
+    alternating before / after, wall and CPU seconds; then the throughput on the 1000 national
+    members, 1 thread and all threads, timed in alternation. The outputs must be equal."""
+    old = _kernel_at(BEFORE_FIRST_RUN, tmp_path)
+    if old is None:
+        pytest.skip(f"commit {BEFORE_FIRST_RUN[:7]} is not in this checkout's history")
+    old_flow, old_arrays = old
+    package = f"kernels_{BEFORE_FIRST_RUN[:7]}"
+    variants = {"before": (package, tmp_path), "after": ("kernels", None)}
+    cold = {name: [] for name in variants}
+    warm = {name: [] for name in variants}
+    for i in range(COLD_ROUNDS):
+        for name, (pkg, path) in variants.items():
+            cache = tmp_path / f"numba_{name}_{i}"
+            cold[name].append(first_call(cache, pkg, path))
+            warm[name].append(first_call(cache, pkg, path))
+    load = os.getloadavg()
+    for kind, times in (("cold", cold), ("warm", warm)):
+        before = [t[1] for t in times["before"]]
+        after = [t[1] for t in times["after"]]
+        print(f"\nBENCH jit_first_call_{kind}_before_after CPU {_median(before):.2f} s -> "
+              f"{_median(after):.2f} s (ratio {_median(after) / _median(before):.2f}; wall "
+              f"{_median([t[0] for t in times['before']]):.2f} s -> "
+              f"{_median([t[0] for t in times['after']]):.2f} s; medians of {COLD_ROUNDS}; "
+              f"load average {load[0]:.1f})")
+
+    inp = national_inputs
+    known = {f.name for f in dataclasses.fields(old_arrays.KernelInputs)}
+    old_inp = old_arrays.KernelInputs(**{k: getattr(inp, k) for k in known})
+    old_out = old_arrays.KernelOutputs.allocate(*(old_inp.shape[x] for x in "MPSRCNT"))
+    out = allocate_outputs(inp)
+    _compile(inp)
+    old_flow.simulate_into(old_inp, old_out)  # compiles the old kernel outside the timing
+
+    def old_run(threads: int):
+        def run():
+            numba.set_num_threads(threads)
+            old_flow.simulate_into(old_inp, old_out)
+        return run
+
+    iv = Interleaved({"before_1": old_run(1), "after_1": _run_into(inp, out, 1),
+                      "before_all": old_run(all_threads),
+                      "after_all": _run_into(inp, out, all_threads)})
+    benchmark.pedantic(iv.round, rounds=5, warmup_rounds=1)
+    psy = province_sector_years(inp)
+    load = os.getloadavg()
+    for n in ("1", "all"):
+        print(f"BENCH kernel_first_run_work_{n}thread {iv.ratio(f'before_{n}', f'after_{n}'):.3f} "
+              f"throughput after / before (median of per-round ratios; best "
+              f"{psy / iv.best(f'before_{n}'):.3g} -> {psy / iv.best(f'after_{n}'):.3g} psy/s; "
+              f"load average {load[0]:.1f})")
+    print(f"BENCH kernel_first_run_work_speedup before {iv.ratio('before_1', 'before_all'):.2f}, "
+          f"after {iv.ratio('after_1', 'after_all'):.2f} with {all_threads} threads")
+    for name, a in out.as_dict().items():
+        assert np.array_equal(a, getattr(old_out, name)), name
