@@ -242,7 +242,8 @@ def _default_weights(invest_total, surviving, retired, base_share, weight):
             weight[r] = (retired[r] + (invest_total - retired_total) * kappa) / invest_total
 
 
-@njit(**_JIT)  # not inlined: called only under a price, it would crowd the loop it sits in
+@njit(inline="always", **_JIT)  # inlined: a call left out of line brings back the reference
+# counting of every array taken out of the named tuples (tests/bench refcount guard)
 def _priced_weights(weight, logw, co2, sub, new_int0, floor_int, decay, ef, process_ef, capture,
                     entry, p, s, t, price, beta, scale):
     """Route choice under a carbon price (SPEC step 4): the calibrated substitutable routes'
