@@ -21,8 +21,8 @@ BN = 1e9
 
 def plot_plan(ds: xr.Dataset, provinces=None, baseline=None) -> Figure:
     """Left: present cost [bn CNY] against P(all selected targets) [1] of every evaluated package
-    (grey: below the confidence, blue: meeting it, ringed: non-dominated on cost, probability and
-    cumulative CO2), the confidence as a dashed line and the chosen package as a red star, its
+    (grey: below the level searched, blue: meeting it, ringed: non-dominated on cost, probability and
+    cumulative CO2), the confidence as a dashed line (the level searched, confidence + margin, dotted) and the chosen package as a red star, its
     fresh-ensemble probability ± 2 s.e. as a red bar at the same cost. Right: the value of each lever point
     (as a share of its range [low, high]) along the non-dominated packages that meet the
     confidence, by cost, the chosen one marked."""
@@ -37,11 +37,15 @@ def plot_plan(ds: xr.Dataset, provinces=None, baseline=None) -> Figure:
     conf = float(ds.attrs["plan_confidence"])
     fig = new_figure(11, 4.6)
     ax, bx = fig.subplots(1, 2)
-    ax.scatter(prob[~feasible], cost[~feasible], s=10, color="0.6", label="below the confidence")
+    ax.scatter(prob[~feasible], cost[~feasible], s=10, color="0.6", label="below the level searched")
     ax.scatter(prob[feasible], cost[feasible], s=10, color="#2166ac", label="meets it (plan ensemble)")
     ax.scatter(prob[front], cost[front], s=40, facecolors="none", edgecolors="k", linewidths=0.7,
                label="non-dominated (cost, P, CO2)")
-    ax.axvline(conf, color="k", ls="--", lw=0.8)
+    ax.axvline(conf, color="k", ls="--", lw=0.8, label=f"confidence {conf:g}")
+    level = float(ds.attrs.get("plan_level", conf))
+    if level > conf:
+        ax.axvline(level, color="k", ls=":", lw=0.8, label=f"level searched {level:.3g} "
+                                                            "(confidence + margin)")
     ax.plot(prob[best], cost[best], "*", color="#b2182b", ms=14, label="chosen")
     vp, se = float(ds.attrs["verify_probability"]), float(ds.attrs["verify_standard_error"])
     # drawn at the chosen package's plan-ensemble cost: the fresh ensemble's cost is of other
@@ -69,6 +73,6 @@ def plot_plan(ds: xr.Dataset, provinces=None, baseline=None) -> Figure:
     bx.set_title("lever values, non-dominated packages meeting it")
     for a in (ax, bx):
         a.ticklabel_format(axis="both", useOffset=False, style="plain")
-    bx.legend(fontsize=7, loc="best")
+    bx.legend(fontsize=6, loc="best", framealpha=0.6)
     footnote(fig, ds, f"Chosen package: {', '.join(f'{n} = {v:.4g}' for n, v in zip(levers, ds['chosen_value'].values))}.")
     return fig

@@ -134,17 +134,25 @@ def test_fixed_ensemble_is_sim_runs_common_random_numbers(anhui):
     assert np.all(hi.attained >= lo.attained) and hi.probability > lo.probability
 
 
-@pytest.mark.parametrize("levers, targets, confidence, members, message", [
-    ([], [], 0.9, 10, "no --levers"),
-    (["eaf_shar:2030=0..0.2"], [], 0.9, 10, "did you mean 'eaf_share'"),
-    (["eaf_share:2030=0.1..0.2", "eaf_share:2030=0.2..0.3"], [], 0.9, 10, "given twice"),
-    (["eaf_share:2030=0.1..0.2"], ["nope"], 0.9, 10, "not a simulated target"),
-    (["eaf_share:2030=0.1..0.2"], [], 1.0, 10, "strictly between 0 and 1"),
-    (["eaf_share:2030=0.1..0.2"], [], 0.9, 1, "at least 2"),
+@pytest.mark.parametrize("levers, targets, confidence, members, margin, message", [
+    ([], [], 0.9, 10, None, "no --levers"),
+    (["eaf_shar:2030=0..0.2"], [], 0.9, 10, None, "did you mean 'eaf_share'"),
+    (["eaf_share:2030=0.1..0.2", "eaf_share:2030=0.2..0.3"], [], 0.9, 10, None, "given twice"),
+    (["eaf_share:2030=0.1..0.2"], ["nope"], 0.9, 10, None, "not a simulated target"),
+    (["eaf_share:2030=0.1..0.2"], [], 1.0, 10, None, "strictly between 0 and 1"),
+    (["eaf_share:2030=0.1..0.2"], [], 0.9, 1, None, "at least 2"),
+    (["eaf_share:2030=0.1..0.2"], [], 0.9, 10, -0.01, "--margin = -0.01"),
+    (["eaf_share:2030=0.1..0.2"], [], 0.9, 10, 0.2, "at most 1 - confidence"),
 ])
-def test_problem_validation(anhui, levers, targets, confidence, members, message):
+def test_problem_validation(anhui, levers, targets, confidence, members, margin, message):
     with pytest.raises(plan.PlanError, match=message):
-        plan.problem(anhui, levers, targets, confidence, members)
+        plan.problem(anhui, levers, targets, confidence, members, margin=margin)
+
+
+def test_default_margin_is_one_standard_error_of_the_plan_ensemble(anhui):
+    p = plan.problem(anhui, ["eaf_share:2030=0.1..0.5"], [], 0.9, 100)
+    assert p.margin == pytest.approx(0.03) and p.level == pytest.approx(0.93)
+    assert plan.problem(anhui, ["eaf_share:2030=0.1..0.5"], [], 0.9, 100, margin=0).level == 0.9
 
 
 def test_base_id_selects_every_province_of_a_per_province_target(anhui):
@@ -178,6 +186,9 @@ def test_cli_writes_file_scenario_and_figure_and_sim_run_reproduces_the_verifica
         chosen = ds["chosen_value"].values
         verified = float(ds.attrs["verify_probability"])
         assert int(ds.attrs["verify_members"]) == 80
+        assert float(ds.attrs["plan_level"]) == pytest.approx(0.7 + (0.7 * 0.3 / 60) ** 0.5)
+        assert ((ds["probability"].values >= ds.attrs["plan_level"])
+                == (ds["feasible"].values == 1)).all()
         ev = int(ds.attrs["chosen_evaluation"])
         np.testing.assert_array_equal(ds["lever_value"].values[ev], chosen)
         feasible = ds["feasible"].values == 1

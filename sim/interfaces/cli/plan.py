@@ -28,6 +28,10 @@ from sim.scenario import ScenarioError
                    "target of the scenario; the base id of a per-province target selects all).")
 @click.option("--confidence", type=float, default=plans.DEFAULT_CONFIDENCE, show_default=True,
               help="Required P(every selected target attained).")
+@click.option("--margin", type=float, default=None,
+              help="The search asks the plan ensemble for P >= confidence + margin (default: one "
+                   "standard error, sqrt(c (1 - c) / members)), so that the package holds on "
+                   "other members; 0 plans at the confidence itself.")
 @click.option("--members", type=click.IntRange(min=2), default=plans.DEFAULT_MEMBERS,
               show_default=True, help="Members of the fixed planning ensemble.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 2), default=None,
@@ -49,7 +53,7 @@ from sim.scenario import ScenarioError
 @click.option("--no-plot", is_flag=True, help="Do not draw the figure.")
 @QUIET
 def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], confidence: float,
-             members: int, seed: int | None, verify_members: int | None, max_evaluations: int,
+             margin: float | None, members: int, seed: int | None, verify_members: int | None, max_evaluations: int,
              out: Path | None, scheduler: str | None, workers: int | None, no_plot: bool,
              quiet: bool) -> None:
     """The least-cost package of lever points of SCENARIO whose ensemble attains the targets with
@@ -59,7 +63,8 @@ def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], c
     out = output(out or Path("outputs") / sc.name / f"{sc.name}_plan.nc", (".nc",),
                  (sc.path, *sc.catalogues))
     try:
-        problem = plans.problem(sc, list(levers), list(targets), confidence, members, seed)
+        problem = plans.problem(sc, list(levers), list(targets), confidence, members, seed,
+                                margin)
     except (plans.PlanError, ScenarioError) as e:
         fail(str(e))
     stem = out.with_suffix("")
@@ -71,14 +76,15 @@ def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], c
         client, closers, threads = clusters.dask_client(None, scheduler, workers)
     if not quiet:
         click.echo(f"plan {sc.name}: {len(problem.points)} lever points, {len(problem.targets)} "
-                   f"targets, P >= {confidence:g} on {members} members, at most "
+                   f"targets, P >= {problem.level:.4g} (confidence {confidence:g} + margin "
+                   f"{problem.margin:.4g}) on {members} members, at most "
                    f"{max_evaluations} packages"
                    + (f" ({journal.resumed} in the journal)" if journal.resumed else "")
                    + (f" on {client.dashboard_link or client.scheduler.address}" if client else ""),
                    err=True)
     interrupted = False
     try:
-        search = plans.solve(problem, problem.lows, problem.highs, confidence, problem.seed,
+        search = plans.solve(problem, problem.lows, problem.highs, problem.level, problem.seed,
                              max_evaluations, journal,
                              plans.dask_map(problem, client, threads) if client else None,
                              Progress(f"plan {sc.name}", "packages", quiet))
