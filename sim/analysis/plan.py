@@ -42,8 +42,8 @@ margin per target in comparable units (targets mix years, shares and indices). W
 derivative-free global search with a feasibility rule, then a local pattern search:
 
 1. ``scipy.optimize.differential_evolution`` (Storn and Price 1997) on the penalised objective
-   f(x) = cost(x) / cost_scale if P(x) >= level, else PENALTY + (level - P(x)) (the level: the
-   confidence plus the margin, below):
+   f(x) = cost(x) / cost_scale if P(x) >= level, else PENALTY + (level - P(x)) + TIE cost(x) /
+   cost_scale (the level: the confidence plus the margin, below; TIE breaks ties of the steps):
    every package that meets the constraint beats every one that does not, and among those that
    do not, the smaller shortfall wins (Deb's feasibility rules, Deb 2000,
    doi:10.1016/S0045-7825(99)00389-8, in penalty form). DE compares values only, so the steps do
@@ -121,6 +121,8 @@ DEFAULT_CONFIDENCE = 0.9
 DEFAULT_MAX_EVALUATIONS = 300
 PENALTY = 1e3
 """Penalised objective of a package that misses the confidence: above every normalised cost."""
+TIE = 1e-7
+"""Weight of the normalised cost in the objective of a package that misses the confidence."""
 TOLERANCE = 1e-3
 """Smallest step of the pattern search [share of each lever's range]."""
 POPSIZE = 5
@@ -152,7 +154,9 @@ class Outcome:
         """The objective of the search (module docstring)."""
         if self.probability >= confidence:
             return self.cost / scale
-        return PENALTY + (confidence - self.probability)
+        # ties of the step function (the same shortfall) go to the cheaper package: TIE times
+        # the normalised cost is far below one member's step 1/N
+        return PENALTY + (confidence - self.probability) + TIE * self.cost / scale
 
 
 def outcome(ds: xr.Dataset, targets: Sequence[str], keep: bool = False) -> Outcome:

@@ -67,6 +67,11 @@ def test_no_package_reaches_the_confidence_the_best_shortfall_is_reported():
     assert not s.feasible
     assert s.outcomes[s.best].probability == pytest.approx(float((f.u <= 0.6).mean()))
     assert s.probability.max() == s.outcomes[s.best].probability
+    # ties of the largest probability go to the cheapest package: the cheap lever just reaching
+    # the last member it can reach, the costly one at zero
+    edge = float(f.u[f.u <= 0.6].max())
+    x = s.x[s.best]
+    assert edge <= x[0] <= edge + 2 * plan.TOLERANCE and x[1] <= plan.TOLERANCE
 
 
 def test_journal_resumes_without_evaluating_again(tmp_path):
