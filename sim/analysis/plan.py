@@ -11,6 +11,8 @@ Public API
     Validate everything (nothing runs yet).
 ``solve(evaluate, lows, highs, confidence, ...) -> Search``
     The optimiser on any evaluation function (the model's :class:`Problem`, or a synthetic one).
+``front(evaluate, lows, highs, confidence, ...) -> Search``
+    The trade-off mode: ε-NSGAII on cost, probability and cumulative CO2.
 ``verify(problem, x, members, seed) -> Verification``
     The package rerun on a fresh ensemble, with the shipped scenario's own levers beside it.
 ``dataset(...)``, ``chosen_document(...)``, ``format_table(...)``
@@ -77,10 +79,12 @@ When no package reaches the confidence, the package with the smallest shortfall 
 binding target (the selected target least often attained under it) named, and PRIM
 (``sim.analysis.discovery``) run on the fresh ensemble's misses says what must hold for it to fail.
 
-Left for later (issue #24): the trade-off mode (EMA Workbench's ε-NSGAII front of cost against
-probability and cumulative CO2). The file marks the evaluated packages that no other evaluated
-package beats on all of cost, probability and cumulative CO2 (``non_dominated``): a by-product of
-the search, not a converged front.
+The trade-off mode (:func:`front`, ``sim plan --front``): platypus' ε-NSGAII (the algorithm of
+EMA Workbench's optimisation) on three objectives, cost, P(all targets) and cumulative CO2, on the
+same fixed ensemble and journal; the chosen package is the cheapest evaluated one that meets the
+level, verified as above. In either mode the file marks the evaluated packages that no other
+evaluated package beats on all three objectives (``non_dominated``): with ``--front`` the
+ε-NSGAII front, otherwise a by-product of the single-objective search.
 """
 
 from __future__ import annotations
@@ -88,12 +92,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numba
 import numpy as np
+import platypus
 import tomli_w
 import xarray as xr
 from scipy.optimize import differential_evolution
@@ -132,6 +138,8 @@ PATTERN_TRIALS = 36
 VERIFY_FACTOR = 2
 """Members of the fresh ensemble per member of the planning one (default)."""
 REGION = "national"
+SEARCH_METHOD = "differential evolution (scipy), then a compass search"
+FRONT_METHOD = "epsilon-NSGAII front of cost, P and cumulative CO2 (platypus)"
 
 
 class PlanError(ValueError):
@@ -341,6 +349,7 @@ class Search:
     confidence: float
     resumed: int = 0
     generations: int = 0
+    method: str = SEARCH_METHOD
 
     @property
     def cost(self) -> np.ndarray:
@@ -353,6 +362,78 @@ class Search:
         return np.array([o.probability for o in self.outcomes])
 
 
+class Evaluations:
+    """The packages a search has evaluated, each once, in order: looked up in the journal, else
+    run (``map_many`` on a batch at once, else ``evaluate`` one by one), within the budget."""
+
+    def __init__(self, evaluate: Callable[[np.ndarray], Outcome], lows, highs,
+                 max_evaluations: int, journal: Journal | None = None,
+                 map_many: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
+                 progress: Callable[[int, int], None] | None = None):
+        self.evaluate, self.map_many, self.progress = evaluate, map_many, progress
+        self.lows, self.highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
+        self.max = int(max_evaluations)
+        self.journal = journal or Journal(None, "")
+        self.seen: set[tuple] = set()
+        self.xs: list[np.ndarray] = []
+        self.outcomes: list[Outcome] = []
+        self.scale: float | None = None  # cost of the first package: the costs' scale
+
+    @property
+    def done(self) -> int:
+        """Packages evaluated (or read from the journal) so far."""
+        return len(self.xs)
+
+    def _tell(self, n: int) -> None:
+        if self.progress is not None:
+            self.progress(min(n, self.max), self.max)
+
+    def batch(self, packages: list[np.ndarray]) -> list[Outcome | None]:
+        """The Outcome of each package (None: beyond the budget)."""
+        keys = [tuple(float(v) for v in np.clip(x, self.lows, self.highs)) for x in packages]
+        known = self.journal.known
+        todo = list(dict.fromkeys(k for k in keys if k not in known))[:max(0, self.max - self.done)]
+        if todo and self.map_many is not None:
+            results = self.map_many([np.array(k) for k in todo])
+        else:  # one by one: each is in the journal, and counted, as soon as it is done
+            results = []
+            for i, k in enumerate(todo):
+                results.append(self.evaluate(np.array(k)))
+                self.journal.add(k, _plain(results[-1]))
+                self._tell(self.done + i + 1)
+        for k, r in zip(todo, results):
+            if k not in known:
+                self.journal.add(k, _plain(r))
+        out = []
+        for k in keys:
+            r = known.get(k)
+            if r is not None and k not in self.seen and self.done < self.max:
+                self.seen.add(k)
+                self.xs.append(np.array(k))
+                self.outcomes.append(r)
+                self._tell(self.done)
+            out.append(r if k in self.seen else None)
+        if self.scale is None:
+            costs = [abs(r.cost) for r in out if r is not None and r.cost]
+            self.scale = costs[0] if costs else 1.0
+        return out
+
+    def value(self, r: Outcome | None, level: float) -> float:
+        """The penalised objective of an outcome (inf: not evaluated)."""
+        return math.inf if r is None else r.penalised(level, self.scale or 1.0)
+
+    def search(self, level: float, generations: int = 0, method: str = SEARCH_METHOD) -> Search:
+        """The result: the best package under the feasibility rule at ``level``."""
+        best = min(range(self.done), key=lambda i: self.value(self.outcomes[i], level))
+        return Search(x=np.array(self.xs), outcomes=self.outcomes, best=best,
+                      feasible=self.outcomes[best].probability >= level, confidence=level,
+                      resumed=self.journal.resumed, generations=generations, method=method)
+
+
+def _plain(r: Outcome) -> Outcome:
+    return Outcome(r.cost, r.probability, r.target_probability, r.co2)
+
+
 def solve(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
           highs: Sequence[float], confidence: float, seed: int = 0,
           max_evaluations: int = DEFAULT_MAX_EVALUATIONS, journal: Journal | None = None,
@@ -362,57 +443,18 @@ def solve(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
     (the probability required of the ensemble the evaluations use: a Problem's ``level``)
     (module docstring: differential evolution, then a pattern search). ``map_many``: evaluates a
     list of packages at once (on Dask), default one after the other with ``evaluate``."""
-    lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
+    ev = Evaluations(evaluate, lows, highs, max_evaluations, journal, map_many, progress)
+    lows, highs = ev.lows, ev.highs
     D = len(lows)
-    journal = journal or Journal(None, "")
-    seen: dict[tuple, int] = {}
-    xs: list[np.ndarray] = []
-    outs: list[Outcome] = []
-    state = dict(scale=None, done=0)
-
-    def key(x) -> tuple:
-        return tuple(float(v) for v in np.clip(x, lows, highs))
-
-    def many(batch: list[np.ndarray]) -> list[Outcome]:
-        keys = [key(x) for x in batch]
-        todo = list(dict.fromkeys(k for k in keys if k not in journal.known))
-        budget_left = max(0, max_evaluations - state["done"])
-        todo = todo[:budget_left]
-        if todo and map_many is not None:
-            results = map_many([np.array(k) for k in todo])
-            for k, r in zip(todo, results):
-                journal.add(k, Outcome(r.cost, r.probability, r.target_probability, r.co2))
-        else:  # one by one: each is in the journal, and counted, as soon as it is done
-            for i, k in enumerate(todo):
-                r = evaluate(np.array(k))
-                journal.add(k, Outcome(r.cost, r.probability, r.target_probability, r.co2))
-                if progress is not None:
-                    progress(min(state["done"] + i + 1, max_evaluations), max_evaluations)
-        res = []
-        for k in keys:
-            r = journal.known.get(k)
-            if r is not None and k not in seen:
-                seen[k] = len(xs)
-                xs.append(np.array(k))
-                outs.append(r)
-                state["done"] += 1
-                if progress is not None:
-                    progress(min(state["done"], max_evaluations), max_evaluations)
-            res.append(r)
-        if state["scale"] is None:
-            costs = [abs(r.cost) for r in res if r is not None and r.cost]
-            state["scale"] = costs[0] if costs else 1.0
-        return res
 
     def value(r: Outcome | None) -> float:
-        return math.inf if r is None else r.penalised(confidence, state["scale"])
+        return ev.value(r, confidence)
 
     class Budget(Exception):
         pass
 
     def vector(xt: np.ndarray) -> np.ndarray:  # DE: (D, S) -> (S,)
-        batch = [xt[:, s] for s in range(xt.shape[1])]
-        res = many(batch)
+        res = ev.batch([xt[:, s] for s in range(xt.shape[1])])
         if any(r is None for r in res):
             raise Budget
         return np.array([value(r) for r in res])
@@ -430,14 +472,14 @@ def solve(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
         except Budget:
             pass
     else:  # too few evaluations for a generation: the search starts from the most ambitious end
-        many([highs.copy()])
+        ev.batch([highs.copy()])
     # pattern search from the best so far
-    best = min(range(len(outs)), key=lambda i: value(outs[i]))
-    x = xs[best].copy()
-    fx = value(outs[best])
+    first = ev.search(confidence)
+    x = first.x[first.best].copy()
+    fx = value(first.outcomes[first.best])
     step = 0.25 * (highs - lows)
     floor = TOLERANCE * (highs - lows) / 2  # the last step tried is at most TOLERANCE
-    while state["done"] < max_evaluations and np.any(step > floor):
+    while ev.done < max_evaluations and np.any(step > floor):
         moved = False
         for j in range(D):
             if step[j] <= floor[j]:
@@ -448,19 +490,71 @@ def solve(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
                 t[j] = min(max(v, lows[j]), highs[j])
                 if t[j] != x[j]:
                     trial.append(t)
-            res = many(trial)
-            for t, r in zip(trial, res):
+            for t, r in zip(trial, ev.batch(trial)):
                 if value(r) < fx:
                     x, fx, moved = t, value(r), True
                     break
-            if state["done"] >= max_evaluations:
+            if ev.done >= max_evaluations:
                 break
         if not moved:
             step = step / 2
-    best = min(range(len(outs)), key=lambda i: value(outs[i]))
-    return Search(x=np.array(xs), outcomes=outs, best=best,
-                  feasible=outs[best].probability >= confidence, confidence=confidence,
-                  resumed=journal.resumed, generations=generations)
+    return ev.search(confidence, generations)
+
+
+EPSILONS = (0.002, 0.005, 0.002)
+"""ε of ε-NSGAII on the normalised cost, the probability and the normalised cumulative CO2 (the
+resolution of the front: 0.2 % of the cost, half a point of probability, 0.2 % of the CO2)."""
+
+
+def front(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
+          highs: Sequence[float], confidence: float, seed: int = 0,
+          max_evaluations: int = DEFAULT_MAX_EVALUATIONS, journal: Journal | None = None,
+          map_many: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
+          progress: Callable[[int, int], None] | None = None,
+          epsilons: Sequence[float] = EPSILONS) -> Search:
+    """The trade-off mode: platypus' ε-NSGAII (Kollat and Reed 2006; the algorithm EMA
+    Workbench optimises with) on three objectives, cost (min), P(all targets) (max) and
+    cumulative CO2 (min), no constraint; the chosen package is then the cheapest evaluated one
+    with P >= ``confidence`` (the feasibility rule, as :func:`solve`). The front is the file's
+    ``non_dominated`` packages. Arguments as :func:`solve`."""
+    ev = Evaluations(evaluate, lows, highs, max_evaluations, journal, map_many, progress)
+    scale = {}
+
+    class Plan(platypus.Problem):
+        def __init__(self):
+            super().__init__(len(ev.lows), 3)
+            self.types[:] = [platypus.Real(lo, hi) for lo, hi in zip(ev.lows, ev.highs)]
+            self.directions[:] = [platypus.Problem.MINIMIZE, platypus.Problem.MAXIMIZE,
+                                  platypus.Problem.MINIMIZE]
+
+        def evaluate(self, solution):
+            r = ev.batch([np.array(solution.variables, dtype=float)])[0]
+            if r is None:  # beyond the budget (platypus may overshoot by a generation)
+                solution.objectives[:] = [math.inf, 0.0, math.inf]
+                return
+            scale.setdefault("co2", abs(r.co2) or 1.0)
+            solution.objectives[:] = [r.cost / ev.scale, r.probability, r.co2 / scale["co2"]]
+
+    class Batch(platypus.Evaluator):
+        """Evaluates a generation as one batch (on Dask when ``map_many`` is given), then lets
+        each solution read its outcome from the journal."""
+
+        def evaluate_all(self, jobs, **kwargs):
+            ev.batch([np.array(j.solution.variables, dtype=float) for j in jobs])
+            for j in jobs:
+                j.run()
+            return jobs
+
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        population = max(10, 4 * len(ev.lows))
+        algorithm = platypus.EpsNSGAII(Plan(), epsilons=list(epsilons),
+                                       population_size=population, evaluator=Batch())
+        algorithm.run(max(population, max_evaluations - population))
+    finally:
+        random.setstate(state)
+    return ev.search(confidence, method=FRONT_METHOD)
 
 
 def run_package(p: Problem, x: np.ndarray, numba_threads: int | None = None) -> Outcome:
@@ -641,8 +735,7 @@ def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None) -
         own_probability=own.probability, own_cost=own.cost, own_cumulative_co2=own.co2,
         own_target_probability=json.dumps(dict(zip(p.targets, own.target_probability))),
         binding_target=v.binding,
-        method="scipy.optimize.differential_evolution (penalised: feasibility rule) then a "
-               "compass search; sample-average approximation on one fixed ensemble "
+        method=f"{s.method}; sample-average approximation on one fixed ensemble "
                "(sim.analysis.plan)",
     )
     if v.discovery is not None:
@@ -670,7 +763,7 @@ def format_table(p: Problem, s: Search, v: Verification) -> str:
     vo, own = v.outcome, v.own
     lines = [f"Plan for scenario {p.scenario.name}: least cost with P(all of "
              f"{', '.join(p.targets)}) >= {p.confidence:g}",
-             f"search: {len(s.outcomes)} packages on {p.members} members of seed {p.seed} "
+             f"search: {s.method}, {len(s.outcomes)} packages on {p.members} members of seed {p.seed} "
              f"({s.resumed} read from the journal), asking them for P >= {p.level:.4g} "
              f"(confidence + margin {p.margin:.4g})", ""]
     lines.append(format_rows(report_rows(p, s), ["item", "units", "low", "high", "chosen"],

@@ -1,7 +1,7 @@
 """Planning backwards (``sim plan``, issue #24): the search finds the known optimum of a synthetic
 chance-constrained problem (a cheap lever suffices, a costly one is redundant) on its step-function
 probability, says so when no package reaches the confidence, resumes from its journal without a
-new evaluation, runs the same on Dask; on Anhui the fixed ensemble is ``sim run``'s (common random
+new evaluation, runs the same on Dask; the trade-off mode (ε-NSGAII) spans the front; on Anhui the fixed ensemble is ``sim run``'s (common random
 numbers), the chosen scenario file reproduces the verification, the file is CF-1.10 clean and drawn;
 bad input is one line, exit 2, nothing written."""
 
@@ -110,6 +110,31 @@ def test_dask_evaluations_give_the_same_search():
     assert on_dask.best == serial.best
 
 
+def test_front_spans_the_trade_off_and_its_cheapest_feasible_package_is_near_the_optimum(tmp_path):
+    f = Synthetic()
+    path = tmp_path / "front.jsonl"
+    s = plan.front(f, [0, 0], [1, 1], 0.9, seed=3, max_evaluations=600,
+                   journal=plan.Journal(path, "front"))
+    assert s.method == plan.FRONT_METHOD and len(s.outcomes) <= 600
+    co2 = np.array([o.co2 for o in s.outcomes])
+    nd = plan.non_dominated(s.cost, s.probability, co2)
+    # the front reaches from low to high probability, in many steps
+    assert s.probability[nd].min() <= 0.05 and s.probability[nd].max() >= 0.98
+    assert len(np.unique(np.round(s.probability[nd], 2))) >= 30
+    # a genetic algorithm without the local search: the cheapest package meeting 0.9 within 3 %
+    # of the known optimum's cost, and it leans on the cheap lever
+    best = s.outcomes[s.best]
+    assert s.feasible and best.probability >= 0.9
+    assert 1 + f.optimum(0.9) <= best.cost <= 1.03 * (1 + f.optimum(0.9))
+    assert s.x[s.best][1] < 0.01
+    # deterministic given the seed: it resumes from the journal without evaluating again
+    g = Synthetic()
+    again = plan.front(g, [0, 0], [1, 1], 0.9, seed=3, max_evaluations=600,
+                       journal=plan.Journal(path, "front"))
+    assert g.calls == 0
+    np.testing.assert_array_equal(again.x, s.x)
+
+
 def test_non_dominated():
     cost = np.array([1.0, 2.0, 2.0, 3.0, 1.0])
     prob = np.array([0.5, 0.9, 0.8, 0.9, 0.5])
@@ -212,6 +237,17 @@ def test_cli_writes_file_scenario_and_figure_and_sim_run_reproduces_the_verifica
     assert p == verified
     text = toml.read_text()
     assert all(f"2030 = {float(v)!r}" in text for v in chosen)
+
+
+def test_cli_front_mode(tmp_path):
+    out = tmp_path / "front.nc"
+    res = CliRunner().invoke(main, [*PLAN_ARGS[:-1], "24", "--front", "--out", str(out),
+                                    "--no-plot", "-q"])
+    assert res.exit_code == 0, res.output
+    assert plan.FRONT_METHOD in res.stdout
+    with open_results(out) as ds:
+        assert plan.FRONT_METHOD in ds.attrs["method"] and ds.sizes["evaluation"] <= 24
+        assert ds["non_dominated"].values.sum() >= 1
 
 
 def test_cli_resumes_from_its_journal(anhui_plan):

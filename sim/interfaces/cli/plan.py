@@ -50,11 +50,16 @@ from sim.scenario import ScenarioError
               help="Evaluate on an existing Dask cluster (e.g. tcp://host:8786).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Evaluate on a local Dask cluster of this many worker processes.")
+@click.option("--front", "trade_off", is_flag=True,
+              help="Trade-off mode: the front of cost, P(all targets) and cumulative CO2 "
+                   "(platypus' epsilon-NSGAII, as EMA Workbench), the chosen package the cheapest "
+                   "on it that meets the confidence + margin.")
 @click.option("--no-plot", is_flag=True, help="Do not draw the figure.")
 @QUIET
 def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], confidence: float,
              margin: float | None, members: int, seed: int | None, verify_members: int | None, max_evaluations: int,
-             out: Path | None, scheduler: str | None, workers: int | None, no_plot: bool,
+             out: Path | None, scheduler: str | None, workers: int | None, trade_off: bool,
+             no_plot: bool,
              quiet: bool) -> None:
     """The least-cost package of lever points of SCENARIO whose ensemble attains the targets with
     the chosen confidence, verified on a fresh ensemble; written as a NetCDF file, a scenario
@@ -84,10 +89,10 @@ def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], c
                    err=True)
     interrupted = False
     try:
-        search = plans.solve(problem, problem.lows, problem.highs, problem.level, problem.seed,
-                             max_evaluations, journal,
-                             plans.dask_map(problem, client, threads) if client else None,
-                             Progress(f"plan {sc.name}", "packages", quiet))
+        search = (plans.front if trade_off else plans.solve)(
+            problem, problem.lows, problem.highs, problem.level, problem.seed, max_evaluations,
+            journal, plans.dask_map(problem, client, threads) if client else None,
+            Progress(f"plan {sc.name}", "packages", quiet))
     except KeyboardInterrupt:
         interrupted = True
         raise
