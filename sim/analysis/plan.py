@@ -735,21 +735,26 @@ def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None) -
         own_probability=own.probability, own_cost=own.cost, own_cumulative_co2=own.co2,
         own_target_probability=json.dumps(dict(zip(p.targets, own.target_probability))),
         binding_target=v.binding,
+        search_method=s.method,
         method=f"{s.method}; sample-average approximation on one fixed ensemble "
                "(sim.analysis.plan)",
     )
-    if v.discovery is not None:
+    if v.discovery is not None and v.discovery.boxes:
         ds.attrs["discovery"] = json.dumps(json_ready(v.discovery.to_dict()["boxes"]))
+        ds.attrs["discovery_table"] = discovery.format_table(v.discovery)
+    elif v.discovery_note:
+        ds.attrs["discovery_note"] = v.discovery_note
     return ds
 
 
-def report_rows(p: Problem, s: Search) -> list[dict]:
-    """The report's rows of the package: each lever point's units, bounds and chosen value."""
-    rows = []
-    for pt, val in zip(p.points, s.x[s.best]):
-        rows.append(dict(item=pt.label, units=LEVERS[pt.lever].unit, low=f"{pt.low:g}",
-                         high=f"{pt.high:g}", chosen=f"{float(val):.4g}"))
-    return rows
+def report_rows(ds: xr.Dataset) -> list[dict]:
+    """The report's rows of the chosen package, from a plan file: each lever point's units,
+    bounds and chosen value."""
+    return [dict(item=str(lv), units=str(u), low=f"{float(lo):g}", high=f"{float(hi):g}",
+                 chosen=f"{float(v):.4g}")
+            for lv, u, lo, hi, v in zip(ds["lever"].values, ds["lever_units"].values,
+                                        ds["lever_low"].values, ds["lever_high"].values,
+                                        ds["chosen_value"].values)]
 
 
 def _versus(extra: float) -> str:
@@ -757,46 +762,64 @@ def _versus(extra: float) -> str:
             f"it costs {money(-extra)} bn CNY less than")
 
 
-def format_table(p: Problem, s: Search, v: Verification) -> str:
-    """The plain-text report of a plan."""
-    best = s.outcomes[s.best]
-    vo, own = v.outcome, v.own
-    lines = [f"Plan for scenario {p.scenario.name}: least cost with P(all of "
-             f"{', '.join(p.targets)}) >= {p.confidence:g}",
-             f"search: {s.method}, {len(s.outcomes)} packages on {p.members} members of seed {p.seed} "
-             f"({s.resumed} read from the journal), asking them for P >= {p.level:.4g} "
-             f"(confidence + margin {p.margin:.4g})", ""]
-    lines.append(format_rows(report_rows(p, s), ["item", "units", "low", "high", "chosen"],
+REPORT_VARIABLES = ("lever_value", "chosen_value", "cost", "probability", "target_probability",
+                    "cumulative_co2")
+"""What the report of a plan file reads (with its attributes)."""
+
+
+def format_table(ds: xr.Dataset) -> str:
+    """The plain-text report of a plan file (``sim plan`` prints it, ``sim report`` too)."""
+    a = ds.attrs
+    targets = [str(t) for t in ds["target"].values]
+    best = int(a["chosen_evaluation"])
+    conf, level, margin = (float(a[k]) for k in ("plan_confidence", "plan_level", "plan_margin"))
+    members, seed = int(a["plan_members"]), int(a["plan_seed"])
+    vm, vs = int(a["verify_members"]), int(a["verify_seed"])
+    p_best = float(ds["probability"].values[best])
+    p_fresh, se = float(a["verify_probability"]), float(a["verify_standard_error"])
+    p_own = float(a["own_probability"])
+    t_best = ds["target_probability"].values[best]
+    t_fresh, t_own = json.loads(a["verify_target_probability"]), json.loads(a["own_target_probability"])
+    lines = [f"Plan for scenario {a.get('scenario_name', '')}: least cost with P(all of "
+             f"{', '.join(targets)}) >= {conf:g}",
+             f"search: {a.get('search_method', '')}, {ds.sizes['evaluation']} packages on "
+             f"{members} members of seed {seed} ({int(a['resumed_evaluations'])} read from the "
+             f"journal), asking them for P >= {level:.4g} (confidence + margin {margin:.4g})", ""]
+    lines.append(format_rows(report_rows(ds), ["item", "units", "low", "high", "chosen"],
                              "markdown"))
     lines += ["", f"{'':<34}{'plan ensemble':>16}{'fresh ensemble':>16}{'scenario as is':>16}",
-              f"{'members (seed)':<34}{f'{p.members} ({p.seed})':>16}"
-              f"{f'{v.members} ({v.seed})':>16}{f'{v.members} ({v.seed})':>16}",
-              f"{'P(all targets)':<34}{best.probability:>16.3f}"
-              f"{f'{vo.probability:.3f} ± {v.standard_error:.3f}':>16}{own.probability:>16.3f}"]
-    for i, t in enumerate(p.targets):
-        lines.append(f"{'  P(' + t + ')':<34}{best.target_probability[i]:>16.3f}"
-                     f"{vo.target_probability[i]:>16.3f}{own.target_probability[i]:>16.3f}")
+              f"{'members (seed)':<34}{f'{members} ({seed})':>16}"
+              f"{f'{vm} ({vs})':>16}{f'{vm} ({vs})':>16}",
+              f"{'P(all targets)':<34}{p_best:>16.3f}"
+              f"{f'{p_fresh:.3f} ± {se:.3f}':>16}{p_own:>16.3f}"]
+    for i, t in enumerate(targets):
+        lines.append(f"{'  P(' + t + ')':<34}{float(t_best[i]):>16.3f}"
+                     f"{float(t_fresh[t]):>16.3f}{float(t_own[t]):>16.3f}")
     win = f"{DISCOUNT_WINDOW[0]}-{DISCOUNT_WINDOW[1]}"
-    lines += [f"{'present cost ' + win + ' [bn CNY]':<34}{money(best.cost):>16}{money(vo.cost):>16}"
-              f"{money(own.cost):>16}",
-              f"{'cumulative CO2 ' + win + ' [Mt]':<34}{best.co2:>16,.1f}{vo.co2:>16,.1f}"
-              f"{own.co2:>16,.1f}", ""]
-    if s.feasible and v.holds:
-        lines.append(f"The package meets the confidence: P = {vo.probability:.3f} on the fresh "
-                     f"ensemble >= {p.confidence:g} - 2 s.e. ({p.confidence - 2 * v.standard_error:.3f}); "
-                     f"{_versus(vo.cost - own.cost)} the scenario as is (present value, same members).")
-    elif s.feasible:
+    cost, vcost, ocost = float(ds["cost"].values[best]), float(a["verify_cost"]), float(a["own_cost"])
+    lines += [f"{'present cost ' + win + ' [bn CNY]':<34}{money(cost):>16}{money(vcost):>16}"
+              f"{money(ocost):>16}",
+              f"{'cumulative CO2 ' + win + ' [Mt]':<34}"
+              f"{float(ds['cumulative_co2'].values[best]):>16,.1f}"
+              f"{float(a['verify_cumulative_co2']):>16,.1f}{float(a['own_cumulative_co2']):>16,.1f}",
+              ""]
+    floor = conf - 2 * se
+    if int(a["plan_feasible"]) and int(a["verify_holds"]):
+        lines.append(f"The package meets the confidence: P = {p_fresh:.3f} on the fresh ensemble "
+                     f">= {conf:g} - 2 s.e. ({floor:.3f}); {_versus(vcost - ocost)} the scenario "
+                     "as is (present value, same members).")
+    elif int(a["plan_feasible"]):
         lines.append(f"The package met the level on the plan ensemble but NOT the confidence on "
-                     f"the fresh one: P = {vo.probability:.3f} < {p.confidence:g} - 2 s.e. "
-                     f"({p.confidence - 2 * v.standard_error:.3f}); plan on more members or with a larger --margin.")
+                     f"the fresh one: P = {p_fresh:.3f} < {conf:g} - 2 s.e. ({floor:.3f}); plan "
+                     "on more members or with a larger --margin.")
     else:
-        lines.append(f"No package within the bounds reaches P >= {p.level:.4g}: the best "
-                     f"reaches {best.probability:.3f} (fresh ensemble {vo.probability:.3f}); the "
-                     f"binding target is {v.binding} (P = "
-                     f"{vo.target_probability[p.targets.index(v.binding)]:.3f}).")
-    if v.discovery is not None and v.discovery.boxes:
+        binding = str(a["binding_target"])
+        lines.append(f"No package within the bounds reaches P >= {level:.4g}: the best reaches "
+                     f"{p_best:.3f} (fresh ensemble {p_fresh:.3f}); the binding target is "
+                     f"{binding} (P = {float(t_fresh[binding]):.3f}).")
+    if a.get("discovery_table"):
         lines += ["", "What must hold for the package to fail (PRIM on its misses, fresh ensemble):",
-                  discovery.format_table(v.discovery)]
-    elif v.discovery_note:
-        lines.append(f"PRIM on its misses: {v.discovery_note}")
+                  str(a["discovery_table"])]
+    elif a.get("discovery_note"):
+        lines.append(f"PRIM on its misses: {a['discovery_note']}")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ import xarray as xr
 from sim.core import files
 from sim.plots.common import FORMATS, ensemble_only, selected_regions
 from sim.plots.ensemble import plot_attainment, plot_energy, plot_fan, plot_sectors, plot_steel
+from sim.plots.plan import plot_plan
 from sim.plots.sensitivity import plot_sensitivity
 from sim.plots.sweep import plot_sweep
 from sim.results import reading as results
@@ -30,6 +31,7 @@ __all__ = ["CORE", "FORMATS", "KINDS", "PER_REGION", "figures", "write_figures"]
 KINDS: dict[str, Callable[..., Figure]] = {
     "fan": plot_fan, "attainment": plot_attainment, "energy": plot_energy, "steel": plot_steel,
     "sectors": plot_sectors, "sweep": plot_sweep, "sensitivity": plot_sensitivity,
+    "plan": plot_plan,
 }
 """Plot kinds of ``sim plot --kind``, in the order of the complete set."""
 
@@ -40,7 +42,8 @@ PER_REGION = ("energy", "steel", "sectors")
 CORE = {"ensemble": {"industrial_co2": ("region", "year"), "peak_year_probability": ("region", "year"),
                      "target_probability": ("target",)},
         "sweep": {"target_probability": ("case", "target")},
-        "sensitivity": {"output_value": ("evaluation", "output")}}
+        "sensitivity": {"output_value": ("evaluation", "output")},
+        "plan": {"lever_value": ("evaluation", "lever"), "probability": ("evaluation",)}}
 """What every file of a kind has (``sim.results.reading.kind``); the complete set needs it."""
 
 
@@ -54,9 +57,10 @@ def figures(ds: xr.Dataset, kinds: Iterable[str] | None = None,
     """(file stem, figure) for each requested kind; ``kinds=None`` is the complete set, which
     skips the kinds the file cannot serve with a one-line ``note`` (requested kinds raise)."""
     complete = kinds is None
-    # the complete set of a file: its own kinds (a sensitivity file has one, the others all but it)
-    own = (["sensitivity"] if results.kind(ds) == "sensitivity"
-           else [k for k in KINDS if k != "sensitivity"])
+    # the complete set of a file: its own kinds (a sensitivity or plan file has one, the others
+    # all but those)
+    own = ([results.kind(ds)] if results.kind(ds) in ("sensitivity", "plan")
+           else [k for k in KINDS if k not in ("sensitivity", "plan")])
     kinds = own if complete else list(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:

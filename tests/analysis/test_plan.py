@@ -239,6 +239,18 @@ def test_cli_writes_file_scenario_and_figure_and_sim_run_reproduces_the_verifica
     assert all(f"2030 = {float(v)!r}" in text for v in chosen)
 
 
+def test_sim_report_and_sim_plot_serve_the_plan_file_from_itself(anhui_plan, tmp_path):
+    out, res = anhui_plan
+    rep = CliRunner().invoke(main, ["report", str(out)])
+    assert rep.exit_code == 0, rep.output
+    assert rep.stdout.strip() == res.stdout.rsplit("\nwrote", 1)[0].strip()  # the same table
+    bad = CliRunner().invoke(main, ["report", str(out), "--format", "csv"])
+    assert bad.exit_code == 2 and "--format table, not csv" in bad.stderr
+    fig = CliRunner().invoke(main, ["plot", str(out), "--out", str(tmp_path / "figs")])
+    assert fig.exit_code == 0, fig.output
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["plan.png"]
+
+
 def test_cli_front_mode(tmp_path):
     out = tmp_path / "front.nc"
     res = CliRunner().invoke(main, [*PLAN_ARGS[:-1], "24", "--front", "--out", str(out),

@@ -112,7 +112,7 @@ def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], c
             figure = stem.with_suffix(".png")
             with files.atomic_path(figure) as tmp:
                 plot_plan(ds).savefig(tmp, format="png", dpi=150)
-    click.echo(plans.format_table(problem, search, check))
+    click.echo(plans.format_table(ds))
     click.echo(f"\nwrote {out}, {toml_path}" + (f", {figure}" if figure else "")
                + f" ({len(search.outcomes)} packages: search {t1 - t0:.1f} s, verification "
                  f"{t2 - t1:.1f} s)")
