@@ -60,6 +60,7 @@ from sim.data.history import (
     ACTIVITY_SERIES,
     CO2_CARRIERS,
     History,
+    activity_drivers,
     load_history,
     phase_out_history,
     structure_history,
@@ -162,11 +163,13 @@ class Observations:
 def observations(history: History, years=tuple(range(WINDOW[0], WINDOW[1] + 1))) -> Observations:
     """The observations over ``years`` with the history terms of a historical run: the closure
     programmes as phase_out lever (sim.data.history.phase_out_history) and the energy structure
-    of non-metallic minerals (sim.data.history.structure_history)."""
+    of non-metallic minerals (sim.data.history.structure_history); activity with the rules of the
+    projections for the base year years[0] (small bases, the chemical-fibre part:
+    sim.data.history.activity_drivers)."""
     years = tuple(years)
     idx = [history.index(y) for y in years]
     eaf = {y: v for y, v in history.national.get("eaf_share", {}).items() if years[0] < y <= years[-1]}
-    return Observations(years, history.co2[idx], history.activity[idx], history.electricity[idx], eaf,
+    return Observations(years, history.co2[idx], activity_drivers(history, years), history.electricity[idx], eaf,
                         phase_out=phase_out_history(years), structure=structure_history(history, years))
 
 

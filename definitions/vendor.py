@@ -42,6 +42,24 @@ SECTOR_TEXT = {
 }
 SCOPE = ("the modelled industrial sectors (CEADs industry without energy mining and power, heat "
          "and gas supply; no construction)")
+MONEY = ("converted from CNY at 2019 prices with the GDP deflator of China 2010-2019 and the 2010 "
+         "market exchange rate")
+ITEM_TEXT = {
+    "Capital": ("capital annuities (capital recovery factor at the discount rate over the economic "
+                "lifetime) of the new capacity, efficiency retrofits and electrification equipment "
+                "invested since the base year (the capital of the base year's stock is sunk and "
+                "not counted)"),
+    "Fixed O&M": "fixed operation and maintenance cost of the productive capacity",
+    "Variable O&M": "variable operation and maintenance cost of production, energy excluded",
+    "Energy": ("energy purchases, final energy times the price of the carrier in the province "
+               "and year, excluding VAT"),
+    "Power Surcharges": ("the differentiated (tiered) electricity surcharge on electricity above "
+                         "the benchmark use and the green-power premium on the contracted green "
+                         "share (scenario levers)"),
+    "Carbon Payments": ("carbon price times net direct and process CO2 above the free allocation "
+                        "(scenario levers), negative where allowances are sold"),
+    "CCUS": "levelised cost of capture, transport and storage of the CO2 captured",
+}
 
 
 def ours(name: str) -> str:
@@ -72,6 +90,27 @@ def ours(name: str) -> str:
         return f"Value added of {SCOPE} at 2019 prices, as simulated (CNY)"
     if head == export.VA_CNY_TREE:
         return f"Value added of {SECTOR_TEXT[sector]} at 2019 prices, as simulated (CNY)"
+    if name == export.COST:
+        return (f"Annualised cost of {SCOPE}, the sum of its items (Cost|Industry|<item>), "
+                f"{MONEY}")
+    if head == export.COST and sector in ITEM_TEXT:
+        return f"Annualised cost of {SCOPE}, {ITEM_TEXT[sector]}, {MONEY}"
+    if head == f"{export.COST}|Energy" or head.startswith(f"{export.COST}|Energy|"):
+        carrier = name.removeprefix(f"{export.COST}|Energy|")
+        return (f"Energy purchases of {SCOPE}, {carrier} (final energy times its price in the "
+                f"province and year, excluding VAT), {MONEY}")
+    if head.startswith(f"{export.COST}|") and head.rpartition("|")[2] in ITEM_TEXT:
+        return f"Annualised cost of {SECTOR_TEXT[sector]}, {ITEM_TEXT[head.rpartition('|')[2]]}, {MONEY}"
+    if name == "Investment|Industry":
+        return (f"Capital spent on new productive capacity (every route) of {SCOPE}, {MONEY}. "
+                "Efficiency retrofits and electrification equipment are counted in "
+                "Cost|Industry|Capital as annuities, not here")
+    if head == "Investment|Industry":
+        return f"Capital spent on new productive capacity of {SECTOR_TEXT[sector]}, {MONEY}"
+    if name == export.PRESENT_VALUE:
+        first, last = export.DISCOUNT_WINDOW
+        return (f"Present value in {first} of Cost|Industry over {first}-{last} at the discount "
+                f"rate of the cost data (reported in the {first} column), {MONEY}")
     if name == "Production Share|Iron and Steel|Steel|Secondary":
         return ("Share of secondary (scrap-based electric arc furnace) steel in crude steel "
                 "production")

@@ -12,7 +12,8 @@ of the same design (same seed, member count and provinces: common random numbers
 member's difference is the effect of the levers alone; the cost of abatement is the ensemble-mean
 present value of the extra cost over the ensemble-mean present value of the CO2 avoided
 (discounted at the same rate: a levelised cost of abatement), in CNY per t CO2, in both
-accountings.
+accountings: as paid (with the carbon payments) and as a resource cost (without them, the
+economic cost of the abatement).
 """
 
 from __future__ import annotations
@@ -126,9 +127,17 @@ def versus_baseline(ds: xr.Dataset, base: xr.Dataset, region: str = "national") 
     rate = float(ds["discounted_cost"].attrs.get("discount_rate", 0.08))
     factor = xr.DataArray(np.where(inside, (1 + rate) ** -(years - first).astype(float), 0.0),
                           dims="year", coords={"year": years})
+    # the resource cost: every item but the carbon payments (a transfer to the market)
+    resource = None
+    if "cost_by_item" in ds and "cost_by_item" in base:
+        items = [i for i in ds["cost_item"].values if i != "carbon"]
+        diff = (ds["cost_by_item"] - base["cost_by_item"]).sel(region=region, cost_item=items)
+        resource = (diff.sum("cost_item") * factor).sum("year")
+    qr = _q(resource) if resource is not None else [float("nan")] * 3
     out = dict(region=region, p05=q[0], median=q[1], p95=q[2], window=f"{first}-{last}",
-               accountings={})
-    text = dict(median=money(q[1]), range=f"{money(q[0])} - {money(q[2])}")
+               resource_p05=qr[0], resource_median=qr[1], resource_p95=qr[2], accountings={})
+    text = dict(median=money(q[1]), range=f"{money(q[0])} - {money(q[2])}",
+                resource_median=money(qr[1]), resource_range=f"{money(qr[0])} - {money(qr[2])}")
     for accounting, name in CO2_VARIABLES.items():
         if name not in ds or name not in base:
             continue
@@ -136,12 +145,16 @@ def versus_baseline(ds: xr.Dataset, base: xr.Dataset, region: str = "national") 
         total = (avoided * xr.DataArray(inside.astype(float), dims="year",
                                         coords={"year": years})).sum("year")
         discounted = float((avoided * factor).sum("year").mean())
-        per_t = float(extra.mean()) / (discounted * 1e6) if discounted > 0 else float("nan")
+        per_t, per_t_resource = (
+            (float(x.mean()) / (discounted * 1e6) if discounted > 0 and x is not None
+             else float("nan")) for x in (extra, resource))
         qa = _q(total)
         out["accountings"][accounting] = dict(avoided_median=qa[1], avoided_p05=qa[0],
-                                              avoided_p95=qa[2], cost_per_t=per_t)
-        text[accounting] = (f"{qa[1]:,.0f} Mt ({qa[0]:,.0f} - {qa[2]:,.0f}), "
-                            + (f"{per_t:,.0f} CNY/t" if np.isfinite(per_t) else "no CO2 avoided"))
+                                              avoided_p95=qa[2], cost_per_t=per_t,
+                                              resource_cost_per_t=per_t_resource)
+        text[accounting] = (f"{qa[1]:,.0f} Mt ({qa[0]:,.0f} - {qa[2]:,.0f}); "
+                            + (f"{per_t:,.0f} CNY/t paid, {per_t_resource:,.0f} CNY/t without "
+                               "carbon payments" if np.isfinite(per_t) else "no CO2 avoided"))
     out["text"] = text
     return out
 
@@ -168,7 +181,8 @@ def format_lines(ds: xr.Dataset, regions: list[str], base: xr.Dataset | None = N
         lines += ["", f"Against the baseline {results.name_of(base)} (common random numbers, "
                   f"{v['region']}):",
                   f"  extra present cost {v['window']}: {v['text']['median']} bn CNY "
-                  f"({v['text']['range']})"]
+                  f"({v['text']['range']}); without carbon payments "
+                  f"{v['text']['resource_median']} ({v['text']['resource_range']})"]
         for accounting in v["accountings"]:
             lines.append(f"  CO2 avoided {v['window']}, {ACCOUNTING_TEXT[accounting]} "
                          f"({accounting}): {v['text'][accounting]}")

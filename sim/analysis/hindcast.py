@@ -33,11 +33,16 @@ steel, non-metallic minerals and chemicals.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 
-from sim.core import axes
+from sim.core import axes, files
 from sim.core.units import PJ_PER_TWH
 from sim.data.base_state import (
     CALIBRATION_DIR,
@@ -47,6 +52,7 @@ from sim.data.base_state import (
     resolve_stock_profile,
 )
 from sim.data.history import load_history, observed_growth, phase_out_history, structure_history
+from sim.data.observed_activity import CLINKER_FUEL_INTENSITY, CLINKER_FUEL_RANGE
 from sim.model.historical import co2_by_carrier, run_history
 
 ELECTRICITY = axes.CARRIERS.index("electricity")
@@ -161,14 +167,17 @@ def base_state(fitted: bool = True, doc: dict | None = None):
                    **kw)
 
 
-def _simulate(base, history, years, lifetime, aeei, gas, elec, aeei_elec=None, discrepancy=None):
+def _simulate(base, history, years, lifetime, aeei, gas, elec, aeei_elec=None, discrepancy=None,
+              clinker_fuel_intensity=None):
     """Historical run of members with parameter rows (M,S) (``sim.model.historical.run_history``);
     returns (CO2 (M,P,S,T) Mt, final energy (M,P,S,C,T) PJ, value added (M,P,S,T)). The
-    structure factor of non-metallic minerals and the discrepancy (M,P,S,T) scale the final energy
-    before the fuel switches, as the kernel's discrepancy input."""
+    structure factor of non-metallic minerals (cement weight from ``clinker_fuel_intensity`` (M,)
+    [GJ t-1], default nominal) and the discrepancy (M,P,S,T) scale the final energy before the
+    fuel switches, as the kernel's discrepancy input."""
     M = lifetime.shape[0]
     growth, _ = observed_growth(history, years)
-    factor = structure_history(history, years)[None]
+    factor = (structure_history(history, years)[None] if clinker_fuel_intensity is None
+              else structure_history(history, years, np.asarray(clinker_fuel_intensity, dtype=float)))
     if discrepancy is not None:
         factor = factor * discrepancy
     out = run_history(base, years, np.repeat(growth[None], M, axis=0), lifetime, aeei,
@@ -228,6 +237,7 @@ class Coverage:
     elec_observed: np.ndarray   # (Y,S) CEC
     sigma: dict                 # discrepancy sigma per sector used [yr^-1/2]
     parameter_source: str
+    co2_members: np.ndarray | None = None  # (M,P,S) Mt CO2 2019 of every member
 
     @property
     def co2_cells(self) -> np.ndarray:
@@ -288,6 +298,16 @@ def sample_parameters(doc: dict, members: int, rng: np.random.Generator) -> dict
     return out
 
 
+def sample_clinker_fuel_intensity(members: int, rng: np.random.Generator) -> np.ndarray:
+    """(M,) fuel per t of clinker [GJ t-1], uniform over the range of calibration/assumptions.toml
+    [structure.clinker_fuel_intensity] (the weight of cement in non-metallic minerals' energy);
+    member 0 is the nominal."""
+    lo, hi = CLINKER_FUEL_RANGE
+    q = rng.uniform(lo, hi, members)
+    q[0] = CLINKER_FUEL_INTENSITY
+    return q
+
+
 def discrepancy_factor(sigma: np.ndarray, years, members: int, seed: int, provinces: int) -> np.ndarray:
     """(M,P,S,T) exp(sigma_s sqrt(t) z[m,p,s]), z ~ N(0,1) from numpy.random.Generator keyed on
     (seed, member) as DYNAMICS.md prescribes; 1 at t = 0; member 0 is 1 (the central member)."""
@@ -313,10 +333,11 @@ def ensemble(members: int = 300, seed: int = 2015, doc: dict | None = None) -> C
     sig = doc.get("discrepancy", {}).get("sigma", {})
     sigma = np.array([float(sig.get(s, 0.0)) for s in axes.SECTORS])
     disc = discrepancy_factor(sigma, years, members, seed, len(axes.PROVINCES))
+    clinker = sample_clinker_fuel_intensity(members, rng)
     co2, fe, _ = _simulate(base, history, years, par["lifetime"], par["aeei"], par["coal_to_gas_trend"],
                            par["electrification_trend"],
                            aeei_elec=par.get("aeei_elec") if hasattr(base, "aeei_elec") else None,
-                           discrepancy=disc)
+                           discrepancy=disc, clinker_fuel_intensity=clinker)
     _, observed, _ = _observed(history)
     c19 = co2[..., -1]
     elec = fe[:, :, :, ELECTRICITY, 1:].sum(axis=1) / PJ_PER_TWH  # (M,S,Y)
@@ -326,7 +347,7 @@ def ensemble(members: int = 300, seed: int = 2015, doc: dict | None = None) -> C
                     co2_median=np.median(c19, axis=0), observed=observed,
                     elec_band=np.percentile(elec, BAND, axis=0), elec_median=np.median(elec, axis=0),
                     elec_observed=obs_e, sigma=dict(zip(axes.SECTORS, sigma.tolist())),
-                    parameter_source=base.parameter_source)
+                    parameter_source=base.parameter_source, co2_members=c19)
 
 
 def format_coverage(c: Coverage) -> str:
@@ -389,3 +410,156 @@ def format_report(h: Hindcast) -> str:
               f"{h.intensity_change:+.1%}; reported {change:+.0%} for {y0}-{y1} (above-size industry, "
               f"seed 002), {pro_rata:+.1%} pro rata for {END - START} years"]
     return "\n".join(lines)
+
+
+# --- skill against naive forecasts (issue #22) --------------------------------------------------------
+TREND_WINDOW = (2010, 2015)
+"""Years of the trend forecast: a straight line through each cell's CEADs CO2 (least squares),
+extrapolated to END (floored at 0). Data the 2010-2015 fit also had."""
+SKILL_GOALS = {"cells": 0.0, "provinces": 0.0}
+SPEARMAN_GOAL = 0.6
+
+
+@dataclass(frozen=True)
+class Skill:
+    """CRPS of the out-of-sample ensemble against two naive forecasts (:func:`skill`)."""
+
+    scope: str                 # "cells": province x sector CO2 above MIN_CO2_COVERAGE; "provinces": totals
+    n: int                     # number of cells or provinces
+    crps: float                # mean CRPS of the ensemble [Mt CO2]
+    crps_persistence: float    # mean CRPS (= absolute error) of the 2015 value [Mt CO2]
+    crps_trend: float          # mean CRPS (= absolute error) of the 2010-2015 trend [Mt CO2]
+
+    @property
+    def skill_persistence(self) -> float:
+        """CRPS skill score against persistence, 1 - CRPS / CRPS_persistence [1]."""
+        return 1.0 - self.crps / self.crps_persistence
+
+    @property
+    def skill_trend(self) -> float:
+        """CRPS skill score against the extrapolated 2010-2015 trend [1]."""
+        return 1.0 - self.crps / self.crps_trend
+
+
+@dataclass(frozen=True)
+class Skills:
+    """Skill of the ensemble hindcast: cells, province totals, and the rank correlation of the
+    provinces' CO2 growth 2015 -> 2019 (model median against CEADs)."""
+
+    cells: Skill
+    provinces: Skill
+    spearman: float
+    province_growth: dict      # province -> (model median growth, CEADs growth) 2019/2015 [1]
+
+    def rows(self) -> list[dict]:
+        """The figures as rows (scope, statistic, value, n) for a CSV or JSON file."""
+        out = []
+        for k in (self.cells, self.provinces):
+            for name in ("crps", "crps_persistence", "crps_trend", "skill_persistence", "skill_trend"):
+                out.append(dict(scope=k.scope, statistic=name, value=float(getattr(k, name)), n=k.n))
+        out.append(dict(scope="provinces", statistic="spearman_co2_growth", value=self.spearman,
+                        n=len(self.province_growth)))
+        for p, (m, o) in self.province_growth.items():
+            out.append(dict(scope=p, statistic="co2_growth_model_median", value=m, n=1))
+            out.append(dict(scope=p, statistic="co2_growth_ceads", value=o, n=1))
+        return out
+
+    def meets_goals(self) -> dict[str, bool]:
+        """Skill > 0 against both naive forecasts for cells and provinces; Spearman >= 0.6."""
+        out = {}
+        for k in (self.cells, self.provinces):
+            out[f"{k.scope} skill vs persistence"] = k.skill_persistence > SKILL_GOALS[k.scope]
+            out[f"{k.scope} skill vs trend"] = k.skill_trend > SKILL_GOALS[k.scope]
+        out["spearman"] = self.spearman >= SPEARMAN_GOAL
+        return out
+
+
+def naive_forecasts(history) -> tuple[np.ndarray, np.ndarray]:
+    """(P,S) persistence (CEADs CO2 of START) and trend (the least-squares line through
+    TREND_WINDOW extrapolated to END, floored at 0) [Mt CO2]; NaN where CEADs has no inventory."""
+    total = np.nansum(history.co2, axis=-1)  # (Y,P,S)
+    covered = np.isfinite(history.co2[history.index(END)]).all(-1)
+    years = np.arange(TREND_WINDOW[0], TREND_WINDOW[1] + 1)
+    y = total[[history.index(int(t)) for t in years]]  # (T,P,S)
+    x = years - years.mean()
+    slope = np.tensordot(x, y, axes=(0, 0)) / (x ** 2).sum()
+    trend = np.maximum(y.mean(0) + slope * (END - years.mean()), 0.0)
+    persistence = total[history.index(START)]
+    return np.where(covered, persistence, np.nan), np.where(covered, trend, np.nan)
+
+
+def crps(observed: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """CRPS [units of the data] of ensemble ``members`` (M,n) at ``observed`` (n,): scoringrules'
+    crps_ensemble with the energy estimator, E|X - y| - E|X - X'|/2 over the ensemble's empirical
+    distribution (not the 'fair' one, so a one-member forecast's CRPS is its absolute error and
+    the naive forecasts are scored on the same footing)."""
+    import scoringrules
+
+    return np.asarray(scoringrules.crps_ensemble(observed, members, m_axis=0, estimator="nrg"), dtype=float)
+
+
+def skill(c: Coverage, history=None) -> Skills:
+    """CRPS of the ensemble (:func:`ensemble`, ``co2_members``) and of the naive forecasts
+    (:func:`naive_forecasts`) for province x sector CO2 2019 (cells above MIN_CO2_COVERAGE, the
+    coverage's cells) and for province totals over the sectors CEADs covers; Spearman's rank
+    correlation of the provinces' CO2 growth START -> END, ensemble median against CEADs."""
+    history = history or load_history()
+    if c.co2_members is None:
+        raise ValueError("the coverage has no member CO2 (run hindcast.ensemble)")
+    persistence, trend = naive_forecasts(history)
+    cells = c.co2_cells
+    obs = c.observed[cells]
+    cell = Skill("cells", int(cells.sum()), float(crps(obs, c.co2_members[:, cells]).mean()),
+                 float(crps(obs, persistence[cells][None]).mean()),
+                 float(crps(obs, trend[cells][None]).mean()))
+    covered = np.isfinite(c.observed)
+    rows = covered.any(axis=1)
+    total = lambda a: np.where(covered, a, 0.0).sum(axis=-1)[..., rows]  # noqa: E731
+    obs_p, model_p = total(c.observed), total(c.co2_members)
+    prov = Skill("provinces", int(rows.sum()), float(crps(obs_p, model_p).mean()),
+                 float(crps(obs_p, total(persistence)[None]).mean()),
+                 float(crps(obs_p, total(trend)[None]).mean()))
+    growth_model = np.median(model_p, axis=0) / total(persistence)
+    growth_obs = obs_p / total(persistence)
+    names = [p for p, r in zip(axes.PROVINCES, rows) if r]
+    return Skills(cells=cell, provinces=prov, spearman=float(spearmanr(growth_model, growth_obs).statistic),
+                  province_growth={p: (float(m), float(o)) for p, m, o in zip(names, growth_model, growth_obs)})
+
+
+def format_skill(k: Skills) -> str:
+    """The skill figures as console text."""
+    goals = k.meets_goals()
+    lines = [f"Skill of the ensemble {START} -> {END} (CRPS, scoringrules; naive forecasts: persistence = "
+             f"CEADs {START}, trend = the {TREND_WINDOW[0]}-{TREND_WINDOW[1]} line extrapolated)",
+             f"{'':<34} {'CRPS Mt':>8} {'persist.':>9} {'trend':>7} {'skill vs persist.':>18} {'vs trend':>9}"]
+    for s in (k.cells, k.provinces):
+        label = (f"province x sector cells > {MIN_CO2_COVERAGE:g} Mt ({s.n})" if s.scope == "cells"
+                 else f"province totals ({s.n})")
+        lines.append(f"{label:<34} {s.crps:>8.2f} {s.crps_persistence:>9.2f} {s.crps_trend:>7.2f} "
+                     f"{s.skill_persistence:>18.3f} {s.skill_trend:>9.3f}")
+    ok = all(v for key, v in goals.items() if key != "spearman")
+    lines.append(f"skill > 0 against both, cells and provinces: {'met' if ok else 'MISSED'}")
+    lines.append(f"Spearman rank correlation of the provinces' CO2 growth {START}->{END}, ensemble median vs "
+                 f"CEADs: {k.spearman:.3f} (goal >= {SPEARMAN_GOAL}: {'met' if goals['spearman'] else 'MISSED'})")
+    return "\n".join(lines)
+
+
+def write_skill(k: Skills, c: Coverage, path) -> None:
+    """Write the skill figures and the coverage to ``path``: ``.json`` (an object with the summary,
+    the goals and the rows) or ``.csv`` (the rows: scope, statistic, value, n), atomically."""
+    rows = k.rows() + [dict(scope="cells", statistic="co2_coverage_5_95", value=c.co2_coverage,
+                            n=int(c.co2_cells.sum())),
+                       dict(scope="national", statistic="electricity_coverage_5_95", value=c.elec_coverage,
+                            n=int(c.elec_cells.sum()))]
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        text = json.dumps(dict(hindcast=f"{START}->{END}", members=c.members, parameters=c.parameter_source,
+                               goals=k.meets_goals(), rows=rows), indent=1)
+    else:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=["scope", "statistic", "value", "n"], lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        text = buf.getvalue()
+    with files.atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -10,8 +10,10 @@ power or heat supply), and CO2 is CEADs' combustion + cement-process CO2 (no non
 Official indicators cover more; every target carries a ``scope_note`` saying so, and the report
 never presents a modelled-scope figure as the official statistic.
 
-Trend indicators (solid-waste utilisation, green-factory share, water and pollutant intensity)
-are not physical outputs of the stock-and-flow model: they are exogenous trajectories from a
+Air-pollutant intensity is simulated (issue #27): the pollutants of ``sim.model.pollutants``
+(fuel use and production by route x emission factors, with the ultra-low-emission control) per
+unit of value added of the key sectors. Trend indicators (solid-waste utilisation, green-factory
+share, water intensity) are not physical outputs of the stock-and-flow model: they are exogenous trajectories from a
 documented base value moved by an uncertain annual rate (``sim.scenario.uncertainty``), so their
 attainment probability reflects the spread of that rate, nothing more.
 """
@@ -47,18 +49,23 @@ TREND_BASE: dict[str, tuple[int, float, str]] = {
         "(not in the seeds; approximate)",
     ),
     "water_intensity": (2020, 1.0, "index, 2020 = 1 (targets are relative to 2020)"),
-    "pollutant_intensity": (2020, 1.0, "index, 2020 = 1 (targets are relative to 2020)"),
 }
 TREND_RATE_PARAMETER: dict[str, str] = {
     "solid_waste_utilisation": "solid_waste_gain",  # percentage points of utilisation per year
     "green_factory_share": "green_factory_gain",  # percentage points of share per year
     "water_intensity": "water_intensity_rate",  # relative decline per year
-    "pollutant_intensity": "pollutant_intensity_rate",  # relative decline per year
 }
 
 ACCOUNTINGS: tuple[str, ...] = ("scope1", "scope1+2")
 """CO2 accountings: ``scope1`` = direct + process − captured; ``scope1+2`` also counts the indirect
 CO2 of purchased electricity, heat and hydrogen."""
+
+POLLUTANT_KEY_SECTORS: tuple[str, ...] = ("iron_steel", "nonferrous", "nonmetallic_minerals",
+                                          "chemicals", "petroleum_coking")
+"""The key sectors (重点行业) of the pollutant-intensity target: seed 002 names 钢铁、石化化工、有色金属、
+建材 as its key industries."""
+POLLUTANT_BASE_YEAR = 2020
+"""Year the pollutant-intensity index is 1 (seed 002's targets run 2020 -> 2025)."""
 
 RECYCLED_2020_MT = 380.0
 """Ten main renewable resources recycled in 2020 [Mt] (seed 002: 十种主要品种再生资源回收利用量达到3.8亿吨)."""
@@ -79,6 +86,7 @@ class ChunkContext:
     green_power: np.ndarray  # (P,S,T)
     electricity_kgce_per_kwh: float
     samples: dict[str, np.ndarray]  # uncertain parameters, each (M,)
+    pollutants: np.ndarray | None = None  # (M,P,S,X,T) t yr-1 (sim.model.pollutants)
 
 
 class Indicators:
@@ -186,6 +194,19 @@ def recycled_resources(ind: Indicators, prov: np.ndarray, accounting: str = "sco
     g = ind.ctx.samples["other_recycling_growth"][:, None]
     other0 = np.maximum(RECYCLED_2020_MT - metals[:, t20:t20 + 1], 0.0)
     return metals + other0 * (1.0 + g) ** (ind.ctx.years[None, :] - 2020)
+
+
+def pollutant_intensity(ind: Indicators, prov: np.ndarray, accounting: str = "scope1") -> np.ndarray:
+    """Main-pollutant emission intensity of the key sectors (:data:`POLLUTANT_KEY_SECTORS`),
+    index :data:`POLLUTANT_BASE_YEAR` = 1 [1]: the mean over the pollutants (SO2, NOx, PM) of
+    (emission of the key sectors / their value added) relative to its base-year value. The mean
+    of indices, not of tonnes, so no pollutant outweighs the others by its mass."""
+    key = [_S[s] for s in POLLUTANT_KEY_SECTORS]
+    e = ind.ctx.pollutants[:, prov][:, :, key].sum(axis=(1, 2))  # (M,X,T)
+    va = ind.out.value_added[:, prov][:, :, key].sum(axis=(1, 2))  # (M,T)
+    intensity = ratio(e, va[:, None, :])
+    t0 = ind._year(POLLUTANT_BASE_YEAR)
+    return ratio(intensity, intensity[:, :, t0:t0 + 1]).mean(axis=1)
 
 
 def trend(name: str, relative: bool) -> Callable[..., np.ndarray]:

@@ -58,8 +58,9 @@ INDICATORS: dict[str, Indicator] = {
                                      "trend", ind.trend("green_factory_share", False)),
     "water_intensity": Indicator("1", "water per unit of industrial value added, index 2020 = 1",
                                  "trend", ind.trend("water_intensity", True)),
-    "pollutant_intensity": Indicator("1", "main pollutant emission intensity of key sectors, "
-                                     "index 2020 = 1", "trend", ind.trend("pollutant_intensity", True)),
+    "pollutant_intensity": Indicator("1", "main air-pollutant (SO2, NOx, PM) emission intensity of "
+                                     "the key sectors per value added, index 2020 = 1", "simulated",
+                                     ind.pollutant_intensity),
 }
 
 CO2_INDICATORS: tuple[str, ...] = tuple(n for n, i in INDICATORS.items() if i.takes_accounting)

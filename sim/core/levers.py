@@ -270,6 +270,17 @@ _LEVER_LIST: tuple[Lever, ...] = (
           (_SEED_000, _SEED_001, _SEED_002), sector_overrides=False,
           acts_on="grid emission factor (sim.model.run.kernel_inputs)",
           effect=Effect("co2_indirect", -1)),
+    Lever("ultra_low_emission", "1", 0.0, 0.0, 1.0,
+          ("iron_steel", "nonmetallic_minerals", "petroleum_coking"), None,
+          "Share of the sector's capacity with ultra-low-emission control (超低排放改造): steel "
+          "(环大气〔2019〕35号: 80 % of national capacity by end-2025), cement kilns (环大气〔2024〕5号: "
+          "80 % of clinker capacity by end-2028) and coking. ULE plants emit less SO2, NOx and PM "
+          "by each factor's ULE removal (sim.model.pollutants, calibration/pollutants/"
+          "model_factors.csv); steel has at least its completed retrofits (history, "
+          "sim.model.pollutants.STEEL_ULE_HISTORY), and its ULE costs capital and operating cost "
+          "(cement and coking ULE costs were not found and add none).",
+          (_SEED_001, _SEED_002), acts_on="air pollutants and their control cost (sim.model.pollutants)",
+          effect=Effect("pollutant_emissions", -1)),
     Lever("structural_shift", "yr-1", 0.0, -0.1, 0.1, _ALL, None,
           "Growth moved each year from the energy-intensive sectors (axes.ENERGY_INTENSIVE_SECTORS) "
           "to the others: their growth rate falls by the value, the others' rises by the value x "

@@ -19,5 +19,6 @@ LAZY_IMPORTS: tuple[str, ...] = (
     "plotly",
     "openpyxl",        # sim export --out FILE.xlsx
     "calibration",     # the fit, only for sim calibrate --fit (interfaces only)
+    "scoringrules",    # CRPS of the hindcast ensemble (sim hindcast; 2.8 s to import, numba gufuncs)
 )
 """Top-level names of the packages that may be imported inside a function."""

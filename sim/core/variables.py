@@ -84,6 +84,12 @@ VARIABLES: dict[str, Variable] = {
                            "annualised cost of the modelled sectors, sum of the cost items, CNY at 2019 prices"),
     "discounted_cost": Variable(("member", "region"), "1",
                                 "present value of the total cost over the planning period, CNY at 2019 prices"),
+    # air pollutants (sim.model.pollutants): SO2, NOx as NO2, PM (total, stacks)
+    "pollutant_emissions": Variable(("member", "province", "sector", "pollutant", "year"), "t yr-1",
+                                    "air pollutant emissions by sector (SO2, NOx as NO2, particulate matter)"),
+    "industrial_pollutants": Variable(("member", "region", "pollutant", "year"), "t yr-1",
+                                      "air pollutant emissions of the modelled sectors (SO2, NOx as NO2, "
+                                      "particulate matter)"),
 }
 
 COST_VARIABLES = ("investment_cost", "cost", "cost_by_item", "energy_cost", "total_cost",
@@ -109,6 +115,7 @@ COORDINATES: dict[str, dict] = {
     "route_sector": dict(long_name="sectors the route belongs to"),
     "carrier": dict(long_name="final energy carrier"),
     "cost_item": dict(long_name="item of the annualised cost (sim.model.costs.COST_ITEMS)"),
+    "pollutant": dict(long_name="air pollutant (SO2; NOx as NO2; PM: total particulate matter)"),
     "metal": dict(long_name="metal with an in-use stock"),
     "year": dict(long_name="calendar year (Gregorian) of the time axis", units="1",
                  comment="result files have the CF time coordinate time as their dimension and "

@@ -12,19 +12,24 @@ Sector drivers (:data:`SECTOR_SERIES`):
 * iron_steel: NBS crude steel [Mt]. The route split is :func:`eaf_share` (pig-iron balance).
 * nonferrous: NBS ten non-ferrous metals [Mt].
 * nonmetallic_minerals: NBS cement [Mt] drives the sector's production (and so its process CO2);
-  its final energy follows a composite of cement and plain glass (glass standing for glass,
-  ceramics and the other building materials, which grew while cement fell): the energy
-  structure factor :func:`nonmetallic_structure`, applied as a factor on the sector's final energy
-  (the kernel's ``discrepancy`` input), with the same formula as the history 2010-2019
-  (:func:`structure_factor`).
-* chemicals, paper, textiles, machinery, other_industry, petroleum_coking: ``va_index``, the
-  province's real industrial value added (nominal industrial VA where reported, else secondary
-  industry, else total GDP, deflated with one national deflator; see the table's provenance).
-  Chemical fibres and motor vehicles are signals only (:func:`series_index`).
+  its final energy is a cement part, following cement, and the other building materials, following
+  plain glass (glass standing for glass, ceramics and the rest, which grew while cement fell): the
+  energy structure factor :func:`nonmetallic_structure`, applied as a factor on the sector's final
+  energy (the kernel's ``discrepancy`` input), with the same formula as the history 2010-2019
+  (:func:`structure_factor`). The cement part's share is derived per province from the data
+  (:func:`cement_energy_share`) and depends on the uncertain clinker fuel intensity.
+* paper, textiles, machinery, other_industry, petroleum_coking: ``va_index``, the province's real
+  growth of industrial value added (cited provincial figures, else the national rate plus the
+  province's real-GDP differential; see the table's provenance and calibration/real_growth/).
+* chemicals: ``va_index``, except the chemical-fibre part (its share of the province's CEADs
+  chemicals CO2, :func:`fibre_share`), which follows NBS chemical fibres (:func:`activity_index`).
+  Motor vehicles are a signal only (:func:`series_index`).
 
-Where a province has no usable value (no row, a partial year, a zero or missing 2019 base) the
-index falls back to the national index of the series (sum over the provinces reporting both years)
-and the returned ``fallback`` mask says so.
+Small bases (:data:`SMALL_BASE`): a material sector whose 2019 output is below 0.1 Mt follows the
+province's ``va_index`` (flag ``small_base``), so growth from a near-zero base does not multiply the
+base year's energy per unit. Where a province has no usable value (no row, a partial year, a zero
+or missing 2019 base) the index falls back to the national index of the series (sum over the
+provinces reporting both years) and the returned ``fallback`` mask says so.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ SECTOR_SERIES: dict[str, str] = {
     "iron_steel": "crude_steel_mt",
     "nonferrous": "nonferrous_ten_kinds_mt",
     "nonmetallic_minerals": "cement_mt",
-    "chemicals": "va_index",
+    "chemicals": "va_index",  # plus its chemical-fibre part (activity_index)
     "paper": "va_index",
     "textiles": "va_index",
     "machinery": "va_index",
@@ -59,20 +64,39 @@ SECTOR_SERIES: dict[str, str] = {
     "petroleum_coking": "va_index",
 }
 """Series of the table that drives each sector's 2020-2024 activity."""
+_REAL_VA = ("real growth of industrial value added: the province's cited figure (above-size industry, else all "
+            "industry, else secondary industry; calibration/real_growth/), else the national above-size rate plus "
+            "the province's real-GDP differential x the fitted slope")
 SECTOR_SOURCES: dict[str, str] = {
     "iron_steel": "NBS provincial crude steel output (Wind monthly YTD, December), 2019 = 1",
-    "nonferrous": "NBS provincial output of the ten non-ferrous metals, 2019 = 1",
-    "nonmetallic_minerals": "NBS provincial cement output, 2019 = 1 (glass, ceramics not in the index)",
-    **{s: "real industrial value added: provincial nominal industrial VA (else secondary industry, else GDP) "
-          "relative to the national nominal chain, times the national real all-industry VA index (NBS "
-          "communiqués); one national deflator" for s in ("chemicals", "paper", "textiles", "machinery",
-                                                           "other_industry", "petroleum_coking")},
+    "nonferrous": "NBS provincial output of the ten non-ferrous metals, 2019 = 1 (below 0.1 Mt in 2019: the "
+                  "real value-added index)",
+    "nonmetallic_minerals": "NBS provincial cement output, 2019 = 1; energy: cement part + other building "
+                            "materials following plain glass",
+    "chemicals": _REAL_VA + "; the chemical-fibre part (CEADs share) follows NBS provincial chemical fibres",
+    **{s: _REAL_VA for s in ("paper", "textiles", "machinery", "other_industry", "petroleum_coking")},
 }
-CEMENT_ENERGY_SHARE = float(
-    tomllib.loads((CALIBRATION_DIR / "assumptions.toml").read_text(encoding="utf-8"))
-    ["history"]["nonmetallic_structure"]["cement_energy_share"])
-"""Share of cement in the final energy of non-metallic minerals, nationally in 2019 [1]
-(assumptions.toml [history.nonmetallic_structure]: an assumption, the data have no split)."""
+_ASSUMPTIONS = tomllib.loads((CALIBRATION_DIR / "assumptions.toml").read_text(encoding="utf-8"))
+_STRUCTURE = _ASSUMPTIONS["structure"]
+CLINKER_FUEL_INTENSITY = float(_STRUCTURE["clinker_fuel_intensity"]["value"])
+"""Nominal fuel per t of clinker [GJ t-1] (assumptions.toml [structure]; the uncertain parameter
+``clinker_fuel_intensity`` of sim.scenario.uncertainty varies it)."""
+CLINKER_FUEL_RANGE = (float(_STRUCTURE["clinker_fuel_intensity"]["low"]),
+                      float(_STRUCTURE["clinker_fuel_intensity"]["high"]))
+"""Range [GJ t-1] over which the hindcast ensemble and the shipped scenarios draw it (uniform)."""
+CEMENT_ELECTRICITY = float(_STRUCTURE["cement_electricity"]["value"])
+"""Electricity per t of cement [GJ t-1] (assumptions.toml [structure])."""
+GLASS_PRODUCER = float(_STRUCTURE["glass_producer"]["value"])
+"""Smallest share of the national plain glass [1] for which a province's own glass drives its other
+building materials (else the national glass index)."""
+FIBRE_PRODUCER = float(_STRUCTURE["chemicals"]["fibre_producer"]["value"])
+"""Smallest base-year chemical-fibre output [Mt] for which the fibre part follows the province's fibres."""
+SMALL_BASE = float(_ASSUMPTIONS["observed"]["small_base"]["min_output"]["value"])
+"""Smallest base-year output [Mt] of a material series that drives its sector (assumptions.toml
+[observed.small_base]); below it the sector follows the province's real value-added index."""
+STRUCTURE_TABLE = CALIBRATION_DIR / "history" / "sector_structure.csv"
+MATERIAL_SERIES = ("crude_steel_mt", "nonferrous_ten_kinds_mt", "cement_mt")
+"""Series of the material sectors, to which the small-base rule applies."""
 _FALLBACK_FLAGS = frozenset({"national_fallback"})
 """va_index flags whose value is the national chain, not the province's own data."""
 
@@ -86,6 +110,7 @@ class ObservedActivity:
     years: tuple[int, ...]
     index: np.ndarray       # (P,S,Y) activity_t / activity_2019 [1]
     fallback: np.ndarray    # (P,S,Y) bool: the province's own series is unusable, national index used
+    small_base: np.ndarray | None = None  # (P,S) bool: the sector follows va_index (small-base rule)
 
 
 @functools.lru_cache(maxsize=1)
@@ -154,23 +179,49 @@ def series_index(series: str, provinces: Sequence[str] | None = None,
     return idx, fb
 
 
+def small_base(series: str, provinces: Sequence[str], year: int = BASE_YEAR,
+               value_of=None) -> np.ndarray:
+    """(P,) whether each province's ``year`` output of a material ``series`` is reported but below
+    :data:`SMALL_BASE` [Mt] (assumptions.toml [observed.small_base]); ``value_of(province, series,
+    year)`` reads the output (default :func:`value`). False for other series."""
+    if series not in MATERIAL_SERIES:
+        return np.zeros(len(provinces), dtype=bool)
+    get = value_of or value
+    b = np.array([get(p, series, year) for p in provinces], dtype=float)
+    return np.isfinite(b) & (b > 0) & (b < SMALL_BASE)
+
+
 def activity_index(provinces: Sequence[str] | None = None, sectors: Sequence[str] | None = None,
                    years: Sequence[int] = OBSERVED_YEARS) -> ObservedActivity:
-    """Observed activity index (P,S,Y) relative to 2019 per province x sector (:data:`SECTOR_SERIES`)."""
+    """Observed activity index (P,S,Y) relative to 2019 per province x sector (:data:`SECTOR_SERIES`),
+    with the small-base rule and the chemical-fibre part of chemicals (module docstring)."""
     provinces = tuple(provinces or axes.PROVINCES)
     sectors = tuple(sectors or axes.SECTORS)
     years = _check_years(years)
     cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    idx = np.empty((len(provinces), len(sectors), len(years)))
-    fb = np.zeros(idx.shape, dtype=bool)
-    for k, s in enumerate(sectors):
-        name = SECTOR_SERIES[s]
+
+    def series(name):
         if name not in cache:
             cache[name] = series_index(name, provinces, years)
-        idx[:, k], fb[:, k] = cache[name]
-    for a in (idx, fb):
+        return cache[name]
+
+    idx = np.empty((len(provinces), len(sectors), len(years)))
+    fb = np.zeros(idx.shape, dtype=bool)
+    small = np.zeros((len(provinces), len(sectors)), dtype=bool)
+    va, va_fb = series("va_index")
+    for k, s in enumerate(sectors):
+        name = SECTOR_SERIES[s]
+        idx[:, k], fb[:, k] = series(name)
+        small[:, k] = small_base(name, provinces)
+        idx[small[:, k], k], fb[small[:, k], k] = va[small[:, k]], va_fb[small[:, k]]
+        if s == "chemicals":
+            w = fibre_share(provinces)
+            fib, fib_fb = series("chemical_fibres_mt")
+            idx[:, k] = w[:, None] * fib + (1.0 - w[:, None]) * va
+            fb[:, k] = va_fb | ((w > 0)[:, None] & fib_fb)
+    for a in (idx, fb, small):
         a.setflags(write=False)
-    return ObservedActivity(provinces, sectors, years, idx, fb)
+    return ObservedActivity(provinces, sectors, years, idx, fb, small)
 
 
 def observed_growth(provinces: Sequence[str], sectors: Sequence[str],
@@ -275,27 +326,113 @@ def eaf_share(provinces: Sequence[str] | None = None, years: Sequence[int] = OBS
     return share[:, 1:], fb[:, 1:]
 
 
-# --- structure inside non-metallic minerals ----------------------------------------------------------
-def structure_factor(cement: np.ndarray, glass: np.ndarray, cement_ref: float, glass_ref: float,
-                     share: float = CEMENT_ENERGY_SHARE) -> np.ndarray:
-    """Energy structure factor of non-metallic minerals (P,Y) relative to the first year [1].
+# --- structure inside non-metallic minerals and chemicals ------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _structure_table() -> dict[tuple[int, str], dict[str, float]]:
+    """(base year, province) -> the row of calibration/history/sector_structure.csv (NaN = missing)."""
+    out = {}
+    with open(STRUCTURE_TABLE, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            out[(int(r["year"]), r["province"])] = {
+                k: (float(v) if v not in ("", "nan") else np.nan) for k, v in r.items() if k not in ("year", "province")}
+    return out
 
-    The sector's final energy is taken proportional to the composite
-    ``share x cement/cement_ref + (1 - share) x glass/glass_ref`` (cement [Mt] and plain glass
-    [million weighted cases] of the province; the references are the national provincial sums of
-    2019, so ``share`` is the cement share of the national energy in 2019); the model's production
-    is cement, so the factor is composite / (share x cement/cement_ref), divided by its value in the
-    first year. A province without glass keeps 1; a missing glass value takes the province's
-    nearest reported year (a gap in the statistics, not a closure); no cement -> 1."""
-    c = np.asarray(cement, dtype=float)
+
+def _structure_column(column: str, provinces: Sequence[str], year: int) -> np.ndarray:
+    t = _structure_table()
+    if (year, provinces[0]) not in t:
+        years = sorted({y for y, _ in t})
+        raise ValueError(f"sector structure is derived for the base years {years}; asked for {year}")
+    return np.array([t[(year, p)][column] for p in provinces])
+
+
+def cement_energy_share(provinces: Sequence[str] | None = None, year: int = BASE_YEAR,
+                        clinker_fuel_intensity: float | np.ndarray | None = None) -> np.ndarray:
+    """Share of cement in the final energy of non-metallic minerals per province in base year ``year``
+    [1]: (clinker x ``clinker_fuel_intensity`` [GJ t-1] + cement x :data:`CEMENT_ELECTRICITY`) / the
+    sector's final energy, at most 1 (assumptions.toml [structure]: the data imply more than the
+    sector's recorded energy in most provinces). ``clinker_fuel_intensity`` scalar -> (P,); an array
+    (M,) of member draws -> (M,P). Provinces without a CEADs inventory (Tibet) take the national ratio."""
+    provinces = tuple(provinces or axes.PROVINCES)
+    q = CLINKER_FUEL_INTENSITY if clinker_fuel_intensity is None else clinker_fuel_intensity
+    q = np.asarray(q, dtype=float)
+    every = tuple(axes.PROVINCES)
+    clinker = _structure_column("clinker_mt", every, year)
+    cement = _structure_column("cement_mt", every, year)
+    energy = _structure_column("nonmetallic_energy_pj", every, year)
+    need = clinker[None] * q.reshape(-1, 1) + np.nan_to_num(cement)[None] * CEMENT_ELECTRICITY  # (M,P) PJ
+    ok = np.isfinite(need) & np.isfinite(energy)[None] & (np.nan_to_num(energy)[None] > 0)
+    national = np.where(ok, need, 0).sum(1) / np.where(ok, energy[None], 0).sum(1)
+    share = np.minimum(np.where(ok, need / np.where(ok, energy[None], 1.0), national[:, None]), 1.0)
+    share = share[:, [every.index(p) for p in provinces]]
+    return share if q.ndim else share[0]
+
+
+def national_cement_energy_share(year: int = BASE_YEAR) -> float:
+    """Share of cement in the national final energy of non-metallic minerals in base year ``year``
+    [1]: the provinces' :func:`cement_energy_share` at the nominal clinker fuel intensity, weighted
+    by the sector's energy (sector_structure.csv). For national figures such as the energy of a
+    tonne of cement in sim.data.costs."""
+    w = cement_energy_share(axes.PROVINCES, year)
+    energy = _structure_column("nonmetallic_energy_pj", axes.PROVINCES, year)
+    ok = np.isfinite(energy)
+    return float((w[ok] * energy[ok]).sum() / energy[ok].sum())
+
+
+CEMENT_ENERGY_SHARE = national_cement_energy_share()
+"""Share of cement in the national final energy of non-metallic minerals in 2019 [1], derived
+(:func:`national_cement_energy_share`; until issue #22 an assumed 0.7)."""
+
+
+def fibre_share(provinces: Sequence[str] | None = None, year: int = BASE_YEAR,
+                fibres: np.ndarray | None = None) -> np.ndarray:
+    """(P,) share of the chemical-fibre part in the province's chemicals [1]: the CEADs 'Chemical
+    Fiber' share of its chemicals CO2 in base year ``year`` (calibration/history/sector_structure.csv),
+    0 where its fibre output that year (``fibres`` (P,) [Mt], default the table's) is below
+    :data:`FIBRE_PRODUCER` or CEADs has no inventory."""
+    provinces = tuple(provinces or axes.PROVINCES)
+    w = np.nan_to_num(_structure_column("fibre_co2_share", provinces, year))
+    if fibres is None:
+        fibres = np.array([value(p, "chemical_fibres_mt", year) for p in provinces])
+    return np.where(np.nan_to_num(np.asarray(fibres, dtype=float)) >= FIBRE_PRODUCER, w, 0.0)
+
+
+def other_materials(glass: np.ndarray) -> np.ndarray:
+    """(P,Y) index of the other building materials relative to the first year [1] from plain glass
+    (P,Y) [million weighted cases]: the province's own glass where it made at least
+    :data:`GLASS_PRODUCER` of the national glass in the first year, else the national index (sum
+    over the provinces with glass in both years). A missing value takes the province's nearest
+    reported year (a gap in the statistics, not a closure)."""
     g = _fill_nearest(np.asarray(glass, dtype=float))
+    g0 = g[:, :1]
+    national = g.sum(0) / g0.sum()
+    own = g0[:, 0] >= GLASS_PRODUCER * g0.sum()
+    return np.where(own[:, None], g / np.where(own[:, None], g0, 1.0), national[None])
+
+
+def structure_factor(cement: np.ndarray, glass: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Energy structure factor of non-metallic minerals relative to the first year [1].
+
+    The sector's final energy is ``share x c + (1 - share) x o``, with c the province's cement
+    (P,Y) [Mt] relative to the first year and o the other building materials' index
+    (:func:`other_materials` of plain glass (P,Y)); the model's production is cement, so the factor
+    on its final energy is (share c + (1 - share) o) / c. ``share`` (P,) or (M,P) [1] (
+    :func:`cement_energy_share`) gives (P,Y) or (M,P,Y). A year without cement keeps the
+    province's last factor; a province without cement in the first year keeps 1."""
+    c = _fill_nearest(np.asarray(cement, dtype=float))
+    c0 = c[:, :1]
+    has = c0[:, 0] > 0
+    c = np.where(has[:, None], c / np.where(has[:, None], c0, 1.0), 1.0)
+    o = other_materials(glass)
+    w = np.asarray(share, dtype=float)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = 1.0 + (1.0 - share) * (g / glass_ref) / (share * c / cement_ref)
-    f = np.where(np.isfinite(f) & (np.nan_to_num(c) > 0), f, np.nan)
-    # a year without cement keeps the province's last factor; then relative to the first year
-    f = _fill_nearest(f)
-    f = np.where(np.isfinite(f), f, 1.0)
-    return f / f[:, :1]
+        f = (w * c + (1.0 - w) * o) / c
+    held = np.where(c > 0, f, np.nan)
+    # a year without cement keeps the province's last factor
+    flat = held.reshape(-1, held.shape[-1])
+    flat = _fill_nearest(flat)
+    f = flat.reshape(held.shape)
+    return np.where(np.isfinite(f) & has[:, None], f, 1.0)
 
 
 def _fill_nearest(a: np.ndarray) -> np.ndarray:
@@ -313,14 +450,16 @@ def _fill_nearest(a: np.ndarray) -> np.ndarray:
 
 
 def nonmetallic_structure(provinces: Sequence[str] | None = None,
-                          years: Sequence[int] = (BASE_YEAR,) + OBSERVED_YEARS) -> np.ndarray:
+                          years: Sequence[int] = (BASE_YEAR,) + OBSERVED_YEARS,
+                          clinker_fuel_intensity: float | np.ndarray | None = None) -> np.ndarray:
     """(P,Y) energy structure factor of non-metallic minerals relative to 2019 (:func:`structure_factor`)
-    from the 2019-2024 table; years after 2024 keep the 2024 value (no projection of structure)."""
+    from the 2019-2024 table, (M,P,Y) for an array (M,) of clinker fuel intensities [GJ t-1]; years
+    after 2024 keep the 2024 value (no projection of structure)."""
     provinces = tuple(provinces or axes.PROVINCES)
     span = (BASE_YEAR,) + OBSERVED_YEARS
     cement = np.array([[value(p, "cement_mt", y) for y in span] for p in axes.PROVINCES])
     glass = np.array([[value(p, "plain_glass_mcases", y) for y in span] for p in axes.PROVINCES])
-    f = structure_factor(cement, glass, np.nansum(cement[:, 0]), np.nansum(glass[:, 0]))
+    f = structure_factor(cement, glass, cement_energy_share(axes.PROVINCES, BASE_YEAR, clinker_fuel_intensity))
     rows = [axes.PROVINCES.index(p) for p in provinces]
     cols = [span.index(min(max(int(y), BASE_YEAR), span[-1])) for y in years]
-    return f[np.ix_(rows, cols)]
+    return f[..., rows, :][..., cols]

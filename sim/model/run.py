@@ -36,6 +36,7 @@ from sim.data.costs import Costs, load_costs
 from sim.data.growth import OBSERVED_GROWTH_UNTIL
 from sim.data.observed_activity import nonmetallic_structure
 from sim.model import costs as cost_model
+from sim.model import pollutants as pollutant_model
 from sim.model.inputs import assemble
 from sim.model.kernel import KernelInputs, KernelOutputs, simulate
 from sim.scenario.uncertainty import (
@@ -184,22 +185,24 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
         # model discrepancy on each sector's final energy (1 in the base year; 1 everywhere
         # unless the scenario switches it on and the fit gives widths)
         # times the energy structure of non-metallic minerals (cement + glass composite,
-        # observed 2020-2024, held after; sim.data.observed_activity.nonmetallic_structure)
+        # observed 2020-2024, held after; sim.data.observed_activity.nonmetallic_structure), whose
+        # cement weight depends on each member's clinker fuel intensity
         discrepancy=discrepancy(base.discrepancy_sigma, prep.seed, np.arange(start, stop),
                                 prep.prov_idx, dt, smp[MODEL_DISCREPANCY],
                                 z=None if prep.discrepancy_z is None
                                 else prep.discrepancy_z[start:stop])
-        * prep.energy_structure[None],
+        * _structure(prep.provinces, years, prep.scenario, smp["clinker_fuel_intensity"]),
     ))
 
 
-def _structure(provinces, years, scenario=None) -> np.ndarray:
-    """(P,S,T) energy structure factor relative to the base year: 1 except non-metallic minerals,
+def _structure(provinces, years, scenario=None, clinker_fuel_intensity=None) -> np.ndarray:
+    """(P,S,T) energy structure factor relative to the base year ((M,P,S,T) for an array (M,) of
+    clinker fuel intensities [GJ t-1]): 1 except non-metallic minerals,
     whose observed 2020-2024 factor goes with the observed activity: where the scenario's own
     growth points for the sector replace the observed history (from their first year on,
     sim.data.growth), the factor is held at its value of the year before."""
     k = axes.SECTORS.index("nonmetallic_minerals")
-    f = nonmetallic_structure(provinces, years)
+    f = nonmetallic_structure(provinces, years, clinker_fuel_intensity)
     yrs = np.asarray(years)
     if scenario is not None:
         g = scenario.growth
@@ -210,9 +213,9 @@ def _structure(provinces, years, scenario=None) -> np.ndarray:
                 first = min(t.points[0][0] for t in own)
                 held = yrs >= first
                 if held.any():
-                    f[i, held] = f[i, max(int(np.argmax(held)) - 1, 0)]
-    out = np.ones((len(provinces), len(axes.SECTORS), len(years)))
-    out[:, k] = f
+                    f[..., i, held] = f[..., i, max(int(np.argmax(held)) - 1, 0), None]
+    out = np.ones(f.shape[:-2] + (len(provinces), len(axes.SECTORS), len(years)))
+    out[..., k, :] = f
     return out
 
 
@@ -243,12 +246,15 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     out = simulate(inp, outputs)
     t2 = time.perf_counter()
     grid_tpm = inp.grid_ef * PJ_PER_TWH
+    ule = pollutant_model.ule_share(prep.outside["ultra_low_emission"], prep.years)
+    pollutants = _pollutants(prep, out, ule, start, stop)
     ctx = indicators.ChunkContext(
         years=prep.years, grid_ef=grid_tpm,
         grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
         green_power=prep.shared["green_power"],
         electricity_kgce_per_kwh=prep.electricity_kgce_per_kwh,
         samples={k: v[start:stop] for k, v in prep.samples.items()},
+        pollutants=pollutants,
     )
     ind = indicators.Indicators(out, ctx)
     position = {p: i for i, p in enumerate(prep.provinces)}
@@ -269,7 +275,12 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     peak_all, _ = indicators.peak_years(co2_all.reshape(M * G, T), prep.years,
                                         prep.plateau_tolerance)
     data["peak_year_with_indirect"] = peak_all.reshape(M, G)
-    data.update(_cost_variables(prep, out, inp, start, stop, variables))
+    data.update(_cost_variables(prep, out, inp, start, stop, variables, ule))
+    by_region = pollutants.sum(axis=2)  # (M,P,X,T)
+    data["industrial_pollutants"] = np.concatenate([by_region, by_region.sum(axis=1, keepdims=True)],
+                                                   axis=1)
+    if variables is None or "pollutant_emissions" in variables:
+        data["pollutant_emissions"] = pollutants
     data["target_value"] = value
     data["target_attained"] = attained
     data["peak_year"] = peak.reshape(M, G)
@@ -285,15 +296,35 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     return ds
 
 
+def _pollutants(prep: Prepared, out: KernelOutputs, ule: np.ndarray, start: int,
+                stop: int) -> np.ndarray:
+    """(M,P,S,X,T) air pollutants of a chunk [t yr-1] (``sim.model.pollutants``), with the
+    members' factor draws where the scenario samples any uncertain parameter."""
+    factors = pollutant_model.load_factors()
+    sampled = bool(getattr(prep.scenario.uncertainty, "distributions", None))
+    pm, cm = pollutant_model.multipliers(factors, prep.seed, np.arange(start, stop), sampled)
+    return pollutant_model.emissions(factors, out.production, out.final_energy, ule, pm, cm)
+
+
 def _cost_variables(prep: Prepared, out: KernelOutputs, inp: KernelInputs, start: int, stop: int,
-                    variables: frozenset[str] | None) -> dict[str, np.ndarray]:
+                    variables: frozenset[str] | None,
+                    ule: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The cost variables of a chunk (``sim.model.costs``): ``total_cost``, ``cost_by_item`` and
     ``discounted_cost`` per region always; ``cost``, ``investment_cost`` and ``energy_cost``
-    where ``variables`` asks for them (default: all)."""
+    where ``variables`` asks for them (default: all). ``ule`` (P,S,T): the ULE shares, whose
+    steel retrofits add annualised capital and operating cost (``sim.model.pollutants.ule_cost``)
+    to the items ``capital`` and ``variable_om`` of iron & steel."""
     levers = dict(prep.outside, carbon_price=prep.shared["carbon_price"],
                   green_power=prep.shared["green_power"])
-    parts = cost_model.chunk_costs(prep.costs, out, inp, prep.years, prep.prices, levers,
-                                   {k: v[start:stop] for k, v in prep.samples.items()})
+    smp = {k: v[start:stop] for k, v in prep.samples.items()}
+    parts = cost_model.chunk_costs(prep.costs, out, inp, prep.years, prep.prices, levers, smp)
+    if ule is not None:
+        invest, operate = pollutant_model.ule_cost(out.capacity, out.production, ule)
+        kcap = np.asarray(smp["capital_cost_multiplier"], dtype=float)[:, None, None]
+        steel = axes.SECTORS.index("iron_steel")
+        parts["cost"][:, :, steel, cost_model.COST_ITEMS.index("capital")] += cost_model.annualised(
+            invest * kcap, prep.costs.discount_rate, prep.costs.retrofit_lifetime)
+        parts["cost"][:, :, steel, cost_model.COST_ITEMS.index("variable_om")] += operate
     by_item = parts["cost"].sum(axis=2)  # (M,P,K,T)
     by_item = np.concatenate([by_item, by_item.sum(axis=1, keepdims=True)], axis=1)
     total = by_item.sum(axis=2)  # (M,G,T)
@@ -370,6 +401,7 @@ def _coords(prep: Prepared, members: np.ndarray, regions: list[str]) -> dict:
         "route_sector": ("route", [" ".join(axes.ROUTE_SECTORS[r]) for r in axes.ROUTE_LABELS]),
         "carrier": ("carrier", list(axes.CARRIERS)),
         "cost_item": ("cost_item", list(cost_model.COST_ITEMS)),
+        "pollutant": ("pollutant", list(pollutant_model.POLLUTANTS)),
         "metal": ("metal", list(axes.METALS)),
         "year": ("year", prep.years),
         "region": ("region", regions),

@@ -1,7 +1,8 @@
 """The figure kinds of ``sim plot`` and writing a set of figures.
 
 One function per kind, each ``plot_<kind>(ds, ...) -> matplotlib.figure.Figure`` (in
-:mod:`sim.plots.ensemble`, :mod:`sim.plots.sweep`, :mod:`sim.plots.sensitivity`); :data:`KINDS` maps
+:mod:`sim.plots.ensemble`, :mod:`sim.plots.sweep`, :mod:`sim.plots.sensitivity`,
+:mod:`sim.plots.costs`); :data:`KINDS` maps
 the kind names to them and :func:`write_figures` writes a set atomically. Figures are built as
 :class:`matplotlib.figure.Figure` objects without pyplot (no global state, no display), and
 matplotlib is imported only when a figure is drawn, so ``sim --help`` does not load it.
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import xarray as xr
 
+from sim.analysis import abatement
 from sim.core import files
 from sim.plots.common import FORMATS, ensemble_only, selected_regions
+from sim.plots.costs import plot_abatement, plot_costs
 from sim.plots.ensemble import plot_attainment, plot_energy, plot_fan, plot_sectors, plot_steel
 from sim.plots.plan import plot_plan
 from sim.plots.sensitivity import plot_sensitivity
@@ -30,21 +33,30 @@ __all__ = ["CORE", "FORMATS", "KINDS", "PER_REGION", "figures", "write_figures"]
 
 KINDS: dict[str, Callable[..., Figure]] = {
     "fan": plot_fan, "attainment": plot_attainment, "energy": plot_energy, "steel": plot_steel,
-    "sectors": plot_sectors, "sweep": plot_sweep, "sensitivity": plot_sensitivity,
-    "plan": plot_plan,
+    "sectors": plot_sectors, "costs": plot_costs, "sweep": plot_sweep,
+    "sensitivity": plot_sensitivity, "abatement": plot_abatement, "plan": plot_plan,
 }
 """Plot kinds of ``sim plot --kind``, in the order of the complete set."""
 
 
-PER_REGION = ("energy", "steel", "sectors")
+PER_REGION = ("energy", "steel", "sectors", "costs")
 
 
 CORE = {"ensemble": {"industrial_co2": ("region", "year"), "peak_year_probability": ("region", "year"),
                      "target_probability": ("target",)},
         "sweep": {"target_probability": ("case", "target")},
         "sensitivity": {"output_value": ("evaluation", "output")},
+        "abatement": {"abatement_cost": ("lever", "accounting")},
         "plan": {"lever_value": ("evaluation", "lever"), "probability": ("evaluation",)}}
-"""What every file of a kind has (``sim.results.reading.kind``); the complete set needs it."""
+"""What every file of a kind has (:func:`file_kind`); the complete set needs it."""
+
+OWN = {"sensitivity": ("sensitivity",), "abatement": ("abatement",), "plan": ("plan",)}
+"""The complete set of the files with kinds of their own; the other files get every other kind."""
+
+
+def file_kind(ds: xr.Dataset) -> str:
+    """``sim.results.reading.kind``, or 'abatement' for a wedges file of ``sim abatement``."""
+    return "abatement" if abatement.is_wedges(ds) else results.kind(ds)
 
 
 def _slug(text: str) -> str:
@@ -57,17 +69,17 @@ def figures(ds: xr.Dataset, kinds: Iterable[str] | None = None,
     """(file stem, figure) for each requested kind; ``kinds=None`` is the complete set, which
     skips the kinds the file cannot serve with a one-line ``note`` (requested kinds raise)."""
     complete = kinds is None
-    # the complete set of a file: its own kinds (a sensitivity or plan file has one, the others
-    # all but those)
-    own = ([results.kind(ds)] if results.kind(ds) in ("sensitivity", "plan")
-           else [k for k in KINDS if k not in ("sensitivity", "plan")])
+    # the complete set of a file: its own kinds (sensitivity, wedges and plan files have one, the
+    # others all but those)
+    kind_of_file = file_kind(ds)
+    own = list(OWN.get(kind_of_file, [k for k in KINDS if not any(k in o for o in OWN.values())]))
     kinds = own if complete else list(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValueError(f"unknown plot kind(s) {', '.join(unknown)}; allowed: {', '.join(KINDS)}")
     provinces = list(provinces) if provinces else None
     if complete:  # a file without the core of its kind is bad, not a set of inapplicable kinds
-        results.require(ds, CORE[results.kind(ds)], "plotting", dims=CORE[results.kind(ds)])
+        results.require(ds, CORE[kind_of_file], "plotting", dims=CORE[kind_of_file])
     if provinces and "province" in ds.coords:  # a bad name is the user's error, not a skipped kind
         results.provinces(ds, provinces)
     out = []

@@ -67,7 +67,7 @@ EXACT = ("target_value", "target_attained", "target_probability", "peak_year",
          "plateau_start_year", "peak_year_probability", "success_probability", "parameter_value")
 """Variables stored exactly as computed (never rounded to float32)."""
 SECTOR_QUANTILE_VARIABLES = ("value_added", "co2_direct", "co2_process", "co2_indirect",
-                             "co2_captured")
+                             "co2_captured", "pollutant_emissions")
 """Per-sector variables kept as quantiles in ``province`` and ``summary`` detail."""
 CARRIER_TOTAL = "final_energy_by_carrier"
 """Final energy per carrier summed over sectors (province, carrier, year), kept as quantiles in
@@ -80,7 +80,7 @@ PROVINCE_VARIABLES = ("eaf_share", "scrap_supply", "scrap_use", "inuse_stock",
                       "industrial_co2_with_indirect", "target_value", "target_attained",
                       "peak_year", "plateau_start_year", "parameter_value",
                       "peak_year_with_indirect", "total_cost", "discounted_cost", "cost_by_item",
-                      "energy_cost")
+                      "energy_cost", "industrial_pollutants")
 """Per-member variables without a sector dimension, kept as they are in ``province`` detail."""
 PEAK_PROBABILITY = {"peak_year": "peak_year_probability",
                     "peak_year_with_indirect": "peak_year_with_indirect_probability"}

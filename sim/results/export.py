@@ -65,6 +65,22 @@ electricity, heat, hydrogen; not part of the above)
 simulated)
 ``Production Share|Iron and Steel|Steel|Secondary`` (ours;  %                     all (national:
 scrap-EAF share of crude steel)                                                    full only)
+``Cost|Industry`` (ours; annualised cost, ``total_cost``)     billion USD_2010/yr   all
+``Cost|Industry|<Item>`` (ours; Capital, Fixed O&M,          billion USD_2010/yr   all
+Variable O&M, Energy, Power Surcharges, Carbon Payments,
+CCUS; ``cost_by_item``)
+``Cost|Industry|<Item>|<Sector>`` (ours; every item but      billion USD_2010/yr   full
+Energy; ``cost``)
+``Cost|Industry|Energy|<Carrier>`` (ours; ``energy_cost``)   billion USD_2010/yr   all (summary:
+and the subtotals ``|Solids``, ``|Liquids``, ``|Gases``                            provinces only;
+                                                                                   subtotals: full,
+                                                                                   province)
+``Price|Final Energy|Industry|<Carrier>`` and ``|Solids``,   USD_2010/GJ           full, province
+``|Liquids``, ``|Gases`` (energy cost / final energy)
+``Investment|Industry`` and ``|<Sector>`` (ours; new         billion USD_2010/yr   full
+capacity, ``investment_cost`` summed over routes)
+``Present Value|Cost|Industry`` (ours; ``discounted_cost``,  billion USD_2010      all
+in the column of the year it is discounted to, 2025)
 ===========================================================  ====================  ==============
 
 Why gross: the kernel captures a share of a route's direct + process CO2 together and the file
@@ -75,6 +91,31 @@ would need an allocation of the capture; the gross flows and the capture are exa
 Value added is given twice: in ``billion CNY_2019/yr`` as simulated (its own tree,
 :data:`VA_CNY_TREE`), and in the common definitions' ``billion USD_2010/yr`` (× :data:`sim.core.units.USD2010_PER_CNY2019`, China's GDP
 deflator 2010→2019 and the 2010 market exchange rate; sources in ``sim.core.units``).
+
+Costs (``sim.model.costs``; CNY at 2019 prices in the file) are converted like value added, to
+``billion USD_2010/yr``; only USD_2010 is exported (the file has the CNY). ``Cost|Industry`` is the
+sum of its items and each item the sum of its sectors (full) or, for Energy, of its carriers:
+the Energy item is split by carrier, not by sector, because pyam's ``check_aggregate`` takes
+every variable one level below a total as its part, so carriers and sectors side by side would
+count it twice. ``Investment|Industry`` is the capital spent on new capacity in the year; the
+capital of efficiency retrofits and electrification equipment is only in
+``Cost|Industry|Capital`` (as annuities). The present value is an amount, not a flow: one value
+per region and scenario (quantiles of the per-member present value), in the column of the year it
+is discounted to; per region it cannot be an IAMC meta indicator (those belong to a whole
+scenario).
+
+Prices: ``Price|Final Energy|Industry|<Carrier>`` is what the modelled sectors paid per GJ, the
+member's energy cost of the carrier over its final energy (so the sectors' prices, such as coking
+coal in steel, weighted by their use, times the member's ``energy_price_multiplier``; excluding
+VAT), per member and then quantiles; the national price is the ratio of the national sums; years
+without use of the carrier are left out. It does not include the carrier's share of a carbon
+price, which the common definitions' text includes: the model charges the carbon price on
+emissions (``Cost|Industry|Carbon Payments``), not on fuels, so the two agree when no carbon
+price is set. Files of ``summary`` detail keep only quantiles of costs and energy, whose ratio is
+not a price, so they have no prices. Not exported: ``Price|Carbon`` (the lever's path per province
+and sector is not in the file, and a sector coverage makes one regional price ambiguous; what is
+paid is ``Cost|Industry|Carbon Payments``) and investment by route (in the file,
+``investment_cost``; IAMC has no names for routes).
 
 Sectors: Iron and Steel, Non-Ferrous Metals, Non-Metallic Minerals, Chemicals, Pulp and Paper
 (the common definitions' industry sectors), Petroleum Refining and Coking, Textiles, Machinery,
@@ -96,6 +137,7 @@ from sim import __version__
 from sim.core import axes, files
 from sim.core.indicators import eaf_share
 from sim.core.units import USD2010_PER_CNY2019
+from sim.model.costs import DISCOUNT_WINDOW
 from sim.results import reading as results
 from sim.results.reading import QUANTILE_LABELS, QUANTILES, ResultsFileError
 
@@ -136,6 +178,25 @@ VA_CNY_TREE = "Value Added [CNY_2019]|Industry"
 """Value added as simulated (CNY at 2019 prices) has a tree of its own: nomenclature allows one
 unit per variable in a table, and beside ``Value Added|Industry`` a ``[CNY_2019]`` leaf would be
 one of its parts for pyam's aggregation checks."""
+COST = "Cost|Industry"
+"""The annualised cost of the modelled sectors (``total_cost``), its items below it."""
+COST_ITEM_NAMES = {
+    "capital": "Capital",
+    "fixed_om": "Fixed O&M",
+    "variable_om": "Variable O&M",
+    "energy": "Energy",
+    "power_surcharges": "Power Surcharges",
+    "carbon": "Carbon Payments",
+    "ccus": "CCUS",
+}
+"""IAMC names of the cost items (``cost_item`` axis, ``sim.model.costs.COST_ITEMS``)."""
+PRESENT_VALUE = "Present Value|Cost|Industry"
+"""``discounted_cost``: one value per region, in the column of the year it is discounted to
+(the first year of ``sim.model.costs.DISCOUNT_WINDOW``); a tree of its own, an amount (not per
+year) beside the annual flows."""
+USD = "billion USD_2010/yr"
+CNY_TO_USD = 1e-9 * USD2010_PER_CNY2019
+"""CNY at 2019 prices -> billion USD_2010 (``sim.core.units``)."""
 UNITS = {
     # file units -> (IAMC unit, factor); per quantity kind, so CO2 and materials differ
     ("co2", "Mt yr-1"): ("Mt CO2/yr", 1.0),
@@ -146,6 +207,10 @@ UNITS = {
     ("value_added", "1e9 yr-1"): (VA_CNY, 1.0),  # files written before 2026-12-07
     ("value_added_usd", "1e9 yr-1"): ("billion USD_2010/yr", USD2010_PER_CNY2019),
     ("share", "1"): ("%", 100.0),
+    ("cost", "yr-1"): (USD, CNY_TO_USD),
+    ("present_value", "1"): ("billion USD_2010", CNY_TO_USD),
+    # energy_cost [CNY yr-1] / final energy [PJ yr-1] = CNY PJ-1; 1 PJ = 1e6 GJ
+    ("price", "yr-1"): ("USD_2010/GJ", 1e-6 * USD2010_PER_CNY2019),
 }
 
 
@@ -249,6 +314,73 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
             national = eaf_share(ds["production"], province_axis=True)
         yield Series("Production Share|Iron and Steel|Steel|Secondary", "share", ds["eaf_share"],
                      "eaf_share", national=national)
+    yield from _cost_series(ds)
+
+
+def _cost_series(ds: xr.Dataset) -> Iterator[Series]:
+    """The costs (``sim.model.costs``) and the energy prices paid: see the module docstring."""
+    if "total_cost" in ds.variables:
+        yield Series(COST, "cost", ds["total_cost"], "total_cost")
+    if "cost_by_item" in ds.variables:
+        for k in ds["cost_item"].values:
+            yield Series(f"{COST}|{COST_ITEM_NAMES[str(k)]}", "cost",
+                         ds["cost_by_item"].sel(cost_item=k, drop=True), "cost_by_item")
+    if _per_member(ds, "cost"):  # full: the items by sector; energy is split by carrier below
+        for k in ds["cost_item"].values:
+            if str(k) == "energy":
+                continue
+            for s in ds["sector"].values:
+                yield Series(f"{COST}|{COST_ITEM_NAMES[str(k)]}|{SECTOR_NAMES[str(s)]}", "cost",
+                             ds["cost"].sel(cost_item=k, sector=s, drop=True), "cost")
+    if "energy_cost" in ds.variables:
+        spent = ds["energy_cost"]
+        if "member" in spent.dims:  # subtotals of members; never sums of quantiles
+            for group, carriers in SUBTOTALS.items():
+                yield Series(f"{COST}|Energy|{group}", "cost",
+                             spent.sel(carrier=list(carriers)).sum("carrier", skipna=False),
+                             "energy_cost")
+        for c in spent["carrier"].values:
+            yield Series(f"{COST}|Energy|{CARRIER_NAMES[str(c)]}", "cost",
+                         spent.sel(carrier=c, drop=True), "energy_cost")
+        yield from _prices(ds)
+    if _per_member(ds, "investment_cost"):
+        # routes that are not the sector's are NaN: the sum over routes skips them
+        spend = ds["investment_cost"].sum("route")
+        yield Series("Investment|Industry", "cost", spend.sum("sector", skipna=False),
+                     "investment_cost")
+        for s in ds["sector"].values:
+            yield Series(f"Investment|Industry|{SECTOR_NAMES[str(s)]}", "cost",
+                         spend.sel(sector=s, drop=True), "investment_cost")
+    if "discounted_cost" in ds.variables:
+        pv = ds["discounted_cost"]
+        at = xr.DataArray(ds["year"].values == DISCOUNT_WINDOW[0], dims="year",
+                          coords={"year": ds["year"].values})
+        yield Series(PRESENT_VALUE, "present_value", pv.where(at), "discounted_cost")
+
+
+def _prices(ds: xr.Dataset) -> Iterator[Series]:
+    """``Price|Final Energy|Industry|<Carrier>``: what the modelled sectors paid per GJ, energy
+    cost over final energy (the prices of the sectors weighted by their use, each member's
+    price multiplier included), per member; the national price is the ratio of the national
+    sums. Needs members of both (full and province detail); NaN where nothing is used."""
+    energy = _sector_total(ds, "final_energy")
+    if energy is None or "member" not in energy[0].dims or "member" not in ds["energy_cost"].dims:
+        return
+    used, source = energy
+    _units(ds, source, "energy")  # PJ yr-1 (the one energy unit; anything else is refused)
+    spent = ds["energy_cost"]
+    groups = {**{g: list(c) for g, c in SUBTOTALS.items()},
+              **{CARRIER_NAMES[str(c)]: [str(c)] for c in spent["carrier"].values}}
+    for name, carriers in groups.items():
+        cost = spent.sel(carrier=carriers).sum("carrier", skipna=False)
+        fe = used.sel(carrier=carriers).sum("carrier", skipna=False)
+        national = cost.sum("province", skipna=False) / _positive(fe.sum("province", skipna=False))
+        yield Series(f"Price|Final Energy|Industry|{name}", "price", cost / _positive(fe),
+                     "energy_cost", national=national)
+
+
+def _positive(da: xr.DataArray) -> xr.DataArray:
+    return da.where(da > 0)
 
 
 def _per_sector(ds: xr.Dataset, name: str, variable: str, kind: str) -> Iterator[Series]:
@@ -282,6 +414,16 @@ def variable_names() -> dict[str, tuple[str, ...]]:
         names[tree] = (unit,)
         names.update({f"{tree}|{s}": (unit,) for s in sectors})
     names["Production Share|Iron and Steel|Steel|Secondary"] = ("%",)
+    names[COST] = (USD,)
+    names.update({f"{COST}|{k}": (USD,) for k in COST_ITEM_NAMES.values()})
+    names.update({f"{COST}|{k}|{s}": (USD,) for k in COST_ITEM_NAMES.values() if k != "Energy"
+                  for s in sectors})
+    carriers = [*SUBTOTALS, *CARRIER_NAMES.values()]
+    names.update({f"{COST}|Energy|{c}": (USD,) for c in carriers})
+    names.update({f"Price|Final Energy|Industry|{c}": ("USD_2010/GJ",) for c in carriers})
+    names["Investment|Industry"] = (USD,)
+    names.update({f"Investment|Industry|{s}": (USD,) for s in sectors})
+    names[PRESENT_VALUE] = ("billion USD_2010",)
     return names
 
 
@@ -340,20 +482,27 @@ def iamc_table(ds: xr.Dataset, model_name: str | None = None,
     rows: list[list] = []
     for s in _series(ds):
         unit, factor = _units(ds, s.source, s.kind)
-        for region_label, da in _by_region(s, regions, national):
+        # statistics of all regions of a block at once: per region, xarray's overhead (not the
+        # arithmetic) took most of the time of a 31-province export
+        for labels, da, dim in _by_region(s, regions, national):
+            da = da.transpose(..., dim, "year")
             with warnings.catch_warnings():  # a series without data (no steel in Tibet)
                 warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-                stats = results.quantiles(da.transpose(..., "year"), q)
-            values = np.asarray(stats.transpose("quantile", "year").values, dtype=float) * factor
-            if np.isnan(values).all():
-                continue  # IAMC tables leave out what does not exist
-            for i, x in enumerate(q):
-                rows.append([model_name, f"{scenario}|{QUANTILE_LABELS[x]}", region_label,
-                             s.variable, unit, *values[i]])
+                stats = results.quantiles(da, q)
+            values = np.asarray(stats.transpose("quantile", dim, "year").values, dtype=float) * factor
+            mean = None
             if "member" in da.dims:  # the mean is additive: totals equal the sums of their parts
-                mean = da.transpose(..., "year").mean("member", skipna=False).values * factor
-                rows.append([model_name, f"{scenario}|{MEAN_LABEL}", region_label, s.variable,
-                             unit, *np.asarray(mean, dtype=float)])
+                # in float64: a float32 mean depends on the summation order (blocking), by 1e-7
+                mean = da.astype(float).mean("member", skipna=False).transpose(dim, "year").values * factor
+            for j, region_label in enumerate(labels):
+                if np.isnan(values[:, j]).all():
+                    continue  # IAMC tables leave out what does not exist
+                for i, x in enumerate(q):
+                    rows.append([model_name, f"{scenario}|{QUANTILE_LABELS[x]}", region_label,
+                                 s.variable, unit, *values[i, j]])
+                if mean is not None:
+                    rows.append([model_name, f"{scenario}|{MEAN_LABEL}", region_label, s.variable,
+                                 unit, *mean[j]])
     df = pd.DataFrame(rows, columns=[*IAMC_COLUMNS, *years])
     return df
 
@@ -365,23 +514,24 @@ def case_label(case: int) -> str:
 
 
 def _by_region(s: Series, regions: dict[str, str],
-               national: str | None) -> Iterator[tuple[str, xr.DataArray]]:
-    """(IAMC region, data without the region axis) for the provinces and, where it can be formed
-    from members (or is stored as such), the national sum."""
+               national: str | None) -> Iterator[tuple[list[str], xr.DataArray, str]]:
+    """Blocks of (IAMC regions, data, the data's axis of those regions): the provinces and, where
+    it can be formed from members (or is stored as such), the national sum."""
     da = s.data
     if "region" in da.dims:  # stored per region, the national sum included (industrial_co2)
-        for r in da["region"].values:
-            if str(r) in regions:
-                yield regions[str(r)], da.sel(region=r, drop=True)
+        keep = [r for r in da["region"].values if str(r) in regions]
+        yield [regions[str(r)] for r in keep], da.sel(region=keep), "region"
         return
-    for p in da["province"].values:
-        yield regions[str(p)], da.sel(province=p, drop=True)
+    yield [regions[str(p)] for p in da["province"].values], da, "province"
     if national is None:
         return
     if s.national is not None:
-        yield national, s.national
-    elif "member" in da.dims and s.kind != "share":  # per-member sum; never a sum of quantiles
-        yield national, da.sum("province", skipna=False)
+        total = s.national
+    elif "member" in da.dims and s.kind not in ("share", "price"):  # per-member sum; never a sum of quantiles
+        total = da.sum("province", skipna=False)
+    else:
+        return
+    yield [national], total.expand_dims("national"), "national"
 
 
 def write_iamc(df: "pd.DataFrame", path: Path | str, meta: dict | None = None) -> Path:

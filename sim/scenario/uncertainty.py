@@ -143,6 +143,15 @@ _PARAMETER_LIST: tuple[UncertainParameter, ...] = (
         "temperature fuel firing (~0.5-0.7); heat pumps for low-temperature heat COP 2.5-4 "
         "(~0.25-0.4). A process-heat mix weighted to boilers and furnaces gives ~0.7"),
     UncertainParameter(
+        "clinker_fuel_intensity", "GJ t-1", 3.5, 2.0, 6.0,
+        "fuel per t of clinker in the cement part of non-metallic minerals: sets each province's "
+        "share of cement in the sector's base-year energy, min(1, (clinker x this + cement x "
+        "electricity) / the sector's energy) (sim.data.observed_activity.cement_energy_share), so "
+        "the weight between cement and the other building materials in the sector's 2020-2024 "
+        "energy (observed cement and plain glass)",
+        "IEA Cement Technology Roadmap 2018: China's average kiln about 3.5 GJ per t clinker, best "
+        "dry kilns about 3.0, older lines 4.0 (calibration/assumptions.toml [structure])"),
+    UncertainParameter(
         "water_intensity_rate", "yr-1", 0.09, -0.1, 0.3,
         "annual relative decline of water use per unit of industrial VA (trend indicator)",
         "seed history: -35 % 2011-2015 (004) = 8.3 %/yr, about -40 % 2016-2020 (002) = 9.7 %/yr; "

@@ -68,6 +68,13 @@ def test_against_the_baseline_by_hand(pair):
         factor = np.where((years >= 2025) & (years <= 2035), 1.08 ** -(years - 2025.0), 0.0)
         per_t = extra.mean() / ((avoided.values * factor).sum(axis=1).mean() * 1e6)
         assert v["accountings"]["scope1"]["cost_per_t"] == pytest.approx(per_t, rel=1e-9)
+        items = [i for i in ds["cost_item"].values if i != "carbon"]
+        resource = ((ds["cost_by_item"] - b["cost_by_item"]).sel(region="Anhui", cost_item=items)
+                    .sum("cost_item").values * factor).sum(axis=1)
+        per_t_resource = resource.mean() / ((avoided.values * factor).sum(axis=1).mean() * 1e6)
+        assert v["accountings"]["scope1"]["resource_cost_per_t"] == pytest.approx(per_t_resource,
+                                                                                rel=1e-9)
+        assert v["accountings"]["scope1"]["resource_cost_per_t"] < per_t  # payments excluded
         # a carbon price that cuts CO2 in every member: the extra cost includes the carbon
         # payments, so the cost per tonne lies above zero
         assert (avoided.sel(year=2035).values > 0).all() and per_t > 0

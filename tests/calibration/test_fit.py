@@ -207,8 +207,10 @@ def test_phase_out_history_is_the_programme_table():
 
 
 def test_nonmetallic_structure_is_the_same_composite_in_history_and_projection():
-    """History 2010-2019 and observed 2020-2024 use one formula: energy ~ 0.7 cement/C19 + 0.3
-    glass/G19 (national 2019 sums), production = cement."""
+    """History 2010-2019 and observed 2020-2024 use one formula: energy ~ w c + (1 - w) o with c
+    the province's cement and o its plain glass relative to the base year, w the cement part's
+    share of the base year's energy (sim.data.observed_activity.cement_energy_share, derived per
+    province and base year), production = cement; factor (w c + (1 - w) o) / c."""
     from sim.data import observed_activity as oa
     from sim.data.history import load_history, structure_history
 
@@ -216,19 +218,29 @@ def test_nonmetallic_structure_is_the_same_composite_in_history_and_projection()
     f = structure_history(h, [2015, 2019])
     k = axes.SECTORS.index("nonmetallic_minerals")
     assert np.all(f[:, [j for j in range(len(axes.SECTORS)) if j != k]] == 1.0)
-    p = axes.PROVINCES.index("Anhui")
     C, G = h.activity[:, :, k], h.glass
-    c19, g19 = np.nansum(C[h.index(2019)]), np.nansum(G[h.index(2019)])
-    w = oa.CEMENT_ENERGY_SHARE
-
-    def comp(y):
-        return (w * C[h.index(y), p] / c19 + (1 - w) * G[h.index(y), p] / g19) / (w * C[h.index(y), p] / c19)
-    assert f[p, k, 1] == pytest.approx(comp(2019) / comp(2015))
+    for prov in ("Anhui", "Shandong", "Liaoning"):  # w = 1, 0.92, 0.73 in 2019
+        p = axes.PROVINCES.index(prov)
+        assert G[h.index(2015), p] >= oa.GLASS_PRODUCER * np.nansum(G[h.index(2015)])  # own glass
+        w = oa.cement_energy_share([prov], 2015)[0]
+        c = C[h.index(2019), p] / C[h.index(2015), p]
+        o = G[h.index(2019), p] / G[h.index(2015), p]
+        assert f[p, k, 1] == pytest.approx((w * c + (1 - w) * o) / c)
     # the 2019 references agree between the two tables (same NBS rows)
+    p = axes.PROVINCES.index("Anhui")
     assert oa.value("Anhui", "plain_glass_mcases", 2019) == pytest.approx(G[h.index(2019), p], rel=1e-6)
     assert oa.value("Anhui", "cement_mt", 2019) == pytest.approx(C[h.index(2019), p], rel=1e-6)
     g = oa.nonmetallic_structure(["Anhui", "Shanghai"], [2019, 2024, 2030])
-    assert g[0, 0] == 1.0 and g[0, 2] == g[0, 1] and np.all(g[1] == 1.0)  # no glass: 1
+    assert np.all(g[0] == 1.0)  # w = 1 in Anhui: the sector's energy follows cement
+    # Shanghai (w 0.37, no glass of its own): the national glass index drives its other materials
+    w = oa.cement_energy_share(["Shanghai"])[0]
+    c = oa.value("Shanghai", "cement_mt", 2024) / oa.value("Shanghai", "cement_mt", 2019)
+    span = range(2019, 2025)
+    glass = np.array([[oa.value(q, "plain_glass_mcases", y) for y in span] for q in axes.PROVINCES])
+    o = oa.other_materials(glass)[axes.PROVINCES.index("Shanghai"), -1]
+    # the national glass index: the provinces' sum (a gap takes the province's nearest year)
+    assert o == pytest.approx(np.nansum(glass[:, -1]) / np.nansum(glass[:, 0]), rel=0.01)
+    assert g[1, 0] == 1.0 and g[1, 2] == g[1, 1] == pytest.approx((w * c + (1 - w) * o) / c, rel=1e-6)
 
 
 def test_electricity_after_the_nonferrous_break_is_not_a_residual():

@@ -312,8 +312,12 @@ HAND = {
         0.17 + c.samples["green_factory_gain"][:, None] * (c.years[None] - 2023.0), 0, 1)),
     "water_intensity": ("1", lambda o, c, p:
                         (1 - c.samples["water_intensity_rate"][:, None]) ** (c.years[None] - 2020.0)),
-    "pollutant_intensity": ("1", lambda o, c, p: (1 - c.samples["pollutant_intensity_rate"][:, None])
-                            ** (c.years[None] - 2020.0)),
+    # SO2, NOx, PM of steel, non-ferrous, building materials, chemicals, petroleum/coking (the
+    # first five sectors) per their value added, each relative to 2020, averaged over the three
+    "pollutant_intensity": ("1", lambda o, c, p: np.mean([
+        (c.pollutants[:, p][:, :, :5, x].sum(axis=(1, 2)) / o.value_added[:, p, :5].sum(axis=(1, 2)))
+        / (c.pollutants[:, p][:, :, :5, x].sum(axis=(1, 2)) / o.value_added[:, p, :5].sum(axis=(1, 2)))[
+            :, list(c.years).index(2020)][:, None] for x in range(3)], axis=0)),
 }
 
 

@@ -96,3 +96,50 @@ def test_report_rejects_a_file_that_is_not_an_ensemble(runner, tmp_path):
     assert res.exit_code == 2 and "not a readable NetCDF file" in res.output
     res = runner.invoke(main, ["report", str(tmp_path / "absent.nc")])
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+# --- sim abatement (issue #23) -------------------------------------------------------------------
+def _two_levers(tmp_path: Path) -> Path:
+    """Anhui with two of its levers only: the efficiency retrofit and a carbon price on steel."""
+    head = ANHUI.split("[levers.")[0]
+    levers = ("\n[levers.efficiency_retrofit]\n2024 = 0.05\n"
+              "\n[levers.carbon_price.sector.iron_steel]\n2024 = 0\n2025 = 200\n")
+    return _bad(tmp_path, head.replace('name = "anhui"', 'name = "two"') + levers)
+
+
+def test_abatement_prints_the_wedges_and_writes_the_file(runner, tmp_path):
+    import json
+
+    from sim.analysis import abatement
+
+    path = _two_levers(tmp_path)
+    out = tmp_path / "w" / "two_abatement.nc"
+    res = runner.invoke(main, ["abatement", str(path), "--members", "6", "--seed", "2", "--out",
+                               str(out), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [r["lever"] for r in data["rows"]][-1] == abatement.ALL
+    assert {r["lever"] for r in data["rows"]} == {"efficiency_retrofit", "carbon_price",
+                                                  abatement.ALL}
+    assert "run 4/4, without any lever" in res.stderr and f"wrote {out}" in res.stderr
+    with open_results(out) as ds:
+        assert abatement.is_wedges(ds) and int(ds.attrs["members"]) == 6
+        assert int(ds.attrs["seed"]) == 2 and ds.attrs["region"] == "Anhui"
+        assert data["rows"] == abatement.rows(ds)
+    table = runner.invoke(main, ["abatement", str(path), "--members", "4", "--out",
+                                 str(tmp_path / "t.nc"), "-q"])
+    assert table.exit_code == 0 and "do not add up to the package" in table.output
+    assert "CO2 avoided scope1+2" in table.output and table.stderr == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no_such_scenario.toml"], "no such scenario file"),
+    ([str(REPO / "scenarios" / "baseline.toml")], "sets no levers"),
+    ([str(REPO / "scenarios" / "anhui.toml"), "--out", "wedges.csv"], "needs the suffix .nc"),
+])
+def test_abatement_bad_input_exits_2_with_one_line(runner, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(main, ["abatement", *args, "--members", "2"])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "outputs").exists() and not (tmp_path / "wedges.csv").exists()

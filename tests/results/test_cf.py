@@ -30,6 +30,19 @@ def _failed(results):
         yield from _failed(r.children)
 
 
+COSTS = ("total_cost", "cost_by_item", "discounted_cost", "energy_cost")
+"""Cost variables of every detail (issue #23); full detail adds ``cost`` and ``investment_cost``."""
+
+
+def _has_costs(files) -> None:
+    """The checked files carry the cost variables (so the checkers see them)."""
+    for label, path in files.items():
+        with xr.open_dataset(path) as ds:
+            need = COSTS + (("cost", "investment_cost") if label == "anhui full" else ())
+            assert set(need) <= set(ds.data_vars), (label, set(need) - set(ds.data_vars))
+            assert all(ds[n].attrs["currency"] == "CNY (2019 prices)" for n in need), label
+
+
 @pytest.mark.slow  # the IOOS checker takes seconds a file
 def test_compliance_checker_cf_1_10_finds_nothing(files):
     suite_module = pytest.importorskip("compliance_checker.suite")
@@ -37,6 +50,7 @@ def test_compliance_checker_cf_1_10_finds_nothing(files):
 
     suite_module.CheckSuite.load_all_available_checkers()
     suite = suite_module.CheckSuite()
+    _has_costs(files)
     for label, path in files.items():
         ds = suite.load_dataset(str(path))
         results, exceptions = suite.run_all(ds, ["cf:1.10"], skip_checks=[])["cf:1.10"]
@@ -65,6 +79,7 @@ def test_cfchecker_finds_only_what_it_does_not_know_of_cf_1_10(files):
     import compliance_checker
 
     names = Path(compliance_checker.__file__).parent / "data" / "cf-standard-name-table.xml"
+    _has_costs(files)
     for label, path in files.items():
         checker = cfchecks.CFChecker(cfStandardNamesXML=str(names),
                                      cfAreaTypesXML=str(TABLES / "area-type-table.xml"),

@@ -53,6 +53,12 @@ def test_pint_quantifies_every_variable_of_every_file_kind(files):
         if kind.startswith("run"):
             va = quantified["value_added"].pint.to("1/year")  # CNY yr-1, the currency left out
             assert float(va.max()) > 1e9, kind  # CNY, not billions
+            # money is dimensionless per year, like value added (issue #23): the costs quantify
+            total = quantified["total_cost"].pint.to("1/year")
+            assert float(total.max()) > 1e9, kind
+            assert str(quantified["discounted_cost"].pint.units) == "dimensionless", kind
+            assert quantified["cost_by_item"].pint.units == total.pint.units, kind
+            assert ds["total_cost"].attrs["currency"] == "CNY (2019 prices)"
 
 
 @pytest.mark.parametrize("kind", ["run full", "run province", "run summary", "combined sweep",
@@ -65,6 +71,9 @@ def test_cf_xarray_uses_time_as_the_time_axis(files, kind):
 
     with xr.open_dataset(files[kind]) as ds:
         da = ds["industrial_co2"] if "industrial_co2" in ds else ds["peak_year_probability"]
+        if "total_cost" in ds:  # the costs have the same axes (issue #23)
+            cost = ds["total_cost"]
+            assert cost.cf.axes["T"] == ["time"] and "time" not in cost.cf.mean("T").dims
         assert da.cf.axes["T"] == ["time"]
         assert "time" not in da.cf.mean("T").dims
         assert da.cf.isel(T=0)["year"].item() == axes.BASE_YEAR

@@ -9,7 +9,10 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
+from sim.core import axes
+from sim.data.costs import load_costs
 from sim.interfaces.cli import main
+from sim.model.costs import COST_ITEMS, DISCOUNT_WINDOW
 from sim.results import export
 from sim.results.reading import open_results
 
@@ -173,9 +176,14 @@ def test_summary_detail_exports_stored_quantiles_only(national, pyam, tmp_path):
             _values(df, "Final Energy|Industry|Heat", "China|Shandong"),
             ds["final_energy_total"].sel(province="Shandong", carrier="heat", quantile=Q).values
             / 1000, rtol=1e-6)
+    # national rows only where the file stores the national quantiles (region axis: quantiles of
+    # the per-member national sums)
+    per_region = {"Emissions|CO2|Industry", "Cost|Industry", "Present Value|Cost|Industry",
+                  *(f"Cost|Industry|{k}" for k in export.COST_ITEM_NAMES.values())}
     for v in df.variable:
         regions = df.filter(variable=v).region
-        assert v == "Emissions|CO2|Industry" or "China" not in regions, v
+        assert v in per_region or "China" not in regions, v
+    assert "China" in df.filter(variable="Cost|Industry|Capital").region
 
 
 def test_default_output_path(anhui, tmp_path, monkeypatch):
@@ -184,7 +192,7 @@ def test_default_output_path(anhui, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     stem = anhui["summary"].stem
     assert (tmp_path / "outputs" / stem / f"{stem}_iamc.csv").is_file()
-    assert "255 rows" in res.output
+    assert "335 rows" in res.output  # 255 before the costs (80 rows of Cost|Industry…)
 
 
 def _bad_files(anhui, folder):
@@ -198,6 +206,10 @@ def _bad_files(anhui, folder):
     kt = full["co2_indirect"].copy()
     kt.attrs["units"] = "kt yr-1"
     full.assign(co2_indirect=kt).to_netcdf(bad_units)
+    bad_money = folder / "bad_money.nc"  # billions where the export expects CNY yr-1
+    billions = full["total_cost"].copy()
+    billions.attrs["units"] = "1e9 yr-1"
+    full.assign(total_cost=billions).to_netcdf(bad_money)
     text = folder / "text.nc"
     text.write_text("not netcdf")
     sweep = folder / "sweep.nc"  # a sweep is exported case by case: each case must serve
@@ -205,6 +217,7 @@ def _bad_files(anhui, folder):
     return [(no_co2, "missing variable(s) industrial_co2"),
             (wrong_dims, "industrial_co2 has dimensions (member, year), needs region"),
             (bad_units, "co2_indirect has units 'kt yr-1'"),
+            (bad_money, "total_cost has units '1e9 yr-1'"),
             (text, "not a readable NetCDF file"),
             (sweep, "missing dimension province"),
             (folder / "absent.nc", "no such file")]
@@ -229,3 +242,139 @@ def test_quantile_labels_cover_the_stored_quantiles():
     from sim.results.ensemble import QUANTILES
 
     assert sorted(export.QUANTILE_LABELS) == sorted(QUANTILES)
+
+
+USD = 0.11674e-9  # CNY at 2019 prices -> billion USD_2010 (sim.core.units: ≈ 0.11674)
+
+
+def _row(df, variable, region, label="median"):
+    """{year: value} of one variable, region and statistic of a pyam IamDataFrame."""
+    sub = df.filter(variable=variable, region=region, scenario=f"*|{label}").timeseries()
+    assert len(sub) == 1, (variable, region, label, len(sub))
+    return sub.iloc[0].dropna().to_dict()
+
+
+def test_cost_names_cover_the_cost_items():
+    assert list(export.COST_ITEM_NAMES) == list(COST_ITEMS)
+    names = export.variable_names()
+    for item in export.COST_ITEM_NAMES.values():
+        assert names[f"Cost|Industry|{item}"] == ("billion USD_2010/yr",)
+    assert names["Price|Final Energy|Industry|Electricity"] == ("USD_2010/GJ",)
+    assert names["Present Value|Cost|Industry"] == ("billion USD_2010",)
+    assert "Cost|Industry|Energy|Iron and Steel" not in names  # energy is split by carrier
+
+
+def test_costs_and_prices_at_full_detail_match_the_file(anhui, pyam, tmp_path, base_state):
+    out = tmp_path / "anhui.csv"
+    _export(anhui["full"], out)
+    df = pyam.IamDataFrame(out)
+    units = dict(zip(df.data["variable"], df.data["unit"]))
+    assert units["Cost|Industry"] == "billion USD_2010/yr"
+    assert units["Price|Final Energy|Industry|Electricity"] == "USD_2010/GJ"
+    region = "China|Anhui"
+    with open_results(anhui["full"]) as ds:
+        p = dict(province="Anhui")
+        np.testing.assert_allclose(_values(df, "Cost|Industry", region),
+                                   _q(ds["total_cost"].sel(region="Anhui").values) * USD, rtol=1e-4)
+        np.testing.assert_allclose(
+            _values(df, "Cost|Industry|Fixed O&M", region),
+            _q(ds["cost_by_item"].sel(region="Anhui", cost_item="fixed_om").values) * USD, rtol=1e-4)
+        np.testing.assert_allclose(
+            _values(df, "Cost|Industry|Capital|Non-Metallic Minerals", region),
+            _q(ds["cost"].sel(sector="nonmetallic_minerals", cost_item="capital", **p).values)
+            * USD, rtol=1e-4)
+        spent = ds["energy_cost"].sel(**p)  # member, carrier, year
+        np.testing.assert_allclose(_values(df, "Cost|Industry|Energy|Electricity", region),
+                                   _q(spent.sel(carrier="electricity").values) * USD, rtol=1e-4)
+        np.testing.assert_allclose(_values(df, "Cost|Industry|Energy|Solids", region),
+                                   _q(spent.sel(carrier=["coal", "biomass"]).sum("carrier").values)
+                                   * USD, rtol=1e-4)
+        steel = ds["investment_cost"].sel(sector="iron_steel", **p)  # member, route, year
+        np.testing.assert_allclose(
+            _values(df, "Investment|Industry|Iron and Steel", region),
+            _q(steel.sel(route=list(axes.ROUTE_NAMES["iron_steel"])).sum("route").values) * USD,
+            rtol=1e-4)
+        # the present value sits in the column of the year it is discounted to, and only there
+        pv = _row(df, "Present Value|Cost|Industry", region)
+        assert list(pv) == [DISCOUNT_WINDOW[0]]
+        assert units["Present Value|Cost|Industry"] == "billion USD_2010"
+        np.testing.assert_allclose(
+            pv[DISCOUNT_WINDOW[0]],
+            np.quantile(ds["discounted_cost"].sel(region="Anhui").values, 0.5) * USD, rtol=1e-4)
+        # the electricity price paid, by hand from the cost tables: the sectors' prices of the
+        # province weighted by their use, times the member's energy-price multiplier
+        years = ds["year"].values
+        prices = load_costs(base_state).prices(np.array([axes.PROVINCES.index("Anhui")]), years)[0]
+        e = axes.CARRIERS.index("electricity")
+        use = ds["final_energy"].sel(carrier="electricity", **p).values  # member, sector, year
+        k = ds["parameter_value"].sel(parameter="energy_price_multiplier").values[:, None]
+        paid = (use * prices[None, :, e]).sum(axis=1) / use.sum(axis=1) * k  # CNY per PJ
+        np.testing.assert_allclose(_values(df, "Price|Final Energy|Industry|Electricity", region),
+                                   _q(paid) * 1e-6 * USD * 1e9, rtol=1e-4)
+        assert 10 < _row(df, "Price|Final Energy|Industry|Electricity", region)[2030] < 30  # ≈ 0.5 CNY/kWh
+    # a carrier not used in a year has no price that year (hydrogen before H2-DRI)
+    h2 = df.filter(variable="Price|Final Energy|Industry|Hydrogen", region=region)
+    used = df.filter(variable="Final Energy|Industry|Hydrogen", region=region, scenario="*|p05")
+    first = min(y for y, v in zip(used.data["year"], used.data["value"]) if v > 0)
+    assert min(h2.filter(scenario="*|p05").year) == first
+
+
+def test_national_cost_is_the_quantile_of_per_member_sums(national, pyam, tmp_path):
+    """The national median of the total cost in 2030 is the median of the per-member national sums
+    converted to USD_2010, not the sum of the provinces' medians; the national price is the ratio
+    of the national sums."""
+    out = tmp_path / "national.csv"
+    _export(national["full"], out)
+    df = pyam.IamDataFrame(out)
+    with open_results(national["full"]) as ds:
+        total = ds["total_cost"].sel(year=2030)  # member, region
+        provinces = total.sel(region=list(ds["province"].values))
+        per_member = provinces.sum("region").values
+        np.testing.assert_allclose(per_member, total.sel(region="national").values, rtol=1e-9)
+        median = _row(df, "Cost|Industry", "China")[2030]
+        np.testing.assert_allclose(median, np.median(per_member) * 0.11674e-9, rtol=1e-4)
+        assert not np.isclose(median, np.median(provinces.values, axis=0).sum() * USD, rtol=1e-3)
+        np.testing.assert_allclose(
+            _values(df, "Investment|Industry", "China"),
+            _q(ds["investment_cost"].sum(["province", "sector", "route"]).values) * USD, rtol=1e-4)
+        spent = ds["energy_cost"].sel(carrier="gas").sum("province")
+        used = ds["final_energy"].sel(carrier="gas").sum(["province", "sector"])
+        np.testing.assert_allclose(_values(df, "Price|Final Energy|Industry|Gases|Gas", "China"),
+                                   _q((spent / used).values) * 1e-6 * USD * 1e9, rtol=1e-4)
+        pv = ds["discounted_cost"].sel(region="national").values
+        np.testing.assert_allclose(_row(df, "Present Value|Cost|Industry", "China", "p95")[2025],
+                                   np.quantile(pv, 0.95) * USD, rtol=1e-4)
+
+
+def test_province_and_summary_detail_costs(national, pyam, tmp_path):
+    """Province detail: per-member costs by item and energy by carrier, national sums included,
+    prices from members; no per-sector cost or investment (not kept). Summary: the stored
+    quantiles of the total and items per region (the national one is stored as such), energy by
+    carrier per province, no prices (a ratio of quantiles is not a price)."""
+    out = tmp_path / "province.csv"
+    _export(national["province"], out)
+    df = pyam.IamDataFrame(out)
+    assert "Investment|Industry" not in df.variable
+    assert not [v for v in df.variable if v.startswith("Cost|Industry|Capital|")]
+    with open_results(national["province"]) as ds:
+        coal = ds["energy_cost"].sel(carrier="coal").sum("province").values
+        np.testing.assert_allclose(_values(df, "Cost|Industry|Energy|Solids|Coal", "China"),
+                                   _q(coal) * USD, rtol=1e-4)
+        spent = ds["energy_cost"].sel(province="Hebei", carrier="electricity")
+        used = ds["final_energy_total"].sel(province="Hebei", carrier="electricity")
+        np.testing.assert_allclose(_values(df, "Price|Final Energy|Industry|Electricity", "China|Hebei"),
+                                   _q((spent / used).values) * 1e-6 * USD * 1e9, rtol=1e-4)
+    out = tmp_path / "summary.csv"
+    _export(national["summary"], out)
+    df = pyam.IamDataFrame(out)
+    assert not [v for v in df.variable if v.startswith(("Price|", "Investment|"))]
+    assert "Cost|Industry|Energy|Solids" not in df.variable  # a sum of quantiles
+    with open_results(national["summary"]) as ds:
+        np.testing.assert_allclose(
+            _values(df, "Cost|Industry|Carbon Payments", "China"),
+            ds["cost_by_item"].sel(region="national", cost_item="carbon", quantile=Q).values * USD,
+            rtol=1e-4, atol=1e-12)
+        np.testing.assert_allclose(
+            _values(df, "Cost|Industry", "China"),
+            ds["total_cost"].sel(region="national", quantile=Q).values * USD, rtol=1e-4)
+    assert "China" not in df.filter(variable="Cost|Industry|Energy|Electricity").region

@@ -54,6 +54,11 @@ def test_every_export_validates_against_our_definitions(tables, dsd):
     for key, df in tables.items():
         dsd.validate(_pyam(df))  # raises on an unknown variable, unit or region
         seen |= set(df["variable"])
+    # the costs are among what validates (issue #23)
+    for name in (export.COST, f"{export.COST}|Carbon Payments|Iron and Steel",
+                 f"{export.COST}|Energy|Solids|Coal", "Investment|Industry|Chemicals",
+                 export.PRESENT_VALUE, "Price|Final Energy|Industry|Electricity"):
+        assert name in seen, name
     # the definitions are what the export can write, no more
     assert set(dsd.variable) == set(export.variable_names())
     assert seen <= set(export.variable_names())
@@ -88,7 +93,8 @@ def test_names_and_units_are_those_of_the_common_definitions(tables):
     # the names the issue found rejected are theirs now
     for name in ("Production|Non-Ferrous Metals|Aluminum", "Production|Iron and Steel|Steel|Primary",
                  "Final Energy|Industry|Gases|Gas", "Final Energy|Industry|Solids",
-                 "Gross Emissions|CO2|Energy|Demand|Industry", "Value Added|Industry"):
+                 "Gross Emissions|CO2|Energy|Demand|Industry", "Value Added|Industry",
+                 "Price|Final Energy|Industry|Electricity", "Price|Final Energy|Industry|Solids|Coal"):
         assert name in vendored, name
     assert _units(vendored["Value Added|Industry"])[0] == "billion USD_2010/yr"
     for df in tables.values():  # every row of a variable of theirs has their unit
@@ -116,7 +122,10 @@ TOTALS = ("Final Energy|Industry", "Final Energy|Industry|Solids", "Final Energy
           "Final Energy|Industry|Gases", "Emissions|CO2|Industry",
           "Gross Emissions|CO2|Energy|Demand|Industry", "Gross Emissions|CO2|Industrial Processes",
           "Value Added|Industry", export.VA_CNY_TREE, "Production|Iron and Steel|Steel",
-          "Production|Non-Ferrous Metals|Aluminum")
+          "Production|Non-Ferrous Metals|Aluminum", export.COST, f"{export.COST}|Energy",
+          f"{export.COST}|Energy|Solids", f"{export.COST}|Capital", f"{export.COST}|Fixed O&M",
+          f"{export.COST}|Variable O&M", f"{export.COST}|Power Surcharges",
+          f"{export.COST}|Carbon Payments", f"{export.COST}|CCUS", "Investment|Industry")
 
 
 def test_check_aggregate_passes_on_the_exported_hierarchy(tables):
@@ -137,7 +146,7 @@ def test_check_aggregate_passes_on_the_exported_hierarchy(tables):
             # kind, such as a share, sits in the tree (issue #21)
             assert mean.check_aggregate(total) is None, (key, total)
             checked += 1
-        assert checked >= (8 if key[1] == "full" else 4), (key, checked)
+        assert checked >= (18 if key[1] == "full" else 6), (key, checked)
         # and the check can fail: break a part
         broken = mean.data.copy()
         broken.loc[broken["variable"] == "Final Energy|Industry|Heat", "value"] += 1.0
@@ -146,8 +155,9 @@ def test_check_aggregate_passes_on_the_exported_hierarchy(tables):
         if key[0] == "national":
             provinces = [r for r in mean.region if r.startswith("China|")]
             assert len(provinces) == 31
-            assert mean.check_aggregate_region("Final Energy|Industry", region="China",
-                                               subregions=provinces) is None
+            for total in ("Final Energy|Industry", export.COST, f"{export.COST}|Energy|Electricity"):
+                assert mean.check_aggregate_region(total, region="China",
+                                                   subregions=provinces) is None, (key, total)
     # quantiles are not additive: the 95 % quantile of the total is not the sum of the parts'
     p95 = _pyam(tables["national", "full"]).filter(scenario="*|p95", region="China")
     assert p95.check_aggregate("Final Energy|Industry") is not None

@@ -63,7 +63,9 @@ def calibrate(do_fit: bool, out: Path | None) -> None:
 @click.option("--check", is_flag=True, help="Exit with code 1 if a goal is missed.")
 @click.option("--members", type=click.IntRange(min=0), default=300, show_default=True,
               help="Ensemble members for the coverage of the 5-95 % band (0: central member only).")
-def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int) -> None:
+@click.option("--out", "out_path", type=OUTPUT_PATH, default=None,
+              help="Also write the ensemble's skill and coverage figures (.csv or .json by suffix).")
+def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int, out_path: Path | None) -> None:
     """Run the 2015->2019 hindcast against CEADs 2019 and print the errors and coverage.
 
     From the 2015 base state, driven by observed 2016-2019 activity, with the dynamics of the
@@ -71,13 +73,20 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int) -
     province APE within 15 % for steel, non-metallic minerals and chemicals; the ensemble's
     5-95 % band (parameters sampled from the fit, model discrepancy) contains 80-95 % of the
     province x sector CO2 cells above 1 Mt and 70-95 % of the national sector-year electricity
-    values (--check: exit code 1 if one is missed).
+    values (--check: exit code 1 if one is missed). The ensemble's skill: CRPS (scoringrules) of
+    province x sector CO2 2019 (cells above 1 Mt) and of province totals against persistence (2015)
+    and the extrapolated 2010-2015 trend, skill score > 0 against both; Spearman rank correlation
+    of the provinces' CO2 growth 2015->2019 (median against CEADs) >= 0.6 (--out writes them).
     """
     problem = sizes.hindcast_problem(members)
     if problem:
         fail(f"--members = {members} {problem}")
     if plot_path is not None:
         output(plot_path, (".png", ".pdf", ".svg"), what="--plot")
+    if out_path is not None:
+        output(out_path, (".csv", ".json"))
+        if not members or nominal:
+            fail("--out: the skill figures need the ensemble (--members > 0, without --nominal)")
     h = hc.run(fitted=not nominal)
     click.echo(hc.format_report(h))
     if plot_path is not None:
@@ -93,6 +102,14 @@ def hindcast(nominal: bool, plot_path: Path | None, check: bool, members: int) -
             lo, hi = hc.COVERAGE_GOALS[name]
             if not lo <= value <= hi:
                 missed.append(f"{name} coverage")
+        k = hc.skill(c)
+        click.echo("")
+        click.echo(hc.format_skill(k))
+        missed += [name for name, ok in k.meets_goals().items() if not ok]
+        if out_path is not None:
+            with writing():
+                hc.write_skill(k, c, out_path)
+            click.echo(f"wrote {out_path}")
     if missed:
         click.echo(f"goals missed: {', '.join(missed)}", err=True)
         if check:
