@@ -20,6 +20,7 @@ from sim.core import files
 from sim.plots.common import FORMATS, ensemble_only, selected_regions
 from sim.plots.costs import plot_abatement, plot_costs
 from sim.plots.ensemble import plot_attainment, plot_energy, plot_fan, plot_sectors, plot_steel
+from sim.plots.plan import plot_plan
 from sim.plots.sensitivity import plot_sensitivity
 from sim.plots.sweep import plot_sweep
 from sim.results import reading as results
@@ -33,7 +34,7 @@ __all__ = ["CORE", "FORMATS", "KINDS", "PER_REGION", "figures", "write_figures"]
 KINDS: dict[str, Callable[..., Figure]] = {
     "fan": plot_fan, "attainment": plot_attainment, "energy": plot_energy, "steel": plot_steel,
     "sectors": plot_sectors, "costs": plot_costs, "sweep": plot_sweep,
-    "sensitivity": plot_sensitivity, "abatement": plot_abatement,
+    "sensitivity": plot_sensitivity, "abatement": plot_abatement, "plan": plot_plan,
 }
 """Plot kinds of ``sim plot --kind``, in the order of the complete set."""
 
@@ -45,10 +46,11 @@ CORE = {"ensemble": {"industrial_co2": ("region", "year"), "peak_year_probabilit
                      "target_probability": ("target",)},
         "sweep": {"target_probability": ("case", "target")},
         "sensitivity": {"output_value": ("evaluation", "output")},
-        "abatement": {"abatement_cost": ("lever", "accounting")}}
+        "abatement": {"abatement_cost": ("lever", "accounting")},
+        "plan": {"lever_value": ("evaluation", "lever"), "probability": ("evaluation",)}}
 """What every file of a kind has (:func:`file_kind`); the complete set needs it."""
 
-OWN = {"sensitivity": ("sensitivity",), "abatement": ("abatement",)}
+OWN = {"sensitivity": ("sensitivity",), "abatement": ("abatement",), "plan": ("plan",)}
 """The complete set of the files with kinds of their own; the other files get every other kind."""
 
 
@@ -67,7 +69,7 @@ def figures(ds: xr.Dataset, kinds: Iterable[str] | None = None,
     """(file stem, figure) for each requested kind; ``kinds=None`` is the complete set, which
     skips the kinds the file cannot serve with a one-line ``note`` (requested kinds raise)."""
     complete = kinds is None
-    # the complete set of a file: its own kinds (sensitivity and wedges files have one, the
+    # the complete set of a file: its own kinds (sensitivity, wedges and plan files have one, the
     # others all but those)
     kind_of_file = file_kind(ds)
     own = list(OWN.get(kind_of_file, [k for k in KINDS if not any(k in o for o in OWN.values())]))

@@ -159,9 +159,12 @@ def name_of(ds: xr.Dataset) -> str:
 
 def kind(ds: xr.Dataset) -> str:
     """'sweep' for a combined sweep file (a ``case`` dimension), 'sensitivity' for a file of
-    ``sim sensitivity`` (``factor`` and ``output`` dimensions), else 'ensemble'."""
+    ``sim sensitivity`` (``factor`` and ``output`` dimensions), 'plan' for a file of ``sim plan``
+    (``evaluation`` and ``lever``), else 'ensemble'."""
     if "factor" in ds.dims and "output" in ds.dims:
         return "sensitivity"
+    if "evaluation" in ds.dims and "lever" in ds.dims:
+        return "plan"
     return "sweep" if "case" in ds.dims else "ensemble"
 
 

@@ -1,6 +1,6 @@
 """Command line: ``sim run``, ``sim validate``, ``sim calibrate``, ``sim hindcast``, ``sim sweep``,
 ``sim sensitivity``, ``sim abatement``, ``sim report``, ``sim plot``, ``sim export``,
-``sim discover``, ``sim serve``.
+``sim discover``, ``sim plan``, ``sim serve``.
 Thin: parse, call, print; one module per group of commands, the shared conventions in
 :mod:`sim.interfaces.cli.common`.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from sim.interfaces.cli import abatement, calibrate, review, run, serve, studies
+from sim.interfaces.cli import abatement, calibrate, plan, review, run, serve, studies
 from sim.interfaces.cli.common import Main
 
 
@@ -24,5 +24,5 @@ def main() -> None:
 
 for _command in (run.validate, run.run, calibrate.calibrate, calibrate.hindcast, studies.sweep,
                  studies.sensitivity, review.report_cmd, review.plot_cmd, review.export_cmd,
-                 review.discover_cmd, serve.serve_cmd, abatement.abatement_cmd):
+                 review.discover_cmd, plan.plan_cmd, serve.serve_cmd, abatement.abatement_cmd):
     main.add_command(_command)

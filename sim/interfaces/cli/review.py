@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sim.analysis import discovery, report
+from sim.analysis import plan as plans
 from sim.analysis import sensitivity as sens
 from sim.core import files
 from sim.core.messages import printable
@@ -61,6 +62,12 @@ def report_cmd(file: Path, all_regions: bool, fmt: str, baseline: Path | None, c
                 results.require(ds, sens.report_variables(ds), "a sensitivity report")
                 text = sens.format_report(ds, fmt, all_regions=all_regions)
                 click.echo(text, nl=not text.endswith("\n"))
+                return
+            if results.kind(ds) == "plan":
+                if fmt != "table":
+                    fail(f"a plan file (sim plan) is reported with --format table, not {fmt}")
+                results.require(ds, plans.REPORT_VARIABLES, "a plan report")
+                click.echo(plans.format_table(ds))
                 return
             if results.kind(ds) == "sweep":
                 results.require(ds, ("target_probability",), "a sweep report")

@@ -1,0 +1,118 @@
+"""``sim plan``: the least-cost package of lever points that attains the chosen targets with a
+chosen confidence (``sim.analysis.plan``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from sim.analysis import cluster as clusters
+from sim.analysis import plan as plans
+from sim.core import files
+from sim.core.progress import Progress
+from sim.interfaces.cli.common import OUTPUT_PATH, QUIET, completer, fail, load, output, writing
+from sim.plots.plan import plot_plan
+from sim.results import netcdf
+from sim.scenario import ScenarioError
+
+
+@click.command("plan")
+@click.argument("scenario", shell_complete=completer())
+@click.option("--levers", "levers", multiple=True, metavar="LEVER:YEAR[:SECTOR][:PROVINCE]=LO..HI",
+              help="A lever point the plan sets, within [LO, HI] (repeatable), e.g. "
+                   "eaf_share:2030=0.2..0.5 (the syntax of sim sensitivity --levers).")
+@click.option("--target", "targets", multiple=True, metavar="ID",
+              help="A target the package must attain (repeatable; default: every simulated "
+                   "target of the scenario; the base id of a per-province target selects all).")
+@click.option("--confidence", type=float, default=plans.DEFAULT_CONFIDENCE, show_default=True,
+              help="Required P(every selected target attained).")
+@click.option("--margin", type=float, default=None,
+              help="The search asks the plan ensemble for P >= confidence + margin (default: one "
+                   "standard error, sqrt(c (1 - c) / members)), so that the package holds on "
+                   "other members; 0 plans at the confidence itself.")
+@click.option("--members", type=click.IntRange(min=2), default=plans.DEFAULT_MEMBERS,
+              show_default=True, help="Members of the fixed planning ensemble.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 2), default=None,
+              help="Seed of the planning ensemble (default: the scenario's); the fresh ensemble "
+                   "of the verification uses seed + 1.")
+@click.option("--verify-members", type=click.IntRange(min=2), default=None,
+              help=f"Members of the fresh ensemble (default: {plans.VERIFY_FACTOR} x --members).")
+@click.option("--max-evaluations", type=click.IntRange(min=1),
+              default=plans.DEFAULT_MAX_EVALUATIONS, show_default=True,
+              help="Packages evaluated at most (differential evolution, then a pattern search).")
+@click.option("--out", "out", type=OUTPUT_PATH, default=None,
+              help="Output NetCDF file (default: outputs/<name>/<name>_plan.nc); the chosen "
+                   "scenario goes to <stem>/<name>_plan.toml beside it, the journal of "
+                   "evaluations (resume) to <stem>.journal.jsonl, the figure to <stem>.png.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Evaluate on an existing Dask cluster (e.g. tcp://host:8786).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Evaluate on a local Dask cluster of this many worker processes.")
+@click.option("--front", "trade_off", is_flag=True,
+              help="Trade-off mode: the front of cost, P(all targets) and cumulative CO2 "
+                   "(platypus' epsilon-NSGAII, as EMA Workbench), the chosen package the cheapest "
+                   "on it that meets the confidence + margin.")
+@click.option("--no-plot", is_flag=True, help="Do not draw the figure.")
+@QUIET
+def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], confidence: float,
+             margin: float | None, members: int, seed: int | None, verify_members: int | None, max_evaluations: int,
+             out: Path | None, scheduler: str | None, workers: int | None, trade_off: bool,
+             no_plot: bool,
+             quiet: bool) -> None:
+    """The least-cost package of lever points of SCENARIO whose ensemble attains the targets with
+    the chosen confidence, verified on a fresh ensemble; written as a NetCDF file, a scenario
+    TOML that sim run reproduces and a figure."""
+    sc = load(scenario)
+    out = output(out or Path("outputs") / sc.name / f"{sc.name}_plan.nc", (".nc",),
+                 (sc.path, *sc.catalogues))
+    try:
+        problem = plans.problem(sc, list(levers), list(targets), confidence, members, seed,
+                                margin)
+    except (plans.PlanError, ScenarioError) as e:
+        fail(str(e))
+    stem = out.with_suffix("")
+    toml_path = stem / f"{sc.name}_plan.toml"
+    journal = plans.Journal(stem.with_name(stem.name + ".journal.jsonl"), problem.digest())
+    t0 = time.perf_counter()
+    client, closers, threads = None, [], None
+    if scheduler or workers:
+        client, closers, threads = clusters.dask_client(None, scheduler, workers)
+    if not quiet:
+        click.echo(f"plan {sc.name}: {len(problem.points)} lever points, {len(problem.targets)} "
+                   f"targets, P >= {problem.level:.4g} (confidence {confidence:g} + margin "
+                   f"{problem.margin:.4g}) on {members} members, at most "
+                   f"{max_evaluations} packages"
+                   + (f" ({journal.resumed} in the journal)" if journal.resumed else "")
+                   + (f" on {client.dashboard_link or client.scheduler.address}" if client else ""),
+                   err=True)
+    interrupted = False
+    try:
+        search = (plans.front if trade_off else plans.solve)(
+            problem, problem.lows, problem.highs, problem.level, problem.seed, max_evaluations,
+            journal, plans.dask_map(problem, client, threads) if client else None,
+            Progress(f"plan {sc.name}", "packages", quiet))
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        if closers:
+            clusters.close_quietly(closers, interrupted)
+    t1 = time.perf_counter()
+    check = plans.verify(problem, search.x[search.best], verify_members)
+    t2 = time.perf_counter()
+    ds = plans.dataset(problem, search, check,
+                       netcdf.global_attributes(sc, problem.seed, problem.members))
+    with writing():
+        netcdf.write_atomic(ds, out)
+        plans.write_scenario(problem, search.x[search.best], check, toml_path)
+        figure = None
+        if not no_plot:
+            figure = stem.with_suffix(".png")
+            with files.atomic_path(figure) as tmp:
+                plot_plan(ds).savefig(tmp, format="png", dpi=150)
+    click.echo(plans.format_table(ds))
+    click.echo(f"\nwrote {out}, {toml_path}" + (f", {figure}" if figure else "")
+               + f" ({len(search.outcomes)} packages: search {t1 - t0:.1f} s, verification "
+                 f"{t2 - t1:.1f} s)")
