@@ -45,14 +45,15 @@ def annualised(spend: np.ndarray, rate: float, lifetime) -> np.ndarray:
     of the year it is made and of the L − 1 years after (an ordinary annuity: the payments
     discounted to the investment are the investment). ``lifetime`` [yr]: a number or an array broadcasting
     against spend[..., 0]."""
-    life = np.broadcast_to(np.asarray(lifetime, dtype=float), spend.shape[:-1])
+    life = np.broadcast_to(np.round(np.asarray(lifetime, dtype=float)), spend.shape[:-1])
     crf = rate / (1.0 - (1.0 + rate) ** (-life))
     T = spend.shape[-1]
-    out = np.zeros_like(spend)
-    for t in range(T):
-        alive = (t - np.arange(t + 1))[None] < np.round(life)[..., None]  # (..., t+1)
-        out[..., t] = (spend[..., :t + 1] * alive).sum(axis=-1) * crf
-    return out
+    # payments in year t: crf x (investments of the years t - L + 1 .. t), from a running sum
+    total = np.concatenate([np.zeros(spend.shape[:-1] + (1,)), np.cumsum(spend, axis=-1)], axis=-1)
+    t = np.arange(T)
+    first = np.maximum(0, t + 1 - life[..., None]).astype(np.int64)  # (..., T)
+    first = np.broadcast_to(first, spend.shape)
+    return (total[..., 1:] - np.take_along_axis(total, first, axis=-1)) * crf[..., None]
 
 
 def chunk_costs(costs: Costs, out, inp, years: np.ndarray, prices: np.ndarray, levers: dict,

@@ -30,6 +30,22 @@ def test_annuity_by_hand():
     assert sum(out[0, t] / 1.08 ** t for t in range(1, 4)) == pytest.approx(100.0, rel=1e-12)
 
 
+def test_annuities_of_many_investments_with_their_own_lifetimes():
+    """The running-sum form against the definition: every investment pays its annuity in the
+    year it is made and the L - 1 years after (a double loop over years)."""
+    rng = np.random.default_rng(7)
+    spend = rng.random((3, 4, 2, 17))
+    life = rng.integers(1, 25, (1, 4, 2)).astype(float)
+    got = cost_model.annualised(spend, 0.08, life)
+    full = np.broadcast_to(life, spend.shape[:-1])
+    crf = 0.08 / (1 - 1.08 ** -full)
+    want = np.zeros_like(spend)
+    for t in range(17):
+        for tau in range(t + 1):
+            want[..., t] += np.where(t - tau < full, spend[..., tau], 0.0) * crf
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+
+
 def test_present_value_by_hand():
     years = np.arange(2023, 2038)
     total = np.ones((2, len(years)))
