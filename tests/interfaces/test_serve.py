@@ -5,6 +5,7 @@ outside the output folder, upload limits, and the downloaded TOML reproduces the
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import threading
@@ -78,7 +79,15 @@ def test_the_page_and_its_scripts_come_from_the_server(app):
     assert "http" not in html.replace("http-equiv", "")  # no CDN, no external URL
     js = c.get("/vendor/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000
-    assert c.get("/static/app.js").status_code == 200
+    main = c.get("/static/js/main.js")
+    assert main.status_code == 200 and "javascript" in main.headers["content-type"]
+    assert '<script type="module" src="/static/js/main.js">' in html
+    # ES modules, each served, none from elsewhere
+    modules = set(re.findall(r'from "\./(\w+\.js)"', main.text))
+    assert {"api.js", "store.js", "charts.js", "levers.js", "url.js"} <= modules
+    for name in modules:
+        js = c.get(f"/static/js/{name}")
+        assert js.status_code == 200 and "http://" not in js.text and "https://" not in js.text
 
 
 def test_first_state_is_the_scenario_with_its_targets_and_the_page_members(app):
@@ -91,10 +100,16 @@ def test_first_state_is_the_scenario_with_its_targets_and_the_page_members(app):
     ids = [t["id"] for t in r["targets"]]
     assert "anhui_eaf_share_2030" in ids
     row = r["targets"][ids.index("anhui_eaf_share_2030")]
-    assert row["name_zh"] == "短流程炼钢比例达到 20% 以上"  # the seed's phrase of the catalogue
+    assert row["phrase"] == "短流程炼钢比例达到 20% 以上"  # the seed's phrase of the catalogue
+    # named by scope, indicator, year and threshold in both languages (issue #26 item 5)
+    assert row["name_en"] == "Anhui: scrap-EAF share of crude steel in 2030 >= 20.0%"
+    assert row["name_zh"] == "安徽：2030 年短流程炼钢比例 >= 20.0%"
+    assert row["text"]["median"].endswith("%")  # a share as a percentage, as its name writes it
     assert 0 <= row["probability"] <= 1 and row["p05"] <= row["median"] <= row["p95"]
     assert st["levers"]["eaf_share"]["levels"][""] == pytest.approx([0.2 / 6, 0.2, 0.25])
-    assert len(r["fan"]["scenario"]["median"]) == len(r["years"]) == len(r["fan"]["baseline"]["p05"])
+    for acc in ("scope1", "scope1+2"):
+        fan = r["fan"][acc]
+        assert len(fan["scenario"]["median"]) == len(r["years"]) == len(fan["reference"]["p05"])
     assert abs(sum(r["peak"]["scenario"]["distribution"]) - 1) < 1e-9
     w = np.array(r["wedges"]["values"], dtype=float)
     assert np.allclose(w.sum(axis=0), r["wedges"]["total"])
@@ -305,9 +320,10 @@ def test_the_page_shows_the_rows_of_sim_report_json(app, province):
     data = json.loads(res.output)
     assert [r["id"] for r in page["targets"]] == [r["id"] for r in data["targets"]]
     for shown, printed in zip(page["targets"], data["targets"]):
-        assert _without(shown, "name_en", "name_zh") == printed, printed["id"]
+        assert _without(shown, "name_en", "name_zh", "description", "phrase", "accounting",
+                        "reference", "wan") == printed, printed["id"]
     (peak,) = [r for r in data["peak_years"] if r["region"] == page["region"]]
-    assert _without(page["peak"]["scenario"], "distribution") == peak
+    assert _without(page["peak"]["scenario"], "distribution", "peak_years", "by_year") == peak
     assert page["administrative"] == data["administrative"] != []
     assert page["peak_by"] == peak["year"]
 
@@ -373,7 +389,7 @@ def test_upload_limits_and_bad_files(app):
     r = c.post("/api/upload", content=b"[scenario\nname=1", headers={"X-Filename": "bad.toml"})
     assert r.status_code == 400 and r.json()["message"].startswith("bad.toml: malformed TOML")
     r = c.post("/api/upload", content=b"\xff\xfe", headers={"X-Filename": "bin.toml"})
-    assert r.status_code == 400 and "not UTF-8" in r.json()["message"]
+    assert r.status_code == 400 and "not a text file" in r.json()["message"]
     assert c.get("/api/state").json()["scenario"]["name"] == "anhui"  # unchanged
     good = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8").replace(
         'name = "anhui"', 'name = "mine"')

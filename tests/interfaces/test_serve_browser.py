@@ -91,11 +91,12 @@ def chart_variance(driver) -> float:
 
 
 def move_slider(driver, lever, year, value):
-    """Set the lever's slider of ``year`` and fire its input event, as a drag does."""
+    """Set the lever's slider of ``year`` to ``value`` (at its position on the lever's scale) and
+    fire its input event, as a drag does."""
     generation = driver.execute_script("return window.simPage.drawnGeneration")
     driver.execute_script(
         "const r = document.querySelector(`.lever[data-lever='${arguments[0]}'] input[type=range]"
-        "[data-year='${arguments[1]}']`); r.value = arguments[2];"
+        "[data-year='${arguments[1]}']`); r.value = window.simPage.position(arguments[0], arguments[2]);"
         "r.dispatchEvent(new Event('input', {bubbles: true}));", lever, year, value)
     wait(driver, f"return window.simPage.drawnGeneration > {generation}")
 
@@ -162,7 +163,9 @@ def test_language_switch(site):
     label = driver.find_element(By.CSS_SELECTOR, ".lever[data-lever='eaf_share'] .name span").text
     assert label == "短流程炼钢比例下限"
     names = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#targets tbody tr td:first-child")]
-    assert any("短流程炼钢比例达到 20% 以上" in n for n in names)
+    assert any(n.startswith("安徽：2030 年短流程炼钢比例 >= 20.0%") for n in names)
+    phrases = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#targets tbody tr td.src")]
+    assert "短流程炼钢比例达到 20% 以上" in phrases
     assert chart_variance(driver) > 8
     driver.find_element(By.ID, "lang").click()
     assert title.text == "Industrial decarbonisation simulator"
@@ -176,13 +179,14 @@ def test_bad_upload_shows_the_one_line_error_and_nothing_changes(site, tmp_path)
     bad.write_text(text.replace("2030 = 0.20\n", "2030 = 1.4\n", 1), encoding="utf-8")
     driver.find_element(By.ID, "upload").send_keys(str(bad))
     wait(driver, "return !document.getElementById('error').hidden")
-    message = driver.find_element(By.ID, "error").text
+    message = driver.find_element(By.CSS_SELECTOR, "#error .msg").text
     assert message == "bad.toml: levers.eaf_share.2030 = 1.4 is outside [0, 1]"
     assert shown_probabilities(driver) == before
     broken = tmp_path / "broken.toml"
     broken.write_text("[scenario\n", encoding="utf-8")
     driver.find_element(By.ID, "upload").send_keys(str(broken))
-    wait(driver, "return document.getElementById('error').textContent.startsWith('broken.toml')")
-    assert "malformed TOML" in driver.find_element(By.ID, "error").text
+    wait(driver, "return document.querySelector('#error .msg') !== null && "
+                 "document.querySelector('#error .msg').textContent.startsWith('broken.toml')")
+    assert "malformed TOML" in driver.find_element(By.CSS_SELECTOR, "#error .msg").text
     move_slider(driver, "eaf_share", 2030, 0.3)  # a valid change clears the message
     assert driver.find_element(By.ID, "error").is_displayed() is False
