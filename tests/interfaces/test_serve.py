@@ -4,6 +4,7 @@ outside the output folder, upload limits, and the downloaded TOML reproduces the
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -12,6 +13,7 @@ import threading
 import time
 import tomllib
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -452,3 +454,150 @@ def test_reused_kernel_outputs_give_the_same_numbers():
     for name in ("industrial_co2", "final_energy", "target_value", "eaf_share"):
         np.testing.assert_array_equal(a[name].values, b[name].values)
         np.testing.assert_array_equal(a[name].values, fresh[name].values)
+
+
+# --- issue #26: names, units, scales, share links, comparison, the download ----------------------------
+def test_every_target_is_named_by_scope_indicator_year_and_threshold_in_both_languages(app):
+    """The national page: 32 peak targets, each with its province (or China), the accounting of
+    its CO2 and its year; the below-peak target with its 2 % threshold."""
+    c = client(app)
+    c.get("/api/state")
+    rows = c.post("/api/change", json={"province": "all"}).json()["result"]["targets"]
+    for lang in ("en", "zh"):
+        names = [r[f"name_{lang}"] for r in rows]
+        assert len(set(names)) == len(names), lang  # no two targets share a name
+    by_id = {r["id"]: r for r in rows}
+    hebei = by_id["industry_peak_2030_province:Hebei"]
+    assert hebei["name_en"] == ("Hebei: industrial CO2 (direct + process − captured) peaks by 2030")
+    assert hebei["name_zh"] == "河北：工业 CO2 排放（直接 + 工艺过程 − 捕集）于 2030 年前达峰"
+    china = by_id["industry_peak_2030"]
+    assert china["name_en"].startswith("China: industrial CO2") and "2030" in china["name_en"]
+    below = [r for r in rows if r["condition"].startswith("below") or "below its peak" in r["name_en"]]
+    assert below and all("2%" in r["name_en"] and "2%" in r["name_zh"] for r in below)
+    c.post("/api/change", json={"province": ""})
+
+
+def test_customary_chinese_units_beside_mt_and_pj():
+    assert payload.wan_text(1.0, "Mt yr-1") == "100 万吨"  # 1 Mt = 100 x 10^4 t
+    # 1 PJ = 10^6 GJ / 29.3076 GJ/tce = 34 121 tce = 3.41 x 10^4 tce
+    assert payload.wan_text(1.0, "PJ yr-1") == "3.41 万吨标准煤"
+    assert payload.wan_text(1.0, "1") is None
+
+
+def test_rate_sliders_give_most_of_their_travel_to_realistic_rates():
+    """Phase-out 1-5 % a year takes more than a quarter of its slider (it sat in the first 5 %)."""
+    lv = levers.LEVERS["phase_out"]
+    knots = payload.slider_scale(lv)["knots"]
+    pos = lambda v: float(np.interp(v, [k[1] for k in knots], [k[0] for k in knots]))  # noqa: E731
+    assert pos(0.05) - pos(0.01) > 0.25
+    assert knots[0][1] == lv.low and knots[-1][1] == lv.high  # every allowed value is reachable
+    ratio = payload.slider_scale(levers.LEVERS["capacity_replacement_ratio"])
+    assert ratio["inf"] is True
+
+
+def test_the_scenario_points_before_the_first_key_year_are_shown(app):
+    """eaf_share of anhui has points 2024 = 0 and 2030 = 0.2: the 2025 control shows 0.0333,
+    interpolated, and says so; the points themselves are listed."""
+    c = client(app)
+    st = c.get("/api/state").json()
+    eaf = st["levers"]["eaf_share"]
+    assert eaf["points"][""] == [[2024, "0"], [2030, "0.2"], [2035, "0.25"]]
+    assert eaf["at_point"][""] == [False, True, True]
+
+
+def _state_of(st: dict) -> dict:
+    """The page state a share link carries (url.js readAddress), from a state answer."""
+    out = dict(scenario=st["scenario"]["key"], province=st["province"], edits=st["edits"],
+               seed=st["seed"], reference=st["reference"])
+    if st["scenario"]["members"] != MEMBERS:
+        out["members"] = st["scenario"]["members"]
+    return out
+
+
+def test_a_share_link_state_reproduces_the_page_in_another_session(app):
+    a = client(app)
+    a.get("/api/state")
+    a.post("/api/change", json={"province": "河北"})
+    edit(a, "eaf_share", 2030, 0.33)
+    edit(a, "efficiency_retrofit", 2030, 0.03, sector="chemicals")
+    shown = a.post("/api/change", json={"seed": 7}).json()
+    assert shown["seed"] == 7 and shown["scenario"]["seed"] == 7
+    b = client(app)
+    b.get("/api/state")
+    again = b.post("/api/change", json={"state": _state_of(shown)}).json()
+    assert again["status"] == "ok"
+    assert probabilities(again) == probabilities(shown)  # exactly
+    assert again["result"]["fan"] == shown["result"]["fan"]
+    assert again["edits"] == shown["edits"] and again["province"] == "Hebei"
+    # an upload is named by its hash, and opens in a session that never saw it
+    text = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8").replace(
+        'name = "anhui"', 'name = "mine26"')
+    up = a.post("/api/upload", content=text.encode(), headers={"X-Filename": "mine26.toml"}).json()
+    assert up["scenario"]["key"].startswith("upload:")
+    again = b.post("/api/change", json={"state": _state_of(up)}).json()
+    assert again["scenario"]["name"] == "mine26" and probabilities(again) == probabilities(up)
+    bad = b.post("/api/change", json={"state": dict(scenario="upload:" + "0" * 32)})
+    assert bad.status_code == 400 and "not on this server" in bad.json()["message"]
+
+
+def test_comparison_with_a_pinned_state_of_ones_own(app):
+    """Pin a state, change the page: the reference's P(attain) are the pinned state's own."""
+    c = client(app)
+    c.get("/api/state")
+    pinned = edit(c, "eaf_share", 2030, 0.35).json()
+    c.post("/api/change", json={"reference": dict(kind="pinned", scenario=pinned["scenario"]["key"],
+                                                  edits=pinned["edits"], label="A")})
+    now = edit(c, "eaf_share", 2030, 0.1).json()
+    assert now["reference"]["kind"] == "pinned" and now["reference"]["label"] == "A"
+    shown_then = {r["id"]: r["text"]["probability"] for r in pinned["result"]["targets"]}
+    assert {r["id"]: r["reference"]["probability"] for r in now["result"]["targets"]} == shown_then
+    assert now["result"]["peak"]["reference"]["distribution"] == \
+        pinned["result"]["peak"]["scenario"]["distribution"]
+    base = c.post("/api/change", json={"reference": {"kind": "scenario"}}).json()
+    assert base["reference"]["kind"] == "scenario"
+    c.post("/api/change", json={"reset": True})
+    c.post("/api/change", json={"reference": {"kind": "baseline"}})
+
+
+def test_both_co2_accountings_and_the_observed_history(app):
+    c = client(app)
+    r = c.get("/api/state").json()["result"]
+    direct = np.array(r["fan"]["scope1"]["scenario"]["median"])
+    total = np.array(r["fan"]["scope1+2"]["scenario"]["median"])
+    assert (total > direct).all()  # purchased electricity and heat add CO2
+    card = r["co2"]
+    assert card["scope1"]["text"] and card["scope1+2"]["text"] and card["scope1"]["wan"].endswith("万吨")
+    obs = r["observed"]["co2"]
+    assert obs["years"] == list(range(2010, 2020)) and obs["accounting"] == "scope1"
+    assert all(v > 0 for v in obs["values"])
+    assert r["peak"]["scenario"]["peak_years"] == r["years"][:-1]
+    assert len(r["peak"]["scenario"]["by_year"]) == len(r["years"]) - 1  # not peaked: its own
+
+
+def test_downloaded_zip_runs_from_a_fresh_folder_and_keeps_the_comments(app, tmp_path, monkeypatch):
+    """The zip holds the edited scenario and the target catalogues it names: `sim run` in the
+    unpacked folder works and gives the page's numbers; every comment of the scenario is kept."""
+    c = client(app)
+    c.get("/api/state")
+    edit(c, "eaf_share", 2030, 0.29)
+    page = edit(c, "h2_dri_share", 2035, 0.05).json()
+    r = c.get("/api/download/zip")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        z.extractall(tmp_path)
+    (folder,) = tmp_path.iterdir()
+    path = folder / "anhui-edited.toml"
+    text = path.read_text(encoding="utf-8")
+    source = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8")
+    comments = [line.split("#", 1)[1].strip() for line in source.splitlines()
+                if "#" in line and not line.lstrip().startswith(("'", '"'))]
+    assert comments and all(cm in text for cm in comments)
+    sid = c.cookies.get(web.SESSION_COOKIE)
+    assert tomllib.loads(text) == tomllib.loads(app.state.sessions.get(sid).shown.text)
+    monkeypatch.chdir(folder)  # a fresh folder: nothing of the repository around it
+    result = CliRunner().invoke(cli.main, ["run", path.name, "--out", "run.nc", "-q"])
+    assert result.exit_code == 0, result.output
+    with open_results(folder / "run.nc") as ds:
+        file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
+    assert file_p == probabilities(page)
+    c.post("/api/change", json={"reset": True})

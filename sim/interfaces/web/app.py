@@ -173,7 +173,7 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
 
     async def api_change(request: Request) -> Response:
         try:
-            change = parse_change(await body_json(request))
+            change = parse_change(await body_json(request), sessions.live_members)
             for key in ("source", "reference"):  # names of scenarios -> the scenarios
                 if key in change:
                     change[key] = await run_in_threadpool(resolve_names, sessions, key, change[key])
@@ -264,7 +264,7 @@ async def read_limited(request, limit: int, filename: str = "request") -> bytes:
     return b"".join(chunks)
 
 
-def parse_change(data: dict) -> dict:
+def parse_change(data: dict, live_members: int = LIVE_MEMBERS) -> dict:
     """The keyword arguments of :meth:`Session.change` from a page request: one of ``reset``,
     ``province`` (``""`` = the scenario's, ``"all"``, or a province in any spelling),
     ``edits`` [{lever, sector, year, value}, ...], ``precise``, ``seed`` (an integer),
@@ -278,7 +278,7 @@ def parse_change(data: dict) -> dict:
     if data.get("precise") is True:
         return dict(members=PRECISE_MEMBERS)
     if "state" in data:
-        return parse_state(data["state"])
+        return parse_state(data["state"], live_members)
     if "province" in data:
         return dict(province=parse_province(data["province"]))
     if "seed" in data:
@@ -333,13 +333,15 @@ def parse_reference(ref) -> dict:
                 label=printable(label))
 
 
-def parse_state(state) -> dict:
-    """A whole page state (a share link) as the arguments of :meth:`Session.change`."""
+def parse_state(state, live_members: int = LIVE_MEMBERS) -> dict:
+    """A whole page state (a share link) as the arguments of :meth:`Session.change`: ``members``
+    is the server's live or precise member count."""
     if not isinstance(state, dict):
         raise PageError("a page state is {scenario, province, edits, members, seed, reference}")
     members = state.get("members")
-    if members is not None and members not in (LIVE_MEMBERS, PRECISE_MEMBERS):
-        raise PageError(f"members {json_text(members)} (allowed: {LIVE_MEMBERS} or "
+    if members is not None and (isinstance(members, bool)
+                                or members not in (live_members, PRECISE_MEMBERS)):
+        raise PageError(f"members {json_text(members)} (allowed: {live_members} or "
                         f"{PRECISE_MEMBERS})")
     out = dict(replace=True, source=state.get("scenario"),
                province=parse_province(state.get("province", OWN)),

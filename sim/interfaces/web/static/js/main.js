@@ -227,7 +227,7 @@ function wire() {
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (store.get().server) drawChart(); }, 150); });
 }
 
-store.subscribe((s, changed) => {
+function onChange(s, changed) {
   if (changed.has("lang")) language();
   else if (changed.has("server")) drawServer();
   else if ((changed.has("view") || changed.has("accounting")) && s.server) drawChart();
@@ -235,7 +235,7 @@ store.subscribe((s, changed) => {
   if (changed.has("error") || changed.has("lang")) drawError();
   if (changed.has("precise")) drawPrecise();
   if (["server", "view", "accounting", "lang"].some((k) => changed.has(k))) saveAddress();
-});
+}
 
 async function start() {
   const meta = await request("/api/meta");
@@ -253,6 +253,7 @@ async function start() {
   });
   buildLevers(queueEdit);
   wire();
+  store.subscribe(onChange);  // once the controls exist
   language();
   drawError();
   if (asked.state) {
