@@ -46,7 +46,7 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
             q = np.quantile(v, REPORTED) if v.size else [np.nan] * 3
         else:  # summary detail: quantiles stored
             q = [float(x) for x in results.quantiles(val.isel(target=j), REPORTED).values]
-        units = str(ds["target_units"].values[j])
+        units = str(ds["target_units"].values[j]) if "target_units" in ds else ""  # older files
         cond = str(ds["target_condition"].values[j])
         p = float(probability[j])
         rows.append(dict(
@@ -80,7 +80,7 @@ def condition_text(ds: xr.Dataset, j: int, lang: str = "en") -> str:
     if cond.startswith("change"):
         return labels.text("condition", "change", lang, op=cond[len("change"):],
                            value=percent(thr, "+.1%"))
-    units = str(ds["target_units"].values[j])
+    units = str(ds["target_units"].values[j]) if "target_units" in ds else ""  # older files
     return labels.text("condition", "level", lang, op=cond, value=value_text(thr, units, cond))
 
 
