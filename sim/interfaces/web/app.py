@@ -433,7 +433,7 @@ def serve(initial: Path, host: str = "127.0.0.1", port: int = 8050,
         where = ("only this machine can open it" if host in ("127.0.0.1", "localhost", "::1")
                  else "other machines on the network can open it")
         echo(f"sim serve: http://{'[' + host + ']' if ':' in host else host}:{port}/ (bound to "
-             f"{host}: {where}; --host changes it); scenario {initial.name}, kernel ready in "
+             f"{host}: {where}; --host changes it); scenario {initial.name}, kernel and hindcast ready in "
              f"{seconds:.1f} s; downloads go to {Path(out_dir).resolve()}; Ctrl-C stops")
         run(app, sock)
     finally:
