@@ -78,11 +78,11 @@ function handle(body, t0) {
     return;
   }
   if (body.generation < store.get().drawnGeneration) return;  // an older answer arriving late
+  store.set({ server: body, drawnGeneration: body.generation });  // draws table, cards and chart
   if (t0 !== undefined && t0 !== null) {
     page.lastLatency = performance.now() - t0;
     page.latencies.push(page.lastLatency);
   }
-  store.set({ server: body, drawnGeneration: body.generation });
 }
 
 function act(path, data) { return send(path, data, performance.now()); }
@@ -106,7 +106,8 @@ function drawServer() {
 
 function drawPrecise() {
   const { meta, precise } = store.get();
-  $("precise").textContent = t(precise ? "precise_running" : "precise", { n: meta.precise_members });
+  const n = meta.precise_members;
+  $("precise").textContent = precise ? t("precise_running", { n }) : t("precise", { n });
   $("precise").disabled = precise;
 }
 
@@ -128,11 +129,18 @@ function tickBusy() {
   setTimeout(tickBusy, 100);
 }
 
+// what kind of failure, in the page's language (the codes of the server's and api.js's answers)
+const ERRORS = {
+  request: () => t("err_request"), scenario: () => t("err_scenario"), upload: () => t("err_upload"),
+  too_large: () => t("err_too_large"), session: () => t("err_session"), server: () => t("err_server"),
+  network: () => t("err_network"), timeout: () => t("err_timeout"),
+};
+
 function drawError() {
   const { error } = store.get();
   const box = $("error");
   if (!error) { box.hidden = true; fill(box); return; }
-  fill(box, h("span", { class: "kind" }, t(`err_${error.code}`)), " ", h("span", { class: "msg" }, error.message),
+  fill(box, h("span", { class: "kind" }, (ERRORS[error.code] || ERRORS.request)()), " ", h("span", { class: "msg" }, error.message),
     h("button", { class: "close", "aria-label": "×", "on:click": () => store.set({ error: null }) }, "×"));
   box.hidden = false;
 }

@@ -2,8 +2,8 @@
 // accounting and language. The address is kept up to date as the page changes (a reload keeps
 // the page), and a colleague who opens it gets the same state and so the same numbers.
 //
-//   ?s=anhui&p=Hebei&e=eaf_share@2030=0.3,phase_out.chemicals@2030=0.04&seed=7&m=2000
-//    &r=pinned&rs=anhui&re=...&rl=A&v=wedges&a=scope1%2B2&l=zh
+//   ?s=<scenario>&p=<province>&e=<lever>@<year>=<value>,<lever>.<sector>@<year>=<value>&seed=7
+//    &m=2000&r=pinned&rs=<scenario>&re=<edits>&rl=<label>&v=wedges&a=scope1%2B2&l=zh
 
 const EDIT = /^(\w+)(?:\.(\w+))?@(\d{4})=(.+)$/;
 
