@@ -553,6 +553,15 @@ def test_comparison_with_a_pinned_state_of_ones_own(app):
     assert {r["id"]: r["reference"]["probability"] for r in now["result"]["targets"]} == shown_then
     assert now["result"]["peak"]["reference"]["distribution"] == \
         pinned["result"]["peak"]["scenario"]["distribution"]
+    # another scenario against the pinned one: the pinned state runs on the provinces shown
+    other = c.post("/api/scenario", json={"name": "national"}).json()
+    assert other["status"] == "ok" and other["result"]["region"] == "national"
+    assert other["reference"]["kind"] == "pinned"
+    ref = np.array(other["result"]["fan"]["scope1"]["reference"]["median"])
+    mine = np.array(other["result"]["fan"]["scope1"]["scenario"]["median"])
+    anhui = np.array(pinned["result"]["fan"]["scope1"]["scenario"]["median"])
+    assert (ref > 10 * anhui).all() and (abs(ref / mine - 1) < 0.5).all()  # both the country's
+    c.post("/api/scenario", json={"name": "anhui"})
     base = c.post("/api/change", json={"reference": {"kind": "scenario"}}).json()
     assert base["reference"]["kind"] == "scenario"
     c.post("/api/change", json={"reset": True})

@@ -297,6 +297,16 @@ def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
     return xr.Dataset(data, coords=coords)
 
 
+def shown_provinces(sc, province: str) -> str:
+    """The province choice that runs a reference on the provinces of the shown scenario ``sc``: a
+    pinned state of another scenario is compared on the provinces shown, not on its own."""
+    if province != OWN:
+        return province
+    if len(sc.provinces) == len(axes.PROVINCES):
+        return ALL
+    return sc.provinces[0] if len(sc.provinces) == 1 else OWN
+
+
 def run_members(prep, region: str, still_wanted=lambda: None, chunk: int | None = None):
     """The page Dataset of every member of ``prep`` (chunk by chunk, ``still_wanted()`` raising
     :class:`Superseded` between chunks), with target probabilities (``sim.model.run.finalize``)."""
@@ -489,7 +499,8 @@ class Session:
             doc = document(new_source, new_province, new_edits, n, new_seed)
             t0 = time.perf_counter()
             text, sc = validate(doc, new_source)  # ScenarioError: nothing changes, nothing runs
-            ref_doc = new_reference.document(new_source, new_province, new_edits, n, sc.seed)
+            ref_doc = new_reference.document(new_source, shown_provinces(sc, new_province),
+                                             new_edits, n, sc.seed)
             ref_source = new_reference.source if new_reference.kind == "pinned" else new_source
             validate(ref_doc, ref_source)
             self.source, self.province, self.edits = new_source, new_province, new_edits
