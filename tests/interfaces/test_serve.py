@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import tomlkit
 import pytest
 from click.testing import CliRunner
 
@@ -610,3 +611,18 @@ def test_downloaded_zip_runs_from_a_fresh_folder_and_keeps_the_comments(app, tmp
         file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
     assert file_p == probabilities(page)
     c.post("/api/change", json={"reset": True})
+
+
+@pytest.mark.parametrize("name", shipped.names())
+def test_the_comment_keeping_edit_is_the_checked_document(name):
+    """The download applies the page state to the scenario's own text (tomlkit, comments kept);
+    it must parse to exactly the document the page checked and ran, for every shipped scenario and
+    province choice (a pruned province override, a new lever table, a sector point)."""
+    src = session.load_source(shipped.resolve(name))
+    edits = {("eaf_share", "", 2030): 0.42, ("efficiency_retrofit", "chemicals", 2035): 0.03,
+             ("capacity_replacement_ratio", "", 2025): float("inf")}
+    for province in (session.OWN, session.ALL, "Hebei"):
+        doc = tomlkit.parse(src.text)
+        session.document(src, province, edits, 200, 7, doc=doc)
+        checked = session.document(src, province, edits, 200, 7)
+        assert tomllib.loads(tomlkit.dumps(doc)) == tomllib.loads(session.to_text(checked)), province
