@@ -414,3 +414,23 @@ def test_a_phone_in_chinese_opens_in_chinese_without_sideways_scrolling(site, tm
         assert chart_variance(phone) > 8
     finally:
         phone.quit()
+
+
+@pytest.mark.parametrize("width", [1024, 860])
+def test_a_narrow_desktop_window_has_no_sideways_scrolling(site, width):
+    """The target table scrolls in its own box; the page itself stays as wide as the window."""
+    url, driver = site
+    size = driver.get_window_size()
+    try:
+        driver.set_window_size(width, 900)
+        wait(driver, f"return window.innerWidth <= {width}")
+        try:  # the chart follows the window once its resize is handled
+            wait(driver, "return document.documentElement.scrollWidth <= window.innerWidth", 5)
+        except AssertionError:
+            wide = driver.execute_script(
+                "return [...document.querySelectorAll('body *')].filter(e => "
+                "e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5)"
+                ".map(e => e.tagName + '#' + e.id + '.' + e.className)")
+            raise AssertionError(f"wider than the window: {wide}") from None
+    finally:
+        driver.set_window_size(size["width"], size["height"])
