@@ -90,7 +90,7 @@ def test_wheel_carries_scenarios_calibration_and_spec(wheel):
     for rel in ("calibration/fitted.toml", "calibration/assumptions.toml",
                 "calibration/base_2019/capacity.csv", "calibration/history/activity_2020_2024.csv",
                 "kernels/SPEC.md", "sim/__main__.py", "sim/interfaces/web/static/index.html",
-                "sim/interfaces/web/static/app.js", "sim/interfaces/web/static/style.css",
+                "sim/interfaces/web/static/js/main.js", "sim/interfaces/web/static/style.css",
                 "sim/interfaces/web/static/favicon.svg", "sim/core/labels.toml"):
         assert rel in names, rel
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
@@ -145,7 +145,7 @@ def test_installed_wheel_runs_from_any_folder(wheel, tmp_path):
     page = subprocess.run([str(python), "-W", "ignore", "-c",
                            "from starlette.testclient import TestClient; from sim.interfaces.web import app; "
                            "c = TestClient(app.create_app()); "
-                           "print(*(c.get(u).status_code for u in ('/', '/static/app.js', "
+                           "print(*(c.get(u).status_code for u in ('/', '/static/js/main.js', "
                            "'/vendor/plotly.min.js', '/api/meta')))"],
                           cwd=work, env=env, capture_output=True, text=True, timeout=120)
     assert page.returncode == 0 and page.stdout.split() == ["200"] * 4, page.stderr

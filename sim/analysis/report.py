@@ -47,7 +47,7 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
             q = np.quantile(v, REPORTED) if v.size else [np.nan] * 3
         else:  # summary detail: quantiles stored
             q = [float(x) for x in results.quantiles(val.isel(target=j), REPORTED).values]
-        units = str(ds["target_units"].values[j])
+        units = str(ds["target_units"].values[j]) if "target_units" in ds else ""  # older files
         cond = str(ds["target_condition"].values[j])
         p = float(probability[j])
         rows.append(dict(
@@ -81,7 +81,8 @@ def condition_text(ds: xr.Dataset, j: int, lang: str = "en") -> str:
     if cond.startswith("change"):
         return labels.text("condition", "change", lang, op=cond[len("change"):],
                            value=percent(thr, "+.1%"))
-    return labels.text("condition", "level", lang, op=cond, value=number_text(thr))
+    units = str(ds["target_units"].values[j]) if "target_units" in ds else ""  # older files
+    return labels.text("condition", "level", lang, op=cond, value=value_text(thr, units, cond))
 
 
 def number_text(x: float) -> str:
@@ -106,13 +107,16 @@ def percent(x: float, spec: str = ".0%") -> str:
 
 def value_text(x: float, units: str, condition: str) -> str:
     """A target's compared value as the report prints it: a year whole, a relative change
-    (``change...`` and ``below_peak`` conditions) as a signed percentage, else :func:`number_text`."""
+    (``change...`` and ``below_peak`` conditions) as a signed percentage, a share (units "1") as
+    a percentage (as the targets' texts write them: "20 %"), else :func:`number_text`."""
     if not np.isfinite(x):
         return "n/a"
     if units == "year":
         return f"{x:.0f}"
     if condition.startswith("change") or condition == "below_peak":
         return percent(x, "+.1%")
+    if units == "1":
+        return percent(x, ".1%")
     return number_text(x)
 
 

@@ -117,7 +117,7 @@ def test_the_page_states_the_targets_year(scenario_2028):
     s = session.Session("0" * 32, session.load_source(scenario_2028), Path("unused"), 20)
     result = s.change(s.next_generation(), reset=True)["result"]
     assert result["peak_by"] == YEAR
-    for which in ("scenario", "baseline"):
+    for which in ("scenario", "reference"):  # the page compares with a reference run
         assert result["peak"][which]["year"] == YEAR
         assert result["peak"][which]["condition"] == f"peak year <= {YEAR}"
     assert result["co2"]["year"] == YEAR

@@ -1,16 +1,18 @@
 """`sim serve` latency (issue #15): server side, from a lever change to the new results, and in
-headless Chromium, from the slider event to the redrawn target table.
+headless Chromium, from the slider event to the redrawn page (target table, cards and chart).
 
     python -m pytest tests/bench/test_serve_bench.py -p no:cacheprovider -s
 
 Goals of the issue: Anhui with 500 members <= 150 ms and all 31 provinces with 500 members
 <= 1.5 s on the server (warm: base state, design and kernel ready, the session's baseline
-computed); Anhui <= 500 ms in the browser. Printed as BENCH lines (median, 95th percentile,
+computed); Anhui <= 500 ms in the browser, and the whole country <= 2 s there (the server's
+1.5 s and the drawing; issue #26 asks for both in the browser). Printed as BENCH lines (median, 95th percentile,
 min, max over the rounds); as everywhere in this folder, throughput is not asserted (README).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,9 +31,11 @@ if str(TESTS.parent) not in sys.path:
 
 def _report(name: str, seconds: list[float], goal: float) -> None:
     ms = np.array(seconds) * 1000
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())  # how quiet the machine was
     print(f"BENCH {name}: median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, "
           f"min {ms.min():.0f} ms, max {ms.max():.0f} ms over {len(ms)} changes "
-          f"(goal <= {goal * 1000:.0f} ms: {'met' if np.median(ms) <= goal * 1000 else 'MISSED'})")
+          f"(goal <= {goal * 1000:.0f} ms: {'met' if np.median(ms) <= goal * 1000 else 'MISSED'}); "
+          f"load average {load}")
 
 
 @pytest.mark.parametrize("province, rounds, goal", [("", 40, 0.150), ("all", 8, 1.5)])
@@ -49,7 +53,8 @@ def test_server_lever_change(province, rounds, goal):
     _report(f"serve_change_{'anhui' if not province else 'national'}_500", times, goal)
 
 
-def test_browser_slider_to_table():
+@pytest.mark.parametrize("province, rounds, goal", [("", 40, 0.5), ("all", 8, 2.0)])
+def test_browser_slider_to_redrawn_page(province, rounds, goal):
     try:
         from tests.interfaces import (
             test_serve_browser as browser,  # skips without chromium and chromedriver
@@ -66,10 +71,16 @@ def test_browser_slider_to_table():
         try:
             driver.get(url + "/")
             browser.wait(driver, "return window.simPage && window.simPage.ready")
+            if province:
+                generation = driver.execute_script("return window.simPage.drawnGeneration")
+                driver.execute_script(
+                    "const p = document.getElementById('province'); p.value = arguments[0];"
+                    "p.dispatchEvent(new Event('change'));", province)
+                browser.wait(driver, f"return window.simPage.drawnGeneration > {generation}")
             for i in range(3):  # warm the page's drawing
                 browser.move_slider(driver, "eaf_share", 2030, 0.3 + 0.01 * i)
             driver.execute_script("window.simPage.latencies = []")
-            for i in range(40):
+            for i in range(rounds):
                 browser.move_slider(driver, "eaf_share", 2030, 0.2 + 0.01 * (i % 20))
                 time.sleep(0.05)
             latencies = driver.execute_script("return window.simPage.latencies")
@@ -77,4 +88,5 @@ def test_browser_slider_to_table():
             driver.quit()
             server.should_exit = True
             thread.join(10)
-    _report("serve_browser_anhui_500_slider_to_table", [x / 1000 for x in latencies], 0.5)
+    _report(f"serve_browser_{'anhui' if not province else 'national'}_500_slider_to_page",
+            [x / 1000 for x in latencies], goal)

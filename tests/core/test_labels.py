@@ -58,16 +58,22 @@ def test_units_of_levers_targets_and_variables_views_wedges_and_conditions_are_l
     assert worded == set(labels.LABELS["condition"])
 
 
+def page_scripts() -> str:
+    """The page's ES modules (static/js/*.js), one text."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted((STATIC / "js").glob("*.js")))
+
+
 def test_the_page_words_are_all_in_the_file_and_none_is_left_over():
-    js = (STATIC / "app.js").read_text(encoding="utf-8")
+    js = page_scripts()
     html = (STATIC / "index.html").read_text(encoding="utf-8")
-    used = set(re.findall(r'\bt\("(\w+)"', js)) | set(re.findall(r'data-i18n="(\w+)"', html))
+    used = (set(re.findall(r'\bt\("(\w+)"', js))
+            | set(re.findall(r'data-i18n(?:-title)?="(\w+)"', html)))
     assert used == set(labels.LABELS["page"])
 
 
 def test_the_page_names_no_sector_carrier_or_lever_itself():
     """The page takes every name from the server (a new sector needs no edit of the page)."""
-    page = "\n".join((STATIC / f).read_text(encoding="utf-8") for f in ("app.js", "index.html"))
+    page = page_scripts() + (STATIC / "index.html").read_text(encoding="utf-8")
     page = re.sub(r'[xy]ref: "paper"', "", page)  # plotly's coordinates, not the paper sector
     for kind in ("sector", "carrier", "lever"):
         for name in labels.NAMES[kind]:

@@ -4,16 +4,20 @@ outside the output folder, upload limits, and the downloaded TOML reproduces the
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import socket
 import threading
 import time
 import tomllib
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import tomlkit
 import pytest
 from click.testing import CliRunner
 
@@ -78,7 +82,15 @@ def test_the_page_and_its_scripts_come_from_the_server(app):
     assert "http" not in html.replace("http-equiv", "")  # no CDN, no external URL
     js = c.get("/vendor/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000
-    assert c.get("/static/app.js").status_code == 200
+    main = c.get("/static/js/main.js")
+    assert main.status_code == 200 and "javascript" in main.headers["content-type"]
+    assert '<script type="module" src="/static/js/main.js">' in html
+    # ES modules, each served, none from elsewhere
+    modules = set(re.findall(r'from "\./(\w+\.js)"', main.text))
+    assert {"api.js", "store.js", "charts.js", "levers.js", "url.js"} <= modules
+    for name in modules:
+        js = c.get(f"/static/js/{name}")
+        assert js.status_code == 200 and "http://" not in js.text and "https://" not in js.text
 
 
 def test_first_state_is_the_scenario_with_its_targets_and_the_page_members(app):
@@ -91,10 +103,16 @@ def test_first_state_is_the_scenario_with_its_targets_and_the_page_members(app):
     ids = [t["id"] for t in r["targets"]]
     assert "anhui_eaf_share_2030" in ids
     row = r["targets"][ids.index("anhui_eaf_share_2030")]
-    assert row["name_zh"] == "短流程炼钢比例达到 20% 以上"  # the seed's phrase of the catalogue
+    assert row["phrase"] == "短流程炼钢比例达到 20% 以上"  # the seed's phrase of the catalogue
+    # named by scope, indicator, year and threshold in both languages (issue #26 item 5)
+    assert row["name_en"] == "Anhui: scrap-EAF share of crude steel in 2030 >= 20.0%"
+    assert row["name_zh"] == "安徽：2030 年短流程炼钢比例 >= 20.0%"
+    assert row["text"]["median"].endswith("%")  # a share as a percentage, as its name writes it
     assert 0 <= row["probability"] <= 1 and row["p05"] <= row["median"] <= row["p95"]
     assert st["levers"]["eaf_share"]["levels"][""] == pytest.approx([0.2 / 6, 0.2, 0.25])
-    assert len(r["fan"]["scenario"]["median"]) == len(r["years"]) == len(r["fan"]["baseline"]["p05"])
+    for acc in ("scope1", "scope1+2"):
+        fan = r["fan"][acc]
+        assert len(fan["scenario"]["median"]) == len(r["years"]) == len(fan["reference"]["p05"])
     assert abs(sum(r["peak"]["scenario"]["distribution"]) - 1) < 1e-9
     w = np.array(r["wedges"]["values"], dtype=float)
     assert np.allclose(w.sum(axis=0), r["wedges"]["total"])
@@ -305,9 +323,10 @@ def test_the_page_shows_the_rows_of_sim_report_json(app, province):
     data = json.loads(res.output)
     assert [r["id"] for r in page["targets"]] == [r["id"] for r in data["targets"]]
     for shown, printed in zip(page["targets"], data["targets"]):
-        assert _without(shown, "name_en", "name_zh") == printed, printed["id"]
+        assert _without(shown, "name_en", "name_zh", "description", "phrase", "accounting",
+                        "reference", "wan") == printed, printed["id"]
     (peak,) = [r for r in data["peak_years"] if r["region"] == page["region"]]
-    assert _without(page["peak"]["scenario"], "distribution") == peak
+    assert _without(page["peak"]["scenario"], "distribution", "peak_years", "by_year") == peak
     assert page["administrative"] == data["administrative"] != []
     assert page["peak_by"] == peak["year"]
 
@@ -373,7 +392,7 @@ def test_upload_limits_and_bad_files(app):
     r = c.post("/api/upload", content=b"[scenario\nname=1", headers={"X-Filename": "bad.toml"})
     assert r.status_code == 400 and r.json()["message"].startswith("bad.toml: malformed TOML")
     r = c.post("/api/upload", content=b"\xff\xfe", headers={"X-Filename": "bin.toml"})
-    assert r.status_code == 400 and "not UTF-8" in r.json()["message"]
+    assert r.status_code == 400 and "not a text file" in r.json()["message"]
     assert c.get("/api/state").json()["scenario"]["name"] == "anhui"  # unchanged
     good = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8").replace(
         'name = "anhui"', 'name = "mine"')
@@ -436,3 +455,174 @@ def test_reused_kernel_outputs_give_the_same_numbers():
     for name in ("industrial_co2", "final_energy", "target_value", "eaf_share"):
         np.testing.assert_array_equal(a[name].values, b[name].values)
         np.testing.assert_array_equal(a[name].values, fresh[name].values)
+
+
+# --- issue #26: names, units, scales, share links, comparison, the download ----------------------------
+def test_every_target_is_named_by_scope_indicator_year_and_threshold_in_both_languages(app):
+    """The national page: 32 peak targets, each with its province (or China), the accounting of
+    its CO2 and its year; the below-peak target with its 2 % threshold."""
+    c = client(app)
+    c.get("/api/state")
+    rows = c.post("/api/change", json={"province": "all"}).json()["result"]["targets"]
+    for lang in ("en", "zh"):
+        names = [r[f"name_{lang}"] for r in rows]
+        assert len(set(names)) == len(names), lang  # no two targets share a name
+    by_id = {r["id"]: r for r in rows}
+    hebei = by_id["industry_peak_2030_province:Hebei"]
+    assert hebei["name_en"] == ("Hebei: industrial CO2 (direct + process − captured) peaks by 2030")
+    assert hebei["name_zh"] == "河北：工业 CO2 排放（直接 + 工艺过程 − 捕集）于 2030 年前达峰"
+    china = by_id["industry_peak_2030"]
+    assert china["name_en"].startswith("China: industrial CO2") and "2030" in china["name_en"]
+    below = [r for r in rows if r["condition"].startswith("below") or "below its peak" in r["name_en"]]
+    assert below and all("2%" in r["name_en"] and "2%" in r["name_zh"] for r in below)
+    c.post("/api/change", json={"province": ""})
+
+
+def test_customary_chinese_units_beside_mt_and_pj():
+    assert payload.wan_text(1.0, "Mt yr-1") == "100 万吨"  # 1 Mt = 100 x 10^4 t
+    # 1 PJ = 10^6 GJ / 29.3076 GJ/tce = 34 121 tce = 3.41 x 10^4 tce
+    assert payload.wan_text(1.0, "PJ yr-1") == "3.41 万吨标准煤"
+    assert payload.wan_text(1.0, "1") is None
+
+
+def test_rate_sliders_give_most_of_their_travel_to_realistic_rates():
+    """Phase-out 1-5 % a year takes more than a quarter of its slider (it sat in the first 5 %)."""
+    lv = levers.LEVERS["phase_out"]
+    knots = payload.slider_scale(lv)["knots"]
+    pos = lambda v: float(np.interp(v, [k[1] for k in knots], [k[0] for k in knots]))  # noqa: E731
+    assert pos(0.05) - pos(0.01) > 0.25
+    assert knots[0][1] == lv.low and knots[-1][1] == lv.high  # every allowed value is reachable
+    ratio = payload.slider_scale(levers.LEVERS["capacity_replacement_ratio"])
+    assert ratio["inf"] is True
+
+
+def test_the_scenario_points_before_the_first_key_year_are_shown(app):
+    """eaf_share of anhui has points 2024 = 0 and 2030 = 0.2: the 2025 control shows 0.0333,
+    interpolated, and says so; the points themselves are listed."""
+    c = client(app)
+    st = c.get("/api/state").json()
+    eaf = st["levers"]["eaf_share"]
+    assert eaf["points"][""] == [[2024, "0"], [2030, "0.2"], [2035, "0.25"]]
+    assert eaf["at_point"][""] == [False, True, True]
+
+
+def _state_of(st: dict) -> dict:
+    """The page state a share link carries (url.js readAddress), from a state answer."""
+    out = dict(scenario=st["scenario"]["key"], province=st["province"], edits=st["edits"],
+               seed=st["seed"], reference=st["reference"])
+    if st["scenario"]["members"] != MEMBERS:
+        out["members"] = st["scenario"]["members"]
+    return out
+
+
+def test_a_share_link_state_reproduces_the_page_in_another_session(app):
+    a = client(app)
+    a.get("/api/state")
+    a.post("/api/change", json={"province": "河北"})
+    edit(a, "eaf_share", 2030, 0.33)
+    edit(a, "efficiency_retrofit", 2030, 0.03, sector="chemicals")
+    shown = a.post("/api/change", json={"seed": 7}).json()
+    assert shown["seed"] == 7 and shown["scenario"]["seed"] == 7
+    b = client(app)
+    b.get("/api/state")
+    again = b.post("/api/change", json={"state": _state_of(shown)}).json()
+    assert again["status"] == "ok"
+    assert probabilities(again) == probabilities(shown)  # exactly
+    assert again["result"]["fan"] == shown["result"]["fan"]
+    assert again["edits"] == shown["edits"] and again["province"] == "Hebei"
+    # an upload is named by its hash, and opens in a session that never saw it
+    text = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8").replace(
+        'name = "anhui"', 'name = "mine26"')
+    up = a.post("/api/upload", content=text.encode(), headers={"X-Filename": "mine26.toml"}).json()
+    assert up["scenario"]["key"].startswith("upload:")
+    again = b.post("/api/change", json={"state": _state_of(up)}).json()
+    assert again["scenario"]["name"] == "mine26" and probabilities(again) == probabilities(up)
+    bad = b.post("/api/change", json={"state": dict(scenario="upload:" + "0" * 32)})
+    assert bad.status_code == 400 and "not on this server" in bad.json()["message"]
+
+
+def test_comparison_with_a_pinned_state_of_ones_own(app):
+    """Pin a state, change the page: the reference's P(attain) are the pinned state's own."""
+    c = client(app)
+    c.get("/api/state")
+    pinned = edit(c, "eaf_share", 2030, 0.35).json()
+    c.post("/api/change", json={"reference": dict(kind="pinned", scenario=pinned["scenario"]["key"],
+                                                  edits=pinned["edits"], label="A")})
+    now = edit(c, "eaf_share", 2030, 0.1).json()
+    assert now["reference"]["kind"] == "pinned" and now["reference"]["label"] == "A"
+    shown_then = {r["id"]: r["text"]["probability"] for r in pinned["result"]["targets"]}
+    assert {r["id"]: r["reference"]["probability"] for r in now["result"]["targets"]} == shown_then
+    assert now["result"]["peak"]["reference"]["distribution"] == \
+        pinned["result"]["peak"]["scenario"]["distribution"]
+    # another scenario against the pinned one: the pinned state runs on the provinces shown
+    other = c.post("/api/scenario", json={"name": "national"}).json()
+    assert other["status"] == "ok" and other["result"]["region"] == "national"
+    assert other["reference"]["kind"] == "pinned"
+    ref = np.array(other["result"]["fan"]["scope1"]["reference"]["median"])
+    mine = np.array(other["result"]["fan"]["scope1"]["scenario"]["median"])
+    anhui = np.array(pinned["result"]["fan"]["scope1"]["scenario"]["median"])
+    assert (ref > 10 * anhui).all() and (abs(ref / mine - 1) < 0.5).all()  # both the country's
+    c.post("/api/scenario", json={"name": "anhui"})
+    base = c.post("/api/change", json={"reference": {"kind": "scenario"}}).json()
+    assert base["reference"]["kind"] == "scenario"
+    c.post("/api/change", json={"reset": True})
+    c.post("/api/change", json={"reference": {"kind": "baseline"}})
+
+
+def test_both_co2_accountings_and_the_observed_history(app):
+    c = client(app)
+    r = c.get("/api/state").json()["result"]
+    direct = np.array(r["fan"]["scope1"]["scenario"]["median"])
+    total = np.array(r["fan"]["scope1+2"]["scenario"]["median"])
+    assert (total > direct).all()  # purchased electricity and heat add CO2
+    card = r["co2"]
+    assert card["scope1"]["text"] and card["scope1+2"]["text"] and card["scope1"]["wan"].endswith("万吨")
+    obs = r["observed"]["co2"]
+    assert obs["years"] == list(range(2010, 2020)) and obs["accounting"] == "scope1"
+    assert all(v > 0 for v in obs["values"])
+    assert r["peak"]["scenario"]["peak_years"] == r["years"][:-1]
+    assert len(r["peak"]["scenario"]["by_year"]) == len(r["years"]) - 1  # not peaked: its own
+
+
+def test_downloaded_zip_runs_from_a_fresh_folder_and_keeps_the_comments(app, tmp_path, monkeypatch):
+    """The zip holds the edited scenario and the target catalogues it names: `sim run` in the
+    unpacked folder works and gives the page's numbers; every comment of the scenario is kept."""
+    c = client(app)
+    c.get("/api/state")
+    edit(c, "eaf_share", 2030, 0.29)
+    page = edit(c, "h2_dri_share", 2035, 0.05).json()
+    r = c.get("/api/download/zip")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        z.extractall(tmp_path)
+    (folder,) = tmp_path.iterdir()
+    path = folder / "anhui-edited.toml"
+    text = path.read_text(encoding="utf-8")
+    source = (shipped.SHIPPED_DIR / "anhui.toml").read_text(encoding="utf-8")
+    comments = [line.split("#", 1)[1].strip() for line in source.splitlines()
+                if "#" in line and not line.lstrip().startswith(("'", '"'))]
+    assert comments and all(cm in text for cm in comments)
+    sid = c.cookies.get(web.SESSION_COOKIE)
+    assert tomllib.loads(text) == tomllib.loads(app.state.sessions.get(sid).shown.text)
+    monkeypatch.chdir(folder)  # a fresh folder: nothing of the repository around it
+    result = CliRunner().invoke(cli.main, ["run", path.name, "--out", "run.nc", "-q"])
+    assert result.exit_code == 0, result.output
+    with open_results(folder / "run.nc") as ds:
+        file_p = dict(zip(ds["target"].values.tolist(), ds["target_probability"].values.tolist()))
+    assert file_p == probabilities(page)
+    c.post("/api/change", json={"reset": True})
+
+
+@pytest.mark.parametrize("name", shipped.names())
+def test_the_comment_keeping_edit_is_the_checked_document(name):
+    """The download applies the page state to the scenario's own text (tomlkit, comments kept);
+    it must parse to exactly the document the page checked and ran, for every shipped scenario and
+    province choice (a pruned province override, a new lever table, a sector point)."""
+    src = session.load_source(shipped.resolve(name))
+    edits = {("eaf_share", "", 2030): 0.42, ("efficiency_retrofit", "chemicals", 2035): 0.03,
+             ("capacity_replacement_ratio", "", 2025): float("inf")}
+    for province in (session.OWN, session.ALL, "Hebei"):
+        doc = tomlkit.parse(src.text)
+        session.document(src, province, edits, 200, 7, doc=doc)
+        checked = session.document(src, province, edits, 200, 7)
+        assert tomllib.loads(tomlkit.dumps(doc)) == tomllib.loads(session.to_text(checked)), province

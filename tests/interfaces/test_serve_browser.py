@@ -93,11 +93,12 @@ def chart_variance(driver) -> float:
 
 
 def move_slider(driver, lever, year, value):
-    """Set the lever's slider of ``year`` and fire its input event, as a drag does."""
+    """Set the lever's slider of ``year`` to ``value`` (at its position on the lever's scale) and
+    fire its input event, as a drag does."""
     generation = driver.execute_script("return window.simPage.drawnGeneration")
     driver.execute_script(
         "const r = document.querySelector(`.lever[data-lever='${arguments[0]}'] input[type=range]"
-        "[data-year='${arguments[1]}']`); r.value = arguments[2];"
+        "[data-year='${arguments[1]}']`); r.value = window.simPage.position(arguments[0], arguments[2]);"
         "r.dispatchEvent(new Event('input', {bubbles: true}));", lever, year, value)
     wait(driver, f"return window.simPage.drawnGeneration > {generation}")
 
@@ -164,7 +165,9 @@ def test_language_switch(site):
     label = driver.find_element(By.CSS_SELECTOR, ".lever[data-lever='eaf_share'] .name span").text
     assert label == "短流程炼钢比例下限"
     names = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#targets tbody tr td:first-child")]
-    assert any("短流程炼钢比例达到 20% 以上" in n for n in names)
+    assert any(n.startswith("安徽：2030 年短流程炼钢比例 >= 20.0%") for n in names)
+    phrases = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#targets tbody tr td.src")]
+    assert "短流程炼钢比例达到 20% 以上" in phrases
     assert chart_variance(driver) > 8
     driver.find_element(By.ID, "lang").click()
     assert title.text == "Industrial decarbonisation simulator"
@@ -178,13 +181,258 @@ def test_bad_upload_shows_the_one_line_error_and_nothing_changes(site, tmp_path)
     bad.write_text(text.replace("2030 = 0.20\n", "2030 = 1.4\n", 1), encoding="utf-8")
     driver.find_element(By.ID, "upload").send_keys(str(bad))
     wait(driver, "return !document.getElementById('error').hidden")
-    message = driver.find_element(By.ID, "error").text
+    message = driver.find_element(By.CSS_SELECTOR, "#error .msg").text
     assert message == "bad.toml: levers.eaf_share.2030 = 1.4 is outside [0, 1]"
     assert shown_probabilities(driver) == before
     broken = tmp_path / "broken.toml"
     broken.write_text("[scenario\n", encoding="utf-8")
     driver.find_element(By.ID, "upload").send_keys(str(broken))
-    wait(driver, "return document.getElementById('error').textContent.startsWith('broken.toml')")
-    assert "malformed TOML" in driver.find_element(By.ID, "error").text
+    wait(driver, "return document.querySelector('#error .msg') !== null && "
+                 "document.querySelector('#error .msg').textContent.startsWith('broken.toml')")
+    assert "malformed TOML" in driver.find_element(By.CSS_SELECTOR, "#error .msg").text
     move_slider(driver, "eaf_share", 2030, 0.3)  # a valid change clears the message
     assert driver.find_element(By.ID, "error").is_displayed() is False
+
+
+# --- issue #26: what a planner needs to trust and share the page -----------------------------------------
+def axis_ranges(driver) -> dict:
+    return driver.execute_script(
+        "const l = document.getElementById('chart')._fullLayout;"
+        "return {x: l.xaxis.range, y: l.yaxis.range};")
+
+
+def click_view(driver, view):
+    driver.find_element(By.CSS_SELECTOR, f"#tabs button[data-view='{view}']").click()
+    wait(driver, f"return window.simPage.view === '{view}'")
+
+
+def test_axis_ranges_fit_the_data_after_a_language_switch(site):
+    """Item 1: after 中文, and after 中文 then English, the CO2 chart's axes span the drawn data
+    (they read x -1..6, y 0..4 until a tab switch)."""
+    url, driver = site
+    click_view(driver, "co2")
+    for _ in ("zh", "en"):
+        driver.find_element(By.ID, "lang").click()
+        r = driver.execute_script("return window.simPage.state.result")
+        fan = r["fan"]["scope1"]
+        top = max(max(fan["scenario"]["p95"]), max(fan["reference"]["p95"]),
+                  max(r["observed"]["co2"]["values"]))
+        ranges = axis_ranges(driver)
+        assert ranges["x"][0] <= 2010 and ranges["x"][1] >= r["years"][-1]
+        assert ranges["x"][1] - ranges["x"][0] < 40
+        assert ranges["y"][0] <= 0 and top <= ranges["y"][1] < 1.2 * top
+        assert chart_variance(driver) > 8
+
+
+def test_the_not_peaked_share_is_its_own_category_not_a_bar_at_the_last_year(site):
+    """Item 8."""
+    url, driver = site
+    click_view(driver, "peak")
+    x = driver.execute_script("return document.getElementById('chart')._fullData[1].x")
+    r = driver.execute_script("return window.simPage.state.result")
+    last = r["years"][-1]
+    assert x[:-1] == [str(y) for y in r["years"][:-1]] and x[-1] == f"not peaked by {last}"
+    y = driver.execute_script("return document.getElementById('chart')._fullData[1].y")
+    assert y[-1] == pytest.approx(100 * r["peak"]["scenario"]["not_peaked"])
+    click_view(driver, "co2")
+
+
+def test_both_accountings_are_offered_and_stated(site):
+    """Item 2: the view with purchased electricity, heat and hydrogen, its accounting in the
+    title and the note, and the note says what electrification costs in it."""
+    url, driver = site
+    click_view(driver, "co2")
+    driver.find_element(By.CSS_SELECTOR, "#accounting button[data-accounting='scope1+2']").click()
+    wait(driver, "return document.getElementById('chart')._fullLayout.title.text.includes('electricity')")
+    note = driver.find_element(By.ID, "chart-note").text
+    assert "Electrification is not free" in note
+    assert "with the CO2 of purchased electricity, heat and hydrogen" in driver.find_element(By.ID, "card-co2").text
+    assert "direct + process − captured" in driver.find_element(By.ID, "card-co2").text
+    driver.find_element(By.CSS_SELECTOR, "#accounting button[data-accounting='scope1']").click()
+    wait(driver, "return document.getElementById('chart-note').textContent.includes('CEADs')")
+    names = driver.execute_script("return document.getElementById('chart')._fullData.map(t => t.name)")
+    assert "observed (CEADs)" in names  # item 11: the observed history, with the hindcast's skill
+    assert "Hindcast 2015→2019" in driver.find_element(By.ID, "chart-note").text
+
+
+def test_target_names_in_both_languages(site):
+    """Item 5."""
+    url, driver = site
+    first = lambda: [td.text.split("\n")[0] for td in driver.find_elements(  # noqa: E731
+        By.CSS_SELECTOR, "#targets tbody tr[data-probability] td:first-child")]
+    en = first()
+    assert "Anhui: industrial CO2 (direct + process − captured) peaks by 2030" in en
+    assert "Anhui: industrial CO2 (direct + process − captured) in 2035 at least 2% below its peak" in en
+    driver.find_element(By.ID, "lang").click()
+    zh = first()
+    assert "安徽：工业 CO2 排放（直接 + 工艺过程 − 捕集）于 2030 年前达峰" in zh
+    assert "安徽：2035 年工业 CO2 排放（直接 + 工艺过程 − 捕集）较峰值至少下降 2%" in zh
+    assert len(set(zh)) == len(zh) == len(en)
+    driver.find_element(By.ID, "lang").click()
+
+
+def test_stale_numbers_are_marked_while_a_change_runs(site):
+    """Item 4: with a slow network, the results are marked stale and the progress shown until the
+    answer arrives."""
+    url, driver = site
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", dict(
+        offline=False, latency=1500, downloadThroughput=-1, uploadThroughput=-1))
+    try:
+        generation = driver.execute_script("return window.simPage.drawnGeneration")
+        driver.execute_script(
+            "const r = document.querySelector(`.lever[data-lever='eaf_share'] input[type=range]"
+            "[data-year='2035']`); r.value = window.simPage.position('eaf_share', 0.4);"
+            "r.dispatchEvent(new Event('input', {bubbles: true}));")
+        wait(driver, "return document.getElementById('results').classList.contains('stale')", 5)
+        assert driver.find_element(By.ID, "busy").is_displayed()
+        assert "previous settings" in driver.find_element(By.ID, "busy-text").text
+        wait(driver, f"return window.simPage.drawnGeneration > {generation}")
+        wait(driver, "return !document.getElementById('results').classList.contains('stale')", 5)
+        assert not driver.find_element(By.ID, "busy").is_displayed()
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", dict(
+            offline=False, latency=0, downloadThroughput=-1, uploadThroughput=-1))
+
+
+def test_the_page_recovers_after_a_failed_request(site):
+    """Item 13: a request that fails (the network is gone) says so, and the next edit is sent and
+    drawn (it used to leave `inflight` set, so nothing was sent again until a reload)."""
+    url, driver = site
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", dict(
+        offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1))
+    try:
+        driver.execute_script(
+            "const r = document.querySelector(`.lever[data-lever='eaf_share'] input[type=range]"
+            "[data-year='2035']`); r.value = window.simPage.position('eaf_share', 0.45);"
+            "r.dispatchEvent(new Event('input', {bubbles: true}));")
+        wait(driver, "return !document.getElementById('error').hidden", 20)
+        assert driver.find_element(By.CSS_SELECTOR, "#error .kind").text.startswith("No answer from the server")
+        assert not driver.execute_script("return window.simPage.busy")
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", dict(
+            offline=False, latency=0, downloadThroughput=-1, uploadThroughput=-1))
+    move_slider(driver, "eaf_share", 2035, 0.3)
+    assert driver.find_element(By.ID, "error").is_displayed() is False
+    eaf = driver.execute_script("return window.simPage.state.edits")
+    assert {"lever": "eaf_share", "sector": "", "year": 2035, "value": 0.3} in eaf
+
+
+def test_messages_in_chinese_mode(site, tmp_path):
+    """Item 7: the kind of failure in the page's language (the one line keeps the names it cites);
+    a binary upload is "not a text file", not a codec message."""
+    url, driver = site
+    driver.find_element(By.ID, "lang").click()
+    try:
+        binary = tmp_path / "picture.toml"
+        binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+        driver.find_element(By.ID, "upload").send_keys(str(binary))
+        wait(driver, "return !document.getElementById('error').hidden")
+        assert driver.find_element(By.CSS_SELECTOR, "#error .kind").text == "上传的文件无法读取："
+        assert "not a text file" in driver.find_element(By.CSS_SELECTOR, "#error .msg").text
+        assert "codec" not in driver.find_element(By.ID, "error").text
+    finally:
+        driver.find_element(By.ID, "lang").click()
+
+
+def test_comparison_with_a_pinned_state(site):
+    """Item 10: pin the page, change it: the table's reference column and the grey run are the
+    pinned state's."""
+    url, driver = site
+    move_slider(driver, "eaf_share", 2030, 0.35)
+    pinned = {k: v[1] for k, v in shown_probabilities(driver).items()}
+    generation = driver.execute_script("return window.simPage.drawnGeneration")
+    driver.find_element(By.ID, "pin").click()
+    wait(driver, f"return window.simPage.drawnGeneration > {generation}")
+    move_slider(driver, "eaf_share", 2030, 0.1)
+    assert driver.execute_script("return window.simPage.state.reference.kind") == "pinned"
+    assert driver.find_element(By.ID, "th-ref").text.startswith("P (pinned: anhui")
+    refs = {r.get_attribute("data-target"): r.find_element(By.CSS_SELECTOR, "td.ref").text
+            for r in driver.find_elements(By.CSS_SELECTOR, "#targets tbody tr[data-probability]")}
+    assert refs == pinned
+    assert "pinned: anhui" in driver.find_element(By.ID, "card-peak").text
+
+
+def test_a_share_link_opens_the_same_page_in_a_new_browser(site, tmp_path):
+    """Item 10: the address carries the page state; a new browser (fresh profile, no cookie)
+    that opens it shows the same numbers, view, accounting and language."""
+    url, driver = site
+    move_slider(driver, "phase_out", 2030, 0.03)
+    generation = driver.execute_script("return window.simPage.drawnGeneration")
+    seed = driver.find_element(By.ID, "seed")
+    seed.clear()
+    seed.send_keys("4242\n")
+    wait(driver, f"return window.simPage.drawnGeneration > {generation}")
+    click_view(driver, "energy")
+    driver.find_element(By.ID, "lang").click()
+    shown = shown_probabilities(driver)
+    fan = driver.execute_script("return window.simPage.state.result.fan")
+    link = driver.current_url
+    assert "seed=4242" in link and "v=energy" in link and "l=zh" in link
+    other = chromium(tmp_path / "profile")
+    try:
+        other.get(link)
+        wait(other, "return window.simPage && window.simPage.ready")
+        assert shown_probabilities(other) == shown
+        assert other.execute_script("return window.simPage.state.result.fan") == fan
+        assert other.execute_script("return [window.simPage.view, window.simPage.lang]") == ["energy", "zh"]
+        assert other.execute_script("return window.simPage.state.reference.kind") == "pinned"
+        assert other.execute_script("return window.simPage.state.scenario.seed") == 4242
+    finally:
+        other.quit()
+    driver.find_element(By.ID, "lang").click()
+    click_view(driver, "co2")
+
+
+def test_a_phone_in_chinese_opens_in_chinese_without_sideways_scrolling(site, tmp_path):
+    """Items 3 and 14: at 390 x 844 the page is no wider than the screen, the results come first
+    and every target row is on screen; a browser preferring Chinese gets the Chinese page."""
+    url, _ = site
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tmp_path / 'phone'}")
+    opts.add_argument("--lang=zh-CN")
+    opts.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    opts.add_experimental_option("mobileEmulation", {"deviceMetrics": dict(width=390, height=844, pixelRatio=3)})
+    phone = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    try:
+        phone.get(url + "/")
+        wait(phone, "return window.simPage && window.simPage.ready")
+        assert phone.execute_script("return document.documentElement.lang") == "zh-CN"
+        assert phone.find_element(By.CSS_SELECTOR, "span[data-i18n='title']").text == "工业低碳转型情景模拟"
+        width = phone.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[1] == 390 and width[0] <= width[1]
+        results = phone.find_element(By.ID, "results").rect
+        assert results["x"] >= 0 and results["x"] + results["width"] <= 390
+        assert results["y"] < phone.find_element(By.ID, "levers-panel").rect["y"]
+        rows = phone.find_elements(By.CSS_SELECTOR, "#targets tbody tr")
+        assert len(rows) > 3
+        for row in rows:
+            r = row.rect
+            assert r["x"] >= 0 and r["x"] + r["width"] <= 390
+        assert chart_variance(phone) > 8
+    finally:
+        phone.quit()
+
+
+@pytest.mark.parametrize("width", [1024, 860])
+def test_a_narrow_desktop_window_has_no_sideways_scrolling(site, width):
+    """The target table scrolls in its own box; the page itself stays as wide as the window."""
+    url, driver = site
+    size = driver.get_window_size()
+    try:
+        driver.set_window_size(width, 900)
+        wait(driver, f"return window.innerWidth <= {width}")
+        try:  # the chart follows the window once its resize is handled
+            wait(driver, "return document.documentElement.scrollWidth <= window.innerWidth", 5)
+        except AssertionError:
+            wide = driver.execute_script(
+                "return [...document.querySelectorAll('body *')].filter(e => "
+                "e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5)"
+                ".map(e => e.tagName + '#' + e.id + '.' + e.className)")
+            raise AssertionError(f"wider than the window: {wide}") from None
+    finally:
+        driver.set_window_size(size["width"], size["height"])

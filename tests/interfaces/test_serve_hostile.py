@@ -59,6 +59,27 @@ BAD = {
     "scenario a dict": ("/api/scenario", {"name": {"a": 1}}),
     "scenario a list": ("/api/scenario", {"name": ["anhui"]}),
     "scenario null": ("/api/scenario", {"name": None}),
+    # a share link's state and a comparison (issue #26): the address is anyone's to write
+    "state a list": ("/api/change", {"state": ["anhui"]}),
+    "state scenario a dict": ("/api/change", {"state": {"scenario": {"a": 1}}}),
+    "state scenario unknown": ("/api/change", {"state": {"scenario": "../../etc/passwd"}}),
+    "state upload not here": ("/api/change", {"state": {"scenario": "upload:" + "f" * 32}}),
+    "state edits a string": ("/api/change", {"state": {"scenario": "anhui", "edits": "x"}}),
+    "state members 7": ("/api/change", {"state": {"scenario": "anhui", "members": 7}}),
+    "state members true": ("/api/change", {"state": {"scenario": "anhui", "members": True}}),
+    "state seed a string": ("/api/change", {"state": {"scenario": "anhui", "seed": "7"}}),
+    "state seed negative": ("/api/change", {"state": {"scenario": "anhui", "seed": -1}}),
+    "seed a float": ("/api/change", {"seed": 1.5}),
+    "reference a string": ("/api/change", {"reference": "baseline"}),
+    "reference kind unknown": ("/api/change", {"reference": {"kind": "mine"}}),
+    "reference pinned label long": ("/api/change", {"reference": {
+        "kind": "pinned", "scenario": "anhui", "edits": [], "label": "x" * 41}}),
+    "reference pinned bad edit": ("/api/change", {"reference": {
+        "kind": "pinned", "scenario": "anhui", "edits": [{"lever": "nope", "year": 2030,
+                                                          "value": 1}]}}),
+    "reference pinned out of range": ("/api/change", {"reference": {
+        "kind": "pinned", "scenario": "anhui", "edits": [{"lever": "eaf_share", "year": 2030,
+                                                          "value": 1.5}]}}),
 }
 
 

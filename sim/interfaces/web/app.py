@@ -23,19 +23,30 @@ from urllib.parse import unquote
 
 from sim.core import axes, labels, shipped
 from sim.core.levers import LEVERS
-from sim.interfaces.web.payload import KEY_YEARS, clean, editable_sectors
+from sim.interfaces.web.payload import (
+    ACCOUNTINGS,
+    KEY_YEARS,
+    SLIDER_STEPS,
+    WAN_UNITS,
+    clean,
+    editable_sectors,
+    skill,
+    slider_scale,
+)
 from sim.interfaces.web.session import (
     ALL,
     LIVE_MEMBERS,
     MAX_UPLOAD_BYTES,
     OWN,
     PRECISE_MEMBERS,
+    REFERENCES,
     PageError,
+    Reference,
     Session,
     Sessions,
     Superseded,
     TooLarge,
-    load_source,
+    page_value,
     upload_source,
     warm_up,
 )
@@ -47,8 +58,10 @@ SESSION_COOKIE = "sim_session"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BYTES = 64 << 10
 """[bytes] Largest JSON request (a change of every lever at every key year is < 8 KB)."""
-PAGE_LABELS = ("sector", "carrier", "route", "region", "lever", "unit", "wedge", "view", "page")
+PAGE_LABELS = ("sector", "carrier", "route", "region", "lever", "unit", "wedge", "view", "page",
+               "accounting")
 """The kinds of ``sim.core.labels`` the page shows."""
+NO_SESSION = "no session (cookies off, or the server restarted): reload the page"
 
 
 class ServeError(Exception):
@@ -65,13 +78,17 @@ def meta() -> dict:
         provinces=[dict(name=p, zh=labels.label("region", p, "zh"), iso=axes.PROVINCE_ISO[p])
                    for p in axes.PROVINCES],
         key_years=KEY_YEARS, live_members=LIVE_MEMBERS, precise_members=PRECISE_MEMBERS,
-        max_upload_bytes=MAX_UPLOAD_BYTES,
+        max_upload_bytes=MAX_UPLOAD_BYTES, accountings=list(ACCOUNTINGS), references=REFERENCES,
+        slider_steps=SLIDER_STEPS,
         levers=[dict(name=lv.name, unit=lv.unit, default=lv.default, low=lv.low, high=lv.high,
                      text={k: format_number(getattr(lv, k)) for k in ("default", "low", "high")},
-                     description=lv.description, sectors=editable_sectors(lv))
+                     description=lv.description, sectors=editable_sectors(lv),
+                     slider=slider_scale(lv))
                 for lv in LEVERS.values()],
         labels={kind: labels.table(kind) for kind in PAGE_LABELS},
         carrier_colours=CARRIER_COLOURS,
+        skill=skill(),
+        wan={units: factor for units, (factor, _) in WAN_UNITS.items()},
     ))
 
 
@@ -94,9 +111,17 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
 
     sessions = Sessions(initial or shipped.resolve("anhui"), Path(out_dir), live_members)
 
-    def error(message: str, status: int = 400) -> JSONResponse:
-        return JSONResponse({"status": "error", "message": " ".join(str(message).split())},
-                            status_code=status)
+    def error(message: str, status: int = 400, code: str = "request") -> JSONResponse:
+        # ``code`` says what kind of failure it is, so the page can say it in its language
+        # (labels.toml [page] err_<code>) before the one-line message itself
+        return JSONResponse({"status": "error", "code": code,
+                             "message": " ".join(str(message).split())}, status_code=status)
+
+    def refused(e: Exception, code: str = "request") -> JSONResponse:
+        """HTTP 400 (413 when too large) for what the page cannot serve, with its code."""
+        if isinstance(e, TooLarge):
+            return error(str(e), 413, "too_large")
+        return error(str(e), 400, "scenario" if isinstance(e, ScenarioError) else code)
 
     def session_of(request: Request) -> Session | None:
         return sessions.get(request.cookies.get(SESSION_COOKIE))
@@ -113,17 +138,17 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
                             headers={"Cache-Control": "max-age=86400"})
 
     async def api_meta(request: Request) -> Response:
-        return JSONResponse(meta())
+        return JSONResponse(dict(meta(), live_members=sessions.live_members))  # this server's
 
-    async def run_change(request: Request, **change) -> Response:
+    async def run_change(request: Request, code: str = "request", **change) -> Response:
         s = session_of(request)
         if s is None:
-            return error("no session (cookies off, or the server restarted): reload the page", 401)
+            return error(NO_SESSION, 401, "session")
         generation = s.next_generation()
         try:
             state = await run_in_threadpool(s.change, generation, **change)
         except (ScenarioError, PageError) as e:
-            return error(str(e))
+            return refused(e, code)
         except Superseded:
             return JSONResponse({"status": "superseded", "generation": generation}, status_code=409)
         return JSONResponse(state)
@@ -141,16 +166,19 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
     async def api_state(request: Request) -> Response:
         s = session_of(request)
         if s is None:
-            return error("no session (cookies off, or the server restarted): reload the page", 401)
+            return error(NO_SESSION, 401, "session")
         if s.shown is None:
             return await run_change(request, reset=True)
         return JSONResponse(s.state())
 
     async def api_change(request: Request) -> Response:
         try:
-            change = parse_change(await body_json(request))
-        except PageError as e:
-            return error(str(e))
+            change = parse_change(await body_json(request), sessions.live_members)
+            for key in ("source", "reference"):  # names of scenarios -> the scenarios
+                if key in change:
+                    change[key] = await run_in_threadpool(resolve_names, sessions, key, change[key])
+        except (PageError, ScenarioError) as e:
+            return refused(e)
         return await run_change(request, **change)
 
     async def api_scenario(request: Request) -> Response:
@@ -159,9 +187,9 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
             name = data.get("name")
             if not isinstance(name, str) or name not in meta()["scenarios"]:
                 raise PageError(f"unknown scenario {printable(name)!r}")
-            source = await run_in_threadpool(load_source, shipped.resolve(name))
+            source = await run_in_threadpool(sessions.source, name)
         except (PageError, ScenarioError) as e:
-            return error(str(e))
+            return refused(e)
         return await run_change(request, source=source)
 
     async def api_upload(request: Request) -> Response:
@@ -172,30 +200,35 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
             length = 0
         if length > MAX_UPLOAD_BYTES:
             return error(f"{printable(Path(filename).name)}: is {length:,} bytes (allowed: at most "
-                         f"{MAX_UPLOAD_BYTES:,} for an uploaded scenario)", 413)
+                         f"{MAX_UPLOAD_BYTES:,} for an uploaded scenario)", 413, "too_large")
         try:
             data = await read_limited(request, MAX_UPLOAD_BYTES, filename)
             source = await run_in_threadpool(upload_source, data, filename)
+            await run_in_threadpool(sessions.keep_upload, source, data)
         except (PageError, ScenarioError) as e:
-            return error(str(e), 413 if isinstance(e, TooLarge) else 400)
+            return refused(e, "upload")
+        except OSError as e:
+            return error(f"cannot keep the upload: {e}", 500, "server")
         return await run_change(request, source=source)
 
     async def api_download(request: Request) -> Response:
         s = session_of(request)
         if s is None or s.shown is None:
-            return error("nothing to download yet: reload the page", 401)
+            return error("nothing to download yet: reload the page", 401, "session")
         kind = request.path_params["kind"]
-        name = s.shown.scenario.name
         if kind == "toml":
             return Response(s.download_text(), media_type="application/toml; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}-edited.toml"'})
-        writers = {"nc": s.write_netcdf, "iamc": s.write_iamc, "figures": s.write_figures}
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="{s.download_name()}.toml"'})
+        writers = {"zip": s.download_zip, "nc": s.write_netcdf, "iamc": s.write_iamc,
+                   "figures": s.write_figures}
         if kind not in writers:
-            return error(f"unknown download {printable(kind)!r} (allowed: toml, nc, iamc, figures)", 404)
+            return error(f"unknown download {printable(kind)!r} (allowed: toml, zip, nc, iamc, "
+                         "figures)", 404)
         try:
             path = await run_in_threadpool(writers[kind])
         except (OSError, ValueError) as e:
-            return error(f"cannot write the {kind} download: {e}", 500)
+            return error(f"cannot write the {kind} download: {e}", 500, "server")
         return FileResponse(path, filename=path.name)
 
     async def gone(request: Request, exc: ClientDisconnect) -> Response:
@@ -231,27 +264,106 @@ async def read_limited(request, limit: int, filename: str = "request") -> bytes:
     return b"".join(chunks)
 
 
-def parse_change(data: dict) -> dict:
+def parse_change(data: dict, live_members: int = LIVE_MEMBERS) -> dict:
     """The keyword arguments of :meth:`Session.change` from a page request: one of ``reset``,
     ``province`` (``""`` = the scenario's, ``"all"``, or a province in any spelling),
-    ``edits`` [{lever, sector, year, value}, ...] or ``precise``. Names must be JSON strings and
-    a value a number or a string (``"inf"``, or text the scenario check names); anything else is
-    a :class:`PageError`."""
+    ``edits`` [{lever, sector, year, value}, ...], ``precise``, ``seed`` (an integer),
+    ``reference`` (:func:`parse_reference`) or ``state``: a whole page state (a share link:
+    {scenario, province, edits, members, seed, reference}, each but scenario optional). Names
+    must be JSON strings and a value a number or a string (``"inf"``, or text the scenario check
+    names); anything else is a :class:`PageError`. Scenarios are returned by name (``source``;
+    :func:`resolve_names` looks them up)."""
     if data.get("reset") is True:
         return dict(reset=True)
     if data.get("precise") is True:
         return dict(members=PRECISE_MEMBERS)
+    if "state" in data:
+        return parse_state(data["state"], live_members)
     if "province" in data:
-        p = data["province"]
-        if p in (OWN, ALL):
-            return dict(province=p)
-        try:
-            return dict(province=axes.resolve_province(p))
-        except axes.UnknownProvince as e:
-            raise PageError(str(e)) from None
+        return dict(province=parse_province(data["province"]))
+    if "seed" in data:
+        return dict(seed=parse_seed(data["seed"]))
+    if "reference" in data:
+        return dict(reference=parse_reference(data["reference"]))
     if isinstance(data.get("edits"), list) and data["edits"]:
         return dict(edits=[parse_edit(e) for e in data["edits"]])
-    raise PageError("unknown change (allowed: reset, precise, province, edits)")
+    raise PageError("unknown change (allowed: reset, precise, province, edits, seed, reference, "
+                    "state)")
+
+
+def parse_province(p) -> str:
+    """A province choice: ``""`` (the scenario's), ``"all"`` or a province in any spelling."""
+    if p in (OWN, ALL):
+        return p
+    try:
+        return axes.resolve_province(p)
+    except axes.UnknownProvince as e:
+        raise PageError(str(e)) from None
+
+
+def parse_seed(seed) -> int | None:
+    """A seed of the page: an integer (the scenario check bounds it) or None (the scenario's)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise PageError(f"seed {json_text(seed)} must be a whole number")
+    return seed
+
+
+def parse_edits(edits) -> list[tuple]:
+    """A list of edits {lever, sector, year, value} (at most one per lever, sector and key year)."""
+    if not isinstance(edits, list):
+        raise PageError("edits must be a list of {lever, sector, year, value}")
+    if len(edits) > len(LEVERS) * 10 * len(KEY_YEARS):
+        raise PageError(f"{len(edits)} edits (allowed: one per lever, sector and key year)")
+    return [parse_edit(e) for e in edits]
+
+
+def parse_reference(ref) -> dict:
+    """What the page compares with: {kind: "baseline" | "scenario"} or {kind: "pinned",
+    scenario, edits, label} (a page state the user pinned; ``label`` at most 40 characters)."""
+    if not isinstance(ref, dict) or ref.get("kind") not in REFERENCES:
+        raise PageError(f"reference {json_text(ref)} (allowed: kind one of {', '.join(REFERENCES)})")
+    if ref["kind"] != "pinned":
+        return dict(kind=ref["kind"])
+    label = ref.get("label", "")
+    if not isinstance(label, str) or len(label) > 40:
+        raise PageError("a pinned reference's label is text of at most 40 characters")
+    return dict(kind="pinned", scenario=ref.get("scenario"), edits=parse_edits(ref.get("edits", [])),
+                label=printable(label))
+
+
+def parse_state(state, live_members: int = LIVE_MEMBERS) -> dict:
+    """A whole page state (a share link) as the arguments of :meth:`Session.change`: ``members``
+    is the server's live or precise member count."""
+    if not isinstance(state, dict):
+        raise PageError("a page state is {scenario, province, edits, members, seed, reference}")
+    members = state.get("members")
+    if members is not None and (isinstance(members, bool)
+                                or members not in (live_members, PRECISE_MEMBERS)):
+        raise PageError(f"members {json_text(members)} (allowed: {live_members} or "
+                        f"{PRECISE_MEMBERS})")
+    out = dict(replace=True, source=state.get("scenario"),
+               province=parse_province(state.get("province", OWN)),
+               edits=parse_edits(state.get("edits", [])), seed=parse_seed(state.get("seed")))
+    if members == PRECISE_MEMBERS:
+        out["members"] = PRECISE_MEMBERS
+    if "reference" in state:
+        out["reference"] = parse_reference(state["reference"])
+    return out
+
+
+def resolve_names(sessions: Sessions, key: str, value):
+    """The scenarios a parsed change names (``source``: a scenario key; ``reference``: a parsed
+    reference) as :class:`~sim.interfaces.web.session.Source` and
+    :class:`~sim.interfaces.web.session.Reference`."""
+    if key == "source":
+        return sessions.source(value)
+    if value["kind"] != "pinned":
+        return Reference(value["kind"])
+    edits = {(lever, sector, int(year)): page_value(v) for lever, sector, year, v in value["edits"]}
+    return Reference("pinned", sessions.source(value["scenario"]), tuple(edits.items()),
+                     value["label"])
 
 
 def parse_edit(e) -> tuple:
@@ -321,7 +433,7 @@ def serve(initial: Path, host: str = "127.0.0.1", port: int = 8050,
         where = ("only this machine can open it" if host in ("127.0.0.1", "localhost", "::1")
                  else "other machines on the network can open it")
         echo(f"sim serve: http://{'[' + host + ']' if ':' in host else host}:{port}/ (bound to "
-             f"{host}: {where}; --host changes it); scenario {initial.name}, kernel ready in "
+             f"{host}: {where}; --host changes it); scenario {initial.name}, kernel and hindcast ready in "
              f"{seconds:.1f} s; downloads go to {Path(out_dir).resolve()}; Ctrl-C stops")
         run(app, sock)
     finally:

@@ -7,21 +7,33 @@ a second computation: the target table and the peak-year rows are
 distribution is :func:`sim.analysis.report.peak_distribution`, the bands are
 :func:`sim.results.reading.quantiles` at :data:`sim.results.reading.QUANTILES` (as the fan chart),
 and the wedge factors, energy by carrier and EAF targets are ``sim.plots.ensemble``'s. The page
-adds only what a file does not hold: each target's description (from the scenario) and the
-Chinese phrase of its source.
+adds only what a file does not hold: each target's name in both languages (built from the
+scenario's target: scope, indicator, accounting, year and threshold, :func:`target_name`), the
+Chinese phrase of its source, the customary Chinese units of its numbers (:func:`wan_text`), the
+observed history of the region (:func:`observed`) and the hindcast's skill (:func:`skill`).
+
+Every CO2 figure names its accounting (:data:`ACCOUNTINGS`): ``scope1`` is direct + process -
+captured (``industrial_co2``, what the peak targets read), ``scope1+2`` adds the CO2 of the
+electricity, heat and hydrogen industry buys (``industrial_co2_with_indirect``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
 import numpy as np
 import xarray as xr
 
-from sim.analysis import decomposition, report
+from sim.analysis import decomposition, hindcast, report
 from sim.analysis.peak import peak_by_year
+from sim.core import axes, labels
+from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import LEVERS, interpolate, resolve
+from sim.core.units import GJ_PER_TCE
+from sim.data import observed_activity
+from sim.data.history import load_history
 from sim.plots import ensemble as ensemble_plots
 from sim.plots.common import MILESTONES
 from sim.results import reading as results
@@ -29,6 +41,14 @@ from sim.scenario.errors import format_number
 
 KEY_YEARS = MILESTONES
 """The years of the page's lever controls: the milestones the figures mark (dotted lines)."""
+ACCOUNTINGS = {"scope1": "industrial_co2", "scope1+2": "industrial_co2_with_indirect"}
+"""The page's two CO2 views: accounting -> the page Dataset's variable [Mt yr-1]."""
+WAN_T_PER_MT = 100.0
+"""[万吨 Mt-1]: 1 Mt = 100 万吨 (10^4 t), the customary Chinese unit of CO2 and production."""
+WAN_TCE_PER_PJ = 1e6 / GJ_PER_TCE / 1e4
+"""[万吨标准煤 PJ-1]: 1 PJ = 10^6 GJ = 34 121 tce at 29.3076 GJ tce-1 (GB/T 2589)."""
+WAN_UNITS = {"Mt yr-1": (WAN_T_PER_MT, "wan_t"), "PJ yr-1": (WAN_TCE_PER_PJ, "wan_tce")}
+"""Units with a customary Chinese counterpart: factor and its label (``labels.toml [unit]``)."""
 
 
 def clean(x):
@@ -64,6 +84,60 @@ def chinese_phrase(source: str) -> str:
     return ""
 
 
+# --- names and units people read --------------------------------------------------------------------
+def indicator_units(name: str) -> str:
+    """The units of an indicator (``sim.core.indicators_registry``), "" if it has none there."""
+    return INDICATORS[name].units if name in INDICATORS else ""
+
+
+def threshold_text(t) -> str:
+    """A target's threshold as the report writes it (``sim.analysis.report``): a relative change
+    or tolerance as a percentage, a share (units "1") as a percentage, else the number and its
+    unit's label."""
+    if t.condition == "below_peak":
+        return report.percent(t.tolerance or 0.0, ".0%")
+    if t.value is None:  # peak_by: the year is the threshold
+        return ""
+    if t.condition.startswith("change"):
+        return report.percent(t.value, "+.0%")
+    units = indicator_units(t.indicator)
+    return report.value_text(t.value, units, t.condition)
+
+
+def target_name(t, lang: str) -> str:
+    """A target named by scope, indicator (with its CO2 accounting), year and threshold in
+    ``lang``, e.g. "Anhui: industrial CO2 (direct + process - captured) in 2035 at least 2 % below
+    its peak" (templates: ``labels.toml [target_name]``)."""
+    scope = labels.label("region", t.scope, lang)
+    indicator = labels.label("indicator", t.indicator, lang)
+    if t.accounting:
+        indicator = labels.text("target_name", "with_accounting", lang, indicator=indicator,
+                                accounting=labels.label("accounting", t.accounting, lang))
+    if t.condition in ("peak_by", "below_peak"):
+        kind = t.condition
+    elif t.condition.startswith("change"):
+        kind = "change"
+    else:
+        kind = "level"
+    op = t.condition[len("change"):] if kind == "change" else t.condition
+    unit = indicator_units(t.indicator)
+    value = threshold_text(t)
+    if kind == "level" and unit not in ("1", "year"):
+        value = f"{value} {labels.label('unit', unit, lang)}"
+    return labels.text("target_name", kind, lang, scope=scope, indicator=indicator, year=t.year,
+                       base=t.base_year or "", op=op, value=value)
+
+
+def wan_text(x: float, units: str) -> str | None:
+    """``x`` [``units``] in the customary Chinese unit (万吨 for Mt, 万吨标准煤 for PJ) as the
+    report formats numbers, or None where the unit has no counterpart."""
+    if units not in WAN_UNITS:
+        return None
+    factor, unit = WAN_UNITS[units]
+    return f"{report.number_text(x * factor)} {labels.label('unit', unit, 'zh')}"
+
+
+# --- statistics ------------------------------------------------------------------------------------------
 def bands(da: xr.DataArray) -> dict:
     """The fan chart's quantiles (:data:`sim.results.reading.QUANTILES`) of ``da`` over its
     members, by their names (:data:`sim.results.reading.QUANTILE_LABELS`): {"p05": [...], ...}."""
@@ -73,62 +147,153 @@ def bands(da: xr.DataArray) -> dict:
 
 def summary(ds: xr.Dataset, region: str) -> dict:
     """The charts' statistics of one page Dataset (``sim.interfaces.web.session.page_dataset``):
-    the peak row and distribution, CO2 and EAF bands, energy medians by carrier and the
-    medians that the LMDI wedges (``sim.analysis.decomposition.co2_wedges``) take."""
+    the peak row and distribution, CO2 bands of both accountings, EAF bands, energy medians by
+    carrier and the medians that the LMDI wedges (``sim.analysis.decomposition.co2_wedges``) take."""
     factors, _ = ensemble_plots.lmdi_factors(ds, region)
     eaf = ds["eaf_share"].isel(province=0)
     return dict(
         peak=dict(report.peak_rows(ds, [region])[0],
                   distribution=report.peak_distribution(ds, region)),
-        fan=bands(ds["industrial_co2"].sel(region=region)),
+        fan={acc: bands(ds[name].sel(region=region)) for acc, name in ACCOUNTINGS.items()},
         eaf=bands(eaf) if np.isfinite(eaf.values).any() else None,
         energy=results.median(ensemble_plots.energy_by_carrier(ds).isel(province=0)).values,
         factors=factors,
+        probability={r["id"]: r for r in report.target_rows(ds)},
     )
 
 
-def payload(ds: xr.Dataset, base: dict, sc, region: str) -> dict:
-    """What the page draws: the report's target rows of ``ds`` (with each target's description
-    ``name_en`` and seed phrase ``name_zh``) and administrative rows, and the charts of ``ds`` beside its baseline's
-    (``base``: the baseline's :func:`summary`), wedges by LMDI group, and the CO2 card of the
-    peak target's year."""
+def co2_card(years: list[int], year: int, mine: dict, ref: dict) -> dict:
+    """The CO2 card in ``year``: per accounting the median [Mt yr-1] as the report prints it, in
+    万吨, and its change against the reference."""
+    i = years.index(year)
+    out = {}
+    for acc in ACCOUNTINGS:
+        now, then = mine["fan"][acc]["median"][i], ref["fan"][acc]["median"][i]
+        out[acc] = dict(text=report.number_text(now), wan=wan_text(now, "Mt yr-1"),
+                        change=report.percent(now / then - 1.0, "+.1%") if then else "n/a")
+    return dict(year=year, **out)
+
+
+def peak_view(row: dict, years: list[int]) -> dict:
+    """The peak row with its distribution split as the chart draws it: the share peaking in each
+    year before the last (``by_year``, ``peak_years``) and, as its own category, the share not
+    peaked by the last year (the report's ``not_peaked``), never a bar at the last year."""
+    dist = list(row["distribution"])
+    return dict(row, peak_years=years[:-1], by_year=dist[:-1])
+
+
+def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
+    """What the page draws: the report's target rows of ``ds`` (each with its names in both
+    languages, its seed phrase, the reference's P(attain) and, for Mt and PJ, the Chinese units)
+    and administrative rows, and the charts of ``ds`` beside its reference's (``ref``: the
+    reference run's :func:`summary`), wedges by LMDI group, the CO2 card of the peak target's
+    year in both accountings and the observed history of ``region``."""
     years = [int(y) for y in ds["year"].values]
-    descriptions = {t.id: t.description for t in sc.targets}
+    by_target = {t.id: t for t in sc.targets}
     rows = report.target_rows(ds)
-    targets = [dict(r, name_en=descriptions.get(r["id"]) or r["id"],
-                    name_zh=chinese_phrase(r["source"])) for r in rows]
+    targets = []
+    for r in rows:
+        t = by_target.get(r["id"])
+        extra = dict(name_en=target_name(t, "en") if t else r["id"],
+                     name_zh=target_name(t, "zh") if t else r["id"],
+                     description=t.description if t else "", phrase=chinese_phrase(r["source"]),
+                     accounting=t.accounting if t else None,
+                     reference=ref["probability"].get(r["id"], {}).get("text"))
+        if r["units"] in WAN_UNITS:
+            extra["wan"] = dict(median=wan_text(r["median"], r["units"]),
+                                range=f"{wan_text(r['p05'], r['units'])} .. "
+                                      f"{wan_text(r['p95'], r['units'])}")
+        targets.append(dict(r, **extra))
     by_id = {r["id"]: r for r in rows}
     mine = summary(ds, region)
-    wedges = decomposition.co2_wedges(base["factors"], mine["factors"],
+    wedges = decomposition.co2_wedges(ref["factors"], mine["factors"],
                                       steel=ds["sector"].values == "iron_steel")
     peak_by = peak_by_year(ds)
-    co2 = None
-    if peak_by in years:
-        now, then = (s["fan"]["median"][years.index(peak_by)] for s in (mine, base))
-        co2 = dict(year=peak_by, text=report.number_text(now),
-                   change=report.percent(now / then - 1.0, "+.1%") if then else "n/a")
+    energy_total = np.nansum(mine["energy"], axis=0)
     return clean(dict(
         region=region, members=int(ds.sizes["member"]), years=years, peak_by=peak_by,
-        targets=targets, administrative=report.administrative(ds), co2=co2,
-        peak=dict(scenario=mine["peak"], baseline=base["peak"]),
-        fan=dict(scenario=mine["fan"], baseline=base["fan"]),
+        targets=targets, administrative=report.administrative(ds),
+        co2=co2_card(years, peak_by, mine, ref) if peak_by in years else None,
+        peak=dict(scenario=peak_view(mine["peak"], years), reference=peak_view(ref["peak"], years)),
+        fan={acc: dict(scenario=mine["fan"][acc], reference=ref["fan"][acc]) for acc in ACCOUNTINGS},
         eaf=None if mine["eaf"] is None else dict(
-            bands=mine["eaf"], baseline=base["eaf"],
+            bands=mine["eaf"], reference=ref["eaf"],
             targets=[dict(id=t, threshold=v, year=y, condition=by_id[t]["condition"],
                           condition_zh=by_id[t]["condition_zh"])
                      for t, v, y, _ in ensemble_plots.eaf_targets(ds, region)]),
         energy=dict(carriers=list(ds["carrier"].values), median=mine["energy"],
-                    baseline=base["energy"]),
+                    reference=ref["energy"],
+                    wan_last=wan_text(energy_total[-1], "PJ yr-1"),
+                    total_last=report.number_text(energy_total[-1])),
         wedges=dict(method="lmdi", names=list(decomposition.LMDI_GROUPS), values=wedges,
                     total=wedges.sum(axis=0)),
+        observed=observed(region),
     ))
 
 
+# --- what was observed, and how well the model hindcasts it ------------------------------------------------
+@functools.cache
+def observed(region: str) -> dict:
+    """The observed history the charts draw for ``region`` (a province or "national"): CEADs
+    industrial CO2 2010-2019 of the nine modelled sectors (direct + process, the ``scope1``
+    accounting; national: the sum of the provinces CEADs covers, which leaves out Tibet) [Mt yr-1]
+    (``sim.data.history``), and the scrap-EAF share of crude steel 2019-2024 estimated from NBS
+    crude steel and pig iron [1] (``sim.data.observed_activity.eaf_estimate``)."""
+    h = load_history()
+    co2 = h.co2.sum(axis=(2, 3))  # (Y, P): NaN for a province CEADs does not cover
+    if region == "national":
+        covered = np.isfinite(co2).all(axis=0)
+        values = co2[:, covered].sum(axis=1)
+        missing = [p for p, ok in zip(axes.PROVINCES, covered) if not ok]
+    else:
+        values = co2[:, axes.PROVINCES.index(region)]
+        missing = [] if np.isfinite(values).all() else [region]
+    years = (axes.BASE_YEAR,) + observed_activity.OBSERVED_YEARS
+    eaf, crude = observed_activity.eaf_estimate(None if region == "national" else [region], years)
+    ok = np.isfinite(eaf) & np.isfinite(crude)
+    steel = np.where(ok, crude, 0.0).sum(axis=0)
+    share = np.where(steel > 0, np.where(ok, eaf, 0.0).sum(axis=0) / np.where(steel > 0, steel, 1.0),
+                     np.nan)
+    return clean(dict(
+        co2=dict(years=list(h.years), values=values, accounting="scope1",
+                 missing=[labels.table("region")[p] for p in missing]),
+        eaf=dict(years=list(years), values=share),
+    ))
+
+
+@functools.cache
+def skill() -> dict:
+    """The out-of-sample skill of the model the page cites beside the observed history: the
+    2015 -> 2019 ensemble hindcast (``sim.analysis.hindcast.ensemble``: 2010-2015 fit, observed
+    activity): the share of CEADs 2019 province x sector CO2 cells and of CEC electricity
+    sector-years inside its 5-95 % band, with their counts; and its CRPS skill scores where
+    ``sim.analysis.hindcast`` provides them (``crps_skill``)."""
+    c = hindcast.ensemble()
+    out = dict(members=c.members, start=hindcast.START, end=hindcast.END,
+               co2_coverage=report.percent(c.co2_coverage), co2_cells=int(c.co2_cells.sum()),
+               elec_coverage=report.percent(c.elec_coverage), elec_cells=int(c.elec_cells.sum()),
+               band=f"{hindcast.BAND[0]:.0f}-{hindcast.BAND[1]:.0f} %", crps=None)
+    crps = getattr(hindcast, "crps_skill", None)  # another helper adds it; cite it when present
+    if callable(crps):
+        try:
+            scores = crps(c)
+        except Exception:  # noqa: BLE001 - a note must not stop the page; coverage still shown
+            scores = None
+        if isinstance(scores, dict):
+            out["crps"] = {str(k): report.number_text(float(v)) for k, v in scores.items()
+                           if isinstance(v, (int, float)) and np.isfinite(v)}
+    return clean(out)
+
+
+# --- the lever controls ---------------------------------------------------------------------------------
 def lever_state(sc) -> dict:
     """Per lever the values the page's controls show at the key years: the lever's own points
     (``""``) and, where sector overrides are allowed, each sector's value (own points and
     sector override; province overrides are not edited on the page); ``text``: the same as the
-    scenario check writes them (``sim.scenario.errors.format_number``)."""
+    scenario check writes them (``sim.scenario.errors.format_number``); ``points``: the
+    scenario's own points of the lever and of each sector ([year, text], also those before the
+    first key year), and ``at_point``: whether a key year is one of them (else the value shown is
+    interpolated or held)."""
     years = np.array([y for y in KEY_YEARS if y <= sc.years[-1]])  # a value depends on its year alone
     out = {}
     for name, lv in LEVERS.items():
@@ -138,10 +303,16 @@ def lever_state(sc) -> dict:
         if spec is not None:
             base = interpolate(spec.base.points, years, spec.base.interpolation or "linear", base)
         levels[""] = list(base)
+        own = {"": spec.base.points if spec is not None else ()}
         for s in editable_sectors(lv):
             levels[s] = list(resolve(spec, lv.default, "", s, years)) if spec else list(base)
+            sector = spec.sector.get(s) if spec is not None else None
+            own[s] = sector.points if sector is not None else ()
         out[name] = dict(set=spec is not None, levels=levels,
                          text={k: [format_number(x) for x in v] for k, v in levels.items()},
+                         points={k: [[int(y), format_number(v)] for y, v in p] for k, p in own.items()},
+                         at_point={k: [int(y) in {int(py) for py, _ in p} for y in years]
+                                   for k, p in own.items()},
                          province_overrides=sorted({p for p in (spec.province if spec else {})}
                                                    | {p for p, _ in (spec.province_sector if spec
                                                                      else {})}))
@@ -152,3 +323,29 @@ def editable_sectors(lv) -> tuple[str, ...]:
     """Sectors a lever can be set for on the page (its own sectors, where overrides are allowed
     and it applies to more than one)."""
     return lv.sectors if lv.sector_overrides and lv.per_province_sector and len(lv.sectors) > 1 else ()
+
+
+SLIDER_STEPS = 1000
+"""Positions of a lever's slider (0 .. SLIDER_STEPS)."""
+RATE_KNOT = (0.7, 0.1)
+"""A rate lever's slider [yr-1] (phase-out, efficiency retrofit: 0..1 a year, realistic a few
+percent): 70 % of the slider covers 0-10 % a year, the rest 10-100 %."""
+RATIO_TOP = 3.0
+"""An unbounded lever's slider (capacity replacement ratio, 0..inf) ends at 3 and then inf."""
+
+
+def slider_scale(lv) -> dict:
+    """A lever's slider: ``knots`` [[position 0..1, value], ...] joined linearly (piecewise, so
+    the realistic values take most of the slider: :data:`RATE_KNOT`), the value ``step`` of each
+    segment, and ``inf``: whether the slider's end stands for infinity (:data:`RATIO_TOP`)."""
+    high = RATIO_TOP if math.isinf(lv.high) else float(lv.high)
+    low = float(lv.low)
+    if lv.unit == "yr-1" and low == 0.0 and high >= 5 * RATE_KNOT[1]:
+        pos, value = RATE_KNOT
+        return dict(knots=[[0.0, 0.0], [pos, value], [1.0, high]], steps=[0.001, 0.01],
+                    inf=False)
+    span = high - low
+    step = 10.0 ** math.floor(math.log10(span / 100.0)) if span > 0 else 0.01
+    if math.isinf(lv.high):
+        return dict(knots=[[0.0, low], [0.95, high], [1.0, high]], steps=[step, 0.0], inf=True)
+    return dict(knots=[[0.0, low], [1.0, high]], steps=[step], inf=False)

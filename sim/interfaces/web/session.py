@@ -1,16 +1,22 @@
 """A page session of ``sim serve``: the scenario as edited on the page, its runs and its downloads.
 
-A page state (scenario document + province choice + lever edits + members) becomes a TOML text
-(``tomli_w``) that is parsed back (``tomllib``) and validated by
+A page state (scenario document + province choice + lever edits + members + seed) becomes a TOML
+text (``tomli_w``) that is parsed back (``tomllib``) and validated by
 :func:`sim.scenario.scenario_from_document`: one code path for files and page values, the same
-one-line message for an out-of-range value, and the downloaded TOML *is* that text. It runs
+one-line message for an out-of-range value. The downloaded TOML is the same page state applied by
+the same function (:func:`document`) to the scenario's own text, edited with ``tomlkit`` so that
+its comments stay (a test checks that both parse to the same document); it comes zipped with the
+target catalogues it names, so it runs from the folder it is unpacked in. It runs
 through :func:`sim.model.run.prepare` / :func:`sim.model.run.run_chunk` /
 :func:`sim.model.run.finalize`; :mod:`sim.interfaces.web.payload` makes what the page shows of it;
 the downloads are :func:`sim.results.run.run_scenario`, :func:`sim.results.export.export_iamc`
 and :func:`sim.plots.figures.write_figures` on the shown run.
 
-Per session (a random cookie): the chosen scenario, province and lever edits, the baseline run
-(the scenario without levers, same seed and members), and a generation counter. The base state
+Per session (a random cookie): the chosen scenario, province, lever edits, members and seed, the
+reference the page compares with (:class:`Reference`: the scenario without levers, the scenario
+without the page's edits, or a state the user pinned; run with the same province, seed and
+members) and its run, and a generation counter. Uploaded scenarios are kept by the hash of their
+text (``<out>/uploads/<hash>.toml``), so a share link can name them. The base state
 is loaded once per process, the kernel compiled (or loaded from Numba's cache) before the server
 listens, and kernel outputs are reused between runs of the same size (:class:`Buffers`). Every
 change increments the generation; a run that finds a newer generation when it starts, between
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import io
 import math
 import re
@@ -36,13 +43,14 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+import tomlkit
 import xarray as xr
 
 from sim.core import axes, shipped
 from sim.core.indicators import eaf_share
 from sim.core.targets import administrative_attribute
 from sim.data.base_state import load_base_state
-from sim.interfaces.web.payload import clean, lever_state, payload, summary
+from sim.interfaces.web.payload import clean, lever_state, payload, skill, summary
 from sim.model import run as model
 from sim.model.kernel import allocate_outputs
 from sim.plots import figures as plots
@@ -50,6 +58,7 @@ from sim.results import export
 from sim.results import reading as results
 from sim.results.run import run_scenario
 from sim.scenario import printable, read_document, scenario_from_document
+from sim.scenario.errors import format_number
 from sim.scenario.uncertainty import sample
 
 LIVE_MEMBERS = 500
@@ -65,6 +74,8 @@ ALL = "all"  # province choice: every province (the whole country)
 OWN = ""  # province choice: the scenario's own provinces
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 """A session id: 32 hex digits (``secrets.token_hex(16)``); anything else is no session."""
+UPLOAD_KEY = re.compile(r"upload:([0-9a-f]{32})")
+"""A scenario key naming an upload: ``upload:`` and the first 32 hex digits of its SHA-256."""
 NEEDED = frozenset({"value_added", "final_energy", "production", "co2_direct", "co2_process",
                     "co2_captured"})
 """Kernel variables the page needs (run_chunk always adds CO2, targets and peak years)."""
@@ -98,30 +109,42 @@ def base_state():
 
 
 def warm_up() -> float:
-    """Compile (or load from Numba's cache) the kernel and load the base state; seconds taken."""
+    """Compile (or load from Numba's cache) the kernel, load the base state and compute the
+    hindcast skill the charts cite (:func:`sim.interfaces.web.payload.skill`, ~5 s: not on the
+    first visitor's time); seconds taken."""
     t0 = time.perf_counter()
     sc = load_source(shipped.resolve("anhui")).scenario
     model.run_chunk(model.prepare(sc, members=2, base=base_state()), 0, 2)
+    skill()
     return time.perf_counter() - t0
 
 
 # --- scenario sources and page documents -------------------------------------------------------------
 @dataclass(frozen=True)
 class Source:
-    """A scenario as chosen on the page: its parsed document, where its catalogues are looked
-    up (``path``: a shipped file, or for an upload a name in the shipped folder) and the name
-    messages use (``display``)."""
+    """A scenario as chosen on the page: its parsed document and its text (comments and all),
+    where its catalogues are looked up (``path``: a shipped file, or for an upload a name in the
+    shipped folder), the name messages use (``display``) and the ``key`` a page state names it
+    by (a shipped scenario's name, or ``upload:<hash>``)."""
 
     doc: dict
     path: Path
     display: str
     scenario: Any  # the validated sim.scenario.Scenario of the unchanged document
+    text: str = ""
+    key: str = ""
 
 
-def load_source(path: Path) -> Source:
+def load_source(path: Path, key: str | None = None) -> Source:
     """A shipped (or local) scenario file, validated as ``sim run`` would."""
     text, doc = read_document(path)
-    return Source(doc, Path(path), Path(path).name, scenario_from_document(doc, text, path))
+    return Source(doc, Path(path), Path(path).name, scenario_from_document(doc, text, path), text,
+                  key or Path(path).stem)
+
+
+def upload_key(data: bytes) -> str:
+    """The key of an uploaded scenario: ``upload:`` and 32 hex digits of its SHA-256."""
+    return "upload:" + hashlib.sha256(data).hexdigest()[:32]
 
 
 def upload_source(data: bytes, filename: str) -> Source:
@@ -135,7 +158,12 @@ def upload_source(data: bytes, filename: str) -> Source:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise PageError(f"{display}: not UTF-8 text ({e})") from None
+        raise PageError(f"{display}: not a text file: a scenario is TOML text in UTF-8, and byte "
+                        f"{e.start + 1} is {data[e.start:e.start + 1].hex()} (a binary file, or "
+                        "another encoding)") from None
+    if "\x00" in text:
+        raise PageError(f"{display}: not a text file: a scenario is TOML text in UTF-8, and it "
+                        f"holds a NUL byte (byte {text.index(chr(0)) + 1})")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -143,7 +171,16 @@ def upload_source(data: bytes, filename: str) -> Source:
     except RecursionError:
         raise PageError(f"{display}: malformed TOML: arrays or tables nested too deeply") from None
     path = shipped.SHIPPED_DIR / "uploaded.toml"  # catalogues: the shipped targets/ folder
-    return Source(doc, path, display, scenario_from_document(doc, text, path, display))
+    return Source(doc, path, display, scenario_from_document(doc, text, path, display), text,
+                  upload_key(data))
+
+
+def child(table, key: str):
+    """``table[key]``, a new (sub)table there first if it has none (for a plain dict and for a
+    ``tomlkit`` document alike: ``setdefault`` would hand back a dict tomlkit has copied)."""
+    if key not in table:
+        table[key] = {} if type(table) is dict else tomlkit.table()
+    return table[key]
 
 
 def prune_provinces(table: dict, simulated: tuple[str, ...]) -> None:
@@ -162,12 +199,15 @@ def prune_provinces(table: dict, simulated: tuple[str, ...]) -> None:
             del table["province"]
 
 
-def document(source: Source, province: str, edits: dict, members: int) -> dict:
+def document(source: Source, province: str, edits: dict, members: int, seed: int | None = None,
+             doc=None) -> dict:
     """The page's scenario document: ``source``'s with the province choice (``OWN``, ``ALL`` or
-    a province), the lever edits ``{(lever, sector or "", year): value}`` as points and
-    ``members``. Choosing other provinces than the scenario's drops its ``target_ids`` (every
-    catalogue target that applies is checked) and its overrides of provinces not simulated."""
-    doc = copy.deepcopy(source.doc)
+    a province), the lever edits ``{(lever, sector or "", year): value}`` as points, ``members``
+    and ``seed`` (None: the scenario's). Choosing other provinces than the scenario's drops its
+    ``target_ids`` (every catalogue target that applies is checked) and its overrides of provinces
+    not simulated. ``doc``: the document to change in place (a ``tomlkit`` document of the
+    scenario's text, for the download), by default a copy of ``source.doc``."""
+    doc = copy.deepcopy(source.doc) if doc is None else doc
     sc = doc.get("scenario")
     if isinstance(sc, dict):
         if province != OWN:
@@ -183,10 +223,12 @@ def document(source: Source, province: str, edits: dict, members: int) -> dict:
                 if isinstance(doc.get("growth"), dict):
                     prune_provinces(doc["growth"], chosen)
         sc["members"] = int(members)
+        if seed is not None:
+            sc["seed"] = int(seed)
     for (lever, sector, year), value in edits.items():
-        t = doc.setdefault("levers", {}).setdefault(lever, {})
+        t = child(child(doc, "levers"), lever)
         if sector:
-            t = t.setdefault("sector", {}).setdefault(sector, {})
+            t = child(child(t, "sector"), sector)
         t[str(year)] = value
     return doc
 
@@ -231,7 +273,7 @@ def region_of(sc) -> str:
 
 def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
     """One chunk's Dataset cut to what the page shows of ``region``: targets, peak years, CO2 of
-    every region, and the extensive variables and EAF share of the region alone (a province axis
+    every region (both accountings), and the extensive variables and EAF share of the region alone (a province axis
     of length 1 labelled ``region``, so ``sim.plots.figures``' helpers read it as a one-province file).
     Every array is new (none views the kernel outputs, which are reused)."""
     provinces = [str(p) for p in ds["province"].values]
@@ -244,7 +286,7 @@ def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
 
     data = {name: (ds[name].dims, ds[name].values) for name in
             ("target_value", "target_attained", "peak_year", "plateau_start_year",
-             "industrial_co2")}
+             "industrial_co2", "industrial_co2_with_indirect")}
     for name in _EXTENSIVE:
         data[name] = (ds[name].dims, cut(name))
     steel = ds["production"].sel(route=list(axes.ROUTE_NAMES["iron_steel"])).values[:, pick]  # (M,p,R,T)
@@ -253,6 +295,16 @@ def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
     coords = {k: v for k, v in ds.coords.items() if "province" not in v.dims}
     coords["province"] = ("province", [region])
     return xr.Dataset(data, coords=coords)
+
+
+def shown_provinces(sc, province: str) -> str:
+    """The province choice that runs a reference on the provinces of the shown scenario ``sc``: a
+    pinned state of another scenario is compared on the provinces shown, not on its own."""
+    if province != OWN:
+        return province
+    if len(sc.provinces) == len(axes.PROVINCES):
+        return ALL
+    return sc.provinces[0] if len(sc.provinces) == 1 else OWN
 
 
 def run_members(prep, region: str, still_wanted=lambda: None, chunk: int | None = None):
@@ -320,14 +372,57 @@ BUFFERS = Buffers(MAX_BUFFER_BYTES)
 
 
 # --- sessions -------------------------------------------------------------------------------------------
+REFERENCES = ("baseline", "scenario", "pinned")
+"""What the page compares with: the scenario without any lever, the scenario without the page's
+edits, or a page state the user pinned."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The run the page compares with, run with the shown run's province, members and seed:
+    ``kind`` one of :data:`REFERENCES`; a pinned one has its own ``source`` and ``edits``
+    ({(lever, sector, year): value}) and the ``label`` the user gave it."""
+
+    kind: str = "baseline"
+    source: Source | None = None
+    edits: tuple = ()
+    label: str = ""
+
+    def document(self, source: Source, province: str, edits: dict, members: int, seed) -> dict:
+        """The reference's document beside the page state (``source``, ``province``, ``edits``,
+        ``members``, ``seed``)."""
+        if self.kind == "baseline":
+            return without_levers(document(source, province, edits, members, seed))
+        if self.kind == "scenario":
+            return document(source, province, {}, members, seed)
+        return document(self.source, province, dict(self.edits), members, seed)
+
+    def describe(self) -> dict:
+        """What the page shows and a share link keeps of the reference."""
+        out = dict(kind=self.kind, label=self.label)
+        if self.kind == "pinned":
+            out.update(scenario=self.source.key, file=self.source.display,
+                       edits=edit_list(dict(self.edits)))
+        return out
+
+
+def edit_list(edits: dict) -> list[dict]:
+    """The page's edits as the API writes them: [{lever, sector, year, value}, ...]."""
+    return [dict(lever=k[0], sector=k[1], year=k[2], value=clean(v)) for k, v in edits.items()]
+
+
 @dataclass
 class Shown:
-    """The run whose numbers the page shows."""
+    """The run whose numbers the page shows, and the page state it ran."""
 
-    text: str  # the scenario TOML it ran (the download)
+    text: str  # the scenario TOML it ran (validated)
     scenario: Any
     prep: Any
     result: dict
+    source: Source
+    province: str
+    edits: dict
+    seed: int | None
 
 
 @dataclass
@@ -340,10 +435,12 @@ class Session:
     live_members: int = LIVE_MEMBERS
     province: str = OWN
     edits: dict = field(default_factory=dict)
+    seed: int | None = None  # None: the scenario's
+    reference: Reference = field(default_factory=Reference)
     generation: int = 0
     shown: Shown | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _baseline: dict = field(default_factory=dict)  # baseline document -> its summary()
+    _references: dict = field(default_factory=dict)  # reference document -> its summary()
     _designs: dict = field(default_factory=dict)  # (uncertainty, members, seed) -> design
 
     def next_generation(self) -> int:
@@ -355,25 +452,25 @@ class Session:
         if self.generation != generation:
             raise Superseded()
 
-    def _baseline_of(self, doc: dict, source: Source, members: int, check):
-        plain = without_levers(doc)
-        key = (to_text(plain), source.path, source.display)
-        if key not in self._baseline:
-            _, sc = validate(plain, source)
-            prep = model.prepare(sc, base=base_state())
+    def _reference_of(self, doc: dict, source: Source, check):
+        """The reference run's :func:`summary` for the reference document ``doc`` (cached: a lever
+        change does not rerun it)."""
+        key = (to_text(doc), source.path, source.display)
+        if key not in self._references:
+            _, sc = validate(doc, source)
+            prep = model.prepare(sc, base=base_state(), samples=self._design(doc, sc))
             region = region_of(sc)
             stats = summary(run_members(prep, region, check, PRECISE_CHUNK), region)
-            while len(self._baseline) >= 2:  # the live and the precise member count
-                self._baseline.pop(next(iter(self._baseline)))
-            self._baseline[key] = stats
-        return self._baseline[key]
+            while len(self._references) >= 4:  # live and precise members, two references
+                self._references.pop(next(iter(self._references)))
+            self._references[key] = stats
+        return self._references[key]
 
     def _design(self, doc: dict, sc) -> dict | None:
         """The Latin-hypercube design of this uncertainty, member count and seed if this session
         drew it before (None: ``sim.model.run.prepare`` draws it, and it is kept)."""
         key = (to_text(doc.get("uncertainty", {})), sc.members, sc.seed)
         if key not in self._designs:
-
             while len(self._designs) >= 2:  # the live and the precise member count
                 self._designs.pop(next(iter(self._designs)))
             self._designs[key] = sample(sc.uncertainty, sc.members, sc.seed)
@@ -381,56 +478,68 @@ class Session:
 
     def change(self, generation: int, *, source: Source | None = None, province: str | None = None,
                edits: list | tuple = (), reset: bool = False, members: int | None = None,
-               timer: dict | None = None) -> dict:
+               seed: int | None = None, reference: Reference | None = None,
+               replace: bool = False, timer: dict | None = None) -> dict:
         """Apply one change and run it (in a worker thread). The change is validated first: if
         it is invalid, :class:`ScenarioError` is raised and the state is unchanged. A valid change
         is kept even when its run is superseded (:class:`Superseded`), so a newer change builds on
-        it."""
+        it. ``replace``: the change is a whole page state (a share link): ``edits`` replace the
+        session's, ``seed`` None means the scenario's."""
         with self.lock:
             new_source = source or self.source
-            new_province = OWN if (reset or source is not None) else (
+            fresh = reset or replace or source is not None
+            new_province = OWN if (reset or (source is not None and province is None)) else (
                 self.province if province is None else province)
-            new_edits = {} if (reset or source is not None) else dict(self.edits)
+            new_edits = {} if fresh else dict(self.edits)
             for lever, sector, year, value in edits:  # in order: the last value of a point wins
                 new_edits[(lever, sector, int(year))] = page_value(value)
+            new_seed = seed if (seed is not None or fresh) else self.seed
+            new_reference = reference or self.reference
             n = members or self.live_members
-            doc = document(new_source, new_province, new_edits, n)
+            doc = document(new_source, new_province, new_edits, n, new_seed)
             t0 = time.perf_counter()
             text, sc = validate(doc, new_source)  # ScenarioError: nothing changes, nothing runs
+            ref_doc = new_reference.document(new_source, shown_provinces(sc, new_province),
+                                             new_edits, n, sc.seed)
+            ref_source = new_reference.source if new_reference.kind == "pinned" else new_source
+            validate(ref_doc, ref_source)
             self.source, self.province, self.edits = new_source, new_province, new_edits
+            self.seed, self.reference = new_seed, new_reference
             self._check(generation)
             t1 = time.perf_counter()
 
             def check():
                 self._check(generation)
 
-            baseline = self._baseline_of(doc, new_source, n, check)
+            ref = self._reference_of(ref_doc, ref_source, check)
             t2 = time.perf_counter()
             prep = model.prepare(sc, base=base_state(), samples=self._design(doc, sc))
             region = region_of(sc)
             ds = run_members(prep, region, check, None if members is None else PRECISE_CHUNK)
             t3 = time.perf_counter()
-            result = payload(ds, baseline, sc, region)
+            result = payload(ds, ref, sc, region)
             self._check(generation)
             t4 = time.perf_counter()
             if timer is not None:
                 timer.update(validate=t1 - t0, baseline=t2 - t1, run=t3 - t2, payload=t4 - t3)
             result["timing_ms"] = round((t4 - t0 - (t2 - t1)) * 1000, 1)
-            self.shown = Shown(text, sc, prep, result)
+            self.shown = Shown(text, sc, prep, result, new_source, new_province, new_edits, new_seed)
             return self.state()
 
     def state(self) -> dict:
-        """What the page shows of this session: the shown run's payload and the edits."""
+        """What the page shows of this session: the shown run's payload, its page state (what a
+        share link keeps) and the reference it is compared with."""
         sh = self.shown
         sc = sh.scenario
         return dict(
             status="ok", generation=self.generation,
-            scenario=dict(name=sc.name, file=self.source.display, description=sc.description,
-                          provinces=list(sc.provinces), members=sh.prep.members, seed=sh.prep.seed,
-                          own_provinces=list(self.source.scenario.provinces)),
-            province=self.province,
-            edits=[dict(lever=k[0], sector=k[1], year=k[2], value=clean(v))
-                   for k, v in self.edits.items()],
+            scenario=dict(name=sc.name, key=sh.source.key, file=sh.source.display,
+                          description=sc.description, provinces=list(sc.provinces),
+                          members=sh.prep.members, seed=sh.prep.seed,
+                          own_seed=sh.source.scenario.seed,
+                          own_provinces=list(sh.source.scenario.provinces)),
+            province=sh.province, seed=sh.seed, edits=edit_list(sh.edits),
+            reference=self.reference.describe(),
             levers=lever_state(sc), result=sh.result)
 
     # --- downloads -------------------------------------------------------------------------------
@@ -443,16 +552,52 @@ class Session:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
+    def download_name(self) -> str:
+        """The stem of the scenario download: ``<scenario name>-edited``."""
+        return f"{self.shown.scenario.name}-edited"
+
     def download_text(self) -> str:
-        """The shown run's scenario TOML: ``sim run`` on it (next to the shipped ``targets/``
-        catalogues) reproduces the page's numbers exactly (same seed, same members)."""
+        """The shown run's scenario TOML: the scenario's own text with the page state applied by
+        :func:`document` through ``tomlkit`` (its comments kept), after a header that says what
+        the page changed. ``sim run`` on it, beside its target catalogues
+        (:meth:`download_zip`), reproduces the page's numbers exactly (same seed and members)."""
         sh = self.shown
-        header = (f"# Scenario {sh.scenario.name} as edited on the sim serve page "
-                  f"({sh.prep.members} members, seed {sh.prep.seed}).\n"
-                  "# Its target catalogues (scenario.targets) are looked up relative to this "
-                  "file: save it in a folder with the\n"
-                  f"# shipped targets/ folder ({shipped.SHIPPED_DIR}), then: sim run <file>\n\n")
-        return header + sh.text
+        try:
+            doc = tomlkit.parse(sh.source.text)
+            document(sh.source, sh.province, sh.edits, sh.prep.members, sh.seed, doc=doc)
+            body = tomlkit.dumps(doc)
+        except Exception:  # noqa: BLE001 - tomlkit refused what tomllib read: the plain text
+            body = sh.text
+        changes = [f"levers.{lever}{f'.sector.{sector}' if sector else ''}.{year} = "
+                   f"{format_number(value) if isinstance(value, (int, float)) else value}"
+                   for (lever, sector, year), value in sh.edits.items()]
+        where = {OWN: "its own", ALL: "all 31"}.get(sh.province, sh.province)
+        header = (f"# Scenario {sh.scenario.name} ({sh.source.display}) as edited on the sim serve "
+                  f"page: {sh.prep.members} members, seed {sh.prep.seed}, provinces: {where}.\n"
+                  + (f"# Page edits: {'; '.join(changes)}.\n" if changes else "# No lever edited.\n")
+                  + "# Its target catalogues (scenario.targets) are looked up relative to this file: "
+                  "the zip download holds\n# them beside it. Run: sim run "
+                  f"{self.download_name()}.toml\n\n")
+        return header + body
+
+    def download_zip(self) -> Path:
+        """The scenario download as a folder in a zip: ``<name>-edited/<name>-edited.toml`` and
+        the target catalogues it names at their relative paths, so that ``sim run`` works in the
+        unpacked folder."""
+        sh = self.shown
+        stem = self.download_name()
+        targets = sh.source.doc.get("scenario", {}).get("targets", [])
+        root = sh.source.path.parent.resolve()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(f"{stem}/{stem}.toml", self.download_text())
+            for rel in targets if isinstance(targets, list) else []:
+                path = (root / rel).resolve()
+                if path.is_relative_to(root) and path.is_file():  # the scenario check made sure
+                    z.write(path, f"{stem}/{path.relative_to(root).as_posix()}")
+        path = self.folder() / f"{stem}.zip"
+        path.write_bytes(buf.getvalue())
+        return path
 
     def write_netcdf(self) -> Path:
         """The shown run as a NetCDF file (``sim.results.run.run_scenario``, the one run path)."""
@@ -488,8 +633,12 @@ class Session:
         return path
 
 
+SAFE_NAME = re.compile(r"[^\w.-]")
+
+
 class Sessions:
-    """The sessions of one server, least recently used first."""
+    """The sessions of one server, least recently used first, and the scenarios they can name:
+    the shipped ones and the uploads (kept by key in memory and in ``<out>/uploads/``)."""
 
     def __init__(self, initial: Path, out_dir: Path, live_members: int = LIVE_MEMBERS):
         self.initial = initial
@@ -498,6 +647,7 @@ class Sessions:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
         self._source = None
+        self._sources: dict[str, Source] = {}
 
     def new(self) -> Session:
         """A new session on the initial scenario, with a fresh random id."""
@@ -520,3 +670,39 @@ class Sessions:
                 self._sessions.move_to_end(sid)
             return s
 
+    def upload_dir(self) -> Path:
+        """Where uploads are kept: ``<out>/uploads/``."""
+        return self.out_dir / "uploads"
+
+    def keep_upload(self, source: Source, data: bytes) -> None:
+        """Keep an uploaded scenario under its key (``<out>/uploads/<hash>/<file name>``), so a
+        share link naming it opens it, also after a restart."""
+        folder = self.upload_dir() / UPLOAD_KEY.fullmatch(source.key).group(1)
+        name = SAFE_NAME.sub("_", source.display).lstrip(".") or "upload.toml"
+        folder.mkdir(parents=True, exist_ok=True)
+        if not any(folder.iterdir()):
+            (folder / name).write_bytes(data)
+        self._sources[source.key] = source
+
+    def source(self, key) -> Source:
+        """The scenario a page state names: a shipped scenario by name, or ``upload:<hash>``;
+        :class:`PageError` for anything else."""
+        if not isinstance(key, str):
+            raise PageError(f"unknown scenario {printable(str(key))!r}")
+        if key in self._sources:
+            return self._sources[key]
+        m = UPLOAD_KEY.fullmatch(key)
+        if m:
+            folder = self.upload_dir() / m.group(1)
+            files = sorted(folder.iterdir()) if folder.is_dir() else []
+            if not files:
+                raise PageError(f"the uploaded scenario {key} is not on this server (a share link "
+                                "of another server, or its output folder was emptied): upload it")
+            source = upload_source(files[0].read_bytes(), files[0].name)
+        elif key in shipped.names():
+            source = load_source(shipped.resolve(key), key)
+        else:
+            raise PageError(f"unknown scenario {printable(key)!r} (allowed: "
+                            f"{', '.join(shipped.names())}, or an upload)")
+        self._sources[key] = source
+        return source

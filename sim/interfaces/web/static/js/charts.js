@@ -1,0 +1,194 @@
+// The chart's views. Each view is a function of the shown result that returns plotly traces, a
+// layout and a note; a new view (costs, plans) is one more entry of VIEWS, a tab in index.html and
+// its label in labels.toml [view]. Axis ranges are computed here from the drawn data, so a redraw
+// (a language switch, a resize) can never leave plotly's empty default range on screen.
+import { $, esc } from "./dom.js";
+import { L, t, zh } from "./i18n.js";
+import { referenceName } from "./results.js";
+import { store } from "./store.js";
+
+const WEDGE_COLORS = ["#8c96c6", "#bfd3e6", "#41ab5d", "#006d2c", "#2166ac", "#dfc27d", "#b2182b", "#542788", "#cccccc"];
+const GRID = "#eef0f3";
+const OBSERVED = "#111";
+
+function band(x, lo, hi, color, name, show) {
+  return [
+    { x, y: hi, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false },
+    { x, y: lo, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: color, name, showlegend: show, hoverinfo: "skip" },
+  ];
+}
+
+function milestones(extra) {
+  return store.get().meta.key_years.map((y) => ({ type: "line", x0: y, x1: y, yref: "paper", y0: 0, y1: 1, line: { color: "#c0c6cf", width: 1, dash: "dot" } })).concat(extra || []);
+}
+
+// [low, high] of the finite numbers of the arrays, or null
+function extent(arrays) {
+  let lo = Infinity, hi = -Infinity;
+  for (const a of arrays) for (const v of a || []) if (typeof v === "number" && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return lo <= hi ? [lo, hi] : null;
+}
+
+// an axis range with room around the data; from zero when the data are all positive
+function padded(ext, fromZero) {
+  if (!ext) return [0, 1];
+  let [lo, hi] = ext;
+  if (fromZero) lo = Math.min(0, lo);
+  const pad = (hi - lo || Math.abs(hi) || 1) * 0.06;
+  return [lo < 0 || !fromZero ? lo - pad : lo, hi + pad];
+}
+
+function yearRange(years) { return [Math.min(...years) - 0.5, Math.max(...years) + 0.5]; }
+
+// the customary Chinese unit beside Mt and PJ: a second axis on the right, the same range scaled
+function wanAxis(layout, factor, title) {
+  if (!zh() || !factor) return [];
+  const [lo, hi] = layout.yaxis.range;
+  layout.yaxis2 = { overlaying: "y", side: "right", range: [lo * factor, hi * factor], autorange: false, showgrid: false, zeroline: false, title: { text: title } };
+  layout.margin.r = Math.max(layout.margin.r, 78);
+  return [{ x: [layout.xaxis.range[0]], y: [null], yaxis: "y2", showlegend: false, hoverinfo: "skip", mode: "markers" }];
+}
+
+function co2View(r, ctx) {
+  const acc = ctx.accounting;
+  const f = r.fan[acc];
+  const s = f.scenario, b = f.reference, x = r.years;
+  const ref = ctx.referenceName;
+  const traces = [
+    ...band(x, b.p05, b.p95, "rgba(150,150,150,0.18)", `${ref} 5–95 %`, true),
+    { x, y: b.median, mode: "lines", line: { color: "#777", dash: "dash", width: 2 }, name: `${ref}, ${t("median")}` },
+    ...band(x, s.p05, s.p95, "rgba(31,95,153,0.18)", "5–95 %", true),
+    ...band(x, s.p25, s.p75, "rgba(31,95,153,0.35)", "25–75 %", true),
+    { x, y: s.median, mode: "lines", line: { color: "#1f5f99", width: 2.5 }, name: `${t("scen")}, ${t("median")}` },
+  ];
+  const obs = r.observed.co2;
+  let years = x, ys = [s.p05, s.p95, b.p05, b.p95];
+  let note = `${t("co2_note", { ref })} ${t("accounting_note", { accounting: L("accounting", acc) })}`;
+  if (acc === obs.accounting) {
+    traces.push({ x: obs.years, y: obs.values, mode: "lines+markers", line: { color: OBSERVED, width: 1.5 }, marker: { size: 5, color: OBSERVED }, name: t("observed_co2") });
+    years = obs.years.concat(x);
+    ys = ys.concat([obs.values]);
+    note += ` ${t("observed_note")}${obs.missing.length ? ` ${t("observed_missing", { missing: obs.missing.map((m) => m[store.get().lang] || m.en).join(", ") })}` : ""}`;
+    const k = store.get().meta.skill;
+    note += ` ${t("skill_note", { start: k.start, end: k.end, members: k.members, band: k.band, co2: k.co2_coverage, cells: k.co2_cells, elec: k.elec_coverage, years: k.elec_cells })}`;
+    if (k.crps && Object.keys(k.crps).length) note += ` ${t("crps_note", { scores: Object.entries(k.crps).map(([n, v]) => `${n} ${v}`).join(", ") })}`;
+  } else {
+    note += ` ${t("indirect_note")} ${t("no_observed_indirect")}`;
+  }
+  const layout = base(t("co2_title", { accounting: L("accounting", acc) }), t("mt_co2"));
+  layout.xaxis.range = yearRange(years);
+  layout.yaxis.range = padded(extent(ys), true);
+  layout.shapes = milestones();
+  return { traces: traces.concat(wanAxis(layout, store.get().meta.wan["Mt yr-1"], t("wan_co2"))), layout, note };
+}
+
+function peakView(r, ctx) {
+  const s = r.peak.scenario, b = r.peak.reference;
+  const last = r.years[r.years.length - 1];
+  const notPeaked = t("not_peaked", { y: last });
+  const cats = s.peak_years.map(String).concat([notPeaked]);
+  const ys = (row) => row.by_year.map((p) => 100 * p).concat([100 * row.not_peaked]);
+  const traces = [
+    { type: "bar", x: cats, y: ys(b), name: `${ctx.referenceName}: ${b.text.probability} ${t("by_year", { year: r.peak_by })}`, marker: { color: "#b8bec7" } },
+    { type: "bar", x: cats, y: ys(s), name: `${t("scen")}: ${s.text.probability} ${t("by_year", { year: r.peak_by })}`, marker: { color: cats.map((c) => (c === notPeaked ? "#b42318" : "#1f5f99")) } },
+  ];
+  const layout = base(t("peak_title", { accounting: L("accounting", "scope1") }), "%");
+  layout.barmode = "group";
+  layout.xaxis = { type: "category", gridcolor: GRID, range: [-0.5, cats.length - 0.5], autorange: false };
+  layout.yaxis.range = padded(extent([ys(s), ys(b)]), true);
+  const after = cats.findIndex((c) => Number(c) > r.peak_by);
+  layout.shapes = after >= 0 ? [{ type: "rect", x0: after - 0.5, x1: cats.length - 1.5, yref: "paper", y0: 0, y1: 1, fillcolor: "rgba(180,35,24,0.06)", line: { width: 0 } }] : [];
+  const note = `${t("peak_note")} ${notPeaked}: ${s.text.not_peaked} (${ctx.referenceName} ${b.text.not_peaked}).`;
+  return { traces, layout, note };
+}
+
+function eafView(r, ctx) {
+  const layout = base(t("eaf_title"), t("share"));
+  if (!r.eaf) {
+    layout.xaxis.range = yearRange(r.years);
+    layout.yaxis.range = [0, 1];
+    return { traces: [], layout, note: t("no_steel") };
+  }
+  const s = r.eaf.bands, b = r.eaf.reference, x = r.years;
+  const traces = [
+    { x, y: b.median, mode: "lines", line: { color: "#777", dash: "dash", width: 2 }, name: `${ctx.referenceName}, ${t("median")}` },
+    ...band(x, s.p05, s.p95, "rgba(27,120,55,0.18)", "5–95 %", true),
+    ...band(x, s.p25, s.p75, "rgba(27,120,55,0.35)", "25–75 %", true),
+    { x, y: s.median, mode: "lines", line: { color: "#1b7837", width: 2.5 }, name: `${t("scen")}, ${t("median")}` },
+  ];
+  const obs = r.observed.eaf;
+  traces.push({ x: obs.years, y: obs.values, mode: "markers", marker: { color: OBSERVED, size: 7, symbol: "circle-open" }, name: t("observed_eaf") });
+  const ys = [s.p05, s.p95, b.median, obs.values];
+  for (const tg of r.eaf.targets) {
+    traces.push({ x: [tg.year], y: [tg.threshold], mode: "markers", marker: { color: "#d73027", size: 10, symbol: "diamond" }, name: `${t("target")} ${zh() ? tg.condition_zh : tg.condition} (${tg.year})` });
+    ys.push([tg.threshold]);
+  }
+  layout.xaxis.range = yearRange(x);
+  layout.yaxis.range = padded(extent(ys), true);
+  layout.shapes = milestones(r.eaf.targets.map((tg) => ({ type: "line", xref: "paper", x0: 0, x1: 1, y0: tg.threshold, y1: tg.threshold, line: { color: "#d73027", dash: "dash", width: 1.2 } })));
+  return { traces, layout, note: `${t("eaf_note")} ${t("observed_eaf_note")}` };
+}
+
+function energyView(r, ctx) {
+  const e = r.energy, x = r.years;
+  const colours = store.get().meta.carrier_colours;
+  const traces = e.carriers.map((c, i) => ({ x, y: e.median[i], stackgroup: "one", name: L("carrier", c), line: { width: 0.5, color: colours[c] }, fillcolor: colours[c] }));
+  const sum = (rows) => x.map((_, j) => rows.reduce((a, row) => a + (row[j] || 0), 0));
+  const total = sum(e.reference);
+  traces.push({ x, y: total, mode: "lines", line: { color: "#222", dash: "dash", width: 1.5 }, name: ctx.referenceName });
+  const layout = base(t("energy_title"), t("pj"));
+  layout.xaxis.range = yearRange(x);
+  layout.yaxis.range = padded(extent([sum(e.median), total]), true);
+  layout.shapes = milestones();
+  let note = t("energy_note");
+  if (zh() && e.wan_last) note += ` ${t("energy_wan", { year: x[x.length - 1], pj: e.total_last, wan: e.wan_last })}`;
+  return { traces: traces.concat(wanAxis(layout, store.get().meta.wan["PJ yr-1"], t("wan_tce"))), layout, note };
+}
+
+function wedgesView(r, ctx) {
+  const w = r.wedges, x = r.years;
+  const traces = w.names.map((n, i) => ({ type: "bar", x, y: w.values[i], name: L("wedge", n), marker: { color: WEDGE_COLORS[i % WEDGE_COLORS.length] } }));
+  traces.push({ x, y: w.total, mode: "lines+markers", line: { color: "#111", width: 2 }, marker: { size: 4 }, name: t("total") });
+  const layout = base(t("wedges_title", { ref: ctx.referenceName, accounting: L("accounting", "scope1") }), t("mt_co2"));
+  layout.barmode = "relative";
+  // a relative bar stack reaches the sum of its positive and of its negative parts
+  const up = x.map((_, j) => w.values.reduce((a, row) => a + Math.max(0, row[j] || 0), 0));
+  const down = x.map((_, j) => w.values.reduce((a, row) => a + Math.min(0, row[j] || 0), 0));
+  layout.xaxis.range = yearRange(x);
+  layout.yaxis.range = padded(extent([up, down, w.total, [0]]), false);
+  if (ctx.narrow) {
+    layout.legend = { orientation: "h", y: -0.2, font: { size: 10 } };
+  } else {
+    layout.legend = { orientation: "v", x: 1.02, y: 1, font: { size: 11 } };
+    layout.margin.r = 260;
+  }
+  return { traces, layout, note: t("wedges_note", { ref: ctx.referenceName }) };
+}
+
+export const VIEWS = { co2: co2View, peak: peakView, eaf: eafView, energy: energyView, wedges: wedgesView };
+
+function base(title, ytitle) {
+  return {
+    title: { text: esc(title), font: { size: 13 } },
+    margin: { l: 60, r: 20, t: 40, b: 40 },
+    legend: { orientation: "h", y: -0.15 },
+    font: { family: getComputedStyle(document.body).fontFamily, size: 12 },
+    paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+    xaxis: { gridcolor: GRID, autorange: false },
+    yaxis: { gridcolor: GRID, autorange: false, title: { text: esc(ytitle) } },
+  };
+}
+
+export function drawChart() {
+  const { server, view, accounting } = store.get();
+  document.querySelectorAll("#tabs button[data-view]").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
+  document.querySelectorAll("#accounting button").forEach((b) => b.classList.toggle("active", b.dataset.accounting === accounting));
+  $("accounting").hidden = view !== "co2";
+  const make = VIEWS[view] || VIEWS.co2;
+  const ctx = { accounting, referenceName: referenceName(server.reference), narrow: window.innerWidth < 700 };
+  const { traces, layout, note } = make(server.result, ctx);
+  for (const tr of traces) if (tr.name !== undefined) tr.name = esc(tr.name);
+  if (ctx.narrow) { layout.title.font.size = 11; layout.margin.l = 48; }
+  Plotly.react("chart", traces, layout, { displaylogo: false, responsive: true });
+  $("chart-note").textContent = note;
+}
