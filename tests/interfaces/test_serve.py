@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import tomlkit
 import pytest
+import tomlkit
 from click.testing import CliRunner
 
 pytest.importorskip("starlette")
@@ -27,11 +27,13 @@ with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2 (httpx 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
   # noqa: E402
+from sim.analysis.costs import money
 from sim.core import levers, shipped
 from sim.interfaces import cli
 from sim.interfaces.web import app as web
 from sim.interfaces.web import payload, session
 from sim.model import run as model
+from sim.model.costs import COST_ITEMS
 from sim.results.reading import open_results
 from sim.scenario import ScenarioError, scenario_from_document  # noqa: E402
 
@@ -116,6 +118,16 @@ def test_first_state_is_the_scenario_with_its_targets_and_the_page_members(app):
     assert abs(sum(r["peak"]["scenario"]["distribution"]) - 1) < 1e-9
     w = np.array(r["wedges"]["values"], dtype=float)
     assert np.allclose(w.sum(axis=0), r["wedges"]["total"])
+    # the costs view (issue #26 item 12): items of sim.model.costs, bands of the total, both
+    # present values as the report prints them
+    c = r["costs"]
+    assert c["scenario"]["items"] == list(COST_ITEMS)
+    assert np.array(c["scenario"]["item_median"], dtype=float).shape == (len(COST_ITEMS), len(r["years"]))
+    tot = c["scenario"]["total"]
+    assert all(lo <= m <= hi for lo, m, hi in zip(tot["p05"], tot["median"], tot["p95"]))
+    assert c["scenario"]["window"] == "2025-2035" and c["reference"]["pv"]
+    change = c["scenario"]["pv_median"] - c["reference"]["pv_median"]
+    assert c["pv_change"] == money(change)
 
 
 def test_a_lever_change_reruns_and_moves_the_result(app):

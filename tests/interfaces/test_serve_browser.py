@@ -44,7 +44,7 @@ from sim.results.reading import open_results  # noqa: E402
 from tests.helpers.web_server import start_server  # noqa: E402
 
 MEMBERS = 200
-VIEWS = ("co2", "peak", "eaf", "energy", "wedges")
+VIEWS = ("co2", "peak", "eaf", "energy", "wedges", "costs")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1400,1250")

@@ -26,7 +26,7 @@ import re
 import numpy as np
 import xarray as xr
 
-from sim.analysis import decomposition, hindcast, report
+from sim.analysis import costs, decomposition, hindcast, report
 from sim.analysis.peak import peak_by_year
 from sim.core import axes, labels
 from sim.core.indicators_registry import INDICATORS
@@ -159,7 +159,21 @@ def summary(ds: xr.Dataset, region: str) -> dict:
         energy=results.median(ensemble_plots.energy_by_carrier(ds).isel(province=0)).values,
         factors=factors,
         probability={r["id"]: r for r in report.target_rows(ds)},
+        costs=cost_summary(ds, region),
     )
+
+
+def cost_summary(ds: xr.Dataset, region: str) -> dict:
+    """The costs view of ``region`` [bn CNY, 2019 prices]: bands of the annual total cost, the
+    medians of its items (``sim.model.costs.COST_ITEMS``) and the present value 2025-2035 as the
+    report prints it (``sim.analysis.costs``)."""
+    bn = costs.BN
+    total = bands(ds["total_cost"].sel(region=region) / bn)
+    items = results.median(ds["cost_by_item"].sel(region=region)) / bn  # (cost_item, year)
+    row = costs.cost_rows(ds, [region])[0]
+    return dict(total=total, items=list(ds["cost_item"].values), item_median=items.values,
+                pv=row["text"]["median"], pv_range=row["text"]["range"], pv_median=row["median"],
+                window=costs.window(ds))
 
 
 def co2_card(years: list[int], year: int, mine: dict, ref: dict) -> dict:
@@ -228,6 +242,8 @@ def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
         wedges=dict(method="lmdi", names=list(decomposition.LMDI_GROUPS), values=wedges,
                     total=wedges.sum(axis=0)),
         observed=observed(region),
+        costs=dict(scenario=mine["costs"], reference=ref["costs"],
+                   pv_change=costs.money(mine["costs"]["pv_median"] - ref["costs"]["pv_median"])),
     ))
 
 
@@ -266,22 +282,19 @@ def skill() -> dict:
     """The out-of-sample skill of the model the page cites beside the observed history: the
     2015 -> 2019 ensemble hindcast (``sim.analysis.hindcast.ensemble``: 2010-2015 fit, observed
     activity): the share of CEADs 2019 province x sector CO2 cells and of CEC electricity
-    sector-years inside its 5-95 % band, with their counts; and its CRPS skill scores where
-    ``sim.analysis.hindcast`` provides them (``crps_skill``)."""
+    sector-years inside its 5-95 % band, with their counts; and its CRPS skill scores against
+    persistence and the 2010-2015 trend, for province x sector cells and province totals
+    (``sim.analysis.hindcast.skill``)."""
     c = hindcast.ensemble()
     out = dict(members=c.members, start=hindcast.START, end=hindcast.END,
                co2_coverage=report.percent(c.co2_coverage), co2_cells=int(c.co2_cells.sum()),
                elec_coverage=report.percent(c.elec_coverage), elec_cells=int(c.elec_cells.sum()),
                band=f"{hindcast.BAND[0]:.0f}-{hindcast.BAND[1]:.0f} %", crps=None)
-    crps = getattr(hindcast, "crps_skill", None)  # another helper adds it; cite it when present
-    if callable(crps):
-        try:
-            scores = crps(c)
-        except Exception:  # noqa: BLE001 - a note must not stop the page; coverage still shown
-            scores = None
-        if isinstance(scores, dict):
-            out["crps"] = {str(k): report.number_text(float(v)) for k, v in scores.items()
-                           if isinstance(v, (int, float)) and np.isfinite(v)}
+    scores = hindcast.skill(c)  # CRPS skill against persistence and the 2010-2015 trend
+    out["crps"] = {f"{k.scope} / {versus}": report.number_text(value)
+                   for k in (scores.cells, scores.provinces)
+                   for versus, value in (("persistence", k.skill_persistence),
+                                         ("trend", k.skill_trend)) if np.isfinite(value)}
     return clean(out)
 
 

@@ -165,7 +165,25 @@ function wedgesView(r, ctx) {
   return { traces, layout, note: t("wedges_note", { ref: ctx.referenceName }) };
 }
 
-export const VIEWS = { co2: co2View, peak: peakView, eaf: eafView, energy: energyView, wedges: wedgesView };
+// the annual cost of the shown region, stacked by item (medians), with the 5-95 % band of the
+// total and the reference's median total; the note gives both present values as the report does
+function costsView(r, ctx) {
+  const c = r.costs, x = r.years, s = c.scenario, b = c.reference;
+  const traces = s.items.map((item, i) => ({ type: "bar", x, y: s.item_median[i], name: L("cost_item", item), marker: { color: WEDGE_COLORS[i % WEDGE_COLORS.length] } }));
+  traces.push(...band(x, s.total.p05, s.total.p95, "rgba(31,95,153,0.15)", "5–95 %", true));
+  traces.push({ x, y: s.total.median, mode: "lines", line: { color: "#1f5f99", width: 2 }, name: `${t("scen")}, ${t("median")}` });
+  traces.push({ x, y: b.total.median, mode: "lines", line: { color: "#777", dash: "dash", width: 2 }, name: `${ctx.referenceName}, ${t("median")}` });
+  const layout = base(t("costs_title"), t("bn_cny"));
+  layout.barmode = "relative";
+  const up = x.map((_, j) => s.item_median.reduce((a, row) => a + Math.max(0, row[j] || 0), 0));
+  const down = x.map((_, j) => s.item_median.reduce((a, row) => a + Math.min(0, row[j] || 0), 0));
+  layout.xaxis.range = yearRange(x);
+  layout.yaxis.range = padded(extent([up, down, s.total.p95, b.total.median, [0]]), true);
+  const note = t("costs_note", { window: s.window, pv: s.pv, range: s.pv_range, ref: ctx.referenceName, ref_pv: b.pv, change: c.pv_change });
+  return { traces, layout, note };
+}
+
+export const VIEWS = { co2: co2View, peak: peakView, eaf: eafView, energy: energyView, wedges: wedgesView, costs: costsView };
 
 function base(title, ytitle) {
   return {
