@@ -85,10 +85,13 @@ def output_folder(path, what: str = "--out") -> Path:
 
 @contextlib.contextmanager
 def writing():
-    """Turn a failure to write (disk full, permissions changed during the run) into one line;
-    the temporary file is already removed (``sim.core.files.atomic_path``)."""
+    """Turn a failure to write (disk full, permissions changed during the run), or to read a file
+    the run needs, into one line; the temporary file is already removed
+    (``sim.core.files.atomic_path``)."""
     try:
         yield
+    except FileNotFoundError as e:
+        fail(str(e) if not e.filename else f"{e.filename}: not found ({e.strerror})")
     except OSError as e:
         fail(str(e) if not e.filename else f"{e.filename}: cannot write ({e.strerror})")
 
