@@ -46,6 +46,25 @@ def ignore_closed_loop_finalisers() -> None:
     sys.unraisablehook = hook
 
 
+@contextlib.contextmanager
+def optional_client(scheduler: str | None, workers: int | None):
+    """(client, Numba threads per task) of :func:`dask_client` for a study that runs in this
+    process unless ``scheduler`` or ``workers`` is given ((None, None) then); the cluster is closed
+    when the block ends, quietly after an interruption (:func:`close_quietly`)."""
+    if not (scheduler or workers):
+        yield None, None
+        return
+    client, closers, threads = dask_client(None, scheduler, workers)
+    interrupted = False
+    try:
+        yield client, threads
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        close_quietly(closers, interrupted)
+
+
 def dask_client(sweep, scheduler: str | None = None, workers: int | None = None,
                 cluster: str | None = None) -> tuple[Any, list[Callable[[], Any]], int]:
     """(client, closers, Numba threads per case) for the chosen way of running a sweep: an

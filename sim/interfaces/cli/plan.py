@@ -76,29 +76,19 @@ def plan_cmd(scenario: str, levers: tuple[str, ...], targets: tuple[str, ...], c
     toml_path = stem / f"{sc.name}_plan.toml"
     journal = plans.Journal(stem.with_name(stem.name + ".journal.jsonl"), problem.digest())
     t0 = time.perf_counter()
-    client, closers, threads = None, [], None
-    if scheduler or workers:
-        client, closers, threads = clusters.dask_client(None, scheduler, workers)
-    if not quiet:
-        click.echo(f"plan {sc.name}: {len(problem.points)} lever points, {len(problem.targets)} "
-                   f"targets, P >= {problem.level:.4g} (confidence {confidence:g} + margin "
-                   f"{problem.margin:.4g}) on {members} members, at most "
-                   f"{max_evaluations} packages"
-                   + (f" ({journal.resumed} in the journal)" if journal.resumed else "")
-                   + (f" on {client.dashboard_link or client.scheduler.address}" if client else ""),
-                   err=True)
-    interrupted = False
-    try:
+    with clusters.optional_client(scheduler, workers) as (client, threads):
+        if not quiet:
+            click.echo(f"plan {sc.name}: {len(problem.points)} lever points, "
+                       f"{len(problem.targets)} targets, P >= {problem.level:.4g} (confidence "
+                       f"{confidence:g} + margin {problem.margin:.4g}) on {members} members, at "
+                       f"most {max_evaluations} packages"
+                       + (f" ({journal.resumed} in the journal)" if journal.resumed else "")
+                       + (f" on {client.dashboard_link or client.scheduler.address}" if client
+                          else ""), err=True)
         search = (plans.front if trade_off else plans.solve)(
             problem, problem.lows, problem.highs, problem.level, problem.seed, max_evaluations,
             journal, plans.dask_map(problem, client, threads) if client else None,
             Progress(f"plan {sc.name}", "packages", quiet))
-    except KeyboardInterrupt:
-        interrupted = True
-        raise
-    finally:
-        if closers:
-            clusters.close_quietly(closers, interrupted)
     t1 = time.perf_counter()
     check = plans.verify(problem, search.x[search.best], verify_members)
     t2 = time.perf_counter()

@@ -137,31 +137,19 @@ def sensitivity(scenario: str, method: str, samples: int | None, parameters: tup
     except (sens.SensitivityError, ScenarioError) as e:
         fail(str(e))
     t0 = time.perf_counter()
-    client, closers, threads = None, [], None
-    if scheduler or workers:
-
-        client, closers, threads = clusters.dask_client(None, scheduler, workers)
-    if not quiet:
-        click.echo(f"sensitivity {sc.name}: {method}, {len(plan.groups)} factors "
-                   f"({len(plan.factors)} columns), "
-                   f"{len(plan.unit)} evaluations, {len(plan.outputs)} outputs"
-                   + (f" on {client.dashboard_link or client.scheduler.address}" if client else ""),
-                   err=True)
-    interrupted = False
-    try:
+    with clusters.optional_client(scheduler, workers) as (client, threads):
+        if not quiet:
+            click.echo(f"sensitivity {sc.name}: {method}, {len(plan.groups)} factors "
+                       f"({len(plan.factors)} columns), "
+                       f"{len(plan.unit)} evaluations, {len(plan.outputs)} outputs"
+                       + (f" on {client.dashboard_link or client.scheduler.address}" if client
+                          else ""), err=True)
         values = sens.evaluate(plan, chunk_size, client, threads,
                                Progress(f"sensitivity {sc.name}", "evaluations", quiet))
         t1 = time.perf_counter()
         indices, notes = sens.analyse(plan, values, client,
                                       Progress(f"sensitivity {sc.name} analysis", "outputs", quiet))
         t2 = time.perf_counter()
-    except KeyboardInterrupt:
-        interrupted = True
-        raise
-    finally:
-        if closers:
-
-            clusters.close_quietly(closers, interrupted)
     t3 = time.perf_counter()
     attrs = netcdf.global_attributes(plan.scenario, plan.seed, len(plan.unit))
     ds = sens.dataset(plan, values, indices, notes, attrs)
