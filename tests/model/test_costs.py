@@ -3,9 +3,7 @@ against the physical results it is priced on, and what a carbon price does (issu
 
 from __future__ import annotations
 
-import json
 import math
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from sim.core import axes
 from sim.model import costs as cost_model
 from sim.model import run as model
 from sim.scenario import load_scenario
+from tests.helpers.scenarios import tiny_scenario, uniform
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,14 +54,9 @@ def test_present_value_by_hand():
 
 
 def _scenario(body: str, name: str):
-    folder = Path(tempfile.mkdtemp(prefix="sim-costs-"))
-    head = (f'[scenario]\nname = "{name}"\nprovinces = {json.dumps(["Anhui", "Hebei"])}\n'
-            'members = 4\nseed = 3\n'
-            '[uncertainty.capital_cost_multiplier]\ndist = "uniform"\nlow = 0.7\nhigh = 1.4\n'
-            '[uncertainty.energy_price_multiplier]\ndist = "uniform"\nlow = 0.7\nhigh = 1.4\n')
-    path = folder / f"{name}.toml"
-    path.write_text(head + body, encoding="utf-8")
-    return load_scenario(path)
+    return tiny_scenario(name, body, seed=3,
+                         uncertainty=uniform("capital_cost_multiplier", 0.7, 1.4)
+                         + uniform("energy_price_multiplier", 0.7, 1.4))
 
 
 PRICE = """

@@ -5,8 +5,6 @@ the model against the published statistics that could be read (calibration/pollu
 from __future__ import annotations
 
 import csv
-import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from sim.model import costs as cost_model
 from sim.model import pollutants as pl
 from sim.model import run as model
 from sim.results.reading import open_results
-from sim.scenario import load_scenario
+from tests.helpers.scenarios import tiny_scenario, uniform
 
 REPO = Path(__file__).resolve().parents[2]
 X = {x: i for i, x in enumerate(pl.POLLUTANTS)}
@@ -27,14 +25,8 @@ C = {c: i for i, c in enumerate(axes.CARRIERS)}
 
 
 def _scenario(body: str, name: str, uncertain: bool = True):
-    folder = Path(tempfile.mkdtemp(prefix="sim-pollutants-"))
-    head = (f'[scenario]\nname = "{name}"\nprovinces = {json.dumps(["Anhui", "Hebei"])}\n'
-            'members = 4\nseed = 5\n')
-    if uncertain:
-        head += '[uncertainty.capital_cost_multiplier]\ndist = "uniform"\nlow = 0.7\nhigh = 1.4\n'
-    path = folder / f"{name}.toml"
-    path.write_text(head + body, encoding="utf-8")
-    return load_scenario(path)
+    return tiny_scenario(name, body, seed=5,
+                         uncertainty=uniform("capital_cost_multiplier", 0.7, 1.4) if uncertain else "")
 
 
 ULE = """
