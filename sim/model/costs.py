@@ -31,6 +31,7 @@ import numpy as np
 from sim.core import axes
 from sim.core.units import KWH_PER_PJ
 from sim.data.costs import T_PER_MT, Costs
+from sim.model import pollutants
 
 COST_ITEMS = ("capital", "fixed_om", "variable_om", "energy", "power_surcharges", "carbon", "ccus")
 """The items of the annualised cost (module docstring), the ``cost_item`` axis of result files."""
@@ -56,47 +57,56 @@ def annualised(spend: np.ndarray, rate: float, lifetime) -> np.ndarray:
     return (total[..., 1:] - np.take_along_axis(total, first, axis=-1)) * crf[..., None]
 
 
-def chunk_costs(costs: Costs, out, inp, years: np.ndarray, prices: np.ndarray, levers: dict,
-                samples: dict) -> dict[str, np.ndarray]:
+def chunk_costs(costs: Costs, out, prices: np.ndarray, levers: dict, samples: dict,
+                ule: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The cost arrays of one chunk (module docstring).
 
-    ``out`` (KernelOutputs) and ``inp`` (KernelInputs) of the chunk; ``prices`` (P,S,C,T) [CNY
-    PJ-1] of the chunk's provinces; ``levers``: (P,S,T) trajectories ``carbon_price`` [CNY t-1],
+    ``out`` (KernelOutputs) of the chunk; ``prices`` (P,S,C,T) [CNY PJ-1] of the chunk's
+    provinces; ``levers``: (P,S,T) trajectories ``carbon_price`` [CNY t-1],
     ``carbon_free_allocation`` [1], ``electricity_surcharge`` [CNY kWh-1], ``green_power_premium``
     [CNY MWh-1], ``green_power`` [1]; ``samples``: the chunk's ``capital_cost_multiplier`` and
-    ``energy_price_multiplier`` (M,). Returns ``investment_cost`` (M,P,S,R,T) by route position,
-    ``cost`` (M,P,S,K,T) by :data:`COST_ITEMS` and ``energy_cost`` (M,P,S,C,T) [CNY yr-1]."""
-    M, P, S, R, T = out.investment.shape
-    kcap = np.asarray(samples["capital_cost_multiplier"], dtype=float)[:, None, None, None]
+    ``energy_price_multiplier`` (M,); ``ule`` (P,S,T) [1]: the ultra-low-emission shares, whose
+    steel retrofits add to iron & steel's capital and variable O&M
+    (``sim.model.pollutants.ule_cost``, annualised over an efficiency retrofit's lifetime).
+    Returns ``investment_cost`` (M,P,S,R,T) by route position, ``cost`` (M,P,S,K,T) by
+    :data:`COST_ITEMS` and ``energy_cost`` (M,P,S,C,T) [CNY yr-1]."""
+    kcap = np.asarray(samples["capital_cost_multiplier"], dtype=float)[:, None, None]  # (M,1,1)
     kprice = np.asarray(samples["energy_price_multiplier"], dtype=float)[:, None, None, None, None]
     rate = costs.discount_rate
     capex = costs.capex[None, None, :, :, None]  # (1,1,S,R,1)
-    investment = out.investment * capex * kcap[..., None]  # (M,P,S,R,T)
+    investment = out.investment * capex * kcap[..., None, None]  # (M,P,S,R,T)
     capital = annualised(investment, rate, costs.lifetime[None, None, :, :]).sum(axis=3)
-    retrofit = out.retrofit_saving * costs.retrofit_per_pj * kcap
+    retrofit = out.retrofit_saving * costs.retrofit_per_pj * kcap[..., None]
     capital += annualised(retrofit, rate, costs.retrofit_lifetime)
     added = np.zeros_like(out.electrified)
     added[..., 1:] = np.maximum(0.0, np.diff(out.electrified, axis=-1))
-    capital += annualised(added * costs.electric_per_pj * kcap, rate, costs.electric_lifetime)
-
-    item = np.zeros((M, P, S, len(COST_ITEMS), T))
-    item[:, :, :, 0] = capital
-    item[:, :, :, 1] = (out.capacity * costs.fixed_om[None, None, :, :, None]).sum(axis=3)
-    item[:, :, :, 2] = (out.production * costs.var_om[None, None, :, :, None]).sum(axis=3)
+    capital += annualised(added * costs.electric_per_pj * kcap[..., None], rate,
+                          costs.electric_lifetime)
+    variable_om = (out.production * costs.var_om[None, None, :, :, None]).sum(axis=3)
+    if ule is not None:
+        invest, operate = pollutants.ule_cost(out.capacity, out.production, ule)  # (M,P,T)
+        steel = axes.SECTORS.index("iron_steel")
+        capital[:, :, steel] += annualised(invest * kcap, rate, costs.retrofit_lifetime)
+        variable_om[:, :, steel] += operate
     energy_cost = out.final_energy * prices[None] * kprice  # (M,P,S,C,T)
-    item[:, :, :, 3] = energy_cost.sum(axis=3)
-    e = axes.CARRIERS.index("electricity")
-    elec = out.final_energy[:, :, :, e]  # (M,P,S,T) PJ
+    elec = out.final_energy[:, :, :, axes.CARRIERS.index("electricity")]  # (M,P,S,T) PJ
     activity = out.production.sum(axis=3)
     above = np.maximum(0.0, elec - costs.surcharge_benchmark[None, None, :, None] * activity)
-    item[:, :, :, 4] = (levers["electricity_surcharge"][None] * KWH_PER_PJ * above
-                        + levers["green_power_premium"][None] * MWH_PER_PJ * elec
-                        * levers["green_power"][None])
     emitted = out.co2_direct + out.co2_process - out.co2_captured  # Mt
     free = levers["carbon_free_allocation"][None] * costs.benchmark_co2[None, None, :, None] * activity
-    item[:, :, :, 5] = levers["carbon_price"][None] * T_PER_MT * (emitted - free)
-    item[:, :, :, 6] = out.co2_captured * T_PER_MT * costs.ccus_per_t
-    return dict(investment_cost=investment, cost=item, energy_cost=energy_cost)
+    items = dict(
+        capital=capital,
+        fixed_om=(out.capacity * costs.fixed_om[None, None, :, :, None]).sum(axis=3),
+        variable_om=variable_om,
+        energy=energy_cost.sum(axis=3),
+        power_surcharges=(levers["electricity_surcharge"][None] * KWH_PER_PJ * above
+                          + levers["green_power_premium"][None] * MWH_PER_PJ * elec
+                          * levers["green_power"][None]),
+        carbon=levers["carbon_price"][None] * T_PER_MT * (emitted - free),
+        ccus=out.co2_captured * T_PER_MT * costs.ccus_per_t,
+    )
+    cost = np.stack([np.broadcast_to(items[name], capital.shape) for name in COST_ITEMS], axis=3)
+    return dict(investment_cost=investment, cost=cost, energy_cost=energy_cost)
 
 
 def discounted(total: np.ndarray, years: np.ndarray, rate: float,

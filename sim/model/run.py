@@ -275,7 +275,7 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     peak_all, _ = indicators.peak_years(co2_all.reshape(M * G, T), prep.years,
                                         prep.plateau_tolerance)
     data["peak_year_with_indirect"] = peak_all.reshape(M, G)
-    data.update(_cost_variables(prep, out, inp, start, stop, variables, ule))
+    data.update(_cost_variables(prep, out, start, stop, variables, ule))
     by_region = pollutants.sum(axis=2)  # (M,P,X,T)
     data["industrial_pollutants"] = np.concatenate([by_region, by_region.sum(axis=1, keepdims=True)],
                                                    axis=1)
@@ -306,25 +306,17 @@ def _pollutants(prep: Prepared, out: KernelOutputs, ule: np.ndarray, start: int,
     return pollutant_model.emissions(factors, out.production, out.final_energy, ule, pm, cm)
 
 
-def _cost_variables(prep: Prepared, out: KernelOutputs, inp: KernelInputs, start: int, stop: int,
+def _cost_variables(prep: Prepared, out: KernelOutputs, start: int, stop: int,
                     variables: frozenset[str] | None,
                     ule: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The cost variables of a chunk (``sim.model.costs``): ``total_cost``, ``cost_by_item`` and
     ``discounted_cost`` per region always; ``cost``, ``investment_cost`` and ``energy_cost``
-    where ``variables`` asks for them (default: all). ``ule`` (P,S,T): the ULE shares, whose
-    steel retrofits add annualised capital and operating cost (``sim.model.pollutants.ule_cost``)
-    to the items ``capital`` and ``variable_om`` of iron & steel."""
+    where ``variables`` asks for them (default: all). ``ule`` (P,S,T): the ULE shares, priced by
+    ``sim.model.costs.chunk_costs``."""
     levers = dict(prep.outside, carbon_price=prep.shared["carbon_price"],
                   green_power=prep.shared["green_power"])
     smp = {k: v[start:stop] for k, v in prep.samples.items()}
-    parts = cost_model.chunk_costs(prep.costs, out, inp, prep.years, prep.prices, levers, smp)
-    if ule is not None:
-        invest, operate = pollutant_model.ule_cost(out.capacity, out.production, ule)
-        kcap = np.asarray(smp["capital_cost_multiplier"], dtype=float)[:, None, None]
-        steel = axes.SECTORS.index("iron_steel")
-        parts["cost"][:, :, steel, cost_model.COST_ITEMS.index("capital")] += cost_model.annualised(
-            invest * kcap, prep.costs.discount_rate, prep.costs.retrofit_lifetime)
-        parts["cost"][:, :, steel, cost_model.COST_ITEMS.index("variable_om")] += operate
+    parts = cost_model.chunk_costs(prep.costs, out, prep.prices, levers, smp, ule)
     by_item = parts["cost"].sum(axis=2)  # (M,P,K,T)
     by_item = np.concatenate([by_item, by_item.sum(axis=1, keepdims=True)], axis=1)
     total = by_item.sum(axis=2)  # (M,G,T)
