@@ -145,7 +145,7 @@ def wedges(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str | None
                 per_t[i, j] = a["cost_per_t"]
                 per_t_resource[i, j] = a["resource_cost_per_t"]
     currency = ds["discounted_cost"].attrs.get("currency", "CNY (2019 prices)")
-    rate = float(ds["discounted_cost"].attrs.get("discount_rate", 0.08))
+    rate = costs.discount_rate(ds)
     out = xr.Dataset(
         {"co2_avoided": (("lever", "accounting", "quantile"), avoided, dict(
             units="Mt", long_name=f"CO2 avoided by the lever over {window} (scenario without it "

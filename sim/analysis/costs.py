@@ -51,11 +51,21 @@ def money(x: float) -> str:
     return f"{x / BN:,.3g}" if abs(x) < 1e3 * BN else f"{x / BN:,.0f}"
 
 
+def window_years(ds: xr.Dataset) -> tuple[int, int]:
+    """(first, last) calendar year the file's present value adds up (``discount_window``)."""
+    first, last = (int(y) for y in ds["discounted_cost"].attrs["discount_window"])
+    return first, last
+
+
 def window(ds: xr.Dataset) -> str:
-    """The planning period of the present value, e.g. '2025-2035' (the file's comment)."""
-    comment = ds["discounted_cost"].attrs.get("comment", "")
-    years = [w for w in comment.replace("-", " ").split() if w.isdigit() and len(w) == 4]
-    return f"{years[1]}-{years[2]}" if len(years) >= 3 else "2025-2035"
+    """The planning period of the present value as printed, e.g. '2025-2035'."""
+    first, last = window_years(ds)
+    return f"{first}-{last}"
+
+
+def discount_rate(ds: xr.Dataset) -> float:
+    """[yr-1] The discount rate of the file's present value."""
+    return float(ds["discounted_cost"].attrs["discount_rate"])
 
 
 def cost_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
@@ -121,10 +131,10 @@ def versus_baseline(ds: xr.Dataset, base: xr.Dataset, region: str = "national") 
     _same_design(ds, base)
     extra = ds["discounted_cost"].sel(region=region) - base["discounted_cost"].sel(region=region)
     q = _q(extra)
-    first, last = (int(y) for y in window(ds).split("-"))
+    first, last = window_years(ds)
     years = ds["year"].values
     inside = (years >= first) & (years <= last)
-    rate = float(ds["discounted_cost"].attrs.get("discount_rate", 0.08))
+    rate = discount_rate(ds)
     factor = xr.DataArray(np.where(inside, (1 + rate) ** -(years - first).astype(float), 0.0),
                           dims="year", coords={"year": years})
     # the resource cost: every item but the carbon payments (a transfer to the market)
@@ -164,7 +174,7 @@ def format_lines(ds: xr.Dataset, regions: list[str], base: xr.Dataset | None = N
     if not has_costs(ds):
         return []
     lines = ["", f"Costs, billion CNY (2019 prices): present value of {window(ds)} at "
-             f"{float(ds['discounted_cost'].attrs.get('discount_rate', 0.08)):.0%} a year, "
+             f"{discount_rate(ds):.0%} a year, "
              f"and the total cost of {int(ds['year'][-1])}",
              f"{'region':<16} {'PV median':>10} {'5-95 %':>21} {'cost ' + str(int(ds['year'][-1])):>10}"]
     for r in cost_rows(ds, regions):

@@ -439,6 +439,7 @@ def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
     if "discounted_cost" in ds:
         ds["discounted_cost"].attrs.update(
             discount_rate=prep.costs.discount_rate,
+            discount_window=np.array(cost_model.DISCOUNT_WINDOW, dtype=np.int32),
             comment=f"present value in {cost_model.DISCOUNT_WINDOW[0]} of the total cost of "
                     f"{cost_model.DISCOUNT_WINDOW[0]}-{cost_model.DISCOUNT_WINDOW[1]}")
     for name in ("peak_year", "plateau_start_year", "peak_year_with_indirect"):
