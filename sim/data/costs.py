@@ -152,10 +152,12 @@ def _value(row: dict, key: str = "value") -> float:
     return float(row[key])
 
 
-def _route_costs(base: BaseState) -> tuple[np.ndarray, ...]:
-    """(capex, fixed_om, var_om, lifetime) (S,R) of every route [CNY per activity unit]."""
+def _route_costs(base: BaseState, measures: list[dict], retrofit: float,
+                 electric: float) -> tuple[np.ndarray, ...]:
+    """(capex, fixed_om, var_om, lifetime) (S,R) of every route [CNY per activity unit];
+    ``retrofit`` and ``electric`` [CNY per PJ yr-1]: the measures that price the value-added
+    sectors' efficient and electrified routes."""
     rows = _rows("routes.csv")
-    measures = _rows("measures.csv")
     S, R = len(axes.SECTORS), len(axes.ROUTES)
     capex, fixed, var, life = (np.zeros((S, R)) for _ in range(4))
     life[:] = _value(_one(measures, "measures.csv", measure="energy_efficiency_retrofit",
@@ -180,9 +182,6 @@ def _route_costs(base: BaseState) -> tuple[np.ndarray, ...]:
             life[s, r] = float(row[0]["value"]) if row else 20.0
     # value-added sectors: the efficient route's extra capital for the energy it saves, the
     # electrified route's electric heat capacity (national average intensities of the base year)
-    retrofit = _value(_one(measures, "measures.csv", measure="energy_efficiency_retrofit (industry average)",
-                           item="capex per energy saved (per GJ)")) * GJ_PER_PJ
-    electric = _electric_per_pj(measures)
     weight = base.production0  # (P,S,R) activity
     for s, sector in enumerate(axes.SECTORS):
         if sector in axes.MATERIAL_SECTORS:
@@ -255,9 +254,13 @@ _CACHE: dict[int, tuple[BaseState, "Costs"]] = {}
 
 
 def _load(base: BaseState) -> Costs:
-    capex, fixed, var, life = _route_costs(base)
-    price, index = _prices(base)
     measures, policy = _rows("measures.csv"), _rows("policy.csv")
+    retrofit = _value(_one(measures, "measures.csv",
+                           measure="energy_efficiency_retrofit (industry average)",
+                           item="capex per energy saved (per GJ)")) * GJ_PER_PJ
+    electric = _electric_per_pj(measures)
+    capex, fixed, var, life = _route_costs(base, measures, retrofit, electric)
+    price, index = _prices(base)
     capture = _value(_one(measures, "measures.csv",
                           measure="ccus_capture_china (levelised, by technology, 2025)",
                           item="post-combustion capture cost"))
@@ -281,10 +284,7 @@ def _load(base: BaseState) -> Costs:
     return Costs(
         capex=capex, fixed_om=fixed, var_om=var, lifetime=life, price_2019=price,
         price_index=index, ccus_per_t=capture + transport * CCUS_TRANSPORT_KM + storage,
-        retrofit_per_pj=_value(_one(measures, "measures.csv",
-                                    measure="energy_efficiency_retrofit (industry average)",
-                                    item="capex per energy saved (per GJ)")) * GJ_PER_PJ,
-        electric_per_pj=_electric_per_pj(measures),
+        retrofit_per_pj=retrofit, electric_per_pj=electric,
         green_premium_per_pj=premium / 1e3 * KWH_PER_PJ,  # CNY/MWh -> CNY/PJ
         surcharge_benchmark=bench, discount_rate=discount,
         output_per_va=np.array([ratio[s] for s in axes.SECTORS]),
