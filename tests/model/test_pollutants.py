@@ -226,6 +226,50 @@ def test_model_scope_lies_below_the_all_source_totals_of_the_census():
         assert (total < census).all(), (year, total / 1e4)
 
 
+NATIONAL_TOTALS = REPO / "calibration/pollutants/national_totals.csv"
+STATISTIC_NAMES = {"SO2": "SO2", "NOx": "NOx", "颗粒物": "PM", "烟(粉)尘": "PM"}
+
+
+def _statistics(year: int, scope: str, statuses: tuple[str, ...]) -> dict[str, float]:
+    """pollutant -> national total [t yr-1] of ``year`` and ``scope`` in national_totals.csv
+    whose ``verified`` status is one of ``statuses``."""
+    with open(NATIONAL_TOTALS, encoding="utf-8", newline="") as f:
+        return {STATISTIC_NAMES[r["pollutant"]]: float(r["value"]) * 1e4 for r in csv.DictReader(f)
+                if r["year"] == str(year) and r["scope"] == scope and r["verified"] in statuses
+                and r["pollutant"] in STATISTIC_NAMES}
+
+
+def test_model_scope_2019_lies_below_the_all_source_totals_of_2019():
+    """2019 national totals of all sources (environmental statistics, 457.29 / 1233.85 / 1088.48
+    10^4 t; a secondary copy whose 2020 values match the verified 2020 press conference:
+    national_totals.csv, status partly): the model's 2019 industry without power, households and
+    vehicles must emit less. SO2's bound is the tightest the statistics give for 2019."""
+    totals = _statistics(2019, "national, all sources", ("yes", "partly"))
+    assert set(totals) == set(pl.POLLUTANTS)
+    model = _base_emissions(2019).sum(axis=(0, 1))
+    for x, name in enumerate(pl.POLLUTANTS):
+        assert model[x] < totals[name], (name, model[x] / 1e4, totals[name] / 1e4)
+
+
+MODEL_SCOPE = "industrial excl. power and heat (model scope)"
+NOT_VERIFIED = (
+    "issue #27's criterion cannot be tested yet: no stored copy of the 2015 环境统计年报 or the "
+    "2019 生态环境统计年报 / 2016-2019 统计公报 was found (searched again 2026-12-07; the recalled "
+    "工业源 values stay 'not verified' in national_totals.csv), and 工业源 includes power and heat "
+    "supply, which must be subtracted (and fugitive dust set apart for PM) to match the model's "
+    "scope; remove this mark when verified rows of scope '" + MODEL_SCOPE + "' exist")
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_VERIFIED)
+@pytest.mark.parametrize("year", [2015, 2019])
+@pytest.mark.parametrize("pollutant", pl.POLLUTANTS)
+def test_national_industry_lies_within_20_percent_of_the_statistics(year, pollutant):
+    cited = _statistics(year, MODEL_SCOPE, ("yes", "derived"))
+    assert pollutant in cited, f"no verified {year} {pollutant} statistic of the model's scope"
+    model = _base_emissions(year).sum(axis=(0, 1))[pl.POLLUTANTS.index(pollutant)]
+    assert abs(model / cited[pollutant] - 1.0) <= 0.20, (model / 1e4, cited[pollutant] / 1e4)
+
+
 # 2020 national totals of all sources (2020年中国生态环境统计年报, MEE press conference 2022-02-23,
 # verified; calibration/pollutants/national_totals.csv) [t yr-1]: the model's industry without
 # power, households and vehicles must lie below them
