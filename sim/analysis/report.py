@@ -219,6 +219,30 @@ def _tonnes(x: float) -> str:
     return f"{x / POLLUTANT_SCALE:.3g}" if np.isfinite(x) else "n/a"
 
 
+def pollutants_avoided(ds: xr.Dataset, base: xr.Dataset, region: str | None = None) -> list[dict]:
+    """Per air pollutant, what ``base`` emits more than ``ds`` in ``region`` (default: national,
+    or the file's one province) in each year of :data:`POLLUTANT_YEARS` from 2025 on, member by
+    member (common random numbers; the design is checked by
+    ``sim.analysis.costs.versus_baseline``, which the report calls first): ``pollutant``,
+    ``years``, ``median``, ``p05``, ``p95`` [t yr-1] and ``text`` in :data:`POLLUTANT_SCALE`.
+    Empty unless both files have per-member pollutants."""
+    name = "industrial_pollutants"
+    if not all(name in d and "member" in d[name].dims for d in (ds, base)):
+        return []
+    region = region or costs.default_region(ds)
+    years = [y for y in POLLUTANT_YEARS if y >= 2025 and y in ds["year"].values]
+    diff = (base[name] - ds[name]).sel(region=region, year=years)
+    rows = []
+    for p in diff["pollutant"].values:
+        q = results.quantiles(diff.sel(pollutant=p), REPORTED).values  # (3, year)
+        rows.append(dict(pollutant=str(p), region=region, years=years, units="t yr-1",
+                         p05=[float(x) for x in q[0]], median=[float(x) for x in q[1]],
+                         p95=[float(x) for x in q[2]],
+                         text=[f"{y}: {_tonnes(m)} ({_tonnes(a)} .. {_tonnes(b)})"
+                               for y, a, m, b in zip(years, q[0], q[1], q[2])]))
+    return rows
+
+
 def pollutant_targets(ds: xr.Dataset) -> list[dict]:
     """The rows of :func:`target_rows` whose indicator is an air pollutant's (the
     pollutant-intensity target of seed 002)."""
@@ -324,6 +348,12 @@ def format_table(ds: xr.Dataset, all_regions: bool = False,
                      f"{len(provinces)} (every region: sim report --all-regions FILE)")
     lines += costs.format_lines(ds, shown, baseline)
     lines += pollutant_lines(ds)
+    if baseline is not None:
+        avoided = pollutants_avoided(ds, baseline)
+        if avoided:
+            lines.append(f"  against the baseline {results.name_of(baseline)}, avoided (baseline "
+                         f"minus scenario per member, {POLLUTANT_UNIT_TEXT}, median and 5-95 %):")
+            lines += [f"    {r['pollutant']:<4} " + "; ".join(r["text"]) for r in avoided]
     adm = administrative(ds)
     if adm:
         lines += ["", "Administrative targets (not simulated):"]
@@ -376,6 +406,7 @@ def report_data(ds: xr.Dataset, baseline: xr.Dataset | None = None) -> dict:
                if costs.has_costs(ds) else None),
         versus_baseline=(None if baseline is None
                          else costs.versus_baseline(ds, baseline, costs.default_region(ds))),
+        pollutants_avoided=None if baseline is None else pollutants_avoided(ds, baseline),
         pollutants=pollutant_rows(ds),
         simulated=[r["id"] for r in target_rows(ds) if r["status"] == "simulated"],
         trend=[r["id"] for r in target_rows(ds) if r["status"] == "trend"],
