@@ -18,6 +18,7 @@ from sim.interfaces.cli import main
 from sim.results.reading import open_results
 from sim.scenario import load_scenario
 from tests.helpers.result_files import REPO, write_scenario_results
+from tests.helpers.scenarios import shipped_variant
 
 TARGET = "pollutant_intensity_2025"
 ULE = "".join(f"\n[levers.ultra_low_emission.sector.{s}]\n2024 = 0.0\n2025 = 0.25\n2028 = 0.8\n"
@@ -116,13 +117,9 @@ def test_files_without_pollutants_report_as_before(national, tmp_path):
 def retrofits(tmp_path_factory):
     """Anhui as shipped and with cement and coking ULE retrofits: 8 members of one design."""
     folder = tmp_path_factory.mktemp("ule")
-    text = (REPO / "scenarios" / "anhui.toml").read_text(encoding="utf-8")
-    (folder / "targets").symlink_to(REPO / "scenarios" / "targets")
-    (folder / "ule.toml").write_text(text.replace('name = "anhui"', 'name = "ule"') + ULE,
-                                     encoding="utf-8")
     base = write_scenario_results(folder, load_scenario(REPO / "scenarios" / "anhui.toml"), 8, 4,
                                   ("full",))
-    ule = write_scenario_results(folder, load_scenario(folder / "ule.toml"), 8, 4, ("full",))
+    ule = write_scenario_results(folder, shipped_variant(folder, "ule", ULE), 8, 4, ("full",))
     return base["full"], ule["full"]
 
 
