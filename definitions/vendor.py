@@ -61,6 +61,16 @@ ITEM_TEXT = {
     "CCUS": "levelised cost of capture, transport and storage of the CO2 captured",
 }
 
+SPECIES_TEXT = {
+    "Sulfur": "sulfur dioxide (SO2)",
+    "NOx": "nitrogen oxides (NOx, as NO2)",
+    "PM": ("total primary particulate matter from stacks (all particle sizes, fugitive dust not "
+           "covered, so neither PM2.5, PM10, BC nor OC)"),
+}
+POLLUTANT_TEXT = ("fuel combustion and industrial processes together (the iron and steel and "
+                  "cement factors are whole-plant, their fuel included), after the end-of-pipe "
+                  "controls in place and the ultra-low-emission retrofits")
+
 
 def ours(name: str) -> str:
     """Description of a variable the common definitions do not have."""
@@ -111,6 +121,10 @@ def ours(name: str) -> str:
         first, last = export.DISCOUNT_WINDOW
         return (f"Present value in {first} of Cost|Industry over {first}-{last} at the discount "
                 f"rate of the cost data (reported in the {first} column), {MONEY}")
+    parts = name.split("|")
+    if parts[0] == "Emissions" and parts[1] in SPECIES_TEXT and parts[2] == "Industry":
+        where = SECTOR_TEXT[parts[3]] if len(parts) == 4 else SCOPE
+        return f"Emissions of {SPECIES_TEXT[parts[1]]} from {where}, {POLLUTANT_TEXT}"
     if name == "Production Share|Iron and Steel|Steel|Secondary":
         return ("Share of secondary (scrap-based electric arc furnace) steel in crude steel "
                 "production")

@@ -12,6 +12,12 @@ carbon payments) and as a resource cost (without them: the payments are a transf
 market, and a lever that cuts CO2 under a carbon price would otherwise look cheaper by the
 payments it saves). The curve and the order of the rows take the resource cost.
 
+Co-benefits (issue #27): each row also carries the air pollutants (SO2, NOx as NO2, total PM;
+``sim.model.pollutants``) the lever avoids over the same period, from the same pairs of runs
+(common random numbers), and the pollutant avoided per t CO2 avoided: ensemble-mean pollutant
+avoided over ensemble-mean CO2 avoided, both summed over the period [kg t-1]; NaN where the lever
+avoids no CO2 on average (the ultra-low-emission lever cuts pollutants without touching CO2).
+
 Removing one lever at a time measures what that lever adds **given all the others**. Levers
 interact (a carbon price abates less once a scrap-EAF floor has built the EAFs it would have
 paid for; an efficiency retrofit saves less coal after phase-out has closed the worst plants), so
@@ -28,6 +34,8 @@ Public API
     The rows from the result files: a small CF-1.10 dataset (dimension ``lever``).
 ``rows(ds)``, ``format_table(ds)``, ``format_csv(ds)``, ``format_json(ds)``
     The rows as ``sim abatement`` prints them.
+``pollutants_avoided(ds, base, region) -> xr.DataArray``
+    Per member and pollutant, what ``base`` emits more than ``ds`` over the period [t].
 """
 
 from __future__ import annotations
@@ -112,6 +120,61 @@ def run_abatement(scenario, folder: Path | str, members: int | None = None,
     return paths
 
 
+KG_PER_T = 1e3
+T_PER_MT = 1e6
+
+
+def _over_window(ds: xr.Dataset, da: xr.DataArray) -> xr.DataArray:
+    """``da`` (…, year) summed over the planning period (``sim.analysis.costs.window_years``)."""
+    first, last = costs.window_years(ds)
+    return da.sel(year=slice(first, last)).sum("year")
+
+
+def pollutants_avoided(ds: xr.Dataset, base: xr.Dataset, region: str) -> xr.DataArray:
+    """(member, pollutant) air pollutants of ``region`` that ``base`` emits more than ``ds``
+    over the planning period [t] (``industrial_pollutants``, member by member)."""
+    name = "industrial_pollutants"
+    return _over_window(ds, (base[name] - ds[name]).sel(region=region).astype(float))
+
+
+def _co2_avoided_mean(ds: xr.Dataset, base: xr.Dataset, region: str, accounting: str) -> float:
+    """Ensemble mean of the CO2 of ``region`` that ``base`` emits more than ``ds`` over the
+    planning period [Mt], in ``accounting``."""
+    name = CO2_VARIABLES[accounting]
+    return float(_over_window(ds, (base[name] - ds[name]).sel(region=region).astype(float)).mean())
+
+
+def _co_benefits(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str,
+                 window: str) -> dict:
+    """The pollutant variables of :func:`wedges` (empty for files without pollutants)."""
+    if not all("industrial_pollutants" in d for d in (ds, *without.values())):
+        return {}
+    pollutants = [str(p) for p in ds["pollutant"].values]
+    avoided = np.full((len(without), len(pollutants), len(STATISTICS)), np.nan)
+    per_co2 = np.full((len(without), len(pollutants), len(ACCOUNTINGS)), np.nan)
+    for i, base in enumerate(without.values()):
+        per_member = pollutants_avoided(ds, base, region).transpose("member", "pollutant")
+        avoided[i] = results.quantiles(per_member, STATISTICS).transpose("pollutant", "quantile").values
+        mean = per_member.mean("member").values  # (pollutant,) t
+        for j, accounting in enumerate(ACCOUNTINGS):
+            if CO2_VARIABLES[accounting] not in ds or CO2_VARIABLES[accounting] not in base:
+                continue
+            co2 = _co2_avoided_mean(ds, base, region, accounting)  # Mt
+            if co2 > 0:
+                per_co2[i, :, j] = mean * KG_PER_T / (co2 * T_PER_MT)
+    return {
+        "pollutant_avoided": (("lever", "pollutant", "quantile"), avoided, dict(
+            units="t", long_name=f"air pollutant avoided by the lever over {window} (scenario "
+                                 "without it minus scenario, summed over the years; quantiles of "
+                                 "the per-member differences)")),
+        "pollutant_per_co2": (("lever", "pollutant", "accounting"), per_co2, dict(
+            units="kg t-1", long_name="air pollutant avoided per t CO2 avoided by the lever: "
+                                      f"ensemble-mean pollutant avoided over ensemble-mean CO2 "
+                                      f"avoided, both summed over {window}",
+            comment="NaN where the lever avoids no CO2 on average")),
+    }
+
+
 def wedges(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str | None = None) -> xr.Dataset:
     """The wedge of every lever: ``ds`` (the scenario) against ``without[name]`` (the scenario
     without that lever, or :data:`ALL`: without any), member by member, for ``region`` (default:
@@ -122,7 +185,9 @@ def wedges(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str | None
     quantile) [CNY], the present value of the extra cost as paid, and ``extra_resource_cost``
     without the carbon payments; ``abatement_cost`` and ``resource_abatement_cost`` (lever,
     accounting) [CNY t-1], the levelised cost of abatement on each basis (NaN where no CO2 is
-    avoided).
+    avoided); where the files have air pollutants, ``pollutant_avoided`` (lever, pollutant,
+    quantile) [t] over the period and ``pollutant_per_co2`` (lever, pollutant, accounting)
+    [kg t-1] (module docstring).
     """
     if region is None:
         provinces = results.provinces(ds, None)
@@ -170,13 +235,17 @@ def wedges(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str | None
              units="t-1", currency=currency, discount_rate=rate,
              long_name="levelised cost of abatement without the carbon payments (resource "
                        "cost), CNY at 2019 prices per t CO2",
-             comment="NaN where the lever avoids no CO2 on average"))},
+             comment="NaN where the lever avoids no CO2 on average")),
+         **_co_benefits(ds, without, region, window)},
         coords={"lever": ("lever", names, dict(long_name="lever removed from the scenario "
                                                          f"({ALL}: every lever)")),
                 "accounting": ("accounting", list(ACCOUNTINGS), dict(
                     long_name="CO2 accounting: " + "; ".join(
                         f"{a} = {ACCOUNTING_TEXT[a]} ({CO2_VARIABLES[a]})" for a in ACCOUNTINGS))),
                 "quantile": ("quantile", list(STATISTICS), dict(COORDINATES["quantile"]))})
+    if "pollutant_avoided" in out:
+        out = out.assign_coords(pollutant=("pollutant", [str(p) for p in ds["pollutant"].values],
+                                           dict(COORDINATES["pollutant"])))
     keep = ("Conventions", "title", "institution", "source", "references", "scenario_name",
             "scenario_file", "seed", "members", "data_sources", "calibration")
     out.attrs.update({k: ds.attrs[k] for k in keep if k in ds.attrs})
@@ -211,7 +280,9 @@ def rows(ds: xr.Dataset) -> list[dict]:
     """One row per lever (cheapest first in scope1 without carbon payments, then :data:`ALL`):
     the removed ``lever``, ``extra_cost`` and ``extra_resource_cost`` p05/median/p95 [CNY], and
     per accounting ``co2_avoided_<acc>`` p05/median/p95 [Mt], ``cost_per_t_<acc>`` (as paid)
-    and ``resource_cost_per_t_<acc>`` [CNY t-1] (None where no CO2 is avoided)."""
+    and ``resource_cost_per_t_<acc>`` [CNY t-1] (None where no CO2 is avoided); per air
+    pollutant (:func:`pollutants`) ``<pollutant>_avoided`` p05/median/p95 [t] and
+    ``<pollutant>_per_t_co2_<acc>`` [kg per t CO2] (None where no CO2 is avoided)."""
     names = order(ds) + ([ALL] if ALL in ds["lever"].values else [])
 
     def number(x) -> float | None:
@@ -235,8 +306,21 @@ def rows(ds: xr.Dataset) -> list[dict]:
                             ds["abatement_cost"].sel(lever=name, accounting=accounting)),
                         f"resource_cost_per_t_{accounting}": number(
                             ds["resource_abatement_cost"].sel(lever=name, accounting=accounting))})
+        for pollutant in pollutants(ds):
+            a = ds["pollutant_avoided"].sel(lever=name, pollutant=pollutant).values
+            row.update({f"{pollutant}_avoided_p05": number(a[0]),
+                        f"{pollutant}_avoided_median": number(a[1]),
+                        f"{pollutant}_avoided_p95": number(a[2])})
+            row.update({f"{pollutant}_per_t_co2_{accounting}": number(
+                ds["pollutant_per_co2"].sel(lever=name, pollutant=pollutant, accounting=accounting))
+                for accounting in ds["accounting"].values})
         out.append(row)
     return out
+
+
+def pollutants(ds: xr.Dataset) -> list[str]:
+    """The air pollutants of a wedges file (none in files written before issue #27)."""
+    return [str(p) for p in ds["pollutant"].values] if "pollutant_avoided" in ds else []
 
 
 def _mt(row: dict, key: str) -> str:
@@ -281,8 +365,37 @@ def format_table(ds: xr.Dataset) -> str:
                  f"{money(row['extra_cost_median']):>10}")
         lines.append(text)
     lines.append("  none: no CO2 avoided on average in that accounting, so no cost per tonne.")
+    lines += _co_benefit_lines(ds)
     lines.append(f"Note: {INTERACTIONS}.")
     return "\n".join(lines)
+
+
+def _co_benefit_lines(ds: xr.Dataset) -> list[str]:
+    """The co-benefit block of the table: each pollutant avoided [kt] and per t CO2 avoided."""
+    names = pollutants(ds)
+    if not names:
+        return []
+    accounting = "scope1"  # the pollutants and scope-1 CO2 come out of the same stacks
+    lines = ["", f"Co-benefits: air pollutants avoided over {ds.attrs['window']} [kt], median "
+             "(5-95 %), and per t CO2 avoided [kg/t, ensemble means, "
+             f"{accounting} CO2]; NOx as NO2, PM total from stacks",
+             f"{'lever removed':<28}" + "".join(f" {p + ' avoided':>26} {'kg/t':>7}" for p in names)]
+
+    def kt(row: dict, key: str) -> str:
+        if row[f"{key}_median"] is None:
+            return "n/a"
+        return (f"{row[f'{key}_median'] / 1e3:,.1f} ({row[f'{key}_p05'] / 1e3:,.1f} - "
+                f"{row[f'{key}_p95'] / 1e3:,.1f})")
+
+    for row in rows(ds):
+        text = f"{row['lever']:<28}"
+        for p in names:
+            ratio = row[f"{p}_per_t_co2_{accounting}"]
+            text += f" {kt(row, f'{p}_avoided'):>26} {'none' if ratio is None else f'{ratio:.2f}':>7}"
+        lines.append(text)
+    lines.append("  none: no CO2 avoided on average, so no pollutant per t CO2 (the lever may still "
+                 "cut pollutants, as ultra-low-emission control does).")
+    return lines
 
 
 def format_csv(ds: xr.Dataset) -> str:
@@ -308,7 +421,9 @@ def format_json(ds: xr.Dataset) -> str:
                                                           "payments",
                                       cost_per_t="CNY (2019 prices) per t CO2, as paid",
                                       resource_cost_per_t="CNY (2019 prices) per t CO2, without "
-                                                          "carbon payments"),
+                                                          "carbon payments",
+                                      pollutant_avoided="t (NOx as NO2)",
+                                      pollutant_per_t_co2="kg of the pollutant per t CO2 avoided"),
                            accountings={a: ACCOUNTING_TEXT[a] for a in ds["accounting"].values},
                            note=INTERACTIONS, rows=rows(ds)),
                       ensure_ascii=False, indent=2, allow_nan=False)

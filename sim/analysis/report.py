@@ -1,6 +1,10 @@
 """The report of an ensemble, computed from its Dataset alone: the target table, the peak-year
-distribution and the administrative targets, as rows (:func:`target_rows`, :func:`peak_rows`,
-:func:`administrative`) in text, Markdown, CSV and JSON.
+distribution, the air pollutants and the administrative targets, as rows (:func:`target_rows`,
+:func:`peak_rows`, :func:`pollutant_rows`, :func:`administrative`) in text, Markdown, CSV and JSON.
+
+Every target says whether the model's physics computes it (status ``simulated``) or an exogenous
+trend with an uncertain rate stands in for it (``trend``; ``sim.core.indicators_registry``), and
+the report lists both groups (:func:`status_lines`).
 
 This module formats every number the report prints (:func:`value_text`, :func:`number_text`,
 :func:`percent`, ``sim.analysis.convergence.error_text``); the rows carry those strings
@@ -178,6 +182,111 @@ def peak_rows(ds: xr.Dataset, regions: list[str] | None = None,
     return rows
 
 
+POLLUTANT_YEARS = (2020, 2025, 2030)
+"""Years of the report's pollutant table: the base year of the pollutant-intensity target, its
+target year, and 2030."""
+POLLUTANT_SCALE = 1e4
+"""[t] per unit of the report's pollutant table: 10^4 t (万吨, the unit of China's environmental
+statistics, docs/pollutants.md)."""
+POLLUTANT_UNIT_TEXT = "10^4 t/yr"
+
+
+def pollutant_rows(ds: xr.Dataset, regions: list[str] | None = None) -> list[dict]:
+    """Air pollutants of the modelled sectors (``industrial_pollutants``) per region and
+    pollutant: ``median``, ``p05``, ``p95`` [t yr-1] as lists over ``years`` (those of
+    :data:`POLLUTANT_YEARS` the file has), and ``text`` (median and 5-95 % range per year in
+    :data:`POLLUTANT_SCALE`). ``regions`` default to the national region (or the file's one
+    province); empty for files without pollutants (before issue #27)."""
+    if "industrial_pollutants" not in ds:
+        return []
+    years = [y for y in POLLUTANT_YEARS if y in ds["year"].values]
+    da = ds["industrial_pollutants"].sel(year=years)
+    rows = []
+    for region in regions if regions is not None else [costs.default_region(ds)]:
+        for p in da["pollutant"].values:
+            q = results.quantiles(da.sel(region=region, pollutant=p), REPORTED).values  # (3, year)
+            rows.append(dict(
+                region=str(region), pollutant=str(p), years=years, units="t yr-1",
+                p05=[float(x) for x in q[0]], median=[float(x) for x in q[1]],
+                p95=[float(x) for x in q[2]],
+                text=dict(median=[_tonnes(x) for x in q[1]],
+                          range=[f"{_tonnes(a)}-{_tonnes(b)}" for a, b in zip(q[0], q[2])])))
+    return rows
+
+
+def _tonnes(x: float) -> str:
+    """Tonnes as the pollutant table prints them: 10^4 t with 3 significant figures."""
+    return f"{x / POLLUTANT_SCALE:.3g}" if np.isfinite(x) else "n/a"
+
+
+def pollutants_avoided(ds: xr.Dataset, base: xr.Dataset, region: str | None = None) -> list[dict]:
+    """Per air pollutant, what ``base`` emits more than ``ds`` in ``region`` (default: national,
+    or the file's one province) in each year of :data:`POLLUTANT_YEARS` from 2025 on, member by
+    member (common random numbers; the design is checked by
+    ``sim.analysis.costs.versus_baseline``, which the report calls first): ``pollutant``,
+    ``years``, ``median``, ``p05``, ``p95`` [t yr-1] and ``text`` in :data:`POLLUTANT_SCALE`.
+    Empty unless both files have per-member pollutants."""
+    name = "industrial_pollutants"
+    if not all(name in d and "member" in d[name].dims for d in (ds, base)):
+        return []
+    region = region or costs.default_region(ds)
+    years = [y for y in POLLUTANT_YEARS if y >= 2025 and y in ds["year"].values]
+    diff = (base[name] - ds[name]).sel(region=region, year=years)
+    rows = []
+    for p in diff["pollutant"].values:
+        q = results.quantiles(diff.sel(pollutant=p), REPORTED).values  # (3, year)
+        rows.append(dict(pollutant=str(p), region=region, years=years, units="t yr-1",
+                         p05=[float(x) for x in q[0]], median=[float(x) for x in q[1]],
+                         p95=[float(x) for x in q[2]],
+                         text=[f"{y}: {_tonnes(m)} ({_tonnes(a)} .. {_tonnes(b)})"
+                               for y, a, m, b in zip(years, q[0], q[1], q[2])]))
+    return rows
+
+
+def pollutant_targets(ds: xr.Dataset) -> list[dict]:
+    """The rows of :func:`target_rows` whose indicator is an air pollutant's (the
+    pollutant-intensity target of seed 002)."""
+    if "target_indicator" not in ds:
+        return []
+    ids = {str(t) for t, i in zip(ds["target"].values, ds["target_indicator"].values)
+           if str(i).startswith("pollutant")}
+    return [r for r in target_rows(ds) if r["id"] in ids]
+
+
+def status_lines(ds: xr.Dataset) -> list[str]:
+    """Which targets the model's physics computes and which are still exogenous trends (each
+    target's ``target_status``), as the report prints it."""
+    status = [str(x) for x in ds["target_status"].values]
+    ids = [str(t) for t in ds["target"].values]
+    simulated = [t for t, s in zip(ids, status) if s == "simulated"]
+    trend = [t for t, s in zip(ids, status) if s == "trend"]
+    lines = [f"Simulated from the model's physics: {len(simulated)} of {len(ids)} targets"
+             + (f" (the pollutant targets among them: {', '.join(r['id'] for r in pollutant_targets(ds))})"
+                if pollutant_targets(ds) else "") + "."]
+    lines.append("Still trends (exogenous trajectories with uncertain rates, not model output): "
+                 + (", ".join(trend) if trend else "none") + ".")
+    return lines
+
+
+def pollutant_lines(ds: xr.Dataset, regions: list[str] | None = None) -> list[str]:
+    """The air-pollutant section of the plain-text report."""
+    rows = pollutant_rows(ds, regions)
+    if not rows:
+        return []
+    years = rows[0]["years"]
+    lines = ["", f"Air pollutants of the modelled sectors, {POLLUTANT_UNIT_TEXT} (median and "
+             "5-95 %; NOx as NO2, PM total from stacks)",
+             f"{'region':<16} {'pollutant':<9}" + "".join(f" {y:>6} {'5-95 %':>13}" for y in years)]
+    for r in rows:
+        lines.append(f"{r['region']:<16} {r['pollutant']:<9}" + "".join(
+            f" {m:>6} {rng:>13}" for m, rng in zip(r["text"]["median"], r["text"]["range"])))
+    for t in pollutant_targets(ds):
+        lines.append(f"  {t['id']} ({t['status']}): {t['condition']}, median {t['text']['median']} "
+                     f"({t['text']['range']}), P(attain) {t['text']['probability']} "
+                     f"(s.e. {t['text']['standard_error']})")
+    return lines
+
+
 def administrative(ds: xr.Dataset) -> list[dict]:
     """Administrative targets stored with the run: id, description, reason, source and status
     'not simulated'."""
@@ -238,12 +347,19 @@ def format_table(ds: xr.Dataset, all_regions: bool = False,
         lines.append(f"  provinces peaking by {by} in at least half the members: {n_ok} of "
                      f"{len(provinces)} (every region: sim report --all-regions FILE)")
     lines += costs.format_lines(ds, shown, baseline)
+    lines += pollutant_lines(ds)
+    if baseline is not None:
+        avoided = pollutants_avoided(ds, baseline)
+        if avoided:
+            lines.append(f"  against the baseline {results.name_of(baseline)}, avoided (baseline "
+                         f"minus scenario per member, {POLLUTANT_UNIT_TEXT}, median and 5-95 %):")
+            lines += [f"    {r['pollutant']:<4} " + "; ".join(r["text"]) for r in avoided]
     adm = administrative(ds)
     if adm:
         lines += ["", "Administrative targets (not simulated):"]
         lines += [f"  {a['id']}: {a.get('description', '')} - {a.get('reason', '')}" for a in adm]
-    lines += ["", "Trend targets are exogenous trajectories with uncertain rates, not physical model "
-              "output; modelled scope is the nine industrial sectors (see each target's scope note)."]
+    lines += ["", *status_lines(ds),
+              "Modelled scope is the nine industrial sectors (see each target's scope note)."]
     return "\n".join(lines)
 
 
@@ -264,7 +380,9 @@ CSV_COLUMNS = ("section", "id", "region", "scope", "year", "condition", "conditi
 """One CSV table, one row per target (section ``target``), per region's peak-year distribution
 (``peak_year``: median, p05, p95 are years; probability is that of the peak by ``year``, the
 year of the peak target; not_peaked a share of members) and per administrative target
-(``administrative``, status ``not simulated``); cells that do not apply to a section are empty.
+(``administrative``, status ``not simulated``) and per region, air pollutant and year of
+:data:`POLLUTANT_YEARS` (``pollutant``: id is the pollutant, median, p05, p95 in t yr-1); cells
+that do not apply to a section are empty.
 ``standard_error`` and ``rule_of_three`` are the Monte-Carlo error of ``probability``:
 ``sim.analysis.convergence``. The rows' ``text`` (numbers as printed) is in the JSON format only."""
 
@@ -288,6 +406,10 @@ def report_data(ds: xr.Dataset, baseline: xr.Dataset | None = None) -> dict:
                if costs.has_costs(ds) else None),
         versus_baseline=(None if baseline is None
                          else costs.versus_baseline(ds, baseline, costs.default_region(ds))),
+        pollutants_avoided=None if baseline is None else pollutants_avoided(ds, baseline),
+        pollutants=pollutant_rows(ds),
+        simulated=[r["id"] for r in target_rows(ds) if r["status"] == "simulated"],
+        trend=[r["id"] for r in target_rows(ds) if r["status"] == "trend"],
         administrative=administrative(ds),
     ))
 
@@ -308,6 +430,11 @@ def format_csv(ds: xr.Dataset) -> str:
         for r in rows:
             w.writerow({k: v for k, v in r.items() if k not in ("text", "accounting")}
                        | dict(section=section))
+    for r in data["pollutants"]:
+        for j, year in enumerate(r["years"]):
+            w.writerow(dict(section="pollutant", id=r["pollutant"], region=r["region"], year=year,
+                            median=r["median"][j], p05=r["p05"][j], p95=r["p95"][j],
+                            units=r["units"]))
     for a in data["administrative"]:
         w.writerow({k: a.get(k, "") for k in ("id", "description", "reason", "source", "status")}
                    | dict(section="administrative"))
@@ -358,6 +485,18 @@ def format_markdown(ds: xr.Dataset, all_regions: bool = False) -> str:
             lines += ["", f"Cost by item, {items[0]['region']}, {last}:", ""]
             lines += _md_table(["item", "median", "5-95 %"],
                                [[r["item"], r["text"]["median"], r["text"]["range"]] for r in items])
+    if data["pollutants"]:
+        years = data["pollutants"][0]["years"]
+        lines += ["", f"### Air pollutants ({POLLUTANT_UNIT_TEXT}, median and 5-95 %)", ""]
+        lines += _md_table(["region", "pollutant", *(str(y) for y in years)],
+                           [[r["region"], r["pollutant"],
+                             *(f"{m} ({rng})" for m, rng in zip(r["text"]["median"], r["text"]["range"]))]
+                            for r in data["pollutants"]])
+        for t in pollutant_targets(ds):
+            lines += ["", f"{t['id']} ({t['status']}): {t['condition']}, median "
+                      f"{t['text']['median']}, P(attain) {t['text']['probability']} (s.e. "
+                      f"{t['text']['standard_error']})"]
+    lines += ["", *status_lines(ds)]
     lines += ["", ERROR_NOTE.format(n=data["members"]) + "."]
     if data["administrative"]:
         lines += ["", "### Administrative targets", ""]

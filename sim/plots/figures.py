@@ -2,7 +2,7 @@
 
 One function per kind, each ``plot_<kind>(ds, ...) -> matplotlib.figure.Figure`` (in
 :mod:`sim.plots.ensemble`, :mod:`sim.plots.sweep`, :mod:`sim.plots.sensitivity`,
-:mod:`sim.plots.costs`); :data:`KINDS` maps
+:mod:`sim.plots.costs`, :mod:`sim.plots.pollutants`); :data:`KINDS` maps
 the kind names to them and :func:`write_figures` writes a set atomically. Figures are built as
 :class:`matplotlib.figure.Figure` objects without pyplot (no global state, no display), and
 matplotlib is imported only when a figure is drawn, so ``sim --help`` does not load it.
@@ -21,6 +21,7 @@ from sim.plots.common import FORMATS, ensemble_only, selected_regions
 from sim.plots.costs import plot_abatement, plot_costs
 from sim.plots.ensemble import plot_attainment, plot_energy, plot_fan, plot_sectors, plot_steel
 from sim.plots.plan import plot_plan
+from sim.plots.pollutants import plot_pollutants
 from sim.plots.sensitivity import plot_sensitivity
 from sim.plots.sweep import plot_sweep
 from sim.results import reading as results
@@ -35,6 +36,7 @@ KINDS: dict[str, Callable[..., Figure]] = {
     "fan": plot_fan, "attainment": plot_attainment, "energy": plot_energy, "steel": plot_steel,
     "sectors": plot_sectors, "costs": plot_costs, "sweep": plot_sweep,
     "sensitivity": plot_sensitivity, "abatement": plot_abatement, "plan": plot_plan,
+    "pollutants": plot_pollutants,
 }
 """Plot kinds of ``sim plot --kind``, in the order of the complete set."""
 
@@ -50,8 +52,12 @@ CORE = {"ensemble": {"industrial_co2": ("region", "year"), "peak_year_probabilit
         "plan": {"lever_value": ("evaluation", "lever"), "probability": ("evaluation",)}}
 """What every file of a kind has (:func:`file_kind`); the complete set needs it."""
 
-OWN = {"sensitivity": ("sensitivity",), "abatement": ("abatement",), "plan": ("plan",)}
-"""The complete set of the files with kinds of their own; the other files get every other kind."""
+OWN = {"sensitivity": ("sensitivity",), "abatement": ("abatement", "pollutants"), "plan": ("plan",)}
+"""The complete set of the files with kinds of their own; the other files get every other kind
+and the :data:`SHARED` ones."""
+SHARED = ("pollutants",)
+"""Kinds of both ensemble and wedges files (the co-benefits of a wedges file, the trajectories of
+an ensemble file)."""
 
 
 def file_kind(ds: xr.Dataset) -> str:
@@ -72,7 +78,8 @@ def figures(ds: xr.Dataset, kinds: Iterable[str] | None = None,
     # the complete set of a file: its own kinds (sensitivity, wedges and plan files have one, the
     # others all but those)
     kind_of_file = file_kind(ds)
-    own = list(OWN.get(kind_of_file, [k for k in KINDS if not any(k in o for o in OWN.values())]))
+    own = list(OWN.get(kind_of_file, [k for k in KINDS if k in SHARED
+                                      or not any(k in o for o in OWN.values())]))
     kinds = own if complete else list(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:

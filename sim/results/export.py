@@ -81,6 +81,13 @@ and the subtotals ``|Solids``, ``|Liquids``, ``|Gases``                         
 capacity, ``investment_cost`` summed over routes)
 ``Present Value|Cost|Industry`` (ours; ``discounted_cost``,  billion USD_2010      all
 in the column of the year it is discounted to, 2025)
+``Emissions|Sulfur|Industry``, ``Emissions|NOx|Industry``     Mt SO2/yr, Mt NO2/yr  all
+(ours; SO2 and NOx of the modelled sectors,
+``industrial_pollutants``)
+``Emissions|PM|Industry`` (ours; total primary particulate    Mt PM/yr              all
+matter from stacks)
+``Emissions|<Species>|Industry|<Sector>`` (ours; same per     as the total          all (national:
+sector, ``pollutant_emissions``)                                                    full only)
 ===========================================================  ====================  ==============
 
 Why gross: the kernel captures a share of a route's direct + process CO2 together and the file
@@ -116,6 +123,15 @@ not a price, so they have no prices. Not exported: ``Price|Carbon`` (the lever's
 and sector is not in the file, and a sector coverage makes one regional price ambiguous; what is
 paid is ``Cost|Industry|Carbon Payments``) and investment by route (in the file,
 ``investment_cost``; IAMC has no names for routes).
+
+Air pollutants (``sim.model.pollutants``, issue #27): the species names and units are the common
+definitions' (``Sulfur`` in Mt SO2/yr, ``NOx`` in Mt NO2/yr), the tree is ours, like
+``Emissions|CO2|Industry``: a sector's emissions are combustion and process together (the steel
+and cement factors are whole-plant, their fuel included), so the common definitions' split into
+``Emissions|<Species>|Energy|Demand|Industry`` and ``|Industrial Processes`` would be an
+allocation. Particulate matter is total primary PM from stacks (颗粒物, all sizes): the common
+definitions have no PM species (only BC and OC, which are parts of PM2.5), so ``Emissions|PM|…``
+in ``Mt PM/yr`` is ours (:data:`POLLUTANT_SPECIES`).
 
 Sectors: Iron and Steel, Non-Ferrous Metals, Non-Metallic Minerals, Chemicals, Pulp and Paper
 (the common definitions' industry sectors), Petroleum Refining and Coking, Textiles, Machinery,
@@ -194,6 +210,10 @@ PRESENT_VALUE = "Present Value|Cost|Industry"
 """``discounted_cost``: one value per region, in the column of the year it is discounted to
 (the first year of ``sim.model.costs.DISCOUNT_WINDOW``); a tree of its own, an amount (not per
 year) beside the annual flows."""
+POLLUTANT_SPECIES = {"SO2": "Sulfur", "NOx": "NOx", "PM": "PM"}
+"""IAMC species of the ``pollutant`` axis (``sim.model.pollutants.POLLUTANTS``): the common
+definitions' Level-1 species where one matches (Sulfur as SO2, NOx as NO2); PM (total primary
+particulate matter) is ours, none of theirs matching it."""
 USD = "billion USD_2010/yr"
 CNY_TO_USD = 1e-9 * USD2010_PER_CNY2019
 """CNY at 2019 prices -> billion USD_2010 (``sim.core.units``)."""
@@ -209,6 +229,10 @@ UNITS = {
     ("share", "1"): ("%", 100.0),
     ("cost", "yr-1"): (USD, CNY_TO_USD),
     ("present_value", "1"): ("billion USD_2010", CNY_TO_USD),
+    # t yr-1 -> Mt yr-1 of each species, in the common definitions' units (NOx as NO2)
+    ("Sulfur", "t yr-1"): ("Mt SO2/yr", 1e-6),
+    ("NOx", "t yr-1"): ("Mt NO2/yr", 1e-6),
+    ("PM", "t yr-1"): ("Mt PM/yr", 1e-6),
     # energy_cost [CNY yr-1] / final energy [PJ yr-1] = CNY PJ-1; 1 PJ = 1e6 GJ
     ("price", "yr-1"): ("USD_2010/GJ", 1e-6 * USD2010_PER_CNY2019),
 }
@@ -315,6 +339,25 @@ def _series(ds: xr.Dataset) -> Iterator[Series]:
         yield Series("Production Share|Iron and Steel|Steel|Secondary", "share", ds["eaf_share"],
                      "eaf_share", national=national)
     yield from _cost_series(ds)
+    yield from _pollutant_series(ds)
+
+
+def _pollutant_series(ds: xr.Dataset) -> Iterator[Series]:
+    """``Emissions|<Species>|Industry`` (``industrial_pollutants``, stored per region like
+    ``industrial_co2``) and ``|<Sector>`` (``pollutant_emissions``: members at full detail, stored
+    quantiles of the provinces otherwise)."""
+    for name in ("industrial_pollutants", "pollutant_emissions"):
+        if name not in ds.variables:
+            continue
+        for p in ds[name]["pollutant"].values:
+            species = POLLUTANT_SPECIES[str(p)]
+            da = ds[name].sel(pollutant=p, drop=True)
+            if name == "industrial_pollutants":
+                yield Series(f"Emissions|{species}|Industry", species, da, name)
+                continue
+            for s in ds["sector"].values:
+                yield Series(f"Emissions|{species}|Industry|{SECTOR_NAMES[str(s)]}", species,
+                             da.sel(sector=s, drop=True), name)
 
 
 def _cost_series(ds: xr.Dataset) -> Iterator[Series]:
@@ -424,6 +467,10 @@ def variable_names() -> dict[str, tuple[str, ...]]:
     names["Investment|Industry"] = (USD,)
     names.update({f"Investment|Industry|{s}": (USD,) for s in sectors})
     names[PRESENT_VALUE] = ("billion USD_2010",)
+    for species in POLLUTANT_SPECIES.values():
+        unit = (UNITS[(species, "t yr-1")][0],)
+        names[f"Emissions|{species}|Industry"] = unit
+        names.update({f"Emissions|{species}|Industry|{s}": unit for s in sectors})
     return names
 
 

@@ -5,6 +5,7 @@ forms and the wedges file against the IOOS CF checker."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -24,6 +25,8 @@ RETROFIT = "\n[levers.efficiency_retrofit]\n2024 = 0.05\n"
 PRICE = "".join(f"\n[levers.carbon_price.sector.{s}]\n2024 = 0\n2025 = 200\n"
                 for s in ("iron_steel", "nonferrous", "nonmetallic_minerals"))
 NO_PRICE = "\n[levers.carbon_price]\n2024 = 0\n"  # the registry default: no effect at all
+ULE = ("\n[levers.ultra_low_emission.sector.nonmetallic_minerals]\n2024 = 0.0\n2028 = 0.8\n"
+       "\n[levers.ultra_low_emission.sector.iron_steel]\n2021 = 0.0\n2025 = 0.8\n")
 MEMBERS, SEED = 8, 7
 
 
@@ -57,6 +60,21 @@ def pair(tmp_path_factory):
     yield dict(wedges=wedges, scenario=ds, **hand)
     for d in (ds, *opened.values(), *hand.values()):
         d.close()
+
+
+@contextlib.contextmanager
+def _wedges_of(folder, name: str, levers: str, members: int = 6):
+    """The wedges of the scenario ``name`` with ``levers`` run into ``folder`` (its runs open
+    while in use)."""
+    (folder / "targets").symlink_to(REPO / "scenarios" / "targets")
+    opened = _open_all(abatement.run_abatement(_scenario(folder, name, levers), folder / "runs",
+                                               members, SEED))
+    try:
+        ds = opened.pop(abatement.SCENARIO)
+        yield abatement.wedges(ds, opened).load()
+    finally:
+        for d in (ds, *opened.values()):
+            d.close()
 
 
 def _by_hand(ds, base, accounting_variable: str):
@@ -99,6 +117,19 @@ def test_each_row_is_the_difference_of_two_runs_by_hand(pair, lever, without):
             pytest.approx(per_t, rel=1e-6)
         assert float(w["resource_abatement_cost"].sel(lever=lever, accounting=accounting)) == \
             pytest.approx(per_t_resource, rel=1e-6)
+        # co-benefits: the pollutants the other run emits more, member by member, and per t CO2
+        pollutants = (base["industrial_pollutants"] - ds["industrial_pollutants"]).sel(
+            region="Anhui", year=slice(2025, 2035)).sum("year").transpose("member", "pollutant")
+        np.testing.assert_allclose(w["pollutant_avoided"].sel(lever=lever).values,
+                                   np.quantile(pollutants.values.astype(float), [0.05, 0.5, 0.95],
+                                               axis=0).T, rtol=1e-5)
+        co2_mean = avoided.astype(float).mean() * 1e6  # t
+        np.testing.assert_allclose(w["pollutant_per_co2"].sel(lever=lever, accounting=accounting).values,
+                                   pollutants.values.astype(float).mean(axis=0) * 1e3 / co2_mean,
+                                   rtol=1e-5)
+    assert list(w["pollutant"].values) == ["SO2", "NOx", "PM"]
+    # saving coal saves its SO2, NOx and PM: every member avoids all three
+    assert (pollutants.values > 0).all()
     # both levers cut direct CO2 in every member: the retrofit saves fuel, the price moves the
     # fuel mix and the new build
     extra, resource, avoided, _, _ = _by_hand(ds, base, "industrial_co2")
@@ -115,13 +146,7 @@ def test_the_package_is_not_the_sum_of_its_levers_and_the_file_says_so(pair):
 
 
 def test_a_lever_without_effect_avoids_nothing_and_costs_nothing(tmp_path):
-    (tmp_path / "targets").symlink_to(REPO / "scenarios" / "targets")
-    sc = _scenario(tmp_path, "idle", RETROFIT + NO_PRICE)
-    paths = abatement.run_abatement(sc, tmp_path / "runs", 6, SEED)
-    opened = _open_all(paths)
-    try:
-        ds = opened.pop(abatement.SCENARIO)
-        w = abatement.wedges(ds, opened)
+    with _wedges_of(tmp_path, "idle", RETROFIT + NO_PRICE) as w:
         idle = w.sel(lever="carbon_price")
         np.testing.assert_array_equal(idle["co2_avoided"].values, 0.0)
         np.testing.assert_array_equal(idle["extra_cost"].values, 0.0)
@@ -137,9 +162,23 @@ def test_a_lever_without_effect_avoids_nothing_and_costs_nothing(tmp_path):
         assert row["resource_cost_per_t_scope1+2"] is None
         assert abatement.rows(w)[-2]["lever"] == "carbon_price"  # no cost per tonne: last lever
         assert "none" in abatement.format_table(w)
-    finally:
-        for d in (ds, *opened.values()):
-            d.close()
+
+
+def test_ultra_low_emission_cuts_pollutants_without_co2(tmp_path):
+    """The ULE lever beside the retrofit: its CO2 wedge is zero in every member, so its pollutant
+    per t CO2 is undefined while the pollutants it avoids are positive."""
+    with _wedges_of(tmp_path, "ule", RETROFIT + ULE) as w:
+        ule = w.sel(lever="ultra_low_emission")
+        np.testing.assert_array_equal(ule["co2_avoided"].values, 0.0)
+        assert np.isnan(ule["pollutant_per_co2"].values).all()
+        assert (ule["pollutant_avoided"].sel(quantile=0.05).values > 0).all()
+        row = next(r for r in abatement.rows(w) if r["lever"] == "ultra_low_emission")
+        assert row["NOx_per_t_co2_scope1"] is None and row["NOx_avoided_median"] > 0
+        text = abatement.format_table(w)
+        assert "Co-benefits: air pollutants avoided over 2025-2035 [kt]" in text
+        block = text.split("Co-benefits")[1].splitlines()
+        line = next(t for t in block if t.startswith("ultra_low_emission"))
+        assert f"{row['NOx_avoided_median'] / 1e3:,.1f}" in line and "none" in line
 
 
 def test_variants_drop_one_lever_each_and_all_at_the_end(tmp_path):
@@ -173,6 +212,8 @@ def test_csv_and_json_carry_the_same_rows(pair):
     assert float(table[0]["cost_per_t_scope1"]) == pytest.approx(rows[0]["cost_per_t_scope1"])
     data = json.loads(abatement.format_json(w))
     assert data["rows"] == rows and data["region"] == "Anhui"
+    assert float(table[0]["SO2_per_t_co2_scope1"]) == pytest.approx(rows[0]["SO2_per_t_co2_scope1"])
+    assert data["units"]["pollutant_per_t_co2"] == "kg of the pollutant per t CO2 avoided"
     assert data["accountings"]["scope1+2"] == "with electricity, heat and hydrogen"
     # cheapest first in scope1, the package last
     costs = [r["resource_cost_per_t_scope1"] for r in rows[:-1]]

@@ -15,6 +15,7 @@ from sim.analysis import costs, report
 from sim.results.reading import open_results
 from sim.scenario import load_scenario
 from tests.helpers.result_files import REPO, write_scenario_results
+from tests.helpers.scenarios import shipped_variant
 
 PRICE = "".join(f"\n[levers.carbon_price.sector.{s}]\n2024 = 0\n2025 = 200\n"
                 for s in ("iron_steel", "nonferrous", "nonmetallic_minerals"))
@@ -24,13 +25,9 @@ PRICE = "".join(f"\n[levers.carbon_price.sector.{s}]\n2024 = 0\n2025 = 200\n"
 def pair(tmp_path_factory):
     """Anhui as shipped and with 200 CNY/t on three sectors: 12 members of one design."""
     folder = tmp_path_factory.mktemp("costs")
-    text = (REPO / "scenarios" / "anhui.toml").read_text(encoding="utf-8")
-    (folder / "targets").symlink_to(REPO / "scenarios" / "targets")
-    (folder / "priced.toml").write_text(text.replace('name = "anhui"', 'name = "priced"') + PRICE,
-                                        encoding="utf-8")
     base = write_scenario_results(folder, load_scenario(REPO / "scenarios" / "anhui.toml"), 12, 4,
                                   ("full", "summary"))
-    priced = write_scenario_results(folder, load_scenario(folder / "priced.toml"), 12, 4,
+    priced = write_scenario_results(folder, shipped_variant(folder, "priced", PRICE), 12, 4,
                                     ("full", "summary"))
     other = write_scenario_results(folder / "..", load_scenario(REPO / "scenarios" / "anhui.toml"),
                                    12, 5, ("full",))

@@ -23,7 +23,7 @@ from sim.results import ensemble
 from sim.results.reading import ResultsFileError, open_results
 
 REPO = Path(__file__).resolve().parents[2]
-ENSEMBLE_KINDS = ("fan", "attainment", "energy", "steel", "sectors", "costs")
+ENSEMBLE_KINDS = ("fan", "attainment", "energy", "steel", "sectors", "costs", "pollutants")
 
 
 # --- what every figure must have ------------------------------------------------------------------
@@ -342,7 +342,7 @@ def test_cli_default_writes_the_complete_set(files, tmp_path, monkeypatch):
     folder = tmp_path / "outputs" / stem / "figures"
     written = sorted(p.name for p in folder.iterdir())
     assert written == sorted(["fan.png", "attainment.png", "energy-anhui.png", "steel-anhui.png",
-                              "sectors-anhui.png", "costs-anhui.png"])
+                              "sectors-anhui.png", "costs-anhui.png", "pollutants.png"])
     assert all(str(Path("outputs", stem, "figures", name)) in res.output for name in written)
     assert "skipped sweep" in res.output  # the one kind an ensemble file cannot serve
     assert all((folder / name).stat().st_size > 10_000 for name in written)

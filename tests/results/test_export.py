@@ -179,11 +179,73 @@ def test_summary_detail_exports_stored_quantiles_only(national, pyam, tmp_path):
     # national rows only where the file stores the national quantiles (region axis: quantiles of
     # the per-member national sums)
     per_region = {"Emissions|CO2|Industry", "Cost|Industry", "Present Value|Cost|Industry",
+                  *(f"Emissions|{sp}|Industry" for sp in export.POLLUTANT_SPECIES.values()),
                   *(f"Cost|Industry|{k}" for k in export.COST_ITEM_NAMES.values())}
     for v in df.variable:
         regions = df.filter(variable=v).region
         assert v in per_region or "China" not in regions, v
     assert "China" in df.filter(variable="Cost|Industry|Capital").region
+
+
+def _mass_factor(file_units: str, iamc_unit: str) -> float:
+    """pint's factor from a file's UDUNITS mass flow to an IAMC unit, the species token of the
+    IAMC unit (``SO2`` in ``Mt SO2/yr``) left out: pint has no chemical species."""
+    import cf_xarray.units  # noqa: F401  (pint's registry for UDUNITS strings)
+    import pint_xarray  # noqa: F401
+
+    ureg = pint_xarray.unit_registry
+    mass, _, per = iamc_unit.partition("/")
+    return float(ureg.Quantity(1.0, file_units).to(f"{mass.split()[0]} / {per}").magnitude)
+
+
+def test_pollutants_match_the_file_in_the_common_definitions_units(national, pyam, tmp_path):
+    """Emissions|Sulfur, |NOx (the common definitions' species and units) and |PM (ours) of the
+    industry and its sectors equal the file's t yr-1 after pint's conversion: national values the
+    quantiles of per-member sums, provinces their own; the mean adds up over the sectors."""
+    out = tmp_path / "national.csv"
+    _export(national["full"], out)
+    df = pyam.IamDataFrame(out)
+    units = dict(zip(df.data["variable"], df.data["unit"]))
+    assert units["Emissions|Sulfur|Industry"] == "Mt SO2/yr"  # common definitions, Level-1 species
+    assert units["Emissions|NOx|Industry|Iron and Steel"] == "Mt NO2/yr"
+    assert units["Emissions|PM|Industry"] == "Mt PM/yr"  # ours: total primary PM
+    with open_results(national["full"]) as ds:
+        for pollutant, species in export.POLLUTANT_SPECIES.items():
+            total = ds["industrial_pollutants"].sel(pollutant=pollutant)
+            unit = units[f"Emissions|{species}|Industry"]
+            factor = _mass_factor(total.attrs["units"], unit)
+            assert factor == pytest.approx(1e-6)  # t -> Mt
+            np.testing.assert_allclose(_values(df, f"Emissions|{species}|Industry", "China"),
+                                       _q(total.sel(region="national").values) * factor, rtol=1e-6)
+            np.testing.assert_allclose(_values(df, f"Emissions|{species}|Industry", "China|Hebei"),
+                                       _q(total.sel(region="Hebei").values) * factor, rtol=1e-6)
+            by_sector = ds["pollutant_emissions"].sel(pollutant=pollutant)  # member, province, sector, year
+            cement = by_sector.sel(sector="nonmetallic_minerals")
+            variable = f"Emissions|{species}|Industry|Non-Metallic Minerals"
+            np.testing.assert_allclose(_values(df, variable, "China"),
+                                       _q(cement.sum("province").values) * factor, rtol=1e-5)
+            np.testing.assert_allclose(_values(df, variable, "China|Shandong"),
+                                       _q(cement.sel(province="Shandong").values) * factor, rtol=1e-6)
+            mean = df.filter(scenario="*|mean", region="China")
+            parts = mean.filter(variable=f"Emissions|{species}|Industry|*").timeseries()
+            assert len(parts) == len(axes.SECTORS)
+            np.testing.assert_allclose(parts[YEARS].to_numpy(float).sum(axis=0),
+                                       mean.filter(variable=f"Emissions|{species}|Industry")
+                                       .timeseries()[YEARS].to_numpy(float)[0], rtol=1e-5)
+    # province detail: sectors as the stored quantiles of the provinces, never summed
+    out = tmp_path / "national_province.csv"
+    _export(national["province"], out)
+    df = pyam.IamDataFrame(out)
+    steel = df.filter(variable="Emissions|Sulfur|Industry|Iron and Steel")
+    assert "China" not in steel.region and "China|Hebei" in steel.region
+    with open_results(national["province"]) as ds:
+        stored = ds["pollutant_emissions"].sel(province="Hebei", sector="iron_steel", pollutant="SO2")
+        np.testing.assert_allclose(_values(df, "Emissions|Sulfur|Industry|Iron and Steel", "China|Hebei"),
+                                   stored.sel(quantile=Q).values * 1e-6, rtol=1e-6)
+        np.testing.assert_allclose(
+            _values(df, "Emissions|PM|Industry", "China"),
+            _q(ds["industrial_pollutants"].sel(region="national", pollutant="PM").values) * 1e-6,
+            rtol=1e-6)
 
 
 def test_default_output_path(anhui, tmp_path, monkeypatch):
@@ -192,7 +254,9 @@ def test_default_output_path(anhui, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     stem = anhui["summary"].stem
     assert (tmp_path / "outputs" / stem / f"{stem}_iamc.csv").is_file()
-    assert "335 rows" in res.output  # 255 before the costs (80 rows of Cost|Industry…)
+    # 255 rows before the costs (80 rows of Cost|Industry...), 335 before the pollutants (3
+    # species x (total + 9 sectors) x 5 quantiles)
+    assert "485 rows" in res.output
 
 
 def _bad_files(anhui, folder):

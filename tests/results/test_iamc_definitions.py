@@ -57,7 +57,9 @@ def test_every_export_validates_against_our_definitions(tables, dsd):
     # the costs are among what validates (issue #23)
     for name in (export.COST, f"{export.COST}|Carbon Payments|Iron and Steel",
                  f"{export.COST}|Energy|Solids|Coal", "Investment|Industry|Chemicals",
-                 export.PRESENT_VALUE, "Price|Final Energy|Industry|Electricity"):
+                 export.PRESENT_VALUE, "Price|Final Energy|Industry|Electricity",
+                 "Emissions|Sulfur|Industry", "Emissions|NOx|Industry|Iron and Steel",
+                 "Emissions|PM|Industry|Non-Metallic Minerals"):
         assert name in seen, name
     # the definitions are what the export can write, no more
     assert set(dsd.variable) == set(export.variable_names())
@@ -90,6 +92,10 @@ def test_names_and_units_are_those_of_the_common_definitions(tables):
     for name, units in export.variable_names().items():
         if name in vendored:
             assert list(units) == _units(vendored[name]), name
+    # the pollutants in the units of the common definitions' species (checked against a live
+    # checkout in the next test)
+    assert export.variable_names()["Emissions|Sulfur|Industry"] == ("Mt SO2/yr",)
+    assert export.variable_names()["Emissions|NOx|Industry"] == ("Mt NO2/yr",)
     # the names the issue found rejected are theirs now
     for name in ("Production|Non-Ferrous Metals|Aluminum", "Production|Iron and Steel|Steel|Primary",
                  "Final Energy|Industry|Gases|Gas", "Final Energy|Industry|Solids",
@@ -116,6 +122,11 @@ def test_vendored_copy_equals_the_live_common_definitions():
         assert _units(entry)[0] == theirs[name].unit and entry["description"] == theirs[name].description
     ours = yaml.safe_load((DEFINITIONS / "variable" / "china-industry-sim.yaml").read_text())
     assert not [k for e in ours for k in e if k in theirs]
+    # the pollutant species are theirs, in their units; total PM has no species of theirs
+    for species in ("Sulfur", "NOx"):
+        unit = theirs[f"Emissions|{species}"].unit
+        assert (f"Emissions|{species}|Industry", (unit,)) in export.variable_names().items()
+    assert "Emissions|PM" not in theirs and "Emissions|PM2.5" not in theirs
 
 
 TOTALS = ("Final Energy|Industry", "Final Energy|Industry|Solids", "Final Energy|Industry|Liquids",
@@ -125,7 +136,8 @@ TOTALS = ("Final Energy|Industry", "Final Energy|Industry|Solids", "Final Energy
           "Production|Non-Ferrous Metals|Aluminum", export.COST, f"{export.COST}|Energy",
           f"{export.COST}|Energy|Solids", f"{export.COST}|Capital", f"{export.COST}|Fixed O&M",
           f"{export.COST}|Variable O&M", f"{export.COST}|Power Surcharges",
-          f"{export.COST}|Carbon Payments", f"{export.COST}|CCUS", "Investment|Industry")
+          f"{export.COST}|Carbon Payments", f"{export.COST}|CCUS", "Investment|Industry",
+          "Emissions|Sulfur|Industry", "Emissions|NOx|Industry", "Emissions|PM|Industry")
 
 
 def test_check_aggregate_passes_on_the_exported_hierarchy(tables):
