@@ -316,8 +316,9 @@ def _cost_variables(prep: Prepared, out: KernelOutputs, start: int, stop: int,
     levers = dict(prep.outside, carbon_price=prep.shared["carbon_price"],
                   green_power=prep.shared["green_power"])
     smp = {k: v[start:stop] for k, v in prep.samples.items()}
-    parts = cost_model.chunk_costs(prep.costs, out, prep.prices, levers, smp, ule)
-    by_item = parts["cost"].sum(axis=2)  # (M,P,K,T)
+    parts = cost_model.chunk_costs(prep.costs, out, prep.prices, levers, smp, ule,
+                                   by_sector=variables is None or "cost" in variables)
+    by_item = parts["cost_by_item"]  # (M,P,K,T)
     by_item = np.concatenate([by_item, by_item.sum(axis=1, keepdims=True)], axis=1)
     total = by_item.sum(axis=2)  # (M,G,T)
     data = {"total_cost": total, "cost_by_item": by_item,
