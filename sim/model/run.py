@@ -13,6 +13,7 @@ is drawn once in :func:`prepare`, and chunks slice it.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -46,6 +47,9 @@ from sim.scenario.uncertainty import (
     discrepancy,
     sample,
 )
+
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-chunk")
+"""The second thread of :func:`run_chunk` (its thread starts at the first chunk)."""
 
 
 @dataclass
@@ -247,7 +251,15 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     t2 = time.perf_counter()
     grid_tpm = inp.grid_ef * PJ_PER_TWH
     ule = pollutant_model.ule_share(prep.outside["ultra_low_emission"], prep.years)
-    pollutants = _pollutants(prep, out, ule, start, stop)
+    # the pollutants in a second thread while the costs are priced in this one: NumPy releases
+    # the GIL in its loops and matrix products, and neither reads what the other writes
+    pending = _SIDE.submit(_pollutants, prep, out, ule, start, stop)
+    try:
+        cost_data = _cost_variables(prep, out, start, stop, variables, ule)
+    except BaseException:
+        wait([pending])
+        raise
+    pollutants = pending.result()
     ctx = indicators.ChunkContext(
         years=prep.years, grid_ef=grid_tpm,
         grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
@@ -275,7 +287,7 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     peak_all, _ = indicators.peak_years(co2_all.reshape(M * G, T), prep.years,
                                         prep.plateau_tolerance)
     data["peak_year_with_indirect"] = peak_all.reshape(M, G)
-    data.update(_cost_variables(prep, out, start, stop, variables, ule))
+    data.update(cost_data)
     by_region = pollutants.sum(axis=2)  # (M,P,X,T)
     data["industrial_pollutants"] = np.concatenate([by_region, by_region.sum(axis=1, keepdims=True)],
                                                    axis=1)

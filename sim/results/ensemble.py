@@ -47,7 +47,7 @@ import numpy as np
 import xarray as xr
 
 from sim.core import files
-from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail  # noqa: F401
+from sim.core.sizes import CHUNK_SIZE, DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail  # noqa: F401
 from sim.core.targets import administrative_attribute
 from sim.core.variables import COORDINATES
 from sim.model import run as model
@@ -187,7 +187,7 @@ class _Counts:
 
 
 def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
-                   chunk_size: int = 256, attrs: dict | None = None,
+                   chunk_size: int = CHUNK_SIZE, attrs: dict | None = None,
                    progress: Callable[[int, int], None] | None = None,
                    timer: dict | None = None, compress: bool = True,
                    success_targets: tuple[str, ...] | None = None) -> Path:
@@ -254,6 +254,9 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
                 _no_chunk_cache(main, scratch)
             pending = writer.submit(_write_chunk, main, scratch, per_member, for_quantiles,
                                     start, stop, timer)
+            # the writer keeps what it writes; the rest of the chunk (most of its kernel
+            # outputs) is freed now, not after the next chunk has been simulated beside it
+            del ds, per_member, for_quantiles
             timer["writing"] = timer.get("writing", 0.0) + time.perf_counter() - t0
             if progress is not None:
                 progress(stop, prep.members)
