@@ -73,12 +73,13 @@ def chunk_costs(costs: Costs, out, prices: np.ndarray, levers: dict, samples: di
     steel retrofits add to iron & steel's capital and variable O&M
     (``sim.model.pollutants.ule_cost``, annualised over an efficiency retrofit's lifetime).
     Returns ``investment_cost`` (M,P,S,R,T) by route position, ``cost_by_item`` (M,P,K,T) by
-    :data:`COST_ITEMS` summed over sectors, ``energy_cost`` (M,P,S,C,T) and, with
+    :data:`COST_ITEMS` summed over sectors, ``energy_cost`` (M,P,C,T) by carrier summed over
+    sectors and, with
     ``by_sector``, ``cost`` (M,P,S,K,T) by item [CNY yr-1]: each item is summed over the sectors
     as it is priced, so a caller that wants only the sums never holds the items of every sector
     together."""
     kcap = np.asarray(samples["capital_cost_multiplier"], dtype=float)[:, None, None]  # (M,1,1)
-    kprice = np.asarray(samples["energy_price_multiplier"], dtype=float)[:, None, None, None, None]
+    kprice = np.asarray(samples["energy_price_multiplier"], dtype=float)[:, None, None, None]  # (M,1,1,1)
     rate = costs.discount_rate
     capex = costs.capex[None, None, :, :, None]  # (1,1,S,R,1)
     investment = out.investment * capex
@@ -96,8 +97,15 @@ def chunk_costs(costs: Costs, out, prices: np.ndarray, levers: dict, samples: di
         steel = axes.SECTORS.index("iron_steel")
         capital[:, :, steel] += annualised(invest * kcap, rate, costs.retrofit_lifetime)
         variable_om[:, :, steel] += operate
-    energy_cost = out.final_energy * prices[None]
-    energy_cost *= kprice  # (M,P,S,C,T)
+    # energy purchases carrier by carrier (a (M,P,S,T) array at a time, not (M,P,S,C,T)): the
+    # item adds the carriers in order, as a sum over the carrier axis does
+    energy = None
+    energy_cost = np.empty(out.final_energy.shape[:2] + out.final_energy.shape[3:])  # (M,P,C,T)
+    for c in range(out.final_energy.shape[3]):
+        bought = out.final_energy[:, :, :, c] * prices[None, :, :, c]
+        bought *= kprice
+        energy_cost[:, :, c] = bought.sum(axis=2)
+        energy = bought if energy is None else energy + bought
     elec = out.final_energy[:, :, :, axes.CARRIERS.index("electricity")]  # (M,P,S,T) PJ
     activity = out.production.sum(axis=3)
     above = np.maximum(0.0, elec - costs.surcharge_benchmark[None, None, :, None] * activity)
@@ -107,7 +115,7 @@ def chunk_costs(costs: Costs, out, prices: np.ndarray, levers: dict, samples: di
         capital=lambda: capital,
         fixed_om=lambda: (out.capacity * costs.fixed_om[None, None, :, :, None]).sum(axis=3),
         variable_om=lambda: variable_om,
-        energy=lambda: energy_cost.sum(axis=3),
+        energy=lambda: energy,
         power_surcharges=lambda: (levers["electricity_surcharge"][None] * KWH_PER_PJ * above
                                   + levers["green_power_premium"][None] * MWH_PER_PJ * elec
                                   * levers["green_power"][None]),

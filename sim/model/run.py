@@ -340,7 +340,7 @@ def _cost_variables(prep: Prepared, out: KernelOutputs, start: int, stop: int,
     if variables is None or "investment_cost" in variables:
         data["investment_cost"] = _by_route_label(parts["investment_cost"], True)
     if variables is None or "energy_cost" in variables:
-        data["energy_cost"] = parts["energy_cost"].sum(axis=2)
+        data["energy_cost"] = parts["energy_cost"]
     return data
 
 
