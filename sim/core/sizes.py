@@ -125,14 +125,14 @@ def bytes_per_member(n_provinces: int, n_years: int, detail: str) -> int:
 
 
 def memory_estimate(members: int, n_provinces: int, n_years: int, detail: str,
-                    chunk_size: int = 256) -> int:
+                    chunk_size: int = CHUNK_SIZE) -> int:
     """[bytes] Estimated peak memory of a run (whole-run arrays plus two chunks)."""
     chunk = min(chunk_size, members)
     return (members * bytes_per_member(n_provinces, n_years, detail)
             + 2 * chunk * n_provinces * KERNEL_BYTES)
 
 
-def max_members(n_provinces: int, n_years: int, detail: str, chunk_size: int = 256) -> int:
+def max_members(n_provinces: int, n_years: int, detail: str, chunk_size: int = CHUNK_SIZE) -> int:
     """Most members whose :func:`memory_estimate` fits in the physical memory."""
     memory, _ = available_memory()
     if memory is None:
@@ -146,7 +146,7 @@ def _gb(n: float) -> str:
 
 
 def members_problem(members: int, n_provinces: int, n_years: int, detail: str,
-                    chunk_size: int = 256) -> str | None:
+                    chunk_size: int = CHUNK_SIZE) -> str | None:
     """Why ``members`` members cannot run at ``detail`` (the limit and the reason), or None."""
     limit = max_members(n_provinces, n_years, detail, min(chunk_size, members))
     if members <= limit:
