@@ -443,27 +443,30 @@ def finalize(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
 
 def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
     """CF-1.10 variable and coordinate attributes (global attributes are added by ``sim.results.netcdf``)."""
+    # attributes are set on the variables themselves (ds[name] would build a DataArray each time)
+    attributes = {name: var.attrs for name, var in ds.variables.items()}
     for name, var in VARIABLES.items():
         if name in ds:
-            ds[name].attrs.update(units=var.units, long_name=var.long_name)
+            attributes[name].update(units=var.units, long_name=var.long_name)
     for name in ("value_added",) + COST_VARIABLES:
         if name in ds:
-            ds[name].attrs["currency"] = "CNY (2019 prices)"
+            attributes[name]["currency"] = "CNY (2019 prices)"
     if "discounted_cost" in ds:
-        ds["discounted_cost"].attrs.update(
+        attributes["discounted_cost"].update(
             discount_rate=prep.costs.discount_rate,
             discount_window=np.array(cost_model.DISCOUNT_WINDOW, dtype=np.int32),
             comment=f"present value in {cost_model.DISCOUNT_WINDOW[0]} of the total cost of "
                     f"{cost_model.DISCOUNT_WINDOW[0]}-{cost_model.DISCOUNT_WINDOW[1]}")
     for name in ("peak_year", "plateau_start_year", "peak_year_with_indirect"):
         if name in ds:
-            ds[name].attrs.update(units="1", comment=YEAR_COMMENT)
+            attributes[name].update(units="1", comment=YEAR_COMMENT)
     if "target_attained" in ds:  # CF: flag_values of the variable's type (float: NaN = undefined)
-        ds["target_attained"].attrs["flag_values"] = np.array(
+        attributes["target_attained"]["flag_values"] = np.array(
             [0, 1], dtype=ds["target_attained"].dtype)
-        ds["target_attained"].attrs["flag_meanings"] = "not_attained attained"
+        attributes["target_attained"]["flag_meanings"] = "not_attained attained"
     tg = prep.targets
-    ds = ds.assign_coords(
+    # one assign_coords (each call aligns and copies the Dataset)
+    ds = ds.assign_coords(dict(
         target_indicator=("target", [t.indicator for t in tg]),
         target_scope=("target", [t.scope for t in tg]),
         target_year=("target", np.array([t.year for t in tg], dtype=np.int64)),
@@ -474,9 +477,8 @@ def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
                                  for t in tg]),
         target_source=("target", [t.source for t in tg]),
         target_status=("target", [t.status for t in tg]),
-    )
-    ds = ds.assign_coords(time_coordinates(ds["year"].values))
+    ) | time_coordinates(ds["year"].values))
     for name, attrs in COORDINATES.items():
         if name in ds.coords:
-            ds[name].attrs.update(attrs)
+            ds.variables[name].attrs.update(attrs)
     return ds
