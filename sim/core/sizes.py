@@ -45,6 +45,11 @@ SECTORS = len(axes.SECTORS)
 KERNEL_BYTES = 80_000
 """[bytes per member and province] Kernel state of a chunk at full detail (a national
 full-detail member is ~2.4 MB in memory while its chunk is processed); two chunks in flight."""
+CHUNK_SIZE = 128
+"""Members a run simulates and writes per step by default (``sim run --chunk-size``). Measured
+(#25, national, province detail, peak resident memory at 2000 / 6000 members): 256 members 1.35
+/ 1.61 GB, 128 members 0.99 / 1.21 GB, 64 members 0.83 / 0.87 GB, for the same CPU time at 256
+and 128 and ~8 % more at 64 (docs/performance.md)."""
 MAX_MEMBERS = 2**40
 """Members beyond any machine (the bound when the physical memory is unknown)."""
 
@@ -120,14 +125,14 @@ def bytes_per_member(n_provinces: int, n_years: int, detail: str) -> int:
 
 
 def memory_estimate(members: int, n_provinces: int, n_years: int, detail: str,
-                    chunk_size: int = 256) -> int:
+                    chunk_size: int = CHUNK_SIZE) -> int:
     """[bytes] Estimated peak memory of a run (whole-run arrays plus two chunks)."""
     chunk = min(chunk_size, members)
     return (members * bytes_per_member(n_provinces, n_years, detail)
             + 2 * chunk * n_provinces * KERNEL_BYTES)
 
 
-def max_members(n_provinces: int, n_years: int, detail: str, chunk_size: int = 256) -> int:
+def max_members(n_provinces: int, n_years: int, detail: str, chunk_size: int = CHUNK_SIZE) -> int:
     """Most members whose :func:`memory_estimate` fits in the physical memory."""
     memory, _ = available_memory()
     if memory is None:
@@ -141,7 +146,7 @@ def _gb(n: float) -> str:
 
 
 def members_problem(members: int, n_provinces: int, n_years: int, detail: str,
-                    chunk_size: int = 256) -> str | None:
+                    chunk_size: int = CHUNK_SIZE) -> str | None:
     """Why ``members`` members cannot run at ``detail`` (the limit and the reason), or None."""
     limit = max_members(n_provinces, n_years, detail, min(chunk_size, members))
     if members <= limit:

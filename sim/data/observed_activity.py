@@ -439,12 +439,13 @@ def _fill_nearest(a: np.ndarray) -> np.ndarray:
     """(P,Y) NaN replaced by the nearest finite value of the row (earlier wins a tie); all-NaN
     rows give 0."""
     out = a.copy()
-    for i in range(a.shape[0]):
-        ok = np.flatnonzero(np.isfinite(a[i]))
+    finite = np.isfinite(a)
+    for i in np.flatnonzero(~finite.all(axis=1)):  # rows with a gap (few: a run fills M x P rows)
+        ok = np.flatnonzero(finite[i])
         if not ok.size:
             out[i] = 0.0
             continue
-        for j in np.flatnonzero(~np.isfinite(a[i])):
+        for j in np.flatnonzero(~finite[i]):
             out[i, j] = a[i, ok[np.argmin(np.abs(ok - j) + 1e-3 * (ok > j))]]
     return out
 

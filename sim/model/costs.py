@@ -46,19 +46,23 @@ def annualised(spend: np.ndarray, rate: float, lifetime) -> np.ndarray:
     of the year it is made and of the L − 1 years after (an ordinary annuity: the payments
     discounted to the investment are the investment). ``lifetime`` [yr]: a number or an array broadcasting
     against spend[..., 0]."""
-    life = np.broadcast_to(np.round(np.asarray(lifetime, dtype=float)), spend.shape[:-1])
+    life = np.round(np.asarray(lifetime, dtype=float))
     crf = rate / (1.0 - (1.0 + rate) ** (-life))
     T = spend.shape[-1]
-    # payments in year t: crf x (investments of the years t - L + 1 .. t), from a running sum
-    total = np.concatenate([np.zeros(spend.shape[:-1] + (1,)), np.cumsum(spend, axis=-1)], axis=-1)
-    t = np.arange(T)
-    first = np.maximum(0, t + 1 - life[..., None]).astype(np.int64)  # (..., T)
-    first = np.broadcast_to(first, spend.shape)
-    return (total[..., 1:] - np.take_along_axis(total, first, axis=-1)) * crf[..., None]
+    # payments in year t: crf x (investments of the years t - L + 1 .. t), from a running sum;
+    # the investments of year t - L and before are paid off where L < T (subtracting 0 elsewhere
+    # leaves a sum unchanged, bit for bit)
+    total = np.cumsum(spend, axis=-1)
+    paid = total.copy()
+    for L in np.unique(life[life < T]).astype(np.int64):
+        mask = np.broadcast_to(life == L, spend.shape[:-1])[..., None]
+        paid[..., L:] -= np.where(mask, total[..., :T - L], 0.0)
+    paid *= np.broadcast_to(crf, spend.shape[:-1])[..., None]
+    return paid
 
 
 def chunk_costs(costs: Costs, out, prices: np.ndarray, levers: dict, samples: dict,
-                ule: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                ule: np.ndarray | None = None, by_sector: bool = True) -> dict[str, np.ndarray]:
     """The cost arrays of one chunk (module docstring).
 
     ``out`` (KernelOutputs) of the chunk; ``prices`` (P,S,C,T) [CNY PJ-1] of the chunk's
@@ -68,13 +72,18 @@ def chunk_costs(costs: Costs, out, prices: np.ndarray, levers: dict, samples: di
     ``energy_price_multiplier`` (M,); ``ule`` (P,S,T) [1]: the ultra-low-emission shares, whose
     steel retrofits add to iron & steel's capital and variable O&M
     (``sim.model.pollutants.ule_cost``, annualised over an efficiency retrofit's lifetime).
-    Returns ``investment_cost`` (M,P,S,R,T) by route position, ``cost`` (M,P,S,K,T) by
-    :data:`COST_ITEMS` and ``energy_cost`` (M,P,S,C,T) [CNY yr-1]."""
+    Returns ``investment_cost`` (M,P,S,R,T) by route position, ``cost_by_item`` (M,P,K,T) by
+    :data:`COST_ITEMS` summed over sectors, ``energy_cost`` (M,P,C,T) by carrier summed over
+    sectors and, with
+    ``by_sector``, ``cost`` (M,P,S,K,T) by item [CNY yr-1]: each item is summed over the sectors
+    as it is priced, so a caller that wants only the sums never holds the items of every sector
+    together."""
     kcap = np.asarray(samples["capital_cost_multiplier"], dtype=float)[:, None, None]  # (M,1,1)
-    kprice = np.asarray(samples["energy_price_multiplier"], dtype=float)[:, None, None, None, None]
+    kprice = np.asarray(samples["energy_price_multiplier"], dtype=float)[:, None, None, None]  # (M,1,1,1)
     rate = costs.discount_rate
     capex = costs.capex[None, None, :, :, None]  # (1,1,S,R,1)
-    investment = out.investment * capex * kcap[..., None, None]  # (M,P,S,R,T)
+    investment = out.investment * capex
+    investment *= kcap[..., None, None]  # (M,P,S,R,T)
     capital = annualised(investment, rate, costs.lifetime[None, None, :, :]).sum(axis=3)
     retrofit = out.retrofit_saving * costs.retrofit_per_pj * kcap[..., None]
     capital += annualised(retrofit, rate, costs.retrofit_lifetime)
@@ -88,25 +97,43 @@ def chunk_costs(costs: Costs, out, prices: np.ndarray, levers: dict, samples: di
         steel = axes.SECTORS.index("iron_steel")
         capital[:, :, steel] += annualised(invest * kcap, rate, costs.retrofit_lifetime)
         variable_om[:, :, steel] += operate
-    energy_cost = out.final_energy * prices[None] * kprice  # (M,P,S,C,T)
+    # energy purchases carrier by carrier (a (M,P,S,T) array at a time, not (M,P,S,C,T)): the
+    # item adds the carriers in order, as a sum over the carrier axis does
+    energy = None
+    energy_cost = np.empty(out.final_energy.shape[:2] + out.final_energy.shape[3:])  # (M,P,C,T)
+    for c in range(out.final_energy.shape[3]):
+        bought = out.final_energy[:, :, :, c] * prices[None, :, :, c]
+        bought *= kprice
+        energy_cost[:, :, c] = bought.sum(axis=2)
+        energy = bought if energy is None else energy + bought
     elec = out.final_energy[:, :, :, axes.CARRIERS.index("electricity")]  # (M,P,S,T) PJ
     activity = out.production.sum(axis=3)
     above = np.maximum(0.0, elec - costs.surcharge_benchmark[None, None, :, None] * activity)
     emitted = out.co2_direct + out.co2_process - out.co2_captured  # Mt
     free = levers["carbon_free_allocation"][None] * costs.benchmark_co2[None, None, :, None] * activity
     items = dict(
-        capital=capital,
-        fixed_om=(out.capacity * costs.fixed_om[None, None, :, :, None]).sum(axis=3),
-        variable_om=variable_om,
-        energy=energy_cost.sum(axis=3),
-        power_surcharges=(levers["electricity_surcharge"][None] * KWH_PER_PJ * above
-                          + levers["green_power_premium"][None] * MWH_PER_PJ * elec
-                          * levers["green_power"][None]),
-        carbon=levers["carbon_price"][None] * T_PER_MT * (emitted - free),
-        ccus=out.co2_captured * T_PER_MT * costs.ccus_per_t,
+        capital=lambda: capital,
+        fixed_om=lambda: (out.capacity * costs.fixed_om[None, None, :, :, None]).sum(axis=3),
+        variable_om=lambda: variable_om,
+        energy=lambda: energy,
+        power_surcharges=lambda: (levers["electricity_surcharge"][None] * KWH_PER_PJ * above
+                                  + levers["green_power_premium"][None] * MWH_PER_PJ * elec
+                                  * levers["green_power"][None]),
+        carbon=lambda: levers["carbon_price"][None] * T_PER_MT * (emitted - free),
+        ccus=lambda: out.co2_captured * T_PER_MT * costs.ccus_per_t,
     )
-    cost = np.stack([np.broadcast_to(items[name], capital.shape) for name in COST_ITEMS], axis=3)
-    return dict(investment_cost=investment, cost=cost, energy_cost=energy_cost)
+    shape = capital.shape  # (M,P,S,T)
+    by_item = np.empty(shape[:2] + (len(COST_ITEMS),) + shape[3:])
+    cost = np.empty(shape[:3] + (len(COST_ITEMS),) + shape[3:]) if by_sector else None
+    for k, name in enumerate(COST_ITEMS):
+        item = np.broadcast_to(items[name](), shape)
+        by_item[:, :, k] = item.sum(axis=2)
+        if cost is not None:
+            cost[:, :, :, k] = item
+    parts = dict(investment_cost=investment, cost_by_item=by_item, energy_cost=energy_cost)
+    if cost is not None:
+        parts["cost"] = cost
+    return parts
 
 
 def discounted(total: np.ndarray, years: np.ndarray, rate: float,

@@ -231,18 +231,24 @@ def emissions(factors: Factors, production: np.ndarray, final_energy: np.ndarray
              (final_energy, factors.combustion_2015 if old else factors.combustion,
               factors.combustion_ule, combustion_mult, 1.0))  # PJ x t PJ-1 -> t
     X = len(POLLUTANTS)
-    u = ule.transpose(1, 0, 2)[None, :, :, :, None]  # (1,S,P,T,1)
-    out = 0.0
+    u = ule[None, :, :, None, :]  # (1,P,S,1,T)
+    out = None
     for activity, net, removal, mult, scale in parts:
         f = np.broadcast_to(net[None] * (1.0 if mult is None else mult), (M,) + net.shape)
         # activity x f x (1 − u removal) = activity x f − u x activity x f x removal, summed over
         # routes or carriers (u does not depend on them): one batched matrix product of views,
-        # (M,S,P,T,K) @ (M,S,1,K,2X), several times faster than einsum or a loop; the sums in
-        # its (M,S,P,T,X) layout, one transposed copy at the end
-        both = np.concatenate([f, f * removal[None]], axis=-1)[:, :, None]  # (M,S,1,K,2X)
-        r = np.matmul(activity.transpose(0, 2, 1, 4, 3), both)  # (M,S,P,T,2X)
-        out = out + scale * (r[..., :X] - u * r[..., X:])
-    return np.ascontiguousarray(out.transpose(0, 2, 1, 4, 3))  # (M,P,S,X,T)
+        # (M,1,S,2X,K) @ (M,P,S,K,T) -> (M,P,S,2X,T), already in the result's layout (no
+        # transposed copy), then the rest in place
+        both = np.concatenate([f, f * removal[None]], axis=-1)  # (M,S,K,2X)
+        r = np.matmul(both.transpose(0, 1, 3, 2)[:, None], activity)
+        part = u * r[:, :, :, X:]
+        np.subtract(r[:, :, :, :X], part, out=part)
+        part *= scale
+        if out is None:
+            out = np.add(0.0, part, out=part)  # 0 + x, as the sum began: -0 becomes +0
+        else:
+            out += part
+    return out  # (M,P,S,X,T)
 
 
 def ule_cost(capacity: np.ndarray, production: np.ndarray, ule: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

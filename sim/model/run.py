@@ -13,6 +13,7 @@ is drawn once in :func:`prepare`, and chunks slice it.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -46,6 +47,9 @@ from sim.scenario.uncertainty import (
     discrepancy,
     sample,
 )
+
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sim-chunk")
+"""The second thread of :func:`run_chunk` (its thread starts at the first chunk)."""
 
 
 @dataclass
@@ -247,7 +251,15 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     t2 = time.perf_counter()
     grid_tpm = inp.grid_ef * PJ_PER_TWH
     ule = pollutant_model.ule_share(prep.outside["ultra_low_emission"], prep.years)
-    pollutants = _pollutants(prep, out, ule, start, stop)
+    # the pollutants in a second thread while the costs are priced in this one: NumPy releases
+    # the GIL in its loops and matrix products, and neither reads what the other writes
+    pending = _SIDE.submit(_pollutants, prep, out, ule, start, stop)
+    try:
+        cost_data = _cost_variables(prep, out, start, stop, variables, ule)
+    except BaseException:
+        wait([pending])
+        raise
+    pollutants = pending.result()
     ctx = indicators.ChunkContext(
         years=prep.years, grid_ef=grid_tpm,
         grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
@@ -275,7 +287,7 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     peak_all, _ = indicators.peak_years(co2_all.reshape(M * G, T), prep.years,
                                         prep.plateau_tolerance)
     data["peak_year_with_indirect"] = peak_all.reshape(M, G)
-    data.update(_cost_variables(prep, out, start, stop, variables, ule))
+    data.update(cost_data)
     by_region = pollutants.sum(axis=2)  # (M,P,X,T)
     data["industrial_pollutants"] = np.concatenate([by_region, by_region.sum(axis=1, keepdims=True)],
                                                    axis=1)
@@ -316,8 +328,9 @@ def _cost_variables(prep: Prepared, out: KernelOutputs, start: int, stop: int,
     levers = dict(prep.outside, carbon_price=prep.shared["carbon_price"],
                   green_power=prep.shared["green_power"])
     smp = {k: v[start:stop] for k, v in prep.samples.items()}
-    parts = cost_model.chunk_costs(prep.costs, out, prep.prices, levers, smp, ule)
-    by_item = parts["cost"].sum(axis=2)  # (M,P,K,T)
+    parts = cost_model.chunk_costs(prep.costs, out, prep.prices, levers, smp, ule,
+                                   by_sector=variables is None or "cost" in variables)
+    by_item = parts["cost_by_item"]  # (M,P,K,T)
     by_item = np.concatenate([by_item, by_item.sum(axis=1, keepdims=True)], axis=1)
     total = by_item.sum(axis=2)  # (M,G,T)
     data = {"total_cost": total, "cost_by_item": by_item,
@@ -327,7 +340,7 @@ def _cost_variables(prep: Prepared, out: KernelOutputs, start: int, stop: int,
     if variables is None or "investment_cost" in variables:
         data["investment_cost"] = _by_route_label(parts["investment_cost"], True)
     if variables is None or "energy_cost" in variables:
-        data["energy_cost"] = parts["energy_cost"].sum(axis=2)
+        data["energy_cost"] = parts["energy_cost"]
     return data
 
 
@@ -430,27 +443,30 @@ def finalize(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
 
 def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
     """CF-1.10 variable and coordinate attributes (global attributes are added by ``sim.results.netcdf``)."""
+    # attributes are set on the variables themselves (ds[name] would build a DataArray each time)
+    attributes = {name: var.attrs for name, var in ds.variables.items()}
     for name, var in VARIABLES.items():
         if name in ds:
-            ds[name].attrs.update(units=var.units, long_name=var.long_name)
+            attributes[name].update(units=var.units, long_name=var.long_name)
     for name in ("value_added",) + COST_VARIABLES:
         if name in ds:
-            ds[name].attrs["currency"] = "CNY (2019 prices)"
+            attributes[name]["currency"] = "CNY (2019 prices)"
     if "discounted_cost" in ds:
-        ds["discounted_cost"].attrs.update(
+        attributes["discounted_cost"].update(
             discount_rate=prep.costs.discount_rate,
             discount_window=np.array(cost_model.DISCOUNT_WINDOW, dtype=np.int32),
             comment=f"present value in {cost_model.DISCOUNT_WINDOW[0]} of the total cost of "
                     f"{cost_model.DISCOUNT_WINDOW[0]}-{cost_model.DISCOUNT_WINDOW[1]}")
     for name in ("peak_year", "plateau_start_year", "peak_year_with_indirect"):
         if name in ds:
-            ds[name].attrs.update(units="1", comment=YEAR_COMMENT)
+            attributes[name].update(units="1", comment=YEAR_COMMENT)
     if "target_attained" in ds:  # CF: flag_values of the variable's type (float: NaN = undefined)
-        ds["target_attained"].attrs["flag_values"] = np.array(
+        attributes["target_attained"]["flag_values"] = np.array(
             [0, 1], dtype=ds["target_attained"].dtype)
-        ds["target_attained"].attrs["flag_meanings"] = "not_attained attained"
+        attributes["target_attained"]["flag_meanings"] = "not_attained attained"
     tg = prep.targets
-    ds = ds.assign_coords(
+    # one assign_coords (each call aligns and copies the Dataset)
+    ds = ds.assign_coords(dict(
         target_indicator=("target", [t.indicator for t in tg]),
         target_scope=("target", [t.scope for t in tg]),
         target_year=("target", np.array([t.year for t in tg], dtype=np.int64)),
@@ -461,9 +477,8 @@ def annotate(ds: xr.Dataset, prep: Prepared) -> xr.Dataset:
                                  for t in tg]),
         target_source=("target", [t.source for t in tg]),
         target_status=("target", [t.status for t in tg]),
-    )
-    ds = ds.assign_coords(time_coordinates(ds["year"].values))
+    ) | time_coordinates(ds["year"].values))
     for name, attrs in COORDINATES.items():
         if name in ds.coords:
-            ds[name].attrs.update(attrs)
+            ds.variables[name].attrs.update(attrs)
     return ds

@@ -47,7 +47,7 @@ import numpy as np
 import xarray as xr
 
 from sim.core import files
-from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail  # noqa: F401
+from sim.core.sizes import CHUNK_SIZE, DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail  # noqa: F401
 from sim.core.targets import administrative_attribute
 from sim.core.variables import COORDINATES
 from sim.model import run as model
@@ -129,20 +129,24 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
     """Split a chunk into (variables appended per member, variables kept for quantiles)."""
     if detail == "full":
         return ds, xr.Dataset()
-    kept = {name: ds[name] for name in PROVINCE_VARIABLES}
+    # built from the chunk's variables (no coordinates of their own) and its coordinates in one
+    # go: a Dataset of DataArrays aligns every one of them, which cost more than the sums
+    variables = ds.variables
+    kept = {name: variables[name] for name in PROVINCE_VARIABLES}
     for name in PROVINCE_TOTAL_VARIABLES:
-        total = ds[name].sum("sector", skipna=False)
+        total = variables[name].sum("sector", skipna=False)
         # the sum is said in the long name: a CF cell_methods entry must name an axis the
         # variable still has (or a scalar coordinate), and the sector axis is gone
-        total.attrs = dict(ds[name].attrs, long_name=ds[name].attrs.get("long_name", name)
-                           + ", sum over the modelled sectors")
+        total.attrs = dict(variables[name].attrs, long_name=variables[name].attrs.get(
+            "long_name", name) + ", sum over the modelled sectors")
         kept[f"{name}_total"] = total
-    per_member = xr.Dataset(kept)
-    for_quantiles = xr.Dataset({name: ds[name] for name in SECTOR_QUANTILE_VARIABLES})
-    by_carrier = ds["final_energy"].sum("sector", skipna=False)
-    by_carrier.attrs = dict(ds["final_energy"].attrs, long_name="final energy by carrier, sum over "
-                            "the modelled sectors")
-    for_quantiles[CARRIER_TOTAL] = by_carrier
+    quantiles = {name: variables[name] for name in SECTOR_QUANTILE_VARIABLES}
+    by_carrier = variables["final_energy"].sum("sector", skipna=False)
+    by_carrier.attrs = dict(variables["final_energy"].attrs, long_name="final energy by carrier, "
+                            "sum over the modelled sectors")
+    quantiles[CARRIER_TOTAL] = by_carrier
+    per_member = xr.Dataset(kept, coords=_coords_of(ds, kept))
+    for_quantiles = xr.Dataset(quantiles, coords=_coords_of(ds, quantiles))
     if detail == "province":
         return per_member, for_quantiles
     if detail == "summary":
@@ -153,6 +157,13 @@ def reduce_chunk(ds: xr.Dataset, detail: str) -> tuple[xr.Dataset, xr.Dataset]:
                             "target_attained": ds["target_attained"]}),
                 xr.merge([for_quantiles, quantiles_only]))
     raise ValueError(f"unknown detail {detail!r}; allowed: {', '.join(DETAILS)}")
+
+
+def _coords_of(ds: xr.Dataset, variables: dict) -> dict:
+    """The coordinates of ``ds`` on the dimensions of ``variables`` (those a Dataset of their
+    DataArrays would have)."""
+    dims = {d for v in variables.values() for d in v.dims}
+    return {k: v for k, v in ds.coords.items() if set(v.dims) <= dims}
 
 
 class _Counts:
@@ -187,7 +198,7 @@ class _Counts:
 
 
 def write_ensemble(prep: model.Prepared, path: Path, detail: str | None = None,
-                   chunk_size: int = 256, attrs: dict | None = None,
+                   chunk_size: int = CHUNK_SIZE, attrs: dict | None = None,
                    progress: Callable[[int, int], None] | None = None,
                    timer: dict | None = None, compress: bool = True,
                    success_targets: tuple[str, ...] | None = None) -> Path:
@@ -254,6 +265,9 @@ def _stream(prep: model.Prepared, tmp: Path, scratch_path: Path, detail: str, ch
                 _no_chunk_cache(main, scratch)
             pending = writer.submit(_write_chunk, main, scratch, per_member, for_quantiles,
                                     start, stop, timer)
+            # the writer keeps what it writes; the rest of the chunk (most of its kernel
+            # outputs) is freed now, not after the next chunk has been simulated beside it
+            del ds, per_member, for_quantiles
             timer["writing"] = timer.get("writing", 0.0) + time.perf_counter() - t0
             if progress is not None:
                 progress(stop, prep.members)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from sim.core.sizes import default_detail
+from sim.core.sizes import CHUNK_SIZE, default_detail
 from sim.model import run as model
 from sim.results import netcdf
 from sim.results.ensemble import write_ensemble
@@ -36,7 +36,7 @@ class RunResult:
 
 
 def run_scenario(scenario, out: Path | str, *, members: int | None = None,
-                 seed: int | None = None, detail: str | None = None, chunk_size: int = 256,
+                 seed: int | None = None, detail: str | None = None, chunk_size: int = CHUNK_SIZE,
                  compress: bool = True, progress: Callable[[int, int], None] | None = None,
                  command: str | None = None, attrs: dict | None = None,
                  success_targets: tuple[str, ...] | None = None,

@@ -10,7 +10,7 @@ import click
 from sim.analysis import convergence, report
 from sim.core import files
 from sim.core.progress import Progress
-from sim.core.sizes import DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail
+from sim.core.sizes import CHUNK_SIZE, DETAILS, FULL_DETAIL_MAX_MEMBERS, default_detail
 from sim.interfaces.cli.common import (
     OUTPUT_PATH,
     QUIET,
@@ -48,7 +48,7 @@ def validate(scenario: str) -> None:
               help="What the file keeps per member: full (every variable), province (province "
                    "totals, targets, peaks; per-sector quantiles) or summary (statistics only). "
                    f"Default: full up to {FULL_DETAIL_MAX_MEMBERS} members, else province.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--chunk-size", type=click.IntRange(min=1), default=CHUNK_SIZE, show_default=True,
               help="Members simulated and written per step (bounds the memory).")
 @click.option("--compress/--no-compress", default=True, show_default=True,
               help="zlib-compress the file (lossless; about 40 % smaller, writing about 2x slower).")
