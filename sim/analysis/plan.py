@@ -169,16 +169,22 @@ class Outcome:
 
 def outcome(ds: xr.Dataset, targets: Sequence[str], keep: bool = False) -> Outcome:
     """The :class:`Outcome` of a ``sim.model.run.run_chunk`` Dataset for target ids ``targets``."""
-    att = ds["target_attained"].sel(target=list(targets)).values  # (member, target)
-    hit = att == 1.0  # NaN (undefined) counts as a miss
+    return outcome_of(ds["target_attained"].sel(target=list(targets)).values,
+                      ds["discounted_cost"].sel(region=REGION).values,
+                      ds["industrial_co2"].sel(region=REGION).values, ds["year"].values, keep)
+
+
+def outcome_of(attained: np.ndarray, cost: np.ndarray, co2: np.ndarray, years: np.ndarray,
+               keep: bool = False) -> Outcome:
+    """The :class:`Outcome` of target attainment (member, target) [1, NaN undefined], the
+    discounted cost (member,) [CNY] and industrial CO2 (member, year) [Mt yr-1] of the region."""
+    hit = attained == 1.0  # NaN (undefined) counts as a miss
     all_hit = hit.all(axis=1)
-    years = ds["year"].values
     inside = (years >= DISCOUNT_WINDOW[0]) & (years <= DISCOUNT_WINDOW[1])
-    co2 = ds["industrial_co2"].sel(region=REGION).values[:, inside].sum(axis=1)
-    return Outcome(cost=float(ds["discounted_cost"].sel(region=REGION).values.mean()),
-                   probability=float(all_hit.mean()),
+    return Outcome(cost=float(cost.mean()), probability=float(all_hit.mean()),
                    target_probability=tuple(float(v) for v in hit.mean(axis=0)),
-                   co2=float(co2.mean()), attained=all_hit if keep else None)
+                   co2=float(co2[:, inside].sum(axis=1).mean()),
+                   attained=all_hit if keep else None)
 
 
 @dataclass
@@ -194,6 +200,9 @@ class Problem:
     seed: int
     samples: dict = field(repr=False, default_factory=dict)  # the fixed design (prepare's)
     margin: float = 0.0  # the search asks the plan ensemble for P >= confidence + margin
+    # the fixed ensemble's discrepancy x energy structure (M,P,S,T), which no lever changes:
+    # computed by the first package, reused by the others (sim.model.run.kernel_inputs)
+    discrepancy: np.ndarray | None = field(repr=False, default=None)
 
     @property
     def level(self) -> float:
@@ -221,6 +230,11 @@ class Problem:
         prep = model.prepare(sc, members=self.members if fixed else members,
                              seed=self.seed if fixed else seed,
                              samples=self.samples if fixed and self.samples else None)
+        if fixed and not dataset:  # the search's evaluation: only what the plan reads
+            r = model.run_outcome(prep, self.targets, self.discrepancy)
+            self.discrepancy = r["discrepancy"]
+            return outcome_of(r["target_attained"], r["discounted_cost"], r["industrial_co2"],
+                              prep.years, keep)
         ds = model.run_chunk(prep, 0, prep.members, variables=frozenset())
         out = outcome(ds, self.targets, keep)
         return (out, model.finalize(ds, prep)) if dataset else out

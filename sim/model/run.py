@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import xarray as xr
@@ -147,8 +147,12 @@ def with_design(prep: Prepared, design: np.ndarray,
                    discrepancy_z=_checked_z(discrepancy_z, members, len(prep.provinces)))
 
 
-def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
-    """Kernel inputs of members ``start:stop``."""
+def kernel_inputs(prep: Prepared, start: int, stop: int,
+                  known_discrepancy: np.ndarray | None = None) -> KernelInputs:
+    """Kernel inputs of members ``start:stop``. ``known_discrepancy`` (M,P,S,T) [1]: their
+    ``KernelInputs.discrepancy`` (discrepancy x energy structure) from a run of the same
+    scenario, members and seed under other levers, which no lever changes (``sim plan`` reruns
+    one ensemble under many lever packages, and the structure factor is costly to compute)."""
     smp = {k: v[start:stop] for k, v in prep.samples.items()}
     M = stop - start
     base = prep.base
@@ -191,7 +195,8 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
                                 prep.prov_idx, dt, smp[MODEL_DISCREPANCY],
                                 z=None if prep.discrepancy_z is None
                                 else prep.discrepancy_z[start:stop])
-        * _structure(prep.provinces, years, prep.scenario, smp["clinker_fuel_intensity"]),
+        * _structure(prep.provinces, years, prep.scenario, smp["clinker_fuel_intensity"])
+        if known_discrepancy is None else known_discrepancy,
     ))
 
 
@@ -245,17 +250,8 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     t1 = time.perf_counter()
     out = simulate(inp, outputs)
     t2 = time.perf_counter()
-    grid_tpm = inp.grid_ef * PJ_PER_TWH
-    ule = pollutant_model.ule_share(prep.outside["ultra_low_emission"], prep.years)
-    pollutants = _pollutants(prep, out, ule, start, stop)
-    ctx = indicators.ChunkContext(
-        years=prep.years, grid_ef=grid_tpm,
-        grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
-        green_power=prep.shared["green_power"],
-        electricity_kgce_per_kwh=prep.electricity_kgce_per_kwh,
-        samples={k: v[start:stop] for k, v in prep.samples.items()},
-        pollutants=pollutants,
-    )
+    ctx, ule = _context(prep, inp, out, start, stop)
+    pollutants = ctx.pollutants
     ind = indicators.Indicators(out, ctx)
     position = {p: i for i, p in enumerate(prep.provinces)}
     value, attained = target_checks.evaluate(prep.targets, ind, position, prep.years)
@@ -294,6 +290,46 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
         for key, dt in (("inputs", t1 - t0), ("kernel", t2 - t1), ("targets", time.perf_counter() - t2)):
             timer[key] = timer.get(key, 0.0) + dt
     return ds
+
+
+def _context(prep: Prepared, inp: KernelInputs, out: KernelOutputs, start: int, stop: int,
+             pollutants: bool = True) -> tuple[indicators.ChunkContext, np.ndarray]:
+    """What the indicators of members ``start:stop`` need beyond the kernel outputs (the
+    pollutants only with ``pollutants``), and the (P,S,T) ultra-low-emission shares [1]."""
+    grid_tpm = inp.grid_ef * PJ_PER_TWH
+    ule = pollutant_model.ule_share(prep.outside["ultra_low_emission"], prep.years)
+    ctx = indicators.ChunkContext(
+        years=prep.years, grid_ef=grid_tpm,
+        grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
+        green_power=prep.shared["green_power"],
+        electricity_kgce_per_kwh=prep.electricity_kgce_per_kwh,
+        samples={k: v[start:stop] for k, v in prep.samples.items()},
+        pollutants=_pollutants(prep, out, ule, start, stop) if pollutants else None,
+    )
+    return ctx, ule
+
+
+def run_outcome(prep: Prepared, targets: Sequence[str],
+                known_discrepancy: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """What ``sim plan`` reads of a run of all members of ``prep``, and nothing else (no
+    Dataset, no peak years, no other target, the pollutants only when a chosen target's indicator
+    needs them): ``target_attained`` (M,K) of the target ids ``targets``, in their order [1, NaN
+    undefined], ``discounted_cost`` (M,) [CNY] and ``industrial_co2`` (M,T) [Mt yr-1] of the
+    national region, each equal to :func:`run_chunk`'s, and ``discrepancy``, the kernel inputs'
+    (M,P,S,T) to pass back as ``known_discrepancy`` (:func:`kernel_inputs`) under other levers."""
+    chosen = {t.id: t for t in prep.targets}
+    chosen = [chosen[t] for t in targets]
+    inp = kernel_inputs(prep, 0, prep.members, known_discrepancy)
+    out = simulate(inp)
+    needs = any(INDICATORS[t.indicator].compute is indicators.pollutant_intensity for t in chosen)
+    ctx, ule = _context(prep, inp, out, 0, prep.members, pollutants=needs)
+    ind = indicators.Indicators(out, ctx)
+    _, attained = target_checks.evaluate(chosen, ind, {p: i for i, p in enumerate(prep.provinces)},
+                                         prep.years)
+    cost = _cost_variables(prep, out, 0, prep.members, frozenset(), ule)["discounted_cost"]
+    return dict(target_attained=attained, discounted_cost=cost[:, -1],
+                industrial_co2=ind.province_series("scope1").sum(axis=1),
+                discrepancy=inp.discrepancy)
 
 
 def _pollutants(prep: Prepared, out: KernelOutputs, ule: np.ndarray, start: int,

@@ -164,6 +164,28 @@ def test_fixed_ensemble_is_sim_runs_common_random_numbers(anhui):
     assert np.all(hi.attained >= lo.attained) and hi.probability > lo.probability
 
 
+@pytest.mark.parametrize("name, targets", [("anhui", ["anhui_eaf_share_2030"]), ("anhui", []),
+                                           ("national", ["pollutant_intensity_2025",
+                                                         "eaf_share_2030"])])
+def test_search_evaluation_equals_a_full_run_of_the_package(name, targets):
+    """The search's light evaluation (sim.model.run.run_outcome: selected targets, national cost
+    and CO2 only, the pollutants only for a pollutant target, the discrepancy reused from the
+    first package) gives exactly the numbers of a full run of the same package on the same
+    members."""
+    sc = load_scenario(REPO / "scenarios" / f"{name}.toml")
+    p = plan.problem(sc, ["eaf_share:2030=0.1..0.5", "scrap_collection:2030=1..1.6",
+                          "structural_shift:2030=0..0.03"], targets, 0.9, 30)
+    for x in ([0.1, 1.0, 0.0], [0.45, 1.5, 0.02]):  # the second reuses the first's discrepancy
+        light = p.run(x, keep=True)
+        assert p.discrepancy is not None
+        package = plan.lever_scenario(p.document, sc, list(zip(p.points, x)))
+        ds = model.run_chunk(model.prepare(package, members=30), 0, 30)
+        full = plan.outcome(ds, p.targets, keep=True)
+        assert (light.cost, light.probability, light.target_probability, light.co2) == (
+            full.cost, full.probability, full.target_probability, full.co2)
+        np.testing.assert_array_equal(light.attained, full.attained)
+
+
 @pytest.mark.parametrize("levers, targets, confidence, members, margin, message", [
     ([], [], 0.9, 10, None, "no --levers"),
     (["eaf_shar:2030=0..0.2"], [], 0.9, 10, None, "did you mean 'eaf_share'"),
