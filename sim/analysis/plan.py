@@ -269,11 +269,12 @@ def select_targets(scenario, requested: Sequence[str]) -> list[str]:
     return [i for i in ids if i in chosen] if chosen else ids
 
 
-def problem(scenario, levers: Sequence[str], targets: Sequence[str] = (),
+def problem(scenario, levers: Sequence, targets: Sequence[str] = (),
             confidence: float = DEFAULT_CONFIDENCE, members: int = DEFAULT_MEMBERS,
             seed: int | None = None, margin: float | None = None) -> Problem:
-    """Validate a plan (lever points, targets, confidence, members, margin: default one standard
-    error sqrt(c (1 - c) / members), module docstring) and draw its fixed design."""
+    """Validate a plan (lever points: ``--levers`` texts or a plan file's points, targets,
+    confidence, members, margin: default one standard error sqrt(c (1 - c) / members), module
+    docstring) and draw its fixed design."""
     if not levers:
         raise PlanError("no --levers: name at least one lever point LEVER:YEAR[:SECTOR][:PROVINCE]"
                         "=LO..HI to plan")
@@ -287,7 +288,8 @@ def problem(scenario, levers: Sequence[str], targets: Sequence[str] = (),
         raise PlanError(f"--margin = {margin:g} must be at least 0 and at most 1 - confidence "
                         f"({1 - confidence:g})")
     try:
-        points = [parse_lever(t, scenario) for t in levers]
+        points = [parse_lever(t, scenario) if isinstance(t, str) else lever_point(t)
+                  for t in levers]
     except (SensitivityError, ScenarioError) as e:
         raise PlanError(str(e)) from None
     seen = set()
@@ -298,11 +300,20 @@ def problem(scenario, levers: Sequence[str], targets: Sequence[str] = (),
     _, document = read_document(scenario.path)
     for end in ("low", "high"):  # both ends together: validated as a scenario file
         lever_scenario(document, scenario, [(p, getattr(p, end)) for p in points],
-                       display=f"{scenario.path} with --levers at their {end} ends")
+                       display=f"{scenario.path} with the planned lever points at their {end} ends")
     seed = int(scenario.seed if seed is None else seed)
     samples = model.prepare(scenario, members=members, seed=seed).samples
     return Problem(scenario, document, points, select_targets(scenario, targets), confidence,
                    int(members), seed, samples, float(margin))
+
+
+def lever_point(point) -> LeverPoint:
+    """The :class:`LeverPoint` of a plan file's lever point (``sim.scenario.plan``: a
+    ``sim.scenario.sweep.Axis`` with low and high), labelled as ``--levers`` labels it."""
+    label = ":".join([point.lever, str(point.year)]
+                     + [w for w in (point.sector, point.province) if w])
+    return LeverPoint(label, point.lever, point.year, point.low, point.high, point.sector,
+                      point.province)
 
 
 def standard_error(p: float, n: int) -> float:
