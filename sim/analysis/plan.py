@@ -93,7 +93,7 @@ import hashlib
 import json
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -140,6 +140,8 @@ VERIFY_FACTOR = 2
 REGION = "national"
 SEARCH_METHOD = "differential evolution (scipy), then a compass search"
 FRONT_METHOD = "epsilon-NSGAII front of cost, P and cumulative CO2 (platypus)"
+SCREEN_METHOD = ("differential evolution (scipy) and a compass search on the first members of "
+                 "the plan ensemble (screening), then a compass search on all of them")
 
 
 class PlanError(ValueError):
@@ -242,6 +244,17 @@ class Problem:
     def __call__(self, x: Sequence[float]) -> Outcome:
         """The Outcome of package ``x`` on the fixed ensemble (the search's evaluation)."""
         return self.run(x)
+
+    def subset(self, members: int) -> "Problem":
+        """The same problem on the first ``members`` members of the plan ensemble (the same
+        design rows and draws: each member's inputs depend on its index only), for screening."""
+        if not 2 <= members < self.members:
+            raise PlanError(f"--screen-members = {members} must be at least 2 and below the "
+                            f"members of the plan ensemble ({self.members})")
+        return replace(self, members=int(members),
+                       samples={k: v[:members] for k, v in self.samples.items()},
+                       discrepancy=None if self.discrepancy is None
+                       else self.discrepancy[:members])
 
     def digest(self) -> str:
         """Identity of the problem (what a journal must match to be resumed)."""
@@ -498,32 +511,69 @@ def solve(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
             pass
     else:  # too few evaluations for a generation: the search starts from the most ambitious end
         ev.batch([highs.copy()])
-    # pattern search from the best so far
-    first = ev.search(confidence)
-    x = first.x[first.best].copy()
-    fx = value(first.outcomes[first.best])
-    step = 0.25 * (highs - lows)
+    first = ev.search(confidence)  # the pattern search from the best so far
+    compass(ev, first.x[first.best], confidence, 0.25)
+    return ev.search(confidence, generations)
+
+
+def compass(ev: Evaluations, x: np.ndarray, confidence: float, step: float) -> None:
+    """The compass search of :func:`solve` from package ``x``: each lever moved by ± ``step``
+    [share of its range] (clipped to its bounds), a move kept when it is better under the
+    feasibility rule at ``confidence``, the step halved when no move helps, down to
+    :data:`TOLERANCE`, within ``ev``'s budget."""
+    lows, highs = ev.lows, ev.highs
+    x = np.asarray(x, dtype=float).copy()
+    fx = ev.value(ev.batch([x])[0], confidence)
+    steps = step * (highs - lows)
     floor = TOLERANCE * (highs - lows) / 2  # the last step tried is at most TOLERANCE
-    while ev.done < max_evaluations and np.any(step > floor):
+    while ev.done < ev.max and np.any(steps > floor):
         moved = False
-        for j in range(D):
-            if step[j] <= floor[j]:
+        for j in range(len(x)):
+            if steps[j] <= floor[j]:
                 continue
             trial = []
-            for v in (x[j] - step[j], x[j] + step[j]):
+            for v in (x[j] - steps[j], x[j] + steps[j]):
                 t = x.copy()
                 t[j] = min(max(v, lows[j]), highs[j])
                 if t[j] != x[j]:
                     trial.append(t)
             for t, r in zip(trial, ev.batch(trial)):
-                if value(r) < fx:
-                    x, fx, moved = t, value(r), True
+                if ev.value(r, confidence) < fx:
+                    x, fx, moved = t, ev.value(r, confidence), True
                     break
-            if ev.done >= max_evaluations:
+            if ev.done >= ev.max:
                 break
         if not moved:
-            step = step / 2
-    return ev.search(confidence, generations)
+            steps = steps / 2
+
+
+SCREEN_FACTOR = 10
+"""Default packages of the screening stage per package of the refinement's budget."""
+REFINE_STEP = 1 / 16
+"""First step of the compass search on the whole plan ensemble after screening [share of each
+lever's range]: the screened package is near the edge, off by the sampling noise of the subset."""
+
+
+def screened(screen: Callable[[np.ndarray], Outcome], evaluate: Callable[[np.ndarray], Outcome],
+             lows: Sequence[float], highs: Sequence[float], confidence: float, seed: int = 0,
+             screen_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+             max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+             screen_journal: Journal | None = None, journal: Journal | None = None,
+             screen_map: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
+             map_many: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
+             screen_progress: Callable[[int, int], None] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> tuple[Search, Search]:
+    """The faster strategy for large problems: :func:`solve` on a cheaper evaluation ``screen``
+    (the first members of the plan ensemble, :meth:`Problem.subset`) within
+    ``screen_evaluations``, then the compass search on ``evaluate`` (the whole plan ensemble)
+    from the screened package, from steps of :data:`REFINE_STEP`, within ``max_evaluations``.
+    The chosen package meets ``confidence`` on the whole plan ensemble, as with :func:`solve`
+    (its verification is unchanged). Returns the screening's and the refinement's Search."""
+    first = solve(screen, lows, highs, confidence, seed, screen_evaluations, screen_journal,
+                  screen_map, screen_progress)
+    ev = Evaluations(evaluate, lows, highs, max_evaluations, journal, map_many, progress)
+    compass(ev, first.x[first.best], confidence, REFINE_STEP)
+    return first, ev.search(confidence, method=SCREEN_METHOD)
 
 
 EPSILONS = (0.002, 0.005, 0.002)
@@ -692,9 +742,12 @@ def write_scenario(p: Problem, x: Sequence[float], v: Verification, path: Path) 
     return path
 
 
-def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None) -> xr.Dataset:
+def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None,
+            screen: tuple[int, Search] | None = None) -> xr.Dataset:
     """The CF-1.10 Dataset of a plan: every evaluated package (lever values, cost, probabilities,
-    cumulative CO2, feasible, non-dominated), the chosen one and its verification."""
+    cumulative CO2, feasible, non-dominated), the chosen one and its verification; ``screen``:
+    the members and Search of a screening stage (:func:`screened`), whose packages are not in
+    the file (they are judged on fewer members), only their count and best package."""
     E = len(s.outcomes)
     labels = [pt.label for pt in p.points]
     co2 = np.array([o.co2 for o in s.outcomes])
@@ -764,6 +817,12 @@ def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None) -
         method=f"{s.method}; sample-average approximation on one fixed ensemble "
                "(sim.analysis.plan)",
     )
+    if screen is not None:
+        n, first = screen
+        ds.attrs.update(screen_members=np.int64(n), screen_evaluations=np.int64(len(first.outcomes)),
+                        screen_resumed_evaluations=np.int64(first.resumed),
+                        screen_best=first.x[first.best],
+                        screen_best_probability=first.outcomes[first.best].probability)
     if v.discovery is not None and v.discovery.boxes:
         ds.attrs["discovery"] = json.dumps(json_ready(v.discovery.to_dict()["boxes"]))
         ds.attrs["discovery_table"] = discovery.format_table(v.discovery)
@@ -805,11 +864,15 @@ def format_table(ds: xr.Dataset) -> str:
     p_own = float(a["own_probability"])
     t_best = ds["target_probability"].values[best]
     t_fresh, t_own = json.loads(a["verify_target_probability"]), json.loads(a["own_target_probability"])
+    screening = (f"{int(a['screen_evaluations'])} packages on the first "
+                 f"{int(a['screen_members'])} members ({int(a['screen_resumed_evaluations'])} "
+                 "read from the journal), then " if "screen_members" in a else "")
     lines = [f"Plan for scenario {a.get('scenario_name', '')}: least cost with P(all of "
              f"{', '.join(targets)}) >= {conf:g}",
-             f"search: {a.get('search_method', '')}, {ds.sizes['evaluation']} packages on "
-             f"{members} members of seed {seed} ({int(a['resumed_evaluations'])} read from the "
-             f"journal), asking them for P >= {level:.4g} (confidence + margin {margin:.4g})", ""]
+             f"search: {a.get('search_method', '')}, {screening}{ds.sizes['evaluation']} "
+             f"packages on {members} members of seed {seed} ({int(a['resumed_evaluations'])} "
+             f"read from the journal), asking them for P >= {level:.4g} (confidence + margin "
+             f"{margin:.4g})", ""]
     lines.append(format_rows(report_rows(ds), ["item", "units", "low", "high", "chosen"],
                              "markdown"))
     lines += ["", f"{'':<34}{'plan ensemble':>16}{'fresh ensemble':>16}{'scenario as is':>16}",

@@ -15,6 +15,9 @@ the lever points the plan may set, each within bounds::
     verify_members = 1000             # of the fresh ensemble (default: twice members)
     max_evaluations = 300             # packages evaluated at most (default 300)
     front = false                     # the trade-off mode (epsilon-NSGAII), default false
+    screen_members = 100              # optional: search on the first 100 members, then refine
+    screen_evaluations = 3000         # on all of them (the faster strategy; default 10 x
+                                      # max_evaluations packages on the subset)
 
     [levers.eaf_floor_2030]           # one lever point, the keys of a sweep file's lhs axis
     lever = "eaf_share"
@@ -41,7 +44,8 @@ from sim.scenario.spec import Scenario
 from sim.scenario.sweep import Axis, check_distinct, parse_axis, study_file
 
 PLAN_KEYS = ("name", "scenario", "description", "targets", "confidence", "margin", "members",
-             "seed", "verify_members", "max_evaluations", "front")
+             "seed", "verify_members", "max_evaluations", "front", "screen_members",
+             "screen_evaluations")
 """Keys of a plan file's ``[plan]`` table."""
 LEVER_KEYS = ("lever", "year", "low", "high", "sector", "province")
 """Keys of a plan file's ``[levers.<label>]`` tables."""
@@ -64,6 +68,8 @@ class PlanFile:
     verify_members: int | None
     max_evaluations: int | None
     front: bool
+    screen_members: int | None = None
+    screen_evaluations: int | None = None
 
 
 def load_plan(path: str | Path) -> PlanFile:
@@ -111,6 +117,18 @@ def load_plan(path: str | Path) -> PlanFile:
     budget = (chk.integer(pl["max_evaluations"], "plan.max_evaluations", 1, None)
               if "max_evaluations" in pl else None)
     front = chk.boolean(pl.get("front", False), "plan.front")
+    screen = screen_budget = None
+    if "screen_members" in pl:
+        top = (members or 500) - 1  # below the plan ensemble's members (the command's default 500)
+        screen = chk.integer(pl["screen_members"], "plan.screen_members", 2, top)
+        if front:
+            raise chk.fail("plan.screen_members", screen, "front = false",
+                           "is a screening of the single-objective search, not of the front")
+    if "screen_evaluations" in pl:
+        if screen is None:
+            raise chk.fail("plan.screen_evaluations", pl["screen_evaluations"],
+                           "with screen_members", "is set but screen_members is not")
+        screen_budget = chk.integer(pl["screen_evaluations"], "plan.screen_evaluations", 1, None)
 
     levers = chk.table(doc.get("levers", {}), "levers")
     if not levers:
@@ -120,7 +138,7 @@ def load_plan(path: str | Path) -> PlanFile:
                    for label, t in levers.items())
     check_distinct(chk, points, "levers")
     return PlanFile(name, path, text, base, points, tuple(targets), confidence, margin, members,
-                    seed, verify, budget, front)
+                    seed, verify, budget, front, screen, screen_budget)
 
 
 def _point(chk: Checker, base: Scenario, label: str, t: dict) -> Axis:

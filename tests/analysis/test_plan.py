@@ -135,6 +135,40 @@ def test_front_spans_the_trade_off_and_its_cheapest_feasible_package_is_near_the
     np.testing.assert_array_equal(again.x, s.x)
 
 
+class Subset(Synthetic):
+    """The first ``n`` members of a Synthetic problem (what Problem.subset gives a model)."""
+
+    def __init__(self, full: Synthetic, n: int):
+        self.u, self.cap, self.calls = full.u[:n], full.cap, 0
+
+
+@pytest.mark.parametrize("confidence, seed", [(0.9, 3), (0.75, 5)])
+def test_screening_then_refining_finds_the_optimum_of_the_whole_ensemble(confidence, seed,
+                                                                         tmp_path):
+    full = Synthetic(members=400)
+    screen = Subset(full, 50)
+    first, s = plan.screened(screen, full, [0, 0], [1, 1], confidence, seed=seed,
+                             screen_evaluations=200, max_evaluations=80,
+                             screen_journal=plan.Journal(tmp_path / "s.jsonl", "s"),
+                             journal=plan.Journal(tmp_path / "f.jsonl", "f"))
+    assert screen.calls == len(first.outcomes) <= 200 and full.calls == len(s.outcomes) <= 80
+    assert s.method == plan.SCREEN_METHOD
+    # the subset's optimum is not the whole ensemble's; the refinement reaches the latter's
+    assert abs(screen.optimum(confidence) - full.optimum(confidence)) > 4 * plan.TOLERANCE
+    x = s.x[s.best]
+    assert s.feasible and s.outcomes[s.best].probability >= confidence
+    best = full.optimum(confidence)
+    assert best <= x[0] + x[1] <= best + 2 * plan.TOLERANCE and x[1] <= plan.TOLERANCE
+    # both stages resume from their journals without evaluating again
+    screen2, full2 = Subset(Synthetic(members=400), 50), Synthetic(members=400)
+    again = plan.screened(screen2, full2, [0, 0], [1, 1], confidence, seed=seed,
+                          screen_evaluations=200, max_evaluations=80,
+                          screen_journal=plan.Journal(tmp_path / "s.jsonl", "s"),
+                          journal=plan.Journal(tmp_path / "f.jsonl", "f"))[1]
+    assert screen2.calls == 0 and full2.calls == 0
+    np.testing.assert_array_equal(again.x, s.x)
+
+
 def test_non_dominated():
     cost = np.array([1.0, 2.0, 2.0, 3.0, 1.0])
     prob = np.array([0.5, 0.9, 0.8, 0.9, 0.5])
@@ -184,6 +218,19 @@ def test_search_evaluation_equals_a_full_run_of_the_package(name, targets):
         assert (light.cost, light.probability, light.target_probability, light.co2) == (
             full.cost, full.probability, full.target_probability, full.co2)
         np.testing.assert_array_equal(light.attained, full.attained)
+
+
+def test_subset_is_the_first_members_of_the_plan_ensemble(anhui):
+    p = plan.problem(anhui, ["eaf_share:2030=0.1..0.5"], ["anhui_eaf_share_2030"], 0.9, 40)
+    x = [0.3]
+    whole = p.run(x, keep=True)  # fills the discrepancy the subset then slices
+    part = p.subset(15).run(x, keep=True)
+    np.testing.assert_array_equal(part.attained, whole.attained[:15])
+    assert part.probability == float(whole.attained[:15].mean())
+    fresh = plan.problem(anhui, ["eaf_share:2030=0.1..0.5"], ["anhui_eaf_share_2030"], 0.9, 40)
+    np.testing.assert_array_equal(fresh.subset(15).run(x, keep=True).attained, part.attained)
+    with pytest.raises(plan.PlanError, match="below the members of the plan ensemble"):
+        p.subset(40)
 
 
 @pytest.mark.parametrize("levers, targets, confidence, members, margin, message", [
@@ -298,6 +345,20 @@ def test_cli_resumes_from_its_journal(anhui_plan):
     assert table(first.stdout) == table(res.stdout) and "P(all targets)" in table(res.stdout)
 
 
+def test_cli_screening(tmp_path):
+    out = tmp_path / "screen.nc"
+    res = CliRunner().invoke(main, [*PLAN_ARGS[:-1], "12", "--screen-members", "20",
+                                    "--screen-evaluations", "25", "--out", str(out), "--no-plot",
+                                    "-q"])
+    assert res.exit_code == 0, res.output
+    assert "packages on the first 20 members" in res.stdout
+    with open_results(out) as ds:
+        assert plan.SCREEN_METHOD in ds.attrs["method"] and ds.sizes["evaluation"] <= 12
+        assert int(ds.attrs["screen_members"]) == 20 and int(ds.attrs["screen_evaluations"]) <= 25
+        assert int(ds.attrs["plan_members"]) == 60
+    assert out.with_name("screen.screen.journal.jsonl").is_file()
+
+
 def test_plan_file_is_cf_clean(anhui_plan):
     from tests.analysis.test_sensitivity import _assert_cf_clean
 
@@ -316,6 +377,12 @@ def test_plot_refuses_a_file_that_is_not_a_plan(anhui_results):
     (["--levers", "eaf_share:2030=0.1..0.3", "--target", "nope"], "not a simulated target"),
     (["--levers", "eaf_share:2030=0.1..0.3", "--confidence", "1.5"], "strictly between 0 and 1"),
     ([], "no --levers"),
+    (["--levers", "eaf_share:2030=0.1..0.3", "--members", "30", "--screen-members", "30"],
+     "below the members of the plan ensemble (30)"),
+    (["--levers", "eaf_share:2030=0.1..0.3", "--screen-members", "30", "--front"],
+     "not of the front"),
+    (["--levers", "eaf_share:2030=0.1..0.3", "--screen-evaluations", "30"],
+     "without --screen-members"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message):
     out = tmp_path / "out" / "p.nc"

@@ -82,13 +82,21 @@ def read_plan(name: str, scenario: str | None, levers: tuple[str, ...],
               help="Trade-off mode: the front of cost, P(all targets) and cumulative CO2 "
                    "(platypus' epsilon-NSGAII, as EMA Workbench), the chosen package the cheapest "
                    "on it that meets the confidence + margin.")
+@click.option("--screen-members", type=click.IntRange(min=2), default=None,
+              help="The faster strategy for large problems: search on the first N members of "
+                   "the plan ensemble, then refine with a compass search on all of them "
+                   "(--max-evaluations packages); the verification is unchanged.")
+@click.option("--screen-evaluations", type=click.IntRange(min=1), default=None,
+              help=f"Packages evaluated on the screening members at most (default: "
+                   f"{plans.SCREEN_FACTOR} x --max-evaluations).")
 @click.option("--no-plot", is_flag=True, help="Do not draw the figure.")
 @QUIET
 def plan_cmd(scenario: str | None, plan_file: str | None, levers: tuple[str, ...],
              targets: tuple[str, ...], confidence: float | None, margin: float | None,
              members: int | None, seed: int | None, verify_members: int | None,
              max_evaluations: int | None, out: Path | None, scheduler: str | None,
-             workers: int | None, trade_off: bool, no_plot: bool, quiet: bool) -> None:
+             workers: int | None, trade_off: bool, screen_members: int | None,
+             screen_evaluations: int | None, no_plot: bool, quiet: bool) -> None:
     """The least-cost package of lever points of SCENARIO (or of a --plan file) whose ensemble
     attains the targets with the chosen confidence, verified on a fresh ensemble; written as a
     NetCDF file, a scenario TOML that sim run reproduces and a figure."""
@@ -103,6 +111,9 @@ def plan_cmd(scenario: str | None, plan_file: str | None, levers: tuple[str, ...
         verify_members = pf.verify_members if verify_members is None else verify_members
         max_evaluations = pf.max_evaluations if max_evaluations is None else max_evaluations
         trade_off = trade_off or pf.front
+        screen_members = pf.screen_members if screen_members is None else screen_members
+        screen_evaluations = (pf.screen_evaluations if screen_evaluations is None
+                              else screen_evaluations)
     elif scenario is None:
         fail("no SCENARIO: give a scenario and its --levers, or --plan FILE (e.g. --plan anhui)")
     else:
@@ -113,8 +124,14 @@ def plan_cmd(scenario: str | None, plan_file: str | None, levers: tuple[str, ...
     max_evaluations = (plans.DEFAULT_MAX_EVALUATIONS if max_evaluations is None
                        else max_evaluations)
     out = output(out or Path("outputs") / name / f"{name}_plan.nc", (".nc",), inputs)
+    if screen_members is not None and trade_off:
+        fail(f"--screen-members = {screen_members} with --front: the screening is a strategy of "
+             "the single-objective search, not of the front")
+    if screen_evaluations is not None and screen_members is None:
+        fail(f"--screen-evaluations = {screen_evaluations} without --screen-members")
     try:
         problem = plans.problem(sc, points, list(targets), confidence, members, seed, margin)
+        screen = None if screen_members is None else problem.subset(screen_members)
     except (plans.PlanError, ScenarioError) as e:
         fail(str(e))
     stem = out.with_suffix("")
@@ -127,18 +144,32 @@ def plan_cmd(scenario: str | None, plan_file: str | None, levers: tuple[str, ...
                        f"{len(problem.targets)} targets, P >= {problem.level:.4g} (confidence "
                        f"{confidence:g} + margin {problem.margin:.4g}) on {members} members, at "
                        f"most {max_evaluations} packages"
+                       + (f" after at most {screen_evaluations or plans.SCREEN_FACTOR * max_evaluations}"
+                          f" on the first {screen_members}" if screen is not None else "")
                        + (f" ({journal.resumed} in the journal)" if journal.resumed else "")
                        + (f" on {client.dashboard_link or client.scheduler.address}" if client
                           else ""), err=True)
-        search = (plans.front if trade_off else plans.solve)(
-            problem, problem.lows, problem.highs, problem.level, problem.seed, max_evaluations,
-            journal, plans.dask_map(problem, client, threads) if client else None,
-            Progress(f"plan {sc.name}", "packages", quiet))
+        mapper = (lambda p: plans.dask_map(p, client, threads)) if client else (lambda p: None)
+        if screen is not None:
+            budget = screen_evaluations or plans.SCREEN_FACTOR * max_evaluations
+            first, search = plans.screened(
+                screen, problem, problem.lows, problem.highs, problem.level, problem.seed,
+                budget, max_evaluations,
+                plans.Journal(stem.with_name(stem.name + ".screen.journal.jsonl"),
+                              screen.digest()), journal, mapper(screen), mapper(problem),
+                Progress(f"plan {sc.name} screening", "packages", quiet),
+                Progress(f"plan {sc.name}", "packages", quiet))
+        else:
+            search = (plans.front if trade_off else plans.solve)(
+                problem, problem.lows, problem.highs, problem.level, problem.seed,
+                max_evaluations, journal, mapper(problem),
+                Progress(f"plan {sc.name}", "packages", quiet))
     t1 = time.perf_counter()
     check = plans.verify(problem, search.x[search.best], verify_members)
     t2 = time.perf_counter()
     ds = plans.dataset(problem, search, check,
-                       netcdf.global_attributes(sc, problem.seed, problem.members))
+                       netcdf.global_attributes(sc, problem.seed, problem.members),
+                       None if screen is None else (screen.members, first))
     with writing():
         netcdf.write_atomic(ds, out)
         plans.write_scenario(problem, search.x[search.best], check, toml_path)
