@@ -139,7 +139,8 @@ VERIFY_FACTOR = 2
 """Members of the fresh ensemble per member of the planning one (default)."""
 REGION = "national"
 SEARCH_METHOD = "differential evolution (scipy), then a compass search"
-FRONT_METHOD = "epsilon-NSGAII front of cost, P and cumulative CO2 (platypus)"
+NSGA_METHOD = "epsilon-NSGAII front of cost, P and cumulative CO2 (platypus)"
+FRONT_METHOD = NSGA_METHOD + ", then a compass search from its cheapest package meeting the level"
 SCREEN_METHOD = ("differential evolution (scipy) and a compass search on the first members of "
                  "the plan ensemble (screening), then a compass search on all of them")
 
@@ -581,16 +582,23 @@ EPSILONS = (0.002, 0.005, 0.002)
 resolution of the front: 0.2 % of the cost, half a point of probability, 0.2 % of the CO2)."""
 
 
+BEYOND = 1e12
+"""Normalised cost and CO2 given to a package the genetic search asks for beyond its budget."""
+
+
 def front(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
           highs: Sequence[float], confidence: float, seed: int = 0,
           max_evaluations: int = DEFAULT_MAX_EVALUATIONS, journal: Journal | None = None,
           map_many: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
           progress: Callable[[int, int], None] | None = None,
-          epsilons: Sequence[float] = EPSILONS) -> Search:
+          epsilons: Sequence[float] = EPSILONS, refine: bool = True) -> Search:
     """The trade-off mode: platypus' ε-NSGAII (Kollat and Reed 2006; the algorithm EMA
     Workbench optimises with) on three objectives, cost (min), P(all targets) (max) and
-    cumulative CO2 (min), no constraint; the chosen package is then the cheapest evaluated one
-    with P >= ``confidence`` (the feasibility rule, as :func:`solve`). The front is the file's
+    cumulative CO2 (min), no constraint; then, with ``refine``, the compass search of
+    :func:`solve` (its share of the budget, from steps of :data:`REFINE_STEP`) from the cheapest
+    evaluated package with P >= ``confidence`` (the feasibility rule, as :func:`solve`), which
+    pins it to the edge of the feasible set that the genetic search only approaches; the chosen
+    package is the best evaluated one under that rule. The front is the file's
     ``non_dominated`` packages. Arguments as :func:`solve`."""
     ev = Evaluations(evaluate, lows, highs, max_evaluations, journal, map_many, progress)
     scale = {}
@@ -604,8 +612,9 @@ def front(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
 
         def evaluate(self, solution):
             r = ev.batch([np.array(solution.variables, dtype=float)])[0]
-            if r is None:  # beyond the budget (platypus may overshoot by a generation)
-                solution.objectives[:] = [math.inf, 0.0, math.inf]
+            if r is None:  # beyond the budget (platypus may overshoot by a generation):
+                # dominated by every evaluated package, finite for the ε boxes of a restart
+                solution.objectives[:] = [BEYOND, 0.0, BEYOND]
                 return
             scale.setdefault("co2", abs(r.co2) or 1.0)
             solution.objectives[:] = [r.cost / ev.scale, r.probability, r.co2 / scale["co2"]]
@@ -626,10 +635,18 @@ def front(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
         population = max(10, 4 * len(ev.lows))
         algorithm = platypus.EpsNSGAII(Plan(), epsilons=list(epsilons),
                                        population_size=population, evaluator=Batch())
-        algorithm.run(max(population, max_evaluations - population))
+        # the compass search's share of the budget, as in solve, kept from the genetic search
+        # (which may overshoot its own by a generation, or by a restart's population)
+        reserve = min(max_evaluations // 2, PATTERN_TRIALS * len(ev.lows)) if refine else 0
+        ev.max = max_evaluations - reserve
+        algorithm.run(max(population, ev.max - population))
     finally:
         random.setstate(state)
-    return ev.search(confidence, method=FRONT_METHOD)
+    ev.max = max_evaluations
+    if refine:  # from the cheapest package meeting the level (or the smallest shortfall)
+        first = ev.search(confidence)
+        compass(ev, first.x[first.best], confidence, REFINE_STEP)
+    return ev.search(confidence, method=FRONT_METHOD if refine else NSGA_METHOD)
 
 
 def run_package(p: Problem, x: np.ndarray, numba_threads: int | None = None) -> Outcome:
