@@ -93,6 +93,7 @@ import hashlib
 import json
 import math
 import random
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -114,10 +115,12 @@ from sim.analysis.sensitivity import (
     lever_scenario,
     parse_lever,
 )
+from sim.core import axes
 from sim.core.files import json_ready
 from sim.core.levers import LEVERS
 from sim.model import run as model
 from sim.model.costs import DISCOUNT_WINDOW
+from sim.model.kernel import KernelOutputs, allocate_outputs
 from sim.results import netcdf
 from sim.results.reading import ResultsFileError
 from sim.scenario import ScenarioError, read_document
@@ -234,7 +237,8 @@ class Problem:
                              seed=self.seed if fixed else seed,
                              samples=self.samples if fixed and self.samples else None)
         if fixed and not dataset:  # the search's evaluation: only what the plan reads
-            r = model.run_outcome(prep, self.targets, self.discrepancy)
+            r = model.run_outcome(prep, self.targets, self.discrepancy,
+                                  kept_outputs(prep.members, len(prep.provinces), len(prep.years)))
             self.discrepancy = r["discrepancy"]
             return outcome_of(r["target_attained"], r["discounted_cost"], r["industrial_co2"],
                               prep.years, keep)
@@ -265,6 +269,20 @@ class Problem:
                                margin=self.margin,
                                members=self.members, seed=self.seed))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+_KEPT = threading.local()
+
+
+def kept_outputs(members: int, provinces: int, years: int) -> KernelOutputs:
+    """Kernel outputs of these sizes kept for the next package of this thread: fresh ones cost
+    the page faults of ~1 GB per 1000 national members at every package (one set per thread, so
+    packages evaluated at once in threads do not share one)."""
+    sizes = (members, provinces, len(axes.SECTORS), len(axes.ROUTES), len(axes.CARRIERS),
+             len(axes.METALS), years)
+    if getattr(_KEPT, "sizes", None) != sizes:
+        _KEPT.sizes, _KEPT.outputs = sizes, allocate_outputs(*sizes)
+    return _KEPT.outputs
 
 
 def select_targets(scenario, requested: Sequence[str]) -> list[str]:

@@ -310,17 +310,20 @@ def _context(prep: Prepared, inp: KernelInputs, out: KernelOutputs, start: int, 
 
 
 def run_outcome(prep: Prepared, targets: Sequence[str],
-                known_discrepancy: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                known_discrepancy: np.ndarray | None = None,
+                outputs: KernelOutputs | None = None) -> dict[str, np.ndarray]:
     """What ``sim plan`` reads of a run of all members of ``prep``, and nothing else (no
     Dataset, no peak years, no other target, the pollutants only when a chosen target's indicator
     needs them): ``target_attained`` (M,K) of the target ids ``targets``, in their order [1, NaN
     undefined], ``discounted_cost`` (M,) [CNY] and ``industrial_co2`` (M,T) [Mt yr-1] of the
     national region, each equal to :func:`run_chunk`'s, and ``discrepancy``, the kernel inputs'
-    (M,P,S,T) to pass back as ``known_discrepancy`` (:func:`kernel_inputs`) under other levers."""
+    (M,P,S,T) to pass back as ``known_discrepancy`` (:func:`kernel_inputs`) under other levers.
+    ``outputs``: kernel outputs of the run's sizes to run into (as :func:`run_chunk`'s; nothing
+    returned is a view of them, so they may be reused at once)."""
     chosen = {t.id: t for t in prep.targets}
     chosen = [chosen[t] for t in targets]
     inp = kernel_inputs(prep, 0, prep.members, known_discrepancy)
-    out = simulate(inp)
+    out = simulate(inp, outputs)
     needs = any(INDICATORS[t.indicator].compute is indicators.pollutant_intensity for t in chosen)
     ctx, ule = _context(prep, inp, out, 0, prep.members, pollutants=needs)
     ind = indicators.Indicators(out, ctx)
