@@ -81,8 +81,15 @@ binding target (the selected target least often attained under it) named, and PR
 
 The trade-off mode (:func:`front`, ``sim plan --front``): platypus' ε-NSGAII (the algorithm of
 EMA Workbench's optimisation) on three objectives, cost, P(all targets) and cumulative CO2, on the
-same fixed ensemble and journal; the chosen package is the cheapest evaluated one that meets the
-level, verified as above. In either mode the file marks the evaluated packages that no other
+same fixed ensemble and journal, then the compass search from the cheapest package that meets the
+level; the chosen package is the best under the feasibility rule, verified as above.
+
+Speed: the search's evaluation runs only what it reads (``sim.model.run.run_outcome``: the
+selected targets, the national cost and CO2), reuses the members' discrepancy factor and the
+kernel outputs from one package to the next, and gives exactly a full run's numbers. For large
+problems, :func:`screened` runs the search on the first members of the plan ensemble
+(:meth:`Problem.subset`) and then the compass search on all of them, so the chosen package
+meets the level on the whole plan ensemble as without screening (docs/plan.md, "Screening"). In either mode the file marks the evaluated packages that no other
 evaluated package beats on all three objectives (``non_dominated``): with ``--front`` the
 ε-NSGAII front, otherwise a by-product of the single-objective search.
 """
