@@ -717,6 +717,7 @@ def verify(p: Problem, x: Sequence[float], members: int | None = None, seed: int
     default when the package does not meet the confidence there (within 2 s.e.)."""
     members = int(members or VERIFY_FACTOR * p.members)
     seed = int(p.seed + 1 if seed is None else seed)
+    _KEPT.__dict__.clear()  # the search's kept kernel outputs: the fresh runs need the memory
     out, ds = p.run(x, members, seed, keep=True, dataset=True)
     ds.attrs["scenario_name"] = p.scenario.name
     ds.encoding["source"] = f"the fresh ensemble ({members} members, seed {seed})"
