@@ -80,8 +80,8 @@ def read_plan(name: str, scenario: str | None, levers: tuple[str, ...],
               help="Evaluate on a local Dask cluster of this many worker processes.")
 @click.option("--front", "trade_off", is_flag=True,
               help="Trade-off mode: the front of cost, P(all targets) and cumulative CO2 "
-                   "(platypus' epsilon-NSGAII, as EMA Workbench), the chosen package the cheapest "
-                   "on it that meets the confidence + margin.")
+                   "(platypus' epsilon-NSGAII, as EMA Workbench), then a compass search from its "
+                   "cheapest package that meets the confidence + margin.")
 @click.option("--screen-members", type=click.IntRange(min=2), default=None,
               help="The faster strategy for large problems: search on the first N members of "
                    "the plan ensemble, then refine with a compass search on all of them "
