@@ -81,8 +81,15 @@ binding target (the selected target least often attained under it) named, and PR
 
 The trade-off mode (:func:`front`, ``sim plan --front``): platypus' ε-NSGAII (the algorithm of
 EMA Workbench's optimisation) on three objectives, cost, P(all targets) and cumulative CO2, on the
-same fixed ensemble and journal; the chosen package is the cheapest evaluated one that meets the
-level, verified as above. In either mode the file marks the evaluated packages that no other
+same fixed ensemble and journal, then the compass search from the cheapest package that meets the
+level; the chosen package is the best under the feasibility rule, verified as above.
+
+Speed: the search's evaluation runs only what it reads (``sim.model.run.run_outcome``: the
+selected targets, the national cost and CO2), reuses the members' discrepancy factor and the
+kernel outputs from one package to the next, and gives exactly a full run's numbers. For large
+problems, :func:`screened` runs the search on the first members of the plan ensemble
+(:meth:`Problem.subset`) and then the compass search on all of them, so the chosen package
+meets the level on the whole plan ensemble as without screening (docs/plan.md, "Screening"). In either mode the file marks the evaluated packages that no other
 evaluated package beats on all three objectives (``non_dominated``): with ``--front`` the
 ε-NSGAII front, otherwise a by-product of the single-objective search.
 """
@@ -93,7 +100,8 @@ import hashlib
 import json
 import math
 import random
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -114,10 +122,12 @@ from sim.analysis.sensitivity import (
     lever_scenario,
     parse_lever,
 )
+from sim.core import axes
 from sim.core.files import json_ready
 from sim.core.levers import LEVERS
 from sim.model import run as model
 from sim.model.costs import DISCOUNT_WINDOW
+from sim.model.kernel import KernelOutputs, allocate_outputs
 from sim.results import netcdf
 from sim.results.reading import ResultsFileError
 from sim.scenario import ScenarioError, read_document
@@ -139,7 +149,10 @@ VERIFY_FACTOR = 2
 """Members of the fresh ensemble per member of the planning one (default)."""
 REGION = "national"
 SEARCH_METHOD = "differential evolution (scipy), then a compass search"
-FRONT_METHOD = "epsilon-NSGAII front of cost, P and cumulative CO2 (platypus)"
+NSGA_METHOD = "epsilon-NSGAII front of cost, P and cumulative CO2 (platypus)"
+FRONT_METHOD = NSGA_METHOD + ", then a compass search from its cheapest package meeting the level"
+SCREEN_METHOD = ("differential evolution (scipy) and a compass search on the first members of "
+                 "the plan ensemble (screening), then a compass search on all of them")
 
 
 class PlanError(ValueError):
@@ -169,16 +182,22 @@ class Outcome:
 
 def outcome(ds: xr.Dataset, targets: Sequence[str], keep: bool = False) -> Outcome:
     """The :class:`Outcome` of a ``sim.model.run.run_chunk`` Dataset for target ids ``targets``."""
-    att = ds["target_attained"].sel(target=list(targets)).values  # (member, target)
-    hit = att == 1.0  # NaN (undefined) counts as a miss
+    return outcome_of(ds["target_attained"].sel(target=list(targets)).values,
+                      ds["discounted_cost"].sel(region=REGION).values,
+                      ds["industrial_co2"].sel(region=REGION).values, ds["year"].values, keep)
+
+
+def outcome_of(attained: np.ndarray, cost: np.ndarray, co2: np.ndarray, years: np.ndarray,
+               keep: bool = False) -> Outcome:
+    """The :class:`Outcome` of target attainment (member, target) [1, NaN undefined], the
+    discounted cost (member,) [CNY] and industrial CO2 (member, year) [Mt yr-1] of the region."""
+    hit = attained == 1.0  # NaN (undefined) counts as a miss
     all_hit = hit.all(axis=1)
-    years = ds["year"].values
     inside = (years >= DISCOUNT_WINDOW[0]) & (years <= DISCOUNT_WINDOW[1])
-    co2 = ds["industrial_co2"].sel(region=REGION).values[:, inside].sum(axis=1)
-    return Outcome(cost=float(ds["discounted_cost"].sel(region=REGION).values.mean()),
-                   probability=float(all_hit.mean()),
+    return Outcome(cost=float(cost.mean()), probability=float(all_hit.mean()),
                    target_probability=tuple(float(v) for v in hit.mean(axis=0)),
-                   co2=float(co2.mean()), attained=all_hit if keep else None)
+                   co2=float(co2[:, inside].sum(axis=1).mean()),
+                   attained=all_hit if keep else None)
 
 
 @dataclass
@@ -194,6 +213,9 @@ class Problem:
     seed: int
     samples: dict = field(repr=False, default_factory=dict)  # the fixed design (prepare's)
     margin: float = 0.0  # the search asks the plan ensemble for P >= confidence + margin
+    # the fixed ensemble's discrepancy x energy structure (M,P,S,T), which no lever changes:
+    # computed by the first package, reused by the others (sim.model.run.kernel_inputs)
+    discrepancy: np.ndarray | None = field(repr=False, default=None)
 
     @property
     def level(self) -> float:
@@ -221,6 +243,12 @@ class Problem:
         prep = model.prepare(sc, members=self.members if fixed else members,
                              seed=self.seed if fixed else seed,
                              samples=self.samples if fixed and self.samples else None)
+        if fixed and not dataset:  # the search's evaluation: only what the plan reads
+            r = model.run_outcome(prep, self.targets, self.discrepancy,
+                                  kept_outputs(prep.members, len(prep.provinces), len(prep.years)))
+            self.discrepancy = r["discrepancy"]
+            return outcome_of(r["target_attained"], r["discounted_cost"], r["industrial_co2"],
+                              prep.years, keep)
         ds = model.run_chunk(prep, 0, prep.members, variables=frozenset())
         out = outcome(ds, self.targets, keep)
         return (out, model.finalize(ds, prep)) if dataset else out
@@ -228,6 +256,17 @@ class Problem:
     def __call__(self, x: Sequence[float]) -> Outcome:
         """The Outcome of package ``x`` on the fixed ensemble (the search's evaluation)."""
         return self.run(x)
+
+    def subset(self, members: int) -> "Problem":
+        """The same problem on the first ``members`` members of the plan ensemble (the same
+        design rows and draws: each member's inputs depend on its index only), for screening."""
+        if not 2 <= members < self.members:
+            raise PlanError(f"--screen-members = {members} must be at least 2 and below the "
+                            f"members of the plan ensemble ({self.members})")
+        return replace(self, members=int(members),
+                       samples={k: v[:members] for k, v in self.samples.items()},
+                       discrepancy=None if self.discrepancy is None
+                       else self.discrepancy[:members])
 
     def digest(self) -> str:
         """Identity of the problem (what a journal must match to be resumed)."""
@@ -237,6 +276,20 @@ class Problem:
                                margin=self.margin,
                                members=self.members, seed=self.seed))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+_KEPT = threading.local()
+
+
+def kept_outputs(members: int, provinces: int, years: int) -> KernelOutputs:
+    """Kernel outputs of these sizes kept for the next package of this thread: fresh ones cost
+    the page faults of ~1 GB per 1000 national members at every package (one set per thread, so
+    packages evaluated at once in threads do not share one)."""
+    sizes = (members, provinces, len(axes.SECTORS), len(axes.ROUTES), len(axes.CARRIERS),
+             len(axes.METALS), years)
+    if getattr(_KEPT, "sizes", None) != sizes:
+        _KEPT.sizes, _KEPT.outputs = sizes, allocate_outputs(*sizes)
+    return _KEPT.outputs
 
 
 def select_targets(scenario, requested: Sequence[str]) -> list[str]:
@@ -255,11 +308,12 @@ def select_targets(scenario, requested: Sequence[str]) -> list[str]:
     return [i for i in ids if i in chosen] if chosen else ids
 
 
-def problem(scenario, levers: Sequence[str], targets: Sequence[str] = (),
+def problem(scenario, levers: Sequence, targets: Sequence[str] = (),
             confidence: float = DEFAULT_CONFIDENCE, members: int = DEFAULT_MEMBERS,
             seed: int | None = None, margin: float | None = None) -> Problem:
-    """Validate a plan (lever points, targets, confidence, members, margin: default one standard
-    error sqrt(c (1 - c) / members), module docstring) and draw its fixed design."""
+    """Validate a plan (lever points: ``--levers`` texts or a plan file's points, targets,
+    confidence, members, margin: default one standard error sqrt(c (1 - c) / members), module
+    docstring) and draw its fixed design."""
     if not levers:
         raise PlanError("no --levers: name at least one lever point LEVER:YEAR[:SECTOR][:PROVINCE]"
                         "=LO..HI to plan")
@@ -273,7 +327,8 @@ def problem(scenario, levers: Sequence[str], targets: Sequence[str] = (),
         raise PlanError(f"--margin = {margin:g} must be at least 0 and at most 1 - confidence "
                         f"({1 - confidence:g})")
     try:
-        points = [parse_lever(t, scenario) for t in levers]
+        points = [parse_lever(t, scenario) if isinstance(t, str) else lever_point(t)
+                  for t in levers]
     except (SensitivityError, ScenarioError) as e:
         raise PlanError(str(e)) from None
     seen = set()
@@ -284,11 +339,20 @@ def problem(scenario, levers: Sequence[str], targets: Sequence[str] = (),
     _, document = read_document(scenario.path)
     for end in ("low", "high"):  # both ends together: validated as a scenario file
         lever_scenario(document, scenario, [(p, getattr(p, end)) for p in points],
-                       display=f"{scenario.path} with --levers at their {end} ends")
+                       display=f"{scenario.path} with the planned lever points at their {end} ends")
     seed = int(scenario.seed if seed is None else seed)
     samples = model.prepare(scenario, members=members, seed=seed).samples
     return Problem(scenario, document, points, select_targets(scenario, targets), confidence,
                    int(members), seed, samples, float(margin))
+
+
+def lever_point(point) -> LeverPoint:
+    """The :class:`LeverPoint` of a plan file's lever point (``sim.scenario.plan``: a
+    ``sim.scenario.sweep.Axis`` with low and high), labelled as ``--levers`` labels it."""
+    label = ":".join([point.lever, str(point.year)]
+                     + [w for w in (point.sector, point.province) if w])
+    return LeverPoint(label, point.lever, point.year, point.low, point.high, point.sector,
+                      point.province)
 
 
 def standard_error(p: float, n: int) -> float:
@@ -473,32 +537,69 @@ def solve(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
             pass
     else:  # too few evaluations for a generation: the search starts from the most ambitious end
         ev.batch([highs.copy()])
-    # pattern search from the best so far
-    first = ev.search(confidence)
-    x = first.x[first.best].copy()
-    fx = value(first.outcomes[first.best])
-    step = 0.25 * (highs - lows)
+    first = ev.search(confidence)  # the pattern search from the best so far
+    compass(ev, first.x[first.best], confidence, 0.25)
+    return ev.search(confidence, generations)
+
+
+def compass(ev: Evaluations, x: np.ndarray, confidence: float, step: float) -> None:
+    """The compass search of :func:`solve` from package ``x``: each lever moved by ± ``step``
+    [share of its range] (clipped to its bounds), a move kept when it is better under the
+    feasibility rule at ``confidence``, the step halved when no move helps, down to
+    :data:`TOLERANCE`, within ``ev``'s budget."""
+    lows, highs = ev.lows, ev.highs
+    x = np.asarray(x, dtype=float).copy()
+    fx = ev.value(ev.batch([x])[0], confidence)
+    steps = step * (highs - lows)
     floor = TOLERANCE * (highs - lows) / 2  # the last step tried is at most TOLERANCE
-    while ev.done < max_evaluations and np.any(step > floor):
+    while ev.done < ev.max and np.any(steps > floor):
         moved = False
-        for j in range(D):
-            if step[j] <= floor[j]:
+        for j in range(len(x)):
+            if steps[j] <= floor[j]:
                 continue
             trial = []
-            for v in (x[j] - step[j], x[j] + step[j]):
+            for v in (x[j] - steps[j], x[j] + steps[j]):
                 t = x.copy()
                 t[j] = min(max(v, lows[j]), highs[j])
                 if t[j] != x[j]:
                     trial.append(t)
             for t, r in zip(trial, ev.batch(trial)):
-                if value(r) < fx:
-                    x, fx, moved = t, value(r), True
+                if ev.value(r, confidence) < fx:
+                    x, fx, moved = t, ev.value(r, confidence), True
                     break
-            if ev.done >= max_evaluations:
+            if ev.done >= ev.max:
                 break
         if not moved:
-            step = step / 2
-    return ev.search(confidence, generations)
+            steps = steps / 2
+
+
+SCREEN_FACTOR = 10
+"""Default packages of the screening stage per package of the refinement's budget."""
+REFINE_STEP = 1 / 16
+"""First step of the compass search on the whole plan ensemble after screening [share of each
+lever's range]: the screened package is near the edge, off by the sampling noise of the subset."""
+
+
+def screened(screen: Callable[[np.ndarray], Outcome], evaluate: Callable[[np.ndarray], Outcome],
+             lows: Sequence[float], highs: Sequence[float], confidence: float, seed: int = 0,
+             screen_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+             max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+             screen_journal: Journal | None = None, journal: Journal | None = None,
+             screen_map: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
+             map_many: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
+             screen_progress: Callable[[int, int], None] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> tuple[Search, Search]:
+    """The faster strategy for large problems: :func:`solve` on a cheaper evaluation ``screen``
+    (the first members of the plan ensemble, :meth:`Problem.subset`) within
+    ``screen_evaluations``, then the compass search on ``evaluate`` (the whole plan ensemble)
+    from the screened package, from steps of :data:`REFINE_STEP`, within ``max_evaluations``.
+    The chosen package meets ``confidence`` on the whole plan ensemble, as with :func:`solve`
+    (its verification is unchanged). Returns the screening's and the refinement's Search."""
+    first = solve(screen, lows, highs, confidence, seed, screen_evaluations, screen_journal,
+                  screen_map, screen_progress)
+    ev = Evaluations(evaluate, lows, highs, max_evaluations, journal, map_many, progress)
+    compass(ev, first.x[first.best], confidence, REFINE_STEP)
+    return first, ev.search(confidence, method=SCREEN_METHOD)
 
 
 EPSILONS = (0.002, 0.005, 0.002)
@@ -506,16 +607,23 @@ EPSILONS = (0.002, 0.005, 0.002)
 resolution of the front: 0.2 % of the cost, half a point of probability, 0.2 % of the CO2)."""
 
 
+BEYOND = 1e12
+"""Normalised cost and CO2 given to a package the genetic search asks for beyond its budget."""
+
+
 def front(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
           highs: Sequence[float], confidence: float, seed: int = 0,
           max_evaluations: int = DEFAULT_MAX_EVALUATIONS, journal: Journal | None = None,
           map_many: Callable[[list[np.ndarray]], list[Outcome]] | None = None,
           progress: Callable[[int, int], None] | None = None,
-          epsilons: Sequence[float] = EPSILONS) -> Search:
+          epsilons: Sequence[float] = EPSILONS, refine: bool = True) -> Search:
     """The trade-off mode: platypus' ε-NSGAII (Kollat and Reed 2006; the algorithm EMA
     Workbench optimises with) on three objectives, cost (min), P(all targets) (max) and
-    cumulative CO2 (min), no constraint; the chosen package is then the cheapest evaluated one
-    with P >= ``confidence`` (the feasibility rule, as :func:`solve`). The front is the file's
+    cumulative CO2 (min), no constraint; then, with ``refine``, the compass search of
+    :func:`solve` (its share of the budget, from steps of :data:`REFINE_STEP`) from the cheapest
+    evaluated package with P >= ``confidence`` (the feasibility rule, as :func:`solve`), which
+    pins it to the edge of the feasible set that the genetic search only approaches; the chosen
+    package is the best evaluated one under that rule. The front is the file's
     ``non_dominated`` packages. Arguments as :func:`solve`."""
     ev = Evaluations(evaluate, lows, highs, max_evaluations, journal, map_many, progress)
     scale = {}
@@ -529,8 +637,9 @@ def front(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
 
         def evaluate(self, solution):
             r = ev.batch([np.array(solution.variables, dtype=float)])[0]
-            if r is None:  # beyond the budget (platypus may overshoot by a generation)
-                solution.objectives[:] = [math.inf, 0.0, math.inf]
+            if r is None:  # beyond the budget (platypus may overshoot by a generation):
+                # dominated by every evaluated package, finite for the ε boxes of a restart
+                solution.objectives[:] = [BEYOND, 0.0, BEYOND]
                 return
             scale.setdefault("co2", abs(r.co2) or 1.0)
             solution.objectives[:] = [r.cost / ev.scale, r.probability, r.co2 / scale["co2"]]
@@ -551,10 +660,18 @@ def front(evaluate: Callable[[np.ndarray], Outcome], lows: Sequence[float],
         population = max(10, 4 * len(ev.lows))
         algorithm = platypus.EpsNSGAII(Plan(), epsilons=list(epsilons),
                                        population_size=population, evaluator=Batch())
-        algorithm.run(max(population, max_evaluations - population))
+        # the compass search's share of the budget, as in solve, kept from the genetic search
+        # (which may overshoot its own by a generation, or by a restart's population)
+        reserve = min(max_evaluations // 2, PATTERN_TRIALS * len(ev.lows)) if refine else 0
+        ev.max = max_evaluations - reserve
+        algorithm.run(max(population, ev.max - population))
     finally:
         random.setstate(state)
-    return ev.search(confidence, method=FRONT_METHOD)
+    ev.max = max_evaluations
+    if refine:  # from the cheapest package meeting the level (or the smallest shortfall)
+        first = ev.search(confidence)
+        compass(ev, first.x[first.best], confidence, REFINE_STEP)
+    return ev.search(confidence, method=FRONT_METHOD if refine else NSGA_METHOD)
 
 
 def run_package(p: Problem, x: np.ndarray, numba_threads: int | None = None) -> Outcome:
@@ -600,6 +717,7 @@ def verify(p: Problem, x: Sequence[float], members: int | None = None, seed: int
     default when the package does not meet the confidence there (within 2 s.e.)."""
     members = int(members or VERIFY_FACTOR * p.members)
     seed = int(p.seed + 1 if seed is None else seed)
+    _KEPT.__dict__.clear()  # the search's kept kernel outputs: the fresh runs need the memory
     out, ds = p.run(x, members, seed, keep=True, dataset=True)
     ds.attrs["scenario_name"] = p.scenario.name
     ds.encoding["source"] = f"the fresh ensemble ({members} members, seed {seed})"
@@ -667,9 +785,12 @@ def write_scenario(p: Problem, x: Sequence[float], v: Verification, path: Path) 
     return path
 
 
-def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None) -> xr.Dataset:
+def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None,
+            screen: tuple[int, Search] | None = None) -> xr.Dataset:
     """The CF-1.10 Dataset of a plan: every evaluated package (lever values, cost, probabilities,
-    cumulative CO2, feasible, non-dominated), the chosen one and its verification."""
+    cumulative CO2, feasible, non-dominated), the chosen one and its verification; ``screen``:
+    the members and Search of a screening stage (:func:`screened`), whose packages are not in
+    the file (they are judged on fewer members), only their count and best package."""
     E = len(s.outcomes)
     labels = [pt.label for pt in p.points]
     co2 = np.array([o.co2 for o in s.outcomes])
@@ -739,6 +860,12 @@ def dataset(p: Problem, s: Search, v: Verification, attrs: dict | None = None) -
         method=f"{s.method}; sample-average approximation on one fixed ensemble "
                "(sim.analysis.plan)",
     )
+    if screen is not None:
+        n, first = screen
+        ds.attrs.update(screen_members=np.int64(n), screen_evaluations=np.int64(len(first.outcomes)),
+                        screen_resumed_evaluations=np.int64(first.resumed),
+                        screen_best=first.x[first.best],
+                        screen_best_probability=first.outcomes[first.best].probability)
     if v.discovery is not None and v.discovery.boxes:
         ds.attrs["discovery"] = json.dumps(json_ready(v.discovery.to_dict()["boxes"]))
         ds.attrs["discovery_table"] = discovery.format_table(v.discovery)
@@ -780,11 +907,15 @@ def format_table(ds: xr.Dataset) -> str:
     p_own = float(a["own_probability"])
     t_best = ds["target_probability"].values[best]
     t_fresh, t_own = json.loads(a["verify_target_probability"]), json.loads(a["own_target_probability"])
+    screening = (f"{int(a['screen_evaluations'])} packages on the first "
+                 f"{int(a['screen_members'])} members ({int(a['screen_resumed_evaluations'])} "
+                 "read from the journal), then " if "screen_members" in a else "")
     lines = [f"Plan for scenario {a.get('scenario_name', '')}: least cost with P(all of "
              f"{', '.join(targets)}) >= {conf:g}",
-             f"search: {a.get('search_method', '')}, {ds.sizes['evaluation']} packages on "
-             f"{members} members of seed {seed} ({int(a['resumed_evaluations'])} read from the "
-             f"journal), asking them for P >= {level:.4g} (confidence + margin {margin:.4g})", ""]
+             f"search: {a.get('search_method', '')}, {screening}{ds.sizes['evaluation']} "
+             f"packages on {members} members of seed {seed} ({int(a['resumed_evaluations'])} "
+             f"read from the journal), asking them for P >= {level:.4g} (confidence + margin "
+             f"{margin:.4g})", ""]
     lines.append(format_rows(report_rows(ds), ["item", "units", "low", "high", "chosen"],
                              "markdown"))
     lines += ["", f"{'':<34}{'plan ensemble':>16}{'fresh ensemble':>16}{'scenario as is':>16}",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import xarray as xr
@@ -151,8 +151,12 @@ def with_design(prep: Prepared, design: np.ndarray,
                    discrepancy_z=_checked_z(discrepancy_z, members, len(prep.provinces)))
 
 
-def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
-    """Kernel inputs of members ``start:stop``."""
+def kernel_inputs(prep: Prepared, start: int, stop: int,
+                  known_discrepancy: np.ndarray | None = None) -> KernelInputs:
+    """Kernel inputs of members ``start:stop``. ``known_discrepancy`` (M,P,S,T) [1]: their
+    ``KernelInputs.discrepancy`` (discrepancy x energy structure) from a run of the same
+    scenario, members and seed under other levers, which no lever changes (``sim plan`` reruns
+    one ensemble under many lever packages, and the structure factor is costly to compute)."""
     smp = {k: v[start:stop] for k, v in prep.samples.items()}
     M = stop - start
     base = prep.base
@@ -195,7 +199,8 @@ def kernel_inputs(prep: Prepared, start: int, stop: int) -> KernelInputs:
                                 prep.prov_idx, dt, smp[MODEL_DISCREPANCY],
                                 z=None if prep.discrepancy_z is None
                                 else prep.discrepancy_z[start:stop])
-        * _structure(prep.provinces, years, prep.scenario, smp["clinker_fuel_intensity"]),
+        * _structure(prep.provinces, years, prep.scenario, smp["clinker_fuel_intensity"])
+        if known_discrepancy is None else known_discrepancy,
     ))
 
 
@@ -249,8 +254,7 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
     t1 = time.perf_counter()
     out = simulate(inp, outputs)
     t2 = time.perf_counter()
-    grid_tpm = inp.grid_ef * PJ_PER_TWH
-    ule = pollutant_model.ule_share(prep.outside["ultra_low_emission"], prep.years)
+    ule = _ule_share(prep)
     # the pollutants in a second thread while the costs are priced in this one: NumPy releases
     # the GIL in its loops and matrix products, and neither reads what the other writes
     pending = _SIDE.submit(_pollutants, prep, out, ule, start, stop)
@@ -260,14 +264,7 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
         wait([pending])
         raise
     pollutants = pending.result()
-    ctx = indicators.ChunkContext(
-        years=prep.years, grid_ef=grid_tpm,
-        grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
-        green_power=prep.shared["green_power"],
-        electricity_kgce_per_kwh=prep.electricity_kgce_per_kwh,
-        samples={k: v[start:stop] for k, v in prep.samples.items()},
-        pollutants=pollutants,
-    )
+    ctx = _context(prep, inp, start, stop, pollutants)
     ind = indicators.Indicators(out, ctx)
     position = {p: i for i, p in enumerate(prep.provinces)}
     value, attained = target_checks.evaluate(prep.targets, ind, position, prep.years)
@@ -306,6 +303,54 @@ def run_chunk(prep: Prepared, start: int, stop: int, timer: dict | None = None,
         for key, dt in (("inputs", t1 - t0), ("kernel", t2 - t1), ("targets", time.perf_counter() - t2)):
             timer[key] = timer.get(key, 0.0) + dt
     return ds
+
+
+def _ule_share(prep: Prepared) -> np.ndarray:
+    """(P,S,T) shares of capacity with ultra-low-emission control [1] (``sim.model.pollutants``)."""
+    return pollutant_model.ule_share(prep.outside["ultra_low_emission"], prep.years)
+
+
+def _context(prep: Prepared, inp: KernelInputs, start: int, stop: int,
+             pollutants: np.ndarray | None) -> indicators.ChunkContext:
+    """What the indicators of members ``start:stop`` need beyond the kernel outputs;
+    ``pollutants``: their (M,P,S,X,T) air pollutants [t yr-1], or None when no indicator asks."""
+    grid_tpm = inp.grid_ef * PJ_PER_TWH
+    return indicators.ChunkContext(
+        years=prep.years, grid_ef=grid_tpm,
+        grid_renewable_share=_grid_renewable_share(prep, grid_tpm),
+        green_power=prep.shared["green_power"],
+        electricity_kgce_per_kwh=prep.electricity_kgce_per_kwh,
+        samples={k: v[start:stop] for k, v in prep.samples.items()},
+        pollutants=pollutants,
+    )
+
+
+def run_outcome(prep: Prepared, targets: Sequence[str],
+                known_discrepancy: np.ndarray | None = None,
+                outputs: KernelOutputs | None = None) -> dict[str, np.ndarray]:
+    """What ``sim plan`` reads of a run of all members of ``prep``, and nothing else (no
+    Dataset, no peak years, no other target, the pollutants only when a chosen target's indicator
+    needs them): ``target_attained`` (M,K) of the target ids ``targets``, in their order [1, NaN
+    undefined], ``discounted_cost`` (M,) [CNY] and ``industrial_co2`` (M,T) [Mt yr-1] of the
+    national region, each equal to :func:`run_chunk`'s, and ``discrepancy``, the kernel inputs'
+    (M,P,S,T) to pass back as ``known_discrepancy`` (:func:`kernel_inputs`) under other levers.
+    ``outputs``: kernel outputs of the run's sizes to run into (as :func:`run_chunk`'s; nothing
+    returned is a view of them, so they may be reused at once)."""
+    chosen = {t.id: t for t in prep.targets}
+    chosen = [chosen[t] for t in targets]
+    inp = kernel_inputs(prep, 0, prep.members, known_discrepancy)
+    out = simulate(inp, outputs)
+    needs = any(INDICATORS[t.indicator].compute is indicators.pollutant_intensity for t in chosen)
+    ule = _ule_share(prep)
+    ctx = _context(prep, inp, 0, prep.members,
+                   _pollutants(prep, out, ule, 0, prep.members) if needs else None)
+    ind = indicators.Indicators(out, ctx)
+    _, attained = target_checks.evaluate(chosen, ind, {p: i for i, p in enumerate(prep.provinces)},
+                                         prep.years)
+    cost = _cost_variables(prep, out, 0, prep.members, frozenset(), ule)["discounted_cost"]
+    return dict(target_attained=attained, discounted_cost=cost[:, -1],
+                industrial_co2=ind.province_series("scope1").sum(axis=1),
+                discrepancy=inp.discrepancy)
 
 
 def _pollutants(prep: Prepared, out: KernelOutputs, ule: np.ndarray, start: int,

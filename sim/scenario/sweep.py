@@ -165,21 +165,10 @@ def load_sweep(path: str | Path, progress: Callable[[int, int], None] | None = N
     """Read and validate a sweep file, its base scenario and every case (``progress(done,
     total)`` after each case: a large sweep takes a while, about 4 ms a case)."""
     path = Path(path)
-    text, doc = read_document(path)
-    chk = Checker(str(path))
-    chk.keys(doc, ("sweep", "axes", "cluster"), "", "table")
-    sw = chk.table(doc.get("sweep", {}), "sweep")
-    chk.keys(sw, _SWEEP_KEYS, "sweep")
-    for key in ("name", "scenario"):
-        if key not in sw:
-            raise chk.fail(f"sweep.{key}", problem="missing (required)", allowed="a string")
-    name = chk.name(sw["name"], "sweep.name")
-    scenario_path = path.parent / chk.string(sw["scenario"], "sweep.scenario")
-    if not scenario_path.is_file():
-        raise chk.fail("sweep.scenario", sw["scenario"], "a scenario file relative to the sweep file",
-                       f"no such file ({scenario_path})")
-    scenario_text, scenario_doc = read_document(scenario_path)
-    base = scenario_from_document(scenario_doc, scenario_text, scenario_path)
+    head = study_file(path, "sweep", ("sweep", "axes", "cluster"), _SWEEP_KEYS)
+    text, doc, chk, sw, name = head.text, head.doc, head.checker, head.table, head.name
+    scenario_path, scenario_text, scenario_doc = head.scenario_path, head.scenario_text, head.scenario_doc
+    base = head.scenario
     method = chk.string(sw.get("method", "grid"), "sweep.method", METHODS)
     detail = chk.string(sw.get("detail", "summary"), "sweep.detail", DETAILS)
     members = chk.integer(sw.get("members", base.members), "sweep.members", 1, sizes.MAX_MEMBERS)
@@ -201,15 +190,7 @@ def load_sweep(path: str | Path, progress: Callable[[int, int], None] | None = N
         raise chk.fail("axes", problem="no lever axes", allowed="[axes.<label>] tables")
     parsed = tuple(parse_axis(chk, label, chk.table(t, f"axes.{label}"), method, base.years)
                    for label, t in axes_doc.items())
-    seen: dict[tuple, str] = {}
-    for ax in parsed:
-        point = (ax.lever, ax.year, ax.sector, ax.province)
-        if point in seen:
-            raise chk.fail(f"axes.{ax.label}", problem=f"sets the same lever point as axes."
-                           f"{seen[point]} ({ax.lever} in {ax.year}"
-                           f"{''.join(f', {w}' for w in (ax.sector, ax.province) if w)}): one of "
-                           "the two would be ignored", allowed="one axis per lever point")
-        seen[point] = ax.label
+    check_distinct(chk, parsed)
     if method == "lhs":
         n_cases = chk.integer(sw.get("cases", 0), "sweep.cases", 1, None)
         if sizes.cases_problem(n_cases):
@@ -241,10 +222,63 @@ def load_sweep(path: str | Path, progress: Callable[[int, int], None] | None = N
     return sweep
 
 
-def parse_axis(chk, label: str, t: dict, method: str, years) -> Axis:
-    """One validated axis ``label``: lever, year, optional sector or province, and its values
-    (grid) or low and high (lhs)."""
-    path = f"axes.{label}"
+@dataclass(frozen=True)
+class StudyFile:
+    """What a study file (a sweep file, or a plan file of ``sim.scenario.plan``) starts with: its
+    text and document, its checker, its head table with a ``name`` and a base ``scenario``
+    (relative to the file), and that scenario validated."""
+
+    text: str
+    doc: dict
+    checker: Checker
+    table: dict
+    name: str
+    scenario_path: Path
+    scenario_text: str
+    scenario_doc: dict
+    scenario: object
+
+
+def study_file(path: Path, kind: str, tables: tuple[str, ...], keys: tuple[str, ...]) -> StudyFile:
+    """Read study file ``path`` of ``kind`` (its head table's name): the top-level ``tables``
+    allowed, the head table's ``keys`` allowed, its required ``name`` and ``scenario``."""
+    text, doc = read_document(path)
+    chk = Checker(str(path))
+    chk.keys(doc, tables, "", "table")
+    head = chk.table(doc.get(kind, {}), kind)
+    chk.keys(head, keys, kind)
+    for key in ("name", "scenario"):
+        if key not in head:
+            raise chk.fail(f"{kind}.{key}", problem="missing (required)", allowed="a string")
+    name = chk.name(head["name"], f"{kind}.name")
+    scenario_path = path.parent / chk.string(head["scenario"], f"{kind}.scenario")
+    if not scenario_path.is_file():
+        raise chk.fail(f"{kind}.scenario", head["scenario"],
+                       f"a scenario file relative to the {kind} file",
+                       f"no such file ({scenario_path})")
+    scenario_text, scenario_doc = read_document(scenario_path)
+    return StudyFile(text, doc, chk, head, name, scenario_path, scenario_text, scenario_doc,
+                     scenario_from_document(scenario_doc, scenario_text, scenario_path))
+
+
+def check_distinct(chk, parsed: tuple[Axis, ...], table: str = "axes") -> None:
+    """Fail when two axes of the file's ``[<table>.<label>]`` set the same lever point."""
+    seen: dict[tuple, str] = {}
+    for ax in parsed:
+        point = (ax.lever, ax.year, ax.sector, ax.province)
+        if point in seen:
+            raise chk.fail(f"{table}.{ax.label}", problem=f"sets the same lever point as {table}."
+                           f"{seen[point]} ({ax.lever} in {ax.year}"
+                           f"{''.join(f', {w}' for w in (ax.sector, ax.province) if w)}): one of "
+                           "the two would be ignored", allowed=f"one {table} table per lever point")
+        seen[point] = ax.label
+
+
+def parse_axis(chk, label: str, t: dict, method: str, years, table: str = "axes") -> Axis:
+    """One validated axis ``label`` of the file's ``[<table>.<label>]``: lever, year, optional
+    sector or province, and its values (grid) or low and high (lhs, or ``range``: a plan file's
+    lever point, ``sim.scenario.plan``)."""
+    path = f"{table}.{label}"
     chk.keys(t, _AXIS_KEYS, path)
     if "lever" not in t:
         raise chk.fail(f"{path}.lever", problem="missing (required)", allowed=", ".join(LEVERS))
@@ -274,7 +308,8 @@ def parse_axis(chk, label: str, t: dict, method: str, years) -> Axis:
         return Axis(label, lever, year, values=vals, sector=sector, province=province)
     for k in ("low", "high"):
         if k not in t:
-            raise chk.fail(f"{path}.{k}", problem="missing (required for method = lhs)",
+            raise chk.fail(f"{path}.{k}", problem="missing (required"
+                           + (" for method = lhs)" if method == "lhs" else ")"),
                            allowed=spec.range_text)
     low = chk.number(t["low"], f"{path}.low", spec.low, spec.high)
     high = chk.number(t["high"], f"{path}.high", low, spec.high)

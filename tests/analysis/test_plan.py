@@ -113,25 +113,81 @@ def test_dask_evaluations_give_the_same_search():
 def test_front_spans_the_trade_off_and_its_cheapest_feasible_package_is_near_the_optimum(tmp_path):
     f = Synthetic()
     path = tmp_path / "front.jsonl"
-    s = plan.front(f, [0, 0], [1, 1], 0.9, seed=3, max_evaluations=600,
+    # 600 packages for the genetic search (as before the refinement) + the compass search's
+    # share, 36 per lever point
+    budget = 600 + plan.PATTERN_TRIALS * 2
+    s = plan.front(f, [0, 0], [1, 1], 0.9, seed=3, max_evaluations=budget,
                    journal=plan.Journal(path, "front"))
-    assert s.method == plan.FRONT_METHOD and len(s.outcomes) <= 600
+    assert s.method == plan.FRONT_METHOD and len(s.outcomes) <= budget
     co2 = np.array([o.co2 for o in s.outcomes])
     nd = plan.non_dominated(s.cost, s.probability, co2)
     # the front reaches from low to high probability, in many steps
     assert s.probability[nd].min() <= 0.05 and s.probability[nd].max() >= 0.98
     assert len(np.unique(np.round(s.probability[nd], 2))) >= 30
-    # a genetic algorithm without the local search: the cheapest package meeting 0.9 within 3 %
-    # of the known optimum's cost, and it leans on the cheap lever
+    # the genetic search, then the compass search from its cheapest package meeting 0.9: the
+    # known optimum within the search's tolerance, as the single-objective search finds it, and
+    # the costly lever at zero
     best = s.outcomes[s.best]
     assert s.feasible and best.probability >= 0.9
-    assert 1 + f.optimum(0.9) <= best.cost <= 1.03 * (1 + f.optimum(0.9))
-    assert s.x[s.best][1] < 0.01
+    optimum = f.optimum(0.9)
+    x = s.x[s.best]
+    assert optimum <= x[0] + x[1] <= optimum + 2 * plan.TOLERANCE and x[1] <= plan.TOLERANCE
+    assert best.cost == pytest.approx(1 + optimum, abs=3 * plan.TOLERANCE)
+    # without the refinement, the genetic search alone stays further off (docs/plan.md)
+    alone = plan.front(Synthetic(), [0, 0], [1, 1], 0.9, seed=3, max_evaluations=budget,
+                       refine=False)
+    assert alone.method == plan.NSGA_METHOD
+    assert alone.outcomes[alone.best].cost > best.cost + 2 * plan.TOLERANCE
     # deterministic given the seed: it resumes from the journal without evaluating again
     g = Synthetic()
-    again = plan.front(g, [0, 0], [1, 1], 0.9, seed=3, max_evaluations=600,
+    again = plan.front(g, [0, 0], [1, 1], 0.9, seed=3, max_evaluations=budget,
                        journal=plan.Journal(path, "front"))
     assert g.calls == 0
+    np.testing.assert_array_equal(again.x, s.x)
+
+
+def test_front_beyond_its_budget_keeps_the_compass_searchs_share():
+    """ε-NSGAII restarts with a population larger than its budget left: the packages beyond it
+    are not evaluated (finite penalties, which ε boxes need), the compass search still gets its
+    share and lands on the optimum."""
+    f = Synthetic()
+    s = plan.front(f, [0, 0], [1, 1], 0.9, seed=3, max_evaluations=1200)
+    assert len(s.outcomes) <= 1200 and f.calls == len(s.outcomes)
+    x = s.x[s.best]
+    assert f.optimum(0.9) <= x[0] + x[1] <= f.optimum(0.9) + 2 * plan.TOLERANCE
+
+
+class Subset(Synthetic):
+    """The first ``n`` members of a Synthetic problem (what Problem.subset gives a model)."""
+
+    def __init__(self, full: Synthetic, n: int):
+        self.u, self.cap, self.calls = full.u[:n], full.cap, 0
+
+
+@pytest.mark.parametrize("confidence, seed", [(0.9, 3), (0.75, 5)])
+def test_screening_then_refining_finds_the_optimum_of_the_whole_ensemble(confidence, seed,
+                                                                         tmp_path):
+    full = Synthetic(members=400)
+    screen = Subset(full, 50)
+    first, s = plan.screened(screen, full, [0, 0], [1, 1], confidence, seed=seed,
+                             screen_evaluations=200, max_evaluations=80,
+                             screen_journal=plan.Journal(tmp_path / "s.jsonl", "s"),
+                             journal=plan.Journal(tmp_path / "f.jsonl", "f"))
+    assert screen.calls == len(first.outcomes) <= 200 and full.calls == len(s.outcomes) <= 80
+    assert s.method == plan.SCREEN_METHOD
+    # the subset's optimum is not the whole ensemble's; the refinement reaches the latter's
+    assert abs(screen.optimum(confidence) - full.optimum(confidence)) > 4 * plan.TOLERANCE
+    x = s.x[s.best]
+    assert s.feasible and s.outcomes[s.best].probability >= confidence
+    best = full.optimum(confidence)
+    assert best <= x[0] + x[1] <= best + 2 * plan.TOLERANCE and x[1] <= plan.TOLERANCE
+    # both stages resume from their journals without evaluating again
+    screen2, full2 = Subset(Synthetic(members=400), 50), Synthetic(members=400)
+    again = plan.screened(screen2, full2, [0, 0], [1, 1], confidence, seed=seed,
+                          screen_evaluations=200, max_evaluations=80,
+                          screen_journal=plan.Journal(tmp_path / "s.jsonl", "s"),
+                          journal=plan.Journal(tmp_path / "f.jsonl", "f"))[1]
+    assert screen2.calls == 0 and full2.calls == 0
     np.testing.assert_array_equal(again.x, s.x)
 
 
@@ -162,6 +218,41 @@ def test_fixed_ensemble_is_sim_runs_common_random_numbers(anhui):
     lo, hi = p.run([0.1], keep=True), p.run([0.5], keep=True)
     assert p.run([0.5]).probability == hi.probability
     assert np.all(hi.attained >= lo.attained) and hi.probability > lo.probability
+
+
+@pytest.mark.parametrize("name, targets", [("anhui", ["anhui_eaf_share_2030"]), ("anhui", []),
+                                           ("national", ["pollutant_intensity_2025",
+                                                         "eaf_share_2030"])])
+def test_search_evaluation_equals_a_full_run_of_the_package(name, targets):
+    """The search's light evaluation (sim.model.run.run_outcome: selected targets, national cost
+    and CO2 only, the pollutants only for a pollutant target, the discrepancy reused from the
+    first package) gives exactly the numbers of a full run of the same package on the same
+    members."""
+    sc = load_scenario(REPO / "scenarios" / f"{name}.toml")
+    p = plan.problem(sc, ["eaf_share:2030=0.1..0.5", "scrap_collection:2030=1..1.6",
+                          "structural_shift:2030=0..0.03"], targets, 0.9, 30)
+    for x in ([0.1, 1.0, 0.0], [0.45, 1.5, 0.02]):  # the second reuses the first's discrepancy
+        light = p.run(x, keep=True)
+        assert p.discrepancy is not None
+        package = plan.lever_scenario(p.document, sc, list(zip(p.points, x)))
+        ds = model.run_chunk(model.prepare(package, members=30), 0, 30)
+        full = plan.outcome(ds, p.targets, keep=True)
+        assert (light.cost, light.probability, light.target_probability, light.co2) == (
+            full.cost, full.probability, full.target_probability, full.co2)
+        np.testing.assert_array_equal(light.attained, full.attained)
+
+
+def test_subset_is_the_first_members_of_the_plan_ensemble(anhui):
+    p = plan.problem(anhui, ["eaf_share:2030=0.1..0.5"], ["anhui_eaf_share_2030"], 0.9, 40)
+    x = [0.3]
+    whole = p.run(x, keep=True)  # fills the discrepancy the subset then slices
+    part = p.subset(15).run(x, keep=True)
+    np.testing.assert_array_equal(part.attained, whole.attained[:15])
+    assert part.probability == float(whole.attained[:15].mean())
+    fresh = plan.problem(anhui, ["eaf_share:2030=0.1..0.5"], ["anhui_eaf_share_2030"], 0.9, 40)
+    np.testing.assert_array_equal(fresh.subset(15).run(x, keep=True).attained, part.attained)
+    with pytest.raises(plan.PlanError, match="below the members of the plan ensemble"):
+        p.subset(40)
 
 
 @pytest.mark.parametrize("levers, targets, confidence, members, margin, message", [
@@ -276,6 +367,20 @@ def test_cli_resumes_from_its_journal(anhui_plan):
     assert table(first.stdout) == table(res.stdout) and "P(all targets)" in table(res.stdout)
 
 
+def test_cli_screening(tmp_path):
+    out = tmp_path / "screen.nc"
+    res = CliRunner().invoke(main, [*PLAN_ARGS[:-1], "12", "--screen-members", "20",
+                                    "--screen-evaluations", "25", "--out", str(out), "--no-plot",
+                                    "-q"])
+    assert res.exit_code == 0, res.output
+    assert "packages on the first 20 members" in res.stdout
+    with open_results(out) as ds:
+        assert plan.SCREEN_METHOD in ds.attrs["method"] and ds.sizes["evaluation"] <= 12
+        assert int(ds.attrs["screen_members"]) == 20 and int(ds.attrs["screen_evaluations"]) <= 25
+        assert int(ds.attrs["plan_members"]) == 60
+    assert out.with_name("screen.screen.journal.jsonl").is_file()
+
+
 def test_plan_file_is_cf_clean(anhui_plan):
     from tests.analysis.test_sensitivity import _assert_cf_clean
 
@@ -294,6 +399,12 @@ def test_plot_refuses_a_file_that_is_not_a_plan(anhui_results):
     (["--levers", "eaf_share:2030=0.1..0.3", "--target", "nope"], "not a simulated target"),
     (["--levers", "eaf_share:2030=0.1..0.3", "--confidence", "1.5"], "strictly between 0 and 1"),
     ([], "no --levers"),
+    (["--levers", "eaf_share:2030=0.1..0.3", "--members", "30", "--screen-members", "30"],
+     "below the members of the plan ensemble (30)"),
+    (["--levers", "eaf_share:2030=0.1..0.3", "--screen-members", "30", "--front"],
+     "not of the front"),
+    (["--levers", "eaf_share:2030=0.1..0.3", "--screen-evaluations", "30"],
+     "without --screen-members"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message):
     out = tmp_path / "out" / "p.nc"
