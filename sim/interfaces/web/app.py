@@ -59,7 +59,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BYTES = 64 << 10
 """[bytes] Largest JSON request (a change of every lever at every key year is < 8 KB)."""
 PAGE_LABELS = ("sector", "carrier", "route", "region", "lever", "unit", "wedge", "view", "page",
-               "accounting", "cost_item")
+               "accounting", "cost_item", "pollutant")
 """The kinds of ``sim.core.labels`` the page shows."""
 NO_SESSION = "no session (cookies off, or the server restarted): reload the page"
 

@@ -273,8 +273,10 @@ def region_of(sc) -> str:
 
 def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
     """One chunk's Dataset cut to what the page shows of ``region``: targets, peak years and CO2 of
-    every region (both accountings), the costs of every region (``sim.model.costs``), and the extensive variables and EAF share of the region alone (a province axis
-    of length 1 labelled ``region``, so ``sim.plots.figures``' helpers read it as a one-province file).
+    every region (both accountings), the costs and air pollutants of every region
+    (``sim.model.costs``, ``sim.model.pollutants``), and the extensive variables and EAF share of
+    the region alone (a province axis of length 1 labelled ``region``, so ``sim.plots.figures``'
+    helpers read it as a one-province file).
     Every array is new (none views the kernel outputs, which are reused)."""
     provinces = [str(p) for p in ds["province"].values]
     i = None if region == "national" else provinces.index(region)
@@ -287,7 +289,7 @@ def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
     data = {name: (ds[name].dims, ds[name].values) for name in
             ("target_value", "target_attained", "peak_year", "plateau_start_year",
              "industrial_co2", "industrial_co2_with_indirect", "peak_year_with_indirect",
-             "total_cost", "cost_by_item", "discounted_cost")}
+             "total_cost", "cost_by_item", "discounted_cost", "industrial_pollutants")}
     for name in _EXTENSIVE:
         data[name] = (ds[name].dims, cut(name))
     steel = ds["production"].sel(route=list(axes.ROUTE_NAMES["iron_steel"])).values[:, pick]  # (M,p,R,T)

@@ -183,7 +183,41 @@ function costsView(r, ctx) {
   return { traces, layout, note };
 }
 
-export const VIEWS = { co2: co2View, peak: peakView, eaf: eafView, energy: energyView, wedges: wedgesView, costs: costsView };
+// air pollutants beside CO2 (direct + process): one panel each, median and 5-95 % of the members
+// with the reference's median dashed; in Chinese in 万吨 (the server's factors, meta.wan), each
+// panel's axis range from the data it draws
+function pollutantsView(r, ctx) {
+  const p = r.pollutants, x = r.years, wan = store.get().meta.wan;
+  const co2 = r.fan.scope1;
+  const panels = [{ name: "CO2", s: co2.scenario, b: co2.reference, factor: zh() ? wan["Mt yr-1"] : 1, unit: zh() ? t("wan_co2") : t("mt_co2") }]
+    .concat(p.names.map((n) => ({ name: L("pollutant", n), s: p.scenario[n], b: p.reference[n], factor: zh() ? wan[p.units] : 1, unit: zh() ? t("wan_t_yr") : t("kt_yr") })));
+  const layout = base(t("pollutants_title"), "");
+  layout.grid = { rows: 2, columns: 2, pattern: "independent", roworder: "top to bottom", xgap: ctx.narrow ? 0.3 : 0.18, ygap: 0.3 };
+  layout.margin = { l: 60, r: 20, t: 56, b: 40 };
+  layout.annotations = [];
+  const traces = [];
+  panels.forEach((panel, i) => {
+    const k = i === 0 ? "" : String(i + 1);
+    const scale = (a) => (a || []).map((v) => (v === null ? null : v * panel.factor));
+    const s = { p05: scale(panel.s.p05), p95: scale(panel.s.p95), median: scale(panel.s.median) };
+    const b = scale(panel.b.median);
+    const axes = { xaxis: `x${k}`, yaxis: `y${k}` };
+    const first = i === 0;
+    traces.push(...band(x, s.p05, s.p95, "rgba(31,95,153,0.18)", "5–95 %", first).map((tr) => ({ ...tr, ...axes })));
+    traces.push({ x, y: s.median, mode: "lines", line: { color: "#1f5f99", width: 2 }, name: `${t("scen")}, ${t("median")}`, showlegend: first, ...axes });
+    traces.push({ x, y: b, mode: "lines", line: { color: "#777", dash: "dash", width: 1.5 }, name: `${ctx.referenceName}, ${t("median")}`, showlegend: first, ...axes });
+    layout[`xaxis${k}`] = { gridcolor: GRID, autorange: false, range: yearRange(x) };
+    layout[`yaxis${k}`] = { gridcolor: GRID, autorange: false, range: padded(extent([s.p05, s.p95, b]), true), title: { text: esc(panel.unit), font: { size: 10 } } };
+    layout.annotations.push({ text: esc(panel.name), xref: `x${k} domain`, yref: `y${k} domain`, x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 12 } });
+  });
+  const values = p.names.map((n) => {
+    const c = p.card[n];
+    return `${L("pollutant", n)} ${zh() && c.wan ? c.wan : `${c.text} ${t("kt_yr")}`} (${c.change})`;
+  }).join("; ");
+  return { traces, layout, note: t("pollutants_note", { ref: ctx.referenceName, year: p.year, values }) };
+}
+
+export const VIEWS = { co2: co2View, peak: peakView, eaf: eafView, energy: energyView, wedges: wedgesView, costs: costsView, pollutants: pollutantsView };
 
 function base(title, ytitle) {
   return {
