@@ -33,6 +33,7 @@ import io
 import math
 import re
 import secrets
+import tempfile
 import threading
 import time
 import tomllib
@@ -50,6 +51,8 @@ from sim.core import axes, shipped
 from sim.core.indicators import eaf_share
 from sim.core.targets import administrative_attribute
 from sim.data.base_state import load_base_state
+from sim.interfaces.web import analyses
+from sim.interfaces.web.jobs import Job, state_key
 from sim.interfaces.web.payload import clean, lever_state, payload, skill, summary
 from sim.model import run as model
 from sim.model.kernel import allocate_outputs
@@ -443,6 +446,7 @@ class Session:
     generation: int = 0
     shown: Shown | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    job: Job | None = None  # the background analysis (jobs.py): one at a time
     _references: dict = field(default_factory=dict)  # reference document -> its summary()
     _designs: dict = field(default_factory=dict)  # (uncertainty, members, seed) -> design
 
@@ -542,8 +546,56 @@ class Session:
                           own_seed=sh.source.scenario.seed,
                           own_provinces=list(sh.source.scenario.provinces)),
             province=sh.province, seed=sh.seed, edits=edit_list(sh.edits),
-            reference=self.reference.describe(),
+            reference=self.reference.describe(), key=state_key(sh.text),
             levers=lever_state(sc), result=sh.result)
+
+    # --- background analyses (jobs.py, analyses.py) ----------------------------------------------
+    def start_job(self, kind: str) -> Job:
+        """Start the analysis ``kind`` (``abatement`` or ``plan``) of the shown page state in the
+        background, cancelling the session's job before; :class:`PageError` (nothing starts)
+        when the state cannot be analysed so."""
+        with self.lock:
+            sh = self.shown
+        if sh is None:
+            raise PageError("nothing to analyse yet: reload the page")
+        sc = sh.scenario
+        if kind == "abatement":
+            if not sc.levers:
+                raise PageError(f"{sc.name}: sets no lever, so there are no wedges per policy "
+                                "(set a lever first)")
+            what = f"{len(sc.levers) + (2 if len(sc.levers) > 1 else 1)} runs"
+        elif kind == "plan":
+            if region_of(sc) == "national":
+                raise PageError("the plan view plans one province (a national plan takes about "
+                                "4 s a package): choose a province")
+            if not analyses.plan_levers(sc) or not analyses.plan_targets(sc):
+                raise PageError(f"{region_of(sc)}: no steel lever point or no simulated target "
+                                "to plan for")
+            what = f"{analyses.PLAN_EVALUATIONS} packages"
+        else:
+            raise PageError(f"unknown analysis {printable(str(kind))!r} (allowed: abatement, plan)")
+        if self.job is not None:
+            self.job.cancel()
+        job = Job(kind, state_key(sh.text), what)
+        folder = self.folder()
+        catalogues = sh.source.doc.get("scenario", {}).get("targets", [])
+
+        def work(job: Job) -> dict:
+            with tempfile.TemporaryDirectory(prefix=f"{kind}-", dir=folder) as tmp:
+                page = analyses.scenario_file(sh.text, sh.source.path, catalogues,
+                                              Path(tmp) / "scenario", sc.name)
+                if kind == "abatement":
+                    return clean(analyses.abatement(page, Path(tmp) / "runs", job.progress))
+                return clean(analyses.plan(page, job.progress))
+
+        self.job = job.start(work, (ValueError, OSError))
+        return job
+
+    def job_state(self) -> dict:
+        """What the page shows of the session's job (``status`` none when there is none)."""
+        if self.job is None:
+            return dict(status="none")
+        return self.job.describe(state_key(self.shown.text) if self.shown else None)
 
     # --- downloads -------------------------------------------------------------------------------
     def folder(self) -> Path:
