@@ -712,7 +712,9 @@ class Sessions:
         with self._lock:
             self._sessions[s.id] = s
             while len(self._sessions) > MAX_SESSIONS:
-                self._sessions.popitem(last=False)
+                _, dropped = self._sessions.popitem(last=False)
+                if dropped.job is not None:  # nobody will read its result
+                    dropped.job.cancel()
         return s
 
     def get(self, sid: str | None) -> Session | None:
