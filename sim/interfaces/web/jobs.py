@@ -39,7 +39,6 @@ class Job:
 
     kind: str
     key: str  # state_key of the page state it analyses
-    what: str = ""  # what it runs, in a few words (the page shows it while it runs)
     done: int = 0
     total: int = 0
     step: str = ""  # the step under way
@@ -102,7 +101,7 @@ class Job:
     def describe(self, shown_key: str | None) -> dict:
         """What the page shows of the job: kind, status, progress, the result when done, and
         ``stale``: whether the page's levers changed since it started."""
-        return dict(kind=self.kind, number=self.number, status=self.status, what=self.what, done=self.done,
+        return dict(kind=self.kind, number=self.number, status=self.status, done=self.done,
                     total=self.total, step=self.step, key=self.key, message=self.message,
                     stale=shown_key is not None and shown_key != self.key,
                     seconds=round(self.seconds if self.seconds is not None

@@ -563,20 +563,19 @@ class Session:
             if not sc.levers:
                 raise PageError(f"{sc.name}: sets no lever, so there are no wedges per policy "
                                 "(set a lever first)")
-            what = f"{len(sc.levers) + (2 if len(sc.levers) > 1 else 1)} runs"
         elif kind == "plan":
             if region_of(sc) == "national":
                 raise PageError("the plan view plans one province (a national plan takes about "
                                 "4 s a package): choose a province")
             if not analyses.plan_levers(sc) or not analyses.plan_targets(sc):
-                raise PageError(f"{region_of(sc)}: no steel lever point or no simulated target "
-                                "to plan for")
-            what = f"{analyses.PLAN_EVALUATIONS} packages"
+                raise PageError(f"{region_of(sc)}: none of the plan's lever points applies, or "
+                                "no simulated target to plan for (a trend target moves with no "
+                                "lever)")
         else:
             raise PageError(f"unknown analysis {printable(str(kind))!r} (allowed: abatement, plan)")
         if self.job is not None:
             self.job.cancel()
-        job = Job(kind, state_key(sh.text), what)
+        job = Job(kind, state_key(sh.text))
         folder = self.folder()
         catalogues = sh.source.doc.get("scenario", {}).get("targets", [])
 

@@ -63,7 +63,8 @@ export function drawJob(apply) {
   $("results").classList.toggle("job-stale", stale && !running);
   let text = "";
   if (!mine) text = t("job_none");
-  else if (running) text = t("job_running", { what: mine.what, done: mine.done, total: mine.total || "?", step: stepName(mine), s: mine.seconds });
+  else if (running && !mine.total) text = t("job_starting");
+  else if (running) text = t("job_running", { done: mine.done, total: mine.total, step: stepName(mine), s: mine.seconds });
   else if (mine.status === "done") text = t("job_done", { s: mine.seconds });
   else if (mine.status === "failed") text = `${t("job_failed")} ${mine.message}`;
   else text = t("job_cancelled");
