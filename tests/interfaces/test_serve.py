@@ -638,3 +638,69 @@ def test_the_comment_keeping_edit_is_the_checked_document(name):
         session.document(src, province, edits, 200, 7, doc=doc)
         checked = session.document(src, province, edits, 200, 7)
         assert tomllib.loads(tomlkit.dumps(doc)) == tomllib.loads(session.to_text(checked)), province
+
+
+# --- background jobs (jobs.py, analyses.py) --------------------------------------------------------------
+def test_job_requests_that_cannot_run_are_one_line_errors_and_start_nothing(app):
+    c = client(app)
+    assert c.get("/api/job").json() == {"status": "none"}
+    assert c.post("/api/change", json={"reset": True}).status_code == 200
+    r = c.post("/api/job", json={"kind": "sweep"})
+    assert r.status_code == 400 and r.json()["message"] == \
+        "unknown analysis 'sweep' (allowed: abatement, plan)"
+    assert c.post("/api/change", json={"province": "all"}).status_code == 200
+    r = c.post("/api/job", json={"kind": "plan"})
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("the plan view plans one province")
+    assert c.get("/api/job").json() == {"status": "none"}
+    assert TestClient(app).get("/api/job").status_code == 401  # no session cookie
+
+
+def test_a_job_reports_progress_and_a_cancelled_job_keeps_no_result(app):
+    c = client(app)
+    assert c.post("/api/change", json={"reset": True}).status_code == 200
+    first = c.post("/api/job", json={"kind": "abatement"}).json()
+    assert first["status"] == "running" and first["kind"] == "abatement"
+    sess = app.state.sessions.get(c.cookies.get(web.SESSION_COOKIE))
+    job = sess.job
+    for _ in range(600):
+        if job.done >= 1:
+            break
+        time.sleep(0.05)
+    state = c.get("/api/job").json()
+    assert state["total"] == first_total(sess) and 1 <= state["done"] < state["total"]
+    assert c.post("/api/job", json={"cancel": True}).json()["status"] == "cancelled"
+    job.join(60)
+    assert job.status == "cancelled" and job.result is None
+    assert c.get("/api/job").json()["result"] is None
+
+
+def first_total(sess) -> int:
+    """Runs of the abatement of the session's scenario: as it is, without each lever, without all."""
+    return len(sess.shown.scenario.levers) + 2
+
+
+def test_a_job_result_is_stale_once_the_levers_change(app):
+    c = client(app)
+    assert c.post("/api/change", json={"reset": True}).status_code == 200
+    c.post("/api/job", json={"kind": "abatement"})
+    sess = app.state.sessions.get(c.cookies.get(web.SESSION_COOKIE))
+    sess.job.join(300)
+    state = c.get("/api/job").json()
+    assert state["status"] == "done" and not state["stale"]
+    assert state["key"] == c.get("/api/state").json()["key"]
+    assert edit(c, "eaf_share", 2030, 0.4).status_code == 200
+    assert c.get("/api/job").json()["stale"]
+
+
+def test_a_dropped_session_cancels_its_job(app, monkeypatch):
+    sessions = app.state.sessions
+    c = client(app)
+    assert c.post("/api/change", json={"reset": True}).status_code == 200
+    c.post("/api/job", json={"kind": "abatement"})
+    job = sessions.get(c.cookies.get(web.SESSION_COOKIE)).job
+    monkeypatch.setattr(session, "MAX_SESSIONS", 1)
+    sessions.new()
+    assert job.cancelled
+    job.join(60)
+    assert job.result is None

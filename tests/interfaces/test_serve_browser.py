@@ -44,20 +44,32 @@ from sim.results.reading import open_results  # noqa: E402
 from tests.helpers.web_server import start_server  # noqa: E402
 
 MEMBERS = 200
-VIEWS = ("co2", "peak", "eaf", "energy", "wedges", "costs")
+VIEWS = ("co2", "peak", "eaf", "energy", "wedges", "costs", "pollutants")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1400,1250")
 
 
-def chromium(user_data: Path):
+def chromium(user_data: Path, phone: bool = False):
+    """Headless Chromium; ``phone``: as a 390 x 844 phone whose browser prefers Chinese."""
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
         opts.add_argument(flag)
     opts.add_argument(f"--user-data-dir={user_data}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if phone:
+        opts.add_argument("--lang=zh-CN")
+        opts.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+        opts.add_experimental_option("mobileEmulation",
+                                     {"deviceMetrics": dict(width=390, height=844, pixelRatio=3)})
+    else:
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+
+
+def phone_chromium(user_data: Path):
+    """:func:`chromium` as a phone."""
+    return chromium(user_data, phone=True)
 
 
 @pytest.fixture(scope="module")
@@ -389,15 +401,7 @@ def test_a_phone_in_chinese_opens_in_chinese_without_sideways_scrolling(site, tm
     """Items 3 and 14: at 390 x 844 the page is no wider than the screen, the results come first
     and every target row is on screen; a browser preferring Chinese gets the Chinese page."""
     url, _ = site
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path / 'phone'}")
-    opts.add_argument("--lang=zh-CN")
-    opts.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    opts.add_experimental_option("mobileEmulation", {"deviceMetrics": dict(width=390, height=844, pixelRatio=3)})
-    phone = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    phone = phone_chromium(tmp_path / "phone")
     try:
         phone.get(url + "/")
         wait(phone, "return window.simPage && window.simPage.ready")

@@ -21,8 +21,10 @@ import socket
 from pathlib import Path
 from urllib.parse import unquote
 
+from sim.analysis.plan import VERIFY_FACTOR
 from sim.core import axes, labels, shipped
 from sim.core.levers import LEVERS
+from sim.interfaces.web import analyses
 from sim.interfaces.web.payload import (
     ACCOUNTINGS,
     KEY_YEARS,
@@ -59,7 +61,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BYTES = 64 << 10
 """[bytes] Largest JSON request (a change of every lever at every key year is < 8 KB)."""
 PAGE_LABELS = ("sector", "carrier", "route", "region", "lever", "unit", "wedge", "view", "page",
-               "accounting", "cost_item")
+               "accounting", "cost_item", "pollutant")
 """The kinds of ``sim.core.labels`` the page shows."""
 NO_SESSION = "no session (cookies off, or the server restarted): reload the page"
 
@@ -89,6 +91,9 @@ def meta() -> dict:
         carrier_colours=CARRIER_COLOURS,
         skill=skill(),
         wan={units: factor for units, (factor, _) in WAN_UNITS.items()},
+        plan=dict(levers=list(analyses.PLAN_LEVERS), members=analyses.PLAN_MEMBERS,
+                  evaluations=analyses.PLAN_EVALUATIONS, confidence=analyses.PLAN_CONFIDENCE,
+                  verify_members=analyses.PLAN_MEMBERS * VERIFY_FACTOR),
     ))
 
 
@@ -231,6 +236,23 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
             return error(f"cannot write the {kind} download: {e}", 500, "server")
         return FileResponse(path, filename=path.name)
 
+    async def api_job(request: Request) -> Response:
+        s = session_of(request)
+        if s is None:
+            return error(NO_SESSION, 401, "session")
+        if request.method == "GET":
+            return JSONResponse(s.job_state())
+        try:
+            data = await body_json(request)
+            if data.get("cancel") is True:
+                if s.job is not None:
+                    s.job.cancel()
+            else:
+                await run_in_threadpool(s.start_job, data.get("kind"))
+        except PageError as e:
+            return refused(e)
+        return JSONResponse(s.job_state())
+
     async def gone(request: Request, exc: ClientDisconnect) -> Response:
         # the client closed the connection while sending its request: nobody reads an answer,
         # and it is no server error (no traceback in the log)
@@ -245,6 +267,7 @@ def create_app(initial: Path | None = None, out_dir: Path | str = Path("outputs"
         Route("/api/scenario", api_scenario, methods=["POST"]),
         Route("/api/upload", api_upload, methods=["POST"]),
         Route("/api/download/{kind}", api_download),
+        Route("/api/job", api_job, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={ClientDisconnect: gone})

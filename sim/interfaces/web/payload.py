@@ -47,7 +47,10 @@ WAN_T_PER_MT = 100.0
 """[万吨 Mt-1]: 1 Mt = 100 万吨 (10^4 t), the customary Chinese unit of CO2 and production."""
 WAN_TCE_PER_PJ = 1e6 / GJ_PER_TCE / 1e4
 """[万吨标准煤 PJ-1]: 1 PJ = 10^6 GJ = 34 121 tce at 29.3076 GJ tce-1 (GB/T 2589)."""
-WAN_UNITS = {"Mt yr-1": (WAN_T_PER_MT, "wan_t"), "PJ yr-1": (WAN_TCE_PER_PJ, "wan_tce")}
+WAN_T_PER_KT = 0.1
+"""[万吨 kt-1]: 1 kt = 0.1 万吨, the customary Chinese unit of air pollutants too."""
+WAN_UNITS = {"Mt yr-1": (WAN_T_PER_MT, "wan_t"), "PJ yr-1": (WAN_TCE_PER_PJ, "wan_tce"),
+             "kt yr-1": (WAN_T_PER_KT, "wan_t")}
 """Units with a customary Chinese counterpart: factor and its label (``labels.toml [unit]``)."""
 
 
@@ -148,7 +151,8 @@ def bands(da: xr.DataArray) -> dict:
 def summary(ds: xr.Dataset, region: str) -> dict:
     """The charts' statistics of one page Dataset (``sim.interfaces.web.session.page_dataset``):
     the peak row and distribution, CO2 bands of both accountings, EAF bands, energy medians by
-    carrier and the medians that the LMDI wedges (``sim.analysis.decomposition.co2_wedges``) take."""
+    carrier, the medians that the LMDI wedges (``sim.analysis.decomposition.co2_wedges``) take,
+    the costs and the bands of each air pollutant [kt yr-1]."""
     factors, _ = ensemble_plots.lmdi_factors(ds, region)
     eaf = ds["eaf_share"].isel(province=0)
     return dict(
@@ -160,7 +164,29 @@ def summary(ds: xr.Dataset, region: str) -> dict:
         factors=factors,
         probability={r["id"]: r for r in report.target_rows(ds)},
         costs=cost_summary(ds, region),
+        pollutants={x: bands(ds["industrial_pollutants"].sel(region=region, pollutant=x) / T_PER_KT)
+                    for x in ds["pollutant"].values},
     )
+
+
+T_PER_KT = 1e3
+POLLUTANT_UNITS = "kt yr-1"
+"""The pollutants view's unit: ``industrial_pollutants`` [t yr-1] / :data:`T_PER_KT`."""
+
+
+def pollutant_view(years: list[int], year: int, mine: dict, ref: dict) -> dict:
+    """The pollutants view beside CO2 (``scope1``): per pollutant its bands and the reference's
+    [kt yr-1], and in ``year`` the median as the report prints it, in 万吨, and its change
+    against the reference (CO2 in Mt yr-1 as :func:`co2_card`)."""
+    i = years.index(year)
+    card = {}
+    for x, b in mine["pollutants"].items():
+        now, then = b["median"][i], ref["pollutants"][x]["median"][i]
+        card[x] = dict(text=report.number_text(now), wan=wan_text(now, POLLUTANT_UNITS),
+                       change=report.percent(now / then - 1.0, "+.1%") if then else "n/a")
+    return dict(names=list(mine["pollutants"]), units=POLLUTANT_UNITS, year=year, card=card,
+                scenario=mine["pollutants"],
+                reference={x: ref["pollutants"][x] for x in mine["pollutants"]})
 
 
 def cost_summary(ds: xr.Dataset, region: str) -> dict:
@@ -242,6 +268,7 @@ def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
         wedges=dict(method="lmdi", names=list(decomposition.LMDI_GROUPS), values=wedges,
                     total=wedges.sum(axis=0)),
         observed=observed(region),
+        pollutants=pollutant_view(years, years[-1], mine, ref),
         costs=dict(scenario=mine["costs"], reference=ref["costs"],
                    pv_change=costs.money(mine["costs"]["pv_median"] - ref["costs"]["pv_median"])),
     ))

@@ -33,6 +33,7 @@ import io
 import math
 import re
 import secrets
+import tempfile
 import threading
 import time
 import tomllib
@@ -50,6 +51,8 @@ from sim.core import axes, shipped
 from sim.core.indicators import eaf_share
 from sim.core.targets import administrative_attribute
 from sim.data.base_state import load_base_state
+from sim.interfaces.web import analyses
+from sim.interfaces.web.jobs import Job, state_key
 from sim.interfaces.web.payload import clean, lever_state, payload, skill, summary
 from sim.model import run as model
 from sim.model.kernel import allocate_outputs
@@ -273,8 +276,10 @@ def region_of(sc) -> str:
 
 def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
     """One chunk's Dataset cut to what the page shows of ``region``: targets, peak years and CO2 of
-    every region (both accountings), the costs of every region (``sim.model.costs``), and the extensive variables and EAF share of the region alone (a province axis
-    of length 1 labelled ``region``, so ``sim.plots.figures``' helpers read it as a one-province file).
+    every region (both accountings), the costs and air pollutants of every region
+    (``sim.model.costs``, ``sim.model.pollutants``), and the extensive variables and EAF share of
+    the region alone (a province axis of length 1 labelled ``region``, so ``sim.plots.figures``'
+    helpers read it as a one-province file).
     Every array is new (none views the kernel outputs, which are reused)."""
     provinces = [str(p) for p in ds["province"].values]
     i = None if region == "national" else provinces.index(region)
@@ -287,7 +292,7 @@ def page_dataset(ds: xr.Dataset, region: str) -> xr.Dataset:
     data = {name: (ds[name].dims, ds[name].values) for name in
             ("target_value", "target_attained", "peak_year", "plateau_start_year",
              "industrial_co2", "industrial_co2_with_indirect", "peak_year_with_indirect",
-             "total_cost", "cost_by_item", "discounted_cost")}
+             "total_cost", "cost_by_item", "discounted_cost", "industrial_pollutants")}
     for name in _EXTENSIVE:
         data[name] = (ds[name].dims, cut(name))
     steel = ds["production"].sel(route=list(axes.ROUTE_NAMES["iron_steel"])).values[:, pick]  # (M,p,R,T)
@@ -441,6 +446,7 @@ class Session:
     generation: int = 0
     shown: Shown | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    job: Job | None = None  # the background analysis (jobs.py): one at a time
     _references: dict = field(default_factory=dict)  # reference document -> its summary()
     _designs: dict = field(default_factory=dict)  # (uncertainty, members, seed) -> design
 
@@ -540,8 +546,55 @@ class Session:
                           own_seed=sh.source.scenario.seed,
                           own_provinces=list(sh.source.scenario.provinces)),
             province=sh.province, seed=sh.seed, edits=edit_list(sh.edits),
-            reference=self.reference.describe(),
+            reference=self.reference.describe(), key=state_key(sh.text),
             levers=lever_state(sc), result=sh.result)
+
+    # --- background analyses (jobs.py, analyses.py) ----------------------------------------------
+    def start_job(self, kind: str) -> Job:
+        """Start the analysis ``kind`` (``abatement`` or ``plan``) of the shown page state in the
+        background, cancelling the session's job before; :class:`PageError` (nothing starts)
+        when the state cannot be analysed so."""
+        with self.lock:
+            sh = self.shown
+        if sh is None:
+            raise PageError("nothing to analyse yet: reload the page")
+        sc = sh.scenario
+        if kind == "abatement":
+            if not sc.levers:
+                raise PageError(f"{sc.name}: sets no lever, so there are no wedges per policy "
+                                "(set a lever first)")
+        elif kind == "plan":
+            if region_of(sc) == "national":
+                raise PageError("the plan view plans one province (a national plan takes about "
+                                "4 s a package): choose a province")
+            if not analyses.plan_levers(sc) or not analyses.plan_targets(sc):
+                raise PageError(f"{region_of(sc)}: none of the plan's lever points applies, or "
+                                "no simulated target to plan for (a trend target moves with no "
+                                "lever)")
+        else:
+            raise PageError(f"unknown analysis {printable(str(kind))!r} (allowed: abatement, plan)")
+        if self.job is not None:
+            self.job.cancel()
+        job = Job(kind, state_key(sh.text))
+        folder = self.folder()
+        catalogues = sh.source.doc.get("scenario", {}).get("targets", [])
+
+        def work(job: Job) -> dict:
+            with tempfile.TemporaryDirectory(prefix=f"{kind}-", dir=folder) as tmp:
+                page = analyses.scenario_file(sh.text, sh.source.path, catalogues,
+                                              Path(tmp) / "scenario", sc.name)
+                if kind == "abatement":
+                    return clean(analyses.abatement(page, Path(tmp) / "runs", job.progress))
+                return clean(analyses.plan(page, job.progress))
+
+        self.job = job.start(work, (ValueError, OSError))
+        return job
+
+    def job_state(self) -> dict:
+        """What the page shows of the session's job (``status`` none when there is none)."""
+        if self.job is None:
+            return dict(status="none")
+        return self.job.describe(state_key(self.shown.text) if self.shown else None)
 
     # --- downloads -------------------------------------------------------------------------------
     def folder(self) -> Path:
@@ -658,7 +711,9 @@ class Sessions:
         with self._lock:
             self._sessions[s.id] = s
             while len(self._sessions) > MAX_SESSIONS:
-                self._sessions.popitem(last=False)
+                _, dropped = self._sessions.popitem(last=False)
+                if dropped.job is not None:  # nobody will read its result
+                    dropped.job.cancel()
         return s
 
     def get(self, sid: str | None) -> Session | None:

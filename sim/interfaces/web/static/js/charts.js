@@ -183,7 +183,111 @@ function costsView(r, ctx) {
   return { traces, layout, note };
 }
 
-export const VIEWS = { co2: co2View, peak: peakView, eaf: eafView, energy: energyView, wedges: wedgesView, costs: costsView };
+// air pollutants beside CO2 (direct + process): one panel each, median and 5-95 % of the members
+// with the reference's median dashed; in Chinese in 万吨 (the server's factors, meta.wan), each
+// panel's axis range from the data it draws
+function pollutantsView(r, ctx) {
+  const p = r.pollutants, x = r.years, wan = store.get().meta.wan;
+  const co2 = r.fan.scope1;
+  const panels = [{ name: "CO2", s: co2.scenario, b: co2.reference, factor: zh() ? wan["Mt yr-1"] : 1, unit: zh() ? t("wan_co2") : t("mt_co2") }]
+    .concat(p.names.map((n) => ({ name: L("pollutant", n), s: p.scenario[n], b: p.reference[n], factor: zh() ? wan[p.units] : 1, unit: zh() ? t("wan_t_yr") : t("kt_yr") })));
+  const layout = base(t("pollutants_title"), "");
+  layout.grid = { rows: 2, columns: 2, pattern: "independent", roworder: "top to bottom", xgap: ctx.narrow ? 0.3 : 0.18, ygap: 0.3 };
+  layout.margin = { l: 60, r: 20, t: 56, b: 40 };
+  layout.annotations = [];
+  const traces = [];
+  panels.forEach((panel, i) => {
+    const k = i === 0 ? "" : String(i + 1);
+    const scale = (a) => (a || []).map((v) => (v === null ? null : v * panel.factor));
+    const s = { p05: scale(panel.s.p05), p95: scale(panel.s.p95), median: scale(panel.s.median) };
+    const b = scale(panel.b.median);
+    const axes = { xaxis: `x${k}`, yaxis: `y${k}` };
+    const first = i === 0;
+    traces.push(...band(x, s.p05, s.p95, "rgba(31,95,153,0.18)", "5–95 %", first).map((tr) => ({ ...tr, ...axes })));
+    traces.push({ x, y: s.median, mode: "lines", line: { color: "#1f5f99", width: 2 }, name: `${t("scen")}, ${t("median")}`, showlegend: first, ...axes });
+    traces.push({ x, y: b, mode: "lines", line: { color: "#777", dash: "dash", width: 1.5 }, name: `${ctx.referenceName}, ${t("median")}`, showlegend: first, ...axes });
+    layout[`xaxis${k}`] = { gridcolor: GRID, autorange: false, range: yearRange(x) };
+    layout[`yaxis${k}`] = { gridcolor: GRID, autorange: false, range: padded(extent([s.p05, s.p95, b]), true), title: { text: esc(panel.unit), font: { size: 10 } } };
+    layout.annotations.push({ text: esc(panel.name), xref: `x${k} domain`, yref: `y${k} domain`, x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 12 } });
+  });
+  const values = p.names.map((n) => {
+    const c = p.card[n];
+    return `${L("pollutant", n)} ${zh() && c.wan ? c.wan : `${c.text} ${t("kt_yr")}`} (${c.change})`;
+  }).join("; ");
+  return { traces, layout, note: t("pollutants_note", { ref: ctx.referenceName, year: p.year, values }) };
+}
+
+// the result of the session's background job of this view (jobs.js), or null (none yet, another
+// kind, not done)
+function jobResult(kind) {
+  const { job } = store.get();
+  return job && job.kind === kind && job.status === "done" ? job.result : null;
+}
+
+function empty(layout, x) {
+  layout.xaxis.range = x ? yearRange(x) : [0, 1];
+  layout.yaxis.range = [0, 1];
+  return layout;
+}
+
+const MANY_COLORS = WEDGE_COLORS.concat(["#e08214", "#80cdc1", "#de77ae", "#7f3b08", "#4d9221", "#fdb863"]);
+
+// the wedges per policy (sim abatement): left, the CO2 each lever avoids each year (medians of the
+// member-by-member differences, stacked) and the package's; right, the abatement-cost curve
+// (width: median CO2 avoided over the period; height: levelised cost without carbon payments)
+function abatementView(r, ctx) {
+  const a = jobResult("abatement");
+  const layout = base(t("abatement_title", { accounting: L("accounting", "scope1") }), t("mt_co2"));
+  if (!a) return { traces: [], layout: empty(layout, r.years), note: t("job_first") };
+  const x = a.years, w = a.by_year;
+  const color = (name) => MANY_COLORS[a.levers.indexOf(name) % MANY_COLORS.length];
+  const traces = a.levers.map((n, i) => ({ type: "bar", x, y: w.values[i], name: L("lever", n), marker: { color: color(n) }, legendgroup: n }));
+  traces.push({ x, y: w.package, mode: "lines+markers", line: { color: "#111", width: 2 }, marker: { size: 4 }, name: t("all_levers") });
+  const up = x.map((_, j) => w.values.reduce((s, row) => s + Math.max(0, row[j] || 0), 0));
+  const down = x.map((_, j) => w.values.reduce((s, row) => s + Math.min(0, row[j] || 0), 0));
+  layout.barmode = "relative";
+  layout.grid = { rows: ctx.narrow ? 2 : 1, columns: ctx.narrow ? 1 : 2, pattern: "independent", xgap: 0.15, ygap: 0.25 };
+  layout.xaxis.range = yearRange(x);
+  layout.yaxis.range = padded(extent([up, down, w.package, [0]]), false);
+  const bars = a.curve.scope1;
+  traces.push({ type: "bar", xaxis: "x2", yaxis: "y2", x: bars.map((b) => b.left + b.width / 2), width: bars.map((b) => b.width), y: bars.map((b) => b.height),
+    marker: { color: bars.map((b) => color(b.lever)), line: { color: "#fff", width: 0.5 } }, hovertext: bars.map((b) => L("lever", b.lever)), textposition: "none", hoverinfo: "text+y", showlegend: false, name: t("curve") });
+  const total = bars.reduce((s, b) => s + b.width, 0);
+  layout.xaxis2 = { gridcolor: GRID, autorange: false, range: [0, (total || 1) * 1.04], title: { text: esc(t("curve_x", { window: a.window })), font: { size: 10 } } };
+  layout.yaxis2 = { gridcolor: GRID, autorange: false, range: padded(extent([bars.map((b) => b.height), [0]]), false), title: { text: esc(t("cny_t")), font: { size: 10 } } };
+  layout.annotations = [{ text: esc(t("curve")), xref: "x2 domain", yref: "y2 domain", x: 0.5, y: 1.02, xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 12 } }];
+  layout.shapes = milestones();
+  layout.legend = { orientation: "h", y: ctx.narrow ? -0.12 : -0.15, font: { size: 10 } };
+  layout.margin.t = 64;
+  const left = bars.length < a.levers.length ? ` ${t("curve_left_out")}` : "";
+  return { traces, layout, note: `${t("abatement_note", { members: a.members, seed: a.seed, window: a.window })}${left}` };
+}
+
+// the plan (sim plan): every evaluated package, present cost against P(all targets), the
+// non-dominated ones and the chosen one marked, the confidence as a line
+function planView(r, ctx) {
+  const p = jobResult("plan");
+  const layout = base(t("plan_title"), t("bn_cny_pv"));
+  if (!p) return { traces: [], layout: empty(layout), note: t("job_first") };
+  const f = p.front;
+  const pick = (mask) => f.cost.map((_, i) => i).filter((i) => mask[i]);
+  const all = f.cost.map(() => true);
+  const nd = pick(f.non_dominated);
+  const traces = [
+    { x: pick(all).map((i) => f.probability[i]), y: pick(all).map((i) => f.cost[i]), mode: "markers", marker: { color: "#b8bec7", size: 6 }, name: t("packages_evaluated") },
+    { x: nd.map((i) => f.probability[i]), y: nd.map((i) => f.cost[i]), mode: "markers", marker: { color: "#1f5f99", size: 8 }, name: t("non_dominated") },
+    { x: [f.probability[f.chosen]], y: [f.cost[f.chosen]], mode: "markers", marker: { color: "#d73027", size: 14, symbol: "star" }, name: t("chosen") },
+  ];
+  layout.xaxis.title = { text: esc(t("p_all")) };
+  layout.xaxis.range = padded(extent([f.probability, [p.confidence]]), false);
+  layout.yaxis.range = padded(extent([f.cost]), false);
+  layout.legend = { orientation: "h", y: -0.22 };
+  layout.margin.b = 56;
+  layout.shapes = [{ type: "line", x0: p.confidence, x1: p.confidence, yref: "paper", y0: 0, y1: 1, line: { color: "#d73027", dash: "dash", width: 1.2 } }];
+  return { traces, layout, note: t("plan_note", { members: p.members, seed: p.seed, n: p.evaluations, confidence: p.confidence, level: p.level }) };
+}
+
+export const VIEWS = { co2: co2View, peak: peakView, eaf: eafView, energy: energyView, wedges: wedgesView, costs: costsView, pollutants: pollutantsView, abatement: abatementView, plan: planView };
 
 function base(title, ytitle) {
   return {

@@ -8,6 +8,7 @@ import { post, request } from "./api.js";
 import { drawChart } from "./charts.js";
 import { $, fill, h } from "./dom.js";
 import { applyStaticWords, browserLanguage, L, t } from "./i18n.js";
+import { cancelJob, drawJob, JOB_VIEWS, restoreJob, startJob } from "./jobs.js";
 import { buildLevers, leverWords, showLevers, toPosition } from "./levers.js";
 import { drawCards, drawTable, referenceName } from "./results.js";
 import { store } from "./store.js";
@@ -25,6 +26,7 @@ const page = {
   get drawnGeneration() { return store.get().drawnGeneration; },
   get state() { return store.get().server; },
   get busy() { return store.get().busy !== null; },
+  get job() { return store.get().job; },
   // the slider position of a lever's value (its scale: levers.js)
   position: (name, value) => toPosition(store.get().meta.levers.find((lv) => lv.name === name), value),
 };
@@ -231,14 +233,26 @@ function wire() {
     await send("/api/upload", null, performance.now(), { method: "POST", headers: { "X-Filename": encodeURIComponent(file.name) }, body: file });
     $("upload").value = "";
   });
+  $("job-run").addEventListener("click", () => startJob(store.get().view));
+  $("job-cancel").addEventListener("click", () => cancelJob());
   let resizeTimer = null;
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (store.get().server) drawChart(); }, 150); });
 }
+
+// what of a job the chart draws (its progress alone does not redraw the chart)
+let jobDrawn = null;
+const jobShape = (job) => (job ? `${job.kind}|${job.status}|${job.key}` : null);
+
+// "apply this package": the plan's lever points become the page's edits
+function applyPackage(edits) { act("/api/change", { edits }); }
 
 function onChange(s, changed) {
   if (changed.has("lang")) language();
   else if (changed.has("server")) drawServer();
   else if ((changed.has("view") || changed.has("accounting")) && s.server) drawChart();
+  else if (changed.has("job") && s.server && JOB_VIEWS.includes(s.view) && jobDrawn !== jobShape(s.job)) drawChart();
+  if (changed.has("server") || changed.has("view") || changed.has("job") || changed.has("lang")) jobDrawn = jobShape(s.job);
+  if (["job", "view", "server", "lang"].some((k) => changed.has(k))) drawJob(applyPackage);
   if (changed.has("busy")) drawBusy();
   if (changed.has("error") || changed.has("lang")) drawError();
   if (changed.has("precise")) drawPrecise();
@@ -264,13 +278,13 @@ async function start() {
   store.subscribe(onChange);  // once the controls exist
   language();
   drawError();
-  if (asked.state) {
-    await act("/api/change", { state: asked.state });
-    if (store.get().server) return;
+  if (asked.state) await act("/api/change", { state: asked.state });
+  if (!store.get().server) {
+    store.set({ busy: { since: performance.now(), expected: null } });
+    handle(await request("/api/state"), null);
+    store.set({ busy: null });
   }
-  store.set({ busy: { since: performance.now(), expected: null } });
-  handle(await request("/api/state"), null);
-  store.set({ busy: null });
+  restoreJob();  // a job this session started before a reload
 }
 
 start();

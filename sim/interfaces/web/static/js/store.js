@@ -27,6 +27,7 @@ export const store = createStore({
   precise: false,    // the more precise run is under way
   queue: {},         // lever edits not sent yet: "lever|sector|year" -> {edit, t0}
   inflight: false,   // a change is under way (the queue waits for its answer)
+  job: null,         // the session's background analysis (jobs.js): {kind, status, done, total, key, result, ...}
   drawnGeneration: -1,
   ready: false,
 });
