@@ -93,7 +93,6 @@ from kernels.arrays import (
     OIL,
     KernelInputs,
     KernelOutputs,
-    OutputArrays,
     check_inputs,
     check_outputs,
 )
@@ -112,188 +111,172 @@ or nan instead of raising."""
 _JIT = dict(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 
 
-BLOCK = 32
-"""Members computed side by side (the lanes of a block): every state array has them as its last,
-contiguous axis, so each statement of a step runs over the block's members in one vector loop of
-run-time length (read from an array's shape, so that LLVM's loop vectoriser takes the lane loops
-instead of unrolling them fully and leaving them scalar). Measured, 512 national members, one run
-at load 10-12: 32 lanes 1.20x the member kernel's throughput, 16 lanes 0.94x, 8 lanes 1.00x."""
+class MemberState(NamedTuple):
+    """What a member carries from year to year, plus its per-member constants."""
 
-
-class BlockState(NamedTuple):
-    """What the members of a block carry from year to year, plus their per-member constants;
-    the last axis is the lane b (:data:`BLOCK`) of member ``lane[b]``."""
-
-    lane: np.ndarray  # (B,) int: the member of each lane (lanes past the last member repeat it)
-    cap: np.ndarray  # (P,S,R,K,B) capacity by age stage [activity yr-1]
-    intensity: np.ndarray  # (P,S,R,C,B) capacity-weighted average intensity [PJ per activity unit]
-    stock: np.ndarray  # (P,N,K,B) in-use metal stock by age stage [Mt]
-    demand: np.ndarray  # (P,S,B) demand of the current year D_t [activity yr-1]
-    prod: np.ndarray  # (P,S,R,B) production of the current year [activity yr-1]
-    prev_total: np.ndarray  # (P,N,B) final production Σ_r prod of the metal's sector, year t−1
-    stage_out: np.ndarray  # (S,B) step 2's f = min(1, K / lifetime[m,s]) [yr-1]
-    decay: np.ndarray  # (S,T,C,B) (1 − a_c)^t, a_c = aeei_elec[m,s] for electricity, else
+    cap: np.ndarray  # (P,S,R,K) capacity by age stage [activity yr-1]
+    cap_chains: np.ndarray  # (P·S·R, K) the same memory, row (p·S + s)·R + r, for _age_chain
+    intensity: np.ndarray  # (P,S,R,C) capacity-weighted average intensity [PJ per activity unit]
+    stock: np.ndarray  # (P,N,K) in-use metal stock by age stage [Mt]
+    stock_chains: np.ndarray  # (P·N, K) the same memory, row p·N + n
+    demand: np.ndarray  # (P,S) demand of the current year D_t [activity yr-1]
+    prod: np.ndarray  # (P,S,R) production of the current year [activity yr-1]
+    prev_total: np.ndarray  # (P,N) final production Σ_r prod of the metal's sector, year t−1
+    stage_out: np.ndarray  # (S,) step 2's f = min(1, K / lifetime[m,s]) [yr-1]
+    decay: np.ndarray  # (S,T,C) (1 − a_c)^t, a_c = aeei_elec[m,s] for electricity, else
     # aeei[m,s]: the gap between best-available and floor intensity over the base year's
-    elec_ratio: np.ndarray  # (B,) elec_ratio[m] [PJ / PJ]
-    cost_response: np.ndarray  # (B,) β = cost_response[m] [1]
-    retrofit_response: np.ndarray  # (B,) retrofit_response[m] [yr-1 per CNY t-1]
-    gas_response: np.ndarray  # (B,) gas_response[m] [1 per CNY t-1]
-    elec_response: np.ndarray  # (B,) elec_response[m] [1 per CNY t-1]
 
 
 class Scratch(NamedTuple):
-    """Work arrays of one (p, s) or one metal, overwritten before every use: (R, B) per route
-    and lane, (B,) per lane, or one member's (the scrap step and the priced route choice)."""
+    """Member-local work arrays of one (p, s) or one metal, overwritten before every use."""
 
-    surviving: np.ndarray  # (R,B) step 2: Cs_r, capacity after aging [activity yr-1]
-    retired: np.ndarray  # (R,B) step 2: ret_r
-    invest: np.ndarray  # (R,B) step 4: I_r
-    weight: np.ndarray  # (R,B) step 4: default weights w_r
-    floor_need: np.ndarray  # (R,B) step 4: need_r
-    held: np.ndarray  # (R,B) bool, step 4: r ∈ A (held at its floor)
-    cap_route: np.ndarray  # (R,B) step 6: Cap_r, capacity after investment
-    fossil: np.ndarray  # (R,3,B) step 8: fossil energy by route after the fuel switches [PJ]
-    h2_made: np.ndarray  # (R,B) step 8: Σ_c y_c, hydrogen replacing fossil energy [PJ]
-    elec_used: np.ndarray  # (R,B) step 8: elec_ratio · Σ_c z_c [PJ]
-    lanes: np.ndarray  # (L,B) per-lane values of a (p, s), one row each (the *_ROW constants)
+    surviving: np.ndarray  # (R,) step 2: Cs_r, capacity after aging [activity yr-1]
+    retired: np.ndarray  # (R,) step 2: ret_r
+    invest: np.ndarray  # (R,) step 4: I_r
+    weight: np.ndarray  # (R,) step 4: default weights w_r
     logw: np.ndarray  # (R,) step 4: the weights of the route choice under a carbon price
     route_co2: np.ndarray  # (R,) step 4: CO2 per unit of each route's new capacity
+    floor_need: np.ndarray  # (R,) step 4: need_r
+    held: np.ndarray  # (R,) bool, step 4: r ∈ A (held at its floor)
+    floor: np.ndarray  # (R,) share_floor[p,s,:,t]
+    sub: np.ndarray  # (R,) int, substitutable[s,:]
+    share: np.ndarray  # (R,) base_share[p,s,:]
+    cap_route: np.ndarray  # (R,) step 6: Cap_r, capacity after investment
     spare: np.ndarray  # (R,) step 7: spare capacity max(0, Cap_r − prod_r)
+    fossil: np.ndarray  # (R,3) step 8: fossil energy by route after the fuel switches [PJ]
+    h2_made: np.ndarray  # (R,) step 8: Σ_c y_c, hydrogen replacing fossil energy [PJ]
+    elec_used: np.ndarray  # (R,) step 8: elec_ratio · Σ_c z_c [PJ]
     supply: np.ndarray  # (P,) step 7: supply_p [Mt]
     charge: np.ndarray  # (P,) step 7: charge_p, scrap the feedstock route needs [Mt]
 
 
-# rows of Scratch.lanes: one value per lane of the (p, s) at hand
-(SURVIVING_ROW, RETIRED_ROW, INVEST_ROW, DEMAND_ROW, OUT_ROW, WEIGHT_SUB_ROW, CAP_NEW_ROW,
- NEED_HELD_ROW, WEIGHT_REST_ROW, GREW_ROW, RATE_ROW, SAVING_ROW, DISC_ROW, GAS_ROW, ELEC_ROW,
- DIRECT_ROW, PROCESS_ROW, CAPTURED_ROW, VALUE_ROW, ELECTRIFIED_ROW, E_ELEC_ROW, E_HEAT_ROW,
- E_H2_ROW, E_C_ROW, SWITCHED_ROW, GRID_ROW, LANE_ROWS) = range(27)
+# ================================================================================================
+# steps 1–6, per (p, s)
+# ================================================================================================
+@njit(**_JIT)
+def _age_chain(chains, i, f, phi):
+    """Advance the aging chain ``chains[i, :]`` by a year in place; return what leaves the last
+    stage (SPEC step 2).
+
+    chains : (rows, K) amounts by stage [any unit]; i : row; f : stage outflow fraction
+    K/lifetime, ≤ 1 [yr-1]; phi : extra fraction of the last stage removed (phase-out) [yr-1].
+
+    Takes the 2-D array and a row index rather than a row view: a view made inside the hot loop
+    costs two atomic reference-count updates, which were half of the kernel's run time. Every
+    outflow is computed from the stage's value at the start of the step (each stage is read
+    before it is updated), exactly as in SPEC step 2.
+    """
+    K = chains.shape[1]
+    frac = f + phi
+    if frac > 1.0:
+        frac = 1.0
+    ret = frac * chains[i, K - 1]  # ret = min(1, f + φ) · cap[K−1]
+    if K == 1:
+        chains[i, 0] -= ret
+        return ret
+    out_prev = f * chains[i, 0]  # out_0
+    chains[i, 0] -= out_prev
+    for k in range(1, K - 1):
+        out_k = f * chains[i, k]
+        chains[i, k] += out_prev - out_k  # cap[k] += out_{k−1} − out_k
+        out_prev = out_k
+    chains[i, K - 1] += out_prev - ret
+    return ret
 
 
-# ================================================================================================
-# steps 1–6, per (p, s), every lane
-# ================================================================================================
 @njit(inline="always", **_JIT)
-def _age_routes(cap, p, s, stage_out, phase, retired, surviving, lanes):
-    """SPEC step 2 for every route of (p, s) and every lane: age each chain ``cap[p, s, r, :, b]``
-    in place, write ``retired`` (ret_r) and ``surviving`` (Cs_r = Σ_k cap[k] after aging), and
-    Σ_r Cs_r, Σ_r ret_r into rows SURVIVING_ROW, RETIRED_ROW of ``lanes`` [activity yr-1].
-    ``stage_out[s, b]`` f [yr-1], ``phase`` φ [yr-1]. Every outflow is computed from the stage's
-    value at the start of the step (each stage is read before it is updated), as in SPEC."""
-    B = lanes.shape[1]  # BLOCK (see there)
-    R, K = cap.shape[2], cap.shape[3]
-    for b in range(B):
-        lanes[SURVIVING_ROW, b] = 0.0
-        lanes[RETIRED_ROW, b] = 0.0
+def _age_routes(cap, cap_chains, p, s, stage_out, phase, retired, surviving):
+    """SPEC step 2 for every route of (p, s): age each chain of ``cap`` (through its rows of
+    ``cap_chains``), write ``retired`` (ret_r) and ``surviving`` (Cs_r = Σ_k cap[k] after aging);
+    return (Σ_r Cs_r, Σ_r ret_r) [activity yr-1]. ``stage_out`` f [yr-1], ``phase`` φ [yr-1]."""
+    S, R, K = cap.shape[1], cap.shape[2], cap.shape[3]
+    row0 = (p * S + s) * R
+    surviving_total = 0.0
+    retired_total = 0.0
     for r in range(R):
-        for b in range(B):
-            frac = stage_out[s, b] + phase
-            if frac > 1.0:
-                frac = 1.0
-            retired[r, b] = frac * cap[p, s, r, K - 1, b]  # ret = min(1, f + φ) · cap[K−1]
-        if K == 1:
-            for b in range(B):
-                cap[p, s, r, 0, b] -= retired[r, b]
-        else:
-            for b in range(B):
-                o = stage_out[s, b] * cap[p, s, r, 0, b]  # out_0
-                cap[p, s, r, 0, b] -= o
-                lanes[OUT_ROW, b] = o
-            for k in range(1, K - 1):
-                for b in range(B):
-                    o = stage_out[s, b] * cap[p, s, r, k, b]  # out_k
-                    cap[p, s, r, k, b] += lanes[OUT_ROW, b] - o  # cap[k] += out_{k−1} − out_k
-                    lanes[OUT_ROW, b] = o
-            for b in range(B):
-                cap[p, s, r, K - 1, b] += lanes[OUT_ROW, b] - retired[r, b]
-        for b in range(B):
-            surviving[r, b] = 0.0
+        retired[r] = _age_chain(cap_chains, row0 + r, stage_out, phase)
+        cap_sum = 0.0
         for k in range(K):
-            for b in range(B):
-                surviving[r, b] += cap[p, s, r, k, b]
-        for b in range(B):
-            lanes[SURVIVING_ROW, b] += surviving[r, b]
-            lanes[RETIRED_ROW, b] += retired[r, b]
+            cap_sum += cap[p, s, r, k]
+        surviving[r] = cap_sum
+        surviving_total += cap_sum
+        retired_total += retired[r]
+    return surviving_total, retired_total
 
 
 @njit(inline="always", **_JIT)
-def _investment(util, ratio, lanes):
-    """SPEC step 3 for every lane: I = max(0, D_t / util − Σ_r Cs_r), and I ≤ ratio · Σ_r ret_r
-    when the replacement ratio is finite, into row INVEST_ROW of ``lanes`` [activity yr-1]."""
-    B = lanes.shape[1]  # BLOCK (see there)
-    capped = np.isfinite(ratio)
-    for b in range(B):
-        invest_total = lanes[DEMAND_ROW, b] / util - lanes[SURVIVING_ROW, b]
-        if invest_total < 0.0:
-            invest_total = 0.0
-        if capped:
-            cap_invest = ratio * lanes[RETIRED_ROW, b]
-            if invest_total > cap_invest:
-                invest_total = cap_invest
-        lanes[INVEST_ROW, b] = invest_total
+def _investment(demand, util, surviving_total, ratio, retired_total):
+    """SPEC step 3: I = max(0, D_t / util − Σ_r Cs_r), and I ≤ ratio · Σ_r ret_r when the
+    replacement ratio is finite [activity yr-1]."""
+    invest_total = demand / util - surviving_total
+    if invest_total < 0.0:
+        invest_total = 0.0
+    if np.isfinite(ratio):
+        cap_invest = ratio * retired_total
+        if invest_total > cap_invest:
+            invest_total = cap_invest
+    return invest_total
 
 
 @njit(inline="always", **_JIT)
-def _default_weights(surviving, retired, base_share, p, s, weight, lanes):
-    """Default route weights of new capacity (SPEC step 4) for every lane into ``weight`` (R,B),
-    summing to 1 over r. Like-for-like: the first Σ ret of new build replaces each route's own
-    retirement; any expansion beyond it follows the surviving capacity shares (``base_share`` if
-    none survives)."""
-    B = lanes.shape[1]  # BLOCK (see there)
+def _default_weights(invest_total, surviving, retired, base_share, weight):
+    """Default route weights of new capacity (SPEC step 4); writes ``weight`` (R,), summing to 1.
+
+    Like-for-like: the first Σ ret of new build replaces each route's own retirement; any
+    expansion beyond it follows the surviving capacity shares (``base_share`` if none survives).
+    """
     R = surviving.shape[0]
+    surviving_total = 0.0
+    retired_total = 0.0
     for r in range(R):
-        share = base_share[p, s, r]
-        for b in range(B):
-            invest_total = lanes[INVEST_ROW, b]
-            surviving_total = lanes[SURVIVING_ROW, b]
-            retired_total = lanes[RETIRED_ROW, b]
-            # κ_r = Cs_r / Σ Cs (base_share when Σ Cs = 0)
-            kappa = surviving[r, b] / surviving_total if surviving_total > 0.0 else share
-            if invest_total <= 0.0:
-                w = kappa
-            elif invest_total <= retired_total:
-                w = retired[r, b] / retired_total
-            else:
-                w = (retired[r, b] + (invest_total - retired_total) * kappa) / invest_total
-            weight[r, b] = w
+        surviving_total += surviving[r]
+        retired_total += retired[r]
+    for r in range(R):
+        # κ_r = Cs_r / Σ Cs (base_share when Σ Cs = 0)
+        kappa = surviving[r] / surviving_total if surviving_total > 0.0 else base_share[r]
+        if invest_total <= 0.0:
+            weight[r] = kappa
+        elif invest_total <= retired_total:
+            weight[r] = retired[r] / retired_total
+        else:
+            weight[r] = (retired[r] + (invest_total - retired_total) * kappa) / invest_total
 
 
 @njit(inline="always", **_JIT)  # inlined: a call left out of line brings back the reference
 # counting of every array taken out of the named tuples (tests/bench refcount guard)
 def _priced_weights(weight, logw, co2, sub, new_int0, floor_int, decay, ef, process_ef, capture,
-                    entry, p, s, t, b, price, beta, scale):
-    """Route choice under a carbon price (SPEC step 4) for lane ``b``: the calibrated
-    substitutable routes' weights relative to route 0, w_r · exp(−k · (e_r − e_0)), and the
-    entrants' weights w_0 · exp(−β · Δ_r / scale) · (exp(k · (e_0 − e_r)) − 1),
-    k = β · π · 10⁶ / scale, all renormalised to the calibrated weights' former sum; ``weight``
-    (R,B) in place, ``logw`` and ``co2`` (R,) scratch. Computed in logs shifted by the largest,
-    so no weight underflows to leave all of them 0. e_r [Mt CO2 per activity unit] is the CO2 of
-    new capacity: (Σ_fossil bat_c · ef_c + process_ef_r) · (1 − capture_r), bat as in step 5;
-    π [CNY t-1], β [1], scale [CNY per activity unit], Δ_r = ``entry[p, s, r]`` [CNY per
-    activity unit]."""
+                    entry, p, s, t, price, beta, scale):
+    """Route choice under a carbon price (SPEC step 4): the calibrated substitutable routes'
+    weights relative to route 0, w_r · exp(−k · (e_r − e_0)), and the entrants' weights
+    w_0 · exp(−β · Δ_r / scale) · (exp(k · (e_0 − e_r)) − 1), k = β · π · 10⁶ / scale, all
+    renormalised to the calibrated weights' former sum; ``weight`` (R,) in place, ``logw`` and
+    ``co2`` (R,) scratch. Computed in logs shifted by the largest, so no weight underflows to
+    leave all of them 0. e_r [Mt CO2 per activity unit] is the CO2 of new capacity:
+    (Σ_fossil bat_c · ef_c + process_ef_r) · (1 − capture_r), bat as in step 5; π [CNY t-1],
+    β [1], scale [CNY per activity unit], Δ_r = ``entry[p, s, r]`` [CNY per activity unit]."""
     R = weight.shape[0]
     k = beta * price * 1e6 / scale
     for r in range(R):
-        if sub[s, r] != 0:
+        if sub[r] != 0:
             e = process_ef[p, s, r]
             for c in range(3):  # the fossil carriers (kernels.arrays.FOSSIL)
                 floor = floor_int[p, s, r, c]
-                e += (floor + (new_int0[p, s, r, c] - floor) * decay[s, t, c, b]) * ef[p, s, c]
+                e += (floor + (new_int0[p, s, r, c] - floor) * decay[s, t, c]) * ef[p, s, c]
             co2[r] = e * (1.0 - capture[p, s, r, t])
-    reference = sub[s, 0] != 0 and weight[0, b] > 0.0  # route 0 prices the entrants
+    reference = sub[0] != 0 and weight[0] > 0.0  # route 0 prices the entrants
     before = 0.0
     top = -np.inf
     for r in range(R):
         logw[r] = -np.inf
-        if sub[s, r] == 0:
+        if sub[r] == 0:
             continue
-        if weight[r, b] > 0.0:
-            before += weight[r, b]
-            logw[r] = np.log(weight[r, b]) - k * (co2[r] - co2[0] if reference else co2[r])
+        if weight[r] > 0.0:
+            before += weight[r]
+            logw[r] = np.log(weight[r]) - k * (co2[r] - co2[0] if reference else co2[r])
         elif reference and entry[p, s, r] < np.inf and co2[r] < co2[0]:
             gain = k * (co2[0] - co2[r])
             if gain > 0.0:
-                logw[r] = (np.log(weight[0, b]) - beta * entry[p, s, r] / scale
+                logw[r] = (np.log(weight[0]) - beta * entry[p, s, r] / scale
                            + (gain + np.log(-np.expm1(-gain)) if gain > 30.0
                               else np.log(np.expm1(gain))))
         if logw[r] > top:
@@ -308,622 +291,443 @@ def _priced_weights(weight, logw, co2, sub, new_int0, floor_int, decay, ef, proc
         else:
             logw[r] = 0.0
     for r in range(R):
-        if sub[s, r] != 0:
-            weight[r, b] = before * logw[r] / after
+        if sub[r] != 0:
+            weight[r] = before * logw[r] / after
 
 
 @njit(inline="always", **_JIT)
-def _split_investment(surviving, weight, share_floor, sub, p, s, t, invest, floor_need, held,
-                      lanes):
-    """Route split of new capacity under share floors (SPEC step 4) for every lane; writes
-    ``invest`` (R,B) [activity yr-1]. ``floor_need`` and ``held`` (R,B) are scratch (need_r,
-    r ∈ A); I (row INVEST_ROW of ``lanes``) is read, other rows are scratch.
+def _split_investment(invest_total, surviving, weight, floor, sub, invest, floor_need, held):
+    """Route split of new capacity under share floors (SPEC step 4); writes ``invest`` (R,)
+    [activity yr-1]. ``floor_need`` (R,) and ``held`` (R,) are scratch arrays (need_r, r ∈ A).
 
-    Every lane runs the passes until no lane's A grows: a pass that adds no route to a lane's A
-    recomputes the same allocation from the same A, so the extra passes change nothing.
+    Written as one straight path with a single exit (no early ``return``, no branch around the
+    floor passes): together with the NumPy error model this is what lets LLVM's reference-count
+    pruning remove the atomic increments and decrements of the seven array arguments (14 atomic
+    operations per call otherwise, measured as a quarter of the kernel's run time).
     """
-    B = lanes.shape[1]  # BLOCK (see there)
     R = surviving.shape[0]
-    for b in range(B):
-        lanes[WEIGHT_SUB_ROW, b] = 0.0  # Σ_sub w
+    weight_sub = 0.0  # Σ_sub w
     for r in range(R):
-        if sub[s, r] != 0:
-            for b in range(B):
-                lanes[WEIGHT_SUB_ROW, b] += weight[r, b]
-    # SPEC: "if Σ_sub w = 0, every route gets I · w_r": the same as treating every route as
-    # non-substitutable (the floor passes then find no substitutable route and change nothing)
+        if sub[r] != 0:
+            weight_sub += weight[r]
+    # SPEC: "if Σ_sub w = 0, every route gets I · w_r" — the same as treating every route as
+    # non-substitutable, which is what ``floors_apply`` does below (the floor passes then find
+    # no substitutable route and change nothing).
+    floors_apply = weight_sub > 0.0
     for r in range(R):
-        substitutable = sub[s, r] != 0
-        for b in range(B):
-            if not substitutable or not lanes[WEIGHT_SUB_ROW, b] > 0.0:
-                invest[r, b] = lanes[INVEST_ROW, b] * weight[r, b]
-    for b in range(B):
-        invest_sub = lanes[INVEST_ROW, b] * lanes[WEIGHT_SUB_ROW, b]  # I_sub
-        lanes[OUT_ROW, b] = invest_sub
-        lanes[CAP_NEW_ROW, b] = invest_sub  # C_new = Σ_sub Cs_r + I_sub
+        if sub[r] == 0 or not floors_apply:
+            invest[r] = invest_total * weight[r]
+    invest_sub = invest_total * weight_sub  # I_sub
+    cap_new = invest_sub  # C_new = Σ_sub Cs_r + I_sub
     for r in range(R):
-        if sub[s, r] != 0:
-            for b in range(B):
-                if lanes[WEIGHT_SUB_ROW, b] > 0.0:
-                    lanes[CAP_NEW_ROW, b] += surviving[r, b]
+        if floors_apply and sub[r] != 0:
+            cap_new += surviving[r]
     for r in range(R):
-        substitutable = sub[s, r] != 0
-        floor = share_floor[p, s, r, t]
-        for b in range(B):
-            weight_sub = lanes[WEIGHT_SUB_ROW, b]
-            need = 0.0
-            hold = False
-            if substitutable and weight_sub > 0.0:
-                x = floor * lanes[CAP_NEW_ROW, b] - surviving[r, b]  # need_r = max(0, floor_r C_new − Cs_r)
-                need = x if x > 0.0 else 0.0
-                hold = need > lanes[OUT_ROW, b] * (weight[r, b] / weight_sub)  # need_r > I_sub w̃_r
-            floor_need[r, b] = need
-            held[r, b] = hold
+        held[r] = False
+        floor_need[r] = 0.0
+        if floors_apply and sub[r] != 0:
+            x = floor[r] * cap_new - surviving[r]  # need_r = max(0, floor_r · C_new − Cs_r)
+            floor_need[r] = x if x > 0.0 else 0.0
+            held[r] = floor_need[r] > invest_sub * (weight[r] / weight_sub)  # need_r > I_sub w̃_r
     grew = True
     passes = 0
     while grew and passes <= R:  # A grows by at least one route per repeated pass
         passes += 1
-        for b in range(B):
-            lanes[NEED_HELD_ROW, b] = 0.0  # Σ_A need
-            lanes[WEIGHT_REST_ROW, b] = 0.0  # Σ_{sub \ A} w̃
+        need_held = 0.0  # Σ_A need
+        weight_rest = 0.0  # Σ_{sub \ A} w̃
         for r in range(R):
-            if sub[s, r] != 0:
-                for b in range(B):
-                    weight_sub = lanes[WEIGHT_SUB_ROW, b]
-                    if weight_sub > 0.0:
-                        if held[r, b]:
-                            lanes[NEED_HELD_ROW, b] += floor_need[r, b]
-                        else:
-                            lanes[WEIGHT_REST_ROW, b] += weight[r, b] / weight_sub
-        for r in range(R):
-            if sub[s, r] == 0:
-                continue
-            for b in range(B):
-                weight_sub = lanes[WEIGHT_SUB_ROW, b]
-                if not weight_sub > 0.0:
-                    continue
-                invest_sub = lanes[OUT_ROW, b]
-                need_held = lanes[NEED_HELD_ROW, b]
-                weight_rest = lanes[WEIGHT_REST_ROW, b]
-                rest = invest_sub - need_held  # I_sub − Σ_A need
-                if held[r, b]:
-                    if rest <= 0.0:
-                        x = invest_sub * floor_need[r, b] / need_held
-                    else:
-                        x = floor_need[r, b]
-                        if weight_rest <= 0.0:
-                            x += rest * floor_need[r, b] / need_held
-                elif rest <= 0.0 or weight_rest <= 0.0:
-                    x = 0.0
+            if floors_apply and sub[r] != 0:
+                if held[r]:
+                    need_held += floor_need[r]
                 else:
-                    x = rest * (weight[r, b] / weight_sub) / weight_rest
-                invest[r, b] = x
+                    weight_rest += weight[r] / weight_sub
+        rest = invest_sub - need_held  # I_sub − Σ_A need
+        for r in range(R):
+            if sub[r] == 0 or not floors_apply:
+                continue
+            if held[r]:
+                if rest <= 0.0:
+                    invest[r] = invest_sub * floor_need[r] / need_held
+                else:
+                    invest[r] = floor_need[r]
+                    if weight_rest <= 0.0:
+                        invest[r] += rest * floor_need[r] / need_held
+            elif rest <= 0.0 or weight_rest <= 0.0:
+                invest[r] = 0.0
+            else:
+                invest[r] = rest * (weight[r] / weight_sub) / weight_rest
         grew = False
         for r in range(R):
-            if sub[s, r] != 0:
-                for b in range(B):
-                    if (lanes[WEIGHT_SUB_ROW, b] > 0.0 and not held[r, b]
-                            and floor_need[r, b] > invest[r, b]):
-                        held[r, b] = True
-                        grew = True
+            if floors_apply and sub[r] != 0 and not held[r] and floor_need[r] > invest[r]:
+                held[r] = True
+                grew = True
 
 
 @njit(inline="always", **_JIT)
-def _intensity_coflow(intensity, new_int0, floor_int, p, s, t, decay, surviving, invest, lanes):
-    """SPEC step 5 for every route, carrier and lane of (p, s), in place on ``intensity``
-    (P,S,R,C,B) [PJ per activity unit]: the capacity-weighted mean of the surviving and the
-    new-build intensity, then the retrofit at the rate in row RATE_ROW of ``lanes`` [yr-1]. The
-    best-available intensity approaches ``floor_int``: ``decay[s, t, c, b]`` = (1 − a_c)^t of the
-    gap. Writes the retrofit's saving Σ_r (Cs_r + I_r) · Σ_c removed intensity [PJ yr-1 at full
-    capacity] into row SAVING_ROW."""
-    B = lanes.shape[1]  # BLOCK (see there)
+def _intensity_coflow(intensity, new_int0, floor_int, p, s, t, decay, surviving, invest,
+                      retrofit_rate):
+    """SPEC step 5 for every route and carrier of (p, s), in place on ``intensity`` (P,S,R,C)
+    [PJ per activity unit]: the capacity-weighted mean of the surviving and the new-build
+    intensity, then the retrofit. The best-available intensity approaches ``floor_int``:
+    ``decay[s, t, c]`` = (1 − a_c)^t of the gap (a_c = aeei_elec for electricity, aeei for the
+    other carriers; one table per member, so the carrier loop has no branch on c);
+    ``retrofit_rate`` [yr-1]. Returns the retrofit's saving Σ_r (Cs_r + I_r) · Σ_c removed
+    intensity [PJ yr-1 at full capacity]."""
     R, C = intensity.shape[2], intensity.shape[3]
-    for b in range(B):
-        lanes[SAVING_ROW, b] = 0.0
+    saving = 0.0
     for r in range(R):
         # int = (Cs_r · int + I_r · bat) / (Cs_r + I_r): one division per route, not per carrier
-        # (multiplying by the reciprocal rounds twice: ~1e-16 relative from the quotient)
-        for b in range(B):
-            d = surviving[r, b] + invest[r, b]
-            lanes[CAP_NEW_ROW, b] = d
-            lanes[OUT_ROW, b] = 1.0 / d if d > 0.0 else 0.0
+        # (multiplying by the reciprocal rounds twice: ~1e-16 relative from the quotient;
+        # measured 5-9 % of the kernel time)
+        denom = surviving[r] + invest[r]
+        inv_denom = 1.0 / denom if denom > 0.0 else 0.0
         for c in range(C):
             # bat = floor + (new_int0 − floor) · (1 − a_c)^t, a_c = aeei_elec for electricity
             floor = floor_int[p, s, r, c]
-            gap0 = new_int0[p, s, r, c] - floor
-            for b in range(B):
-                best = floor + gap0 * decay[s, t, c, b]
-                avg = intensity[p, s, r, c, b]  # int
-                d = lanes[CAP_NEW_ROW, b]
-                if d > 0.0:
-                    avg = (surviving[r, b] * avg + invest[r, b] * best) * lanes[OUT_ROW, b]
-                gap = avg - best
-                if gap > 0.0:
-                    removed = lanes[RATE_ROW, b] * gap  # int −= ρ · max(0, int − bat)
-                    avg -= removed
-                    lanes[SAVING_ROW, b] += d * removed
-                intensity[p, s, r, c, b] = avg
+            best = floor + (new_int0[p, s, r, c] - floor) * decay[s, t, c]
+            avg = intensity[p, s, r, c]  # int
+            if denom > 0.0:
+                avg = (surviving[r] * avg + invest[r] * best) * inv_denom
+            gap = avg - best
+            if gap > 0.0:
+                removed = retrofit_rate * gap  # int −= ρ · max(0, int − bat)
+                avg -= removed
+                saving += denom * removed
+            intensity[p, s, r, c] = avg
+    return saving
 
 
 @njit(inline="always", **_JIT)
-def _production(cap, p, s, demand, prod, cap_route, lanes):
-    """SPEC step 6 for (p, s), every lane: Cap_r = Σ_k cap[k] into ``cap_route`` (R,B);
-    Ptot = min(D_t, Σ_r Cap_r); prod_r = Ptot · Cap_r / Σ Cap (0 when Σ Cap = 0) into
-    ``prod[p, s, :, :]`` [activity yr-1]."""
-    B = lanes.shape[1]  # BLOCK (see there)
+def _production(cap, p, s, demand, prod, cap_route):
+    """SPEC step 6 for (p, s): Cap_r = Σ_k cap[k] into ``cap_route``; Ptot = min(D_t, Σ_r Cap_r);
+    prod_r = Ptot · Cap_r / Σ Cap (0 when Σ Cap = 0) into ``prod[p, s, :]`` [activity yr-1]."""
     R, K = cap.shape[2], cap.shape[3]
-    for b in range(B):
-        lanes[CAP_NEW_ROW, b] = 0.0  # Σ_r Cap_r
+    cap_total = 0.0
     for r in range(R):
-        for b in range(B):
-            cap_route[r, b] = 0.0
+        cap_sum = 0.0
         for k in range(K):
-            for b in range(B):
-                cap_route[r, b] += cap[p, s, r, k, b]
-        for b in range(B):
-            lanes[CAP_NEW_ROW, b] += cap_route[r, b]
+            cap_sum += cap[p, s, r, k]
+        cap_route[r] = cap_sum
+        cap_total += cap_sum
+    total = demand if demand < cap_total else cap_total
     for r in range(R):
-        for b in range(B):
-            d = demand[p, s, b]
-            cap_total = lanes[CAP_NEW_ROW, b]
-            total = d if d < cap_total else cap_total
-            prod[p, s, r, b] = total * cap_route[r, b] / cap_total if cap_total > 0.0 else 0.0
+        prod[p, s, r] = total * cap_route[r] / cap_total if cap_total > 0.0 else 0.0
 
 
 # ================================================================================================
 # the three parts of a year
 # ================================================================================================
-@njit(inline="always", **_JIT)  # into _block: see the module docstring
-def _capacity_steps(t, base, levers, uncertain, out, state, scratch):
-    """SPEC steps 1–6 of year ``t`` for every (p, s) of the block's members (``first`` ..
-    ``first + lanes_used − 1`` in lanes 0 ..); at t = 0 the base year (demand = util · Σ cap0, no
-    aging or investment). Writes demand, capacity, investment and retirement of year t, and
-    ``state.prod`` (step-6 production, before any scrap limit)."""
-    B = scratch.lanes.shape[1]  # BLOCK (see there)
+@njit(inline="always", **_JIT)  # into _member: see the module docstring
+def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
+    """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
+    (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
+    retirement of year t, and ``state.prod`` (step-6 production, before any scrap limit)."""
     P, S, R, K = base.cap0.shape
-    cap, demand, lane = state.cap, state.demand, state.lane
+    cap, demand = state.cap, state.demand
     surviving, retired, invest = scratch.surviving, scratch.retired, scratch.invest
-    lanes = scratch.lanes
     for p in range(P):
         for s in range(S):
             if t == 0:
-                for b in range(B):
-                    total = 0.0
-                    for r in range(R):
-                        for k in range(K):
-                            total += cap[p, s, r, k, b]
-                    demand[p, s, b] = base.util[p, s] * total  # D_0 = Σ_r cap0 · util
-                    lanes[SAVING_ROW, b] = 0.0
+                total = 0.0
                 for r in range(R):
-                    for b in range(B):
-                        invest[r, b] = 0.0
-                        retired[r, b] = 0.0
+                    for k in range(K):
+                        total += cap[p, s, r, k]
+                demand[p, s] = base.util[p, s] * total  # D_0 = Σ_r cap0 · util
+                for r in range(R):
+                    invest[r] = 0.0
+                    retired[r] = 0.0
+                out.retrofit_saving[m, p, s, t] = 0.0
             else:
                 # 1. demand: D_t = max(0, D_{t−1} · (1 + growth))
-                for b in range(B):
-                    d = demand[p, s, b] * (1.0 + uncertain.growth[lane[b], p, s, t])
-                    d = d if d > 0.0 else 0.0
-                    demand[p, s, b] = d
-                    lanes[DEMAND_ROW, b] = d
+                d = demand[p, s] * (1.0 + uncertain.growth[m, p, s, t])
+                demand[p, s] = d if d > 0.0 else 0.0
                 # 2. aging and retirement
-                _age_routes(cap, p, s, state.stage_out, levers.phase_out[p, s, t], retired,
-                            surviving, lanes)
+                surviving_total, retired_total = _age_routes(
+                    cap, state.cap_chains, p, s, state.stage_out[s], levers.phase_out[p, s, t],
+                    retired, surviving)
                 # 3. investment
-                _investment(base.util[p, s], levers.replacement_ratio[p, s, t], lanes)
+                invest_total = _investment(demand[p, s], base.util[p, s], surviving_total,
+                                           levers.replacement_ratio[p, s, t], retired_total)
                 # 4. route split; new capacity enters stage 0
-                _default_weights(surviving, retired, base.base_share, p, s, scratch.weight, lanes)
-                price = levers.carbon_price[p, s, t]
-                if price > 0.0:  # the logit on the carbon cost of new capacity, lane by lane
-                    for b in range(B):
-                        _priced_weights(scratch.weight, scratch.logw, scratch.route_co2,
-                                        base.substitutable, base.new_int0, base.floor_int,
-                                        state.decay, base.ef, base.process_ef, levers.capture,
-                                        base.entry_premium, p, s, t, b, price,
-                                        state.cost_response[b], base.cost_scale[p, s])
-                _split_investment(surviving, scratch.weight, levers.share_floor,
-                                  base.substitutable, p, s, t, invest, scratch.floor_need,
-                                  scratch.held, lanes)
                 for r in range(R):
-                    for b in range(B):
-                        cap[p, s, r, 0, b] += invest[r, b]
+                    scratch.share[r] = base.base_share[p, s, r]
+                    scratch.floor[r] = levers.share_floor[p, s, r, t]
+                    scratch.sub[r] = base.substitutable[s, r]
+                _default_weights(invest_total, surviving, retired, scratch.share, scratch.weight)
+                price = levers.carbon_price[p, s, t]
+                if price > 0.0:  # the logit on the carbon cost of new capacity
+                    _priced_weights(scratch.weight, scratch.logw, scratch.route_co2, scratch.sub,
+                                    base.new_int0, base.floor_int, state.decay, base.ef,
+                                    base.process_ef, levers.capture, base.entry_premium, p, s, t,
+                                    price, uncertain.cost_response[m], base.cost_scale[p, s])
+                _split_investment(invest_total, surviving, scratch.weight, scratch.floor,
+                                  scratch.sub, invest, scratch.floor_need, scratch.held)
+                for r in range(R):
+                    cap[p, s, r, 0] += invest[r]
                 # 5. intensity co-flow and retrofit; its rate rises with the carbon price
-                retrofit_rate = levers.retrofit[p, s, t]
-                for b in range(B):
-                    rate = retrofit_rate + state.retrofit_response[b] * price
-                    lanes[RATE_ROW, b] = rate if rate < 1.0 else 1.0
-                _intensity_coflow(state.intensity, base.new_int0, base.floor_int, p, s, t,
-                                  state.decay, surviving, invest, lanes)
+                rate = levers.retrofit[p, s, t] + uncertain.retrofit_response[m] * price
+                out.retrofit_saving[m, p, s, t] = _intensity_coflow(
+                    state.intensity, base.new_int0, base.floor_int, p, s, t, state.decay,
+                    surviving, invest, rate if rate < 1.0 else 1.0)
             # 6. production pro rata capacity
-            _production(cap, p, s, demand, state.prod, scratch.cap_route, lanes)
+            _production(cap, p, s, demand[p, s], state.prod, scratch.cap_route)
             for r in range(R):
-                for b in range(B):
-                    out.capacity[p, s, r, t, b] = scratch.cap_route[r, b]
-                    out.investment[p, s, r, t, b] = invest[r, b]
-                    out.retirement[p, s, r, t, b] = retired[r, b]
-            for b in range(B):
-                out.demand[p, s, t, b] = demand[p, s, b]
-                out.retrofit_saving[p, s, t, b] = lanes[SAVING_ROW, b]
+                out.capacity[m, p, s, r, t] = scratch.cap_route[r]
+                out.investment[m, p, s, r, t] = invest[r]
+                out.retirement[m, p, s, r, t] = retired[r]
+            out.demand[m, p, s, t] = demand[p, s]
 
 
-@njit(inline="always", **_JIT)  # into _block: see the module docstring
-def _scrap_step(t, base, levers, uncertain, out, state, scratch):
-    """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces, lane by lane
-    (the market couples the provinces of a member; this step is a few per cent of the time):
-    scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use, and
-    the in-use stock moving on to t+1. Updates ``state.prod`` to final production."""
-    P, N, K, B = state.stock.shape
+@njit(inline="always", **_JIT)  # into _member: see the module docstring
+def _scrap_step(m, t, base, levers, uncertain, out, state, scratch):
+    """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
+    ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
+    and the in-use stock moving on to t+1. Updates ``state.prod`` to final production."""
+    P, N, K = state.stock.shape
     R = state.prod.shape[2]
     prod, stock, prev_total = state.prod, state.stock, state.prev_total
     supply, charge, spare = scratch.supply, scratch.charge, scratch.spare
-    for b in range(BLOCK):
-        m = state.lane[b]
-        for n in range(N):
-            metal_sec = base.metal_sector[n]  # σ
-            feed_route = base.metal_route[n]  # ρ
-            feed_charge = base.scrap_per_unit[n, feed_route]  # scrap_per_unit[n, ρ] [t/t]
-            f_stock = K / uncertain.stock_lifetime[m, n]  # f_s = min(1, K / stock_lifetime)
-            if f_stock > 1.0:
-                f_stock = 1.0
-            if t == 0:  # prev_total of year 0: its step-6 production
-                for p in range(P):
-                    total = 0.0
-                    for r in range(R):
-                        total += prod[p, metal_sec, r, b]
-                    prev_total[p, n, b] = total
-            supply_total = 0.0
-            charge_total = 0.0
+    for n in range(N):
+        metal_sec = base.metal_sector[n]  # σ
+        feed_route = base.metal_route[n]  # ρ
+        feed_charge = base.scrap_per_unit[n, feed_route]  # scrap_per_unit[n, ρ] [t/t]
+        f_stock = K / uncertain.stock_lifetime[m, n]  # f_s = min(1, K / stock_lifetime)
+        if f_stock > 1.0:
+            f_stock = 1.0
+        if t == 0:  # prev_total of year 0: its step-6 production
             for p in range(P):
-                obsolete = f_stock * stock[p, n, K - 1, b]  # obsolete_p = f_s · stock[K−1]
-                # supply_p = collection · obsolete_p + prompt_scrap · prev_total_p
-                supply[p] = (uncertain.collection[m, n, t] * obsolete
-                             + base.prompt_scrap[n] * prev_total[p, n, b])
-                charge[p] = prod[p, metal_sec, feed_route, b] * feed_charge  # charge_p
-                supply_total += supply[p]
-                charge_total += charge[p]
-            market = levers.scrap_market[t]  # μ
-            for p in range(P):
-                # avail_p = (1 − μ) · supply_p + μ · Σ_q supply_q · charge_p / Σ_q charge_q
-                if charge_total > 0.0:
-                    avail = ((1.0 - market) * supply[p]
-                             + market * supply_total * charge[p] / charge_total)
-                else:
-                    avail = supply[p]
-                if feed_charge > 0.0 and charge[p] > avail:
-                    # the feedstock route is cut to avail_p / scrap_per_unit[n, ρ]; the shortfall
-                    # moves to the other substitutable routes pro rata their spare capacity
-                    feed = avail / feed_charge
-                    shortfall = prod[p, metal_sec, feed_route, b] - feed
-                    prod[p, metal_sec, feed_route, b] = feed
-                    spare_total = 0.0
-                    for r in range(R):
-                        spare[r] = 0.0
-                        if r != feed_route and base.substitutable[metal_sec, r] != 0:
-                            cap_sum = 0.0
-                            for k in range(state.cap.shape[3]):
-                                cap_sum += state.cap[p, metal_sec, r, k, b]
-                            spare_r = cap_sum - prod[p, metal_sec, r, b]  # Cap_r − prod_r
-                            spare[r] = spare_r if spare_r > 0.0 else 0.0
-                            spare_total += spare[r]
-                    if spare_total > 0.0:
-                        moved = shortfall if shortfall < spare_total else spare_total
-                        for r in range(R):
-                            prod[p, metal_sec, r, b] += moved * spare[r] / spare_total
-                # scrap_use_p = prod_ρ · spu_ρ + min(Σ_{r≠ρ} prod_r · spu_r, max(0, avail_p − prod_ρ spu_ρ))
-                feed_use = prod[p, metal_sec, feed_route, b] * feed_charge
-                other = 0.0
-                for r in range(R):
-                    if r != feed_route:
-                        other += prod[p, metal_sec, r, b] * base.scrap_per_unit[n, r]
-                left = avail - feed_use
-                if left < 0.0:
-                    left = 0.0
-                stock_total = 0.0
-                for k in range(K):
-                    stock_total += stock[p, n, k, b]
-                out.scrap_use[p, n, t, b] = feed_use + (other if other < left else left)
-                out.scrap_supply[p, n, t, b] = supply[p]
-                out.inuse_stock[p, n, t, b] = stock_total  # start of year t
-                # the stock moves on to t+1: aging with f_s, no phase-out, then the inflow
-                ret = f_stock * stock[p, n, K - 1, b]
-                if K == 1:
-                    stock[p, n, 0, b] -= ret
-                else:
-                    out_prev = f_stock * stock[p, n, 0, b]
-                    stock[p, n, 0, b] -= out_prev
-                    for k in range(1, K - 1):
-                        out_k = f_stock * stock[p, n, k, b]
-                        stock[p, n, k, b] += out_prev - out_k
-                        out_prev = out_k
-                    stock[p, n, K - 1, b] += out_prev - ret
                 total = 0.0
                 for r in range(R):
-                    total += prod[p, metal_sec, r, b]
-                stock[p, n, 0, b] += base.inflow_ratio[n] * total  # stock[0] += inflow_ratio Σ_r prod
-                prev_total[p, n, b] = total
-
-
-@njit(inline="always", **_JIT)  # into _block: see the module docstring
-def _energy_steps(t, base, levers, uncertain, out, state, scratch):
-    """SPEC steps 8–10 of year ``t`` for every (p, s) and lane, on final production: final
-    energy after the fuel switches, direct, process, indirect and captured CO2, and value
-    added; also writes production."""
-    B = scratch.lanes.shape[1]  # BLOCK (see there)
-    P, S, R, C = base.int0.shape
-    prod, intensity, ef, lane = state.prod, state.intensity, base.ef, state.lane
-    fossil, h2_made, elec_used = scratch.fossil, scratch.h2_made, scratch.elec_used
-    lanes = scratch.lanes
-    disc, gas_share, elec_share = lanes[DISC_ROW], lanes[GAS_ROW], lanes[ELEC_ROW]
-    direct, process, captured = lanes[DIRECT_ROW], lanes[PROCESS_ROW], lanes[CAPTURED_ROW]
-    value_added, electrified = lanes[VALUE_ROW], lanes[ELECTRIFIED_ROW]
-    e_elec, e_heat, e_h2 = lanes[E_ELEC_ROW], lanes[E_HEAT_ROW], lanes[E_H2_ROW]
-    e_c, e_switched, grid = lanes[E_C_ROW], lanes[SWITCHED_ROW], lanes[GRID_ROW]
-    for p in range(P):
-        for b in range(B):
-            grid[b] = uncertain.grid_ef[lane[b], p, t]
-        for s in range(S):
-            adopted = levers.switch_price[p, s, t]  # the carbon price as fuel switching adopted it
-            coal_to_gas = levers.coal_to_gas[p, s, t]
-            h2_share = levers.hydrogen[p, s, t]  # h
-            electrification = levers.electrification[p, s, t]
-            for b in range(B):
-                # model discrepancy of the sector's energy
-                disc[b] = uncertain.discrepancy[lane[b], p, s, t]
-            for b in range(B):
-                g = coal_to_gas + state.gas_response[b] * adopted  # γ
-                gas_share[b] = g if g < 1.0 else 1.0
-                e = electrification + state.elec_response[b] * adopted  # ε
-                elec_share[b] = e if e < 1.0 else 1.0
-                direct[b] = 0.0
-                process[b] = 0.0
-                captured[b] = 0.0
-                value_added[b] = 0.0
-                electrified[b] = 0.0
-            ef_coal, ef_oil, ef_gas = ef[p, s, COAL], ef[p, s, OIL], ef[p, s, GAS]
-            va = base.va_per_unit[p, s]
+                    total += prod[p, metal_sec, r]
+                prev_total[p, n] = total
+        supply_total = 0.0
+        charge_total = 0.0
+        for p in range(P):
+            obsolete = f_stock * stock[p, n, K - 1]  # obsolete_p = f_s · stock[K−1]
+            # supply_p = collection · obsolete_p + prompt_scrap · prev_total_p
+            supply[p] = (uncertain.collection[m, n, t] * obsolete
+                         + base.prompt_scrap[n] * prev_total[p, n])
+            charge[p] = prod[p, metal_sec, feed_route] * feed_charge  # charge_p
+            supply_total += supply[p]
+            charge_total += charge[p]
+        market = levers.scrap_market[t]  # μ
+        for p in range(P):
+            # avail_p = (1 − μ) · supply_p + μ · Σ_q supply_q · charge_p / Σ_q charge_q
+            if charge_total > 0.0:
+                avail = (1.0 - market) * supply[p] + market * supply_total * charge[p] / charge_total
+            else:
+                avail = supply[p]
+            if feed_charge > 0.0 and charge[p] > avail:
+                # the feedstock route is cut to avail_p / scrap_per_unit[n, ρ]; the shortfall
+                # moves to the other substitutable routes pro rata their spare capacity
+                feed = avail / feed_charge
+                shortfall = prod[p, metal_sec, feed_route] - feed
+                prod[p, metal_sec, feed_route] = feed
+                spare_total = 0.0
+                for r in range(R):
+                    spare[r] = 0.0
+                    if r != feed_route and base.substitutable[metal_sec, r] != 0:
+                        cap_sum = 0.0
+                        for k in range(K):
+                            cap_sum += state.cap[p, metal_sec, r, k]
+                        spare_r = cap_sum - prod[p, metal_sec, r]  # Cap_r − prod_r
+                        spare[r] = spare_r if spare_r > 0.0 else 0.0
+                        spare_total += spare[r]
+                if spare_total > 0.0:
+                    moved = shortfall if shortfall < spare_total else spare_total
+                    for r in range(R):
+                        prod[p, metal_sec, r] += moved * spare[r] / spare_total
+            # scrap_use_p = prod_ρ · spu_ρ + min(Σ_{r≠ρ} prod_r · spu_r, max(0, avail_p − prod_ρ spu_ρ))
+            feed_use = prod[p, metal_sec, feed_route] * feed_charge
+            other = 0.0
             for r in range(R):
-                process_ef = base.process_ef[p, s, r]
-                capture = levers.capture[p, s, r, t]
-                for b in range(B):
-                    prod_r = prod[p, s, r, b]
-                    energy_r = prod_r * disc[b]  # the activity energy scales with (not process CO2)
-                    # 8. E_c = prod_r · int_c · discrepancy on the fossil carriers: coal to gas
-                    # (x = γ · E_coal), then the hydrogen (y_c = h · E_c) and the
-                    # electrification (z_c = ε · E_c) shares of the fossil energy that remains
-                    coal = energy_r * intensity[p, s, r, COAL, b]
-                    oil = energy_r * intensity[p, s, r, OIL, b]
-                    gas = energy_r * intensity[p, s, r, GAS, b]
-                    x = gas_share[b] * coal
-                    coal -= x
-                    gas += x
-                    y_coal = h2_share * coal
-                    y_oil = h2_share * oil
-                    y_gas = h2_share * gas
-                    coal, oil, gas = coal - y_coal, oil - y_oil, gas - y_gas
-                    y = y_coal + y_oil + y_gas
-                    share = elec_share[b]
-                    z_coal = share * coal
-                    z_oil = share * oil
-                    z_gas = share * gas
-                    coal, oil, gas = coal - z_coal, oil - z_oil, gas - z_gas
-                    z = z_coal + z_oil + z_gas
-                    fossil[r, COAL, b] = coal
-                    fossil[r, OIL, b] = oil
-                    fossil[r, GAS, b] = gas
-                    h2_made[r, b] = y  # E_h2 += Σ y_c
-                    used = state.elec_ratio[b] * z  # E_elec += elec_ratio · Σ z_c
-                    elec_used[r, b] = used
-                    electrified[b] += used
-                    # 9. direct_r = Σ_{c fossil} E_rc · ef_c; process_r = prod_r · process_ef_r;
-                    # captured_r = capture_r · (direct_r + process_r)
-                    direct_r = coal * ef_coal + oil * ef_oil + gas * ef_gas
-                    process_r = prod_r * process_ef
-                    direct[b] += direct_r
-                    process[b] += process_r
-                    captured[b] += capture * (direct_r + process_r)
-                    value_added[b] += prod_r * va  # 10. Σ_r prod_r · va_per_unit
-            # 8. final_energy = Σ_r E: carriers outer, routes inner; the fossil energy and what
-            # the switches made of it carry the discrepancy already; the rest is
-            # Σ_r prod_r · int_c, scaled once per carrier
+                if r != feed_route:
+                    other += prod[p, metal_sec, r] * base.scrap_per_unit[n, r]
+            left = avail - feed_use
+            if left < 0.0:
+                left = 0.0
+            out.scrap_use[m, p, n, t] = feed_use + (other if other < left else left)
+            out.scrap_supply[m, p, n, t] = supply[p]
+            stock_total = 0.0
+            for k in range(K):
+                stock_total += stock[p, n, k]
+            out.inuse_stock[m, p, n, t] = stock_total  # start of year t
+            # the stock moves on to t+1: aging with f_s, no phase-out, then the inflow
+            _age_chain(state.stock_chains, p * N + n, f_stock, 0.0)
+            total = 0.0
+            for r in range(R):
+                total += prod[p, metal_sec, r]
+            stock[p, n, 0] += base.inflow_ratio[n] * total  # stock[0] += inflow_ratio · Σ_r prod
+            prev_total[p, n] = total
+
+
+@njit(**_JIT)
+def _take_share(share, coal, oil, gas):
+    """Take ``share`` [1] of each fossil carrier's energy [PJ] (SPEC step 8, hydrogen or
+    electrification); return the three remainders and the total taken, summed coal, oil, gas."""
+    y_coal = share * coal
+    y_oil = share * oil
+    y_gas = share * gas
+    return coal - y_coal, oil - y_oil, gas - y_gas, y_coal + y_oil + y_gas
+
+
+@njit(inline="always", **_JIT)  # into _member: see the module docstring
+def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
+    """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
+    final energy after the fuel switches, direct, process, indirect and captured CO2, and value
+    added; also writes production."""
+    P, S, R, C = state.intensity.shape
+    prod, intensity, ef = state.prod, state.intensity, base.ef
+    fossil, h2_made, elec_used = scratch.fossil, scratch.h2_made, scratch.elec_used
+    elec_ratio = uncertain.elec_ratio[m]
+    for p in range(P):
+        grid_ef = uncertain.grid_ef[m, p, t]
+        for s in range(S):
+            disc = uncertain.discrepancy[m, p, s, t]  # model discrepancy of the sector's energy
+            adopted = levers.switch_price[p, s, t]  # the carbon price as fuel switching adopted it
+            gas_share = levers.coal_to_gas[p, s, t] + uncertain.gas_response[m] * adopted  # γ
+            if gas_share > 1.0:
+                gas_share = 1.0
+            h2_share = levers.hydrogen[p, s, t]  # h
+            elec_share = levers.electrification[p, s, t] + uncertain.elec_response[m] * adopted  # ε
+            if elec_share > 1.0:
+                elec_share = 1.0
+            direct = 0.0
+            process = 0.0
+            captured = 0.0
+            value_added = 0.0
+            electrified = 0.0
+            for r in range(R):
+                prod_r = prod[p, s, r]
+                energy_r = prod_r * disc  # the activity energy scales with (not process CO2)
+                # 8. E_c = prod_r · int_c · discrepancy on the fossil carriers: coal to gas
+                # (x = γ · E_coal), then the hydrogen (y_c = h · E_c) and the electrification
+                # (z_c = ε · E_c) shares of the fossil energy that remains
+                coal = energy_r * intensity[p, s, r, COAL]
+                oil = energy_r * intensity[p, s, r, OIL]
+                gas = energy_r * intensity[p, s, r, GAS]
+                x = gas_share * coal
+                coal -= x
+                gas += x
+                coal, oil, gas, y = _take_share(h2_share, coal, oil, gas)
+                coal, oil, gas, z = _take_share(elec_share, coal, oil, gas)
+                fossil[r, COAL] = coal
+                fossil[r, OIL] = oil
+                fossil[r, GAS] = gas
+                h2_made[r] = y  # E_h2 += Σ y_c
+                elec_used[r] = elec_ratio * z  # E_elec += elec_ratio · Σ z_c
+                electrified += elec_used[r]
+                # 9. direct_r = Σ_{c fossil} E_rc · ef_c; process_r = prod_r · process_ef_r;
+                # captured_r = capture_r · (direct_r + process_r)
+                direct_r = coal * ef[p, s, COAL] + oil * ef[p, s, OIL] + gas * ef[p, s, GAS]
+                process_r = prod_r * base.process_ef[p, s, r]
+                direct += direct_r
+                process += process_r
+                captured += levers.capture[p, s, r, t] * (direct_r + process_r)
+                value_added += prod_r * base.va_per_unit[p, s]  # 10. Σ_r prod_r · va_per_unit
+                out.production[m, p, s, r, t] = prod_r
+            # 8. final_energy = Σ_r E: carriers outer, routes inner, summed in a scalar and
+            # written once (a (C,) scratch array, mixed vector and scalar stores and loads,
+            # stalled on store-to-load forwarding)
+            e_elec = 0.0
+            e_heat = 0.0
+            e_h2 = 0.0
             for c in range(C):
-                for b in range(B):
-                    e_c[b] = 0.0
-                    e_switched[b] = 0.0
+                # the fossil energy and what the switches made of it carry the discrepancy
+                # already; the rest is Σ_r prod_r · int_c, scaled once per carrier
+                e_c = 0.0
+                e_switched = 0.0
                 for r in range(R):
                     if c <= GAS:
-                        for b in range(B):
-                            e_switched[b] += fossil[r, c, b]
+                        e_switched += fossil[r, c]
                     else:
-                        for b in range(B):
-                            e_c[b] += prod[p, s, r, b] * intensity[p, s, r, c, b]
+                        e_c += prod[p, s, r] * intensity[p, s, r, c]
                         if c == ELECTRICITY:
-                            for b in range(B):
-                                e_switched[b] += elec_used[r, b]
+                            e_switched += elec_used[r]
                         elif c == HYDROGEN:
-                            for b in range(B):
-                                e_switched[b] += h2_made[r, b]
-                for b in range(B):
-                    e_c[b] = e_c[b] * disc[b] + e_switched[b]
-                for b in range(B):
-                    out.final_energy[p, s, c, t, b] = e_c[b]
+                            e_switched += h2_made[r]
+                e_c = e_c * disc + e_switched
+                out.final_energy[m, p, s, c, t] = e_c
                 if c == ELECTRICITY:
-                    for b in range(B):
-                        e_elec[b] = e_c[b]
+                    e_elec = e_c
                 elif c == HEAT:
-                    for b in range(B):
-                        e_heat[b] = e_c[b]
+                    e_heat = e_c
                 elif c == HYDROGEN:
-                    for b in range(B):
-                        e_h2[b] = e_c[b]
-            clean = 1.0 - levers.green_power[p, s, t]
-            for r in range(R):
-                for b in range(B):
-                    out.production[p, s, r, t, b] = prod[p, s, r, b]
-            for b in range(B):
-                out.electrified[p, s, t, b] = electrified[b]
-                out.co2_direct[p, s, t, b] = direct[b]
-                out.co2_process[p, s, t, b] = process[b]
-                out.co2_captured[p, s, t, b] = captured[b]
-                # 9. indirect = (E_elec + h2_power · E_h2) · grid_ef · (1 − green_power)
-                # + E_heat · heat_ef
-                out.co2_indirect[p, s, t, b] = (
-                    (e_elec[b] + base.h2_power * e_h2[b]) * grid[b] * clean
-                    + e_heat[b] * base.heat_ef)
-                out.value_added[p, s, t, b] = value_added[b]
+                    e_h2 = e_c
+            out.electrified[m, p, s, t] = electrified
+            out.co2_direct[m, p, s, t] = direct
+            out.co2_process[m, p, s, t] = process
+            out.co2_captured[m, p, s, t] = captured
+            # 9. indirect = (E_elec + h2_power · E_h2) · grid_ef · (1 − green_power) + E_heat · heat_ef
+            out.co2_indirect[m, p, s, t] = (
+                (e_elec + base.h2_power * e_h2) * grid_ef * (1.0 - levers.green_power[p, s, t])
+                + e_heat * base.heat_ef
+            )
+            out.value_added[m, p, s, t] = value_added
 
 
 # ================================================================================================
-# a block of members, all members
+# a member, all members
 # ================================================================================================
 @njit(**_JIT)
-def _block_arrays(base, uncertain):
-    """Fresh :class:`BlockState` arrays for the sizes of ``base`` and ``uncertain``."""
+def _member_state(m, base, uncertain):
+    """The state of member ``m`` at the start of the base year, and its per-member constants."""
     P, S, R, K = base.cap0.shape
-    C = base.int0.shape[3]
     N = base.stock0.shape[1]
     T = uncertain.growth.shape[3]
-    B = BLOCK
-    return BlockState(
-        lane=np.zeros(B, dtype=np.int64), cap=np.empty((P, S, R, K, B)),
-        intensity=np.empty((P, S, R, C, B)), stock=np.empty((P, N, K, B)),
-        demand=np.empty((P, S, B)), prod=np.zeros((P, S, R, B)), prev_total=np.zeros((P, N, B)),
-        stage_out=np.empty((S, B)), decay=np.empty((S, T, C, B)), elec_ratio=np.empty(B),
-        cost_response=np.empty(B), retrofit_response=np.empty(B), gas_response=np.empty(B),
-        elec_response=np.empty(B),
+    cap = base.cap0.copy()
+    stock = base.stock0.copy()
+    stage_out = np.empty(S)
+    C = base.int0.shape[3]
+    decay = np.empty((S, T, C))
+    for s in range(S):
+        f = K / uncertain.lifetime[m, s]  # f = min(1, K / lifetime)
+        stage_out[s] = f if f < 1.0 else 1.0
+        for t in range(T):
+            fuel = (1.0 - uncertain.aeei[m, s]) ** t
+            elec = (1.0 - uncertain.aeei_elec[m, s]) ** t
+            for c in range(C):
+                decay[s, t, c] = elec if c == ELECTRICITY else fuel
+    return MemberState(
+        cap=cap, cap_chains=cap.reshape((P * S * R, K)), intensity=base.int0.copy(),
+        stock=stock, stock_chains=stock.reshape((P * N, K)), demand=np.empty((P, S)),
+        prod=np.zeros((P, S, R)), prev_total=np.zeros((P, N)), stage_out=stage_out, decay=decay,
     )
 
 
 @njit(**_JIT)
 def _scratch(P, R):
     """Fresh :class:`Scratch` arrays for ``P`` provinces and ``R`` routes."""
-    B = BLOCK
     return Scratch(
-        surviving=np.empty((R, B)), retired=np.empty((R, B)), invest=np.empty((R, B)),
-        weight=np.empty((R, B)), floor_need=np.empty((R, B)),
-        held=np.zeros((R, B), dtype=np.bool_), cap_route=np.empty((R, B)),
-        fossil=np.empty((R, 3, B)), h2_made=np.empty((R, B)), elec_used=np.empty((R, B)),
-        lanes=np.zeros((LANE_ROWS, B)), logw=np.empty(R), route_co2=np.empty(R),
-        spare=np.empty(R), supply=np.empty(P), charge=np.empty(P),
-    )
-
-
-@njit(inline="always", **_JIT)  # into _block
-def _start_block(first, stop, base, uncertain, state):
-    """The block of members ``first`` .. ``min(first + BLOCK, stop) − 1`` at the start of the
-    base year: the base state in every lane and each lane's per-member constants (lanes past
-    ``stop − 1`` repeat the last member, computed but not written out)."""
-    B = state.lane.shape[0]  # BLOCK (see there)
-    P, S, R, K = base.cap0.shape
-    C = base.int0.shape[3]
-    N = base.stock0.shape[1]
-    T = uncertain.growth.shape[3]
-    for b in range(B):
-        m = first + b if first + b < stop else stop - 1
-        state.lane[b] = m
-        state.elec_ratio[b] = uncertain.elec_ratio[m]
-        state.cost_response[b] = uncertain.cost_response[m]
-        state.retrofit_response[b] = uncertain.retrofit_response[m]
-        state.gas_response[b] = uncertain.gas_response[m]
-        state.elec_response[b] = uncertain.elec_response[m]
-        for s in range(S):
-            f = K / uncertain.lifetime[m, s]  # f = min(1, K / lifetime)
-            state.stage_out[s, b] = f if f < 1.0 else 1.0
-            for t in range(T):
-                fuel = (1.0 - uncertain.aeei[m, s]) ** t
-                elec = (1.0 - uncertain.aeei_elec[m, s]) ** t
-                for c in range(C):
-                    state.decay[s, t, c, b] = elec if c == ELECTRICITY else fuel
-    for p in range(P):
-        for s in range(S):
-            for r in range(R):
-                for k in range(K):
-                    for b in range(B):
-                        state.cap[p, s, r, k, b] = base.cap0[p, s, r, k]
-                for c in range(C):
-                    for b in range(B):
-                        state.intensity[p, s, r, c, b] = base.int0[p, s, r, c]
-        for n in range(N):
-            for k in range(K):
-                for b in range(B):
-                    state.stock[p, n, k, b] = base.stock0[p, n, k]
-
-
-@njit(**_JIT)
-def _block_outputs(base, uncertain):
-    """Fresh outputs of a block in SPEC's layout but for the member, which is the last axis, the
-    lane (:func:`_put` writes them into SPEC's outputs): the steps write a year's values of a
-    block's lanes contiguously."""
-    P, S, R, K = base.cap0.shape
-    C = base.int0.shape[3]
-    N = base.stock0.shape[1]
-    T = uncertain.growth.shape[3]
-    B = BLOCK
-    return OutputArrays(
-        demand=np.empty((P, S, T, B)), production=np.empty((P, S, R, T, B)),
-        capacity=np.empty((P, S, R, T, B)), investment=np.empty((P, S, R, T, B)),
-        retirement=np.empty((P, S, R, T, B)), final_energy=np.empty((P, S, C, T, B)),
-        value_added=np.empty((P, S, T, B)), co2_direct=np.empty((P, S, T, B)),
-        co2_process=np.empty((P, S, T, B)), co2_indirect=np.empty((P, S, T, B)),
-        co2_captured=np.empty((P, S, T, B)), scrap_supply=np.empty((P, N, T, B)),
-        scrap_use=np.empty((P, N, T, B)), inuse_stock=np.empty((P, N, T, B)),
-        retrofit_saving=np.empty((P, S, T, B)), electrified=np.empty((P, S, T, B)),
+        surviving=np.empty(R), retired=np.empty(R), invest=np.empty(R), weight=np.empty(R),
+        logw=np.empty(R), route_co2=np.empty(R),
+        floor_need=np.empty(R), held=np.zeros(R, dtype=np.bool_), floor=np.empty(R),
+        sub=np.empty(R, dtype=np.int64), share=np.empty(R), cap_route=np.empty(R),
+        spare=np.empty(R), fossil=np.empty((R, 3)), h2_made=np.empty(R), elec_used=np.empty(R),
+        supply=np.empty(P), charge=np.empty(P),
     )
 
 
 @njit(**_JIT)
-def _put(block, out, first, used):
-    """Lanes 0 .. ``used − 1`` of one output of a block (..., T, B) into rows ``first`` ..
-    ``first + used − 1`` of SPEC's output (M, ..., T): the same order but for the lane, so each
-    (..., T, B) tile of a block is one small transposition, read from the cache."""
-    T, B = block.shape[-2], block.shape[-1]
-    inner = block.size // (T * B)
-    src = block.reshape((inner, T, B))
-    dest = out.reshape((out.shape[0], inner, T))
-    for x in range(inner):
-        for b in range(used):
-            for t in range(T):
-                dest[first + b, x, t] = src[x, t, b]
-
-
-@njit(**_JIT)
-def _block(first, stop, base, levers, uncertain, out, state, scratch, block_out):
-    """Members ``first`` .. ``min(first + BLOCK, stop) − 1`` side by side: every year, province
-    and sector (SPEC steps 1–10) into their rows of ``out``. For each t: steps 1–6 for all
-    (p, s), step 7 for all metals, steps 8–10 for all (p, s); every member in SPEC's order."""
-    _start_block(first, stop, base, uncertain, state)
+def _member(m, base, levers, uncertain, out):
+    """Member ``m``: every year, province and sector (SPEC steps 1–10) into row ``m`` of
+    ``out``. For each t: steps 1–6 for all (p, s), step 7 for all metals, steps 8–10 for all
+    (p, s)."""
+    P, S, R, K = base.cap0.shape
+    state = _member_state(m, base, uncertain)
+    scratch = _scratch(P, R)
     for t in range(uncertain.growth.shape[3]):
-        _capacity_steps(t, base, levers, uncertain, block_out, state, scratch)
-        _scrap_step(t, base, levers, uncertain, block_out, state, scratch)
-        _energy_steps(t, base, levers, uncertain, block_out, state, scratch)
-    used = min(BLOCK, stop - first)
-    _put(block_out.demand, out.demand, first, used)
-    _put(block_out.production, out.production, first, used)
-    _put(block_out.capacity, out.capacity, first, used)
-    _put(block_out.investment, out.investment, first, used)
-    _put(block_out.retirement, out.retirement, first, used)
-    _put(block_out.final_energy, out.final_energy, first, used)
-    _put(block_out.value_added, out.value_added, first, used)
-    _put(block_out.co2_direct, out.co2_direct, first, used)
-    _put(block_out.co2_process, out.co2_process, first, used)
-    _put(block_out.co2_indirect, out.co2_indirect, first, used)
-    _put(block_out.co2_captured, out.co2_captured, first, used)
-    _put(block_out.scrap_supply, out.scrap_supply, first, used)
-    _put(block_out.scrap_use, out.scrap_use, first, used)
-    _put(block_out.inuse_stock, out.inuse_stock, first, used)
-    _put(block_out.retrofit_saving, out.retrofit_saving, first, used)
-    _put(block_out.electrified, out.electrified, first, used)
+        _capacity_steps(m, t, base, levers, uncertain, out, state, scratch)
+        _scrap_step(m, t, base, levers, uncertain, out, state, scratch)
+        _energy_steps(m, t, base, levers, uncertain, out, state, scratch)
 
 
 @njit(nogil=True, **_JIT)
 def _simulate_members(first, stop, base, levers, uncertain, out):
-    """Members ``first`` .. ``stop − 1``, a block of :data:`BLOCK` at a time, into their rows of
-    ``out``. Releases the GIL, so a caller may run disjoint ranges in threads
-    (:func:`simulate_into`)."""
-    P, S, R, K = base.cap0.shape
-    state = _block_arrays(base, uncertain)
-    scratch = _scratch(P, R)
-    block_out = _block_outputs(base, uncertain)
-    for start in range(first, stop, BLOCK):
-        _block(start, stop, base, levers, uncertain, out, state, scratch, block_out)
+    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``.
+    Releases the GIL, so a caller may run disjoint ranges in threads (:func:`simulate_into`)."""
+    for m in range(first, stop):
+        _member(m, base, levers, uncertain, out)
 
 
 def in_sequence(run, members: int) -> None:
