@@ -97,6 +97,52 @@ def test_kernel_throughput_with_allocation(benchmark, national_inputs, all_threa
 
 
 # ================================================================================================
+# profile: the three parts of a year
+# ================================================================================================
+def _first_parts(parts: int):
+    """The member loop of ``kernels.stock_flow`` running only the first ``parts`` of the three
+    parts of a year (1: steps 1-6, 2: and step 7, 3: and steps 8-10), members in sequence."""
+    capacity, scrap, energy = (stock_flow._capacity_steps, stock_flow._scrap_step,
+                               stock_flow._energy_steps)
+
+    @numba.njit(nogil=True, error_model=stock_flow.ERROR_MODEL)
+    def run(base, levers, uncertain, out):
+        P, S, R, K = base.cap0.shape
+        for m in range(uncertain.growth.shape[0]):
+            state = stock_flow._member_state(m, base, uncertain)
+            scratch = stock_flow._scratch(P, R)
+            for t in range(uncertain.growth.shape[3]):
+                capacity(m, t, base, levers, uncertain, out, state, scratch)
+                if parts >= 2:
+                    scrap(m, t, base, levers, uncertain, out, state, scratch)
+                if parts >= 3:
+                    energy(m, t, base, levers, uncertain, out, state, scratch)
+    return run
+
+
+def test_kernel_profile_parts(benchmark, national_inputs):
+    """Share of each part of a year in the single-threaded kernel time (steps 1-6, step 7,
+    steps 8-10; differences of runs with the first 1, 2 and 3 parts, timed in alternation),
+    1000 national members: where a faster kernel must save."""
+    from kernels.arrays import check_inputs, check_outputs
+
+    (base, levers, uncertain), sizes = check_inputs(national_inputs)
+    out = check_outputs(allocate_outputs(national_inputs), sizes)
+    runs = {n: _first_parts(n) for n in (1, 2, 3)}
+    for run in runs.values():  # compile outside the timing
+        run(base, levers, uncertain, out)
+    iv = Interleaved({n: (lambda run=run: run(base, levers, uncertain, out))
+                      for n, run in runs.items()})
+    benchmark.pedantic(iv.round, rounds=5, warmup_rounds=0)
+    full = iv.median(3)
+    shares = (iv.median(1) / full, (iv.median(2) - iv.median(1)) / full,
+              (full - iv.median(2)) / full)
+    print(f"\nBENCH kernel_profile_parts steps 1-6 {shares[0]:.0%}, step 7 {shares[1]:.0%}, "
+          f"steps 8-10 {shares[2]:.0%} of {full:.3f} s ({NATIONAL_MEMBERS} national members, "
+          f"1 thread, medians; load average {os.getloadavg()[0]:.1f})")
+
+
+# ================================================================================================
 # the boundary check
 # ================================================================================================
 def test_input_check_cost(benchmark, national_inputs):
