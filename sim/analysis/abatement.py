@@ -130,18 +130,32 @@ def _over_window(ds: xr.Dataset, da: xr.DataArray) -> xr.DataArray:
     return da.sel(year=slice(first, last)).sum("year")
 
 
+def avoided(ds: xr.Dataset, base: xr.Dataset, region: str, name: str) -> xr.DataArray:
+    """(member, year[, ...]) what ``base`` emits of variable ``name`` in ``region`` more than
+    ``ds``, member by member (common random numbers) [the variable's units per year]."""
+    return base[name].sel(region=region) - ds[name].sel(region=region)
+
+
+def avoided_by_year(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str,
+                    accounting: str = "scope1") -> np.ndarray:
+    """(lever, year) CO2 each lever avoids in each year [Mt yr-1]: the median over members of the
+    scenario without it minus the scenario, in ``accounting`` (the rows of :func:`wedges` sum it
+    over the planning period)."""
+    name = CO2_VARIABLES[accounting]
+    return np.array([results.median(avoided(ds, w, region, name)).values for w in without.values()])
+
+
 def pollutants_avoided(ds: xr.Dataset, base: xr.Dataset, region: str) -> xr.DataArray:
     """(member, pollutant) air pollutants of ``region`` that ``base`` emits more than ``ds``
     over the planning period [t] (``industrial_pollutants``, member by member)."""
-    name = "industrial_pollutants"
-    return _over_window(ds, (base[name] - ds[name]).sel(region=region).astype(float))
+    return _over_window(ds, avoided(ds, base, region, "industrial_pollutants").astype(float))
 
 
 def _co2_avoided_mean(ds: xr.Dataset, base: xr.Dataset, region: str, accounting: str) -> float:
     """Ensemble mean of the CO2 of ``region`` that ``base`` emits more than ``ds`` over the
     planning period [Mt], in ``accounting``."""
-    name = CO2_VARIABLES[accounting]
-    return float(_over_window(ds, (base[name] - ds[name]).sel(region=region).astype(float)).mean())
+    return float(_over_window(
+        ds, avoided(ds, base, region, CO2_VARIABLES[accounting]).astype(float)).mean())
 
 
 def _co_benefits(ds: xr.Dataset, without: Mapping[str, xr.Dataset], region: str,

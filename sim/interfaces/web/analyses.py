@@ -18,9 +18,6 @@ import contextlib
 import shutil
 from pathlib import Path
 
-import numpy as np
-import xarray as xr
-
 from sim.analysis import abatement as abatements
 from sim.analysis import plan as plans
 from sim.analysis.costs import ACCOUNTING_TEXT, CO2_VARIABLES, money
@@ -54,17 +51,6 @@ def scenario_file(text: str, source_path: Path, catalogues: list, folder: Path, 
 
 
 # --- the wedges per policy ------------------------------------------------------------------------------
-def avoided_by_year(ds: xr.Dataset, without: dict[str, xr.Dataset], region: str,
-                    accounting: str = "scope1") -> np.ndarray:
-    """(lever, year) CO2 each lever avoids in each year [Mt yr-1]: the median over members of the
-    scenario without it minus the scenario (common random numbers: member by member), in
-    ``accounting`` (the rows of :func:`sim.analysis.abatement.wedges` sum it over the period)."""
-    name = CO2_VARIABLES[accounting]
-    mine = ds[name].sel(region=region)
-    return np.array([results.median(w[name].sel(region=region) - mine).values
-                     for w in without.values()])
-
-
 def abatement(scenario, folder: Path, progress) -> dict:
     """The wedges per policy of ``scenario`` (the page's members and seed): ``sim abatement``'s
     runs into ``folder``, its rows and the abatement-cost curve, and the CO2 avoided per lever
@@ -79,7 +65,8 @@ def abatement(scenario, folder: Path, progress) -> dict:
         wedges = abatements.wedges(ds, opened).load()
         region = str(wedges.attrs["region"])
         order = abatements.order(wedges)
-        by_year = avoided_by_year(ds, {k: opened[k] for k in order + [abatements.ALL]}, region)
+        by_year = abatements.avoided_by_year(
+            ds, {k: opened[k] for k in order + [abatements.ALL]}, region)
         years = [int(y) for y in ds["year"].values]
     rows = []
     for row in abatements.rows(wedges):
