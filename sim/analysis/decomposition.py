@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.results.reading import member_quantiles
+
 LMDI_GROUPS = (
     "activity (total value added)",
     "structure (sector mix of value added)",
@@ -87,4 +89,26 @@ def co2_wedges(base: dict[str, np.ndarray], scen: dict[str, np.ndarray],
     out[6] += w[2].sum(axis=0)
     out[7] += (fs["co2_captured"] - fb["co2_captured"]).sum(axis=0)
     out[8] += (unresolved_d + unresolved_p).sum(axis=0)
+    return out
+
+
+MEDIAN = np.array([0.5])
+
+
+def sector_medians(value_added: np.ndarray, final_energy: np.ndarray, co2_direct: np.ndarray,
+                   co2_process: np.ndarray, co2_captured: np.ndarray,
+                   fossil: list[int]) -> dict[str, np.ndarray]:
+    """The (sector, year) medians over members that :func:`co2_wedges` takes, from member-first
+    arrays of one region: value_added [1e9 CNY yr-1], co2_direct, co2_process and co2_captured
+    [Mt yr-1] (member, sector, year), and ``energy`` and ``fossil`` from final_energy (member,
+    sector, carrier, year) [PJ yr-1] summed over all carriers and over the carriers at the
+    positions ``fossil`` (in that order). The same numbers as ``sim.plots.ensemble.lmdi_factors``
+    on a Dataset (its medians are ``sim.results.reading.median``'s, and its sums NumPy's over the
+    same axis), without xarray's selections: the web page takes them at every lever change."""
+    out = {name: member_quantiles(x, MEDIAN)[0].astype(float)
+           for name, x in (("value_added", value_added), ("co2_direct", co2_direct),
+                           ("co2_process", co2_process), ("co2_captured", co2_captured))}
+    out["energy"] = member_quantiles(np.sum(final_energy, axis=2), MEDIAN)[0].astype(float)
+    out["fossil"] = member_quantiles(np.sum(final_energy[:, :, fossil], axis=2),
+                                     MEDIAN)[0].astype(float)
     return out

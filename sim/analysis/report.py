@@ -44,29 +44,33 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
     val = ds["target_value"]
     probability = ds["target_probability"].values
     n = _members(ds)
-    for j, tid in enumerate(ds["target"].values):
+    col = _target_columns(ds)  # each coordinate read once (the page reads the rows at every change)
+    if "member" in val.dims:
+        per_member = val.values
+        axis = val.dims.index("target")
+    for j, tid in enumerate(col["target"]):
         if "member" in val.dims:
-            v = val.isel(target=j).values
+            v = np.take(per_member, j, axis=axis)
             v = v[np.isfinite(v)]
             q = np.quantile(v, REPORTED) if v.size else [np.nan] * 3
         else:  # summary detail: quantiles stored
             q = [float(x) for x in results.quantiles(val.isel(target=j), REPORTED).values]
-        units = str(ds["target_units"].values[j]) if "target_units" in ds else ""  # older files
-        cond = str(ds["target_condition"].values[j])
+        units = str(col["target_units"][j])
+        cond = str(col["target_condition"][j])
         p = float(probability[j])
         rows.append(dict(
             id=str(tid),
-            scope=str(ds["target_scope"].values[j]),
-            year=int(ds["target_year"].values[j]),
-            condition=condition_text(ds, j),
-            condition_zh=condition_text(ds, j, "zh"),
+            scope=str(col["target_scope"][j]),
+            year=int(col["target_year"][j]),
+            condition=_condition_text(col, j),
+            condition_zh=_condition_text(col, j, "zh"),
             median=float(q[1]), p05=float(q[0]), p95=float(q[2]),
             probability=p,
             standard_error=standard_error(p, n),
             rule_of_three=rule_of_three(p, n),
             units=units,
-            status=str(ds["target_status"].values[j]),
-            source=str(ds["target_source"].values[j]),
+            status=str(col["target_status"][j]),
+            source=str(col["target_source"][j]),
             text=dict(median=value_text(q[1], units, cond),
                       range=f"{value_text(q[0], units, cond)} .. {value_text(q[2], units, cond)}",
                       probability=percent(p), standard_error=error_text(p, n)),
@@ -74,18 +78,37 @@ def target_rows(ds: xr.Dataset) -> list[dict]:
     return rows
 
 
+CONDITION_COLUMNS = ("target", "target_year", "target_condition", "target_threshold")
+"""The target coordinates a condition is worded from (with ``target_units``)."""
+
+
+def _target_columns(ds: xr.Dataset, names: tuple[str, ...] = CONDITION_COLUMNS + (
+        "target_scope", "target_status", "target_source")) -> dict[str, np.ndarray]:
+    """The target coordinates ``names`` and ``target_units`` of ``ds`` as arrays by name (units
+    "" in files written before them)."""
+    col = {name: ds.variables[name].values for name in names}
+    col["target_units"] = (ds.variables["target_units"].values if "target_units" in ds
+                           else np.full(len(col["target"]), ""))  # older files
+    return col
+
+
 def condition_text(ds: xr.Dataset, j: int, lang: str = "en") -> str:
     """The condition of target ``j`` of ``ds`` as the report prints it (e.g. "change <= -18.0%"),
     in ``lang`` (the templates of ``sim.core.labels``, kind "condition")."""
-    cond = str(ds["target_condition"].values[j])
-    thr = float(ds["target_threshold"].values[j])
-    year = int(ds["target_year"].values[j])
+    return _condition_text(_target_columns(ds, CONDITION_COLUMNS), j, lang)
+
+
+def _condition_text(col: dict[str, np.ndarray], j: int, lang: str = "en") -> str:
+    """:func:`condition_text` of target ``j`` of the columns ``col`` (:func:`_target_columns`)."""
+    cond = str(col["target_condition"][j])
+    thr = float(col["target_threshold"][j])
+    year = int(col["target_year"][j])
     if cond in ("peak_by", "below_peak"):
         return labels.text("condition", cond, lang, year=year)
     if cond.startswith("change"):
         return labels.text("condition", "change", lang, op=cond[len("change"):],
                            value=percent(thr, "+.1%"))
-    units = str(ds["target_units"].values[j]) if "target_units" in ds else ""  # older files
+    units = str(col["target_units"][j])
     return labels.text("condition", "level", lang, op=cond, value=value_text(thr, units, cond))
 
 

@@ -140,32 +140,71 @@ def wan_text(x: float, units: str) -> str | None:
     return f"{report.number_text(x * factor)} {labels.label('unit', unit, 'zh')}"
 
 
-# --- statistics ------------------------------------------------------------------------------------------
-def bands(da: xr.DataArray) -> dict:
-    """The fan chart's quantiles (:data:`sim.results.reading.QUANTILES`) of ``da`` over its
-    members, by their names (:data:`sim.results.reading.QUANTILE_LABELS`): {"p05": [...], ...}."""
-    q = results.quantiles(da, results.QUANTILES)
-    return {results.QUANTILE_LABELS[x]: q.sel(quantile=x).values for x in results.QUANTILES}
+# --- statistics ---------------------------------------------------------------------------------------------
+# The page takes them at every lever change, so they are computed on the page Dataset's NumPy
+# arrays (member first, the same functions as sim.results.reading.quantiles and median call on
+# them): the same numbers as xarray's selections, without their cost (tests/interfaces/
+# test_page_payload.py compares the JSON with that of the xarray code).
+BAND_Q = np.array([float(x) for x in results.QUANTILES])
 
 
-def summary(ds: xr.Dataset, region: str) -> dict:
+def values_at(ds: xr.Dataset, name: str, **labels) -> np.ndarray:
+    """``ds[name].sel(**labels).transpose("member", ...).values`` (one label per named
+    dimension), read from the variable's array without building DataArrays."""
+    var = ds.variables[name]
+    key = tuple(ds.indexes[d].get_loc(labels[d]) if d in labels else slice(None) for d in var.dims)
+    rest = [d for d in var.dims if d not in labels]
+    return np.moveaxis(var.values[key], rest.index("member"), 0)
+
+
+def bands_of(x: np.ndarray) -> dict:
+    """The fan chart's quantiles (:data:`sim.results.reading.QUANTILES`) over axis 0 (members) of
+    ``x``, by their names (:data:`sim.results.reading.QUANTILE_LABELS`): {"p05": [...], ...}."""
+    q = results.member_quantiles(x, BAND_Q)
+    return {results.QUANTILE_LABELS[x]: q[i] for i, x in enumerate(results.QUANTILES)}
+
+
+def median_of(x: np.ndarray) -> np.ndarray:
+    """The median over axis 0 (members) of ``x`` (:func:`sim.results.reading.median`)."""
+    return results.member_quantiles(x, decomposition.MEDIAN)[0]
+
+
+def first_province(ds: xr.Dataset, name: str) -> np.ndarray:
+    """``ds[name]`` of the page Dataset's one province (the shown region), member first."""
+    return values_at(ds, name, province=str(ds.indexes["province"][0]))
+
+
+def lmdi_factors(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """The (sector, year) medians of the shown region that the LMDI wedges take
+    (``sim.analysis.decomposition.sector_medians``; ``sim.plots.ensemble.lmdi_factors``)."""
+    carriers = list(ds.indexes["carrier"])
+    return decomposition.sector_medians(
+        *(first_province(ds, name) for name in ("value_added", "final_energy", "co2_direct",
+                                                  "co2_process", "co2_captured")),
+        fossil=[carriers.index(c) for c in axes.FOSSIL_CARRIERS])
+
+
+def summary(ds: xr.Dataset, region: str, rows: list[dict] | None = None) -> dict:
     """The charts' statistics of one page Dataset (``sim.interfaces.web.session.page_dataset``):
     the peak row and distribution, CO2 bands of both accountings, EAF bands, energy medians by
     carrier, the medians that the LMDI wedges (``sim.analysis.decomposition.co2_wedges``) take,
-    the costs and the bands of each air pollutant [kt yr-1]."""
-    factors, _ = ensemble_plots.lmdi_factors(ds, region)
-    eaf = ds["eaf_share"].isel(province=0)
+    the costs and the bands of each air pollutant [kt yr-1]. ``rows``: ``ds``'s
+    :func:`sim.analysis.report.target_rows` if the caller has them."""
+    eaf = first_province(ds, "eaf_share")
+    energy = first_province(ds, "final_energy")  # (M,S,C,T)
     return dict(
         peak=dict(report.peak_rows(ds, [region])[0],
                   distribution=report.peak_distribution(ds, region)),
-        fan={acc: bands(ds[name].sel(region=region)) for acc, name in ACCOUNTINGS.items()},
-        eaf=bands(eaf) if np.isfinite(eaf.values).any() else None,
-        energy=results.median(ensemble_plots.energy_by_carrier(ds).isel(province=0)).values,
-        factors=factors,
-        probability={r["id"]: r for r in report.target_rows(ds)},
+        fan={acc: bands_of(values_at(ds, name, region=region)) for acc, name in ACCOUNTINGS.items()},
+        eaf=bands_of(eaf) if np.isfinite(eaf).any() else None,
+        # energy_by_carrier (sim.plots.ensemble): the sum over sectors
+        energy=median_of(np.sum(energy, axis=1)),
+        factors=lmdi_factors(ds),
+        probability={r["id"]: r for r in (report.target_rows(ds) if rows is None else rows)},
         costs=cost_summary(ds, region),
-        pollutants={x: bands(ds["industrial_pollutants"].sel(region=region, pollutant=x) / T_PER_KT)
-                    for x in ds["pollutant"].values},
+        pollutants={str(x): bands_of(values_at(ds, "industrial_pollutants", region=region,
+                                               pollutant=x) / T_PER_KT)
+                    for x in ds.indexes["pollutant"]},
     )
 
 
@@ -194,10 +233,10 @@ def cost_summary(ds: xr.Dataset, region: str) -> dict:
     medians of its items (``sim.model.costs.COST_ITEMS``) and the present value 2025-2035 as the
     report prints it (``sim.analysis.costs``)."""
     bn = costs.BN
-    total = bands(ds["total_cost"].sel(region=region) / bn)
-    items = results.median(ds["cost_by_item"].sel(region=region)) / bn  # (cost_item, year)
+    total = bands_of(values_at(ds, "total_cost", region=region) / bn)
+    items = median_of(values_at(ds, "cost_by_item", region=region)) / bn  # (cost_item, year)
     row = costs.cost_rows(ds, [region])[0]
-    return dict(total=total, items=list(ds["cost_item"].values), item_median=items.values,
+    return dict(total=total, items=list(ds.indexes["cost_item"]), item_median=items,
                 pv=row["text"]["median"], pv_range=row["text"]["range"], pv_median=row["median"],
                 window=costs.window(ds))
 
@@ -231,6 +270,7 @@ def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
     years = [int(y) for y in ds["year"].values]
     by_target = {t.id: t for t in sc.targets}
     rows = report.target_rows(ds)
+    mine = summary(ds, region, rows)
     targets = []
     for r in rows:
         t = by_target.get(r["id"])
@@ -245,7 +285,6 @@ def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
                                       f"{wan_text(r['p95'], r['units'])}")
         targets.append(dict(r, **extra))
     by_id = {r["id"]: r for r in rows}
-    mine = summary(ds, region)
     wedges = decomposition.co2_wedges(ref["factors"], mine["factors"],
                                       steel=ds["sector"].values == "iron_steel")
     peak_by = peak_by_year(ds)
