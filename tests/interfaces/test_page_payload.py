@@ -19,6 +19,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -124,3 +125,16 @@ def test_a_session_after_many_changes_shows_what_a_fresh_one_does():
                              reference=s.reference)
         assert json.dumps(_result(state), sort_keys=True) == json.dumps(_result(again),
                                                                         sort_keys=True), step
+
+
+@pytest.mark.parametrize("province", ["", "jiangsu", "all"])
+def test_the_pages_discrepancy_draws_are_the_models(province):
+    src = session.load_source(shipped.resolve("anhui"))
+    _, sc = session.validate(session.document(src, province, {}, 30, 7), src)
+    base = session.base_state()
+    drawn = session.model.kernel_inputs(session.model.prepare(sc, base=base), 0, 30).discrepancy
+    given = session.model.kernel_inputs(session.model.prepare(
+        sc, base=base, discrepancy_z=session.discrepancy_draws(7, 30, tuple(sc.provinces))),
+        0, 30).discrepancy
+    assert (drawn != 1.0).any()  # the scenario's discrepancy is on
+    assert np.array_equal(drawn, given)

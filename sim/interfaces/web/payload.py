@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import xarray as xr
@@ -61,6 +63,8 @@ def clean(x):
     if isinstance(x, (list, tuple)):
         return [clean(v) for v in x]
     if isinstance(x, np.ndarray):
+        if x.dtype.kind in "biu" or (x.dtype.kind == "f" and np.isfinite(x).all()):
+            return x.tolist()  # Python numbers already, none NaN or infinite
         return clean(x.tolist())
     if isinstance(x, (np.floating, float)):
         x = float(x)
@@ -299,7 +303,7 @@ def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
             bands=mine["eaf"], reference=ref["eaf"],
             targets=[dict(id=t, threshold=v, year=y, condition=by_id[t]["condition"],
                           condition_zh=by_id[t]["condition_zh"])
-                     for t, v, y, _ in ensemble_plots.eaf_targets(ds, region)]),
+                     for t, v, y, _ in ensemble_plots.eaf_targets(eaf_only(ds), region)]),
         energy=dict(carriers=list(ds["carrier"].values), median=mine["energy"],
                     reference=ref["energy"],
                     wan_last=wan_text(energy_total[-1], "PJ yr-1"),
@@ -311,6 +315,14 @@ def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
         costs=dict(scenario=mine["costs"], reference=ref["costs"],
                    pv_change=costs.money(mine["costs"]["pv_median"] - ref["costs"]["pv_median"])),
     ))
+
+
+def eaf_only(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with the EAF-share targets alone (for ``sim.plots.ensemble.eaf_targets``, which
+    picks those and reads each target's coordinates one by one: the national scenario has 53)."""
+    if "target_indicator" not in ds.coords:
+        return ds
+    return ds.isel(target=np.flatnonzero(ds.variables["target_indicator"].values == "eaf_share"))
 
 
 # --- what was observed, and how well the model hindcasts it ------------------------------------------------
@@ -373,29 +385,55 @@ def lever_state(sc) -> dict:
     scenario's own points of the lever and of each sector ([year, text], also those before the
     first key year), and ``at_point``: whether a key year is one of them (else the value shown is
     interpolated or held)."""
-    years = np.array([y for y in KEY_YEARS if y <= sc.years[-1]])  # a value depends on its year alone
-    out = {}
-    for name, lv in LEVERS.items():
-        spec = sc.levers.get(name)
-        levels = {}
-        base = np.full(len(years), float(lv.default))
-        if spec is not None:
-            base = interpolate(spec.base.points, years, spec.base.interpolation or "linear", base)
-        levels[""] = list(base)
-        own = {"": spec.base.points if spec is not None else ()}
-        for s in editable_sectors(lv):
-            levels[s] = list(resolve(spec, lv.default, "", s, years)) if spec else list(base)
-            sector = spec.sector.get(s) if spec is not None else None
-            own[s] = sector.points if sector is not None else ()
-        out[name] = dict(set=spec is not None, levels=levels,
-                         text={k: [format_number(x) for x in v] for k, v in levels.items()},
-                         points={k: [[int(y), format_number(v)] for y, v in p] for k, p in own.items()},
-                         at_point={k: [int(y) in {int(py) for py, _ in p} for y in years]
-                                   for k, p in own.items()},
-                         province_overrides=sorted({p for p in (spec.province if spec else {})}
-                                                   | {p for p, _ in (spec.province_sector if spec
-                                                                     else {})}))
-    return clean(out)
+    years = tuple(y for y in KEY_YEARS if y <= sc.years[-1])  # a value depends on its year alone
+    return {name: lever_controls(name, sc.levers.get(name), years) for name in LEVERS}
+
+
+LEVER_CACHE = 512
+"""Lever control states kept (:func:`lever_controls`): a lever change moves one lever, and the
+others' controls are those of the change before."""
+_LEVER_CONTROLS: OrderedDict = OrderedDict()
+_LEVER_LOCK = threading.Lock()
+
+
+def lever_controls(name: str, spec, years: tuple[int, ...]) -> dict:
+    """:func:`lever_state` of lever ``name`` set by ``spec`` (a ``sim.core.levers.LeverSpec``, or
+    None: not set) at the key years ``years``. A function of these alone, kept by them (the
+    spec by its ``repr``, which spells every point, interpolation and override) for the next
+    change; the result is shared, so it is not to be changed."""
+    key = (name, repr(spec), years)
+    with _LEVER_LOCK:
+        hit = _LEVER_CONTROLS.get(key)
+        if hit is not None:
+            _LEVER_CONTROLS.move_to_end(key)
+            return hit
+    out = _lever_controls(LEVERS[name], spec, np.array(years))
+    with _LEVER_LOCK:
+        _LEVER_CONTROLS[key] = out
+        while len(_LEVER_CONTROLS) > LEVER_CACHE:
+            _LEVER_CONTROLS.popitem(last=False)
+    return out
+
+
+def _lever_controls(lv, spec, years: np.ndarray) -> dict:
+    levels = {}
+    base = np.full(len(years), float(lv.default))
+    if spec is not None:
+        base = interpolate(spec.base.points, years, spec.base.interpolation or "linear", base)
+    levels[""] = list(base)
+    own = {"": spec.base.points if spec is not None else ()}
+    for s in editable_sectors(lv):
+        levels[s] = list(resolve(spec, lv.default, "", s, years)) if spec else list(base)
+        sector = spec.sector.get(s) if spec is not None else None
+        own[s] = sector.points if sector is not None else ()
+    return clean(dict(set=spec is not None, levels=levels,
+                      text={k: [format_number(x) for x in v] for k, v in levels.items()},
+                      points={k: [[int(y), format_number(v)] for y, v in p] for k, p in own.items()},
+                      at_point={k: [int(y) in {int(py) for py, _ in p} for y in years]
+                                for k, p in own.items()},
+                      province_overrides=sorted({p for p in (spec.province if spec else {})}
+                                                | {p for p, _ in (spec.province_sector if spec
+                                                                  else {})})))
 
 
 def editable_sectors(lv) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 import tomlkit
 import xarray as xr
@@ -62,7 +63,7 @@ from sim.results import reading as results
 from sim.results.run import run_scenario
 from sim.scenario import printable, read_document, scenario_from_document
 from sim.scenario.errors import format_number
-from sim.scenario.uncertainty import sample
+from sim.scenario.uncertainty import DISCREPANCY_STREAM, sample
 
 LIVE_MEMBERS = 500
 """Members of a live run (each lever change): P(attain) to within ±2.2 points (1 s.e.)."""
@@ -334,6 +335,28 @@ def run_members(prep, region: str, still_wanted=lambda: None, chunk: int | None 
     return ds
 
 
+def reference_key(doc: dict, source: Source) -> tuple:
+    """What a reference run is kept by (``Session._references``): its document's text and where
+    its catalogues are looked up."""
+    return to_text(doc), source.path, source.display
+
+
+def discrepancy_draws(seed: int, members: int, provinces: tuple[str, ...]) -> np.ndarray:
+    """(members, provinces, sectors) standard-normal draws of the model discrepancy of members
+    0..members-1, exactly those ``sim.scenario.uncertainty.discrepancy`` draws from ``seed``
+    (member i's from ``numpy.random.default_rng((seed, DISCREPANCY_STREAM, i))``, for every
+    province of ``sim.core.axes.PROVINCES``, then the simulated ones), to pass to
+    ``sim.model.run.prepare(discrepancy_z=...)``: drawing them takes ~10 ms of every run of 500
+    members, and a lever change does not change them (tests/interfaces/test_page_payload.py
+    checks the kernel inputs equal)."""
+    sectors = len(base_state().discrepancy_sigma)
+    z = np.empty((members, len(axes.PROVINCES), sectors))
+    for i in range(members):
+        z[i] = np.random.default_rng((int(seed), DISCREPANCY_STREAM, i)).standard_normal(
+            (len(axes.PROVINCES), sectors))
+    return z[:, [axes.PROVINCES.index(p) for p in provinces]]
+
+
 class Buffers:
     """Kernel outputs kept for reuse by their sizes (``sim.model.run.run_chunk(outputs=...)``), at most
     :data:`MAX_BUFFER_BYTES` in all: a lever change reruns the sizes of the run before, and fresh
@@ -449,6 +472,7 @@ class Session:
     job: Job | None = None  # the background analysis (jobs.py): one at a time
     _references: dict = field(default_factory=dict)  # reference document -> its summary()
     _designs: dict = field(default_factory=dict)  # (uncertainty, members, seed) -> design
+    _draws: dict = field(default_factory=dict)  # (seed, members, provinces) -> discrepancy draws
 
     def next_generation(self) -> int:
         """Called (in the event loop) when a change arrives: older runs become superseded."""
@@ -462,16 +486,28 @@ class Session:
     def _reference_of(self, doc: dict, source: Source, check):
         """The reference run's :func:`summary` for the reference document ``doc`` (cached: a lever
         change does not rerun it)."""
-        key = (to_text(doc), source.path, source.display)
+        key = reference_key(doc, source)
         if key not in self._references:
             _, sc = validate(doc, source)
-            prep = model.prepare(sc, base=base_state(), samples=self._design(doc, sc))
+            prep = self._prepare(doc, sc)
             region = region_of(sc)
             stats = summary(run_members(prep, region, check, PRECISE_CHUNK), region)
             while len(self._references) >= 4:  # live and precise members, two references
                 self._references.pop(next(iter(self._references)))
             self._references[key] = stats
         return self._references[key]
+
+    def _prepare(self, doc: dict, sc):
+        """``sim.model.run.prepare`` of the validated page document ``doc`` (scenario ``sc``), with
+        the session's design and discrepancy draws of its uncertainty, members, seed and
+        provinces (:meth:`_design`, :func:`discrepancy_draws`): a lever change draws neither."""
+        key = (sc.seed, sc.members, tuple(sc.provinces))
+        if key not in self._draws:
+            while len(self._draws) >= 2:  # the live and the precise member count
+                self._draws.pop(next(iter(self._draws)))
+            self._draws[key] = discrepancy_draws(*key)
+        return model.prepare(sc, base=base_state(), samples=self._design(doc, sc),
+                             discrepancy_z=self._draws[key])
 
     def _design(self, doc: dict, sc) -> dict | None:
         """The Latin-hypercube design of this uncertainty, member count and seed if this session
@@ -509,7 +545,8 @@ class Session:
             ref_doc = new_reference.document(new_source, shown_provinces(sc, new_province),
                                              new_edits, n, sc.seed)
             ref_source = new_reference.source if new_reference.kind == "pinned" else new_source
-            validate(ref_doc, ref_source)
+            if reference_key(ref_doc, ref_source) not in self._references:  # else checked when run
+                validate(ref_doc, ref_source)
             self.source, self.province, self.edits = new_source, new_province, new_edits
             self.seed, self.reference = new_seed, new_reference
             self._check(generation)
@@ -520,7 +557,7 @@ class Session:
 
             ref = self._reference_of(ref_doc, ref_source, check)
             t2 = time.perf_counter()
-            prep = model.prepare(sc, base=base_state(), samples=self._design(doc, sc))
+            prep = self._prepare(doc, sc)
             region = region_of(sc)
             ds = run_members(prep, region, check, None if members is None else PRECISE_CHUNK)
             t3 = time.perf_counter()
