@@ -156,9 +156,18 @@ def values_at(ds: xr.Dataset, name: str, **labels) -> np.ndarray:
     """``ds[name].sel(**labels).transpose("member", ...).values`` (one label per named
     dimension), read from the variable's array without building DataArrays."""
     var = ds.variables[name]
-    key = tuple(ds.indexes[d].get_loc(labels[d]) if d in labels else slice(None) for d in var.dims)
+    key = tuple(position(ds, d, labels[d]) if d in labels else slice(None) for d in var.dims)
     rest = [d for d in var.dims if d not in labels]
     return np.moveaxis(var.values[key], rest.index("member"), 0)
+
+
+def position(ds: xr.Dataset, dim: str, label) -> int:
+    """The position of ``label`` on the coordinate ``dim`` of ``ds`` (KeyError if absent, as
+    ``sel``)."""
+    found = np.flatnonzero(ds.variables[dim].values == label)
+    if len(found) != 1:
+        raise KeyError(f"{label!r} is not one label of {dim}")
+    return int(found[0])
 
 
 def bands_of(x: np.ndarray) -> dict:
@@ -175,13 +184,13 @@ def median_of(x: np.ndarray) -> np.ndarray:
 
 def first_province(ds: xr.Dataset, name: str) -> np.ndarray:
     """``ds[name]`` of the page Dataset's one province (the shown region), member first."""
-    return values_at(ds, name, province=str(ds.indexes["province"][0]))
+    return values_at(ds, name, province=ds.variables["province"].values[0])
 
 
 def lmdi_factors(ds: xr.Dataset) -> dict[str, np.ndarray]:
     """The (sector, year) medians of the shown region that the LMDI wedges take
     (``sim.analysis.decomposition.sector_medians``; ``sim.plots.ensemble.lmdi_factors``)."""
-    carriers = list(ds.indexes["carrier"])
+    carriers = list(ds.variables["carrier"].values)
     return decomposition.sector_medians(
         *(first_province(ds, name) for name in ("value_added", "final_energy", "co2_direct",
                                                   "co2_process", "co2_captured")),
@@ -208,7 +217,7 @@ def summary(ds: xr.Dataset, region: str, rows: list[dict] | None = None) -> dict
         costs=cost_summary(ds, region),
         pollutants={str(x): bands_of(values_at(ds, "industrial_pollutants", region=region,
                                                pollutant=x) / T_PER_KT)
-                    for x in ds.indexes["pollutant"]},
+                    for x in ds.variables["pollutant"].values},
     )
 
 
@@ -240,7 +249,7 @@ def cost_summary(ds: xr.Dataset, region: str) -> dict:
     total = bands_of(values_at(ds, "total_cost", region=region) / bn)
     items = median_of(values_at(ds, "cost_by_item", region=region)) / bn  # (cost_item, year)
     row = costs.cost_rows(ds, [region])[0]
-    return dict(total=total, items=list(ds.indexes["cost_item"]), item_median=items,
+    return dict(total=total, items=list(ds.variables["cost_item"].values), item_median=items,
                 pv=row["text"]["median"], pv_range=row["text"]["range"], pv_median=row["median"],
                 window=costs.window(ds))
 
@@ -318,11 +327,14 @@ def payload(ds: xr.Dataset, ref: dict, sc, region: str) -> dict:
 
 
 def eaf_only(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` with the EAF-share targets alone (for ``sim.plots.ensemble.eaf_targets``, which
-    picks those and reads each target's coordinates one by one: the national scenario has 53)."""
-    if "target_indicator" not in ds.coords:
-        return ds
-    return ds.isel(target=np.flatnonzero(ds.variables["target_indicator"].values == "eaf_share"))
+    """The target coordinates of ``ds``'s EAF-share targets and its provinces, all that
+    ``sim.plots.ensemble.eaf_targets`` reads (it picks those targets, reading each target's
+    coordinates one by one from the Dataset: the national scenario has 53)."""
+    if "target_indicator" not in ds.coords or ds.sizes["target"] <= 10:
+        return ds  # few targets: read from the Dataset itself sooner than a new one is made
+    keep = np.flatnonzero(ds.variables["target_indicator"].values == "eaf_share")
+    coords = {k: ds.variables[k][keep] for k in ds.coords if ds.variables[k].dims == ("target",)}
+    return xr.Dataset(coords=dict(coords, province=ds.variables["province"]))
 
 
 # --- what was observed, and how well the model hindcasts it ------------------------------------------------
