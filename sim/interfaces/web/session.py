@@ -483,10 +483,9 @@ class Session:
         if self.generation != generation:
             raise Superseded()
 
-    def _reference_of(self, doc: dict, source: Source, check):
-        """The reference run's :func:`summary` for the reference document ``doc`` (cached: a lever
-        change does not rerun it)."""
-        key = reference_key(doc, source)
+    def _reference_of(self, doc: dict, source: Source, check, key: tuple):
+        """The reference run's :func:`summary` for the reference document ``doc`` (cached by its
+        :func:`reference_key` ``key``: a lever change does not rerun it)."""
         if key not in self._references:
             _, sc = validate(doc, source)
             prep = self._prepare(doc, sc)
@@ -545,7 +544,8 @@ class Session:
             ref_doc = new_reference.document(new_source, shown_provinces(sc, new_province),
                                              new_edits, n, sc.seed)
             ref_source = new_reference.source if new_reference.kind == "pinned" else new_source
-            if reference_key(ref_doc, ref_source) not in self._references:  # else checked when run
+            ref_key = reference_key(ref_doc, ref_source)
+            if ref_key not in self._references:  # else checked before it ran
                 validate(ref_doc, ref_source)
             self.source, self.province, self.edits = new_source, new_province, new_edits
             self.seed, self.reference = new_seed, new_reference
@@ -555,7 +555,7 @@ class Session:
             def check():
                 self._check(generation)
 
-            ref = self._reference_of(ref_doc, ref_source, check)
+            ref = self._reference_of(ref_doc, ref_source, check, ref_key)
             t2 = time.perf_counter()
             prep = self._prepare(doc, sc)
             region = region_of(sc)
