@@ -458,6 +458,19 @@ CALIBRATED_DISCREPANCY = Distribution("calibrated", {})
 per-sector widths of the fit (``BaseState.discrepancy_sigma``)."""
 
 
+def discrepancy_draws(seed: int, members, prov_idx, sectors: int) -> np.ndarray:
+    """(M, len(prov_idx), sectors) standard-normal draws [1] of the model discrepancy of the
+    members ``members`` (indices in the ensemble) and provinces ``prov_idx`` (positions in
+    sim.core.axes.PROVINCES): member i's from ``numpy.random.default_rng((seed,
+    DISCREPANCY_STREAM, i))`` for every province of sim.core.axes.PROVINCES, so they depend on
+    neither the chunking nor which provinces are simulated (:func:`discrepancy`)."""
+    z = np.empty((len(members), len(axes.PROVINCES), sectors))
+    for j, i in enumerate(members):
+        z[j] = np.random.default_rng((int(seed), DISCREPANCY_STREAM, int(i))).standard_normal(
+            (len(axes.PROVINCES), sectors))
+    return z[:, np.asarray(prov_idx, dtype=np.int64)]
+
+
 def discrepancy(sigma: np.ndarray, seed: int, members: np.ndarray, prov_idx: np.ndarray,
                 dt: np.ndarray, on: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
     """Model-discrepancy factor (M,P,S,T) [1] of the members ``members`` (their indices in the
@@ -479,11 +492,7 @@ def discrepancy(sigma: np.ndarray, seed: int, members: np.ndarray, prov_idx: np.
     sigma = np.asarray(sigma, dtype=float)
     prov_idx = np.asarray(prov_idx, dtype=np.int64)
     if z is None:
-        z = np.empty((len(members), len(axes.PROVINCES), len(sigma)))
-        for j, i in enumerate(members):
-            z[j] = np.random.default_rng((int(seed), DISCREPANCY_STREAM, int(i))).standard_normal(
-                (len(axes.PROVINCES), len(sigma)))
-        z = z[:, prov_idx]  # (M,P,S)
+        z = discrepancy_draws(seed, members, prov_idx, len(sigma))  # (M,P,S)
     else:
         z = np.asarray(z, dtype=float)
         if z.shape != (len(members), len(prov_idx), len(sigma)):

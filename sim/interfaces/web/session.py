@@ -63,7 +63,8 @@ from sim.results import reading as results
 from sim.results.run import run_scenario
 from sim.scenario import printable, read_document, scenario_from_document
 from sim.scenario.errors import format_number
-from sim.scenario.uncertainty import DISCREPANCY_STREAM, sample
+from sim.scenario.uncertainty import discrepancy_draws as draws
+from sim.scenario.uncertainty import sample
 
 LIVE_MEMBERS = 500
 """Members of a live run (each lever change): P(attain) to within ±2.2 points (1 s.e.)."""
@@ -343,18 +344,12 @@ def reference_key(doc: dict, source: Source) -> tuple:
 
 def discrepancy_draws(seed: int, members: int, provinces: tuple[str, ...]) -> np.ndarray:
     """(members, provinces, sectors) standard-normal draws of the model discrepancy of members
-    0..members-1, exactly those ``sim.scenario.uncertainty.discrepancy`` draws from ``seed``
-    (member i's from ``numpy.random.default_rng((seed, DISCREPANCY_STREAM, i))``, for every
-    province of ``sim.core.axes.PROVINCES``, then the simulated ones), to pass to
+    0..members-1 (``sim.scenario.uncertainty.discrepancy_draws``), to pass to
     ``sim.model.run.prepare(discrepancy_z=...)``: drawing them takes ~10 ms of every run of 500
     members, and a lever change does not change them (tests/interfaces/test_page_payload.py
     checks the kernel inputs equal)."""
-    sectors = len(base_state().discrepancy_sigma)
-    z = np.empty((members, len(axes.PROVINCES), sectors))
-    for i in range(members):
-        z[i] = np.random.default_rng((int(seed), DISCREPANCY_STREAM, i)).standard_normal(
-            (len(axes.PROVINCES), sectors))
-    return z[:, [axes.PROVINCES.index(p) for p in provinces]]
+    return draws(seed, np.arange(members), [axes.PROVINCES.index(p) for p in provinces],
+                 len(base_state().discrepancy_sigma))
 
 
 class Buffers:
