@@ -106,17 +106,17 @@ def _first_parts(parts: int):
                                stock_flow._energy_steps)
 
     @numba.njit(nogil=True, error_model=stock_flow.ERROR_MODEL)
-    def run(base, levers, uncertain, out):
+    def run(base, levers, uncertain, member_out):
         P, S, R, K = base.cap0.shape
         for m in range(uncertain.growth.shape[0]):
             state = stock_flow._member_state(m, base, uncertain)
             scratch = stock_flow._scratch(P, R)
             for t in range(uncertain.growth.shape[3]):
-                capacity(m, t, base, levers, uncertain, out, state, scratch)
+                capacity(m, t, base, levers, uncertain, member_out, state, scratch)
                 if parts >= 2:
-                    scrap(m, t, base, levers, uncertain, out, state, scratch)
+                    scrap(m, t, base, levers, uncertain, member_out, state, scratch)
                 if parts >= 3:
-                    energy(m, t, base, levers, uncertain, out, state, scratch)
+                    energy(m, t, base, levers, uncertain, member_out, state, scratch)
     return run
 
 
@@ -127,11 +127,12 @@ def test_kernel_profile_parts(benchmark, national_inputs):
     from kernels.arrays import check_inputs, check_outputs
 
     (base, levers, uncertain), sizes = check_inputs(national_inputs)
-    out = check_outputs(allocate_outputs(national_inputs), sizes)
+    member_out = stock_flow._member_buffers(
+        stock_flow._as_rows(check_outputs(allocate_outputs(national_inputs), sizes)))
     runs = {n: _first_parts(n) for n in (1, 2, 3)}
     for run in runs.values():  # compile outside the timing
-        run(base, levers, uncertain, out)
-    iv = Interleaved({n: (lambda run=run: run(base, levers, uncertain, out))
+        run(base, levers, uncertain, member_out)
+    iv = Interleaved({n: (lambda run=run: run(base, levers, uncertain, member_out))
                       for n, run in runs.items()})
     benchmark.pedantic(iv.round, rounds=5, warmup_rounds=0)
     full = iv.median(3)
@@ -301,7 +302,8 @@ def _guard_args(name: str):
     scratch = stock_flow._scratch(sizes["P"], sizes["R"])
     R = sizes["R"]
     v = np.ones(R)
-    year = (0, 1, base, levers, uncertain, out, state, scratch)
+    member_out = stock_flow._member_buffers(stock_flow._as_rows(out))
+    year = (0, 1, base, levers, uncertain, member_out, state, scratch)
     return {
         "_age_chain": (np.ones((2, 4)), 1, 0.25, 0.1),
         "_age_routes": (state.cap, state.cap_chains, 1, 1, 0.25, 0.1, np.empty(R), np.empty(R)),
@@ -319,12 +321,13 @@ def _guard_args(name: str):
         "_capacity_steps": year,
         "_scrap_step": year,
         "_energy_steps": year,
+        "_put": (np.zeros((2, 3, 5)), np.ones((5, 3)), 1),
     }[name]
 
 
 GUARDED = ["_age_chain", "_age_routes", "_investment", "_default_weights", "_split_investment",
            "_intensity_coflow", "_production", "_take_share", "_priced_weights", "_capacity_steps",
-           "_scrap_step", "_energy_steps"]
+           "_scrap_step", "_energy_steps", "_put"]
 
 
 def test_every_kernel_function_is_guarded():
