@@ -71,6 +71,10 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
   better. Numba's inlining copies the callee's IR block by block (a cost that grows with the
   size of the callee), and LLVM's optimisation level hardly matters (``NUMBA_OPT=0``: 11 s), so
   the rest is Numba's own typing and lowering.
+- A member's outputs go year first into a buffer of its own, copied into SPEC's layout (year
+  last) when the member is done (:func:`_member`, :func:`_put`): written straight from the
+  year loop, the 28 values of a province-sector-year each touched a cache line of its own
+  across the member's 1 MB of outputs (issue #25; docs/performance.md has the figures).
 - The year loop stays outermost for all sectors: running the sectors that feed no metal
   year-innermost (so output rows are written contiguously) was measured slower, 0.84 s vs 0.67 s
   for 1000 members, because each (p, s) year depends on the previous one while consecutive
@@ -420,7 +424,7 @@ def _production(cap, p, s, demand, prod, cap_route):
 # the three parts of a year
 # ================================================================================================
 @njit(inline="always", **_JIT)  # into _member: see the module docstring
-def _capacity_steps(m, t, base, levers, uncertain, member_out, state, scratch):
+def _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
     (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
     retirement of year t, and ``state.prod`` (step-6 production, before any scrap limit)."""
@@ -439,7 +443,7 @@ def _capacity_steps(m, t, base, levers, uncertain, member_out, state, scratch):
                 for r in range(R):
                     invest[r] = 0.0
                     retired[r] = 0.0
-                member_out.retrofit_saving[t, ps] = 0.0
+                buffer[t, at.retrofit_saving + ps] = 0.0
             else:
                 # 1. demand: D_t = max(0, D_{t−1} · (1 + growth))
                 d = demand[p, s] * (1.0 + uncertain.growth[m, p, s, t])
@@ -469,20 +473,20 @@ def _capacity_steps(m, t, base, levers, uncertain, member_out, state, scratch):
                     cap[p, s, r, 0] += invest[r]
                 # 5. intensity co-flow and retrofit; its rate rises with the carbon price
                 rate = levers.retrofit[p, s, t] + uncertain.retrofit_response[m] * price
-                member_out.retrofit_saving[t, ps] = _intensity_coflow(
+                buffer[t, at.retrofit_saving + ps] = _intensity_coflow(
                     state.intensity, base.new_int0, base.floor_int, p, s, t, state.decay,
                     surviving, invest, rate if rate < 1.0 else 1.0)
             # 6. production pro rata capacity
             _production(cap, p, s, demand[p, s], state.prod, scratch.cap_route)
             for r in range(R):
-                member_out.capacity[t, ps * R + r] = scratch.cap_route[r]
-                member_out.investment[t, ps * R + r] = invest[r]
-                member_out.retirement[t, ps * R + r] = retired[r]
-            member_out.demand[t, ps] = demand[p, s]
+                buffer[t, at.capacity + ps * R + r] = scratch.cap_route[r]
+                buffer[t, at.investment + ps * R + r] = invest[r]
+                buffer[t, at.retirement + ps * R + r] = retired[r]
+            buffer[t, at.demand + ps] = demand[p, s]
 
 
 @njit(inline="always", **_JIT)  # into _member: see the module docstring
-def _scrap_step(m, t, base, levers, uncertain, member_out, state, scratch):
+def _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
     ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
     and the in-use stock moving on to t+1. Updates ``state.prod`` to final production."""
@@ -549,12 +553,12 @@ def _scrap_step(m, t, base, levers, uncertain, member_out, state, scratch):
             left = avail - feed_use
             if left < 0.0:
                 left = 0.0
-            member_out.scrap_use[t, p * N + n] = feed_use + (other if other < left else left)
-            member_out.scrap_supply[t, p * N + n] = supply[p]
+            buffer[t, at.scrap_use + p * N + n] = feed_use + (other if other < left else left)
+            buffer[t, at.scrap_supply + p * N + n] = supply[p]
             stock_total = 0.0
             for k in range(K):
                 stock_total += stock[p, n, k]
-            member_out.inuse_stock[t, p * N + n] = stock_total  # start of year t
+            buffer[t, at.inuse_stock + p * N + n] = stock_total  # start of year t
             # the stock moves on to t+1: aging with f_s, no phase-out, then the inflow
             _age_chain(state.stock_chains, p * N + n, f_stock, 0.0)
             total = 0.0
@@ -575,7 +579,7 @@ def _take_share(share, coal, oil, gas):
 
 
 @njit(inline="always", **_JIT)  # into _member: see the module docstring
-def _energy_steps(m, t, base, levers, uncertain, member_out, state, scratch):
+def _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
     final energy after the fuel switches, direct, process, indirect and captured CO2, and value
     added; also writes production."""
@@ -629,7 +633,7 @@ def _energy_steps(m, t, base, levers, uncertain, member_out, state, scratch):
                 process += process_r
                 captured += levers.capture[p, s, r, t] * (direct_r + process_r)
                 value_added += prod_r * base.va_per_unit[p, s]  # 10. Σ_r prod_r · va_per_unit
-                member_out.production[t, ps * R + r] = prod_r
+                buffer[t, at.production + ps * R + r] = prod_r
             # 8. final_energy = Σ_r E: carriers outer, routes inner, summed in a scalar and
             # written once (a (C,) scratch array, mixed vector and scalar stores and loads,
             # stalled on store-to-load forwarding)
@@ -651,23 +655,23 @@ def _energy_steps(m, t, base, levers, uncertain, member_out, state, scratch):
                         elif c == HYDROGEN:
                             e_switched += h2_made[r]
                 e_c = e_c * disc + e_switched
-                member_out.final_energy[t, ps * C + c] = e_c
+                buffer[t, at.final_energy + ps * C + c] = e_c
                 if c == ELECTRICITY:
                     e_elec = e_c
                 elif c == HEAT:
                     e_heat = e_c
                 elif c == HYDROGEN:
                     e_h2 = e_c
-            member_out.electrified[t, ps] = electrified
-            member_out.co2_direct[t, ps] = direct
-            member_out.co2_process[t, ps] = process
-            member_out.co2_captured[t, ps] = captured
+            buffer[t, at.electrified + ps] = electrified
+            buffer[t, at.co2_direct + ps] = direct
+            buffer[t, at.co2_process + ps] = process
+            buffer[t, at.co2_captured + ps] = captured
             # 9. indirect = (E_elec + h2_power · E_h2) · grid_ef · (1 − green_power) + E_heat · heat_ef
-            member_out.co2_indirect[t, ps] = (
+            buffer[t, at.co2_indirect + ps] = (
                 (e_elec + base.h2_power * e_h2) * grid_ef * (1.0 - levers.green_power[p, s, t])
                 + e_heat * base.heat_ef
             )
-            member_out.value_added[t, ps] = value_added
+            buffer[t, at.value_added + ps] = value_added
 
 
 # ================================================================================================
@@ -713,22 +717,22 @@ def _scratch(P, R):
 
 
 @njit(**_JIT)
-def _put(dst, src, m):
-    """Row ``m`` of an output, ``dst`` (M, rows, T), from a member's buffer ``src`` (T, rows) of
-    the same values, year first (see :func:`_member`)."""
-    T, rows = src.shape
+def _put(dst, buffer, first, m):
+    """Row ``m`` of an output, ``dst`` (M, rows, T), from columns ``first`` .. ``first + rows
+    − 1`` of a member's ``buffer`` (T, ·), year first (see :func:`_member`)."""
+    T, rows = dst.shape[2], dst.shape[1]
     for i in range(rows):
         for t in range(T):
-            dst[m, i, t] = src[t, i]
+            dst[m, i, t] = buffer[t, first + i]
 
 
 @njit(**_JIT)
-def _member(m, base, levers, uncertain, out, member_out):
+def _member(m, base, levers, uncertain, out, buffer, at):
     """Member ``m``: every year, province and sector (SPEC steps 1–10). For each t: steps 1–6
-    for all (p, s), step 7 for all metals, steps 8–10 for all (p, s), into ``member_out`` (the
-    member's outputs, year first: every output as (T, rows), :func:`_member_buffers`); then
-    row ``m`` of every output from it (``out``: every output as (M, rows, T), the same fields in
-    the same order).
+    for all (p, s), step 7 for all metals, steps 8–10 for all (p, s), into ``buffer`` (T, ·), the
+    member's outputs year first: row t holds year t of every output, output ``f`` from column
+    ``at.f`` (:func:`_member_buffer`); then row ``m`` of every output of ``out`` (each as
+    (M, rows, T), :func:`_as_rows`) from it.
 
     Why a buffer: SPEC's outputs put the year last, so a year's values of one member are 136
     bytes apart in every output row; written straight from the year loop, each of the 28 values
@@ -741,21 +745,20 @@ def _member(m, base, levers, uncertain, out, member_out):
     state = _member_state(m, base, uncertain)
     scratch = _scratch(P, R)
     for t in range(uncertain.growth.shape[3]):
-        _capacity_steps(m, t, base, levers, uncertain, member_out, state, scratch)
-        _scrap_step(m, t, base, levers, uncertain, member_out, state, scratch)
-        _energy_steps(m, t, base, levers, uncertain, member_out, state, scratch)
+        _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
+        _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch)
+        _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
     for i in range(len(out)):
-        _put(out[i], member_out[i], m)
+        _put(out[i], buffer, at[i], m)
 
 
 @njit(nogil=True, **_JIT)
-def _simulate_members(first, stop, base, levers, uncertain, out, member_out):
+def _simulate_members(first, stop, base, levers, uncertain, out, buffer, at):
     """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``
-    through the one member's buffers ``member_out`` (see :func:`_member`). Releases the GIL, so
-    a caller may run disjoint ranges in threads, each with buffers of its own
-    (:func:`simulate_into`)."""
+    through the one member's ``buffer`` (see :func:`_member`). Releases the GIL, so a caller
+    may run disjoint ranges in threads, each with a buffer of its own (:func:`simulate_into`)."""
     for m in range(first, stop):
-        _member(m, base, levers, uncertain, out, member_out)
+        _member(m, base, levers, uncertain, out, buffer, at)
 
 
 def _as_rows(arrays: OutputArrays) -> OutputArrays:
@@ -765,11 +768,14 @@ def _as_rows(arrays: OutputArrays) -> OutputArrays:
                           for a in arrays))
 
 
-def _member_buffers(out: OutputArrays) -> OutputArrays:
-    """One member's outputs, year first: for every output ``out`` (M, rows, T) an array
-    (T, rows), what the steps of a year write (row (p, s) of an (M,P,S,T) output is p·S + s,
-    of (M,P,S,R,T) (p·S + s)·R + r, of (M,P,N,T) p·N + n)."""
-    return OutputArrays(*(np.empty((a.shape[2], a.shape[1])) for a in out))
+def _member_buffer(out: OutputArrays) -> tuple[np.ndarray, OutputArrays]:
+    """One member's outputs, year first, for the outputs ``out`` (each (M, rows, T)): a buffer
+    (T, Σ rows), and where each output's rows start in it (``at``, ints, the fields of
+    :class:`OutputArrays`). Row (p, s) of an (M,P,S,T) output is p·S + s, of (M,P,S,R,T)
+    (p·S + s)·R + r, of (M,P,S,C,T) (p·S + s)·C + c, of (M,P,N,T) p·N + n."""
+    rows = [a.shape[1] for a in out]
+    at = OutputArrays(*(sum(rows[:i]) for i in range(len(rows))))
+    return np.empty((out[0].shape[2], sum(rows))), at
 
 
 def in_sequence(run, members: int) -> None:
@@ -808,7 +814,7 @@ def _run(inputs, arrays, members: int, spread) -> None:
     out = _as_rows(arrays)
 
     def run(first: int, stop: int) -> None:
-        member_out = _member_buffers(out)  # one per range: ranges may run in threads
-        _simulate_members(first, stop, base, levers, uncertain, out, member_out)
+        buffer, at = _member_buffer(out)  # one per range: ranges may run in threads
+        _simulate_members(first, stop, base, levers, uncertain, out, buffer, at)
 
     spread(run, members)
