@@ -427,7 +427,8 @@ def _production(cap, p, s, demand, prod, cap_route):
 def _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
     (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
-    retirement of year t, and ``state.prod`` (step-6 production, before any scrap limit)."""
+    retirement of year t (row t of the member's ``buffer``, from the columns ``at``: see
+    :func:`_member`), and ``state.prod`` (step-6 production, before any scrap limit)."""
     P, S, R, K = base.cap0.shape
     cap, demand = state.cap, state.demand
     surviving, retired, invest = scratch.surviving, scratch.retired, scratch.invest
@@ -489,7 +490,8 @@ def _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
 def _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
     ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
-    and the in-use stock moving on to t+1. Updates ``state.prod`` to final production."""
+    and the in-use stock moving on to t+1 (outputs into row t of ``buffer``, as in
+    :func:`_capacity_steps`). Updates ``state.prod`` to final production."""
     P, N, K = state.stock.shape
     R = state.prod.shape[2]
     prod, stock, prev_total = state.prod, state.stock, state.prev_total
@@ -582,7 +584,7 @@ def _take_share(share, coal, oil, gas):
 def _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
     final energy after the fuel switches, direct, process, indirect and captured CO2, and value
-    added; also writes production."""
+    added; also writes production (into row t of ``buffer``, as in :func:`_capacity_steps`)."""
     P, S, R, C = state.intensity.shape
     prod, intensity, ef = state.prod, state.intensity, base.ef
     fossil, h2_made, elec_used = scratch.fossil, scratch.h2_made, scratch.elec_used
