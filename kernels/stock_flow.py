@@ -71,6 +71,10 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
   better. Numba's inlining copies the callee's IR block by block (a cost that grows with the
   size of the callee), and LLVM's optimisation level hardly matters (``NUMBA_OPT=0``: 11 s), so
   the rest is Numba's own typing and lowering.
+- A member's outputs go year first into a buffer of its own, copied into SPEC's layout (year
+  last) when the member is done (:func:`_member`, :func:`_put`): written straight from the
+  year loop, the 28 values of a province-sector-year each touched a cache line of its own
+  across the member's 1 MB of outputs (issue #25; docs/performance.md has the figures).
 - The year loop stays outermost for all sectors: running the sectors that feed no metal
   year-innermost (so output rows are written contiguously) was measured slower, 0.84 s vs 0.67 s
   for 1000 members, because each (p, s) year depends on the previous one while consecutive
@@ -79,6 +83,7 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -93,6 +98,7 @@ from kernels.arrays import (
     OIL,
     KernelInputs,
     KernelOutputs,
+    OutputArrays,
     check_inputs,
     check_outputs,
 )
@@ -418,15 +424,17 @@ def _production(cap, p, s, demand, prod, cap_route):
 # the three parts of a year
 # ================================================================================================
 @njit(inline="always", **_JIT)  # into _member: see the module docstring
-def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
+def _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
     (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
-    retirement of year t, and ``state.prod`` (step-6 production, before any scrap limit)."""
+    retirement of year t (row t of the member's ``buffer``, from the columns ``at``: see
+    :func:`_member`), and ``state.prod`` (step-6 production, before any scrap limit)."""
     P, S, R, K = base.cap0.shape
     cap, demand = state.cap, state.demand
     surviving, retired, invest = scratch.surviving, scratch.retired, scratch.invest
     for p in range(P):
         for s in range(S):
+            ps = p * S + s  # the row of (p, s) in the member's outputs
             if t == 0:
                 total = 0.0
                 for r in range(R):
@@ -436,7 +444,7 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
                 for r in range(R):
                     invest[r] = 0.0
                     retired[r] = 0.0
-                out.retrofit_saving[m, p, s, t] = 0.0
+                buffer[t, at.retrofit_saving + ps] = 0.0
             else:
                 # 1. demand: D_t = max(0, D_{t−1} · (1 + growth))
                 d = demand[p, s] * (1.0 + uncertain.growth[m, p, s, t])
@@ -466,23 +474,24 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
                     cap[p, s, r, 0] += invest[r]
                 # 5. intensity co-flow and retrofit; its rate rises with the carbon price
                 rate = levers.retrofit[p, s, t] + uncertain.retrofit_response[m] * price
-                out.retrofit_saving[m, p, s, t] = _intensity_coflow(
+                buffer[t, at.retrofit_saving + ps] = _intensity_coflow(
                     state.intensity, base.new_int0, base.floor_int, p, s, t, state.decay,
                     surviving, invest, rate if rate < 1.0 else 1.0)
             # 6. production pro rata capacity
             _production(cap, p, s, demand[p, s], state.prod, scratch.cap_route)
             for r in range(R):
-                out.capacity[m, p, s, r, t] = scratch.cap_route[r]
-                out.investment[m, p, s, r, t] = invest[r]
-                out.retirement[m, p, s, r, t] = retired[r]
-            out.demand[m, p, s, t] = demand[p, s]
+                buffer[t, at.capacity + ps * R + r] = scratch.cap_route[r]
+                buffer[t, at.investment + ps * R + r] = invest[r]
+                buffer[t, at.retirement + ps * R + r] = retired[r]
+            buffer[t, at.demand + ps] = demand[p, s]
 
 
 @njit(inline="always", **_JIT)  # into _member: see the module docstring
-def _scrap_step(m, t, base, levers, uncertain, out, state, scratch):
+def _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
     ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
-    and the in-use stock moving on to t+1. Updates ``state.prod`` to final production."""
+    and the in-use stock moving on to t+1 (outputs into row t of ``buffer``, as in
+    :func:`_capacity_steps`). Updates ``state.prod`` to final production."""
     P, N, K = state.stock.shape
     R = state.prod.shape[2]
     prod, stock, prev_total = state.prod, state.stock, state.prev_total
@@ -546,12 +555,12 @@ def _scrap_step(m, t, base, levers, uncertain, out, state, scratch):
             left = avail - feed_use
             if left < 0.0:
                 left = 0.0
-            out.scrap_use[m, p, n, t] = feed_use + (other if other < left else left)
-            out.scrap_supply[m, p, n, t] = supply[p]
+            buffer[t, at.scrap_use + p * N + n] = feed_use + (other if other < left else left)
+            buffer[t, at.scrap_supply + p * N + n] = supply[p]
             stock_total = 0.0
             for k in range(K):
                 stock_total += stock[p, n, k]
-            out.inuse_stock[m, p, n, t] = stock_total  # start of year t
+            buffer[t, at.inuse_stock + p * N + n] = stock_total  # start of year t
             # the stock moves on to t+1: aging with f_s, no phase-out, then the inflow
             _age_chain(state.stock_chains, p * N + n, f_stock, 0.0)
             total = 0.0
@@ -572,10 +581,10 @@ def _take_share(share, coal, oil, gas):
 
 
 @njit(inline="always", **_JIT)  # into _member: see the module docstring
-def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
+def _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
     final energy after the fuel switches, direct, process, indirect and captured CO2, and value
-    added; also writes production."""
+    added; also writes production (into row t of ``buffer``, as in :func:`_capacity_steps`)."""
     P, S, R, C = state.intensity.shape
     prod, intensity, ef = state.prod, state.intensity, base.ef
     fossil, h2_made, elec_used = scratch.fossil, scratch.h2_made, scratch.elec_used
@@ -583,6 +592,7 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
     for p in range(P):
         grid_ef = uncertain.grid_ef[m, p, t]
         for s in range(S):
+            ps = p * S + s  # the row of (p, s) in the member's outputs
             disc = uncertain.discrepancy[m, p, s, t]  # model discrepancy of the sector's energy
             adopted = levers.switch_price[p, s, t]  # the carbon price as fuel switching adopted it
             gas_share = levers.coal_to_gas[p, s, t] + uncertain.gas_response[m] * adopted  # γ
@@ -625,7 +635,7 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
                 process += process_r
                 captured += levers.capture[p, s, r, t] * (direct_r + process_r)
                 value_added += prod_r * base.va_per_unit[p, s]  # 10. Σ_r prod_r · va_per_unit
-                out.production[m, p, s, r, t] = prod_r
+                buffer[t, at.production + ps * R + r] = prod_r
             # 8. final_energy = Σ_r E: carriers outer, routes inner, summed in a scalar and
             # written once (a (C,) scratch array, mixed vector and scalar stores and loads,
             # stalled on store-to-load forwarding)
@@ -647,23 +657,23 @@ def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
                         elif c == HYDROGEN:
                             e_switched += h2_made[r]
                 e_c = e_c * disc + e_switched
-                out.final_energy[m, p, s, c, t] = e_c
+                buffer[t, at.final_energy + ps * C + c] = e_c
                 if c == ELECTRICITY:
                     e_elec = e_c
                 elif c == HEAT:
                     e_heat = e_c
                 elif c == HYDROGEN:
                     e_h2 = e_c
-            out.electrified[m, p, s, t] = electrified
-            out.co2_direct[m, p, s, t] = direct
-            out.co2_process[m, p, s, t] = process
-            out.co2_captured[m, p, s, t] = captured
+            buffer[t, at.electrified + ps] = electrified
+            buffer[t, at.co2_direct + ps] = direct
+            buffer[t, at.co2_process + ps] = process
+            buffer[t, at.co2_captured + ps] = captured
             # 9. indirect = (E_elec + h2_power · E_h2) · grid_ef · (1 − green_power) + E_heat · heat_ef
-            out.co2_indirect[m, p, s, t] = (
+            buffer[t, at.co2_indirect + ps] = (
                 (e_elec + base.h2_power * e_h2) * grid_ef * (1.0 - levers.green_power[p, s, t])
                 + e_heat * base.heat_ef
             )
-            out.value_added[m, p, s, t] = value_added
+            buffer[t, at.value_added + ps] = value_added
 
 
 # ================================================================================================
@@ -709,25 +719,65 @@ def _scratch(P, R):
 
 
 @njit(**_JIT)
-def _member(m, base, levers, uncertain, out):
-    """Member ``m``: every year, province and sector (SPEC steps 1–10) into row ``m`` of
-    ``out``. For each t: steps 1–6 for all (p, s), step 7 for all metals, steps 8–10 for all
-    (p, s)."""
+def _put(dst, buffer, first, m):
+    """Row ``m`` of an output, ``dst`` (M, rows, T), from columns ``first`` .. ``first + rows
+    − 1`` of a member's ``buffer`` (T, ·), year first (see :func:`_member`)."""
+    T, rows = dst.shape[2], dst.shape[1]
+    for i in range(rows):
+        for t in range(T):
+            dst[m, i, t] = buffer[t, first + i]
+
+
+@njit(**_JIT)
+def _member(m, base, levers, uncertain, out, buffer, at):
+    """Member ``m``: every year, province and sector (SPEC steps 1–10). For each t: steps 1–6
+    for all (p, s), step 7 for all metals, steps 8–10 for all (p, s), into ``buffer`` (T, ·), the
+    member's outputs year first: row t holds year t of every output, output ``f`` from column
+    ``at.f`` (:func:`_member_buffer`); then row ``m`` of every output of ``out`` (each as
+    (M, rows, T), :func:`_as_rows`) from it.
+
+    Why a buffer: SPEC's outputs put the year last, so a year's values of one member are 136
+    bytes apart in every output row; written straight from the year loop, each of the 28 values
+    of a province-sector-year touched a cache line of its own, across the member's 1 MB of
+    outputs (more than a core's L2): a quarter of the kernel's time (measured, outputs written
+    to a few fixed addresses instead). Year first, each year's values are written one after the
+    other, and the copy into SPEC's layout reads 17 sequential streams and writes each row
+    whole."""
     P, S, R, K = base.cap0.shape
     state = _member_state(m, base, uncertain)
     scratch = _scratch(P, R)
     for t in range(uncertain.growth.shape[3]):
-        _capacity_steps(m, t, base, levers, uncertain, out, state, scratch)
-        _scrap_step(m, t, base, levers, uncertain, out, state, scratch)
-        _energy_steps(m, t, base, levers, uncertain, out, state, scratch)
+        _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
+        _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch)
+        _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
+    for i in range(len(out)):
+        _put(out[i], buffer, at[i], m)
 
 
 @njit(nogil=True, **_JIT)
-def _simulate_members(first, stop, base, levers, uncertain, out):
-    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``.
-    Releases the GIL, so a caller may run disjoint ranges in threads (:func:`simulate_into`)."""
+def _simulate_members(first, stop, base, levers, uncertain, out, buffer, at):
+    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``
+    through the one member's ``buffer`` (see :func:`_member`). Releases the GIL, so a caller
+    may run disjoint ranges in threads, each with a buffer of its own (:func:`simulate_into`)."""
     for m in range(first, stop):
-        _member(m, base, levers, uncertain, out)
+        _member(m, base, levers, uncertain, out, buffer, at)
+
+
+def _as_rows(arrays: OutputArrays) -> OutputArrays:
+    """The outputs as the kernel writes them: each (M, rows, T), rows = the product of the axes
+    between member and year (the same memory, SPEC's layout)."""
+    return OutputArrays(*(a.reshape(a.shape[0], math.prod(a.shape[1:-1]), a.shape[-1])
+                          for a in arrays))
+
+
+def _member_buffer(out: OutputArrays) -> tuple[np.ndarray, OutputArrays]:
+    """One member's outputs, year first, for the outputs ``out`` (each (M, rows, T)): a buffer
+    (T, Σ rows), and where each output's rows start in it (``at``, ints, the fields of
+    :class:`OutputArrays`). Row (p, s) of an (M,P,S,T) output is p·S + s, of (M,P,S,R,T)
+    (p·S + s)·R + r, of (M,P,S,C,T) (p·S + s)·C + c, of (M,P,N,T) p·N + n."""
+    rows = [a.shape[1] for a in out]
+    at = OutputArrays(*(sum(rows[:i]) for i in range(len(rows))))
+    return np.empty((out[0].shape[2], sum(rows))), at
 
 
 def in_sequence(run, members: int) -> None:
@@ -763,5 +813,10 @@ def simulate(inp: KernelInputs, spread=in_sequence) -> KernelOutputs:
 def _run(inputs, arrays, members: int, spread) -> None:
     """The checked ``inputs`` (base, levers, uncertain) into the checked output ``arrays``."""
     base, levers, uncertain = inputs
-    spread(lambda first, stop: _simulate_members(first, stop, base, levers, uncertain, arrays),
-           members)
+    out = _as_rows(arrays)
+
+    def run(first: int, stop: int) -> None:
+        buffer, at = _member_buffer(out)  # one per range: ranges may run in threads
+        _simulate_members(first, stop, base, levers, uncertain, out, buffer, at)
+
+    spread(run, members)

@@ -106,17 +106,17 @@ def _first_parts(parts: int):
                                stock_flow._energy_steps)
 
     @numba.njit(nogil=True, error_model=stock_flow.ERROR_MODEL)
-    def run(base, levers, uncertain, out):
+    def run(base, levers, uncertain, buffer, at):
         P, S, R, K = base.cap0.shape
         for m in range(uncertain.growth.shape[0]):
             state = stock_flow._member_state(m, base, uncertain)
             scratch = stock_flow._scratch(P, R)
             for t in range(uncertain.growth.shape[3]):
-                capacity(m, t, base, levers, uncertain, out, state, scratch)
+                capacity(m, t, base, levers, uncertain, buffer, at, state, scratch)
                 if parts >= 2:
-                    scrap(m, t, base, levers, uncertain, out, state, scratch)
+                    scrap(m, t, base, levers, uncertain, buffer, at, state, scratch)
                 if parts >= 3:
-                    energy(m, t, base, levers, uncertain, out, state, scratch)
+                    energy(m, t, base, levers, uncertain, buffer, at, state, scratch)
     return run
 
 
@@ -127,11 +127,12 @@ def test_kernel_profile_parts(benchmark, national_inputs):
     from kernels.arrays import check_inputs, check_outputs
 
     (base, levers, uncertain), sizes = check_inputs(national_inputs)
-    out = check_outputs(allocate_outputs(national_inputs), sizes)
+    buffer, at = stock_flow._member_buffer(
+        stock_flow._as_rows(check_outputs(allocate_outputs(national_inputs), sizes)))
     runs = {n: _first_parts(n) for n in (1, 2, 3)}
     for run in runs.values():  # compile outside the timing
-        run(base, levers, uncertain, out)
-    iv = Interleaved({n: (lambda run=run: run(base, levers, uncertain, out))
+        run(base, levers, uncertain, buffer, at)
+    iv = Interleaved({n: (lambda run=run: run(base, levers, uncertain, buffer, at))
                       for n, run in runs.items()})
     benchmark.pedantic(iv.round, rounds=5, warmup_rounds=0)
     full = iv.median(3)
@@ -301,7 +302,8 @@ def _guard_args(name: str):
     scratch = stock_flow._scratch(sizes["P"], sizes["R"])
     R = sizes["R"]
     v = np.ones(R)
-    year = (0, 1, base, levers, uncertain, out, state, scratch)
+    buffer, at = stock_flow._member_buffer(stock_flow._as_rows(out))
+    year = (0, 1, base, levers, uncertain, buffer, at, state, scratch)
     return {
         "_age_chain": (np.ones((2, 4)), 1, 0.25, 0.1),
         "_age_routes": (state.cap, state.cap_chains, 1, 1, 0.25, 0.1, np.empty(R), np.empty(R)),
@@ -319,12 +321,13 @@ def _guard_args(name: str):
         "_capacity_steps": year,
         "_scrap_step": year,
         "_energy_steps": year,
+        "_put": (np.zeros((2, 3, 5)), np.ones((5, 7)), 2, 1),
     }[name]
 
 
 GUARDED = ["_age_chain", "_age_routes", "_investment", "_default_weights", "_split_investment",
            "_intensity_coflow", "_production", "_take_share", "_priced_weights", "_capacity_steps",
-           "_scrap_step", "_energy_steps"]
+           "_scrap_step", "_energy_steps", "_put"]
 
 
 def test_every_kernel_function_is_guarded():
@@ -489,3 +492,77 @@ def test_kernel_before_and_after_the_first_run_work(benchmark, national_inputs, 
           f"after {iv.ratio('after_1', 'after_all'):.2f} with {all_threads} threads")
     for name, a in out.as_dict().items():
         assert np.array_equal(a, getattr(old_out, name)), name
+
+
+# ================================================================================================
+# before and after the member's year-first output buffer (issue #25, kernel throughput)
+# ================================================================================================
+BEFORE_BUFFER = "85015d014fe360a7950ae5e5a73c8e325bbf6262"
+"""The last commit of main before the kernel wrote each member's outputs year first into a
+buffer and copied them into SPEC's layout once the member is done."""
+
+
+def test_kernel_before_and_after_the_member_buffer(benchmark, national_inputs, tmp_path,
+                                                   all_threads):
+    """The kernel of :data:`BEFORE_BUFFER` against today's, in one run: the first call with an
+    empty Numba cache in a fresh interpreter (compiles), alternating before / after, CPU and wall
+    seconds; then the throughput on the 1000 national members, 1 thread and all threads, and 1
+    thread with 200 CNY/t on steel, non-ferrous and cement (the priced branch), all timed in
+    alternation. Every output must be bitwise equal."""
+    from dataclasses import replace
+
+    old = _kernel_at(BEFORE_BUFFER, tmp_path)
+    if old is None:
+        pytest.skip(f"commit {BEFORE_BUFFER[:7]} is not in this checkout's history")
+    old_flow, old_arrays = old
+    package = f"kernels_{BEFORE_BUFFER[:7]}"
+    variants = {"before": (package, tmp_path), "after": ("kernels", None)}
+    cold = {name: [] for name in variants}
+    for i in range(COLD_ROUNDS):
+        for name, (pkg, path) in variants.items():
+            cold[name].append(first_call(tmp_path / f"numba_{name}_{i}", pkg, path))
+    before, after = [t[1] for t in cold["before"]], [t[1] for t in cold["after"]]
+    print(f"\nBENCH jit_first_call_cold_buffer_before_after CPU {_median(before):.2f} s -> "
+          f"{_median(after):.2f} s (ratio {_median(after) / _median(before):.2f}; wall "
+          f"{_median([t[0] for t in cold['before']]):.2f} s -> "
+          f"{_median([t[0] for t in cold['after']]):.2f} s; medians of {COLD_ROUNDS}; load "
+          f"average {os.getloadavg()[0]:.1f})")
+
+    price = np.zeros_like(national_inputs.carbon_price)
+    price[:, :3, 6:] = 200.0  # iron_steel, nonferrous, nonmetallic_minerals from 2025
+    cases = {"": national_inputs,
+             "priced_": replace(national_inputs, carbon_price=price, switch_price=price.copy())}
+    runs, pairs = {}, []
+    for case, inp in cases.items():
+        old_inp = old_arrays.KernelInputs(**{f.name: getattr(inp, f.name)
+                                             for f in dataclasses.fields(inp)})
+        old_out = old_arrays.KernelOutputs.allocate(*(old_inp.shape[x] for x in "MPSRCNT"))
+        out = allocate_outputs(inp)
+        pairs.append((old_out, out))
+        for threads in ((1, all_threads) if case == "" else (1,)):
+            n = "1" if threads == 1 else "all"
+
+            def old_run(threads=threads, old_inp=old_inp, old_out=old_out):
+                numba.set_num_threads(threads)
+                old_flow.simulate_into(old_inp, old_out, model_kernel.in_threads)
+
+            runs[f"{case}before_{n}"] = old_run
+            runs[f"{case}after_{n}"] = _run_into(inp, out, threads)
+    for run in runs.values():  # compiles (or loads) both kernels outside the timing
+        run()
+    iv = Interleaved(runs)
+    benchmark.pedantic(iv.round, rounds=5, warmup_rounds=1)
+    psy = province_sector_years(national_inputs)
+    load = os.getloadavg()[0]
+    for name in ("1", "all", "priced_1"):
+        case, n = ("priced_", "1") if name == "priced_1" else ("", name)
+        b, a = f"{case}before_{n}", f"{case}after_{n}"
+        print(f"BENCH kernel_member_buffer_{name}thread {iv.ratio(b, a):.3f} throughput after / "
+              f"before (median of per-round ratios; best {psy / iv.best(b):.3g} -> "
+              f"{psy / iv.best(a):.3g} psy/s; load average {load:.1f})")
+    print(f"BENCH kernel_member_buffer_speedup before {iv.ratio('before_1', 'before_all'):.2f}, "
+          f"after {iv.ratio('after_1', 'after_all'):.2f} with {all_threads} threads")
+    for old_out, out in pairs:
+        for name, a in out.as_dict().items():
+            b = getattr(old_out, name)
+            assert np.array_equal(a.view(np.int64), b.view(np.int64)), name  # bitwise
