@@ -66,7 +66,7 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
 - First call (issue #25, tests/bench ``test_kernel_before_and_after_the_first_run_work``): the
   members used to run in a ``prange``; the parallel loop's gufunc and its wrapper each linked and
   re-optimised the whole kernel, and compiling took 25 s of CPU. With the members' ranges run in
-  threads by the caller and the three parts of a year inlined into :func:`_member` (one
+  threads by the caller and the three parts of a year inlined into the member's year loop (one
   optimisation of their code fewer), 15 s; the throughput is unchanged or a few per cent
   better. Numba's inlining copies the callee's IR block by block (a cost that grows with the
   size of the callee), and LLVM's optimisation level hardly matters (``NUMBA_OPT=0``: 11 s), so
@@ -417,7 +417,7 @@ def _production(cap, p, s, demand, prod, cap_route):
 # ================================================================================================
 # the three parts of a year
 # ================================================================================================
-@njit(inline="always", **_JIT)  # into _member: see the module docstring
+@njit(inline="always", **_JIT)  # into _simulate_members: module docstring
 def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
     """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
     (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
@@ -478,7 +478,7 @@ def _capacity_steps(m, t, base, levers, uncertain, out, state, scratch):
             out.demand[m, p, s, t] = demand[p, s]
 
 
-@njit(inline="always", **_JIT)  # into _member: see the module docstring
+@njit(inline="always", **_JIT)  # into _simulate_members: module docstring
 def _scrap_step(m, t, base, levers, uncertain, out, state, scratch):
     """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
     ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
@@ -571,7 +571,7 @@ def _take_share(share, coal, oil, gas):
     return coal - y_coal, oil - y_oil, gas - y_gas, y_coal + y_oil + y_gas
 
 
-@njit(inline="always", **_JIT)  # into _member: see the module docstring
+@njit(inline="always", **_JIT)  # into _simulate_members: module docstring
 def _energy_steps(m, t, base, levers, uncertain, out, state, scratch):
     """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
     final energy after the fuel switches, direct, process, indirect and captured CO2, and value
@@ -708,26 +708,29 @@ def _scratch(P, R):
     )
 
 
-@njit(**_JIT)
-def _member(m, base, levers, uncertain, out):
-    """Member ``m``: every year, province and sector (SPEC steps 1–10) into row ``m`` of
-    ``out``. For each t: steps 1–6 for all (p, s), step 7 for all metals, steps 8–10 for all
-    (p, s)."""
-    P, S, R, K = base.cap0.shape
-    state = _member_state(m, base, uncertain)
-    scratch = _scratch(P, R)
-    for t in range(uncertain.growth.shape[3]):
-        _capacity_steps(m, t, base, levers, uncertain, out, state, scratch)
-        _scrap_step(m, t, base, levers, uncertain, out, state, scratch)
-        _energy_steps(m, t, base, levers, uncertain, out, state, scratch)
+@njit(inline="always", **_JIT)
+def _member(m, base, uncertain):
+    """Member ``m``'s state at the start of the base year and its scratch arrays."""
+    P, R = base.cap0.shape[0], base.cap0.shape[2]
+    return _member_state(m, base, uncertain), _scratch(P, R)
 
 
 @njit(nogil=True, **_JIT)
 def _simulate_members(first, stop, base, levers, uncertain, out):
-    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``.
-    Releases the GIL, so a caller may run disjoint ranges in threads (:func:`simulate_into`)."""
+    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``: for
+    each t, steps 1–6 for all (p, s), step 7 for all metals, steps 8–10 for all (p, s) (SPEC
+    steps 1–10). Releases the GIL, so a caller may run disjoint ranges in threads
+    (:func:`simulate_into`).
+
+    The year loop is here, not in a function of its own called per member: Numba links a callee
+    into its caller and optimises and compiles the callee's code again there, so a separate
+    member function cost 0.9 s more of the first call (tests/bench)."""
     for m in range(first, stop):
-        _member(m, base, levers, uncertain, out)
+        state, scratch = _member(m, base, uncertain)
+        for t in range(uncertain.growth.shape[3]):
+            _capacity_steps(m, t, base, levers, uncertain, out, state, scratch)
+            _scrap_step(m, t, base, levers, uncertain, out, state, scratch)
+            _energy_steps(m, t, base, levers, uncertain, out, state, scratch)
 
 
 def in_sequence(run, members: int) -> None:
