@@ -66,13 +66,13 @@ Performance notes (national case, 31 provinces x 9 sectors x 17 years; tests/ben
 - First call (issue #25, tests/bench ``test_kernel_before_and_after_the_first_run_work``): the
   members used to run in a ``prange``; the parallel loop's gufunc and its wrapper each linked and
   re-optimised the whole kernel, and compiling took 25 s of CPU. With the members' ranges run in
-  threads by the caller and the three parts of a year inlined into :func:`_member` (one
+  threads by the caller and the three parts of a year inlined into the member's year loop (one
   optimisation of their code fewer), 15 s; the throughput is unchanged or a few per cent
   better. Numba's inlining copies the callee's IR block by block (a cost that grows with the
   size of the callee), and LLVM's optimisation level hardly matters (``NUMBA_OPT=0``: 11 s), so
   the rest is Numba's own typing and lowering.
 - A member's outputs go year first into a buffer of its own, copied into SPEC's layout (year
-  last) when the member is done (:func:`_member`, :func:`_put`): written straight from the
+  last) when the member is done (:func:`_simulate_members`, :func:`_put`): written straight from the
   year loop, the 28 values of a province-sector-year each touched a cache line of its own
   across the member's 1 MB of outputs (issue #25; docs/performance.md has the figures).
 - The year loop stays outermost for all sectors: running the sectors that feed no metal
@@ -423,12 +423,12 @@ def _production(cap, p, s, demand, prod, cap_route):
 # ================================================================================================
 # the three parts of a year
 # ================================================================================================
-@njit(inline="always", **_JIT)  # into _member: see the module docstring
+@njit(inline="always", **_JIT)  # into _simulate_members: module docstring
 def _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 1–6 of year ``t`` for every (p, s) of member ``m``; at t = 0 the base year
     (demand = util · Σ cap0, no aging or investment). Writes demand, capacity, investment and
     retirement of year t (row t of the member's ``buffer``, from the columns ``at``: see
-    :func:`_member`), and ``state.prod`` (step-6 production, before any scrap limit)."""
+    :func:`_simulate_members`), and ``state.prod`` (step-6 production, before any scrap limit)."""
     P, S, R, K = base.cap0.shape
     cap, demand = state.cap, state.demand
     surviving, retired, invest = scratch.surviving, scratch.retired, scratch.invest
@@ -486,7 +486,7 @@ def _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
             buffer[t, at.demand + ps] = demand[p, s]
 
 
-@njit(inline="always", **_JIT)  # into _member: see the module docstring
+@njit(inline="always", **_JIT)  # into _simulate_members: module docstring
 def _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC step 7 of year ``t`` for every metal n (in order) over all provinces of member
     ``m``: scrap supply, the scrap market, the feedstock limit of the metal's route, scrap use,
@@ -580,7 +580,7 @@ def _take_share(share, coal, oil, gas):
     return coal - y_coal, oil - y_oil, gas - y_gas, y_coal + y_oil + y_gas
 
 
-@njit(inline="always", **_JIT)  # into _member: see the module docstring
+@njit(inline="always", **_JIT)  # into _simulate_members: module docstring
 def _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch):
     """SPEC steps 8–10 of year ``t`` for every (p, s) of member ``m``, on final production:
     final energy after the fuel switches, direct, process, indirect and captured CO2, and value
@@ -721,20 +721,29 @@ def _scratch(P, R):
 @njit(**_JIT)
 def _put(dst, buffer, first, m):
     """Row ``m`` of an output, ``dst`` (M, rows, T), from columns ``first`` .. ``first + rows
-    − 1`` of a member's ``buffer`` (T, ·), year first (see :func:`_member`)."""
+    − 1`` of a member's ``buffer`` (T, ·), year first (see :func:`_simulate_members`)."""
     T, rows = dst.shape[2], dst.shape[1]
     for i in range(rows):
         for t in range(T):
             dst[m, i, t] = buffer[t, first + i]
 
 
-@njit(**_JIT)
-def _member(m, base, levers, uncertain, out, buffer, at):
-    """Member ``m``: every year, province and sector (SPEC steps 1–10). For each t: steps 1–6
-    for all (p, s), step 7 for all metals, steps 8–10 for all (p, s), into ``buffer`` (T, ·), the
-    member's outputs year first: row t holds year t of every output, output ``f`` from column
-    ``at.f`` (:func:`_member_buffer`); then row ``m`` of every output of ``out`` (each as
-    (M, rows, T), :func:`_as_rows`) from it.
+@njit(inline="always", **_JIT)
+def _member(m, base, uncertain):
+    """Member ``m``'s state at the start of the base year and its scratch arrays."""
+    P, R = base.cap0.shape[0], base.cap0.shape[2]
+    return _member_state(m, base, uncertain), _scratch(P, R)
+
+
+@njit(nogil=True, **_JIT)
+def _simulate_members(first, stop, base, levers, uncertain, out, buffer, at):
+    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``: for
+    each t, steps 1–6 for all (p, s), step 7 for all metals, steps 8–10 for all (p, s) (SPEC
+    steps 1–10), into ``buffer`` (T, ·), the member's outputs year first: row t holds year t of
+    every output, output ``f`` from column ``at.f`` (:func:`_member_buffer`); then row ``m`` of
+    every output of ``out`` (each as (M, rows, T), :func:`_as_rows`) from it. Releases the GIL,
+    so a caller may run disjoint ranges in threads, each with a buffer of its own
+    (:func:`simulate_into`).
 
     Why a buffer: SPEC's outputs put the year last, so a year's values of one member are 136
     bytes apart in every output row; written straight from the year loop, each of the 28 values
@@ -742,25 +751,19 @@ def _member(m, base, levers, uncertain, out, buffer, at):
     outputs (more than a core's L2): a quarter of the kernel's time (measured, outputs written
     to a few fixed addresses instead). Year first, each year's values are written one after the
     other, and the copy into SPEC's layout reads 17 sequential streams and writes each row
-    whole."""
-    P, S, R, K = base.cap0.shape
-    state = _member_state(m, base, uncertain)
-    scratch = _scratch(P, R)
-    for t in range(uncertain.growth.shape[3]):
-        _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
-        _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch)
-        _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
-    for i in range(len(out)):
-        _put(out[i], buffer, at[i], m)
+    whole.
 
-
-@njit(nogil=True, **_JIT)
-def _simulate_members(first, stop, base, levers, uncertain, out, buffer, at):
-    """Members ``first`` .. ``stop − 1``, one after the other, into their rows of ``out``
-    through the one member's ``buffer`` (see :func:`_member`). Releases the GIL, so a caller
-    may run disjoint ranges in threads, each with a buffer of its own (:func:`simulate_into`)."""
+    The year loop is here, not in a function of its own called per member: Numba links a callee
+    into its caller and optimises and compiles the callee's code again there, so a separate
+    member function cost 0.9 s more of the first call (tests/bench)."""
     for m in range(first, stop):
-        _member(m, base, levers, uncertain, out, buffer, at)
+        state, scratch = _member(m, base, uncertain)
+        for t in range(uncertain.growth.shape[3]):
+            _capacity_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
+            _scrap_step(m, t, base, levers, uncertain, buffer, at, state, scratch)
+            _energy_steps(m, t, base, levers, uncertain, buffer, at, state, scratch)
+        for i in range(len(out)):
+            _put(out[i], buffer, at[i], m)
 
 
 def _as_rows(arrays: OutputArrays) -> OutputArrays:

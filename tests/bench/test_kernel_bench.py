@@ -440,11 +440,36 @@ def test_kernel_before_and_after_the_first_run_work(benchmark, national_inputs, 
     fresh interpreter with an empty Numba cache (compiles) and with the cache it wrote (loads),
     alternating before / after, wall and CPU seconds; then the throughput on the 1000 national
     members, 1 thread and all threads, timed in alternation. The outputs must be equal."""
-    old = _kernel_at(BEFORE_FIRST_RUN, tmp_path)
+    _before_and_after(benchmark, BEFORE_FIRST_RUN, "first_run_work", national_inputs, tmp_path,
+                      all_threads)
+
+
+BEFORE_FIRST_CALL = "85015d014fe360a7950ae5e5a73c8e325bbf6262"
+"""The last commit of main before the year loop moved into ``_simulate_members`` and the inputs
+became read-only views (issue #25, the first call)."""
+
+
+def test_kernel_before_and_after_the_first_call_work(benchmark, national_inputs, tmp_path,
+                                                     all_threads):
+    """As :func:`test_kernel_before_and_after_the_first_run_work`, against
+    :data:`BEFORE_FIRST_CALL`, with the outputs also compared bitwise under a carbon price
+    (200 CNY/t on three sectors, the logit's branch)."""
+    _before_and_after(benchmark, BEFORE_FIRST_CALL, "first_call_work", national_inputs, tmp_path,
+                      all_threads, priced=True)
+
+
+def _before_and_after(benchmark, commit: str, label: str, national_inputs, tmp_path,
+                      all_threads: int, priced: bool = False) -> None:
+    """The kernel of ``commit`` against today's, in one run (``label`` names the BENCH lines):
+    the first call in a fresh interpreter with an empty Numba cache (compiles) and with the cache
+    it wrote (loads), alternating before / after (:data:`COLD_ROUNDS` rounds), wall and CPU
+    seconds; then the throughput on the 1000 national members, 1 thread and all threads, timed
+    in alternation. The outputs must be equal (``priced``: also with a carbon price)."""
+    old = _kernel_at(commit, tmp_path)
     if old is None:
-        pytest.skip(f"commit {BEFORE_FIRST_RUN[:7]} is not in this checkout's history")
+        pytest.skip(f"commit {commit[:7]} is not in this checkout's history")
     old_flow, old_arrays = old
-    package = f"kernels_{BEFORE_FIRST_RUN[:7]}"
+    package = f"kernels_{commit[:7]}"
     variants = {"before": (package, tmp_path), "after": ("kernels", None)}
     cold = {name: [] for name in variants}
     warm = {name: [] for name in variants}
@@ -461,7 +486,7 @@ def test_kernel_before_and_after_the_first_run_work(benchmark, national_inputs, 
               f"{_median(after):.2f} s (ratio {_median(after) / _median(before):.2f}; wall "
               f"{_median([t[0] for t in times['before']]):.2f} s -> "
               f"{_median([t[0] for t in times['after']]):.2f} s; medians of {COLD_ROUNDS}; "
-              f"load average {load[0]:.1f})")
+              f"load average {load[0]:.1f}; before = {commit[:7]})")
 
     inp = national_inputs
     known = {f.name for f in dataclasses.fields(old_arrays.KernelInputs)}
@@ -484,14 +509,23 @@ def test_kernel_before_and_after_the_first_run_work(benchmark, national_inputs, 
     psy = province_sector_years(inp)
     load = os.getloadavg()
     for n in ("1", "all"):
-        print(f"BENCH kernel_first_run_work_{n}thread {iv.ratio(f'before_{n}', f'after_{n}'):.3f} "
+        print(f"BENCH kernel_{label}_{n}thread {iv.ratio(f'before_{n}', f'after_{n}'):.3f} "
               f"throughput after / before (median of per-round ratios; best "
               f"{psy / iv.best(f'before_{n}'):.3g} -> {psy / iv.best(f'after_{n}'):.3g} psy/s; "
               f"load average {load[0]:.1f})")
-    print(f"BENCH kernel_first_run_work_speedup before {iv.ratio('before_1', 'before_all'):.2f}, "
+    print(f"BENCH kernel_{label}_speedup before {iv.ratio('before_1', 'before_all'):.2f}, "
           f"after {iv.ratio('after_1', 'after_all'):.2f} with {all_threads} threads")
     for name, a in out.as_dict().items():
         assert np.array_equal(a, getattr(old_out, name)), name
+    if priced:
+        price = np.zeros_like(inp.carbon_price)
+        price[:, :3, 6:] = 200.0  # iron_steel, nonferrous, nonmetallic_minerals from 2025
+        with_price = dataclasses.replace(inp, carbon_price=price, switch_price=price.copy())
+        old_priced = old_arrays.KernelInputs(**{k: getattr(with_price, k) for k in known})
+        old_flow.simulate_into(old_priced, old_out)
+        simulate_into(with_price, out)
+        for name, a in out.as_dict().items():
+            assert np.array_equal(a, getattr(old_out, name)), f"{name} (priced)"
 
 
 # ================================================================================================
