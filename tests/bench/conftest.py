@@ -22,15 +22,6 @@ from kernels.arrays import KernelInputs, KernelOutputs  # noqa: E402
 
 NATIONAL_MEMBERS = 1000
 
-# KernelInputs fields with a province axis, and which axis it is (SPEC.md "Inputs")
-_PROVINCE_AXIS = {
-    "cap0": 0, "util": 0, "base_share": 0, "int0": 0, "new_int0": 0, "va_per_unit": 0, "ef": 0,
-    "process_ef": 0, "stock0": 0, "share_floor": 0, "phase_out": 0, "replacement_ratio": 0,
-    "retrofit": 0, "coal_to_gas": 0, "hydrogen": 0, "electrification": 0, "green_power": 0,
-    "capture": 0, "floor_int": 0, "growth": 1, "grid_ef": 1, "discrepancy": 1,
-}
-
-
 @pytest.fixture(scope="session")
 def national_inputs() -> KernelInputs:
     """Kernel inputs of ``scenarios/national.toml`` for 1000 members: 31 provinces x 9 sectors x
@@ -56,8 +47,8 @@ def province_slice(inp: KernelInputs, P: int) -> KernelInputs:
     would be copied by the kernel wrapper at every call, inside the timing)."""
     kw = {}
     for f in fields(inp):
-        axis = _PROVINCE_AXIS.get(f.name)
-        if axis is not None:
+        axis = f.metadata["dims"].find("P")  # the field's axes as SPEC declares them
+        if axis >= 0:
             v = getattr(inp, f.name)
             kw[f.name] = np.ascontiguousarray(v[:P] if axis == 0 else v[:, :P])
     return replace(inp, **kw)
