@@ -53,6 +53,7 @@ import xarray as xr
 from sim.analysis import costs
 from sim.analysis.costs import ACCOUNTING_TEXT, CO2_VARIABLES
 from sim.core.indicators import ACCOUNTINGS
+from sim.core.sizes import CHUNK_SIZE
 from sim.core.variables import COORDINATES
 from sim.results import reading as results
 from sim.results.run import run_scenario
@@ -94,7 +95,7 @@ def variants(scenario) -> dict[str, object]:
 def run_abatement(scenario, folder: Path | str, members: int | None = None,
                   seed: int | None = None,
                   progress: Callable[[int, int, str], None] | None = None,
-                  chunk_size: int = 256) -> dict[str, Path]:
+                  chunk_size: int = CHUNK_SIZE) -> dict[str, Path]:
     """Run ``scenario`` and each of its :func:`variants` with the same ``members`` and ``seed``
     (default the scenario's) into ``folder`` at detail :data:`DETAIL`; returns :data:`SCENARIO`
     or the variant's name -> its result file. ``progress(done, total, name)`` is called before

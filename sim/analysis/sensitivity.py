@@ -66,6 +66,7 @@ import hashlib
 import importlib.metadata
 import json
 import math
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -529,18 +530,22 @@ class Task:
 
 _PREPARED: dict[tuple, Any] = {}
 _PREPARED_MAX = 4
+_PREPARED_LOCK = threading.Lock()
+"""A Dask worker runs tasks in threads: two evicting at once popped the same entry (KeyError)."""
 
 
 def _prepared(task: Task):
     """The group's ``Prepared`` (levers resolved once per process and group)."""
-    hit = _PREPARED.get(task.key)
+    with _PREPARED_LOCK:
+        hit = _PREPARED.get(task.key)
     if hit is None:
         sc = (lever_scenario(task.document, task.scenario, list(task.points))
               if task.points else task.scenario)
         hit = model.prepare(sc, design=task.design[:1])
-        if len(_PREPARED) >= _PREPARED_MAX:
-            _PREPARED.pop(next(iter(_PREPARED)))
-        _PREPARED[task.key] = hit
+        with _PREPARED_LOCK:
+            if len(_PREPARED) >= _PREPARED_MAX:
+                _PREPARED.pop(next(iter(_PREPARED)))
+            _PREPARED[task.key] = hit
     return hit
 
 

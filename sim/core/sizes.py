@@ -46,7 +46,8 @@ KERNEL_BYTES = 80_000
 """[bytes per member and province] Kernel state of a chunk at full detail (a national
 full-detail member is ~2.4 MB in memory while its chunk is processed); two chunks in flight."""
 CHUNK_SIZE = 128
-"""Members a run simulates and writes per step by default (``sim run --chunk-size``). Measured
+"""Members a run simulates and writes per step by default (``sim run --chunk-size``, ``sim
+abatement``, ``sim.model.run.run``; the sensitivity command keeps 256: docs/performance.md). Measured
 (#25, national, province detail, peak resident memory at 2000 / 6000 members): 256 members 1.35
 / 1.61 GB, 128 members 0.99 / 1.21 GB, 64 members 0.83 / 0.87 GB, for the same CPU time at 256
 and 128 and ~8 % more at 64 (docs/performance.md)."""

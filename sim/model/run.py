@@ -24,6 +24,7 @@ from sim.core import axes, indicators
 from sim.core import targets as target_checks
 from sim.core.indicators_registry import INDICATORS
 from sim.core.levers import kernel_lever_arrays, outside_lever_arrays
+from sim.core.sizes import CHUNK_SIZE
 from sim.core.units import CNY_PER_KERNEL_VA, PJ_PER_TWH
 from sim.core.variables import (
     COORDINATES,
@@ -463,7 +464,7 @@ def _coords(prep: Prepared, members: np.ndarray, regions: list[str]) -> dict:
     }
 
 
-def run(prep: Prepared, chunk_size: int = 256,
+def run(prep: Prepared, chunk_size: int = CHUNK_SIZE,
         progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
     """Run all members of ``prep`` in chunks and return the ensemble Dataset.
 

@@ -109,3 +109,81 @@ def test_chunking_by_province(files):
         assert nc["production"].chunking()[1] == 31
     with netCDF4.Dataset(old) as a, netCDF4.Dataset(new) as b:  # the layout changes no value
         np.testing.assert_array_equal(a["production"][:], b["production"][:])
+
+
+ENCODINGS = {
+    "zlib 1 + shuffle (today)": dict(zlib=True, complevel=1, shuffle=True),
+    "zlib 1, no shuffle": dict(zlib=True, complevel=1, shuffle=False),
+    "no compression": dict(zlib=False),
+    "zstd 1 + shuffle (plugin)": dict(compression="zstd", complevel=1, shuffle=True),
+    "blosc lz4 + shuffle (plugin)": dict(compression="blosc_lz4", complevel=1, blosc_shuffle=1),
+}
+"""Lossless encodings of the per-member variables of a province-detail file (Fletcher-32 on
+all): zlib is what every netCDF-4/HDF5 reader decodes; zstd and blosc need the reader's HDF5
+filter plugins (the netCDF4 wheels ship them; h5py needs hdf5plugin, and many CF tools have none)."""
+
+
+def test_writer_encodings(tmp_path):
+    """CPU seconds per 128-member chunk of the writer thread's appends (one chunk of a national
+    province-detail run, appended ROUNDS times as ``sim.results.ensemble._append`` does, file
+    closed and reopened as the writer does, time to close included) and bytes per member, per
+    encoding; values read back identical."""
+    sc = load_scenario(REPO / "scenarios" / "national.toml")
+    prep = model.prepare(sc, members=128, seed=1)
+    ds = model.annotate(model.run_chunk(prep, 0, 128, None, ensemble.needed_variables("province")),
+                        prep)
+    per_member, _ = ensemble.reduce_chunk(ds, "province")
+    arrays = {name: da.transpose("member", ...).values for name, da in per_member.data_vars.items()}
+    usable = {label: enc for label, enc in ENCODINGS.items()
+              if "compression" not in enc or _has_filter(tmp_path, enc["compression"])}
+    cpu = {label: [] for label in usable}
+    size = {}
+    for _ in range(3):  # alternating, so drift of the shared machine hits every encoding alike
+        for label, enc in usable.items():
+            path = tmp_path / "enc.nc"
+            cpu[label].append(_append_chunks(path, arrays, per_member, enc) / ROUNDS)
+            size[label] = path.stat().st_size / (ROUNDS * 128)
+            with netCDF4.Dataset(path) as nc:  # lossless: every value back, bit for bit
+                for name, values in arrays.items():
+                    stored = nc[name][:128]
+                    assert np.asarray(stored).tobytes() == values.astype(stored.dtype).tobytes()
+    print(f"\nBENCH writer encodings, national province detail, per 128-member chunk (median of 3, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}):")
+    base = statistics.median(cpu[next(iter(usable))])
+    for label in usable:
+        m = statistics.median(cpu[label])
+        print(f"BENCH   {label}: {m * 1e3:.0f} ms CPU ({m / base:.2f} of today), "
+              f"{size[label] / 1e3:.1f} KB per member")
+
+
+def _has_filter(folder: Path, compression: str) -> bool:
+    with netCDF4.Dataset(folder / "probe.nc", "w") as nc:
+        return bool(getattr(nc, f"has_{compression.split('_')[0]}_filter")())
+
+
+def _append_chunks(path: Path, arrays: dict, per_member, encoding: dict) -> float:
+    """Thread CPU seconds of appending ``arrays`` ROUNDS times to a fresh file with ``encoding``
+    (float32 where the result file stores it), closing it included."""
+    if path.exists():
+        path.unlink()
+    with netCDF4.Dataset(path, "w") as nc:
+        nc.createDimension("member", None)
+        for name, values in arrays.items():
+            dims = per_member[name].transpose("member", ...).dims
+            for d, n in zip(dims[1:], values.shape[1:]):
+                if d not in nc.dimensions:
+                    nc.createDimension(d, n)
+            exact = name in ensemble.EXACT or values.dtype.kind != "f"
+            chunks = ensemble.chunk_shape(dims, dict(zip(dims, values.shape)), 128)
+            nc.createVariable(name, values.dtype if exact else "f4", dims, chunksizes=chunks,
+                              fletcher32=True, **encoding)
+    with netCDF4.Dataset(path, "a") as nc:
+        for var in nc.variables.values():
+            var.set_var_chunk_cache(size=0, nelems=0, preemption=1.0)
+        t0 = time.thread_time()
+        for r in range(ROUNDS):
+            for name, values in arrays.items():
+                nc[name][r * 128:(r + 1) * 128] = values
+        nc.sync()
+        spent = time.thread_time() - t0
+    return spent

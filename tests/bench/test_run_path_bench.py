@@ -14,9 +14,10 @@ alternately, each in a fresh process started in its own tree:
   tests/bench/test_serve_bench.py), Anhui and all 31 provinces, 500 members: median
   server-side milliseconds of ``SIM_BENCH_CHANGES`` changes (default 10) per child.
 
-``SIM_BENCH_ROUNDS`` (default 2) alternations. Each figure is printed before and after, with
-the ratio after / before of the medians (the machine is shared: the ratios are what count) and
-the load average. Issue #25's goals (national 10^4 members within 10 s and 1.5 GB; a lever
+``SIM_BENCH_ROUNDS`` (default 2) alternations; ``SIM_BENCH_BEFORE`` the commit compared
+against. Each figure is printed before and after, with the ratio after / before of the medians
+(the machine is shared: the ratios are what count) and the load average; every child's own
+figures are printed too, each with the load average when it ended. Issue #25's goals (national 10^4 members within 10 s and 1.5 GB; a lever
 change within 60 ms for Anhui and 300 ms for the country) are printed as met or missed, never
 asserted: they depend on the load.
 """
@@ -35,9 +36,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BEFORE = "3d1af46"
-"""The last commit of main before the end-to-end work of issue #25 (cost layer, pollutants,
-writer)."""
+BEFORE = os.environ.get("SIM_BENCH_BEFORE", "3d1af46")
+"""The tree compared against: by default the last commit of main before the end-to-end work of
+issue #25 (cost layer, pollutants, writer); ``SIM_BENCH_BEFORE`` names another (85015d0: before
+the second pass, the writer's reused kernel outputs and the measured encodings)."""
 MEMBERS = int(os.environ.get("SIM_BENCH_MEMBERS", "10000"))
 ROUNDS = int(os.environ.get("SIM_BENCH_ROUNDS", "2"))
 CHANGES = int(os.environ.get("SIM_BENCH_CHANGES", "10"))
@@ -132,6 +134,10 @@ def test_sim_run_national_before_after(benchmark, trees, tmp_path):
             r["stages"] = _stages(r["stdout"])
             results[name].append(r)
             out.unlink()
+            print(f"\nBENCH   round {len(results[name])} {name}: wall {r['wall']:.1f} s, CPU "
+                  f"{r['cpu']:.1f} s, peak {r['peak_gb']:.2f} GB, stages "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+                  + f" (load average {_load()})")
         loads.append(_load())
 
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)

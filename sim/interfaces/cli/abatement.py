@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sim.analysis import abatement
+from sim.core.sizes import CHUNK_SIZE
 from sim.interfaces.cli.common import (
     OUTPUT_PATH,
     QUIET,
@@ -34,7 +35,7 @@ from sim.results import reading as results
                    "with `sim plot FILE --kind abatement`.")
 @click.option("--format", "fmt", type=click.Choice(list(abatement.FORMATS)), default="table",
               show_default=True, help="How the rows are printed.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--chunk-size", type=click.IntRange(min=1), default=CHUNK_SIZE, show_default=True,
               help="Members simulated per step (bounds the memory).")
 @QUIET
 def abatement_cmd(scenario: str, members: int | None, seed: int | None, out: Path | None,
