@@ -1,12 +1,18 @@
-"""Shared fixtures and helpers of the kernel benchmarks (tests/bench/test_kernel_bench.py).
+"""Shared fixtures and helpers of the benchmarks of this folder: the kernel's inputs and timing
+(tests/bench/test_kernel_bench.py), and an older commit's tree to run beside today's (the run path
+and serve benchmarks).
 
 Nothing here is autouse: the other benchmark files of this folder are unaffected.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -21,6 +27,35 @@ if str(TESTS.parent) not in sys.path:  # tests.helpers and tests.kernels are imp
 from kernels.arrays import KernelInputs, KernelOutputs  # noqa: E402
 
 NATIONAL_MEMBERS = 1000
+REPO = TESTS.parent
+
+
+def tree_at(commit: str, folder: Path, today: Iterable[str] = ()) -> Path:
+    """The tree of ``commit`` (``git archive``) unpacked into ``folder``, with today's copies of
+    the paths ``today`` (folders or files, relative to the repository) in place of its own, so
+    that both sides of a before/after run share them. Skips the test when the commit is not in
+    this checkout's history."""
+    archive = subprocess.run(["git", "archive", commit], cwd=REPO, capture_output=True)
+    if archive.returncode != 0:
+        pytest.skip(f"commit {commit} is not in this checkout's history")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    for part in today:
+        if (REPO / part).is_dir():
+            shutil.rmtree(folder / part)
+            shutil.copytree(REPO / part, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(REPO / part, folder / part)
+    return folder
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as printed beside every benchmark figure."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def median(values) -> float:
+    """The median of ``values`` (the mean of the two middle ones for an even count)."""
+    return float(np.median(values))
 
 @pytest.fixture(scope="session")
 def national_inputs() -> KernelInputs:

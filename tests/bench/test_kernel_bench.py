@@ -14,6 +14,7 @@ asserted (machine noise); the scaling ratios and the kernel == reference check a
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import re
 import subprocess
@@ -452,8 +453,10 @@ became read-only views (issue #25, the first call)."""
 def test_kernel_before_and_after_the_first_call_work(benchmark, national_inputs, tmp_path,
                                                      all_threads):
     """As :func:`test_kernel_before_and_after_the_first_run_work`, against
-    :data:`BEFORE_FIRST_CALL`, with the outputs also compared bitwise under a carbon price
-    (200 CNY/t on three sectors, the logit's branch)."""
+    :data:`BEFORE_FIRST_CALL`, with the throughput on one thread and the outputs also under a
+    carbon price (200 CNY/t on three sectors, the logit's branch). Commit 85015d0 is also the
+    kernel before each member wrote its outputs year first into a buffer (``_put``), so this
+    measures that too."""
     _before_and_after(benchmark, BEFORE_FIRST_CALL, "first_call_work", national_inputs, tmp_path,
                       all_threads, priced=True)
 
@@ -464,7 +467,9 @@ def _before_and_after(benchmark, commit: str, label: str, national_inputs, tmp_p
     the first call in a fresh interpreter with an empty Numba cache (compiles) and with the cache
     it wrote (loads), alternating before / after (:data:`COLD_ROUNDS` rounds), wall and CPU
     seconds; then the throughput on the 1000 national members, 1 thread and all threads, timed
-    in alternation. The outputs must be equal (``priced``: also with a carbon price)."""
+    in alternation (``priced``: also 1 thread with a carbon price). The outputs must be equal bit
+    for bit. An old kernel that takes ``spread`` gets today's threads; an older one (a
+    ``prange``) follows ``numba.set_num_threads`` itself."""
     old = _kernel_at(commit, tmp_path)
     if old is None:
         pytest.skip(f"commit {commit[:7]} is not in this checkout's history")
@@ -490,113 +495,46 @@ def _before_and_after(benchmark, commit: str, label: str, national_inputs, tmp_p
 
     inp = national_inputs
     known = {f.name for f in dataclasses.fields(old_arrays.KernelInputs)}
-    old_inp = old_arrays.KernelInputs(**{k: getattr(inp, k) for k in known})
-    old_out = old_arrays.KernelOutputs.allocate(*(old_inp.shape[x] for x in "MPSRCNT"))
-    out = allocate_outputs(inp)
-    _compile(inp)
-    old_flow.simulate_into(old_inp, old_out)  # compiles the old kernel outside the timing
-
-    def old_run(threads: int):
-        def run():
-            numba.set_num_threads(threads)
-            old_flow.simulate_into(old_inp, old_out)
-        return run
-
-    iv = Interleaved({"before_1": old_run(1), "after_1": _run_into(inp, out, 1),
-                      "before_all": old_run(all_threads),
-                      "after_all": _run_into(inp, out, all_threads)})
-    benchmark.pedantic(iv.round, rounds=5, warmup_rounds=1)
-    psy = province_sector_years(inp)
-    load = os.getloadavg()
-    for n in ("1", "all"):
-        print(f"BENCH kernel_{label}_{n}thread {iv.ratio(f'before_{n}', f'after_{n}'):.3f} "
-              f"throughput after / before (median of per-round ratios; best "
-              f"{psy / iv.best(f'before_{n}'):.3g} -> {psy / iv.best(f'after_{n}'):.3g} psy/s; "
-              f"load average {load[0]:.1f})")
-    print(f"BENCH kernel_{label}_speedup before {iv.ratio('before_1', 'before_all'):.2f}, "
-          f"after {iv.ratio('after_1', 'after_all'):.2f} with {all_threads} threads")
-    for name, a in out.as_dict().items():
-        assert np.array_equal(a, getattr(old_out, name)), name
+    cases = {"": inp}
     if priced:
         price = np.zeros_like(inp.carbon_price)
         price[:, :3, 6:] = 200.0  # iron_steel, nonferrous, nonmetallic_minerals from 2025
-        with_price = dataclasses.replace(inp, carbon_price=price, switch_price=price.copy())
-        old_priced = old_arrays.KernelInputs(**{k: getattr(with_price, k) for k in known})
-        old_flow.simulate_into(old_priced, old_out)
-        simulate_into(with_price, out)
-        for name, a in out.as_dict().items():
-            assert np.array_equal(a, getattr(old_out, name)), f"{name} (priced)"
+        cases["priced_"] = dataclasses.replace(inp, carbon_price=price, switch_price=price.copy())
+    # a kernel that takes ``spread`` runs its member ranges in threads as today's does; an older
+    # one (a ``prange``) follows numba.set_num_threads by itself
+    spread = ({"spread": model_kernel.in_threads}
+              if "spread" in inspect.signature(old_flow.simulate_into).parameters else {})
 
+    def old_run(old_inp, old_out, threads: int):
+        def run():
+            numba.set_num_threads(threads)
+            old_flow.simulate_into(old_inp, old_out, **spread)
+        return run
 
-# ================================================================================================
-# before and after the member's year-first output buffer (issue #25, kernel throughput)
-# ================================================================================================
-BEFORE_BUFFER = "85015d014fe360a7950ae5e5a73c8e325bbf6262"
-"""The last commit of main before the kernel wrote each member's outputs year first into a
-buffer and copied them into SPEC's layout once the member is done."""
-
-
-def test_kernel_before_and_after_the_member_buffer(benchmark, national_inputs, tmp_path,
-                                                   all_threads):
-    """The kernel of :data:`BEFORE_BUFFER` against today's, in one run: the first call with an
-    empty Numba cache in a fresh interpreter (compiles), alternating before / after, CPU and wall
-    seconds; then the throughput on the 1000 national members, 1 thread and all threads, and 1
-    thread with 200 CNY/t on steel, non-ferrous and cement (the priced branch), all timed in
-    alternation. Every output must be bitwise equal."""
-    from dataclasses import replace
-
-    old = _kernel_at(BEFORE_BUFFER, tmp_path)
-    if old is None:
-        pytest.skip(f"commit {BEFORE_BUFFER[:7]} is not in this checkout's history")
-    old_flow, old_arrays = old
-    package = f"kernels_{BEFORE_BUFFER[:7]}"
-    variants = {"before": (package, tmp_path), "after": ("kernels", None)}
-    cold = {name: [] for name in variants}
-    for i in range(COLD_ROUNDS):
-        for name, (pkg, path) in variants.items():
-            cold[name].append(first_call(tmp_path / f"numba_{name}_{i}", pkg, path))
-    before, after = [t[1] for t in cold["before"]], [t[1] for t in cold["after"]]
-    print(f"\nBENCH jit_first_call_cold_buffer_before_after CPU {_median(before):.2f} s -> "
-          f"{_median(after):.2f} s (ratio {_median(after) / _median(before):.2f}; wall "
-          f"{_median([t[0] for t in cold['before']]):.2f} s -> "
-          f"{_median([t[0] for t in cold['after']]):.2f} s; medians of {COLD_ROUNDS}; load "
-          f"average {os.getloadavg()[0]:.1f})")
-
-    price = np.zeros_like(national_inputs.carbon_price)
-    price[:, :3, 6:] = 200.0  # iron_steel, nonferrous, nonmetallic_minerals from 2025
-    cases = {"": national_inputs,
-             "priced_": replace(national_inputs, carbon_price=price, switch_price=price.copy())}
     runs, pairs = {}, []
-    for case, inp in cases.items():
-        old_inp = old_arrays.KernelInputs(**{f.name: getattr(inp, f.name)
-                                             for f in dataclasses.fields(inp)})
+    for case, case_inp in cases.items():
+        old_inp = old_arrays.KernelInputs(**{k: getattr(case_inp, k) for k in known})
         old_out = old_arrays.KernelOutputs.allocate(*(old_inp.shape[x] for x in "MPSRCNT"))
-        out = allocate_outputs(inp)
-        pairs.append((old_out, out))
+        out = allocate_outputs(case_inp)
+        pairs.append((case, old_out, out))
         for threads in ((1, all_threads) if case == "" else (1,)):
             n = "1" if threads == 1 else "all"
-
-            def old_run(threads=threads, old_inp=old_inp, old_out=old_out):
-                numba.set_num_threads(threads)
-                old_flow.simulate_into(old_inp, old_out, model_kernel.in_threads)
-
-            runs[f"{case}before_{n}"] = old_run
-            runs[f"{case}after_{n}"] = _run_into(inp, out, threads)
+            runs[f"{case}before_{n}"] = old_run(old_inp, old_out, threads)
+            runs[f"{case}after_{n}"] = _run_into(case_inp, out, threads)
     for run in runs.values():  # compiles (or loads) both kernels outside the timing
         run()
     iv = Interleaved(runs)
     benchmark.pedantic(iv.round, rounds=5, warmup_rounds=1)
-    psy = province_sector_years(national_inputs)
-    load = os.getloadavg()[0]
-    for name in ("1", "all", "priced_1"):
-        case, n = ("priced_", "1") if name == "priced_1" else ("", name)
+    psy = province_sector_years(inp)
+    load = os.getloadavg()
+    for case, n in [("", "1"), ("", "all")] + ([("priced_", "1")] if priced else []):
         b, a = f"{case}before_{n}", f"{case}after_{n}"
-        print(f"BENCH kernel_member_buffer_{name}thread {iv.ratio(b, a):.3f} throughput after / "
+        print(f"BENCH kernel_{label}_{case}{n}thread {iv.ratio(b, a):.3f} throughput after / "
               f"before (median of per-round ratios; best {psy / iv.best(b):.3g} -> "
-              f"{psy / iv.best(a):.3g} psy/s; load average {load:.1f})")
-    print(f"BENCH kernel_member_buffer_speedup before {iv.ratio('before_1', 'before_all'):.2f}, "
+              f"{psy / iv.best(a):.3g} psy/s; load average {load[0]:.1f})")
+    print(f"BENCH kernel_{label}_speedup before {iv.ratio('before_1', 'before_all'):.2f}, "
           f"after {iv.ratio('after_1', 'after_all'):.2f} with {all_threads} threads")
-    for old_out, out in pairs:
+    for case, old_out, out in pairs:
         for name, a in out.as_dict().items():
             b = getattr(old_out, name)
-            assert np.array_equal(a.view(np.int64), b.view(np.int64)), name  # bitwise
+            assert np.array_equal(a.view(np.int64), b.view(np.int64)), f"{case}{name}"  # bitwise

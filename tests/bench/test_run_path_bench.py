@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -35,7 +34,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.bench.conftest import REPO, load_average, median, tree_at
+
 BEFORE = os.environ.get("SIM_BENCH_BEFORE", "3d1af46")
 """The tree compared against: by default the last commit of main before the end-to-end work of
 issue #25 (cost layer, pollutants, writer); ``SIM_BENCH_BEFORE`` names another (85015d0: before
@@ -65,28 +65,11 @@ print("TIMES " + json.dumps(times))
 """
 
 
-def _median(values):
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
-
-
-def _load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory):
     """{"before": tree of BEFORE with today's kernel, "after": this tree}."""
-    folder = tmp_path_factory.mktemp("before")
-    archive = subprocess.run(["git", "archive", BEFORE], cwd=REPO, capture_output=True)
-    if archive.returncode != 0:
-        pytest.skip(f"commit {BEFORE} is not in this checkout's history")
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    shutil.rmtree(folder / "kernels")
-    shutil.copytree(REPO / "kernels", folder / "kernels",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "sim" / "model" / "kernel.py", folder / "sim" / "model" / "kernel.py")
+    folder = tree_at(BEFORE, tmp_path_factory.mktemp("before"),
+                     today=("kernels", "sim/model/kernel.py"))
     trees = {"before": folder, "after": REPO}
     for tree in trees.values():  # compile (or load) each tree's kernel outside the timing
         _measured(tree, ["-c", RUN, "run", "anhui", "--members", "4", "--out",
@@ -124,7 +107,7 @@ def _stages(stdout: str) -> dict:
 
 def test_sim_run_national_before_after(benchmark, trees, tmp_path):
     results = {name: [] for name in trees}
-    loads = [_load()]
+    loads = [load_average()]
 
     def one_round():
         for name, tree in trees.items():
@@ -137,8 +120,8 @@ def test_sim_run_national_before_after(benchmark, trees, tmp_path):
             print(f"\nBENCH   round {len(results[name])} {name}: wall {r['wall']:.1f} s, CPU "
                   f"{r['cpu']:.1f} s, peak {r['peak_gb']:.2f} GB, stages "
                   + ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
-                  + f" (load average {_load()})")
-        loads.append(_load())
+                  + f" (load average {load_average()})")
+        loads.append(load_average())
 
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
     psy = MEMBERS * PSY_PER_MEMBER
@@ -147,17 +130,17 @@ def test_sim_run_national_before_after(benchmark, trees, tmp_path):
           f"rounds; load average {' | '.join(loads)}")
     b, a = results["before"], results["after"]
     for key, unit in (("wall", "s"), ("cpu", "s CPU"), ("peak_gb", "GB peak RSS")):
-        mb, ma = _median([r[key] for r in b]), _median([r[key] for r in a])
+        mb, ma = median([r[key] for r in b]), median([r[key] for r in a])
         print(f"BENCH   {key}: {mb:.2f} -> {ma:.2f} {unit} (after / before {ma / mb:.2f})")
     for stage in a[0]["stages"]:
-        mb = _median([r["stages"].get(stage, 0.0) for r in b])
-        ma = _median([r["stages"][stage] for r in a])
+        mb = median([r["stages"].get(stage, 0.0) for r in b])
+        ma = median([r["stages"][stage] for r in a])
         print(f"BENCH   stage {stage}: {mb:.2f} -> {ma:.2f} s"
               + (f" (after / before {ma / mb:.2f})" if mb > 0 else ""))
-    wall = _median([r["wall"] for r in a])
-    peak = _median([r["peak_gb"] for r in a])
+    wall = median([r["wall"] for r in a])
+    peak = median([r["peak_gb"] for r in a])
     print(f"BENCH   throughput after: {MEMBERS / wall:.0f} members/s, {psy / wall / 1e6:.2f} M psy/s "
-          f"end to end (before {MEMBERS / _median([r['wall'] for r in b]):.0f} members/s)")
+          f"end to end (before {MEMBERS / median([r['wall'] for r in b]):.0f} members/s)")
     if MEMBERS == 10000:
         print(f"BENCH   goal <= 10 s and <= 1.5 GB: {'met' if wall <= 10 else 'MISSED'} "
               f"({wall:.1f} s), {'met' if peak <= 1.5 else 'MISSED'} ({peak:.2f} GB)")
@@ -166,19 +149,19 @@ def test_sim_run_national_before_after(benchmark, trees, tmp_path):
 @pytest.mark.parametrize("province, goal_ms", [("", 60), ("all", 300)])
 def test_serve_change_before_after(benchmark, trees, province, goal_ms):
     medians = {name: [] for name in trees}
-    loads = [_load()]
+    loads = [load_average()]
 
     def one_round():
         for name, tree in trees.items():
             r = _measured(tree, ["-c", SERVE, province, str(CHANGES)])
             times = json.loads(next(x for x in r["stdout"].splitlines()
                                     if x.startswith("TIMES "))[6:])
-            medians[name].append(_median(times) * 1000)
-        loads.append(_load())
+            medians[name].append(median(times) * 1000)
+        loads.append(load_average())
 
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
     where = "anhui" if not province else "national"
-    mb, ma = _median(medians["before"]), _median(medians["after"])
+    mb, ma = median(medians["before"]), median(medians["after"])
     print(f"\nBENCH run_path serve_change_{where}_500: {mb:.0f} -> {ma:.0f} ms server-side "
           f"(after / before {ma / mb:.2f}; medians of {CHANGES} changes per child, "
           f"{ROUNDS} alternating rounds: before {[round(x) for x in medians['before']]}, after "

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import pytest
 from sim.core import shipped
 from sim.interfaces.web import app as web
 from sim.interfaces.web import session
+from tests.bench.conftest import REPO, load_average, median, tree_at
 
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS.parent) not in sys.path:
@@ -102,7 +102,6 @@ def test_browser_slider_to_redrawn_page(province, rounds, goal):
             [x / 1000 for x in latencies], goal)
 
 
-REPO = Path(__file__).resolve().parents[2]
 BEFORE = "85015d0"
 """The last commit of main before issue #25's work on the page's own time."""
 ROUNDS = int(os.environ.get("SIM_BENCH_ROUNDS", "3"))
@@ -141,26 +140,12 @@ print("RESULT " + json.dumps(dict(wall=wall, cpu=cpu, digests=digests)))
 """
 
 
-def _median(values):
-    return float(np.median(values))
-
-
-def _load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory):
     """{"before": tree of BEFORE with today's kernel and model, "after": this tree}."""
-    folder = tmp_path_factory.mktemp("before")
-    archive = subprocess.run(["git", "archive", BEFORE], cwd=REPO, capture_output=True)
-    if archive.returncode != 0:
-        pytest.skip(f"commit {BEFORE} is not in this checkout's history")
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    for part in ("kernels", "sim/model"):
-        shutil.rmtree(folder / part)
-        shutil.copytree(REPO / part, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
-    return {"before": folder, "after": REPO}
+    return {"before": tree_at(BEFORE, tmp_path_factory.mktemp("before"),
+                              today=("kernels", "sim/model")),
+            "after": REPO}
 
 
 def _child(tree: Path, province: str) -> dict:
@@ -175,19 +160,19 @@ def _child(tree: Path, province: str) -> dict:
 @pytest.mark.parametrize("province, goal_ms", [("", 60), ("all", 300)])
 def test_server_lever_change_before_after(benchmark, trees, province, goal_ms):
     runs = {name: [] for name in trees}
-    loads = [_load()]
+    loads = [load_average()]
 
     def one_round():
         for name, tree in trees.items():
             runs[name].append(_child(tree, province))
-        loads.append(_load())
+        loads.append(load_average())
 
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
     where = "anhui" if not province else "national"
-    med = {name: {k: [_median(r[k]) * 1000 for r in rs] for k in ("wall", "cpu")}
+    med = {name: {k: [median(r[k]) * 1000 for r in rs] for k in ("wall", "cpu")}
            for name, rs in runs.items()}
-    b, a = (_median(med[n]["wall"]) for n in ("before", "after"))
-    cb, ca = (_median(med[n]["cpu"]) for n in ("before", "after"))
+    b, a = (median(med[n]["wall"]) for n in ("before", "after"))
+    cb, ca = (median(med[n]["cpu"]) for n in ("before", "after"))
     print(f"\nBENCH serve_change_{where}_500 before ({BEFORE}, today's model) / after: "
           f"{b:.0f} -> {a:.0f} ms server-side (after / before {a / b:.2f}), CPU of the process "
           f"{cb:.0f} -> {ca:.0f} ms ({ca / cb:.2f}); medians of {CHANGES} changes per child, "
