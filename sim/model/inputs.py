@@ -30,8 +30,9 @@ def base_inputs(base, prov_idx: np.ndarray) -> dict[str, Any]:
     """The base-state fields of KernelInputs for the provinces at positions ``prov_idx`` of the
     base state (``sim.data.base_state.BaseState``).
 
-    Every array is a writable copy: the base state's arrays are read-only, and the kernel is
-    compiled (and cached) for writable arrays, so every caller passes the same types.
+    The province selection copies the base state's (read-only) arrays; whatever their flags,
+    the kernel takes read-only views of its inputs (``kernels.arrays.check_inputs``), so it is
+    compiled for one type of each.
     """
     sel = np.asarray(prov_idx, dtype=np.int64)
     return dict(
